@@ -1,0 +1,62 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "octopus",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "octopus", targets: ["octopus"]),
+        .library(name: "WaferModel", targets: ["WaferModel"]),
+        .library(name: "Scheduling", targets: ["Scheduling"]),
+        .library(name: "Emulation", targets: ["Emulation"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        // libzmq from Debian (libzmq3-dev), found through pkg-config.
+        .systemLibrary(
+            name: "CZeroMQ",
+            pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"])]
+        ),
+        // prctl(PR_SET_PDEATHSIG) is variadic in C, so Swift reaches it through this shim.
+        .target(name: "CProcessControl"),
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
+        .target(
+            name: "WaferModel",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .target(name: "Scheduling", dependencies: ["WaferModel"]),
+        .target(
+            name: "Emulation",
+            dependencies: [
+                "WaferModel", "Scheduling",
+                .product(name: "Collections", package: "swift-collections"),
+            ]
+        ),
+        .target(
+            name: "Runtime",
+            dependencies: ["Emulation", "WaferModel", "Scheduling", "ZeroMQ", "CProcessControl"]
+        ),
+        .executableTarget(
+            name: "octopus",
+            dependencies: [
+                "Runtime", "Emulation", "WaferModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        .testTarget(name: "WaferModelTests", dependencies: ["WaferModel"]),
+        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "WaferModel"]),
+        .testTarget(name: "EmulationTests", dependencies: ["Emulation", "Scheduling", "WaferModel"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Emulation", "WaferModel"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["Runtime", "Emulation", "WaferModel", "ZeroMQ"]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

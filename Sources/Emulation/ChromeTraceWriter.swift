@@ -1,0 +1,152 @@
+import Foundation
+import Scheduling
+import WaferModel
+
+/// Streams trace records to a Chrome Trace Event JSON file (opened by ui.perfetto.dev and
+/// chrome://tracing): one process per cluster and one for the coordinator, one thread per TBU/CBU,
+/// `X` slices for block executions and reconfigurations, `s`/`f` flow events for task flows between
+/// clusters, `C` counters for queue length and requests in flight, `M` metadata for names.
+/// Timestamps are microseconds of virtual time. Records are written as they arrive, window by
+/// window, so a crash loses at most the last window.
+public final class ChromeTraceWriter: TraceSink {
+    private let handle: FileHandle
+    private let config: WaferConfig
+    private let library: WorkflowLibrary
+    private let coordinatorPID: Int
+    private var buffer = ""
+    private var first = true
+    private var closed = false
+    public let path: String
+    /// Events written so far.
+    public private(set) var eventCount = 0
+
+    /// Creates (truncates) `path` and writes the metadata events.
+    public init(path: String, config: WaferConfig, library: WorkflowLibrary) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+        }
+        self.path = path
+        self.handle = handle
+        self.config = config
+        self.library = library
+        coordinatorPID = config.clusterCount + 1
+        buffer = "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"wafer\":\(Self.quote(config.name)),\"clock_mhz\":\(config.clockMHz)},\"traceEvents\":[\n"
+        writeMetadata()
+        try flush()
+    }
+
+    private func writeMetadata() {
+        emit("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(coordinatorPID),\"tid\":0,\"args\":{\"name\":\"coordinator\"}}")
+        emit("{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":\(coordinatorPID),\"tid\":0,\"args\":{\"sort_index\":-1}}")
+        emit("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(coordinatorPID),\"tid\":1,\"args\":{\"name\":\"injections\"}}")
+        let mesh = config.mesh
+        let array = config.cluster.peArray
+        for cluster in 0..<config.clusterCount {
+            let p = mesh.position(of: cluster), d = mesh.die(of: cluster)
+            let pid = cluster + 1
+            emit("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(pid),\"tid\":0,\"args\":{\"name\":\"cluster \(cluster) (row \(p.row), col \(p.column), die \(d.row).\(d.column))\"}}")
+            emit("{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":\(pid),\"tid\":0,\"args\":{\"sort_index\":\(cluster)}}")
+            for tbu in 0..<config.cluster.tbus {
+                emit("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(pid),\"tid\":\(TraceUnit.tbu(tbu)),\"args\":{\"name\":\"TBU \(tbu) (\(array.rows)x\(array.columns) \(array.dataflow.rawValue.uppercased()))\"}}")
+            }
+            for cbu in 0..<config.cluster.cbus {
+                emit("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(pid),\"tid\":\(TraceUnit.cbu(cbu)),\"args\":{\"name\":\"CBU \(cbu)\"}}")
+            }
+        }
+    }
+
+    public func append(_ records: [TraceRecord]) throws {
+        for record in records { render(record) }
+        try flush()
+    }
+
+    /// Finishes the JSON document. Further appends are errors.
+    public func close() throws {
+        guard !closed else { return }
+        buffer += "\n]}\n"
+        try flush()
+        closed = true
+        try handle.close()
+    }
+
+    /// Writes a complete, valid copy of everything traced so far to `path` (the live file stays open).
+    public func snapshot(to target: String) throws {
+        try flush()
+        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        data.append(Data("\n]}\n".utf8))
+        try data.write(to: URL(fileURLWithPath: target))
+    }
+
+    private func flush() throws {
+        guard !buffer.isEmpty else { return }
+        try handle.write(contentsOf: Data(buffer.utf8))
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func emit(_ event: String) {
+        if !first { buffer += ",\n" }
+        first = false
+        buffer += event
+        eventCount += 1
+    }
+
+    private func name(of type: TaskType) -> String {
+        let graph = library[Int(type.workflow)]
+        return "\(graph.name)/\(graph.blocks[Int(type.block)].name)"
+    }
+
+    private func render(_ record: TraceRecord) {
+        switch record {
+        case .slice(let cluster, let unit, let start, let duration, let kind, let type, let request):
+            let label: String
+            let category: String
+            switch kind {
+            case .task: label = name(of: type); category = "task"
+            case .reconfigure: label = "configure " + name(of: type); category = "reconfigure"
+            case .control: label = name(of: type); category = "control"
+            }
+            emit("{\"ph\":\"X\",\"cat\":\"\(category)\",\"name\":\(Self.quote(label)),\"pid\":\(cluster + 1),\"tid\":\(unit),\"ts\":\(ts(start)),\"dur\":\(ts(duration)),\"args\":{\"request\":\(request),\"cycles\":\(duration)}}")
+        case .flowStart(let cluster, let unit, let time, let flow):
+            emit("{\"ph\":\"s\",\"cat\":\"flow\",\"name\":\"task flow\",\"id\":\(flow),\"pid\":\(cluster + 1),\"tid\":\(unit),\"ts\":\(ts(time))}")
+        case .flowEnd(let cluster, let unit, let time, let flow):
+            emit("{\"ph\":\"f\",\"bp\":\"e\",\"cat\":\"flow\",\"name\":\"task flow\",\"id\":\(flow),\"pid\":\(cluster + 1),\"tid\":\(unit),\"ts\":\(ts(time))}")
+        case .queue(let cluster, let time, let tasks, let pending):
+            emit("{\"ph\":\"C\",\"name\":\"queue\",\"pid\":\(cluster + 1),\"tid\":0,\"ts\":\(ts(time)),\"args\":{\"tasks\":\(tasks),\"pending_kcycles\":\(pending / 1000)}}")
+        case .rejected(let cluster, let time, let request, let type):
+            emit("{\"ph\":\"i\",\"s\":\"p\",\"cat\":\"rejected\",\"name\":\(Self.quote("rejected " + name(of: type))),\"pid\":\(cluster + 1),\"tid\":0,\"ts\":\(ts(time)),\"args\":{\"request\":\(request)}}")
+        case .injected(let time, let request, let workflow, let cluster):
+            emit("{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"inject\",\"name\":\(Self.quote(library[Int(workflow)].name)),\"pid\":\(coordinatorPID),\"tid\":1,\"ts\":\(ts(time)),\"args\":{\"request\":\(request),\"cluster\":\(cluster)}}")
+        case .inFlight(let time, let count):
+            emit("{\"ph\":\"C\",\"name\":\"requests in flight\",\"pid\":\(coordinatorPID),\"tid\":0,\"ts\":\(ts(time)),\"args\":{\"requests\":\(count)}}")
+        }
+    }
+
+    /// Cycles → microseconds as an exact decimal string (integer arithmetic: deterministic).
+    func ts(_ cycles: Cycle) -> String {
+        let mhz = UInt64(config.clockMHz)
+        let whole = cycles / mhz
+        var fraction = (cycles % mhz) * 1_000_000 / mhz
+        guard fraction > 0 else { return String(whole) }
+        var digits = 6
+        while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
+        let text = String(fraction)
+        return "\(whole)." + String(repeating: "0", count: digits - text.count) + text
+    }
+
+    /// A JSON string literal.
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,403 @@
+import Collections
+import Scheduling
+import WaferModel
+
+/// The deterministic state machine of one cluster: its TBUs (PE arrays), CBUs, task queue, local
+/// TBU scheduler and load signals. It knows nothing of processes or sockets: hosts feed it
+/// envelopes, run it window by window and carry away what it sends.
+public final class ClusterEngine {
+    /// Events inside a cluster. Raw values rank simultaneous events: finished work frees units
+    /// before new work is queued.
+    enum Event {
+        case tbuDone(Int)
+        case cbuDone(Int)
+        case arrival(TaskMessage)
+        case view(WaferLoadView)
+        case loadTick
+
+        var rank: UInt8 {
+            switch self {
+            case .tbuDone: return 0
+            case .cbuDone: return 1
+            case .arrival: return 2
+            case .view: return 4
+            case .loadTick: return 5
+            }
+        }
+    }
+
+    struct TBU {
+        var running: TaskMessage?
+        var sliceStart: Cycle = 0
+        var busyUntil: Cycle = 0
+        var configuredFor: TaskType?
+        var idleSince: Cycle = 0
+        var idleQueueIntegralStart: Cycle = 0
+    }
+
+    struct CBU {
+        var running: TaskMessage?
+        var sliceStart: Cycle = 0
+        var busyUntil: Cycle = 0
+    }
+
+    /// Which slice produced a task's input, so a flow arrow can start there.
+    struct Producer {
+        var unit: UInt16
+        var sliceStart: Cycle
+    }
+
+    public let id: Int
+    let config: WaferConfig
+    let mesh: Mesh
+    let library: WorkflowLibrary
+    let placement: any ClusterPlacementPolicy
+    let dispatcher: any TBUDispatchPolicy
+    let cycles: TaskCycleTable
+    let me: ParticipantID
+
+    private var events = EventQueue<Event>()
+    private var localSequence: UInt64 = 0
+    private var queue = Deque<QueuedTask>()
+    private var queuedMessages = Deque<TaskMessage>()
+    private var tbus: [TBU]
+    private var cbus: [CBU]
+    private var controlQueue = Deque<TaskMessage>()
+    private var view: WaferLoadView
+    private var outbox: Outbox
+    private var trace: [TraceRecord] = []
+    private var flowCounter: UInt64 = 0
+    private var lastSentLoad: ClusterLoad
+    private var loadTickScheduled = false
+    private var pendingArrivals = 0
+    private var windowEvents: UInt64 = 0
+    private(set) var stats: ClusterStats
+
+    // Integral over time of "queue non-empty", to split TBU idle time into starved and unassigned.
+    private var queueIntegral: Cycle = 0
+    private var queueIntegralUpdated: Cycle = 0
+
+    /// A cluster of the wafer described by `config`, running `library`'s workflows.
+    public init(id: Int, config: WaferConfig, library: WorkflowLibrary,
+                placement: any ClusterPlacementPolicy, dispatcher: any TBUDispatchPolicy) {
+        self.id = id
+        self.config = config
+        self.mesh = config.mesh
+        self.library = library
+        self.placement = placement
+        self.dispatcher = dispatcher
+        self.cycles = TaskCycleTable(library: library, config: config)
+        self.me = .cluster(id)
+        tbus = Array(repeating: TBU(), count: config.cluster.tbus)
+        cbus = Array(repeating: CBU(), count: config.cluster.cbus)
+        view = .idle(clusters: config.clusterCount, tbus: config.cluster.tbus)
+        outbox = Outbox(source: .cluster(id), mode: config.sync.mode)
+        lastSentLoad = ClusterLoad(cluster: id, tbus: config.cluster.tbus)
+        stats = ClusterStats(cluster: id, tbus: config.cluster.tbus)
+    }
+
+    // MARK: Host interface
+
+    /// Accepts envelopes addressed to this cluster (any order: their keys fix the processing order).
+    public func receive(_ envelopes: [Envelope]) {
+        for envelope in envelopes {
+            precondition(envelope.destination == me, "envelope for \(envelope.destination) delivered to \(me)")
+            let event: Event
+            switch envelope.message {
+            case .task(let task):
+                event = .arrival(task)
+                pendingArrivals += 1
+            case .view(let published): event = .view(published)
+            case .outcome, .load: preconditionFailure("clusters do not receive \(envelope.message.kindName) messages")
+            }
+            events.insert(event, key: EventKey(time: envelope.arrival, rank: event.rank, tie: envelope.deliveryTieBreak))
+        }
+    }
+
+    /// Processes every event before `end` and returns what the window produced.
+    public func runWindow(end: Cycle) -> WindowOutput {
+        outbox.windowEnd = end
+        windowEvents = 0
+        while let (key, event) = events.popIfBefore(end) {
+            windowEvents += 1
+            handle(event, at: key.time)
+        }
+        stats.events += windowEvents
+        let output = WindowOutput(envelopes: outbox.take(), trace: trace, nextEventTime: events.nextTime,
+                                  earliestOutput: earliestOutput(), events: windowEvents)
+        trace.removeAll(keepingCapacity: true)
+        return output
+    }
+
+    /// The run's accounting up to `end`, with open idle periods closed at `end`.
+    public func finalStats(end: Cycle) -> ClusterStats {
+        var result = stats
+        for (index, tbu) in tbus.enumerated() where tbu.running == nil && end > tbu.idleSince {
+            let (starved, unassigned) = idleSplit(from: tbu.idleSince, integralAtStart: tbu.idleQueueIntegralStart, to: end)
+            result.tbus[index].starvedCycles += starved
+            result.tbus[index].unassignedCycles += unassigned
+        }
+        result.messagesSent = outbox.counts
+        result.quantumDelayedMessages = outbox.quantumDelayed
+        result.quantumDelayCycles = outbox.quantumDelayCycles
+        result.causalityViolations = outbox.causalityViolations
+        return result
+    }
+
+    // MARK: Events
+
+    private func handle(_ event: Event, at now: Cycle) {
+        switch event {
+        case .arrival(let task):
+            pendingArrivals -= 1
+            arrive(task, at: now)
+        case .tbuDone(let index): finishTask(on: index, at: now)
+        case .cbuDone(let index): finishControl(on: index, at: now)
+        case .view(let published): view = published
+        case .loadTick: loadTick(at: now)
+        }
+    }
+
+    private func schedule(_ event: Event, at time: Cycle) {
+        localSequence += 1
+        // Local events rank after remote ones of the same kind: rank + 8 keeps kinds apart.
+        events.insert(event, key: EventKey(time: time, rank: event.rank &+ 8, tie: localSequence))
+    }
+
+    private func arrive(_ task: TaskMessage, at now: Cycle) {
+        let workflow = library[Int(task.taskType.workflow)]
+        if case .control = workflow.blocks[Int(task.taskType.block)].kind {
+            controlQueue.append(task)
+            startControlBlocks(at: now)
+            ensureLoadTick(after: now)
+            return
+        }
+        guard queue.count < config.cluster.queueCapacity else {
+            stats.rejected += 1
+            trace.append(.rejected(cluster: Int32(id), time: now, request: task.request, taskType: task.taskType))
+            finishRequest(task, status: .rejected, at: now)
+            return
+        }
+        updateQueueIntegral(at: now)
+        queue.append(QueuedTask(taskType: task.taskType, predictedCycles: cycles[task.taskType], enqueued: now))
+        queuedMessages.append(task)
+        dispatch(at: now)
+        recordQueue(at: now)
+        ensureLoadTick(after: now)
+    }
+
+    private func dispatch(at now: Cycle) {
+        guard !queue.isEmpty, tbus.contains(where: { $0.running == nil }) else { return }
+        let snapshots = tbus.enumerated().map { TBUSnapshot(index: $0, isBusy: $1.running != nil, configuredFor: $1.configuredFor) }
+        let decisions = dispatcher.dispatch(queue: queue, tbus: snapshots)
+        guard !decisions.isEmpty else { return }
+        updateQueueIntegral(at: now)
+        var taken: [(Int, TaskMessage)] = []
+        for decision in decisions {
+            precondition(tbus[decision.tbu].running == nil, "\(dispatcher.name) dispatched to busy TBU \(decision.tbu)")
+            taken.append((decision.tbu, queuedMessages[decision.queuePosition]))
+        }
+        for position in decisions.map(\.queuePosition).sorted(by: >) {
+            queue.remove(at: position)
+            queuedMessages.remove(at: position)
+        }
+        for (tbu, task) in taken { start(task, on: tbu, at: now) }
+    }
+
+    private func start(_ task: TaskMessage, on index: Int, at now: Cycle) {
+        var tbu = tbus[index]
+        let unit = TraceUnit.tbu(index)
+        let (starved, unassigned) = idleSplit(from: tbu.idleSince, integralAtStart: tbu.idleQueueIntegralStart, to: now)
+        stats.tbus[index].starvedCycles += starved
+        stats.tbus[index].unassignedCycles += unassigned
+
+        var begin = now
+        if tbu.configuredFor != task.taskType {
+            let reconfiguration = config.cluster.reconfigurationCycles
+            if reconfiguration > 0 {
+                trace.append(.slice(cluster: Int32(id), unit: unit, start: now, duration: reconfiguration, kind: .reconfigure, taskType: task.taskType, request: task.request))
+            }
+            stats.tbus[index].reconfigurations += 1
+            stats.tbus[index].reconfigurationCycles += reconfiguration
+            tbu.configuredFor = task.taskType
+            begin += reconfiguration
+        }
+        let duration = cycles[task.taskType]
+        trace.append(.slice(cluster: Int32(id), unit: unit, start: begin, duration: duration, kind: .task, taskType: task.taskType, request: task.request))
+        if task.flow != 0 {
+            trace.append(.flowEnd(cluster: Int32(id), unit: unit, time: begin, flow: task.flow))
+        }
+        stats.tbus[index].tasks += 1
+        stats.tbus[index].busyCycles += duration
+        tbu.running = task
+        tbu.sliceStart = begin
+        tbu.busyUntil = begin + duration
+        tbus[index] = tbu
+        schedule(.tbuDone(index), at: tbu.busyUntil)
+    }
+
+    private func finishTask(on index: Int, at now: Cycle) {
+        guard var task = tbus[index].running else { preconditionFailure("TBU \(index) finished without a task") }
+        let producer = Producer(unit: TraceUnit.tbu(index), sliceStart: tbus[index].sliceStart)
+        tbus[index].running = nil
+        tbus[index].idleSince = now
+        tbus[index].idleQueueIntegralStart = queueIntegralValue(at: now)
+        task.tasksDone += 1
+        let block = library[Int(task.taskType.workflow)].blocks[Int(task.taskType.block)]
+        guard case .task(let taskBlock) = block.kind else { preconditionFailure("a control block ran on a TBU") }
+        follow(taskBlock.next, from: task, outputBytes: taskBlock.outputBytes, producer: producer, at: now)
+        dispatch(at: now)
+        recordQueue(at: now)
+    }
+
+    private func startControlBlocks(at now: Cycle) {
+        for index in cbus.indices where cbus[index].running == nil {
+            guard let task = controlQueue.popFirst() else { return }
+            let duration = cycles.controlBlockCycles
+            cbus[index].running = task
+            cbus[index].sliceStart = now
+            cbus[index].busyUntil = now + duration
+            stats.controlBlocks += 1
+            stats.cbuBusyCycles += duration
+            let unit = TraceUnit.cbu(index)
+            trace.append(.slice(cluster: Int32(id), unit: unit, start: now, duration: duration, kind: .control, taskType: task.taskType, request: task.request))
+            if task.flow != 0 { trace.append(.flowEnd(cluster: Int32(id), unit: unit, time: now, flow: task.flow)) }
+            schedule(.cbuDone(index), at: now + duration)
+        }
+    }
+
+    private func finishControl(on index: Int, at now: Cycle) {
+        guard let task = cbus[index].running else { preconditionFailure("CBU \(index) finished without work") }
+        let producer = Producer(unit: TraceUnit.cbu(index), sliceStart: cbus[index].sliceStart)
+        cbus[index].running = nil
+        let block = library[Int(task.taskType.workflow)].blocks[Int(task.taskType.block)]
+        guard case .control(let control) = block.kind else { preconditionFailure("a task block ran on a CBU") }
+        let next: Successor
+        switch control {
+        case .branch(let probability, let then, let otherwise):
+            // The request's own stream: the same decision wherever and whenever it is evaluated.
+            var rng = SplitMix64(keys: config.seed, task.request, UInt64(task.taskType.workflow), UInt64(task.taskType.block))
+            next = rng.nextUnit() < probability ? then : otherwise
+        }
+        follow(next, from: task, outputBytes: task.bytes, producer: producer, at: now)
+        startControlBlocks(at: now)
+    }
+
+    /// Sends the request on to `successor`: completion, a control block, or a task block on the
+    /// cluster the placement policy picks.
+    private func follow(_ successor: Successor, from task: TaskMessage, outputBytes: UInt64, producer: Producer, at now: Cycle) {
+        guard case .block(let blockIndex) = successor else {
+            finishRequest(task, status: .completed, at: now)
+            return
+        }
+        var next = task
+        next.taskType = TaskType(workflow: Int(task.taskType.workflow), block: blockIndex)
+        next.bytes = outputBytes
+        next.flow = 0
+        let request = PlacementRequest(taskType: next.taskType, predictedCycles: cycles[next.taskType], inputBytes: outputBytes, origin: id)
+        let isControl = !library[Int(next.taskType.workflow)].blocks[blockIndex].isTask
+        // Control blocks run on this cluster's CBUs: the decoupled control plane.
+        let destination = isControl ? id : placement.place(request, view: view, mesh: mesh)
+        view.notePlaced(cycles: request.predictedCycles, on: destination)
+        if destination == id {
+            stats.localFlows += 1
+            arrive(next, at: now)
+            return
+        }
+        flowCounter += 1
+        next.flow = (UInt64(id + 1) << 40) | flowCounter
+        trace.append(.flowStart(cluster: Int32(id), unit: producer.unit, time: producer.sliceStart, flow: next.flow))
+        stats.byteHops += outputBytes * UInt64(mesh.distance(from: id, to: destination))
+        outbox.send(.task(next), to: .cluster(destination), at: now,
+                    latency: mesh.transferLatency(from: id, to: destination, bytes: outputBytes))
+    }
+
+    private func finishRequest(_ task: TaskMessage, status: OutcomeStatus, at now: Cycle) {
+        let outcome = RequestOutcome(request: task.request, workflow: task.taskType.workflow, injected: task.injected,
+                                     finished: now, status: status, tasksDone: task.tasksDone, cluster: Int32(id))
+        outbox.send(.outcome(outcome), to: .coordinator, at: now, latency: config.controlLatency)
+    }
+
+    // MARK: Load signals
+
+    private func currentLoad(at now: Cycle) -> ClusterLoad {
+        var pending: Cycle = queue.reduce(0) { $0 + $1.predictedCycles }
+        var busy = 0
+        for tbu in tbus where tbu.running != nil {
+            busy += 1
+            pending += tbu.busyUntil > now ? tbu.busyUntil - now : 0
+        }
+        return ClusterLoad(cluster: id, tbus: tbus.count, busyTBUs: busy, queuedTasks: queue.count, pendingCycles: pending)
+    }
+
+    private func ensureLoadTick(after now: Cycle) {
+        guard !loadTickScheduled else { return }
+        loadTickScheduled = true
+        let period = config.cluster.loadSignalPeriod
+        schedule(.loadTick, at: (now / period + 1) * period)
+    }
+
+    private func loadTick(at now: Cycle) {
+        loadTickScheduled = false
+        let load = currentLoad(at: now)
+        if load != lastSentLoad {
+            outbox.send(.load(load), to: .coordinator, at: now, latency: config.controlLatency)
+            lastSentLoad = load
+        }
+        // Keep signalling while there is work, so an idle wafer has no events at all.
+        if !load.isIdle || !controlQueue.isEmpty || cbus.contains(where: { $0.running != nil }) {
+            ensureLoadTick(after: now)
+        }
+    }
+
+    private func recordQueue(at now: Cycle) {
+        let pending = queue.reduce(Cycle(0)) { $0 + $1.predictedCycles }
+        trace.append(.queue(cluster: Int32(id), time: now, tasks: UInt32(queue.count), pendingCycles: pending))
+    }
+
+    // MARK: Idle accounting
+
+    private func updateQueueIntegral(at now: Cycle) {
+        queueIntegral = queueIntegralValue(at: now)
+        queueIntegralUpdated = now
+    }
+
+    private func queueIntegralValue(at now: Cycle) -> Cycle {
+        queue.isEmpty ? queueIntegral : queueIntegral + (now - queueIntegralUpdated)
+    }
+
+    private func idleSplit(from start: Cycle, integralAtStart: Cycle, to end: Cycle) -> (starved: Cycle, unassigned: Cycle) {
+        guard end > start else { return (0, 0) }
+        let unassigned = min(end - start, queueIntegralValue(at: end) - integralAtStart)
+        return (end - start - unassigned, unassigned)
+    }
+
+    // MARK: Lookahead
+
+    /// A lower bound on the time of this cluster's next send, from its state now. Sends happen only
+    /// when a block finishes (task flow or request outcome), at a load tick, or when an arrival is
+    /// rejected at a full queue.
+    private func earliestOutput() -> Cycle {
+        var bound = Cycle.never
+        let next = events.nextTime
+        let rejectionPossible = queue.count + pendingArrivals > config.cluster.queueCapacity
+        for (key, event) in events.unordered {
+            switch event {
+            case .tbuDone, .cbuDone, .loadTick:
+                bound = min(bound, key.time)
+            case .arrival(let task):
+                let isControl = !library[Int(task.taskType.workflow)].blocks[Int(task.taskType.block)].isTask
+                bound = min(bound, rejectionPossible && !isControl ? key.time : key.time.adding(cycles[task.taskType]))
+            case .view:
+                break
+            }
+        }
+        // Queued work starts no earlier than the next event here (or an arrival, which the
+        // synchronizer accounts for separately).
+        if let shortest = queue.lazy.map(\.predictedCycles).min() {
+            bound = min(bound, next.adding(shortest))
+        }
+        if !controlQueue.isEmpty { bound = min(bound, next.adding(cycles.controlBlockCycles)) }
+        return bound
+    }
+}

@@ -1,0 +1,47 @@
+import WaferModel
+
+/// Accounting of one TBU over a run.
+public struct TBUStats: Codable, Equatable, Sendable {
+    public var tasks: UInt64 = 0
+    /// Cycles spent computing task blocks.
+    public var busyCycles: Cycle = 0
+    /// Cycles spent reconfiguring.
+    public var reconfigurationCycles: Cycle = 0
+    public var reconfigurations: UInt64 = 0
+    /// Idle while the cluster queue was empty (waiting for input).
+    public var starvedCycles: Cycle = 0
+    /// Idle while work was queued but the dispatcher did not give it this TBU.
+    public var unassignedCycles: Cycle = 0
+    /// Idle because its output could not leave. The foundation models no back-pressure, so this
+    /// stays 0 until bounded task-flow buffers arrive.
+    public var blockedCycles: Cycle = 0
+
+    public init() {}
+}
+
+/// What one cluster reports at the end of a run.
+public struct ClusterStats: Codable, Equatable, Sendable {
+    public var cluster: Int
+    public var tbus: [TBUStats]
+    public var controlBlocks: UInt64 = 0
+    public var cbuBusyCycles: Cycle = 0
+    public var rejected: UInt64 = 0
+    /// Envelopes sent, by message kind.
+    public var messagesSent: [String: UInt64] = [:]
+    /// Σ bytes × hops of task flows sent to other clusters.
+    public var byteHops: UInt64 = 0
+    /// Task flows that stayed inside the cluster.
+    public var localFlows: UInt64 = 0
+    /// Events processed (host cost accounting; deterministic).
+    public var events: UInt64 = 0
+    /// Messages whose delivery quantum mode moved to a window end, and the cycles added.
+    public var quantumDelayedMessages: UInt64 = 0
+    public var quantumDelayCycles: Cycle = 0
+    /// Messages that would have arrived inside their window in exact mode (a lookahead bug; always 0).
+    public var causalityViolations: UInt64 = 0
+
+    public init(cluster: Int, tbus: Int) {
+        self.cluster = cluster
+        self.tbus = Array(repeating: TBUStats(), count: tbus)
+    }
+}

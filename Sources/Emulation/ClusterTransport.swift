@@ -1,0 +1,105 @@
+import WaferModel
+
+/// One cluster's account of a window, as the coordinator receives it.
+public struct ClusterWindowReport: Sendable {
+    public var cluster: Int
+    public var nextEventTime: Cycle
+    public var earliestOutput: Cycle
+    /// Messages sent to other clusters in the window: per destination, how many and the earliest arrival.
+    public var peerTraffic: [PeerTraffic]
+    /// Envelopes addressed to the coordinator.
+    public var toCoordinator: [Envelope]
+    public var trace: [TraceRecord]
+    public var events: UInt64
+    /// Host measurement: wall nanoseconds the cluster spent computing the window.
+    public var computeNanos: UInt64
+
+    public init(cluster: Int, nextEventTime: Cycle, earliestOutput: Cycle, peerTraffic: [PeerTraffic],
+                toCoordinator: [Envelope], trace: [TraceRecord], events: UInt64, computeNanos: UInt64) {
+        self.cluster = cluster
+        self.nextEventTime = nextEventTime
+        self.earliestOutput = earliestOutput
+        self.peerTraffic = peerTraffic
+        self.toCoordinator = toCoordinator
+        self.trace = trace
+        self.events = events
+        self.computeNanos = computeNanos
+    }
+}
+
+/// Count and earliest arrival of the messages one cluster sent to one peer in a window.
+public struct PeerTraffic: Equatable, Sendable {
+    public var destination: Int
+    public var count: UInt32
+    public var earliestArrival: Cycle
+
+    public init(destination: Int, count: UInt32, earliestArrival: Cycle) {
+        self.destination = destination
+        self.count = count
+        self.earliestArrival = earliestArrival
+    }
+
+    /// Summarises `envelopes` (sent by one cluster) per peer destination, in destination order.
+    public static func summarise(_ envelopes: [Envelope]) -> [PeerTraffic] {
+        var byDestination: [Int: PeerTraffic] = [:]
+        for envelope in envelopes {
+            guard let destination = envelope.destination.clusterIndex else { continue }
+            var entry = byDestination[destination] ?? PeerTraffic(destination: destination, count: 0, earliestArrival: .never)
+            entry.count += 1
+            entry.earliestArrival = min(entry.earliestArrival, envelope.arrival)
+            byDestination[destination] = entry
+        }
+        return byDestination.keys.sorted().map { byDestination[$0]! }
+    }
+}
+
+/// How the coordinator reaches its clusters: function calls in one process (the oracle), or
+/// ZeroMQ sockets to cluster processes. The window protocol above it is the same.
+public protocol ClusterTransport: AnyObject {
+    /// Runs window `plan` on every cluster. Cluster `c` first receives `fromCoordinator[c]` and every
+    /// message peers sent it in the previous window. Returns one report per cluster, in cluster order.
+    func runWindow(_ plan: WindowPlan, fromCoordinator: [[Envelope]]) throws -> [ClusterWindowReport]
+
+    /// Each cluster's accounting up to `end`, in cluster order.
+    func collectStats(end: Cycle) throws -> [ClusterStats]
+}
+
+/// All clusters in this process, driven by direct calls: no sockets, no threads. This is the
+/// oracle that multi-process runs must reproduce exactly.
+public final class InProcessTransport: ClusterTransport {
+    public let clusters: [ClusterEngine]
+    private var peerMail: [[Envelope]]
+
+    public init(clusters: [ClusterEngine]) {
+        self.clusters = clusters
+        peerMail = Array(repeating: [], count: clusters.count)
+    }
+
+    public func runWindow(_ plan: WindowPlan, fromCoordinator: [[Envelope]]) throws -> [ClusterWindowReport] {
+        var nextMail: [[Envelope]] = Array(repeating: [], count: clusters.count)
+        var reports: [ClusterWindowReport] = []
+        for (index, cluster) in clusters.enumerated() {
+            cluster.receive(fromCoordinator[index])
+            cluster.receive(peerMail[index])
+            let output = cluster.runWindow(end: plan.end)
+            var toCoordinator: [Envelope] = []
+            for envelope in output.envelopes {
+                if let destination = envelope.destination.clusterIndex {
+                    nextMail[destination].append(envelope)
+                } else {
+                    toCoordinator.append(envelope)
+                }
+            }
+            reports.append(ClusterWindowReport(
+                cluster: index, nextEventTime: output.nextEventTime, earliestOutput: output.earliestOutput,
+                peerTraffic: PeerTraffic.summarise(output.envelopes), toCoordinator: toCoordinator,
+                trace: output.trace, events: output.events, computeNanos: 0))
+        }
+        peerMail = nextMail
+        return reports
+    }
+
+    public func collectStats(end: Cycle) throws -> [ClusterStats] {
+        clusters.map { $0.finalStats(end: end) }
+    }
+}

@@ -1,0 +1,40 @@
+import WaferModel
+
+/// Collects the envelopes one participant sends during a window, stamping sequence numbers and
+/// applying the window rule: nothing is delivered inside the window it was sent in.
+struct Outbox {
+    let source: ParticipantID
+    let mode: SyncMode
+    private(set) var envelopes: [Envelope] = []
+    private var sequence: UInt64 = 0
+    var windowEnd: Cycle = 0
+    var counts: [String: UInt64] = [:]
+    var quantumDelayed: UInt64 = 0
+    var quantumDelayCycles: Cycle = 0
+    var causalityViolations: UInt64 = 0
+
+    init(source: ParticipantID, mode: SyncMode) {
+        self.source = source
+        self.mode = mode
+    }
+
+    mutating func send(_ message: Message, to destination: ParticipantID, at time: Cycle, latency: Cycle) {
+        var arrival = time + latency
+        if arrival < windowEnd {
+            // Exact mode guarantees this never happens; quantum mode defers to the window end.
+            if mode == .exact { causalityViolations += 1 } else {
+                quantumDelayed += 1
+                quantumDelayCycles += windowEnd - arrival
+            }
+            arrival = windowEnd
+        }
+        sequence += 1
+        counts[message.kindName, default: 0] += 1
+        envelopes.append(Envelope(source: source, destination: destination, sendTime: time, arrival: arrival, sequence: sequence, message: message))
+    }
+
+    mutating func take() -> [Envelope] {
+        defer { envelopes.removeAll(keepingCapacity: true) }
+        return envelopes
+    }
+}

@@ -1,0 +1,112 @@
+import WaferModel
+
+/// Everything a run reports. `results` depends only on configuration, workload and seed, so it is
+/// identical for the in-process oracle and the multi-process wafer; `host` holds wall-clock
+/// measurements, which vary by nature.
+public struct RunSummary: Codable, Equatable, Sendable {
+    public var results: Results
+    public var host: Host?
+
+    /// Latency statistics over completed requests (nearest-rank percentiles, exact).
+    public struct Latency: Codable, Equatable, Sendable {
+        public var p50Cycles: Cycle
+        public var p95Cycles: Cycle
+        public var p99Cycles: Cycle
+        public var maxCycles: Cycle
+        public var meanCycles: Double
+        public var p50Us: Double
+        public var p95Us: Double
+        public var p99Us: Double
+        public var maxUs: Double
+    }
+
+    /// Request accounting for one workflow (or all).
+    public struct Requests: Codable, Equatable, Sendable {
+        public var injected: UInt64
+        public var completed: UInt64
+        public var rejected: UInt64
+        public var latency: Latency?
+        /// Completed requests per second of virtual time over the makespan.
+        public var throughputPerSecond: Double
+        /// From the first arrival to the last completion.
+        public var makespanCycles: Cycle
+        /// Task blocks executed by completed requests.
+        public var taskBlocks: UInt64
+    }
+
+    /// Where TBU time went, as fractions of all TBU-cycles up to the end of the run.
+    public struct TimeBreakdown: Codable, Equatable, Sendable {
+        public var busy: Double
+        public var reconfiguring: Double
+        public var starved: Double
+        public var blocked: Double
+        public var unassigned: Double
+    }
+
+    public struct TBU: Codable, Equatable, Sendable {
+        public var tbu: Int
+        public var tasks: UInt64
+        public var utilisation: Double
+        public var reconfigurations: UInt64
+        public var time: TimeBreakdown
+    }
+
+    public struct Cluster: Codable, Equatable, Sendable {
+        public var cluster: Int
+        public var utilisation: Double
+        public var controlBlocks: UInt64
+        public var rejected: UInt64
+        public var tbus: [TBU]
+    }
+
+    public struct Messages: Codable, Equatable, Sendable {
+        public var total: UInt64
+        public var byKind: [String: UInt64]
+        public var byteHops: UInt64
+        public var localFlows: UInt64
+    }
+
+    public struct Emulation: Codable, Equatable, Sendable {
+        public var syncMode: String
+        public var lookaheadCycles: Cycle
+        public var windows: UInt64
+        public var skippedCycles: Cycle
+        public var events: UInt64
+        public var quantumDelayedMessages: UInt64
+        public var quantumDelayCycles: Cycle
+        public var causalityViolations: UInt64
+    }
+
+    public struct Results: Codable, Equatable, Sendable {
+        public var wafer: String
+        public var clusters: Int
+        public var tbusPerCluster: Int
+        public var clockMhz: Int
+        public var seed: UInt64
+        public var placementPolicy: String
+        public var dispatchPolicy: String
+        /// Virtual time of the last completion (the end of the accounted period).
+        public var endCycles: Cycle
+        public var overall: Requests
+        public var workflows: [String: Requests]
+        public var utilisation: Double
+        public var time: TimeBreakdown
+        public var clusterDetails: [Cluster]
+        public var messages: Messages
+        public var emulation: Emulation
+    }
+
+    /// Wall-clock cost of the emulation itself.
+    public struct Host: Codable, Equatable, Sendable {
+        public var processes: Int
+        public var wallSeconds: Double
+        public var eventsPerSecond: Double
+        public var taskBlocksPerSecond: Double
+        public var windowsPerSecond: Double
+        public var meanWindowMicroseconds: Double
+        public var virtualCyclesPerWallSecond: Double
+        /// Share of window wall time not spent computing in the slowest cluster (messages and
+        /// waiting); 0 when measured in one process.
+        public var syncOverheadFraction: Double
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// Renders a ``RunSummary`` as canonical JSON (sorted keys: byte-identical for equal summaries)
+/// and as the human table printed at the end of a run.
+public enum SummaryRenderer {
+    /// Canonical JSON with snake_case keys.
+    public static func json(_ summary: RunSummary) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        var data = try encoder.encode(summary)
+        data.append(0x0A)
+        return data
+    }
+
+    /// Decodes a summary written by ``json(_:)``.
+    public static func decode(_ data: Data) throws -> RunSummary {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(RunSummary.self, from: data)
+    }
+
+    /// A readable table of the results and the emulator's own cost.
+    public static func table(_ summary: RunSummary) -> String {
+        let r = summary.results
+        var lines: [String] = []
+        lines.append("Wafer \(r.wafer): \(r.clusters) clusters × \(r.tbusPerCluster) TBUs, \(r.clockMhz) MHz, seed \(r.seed), placement \(r.placementPolicy), dispatch \(r.dispatchPolicy)")
+        lines.append("")
+        let header = pad("workflow", 22) + pad("injected", 10) + pad("done", 8) + pad("rejected", 10) + pad("p50 µs", 11) + pad("p95 µs", 11) + pad("p99 µs", 11) + pad("max µs", 11) + "req/s"
+        lines.append(header)
+        lines.append(String(repeating: "-", count: header.count))
+        func row(_ name: String, _ q: RunSummary.Requests) -> String {
+            let l = q.latency
+            return pad(name, 22) + pad("\(q.injected)", 10) + pad("\(q.completed)", 8) + pad("\(q.rejected)", 10)
+                + pad(fmt(l?.p50Us), 11) + pad(fmt(l?.p95Us), 11) + pad(fmt(l?.p99Us), 11) + pad(fmt(l?.maxUs), 11)
+                + String(format: "%.0f", q.throughputPerSecond)
+        }
+        for name in r.workflows.keys.sorted() { lines.append(row(name, r.workflows[name]!)) }
+        lines.append(row("all", r.overall))
+        lines.append("")
+        lines.append(String(format: "PE-array utilisation %.1f%%  (reconfiguring %.1f%%, starved %.1f%%, unassigned %.1f%%, blocked %.1f%%)",
+                            r.utilisation * 100, r.time.reconfiguring * 100, r.time.starved * 100, r.time.unassigned * 100, r.time.blocked * 100))
+        let perCluster = r.clusterDetails.map { String(format: "%d:%.0f%%", $0.cluster, $0.utilisation * 100) }.joined(separator: " ")
+        lines.append("per cluster: \(perCluster)")
+        lines.append("messages \(r.messages.total) (\(r.messages.byKind.keys.sorted().map { "\($0) \(r.messages.byKind[$0]!)" }.joined(separator: ", "))), bytes×hops \(r.messages.byteHops), local flows \(r.messages.localFlows)")
+        let e = r.emulation
+        lines.append("virtual end \(r.endCycles) cycles; \(e.windows) windows (\(e.syncMode), lookahead \(e.lookaheadCycles) cycles); \(e.events) events" + (e.quantumDelayedMessages > 0 ? "; \(e.quantumDelayedMessages) messages deferred by \(e.quantumDelayCycles) cycles in total" : ""))
+        if let h = summary.host {
+            lines.append(String(format: "host: %d processes, %.3f s wall, %.0f events/s, %.0f task blocks/s, %.0f windows/s (%.0f µs each), %.3g virtual cycles/s, sync overhead %.0f%%",
+                                h.processes, h.wallSeconds, h.eventsPerSecond, h.taskBlocksPerSecond, h.windowsPerSecond, h.meanWindowMicroseconds, h.virtualCyclesPerWallSecond, h.syncOverheadFraction * 100))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+
+    private static func fmt(_ value: Double?) -> String {
+        guard let value else { return "-" }
+        return String(format: "%.1f", value)
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Scheduling
+import WaferModel
+
+/// Receives the trace records of each window, in a fixed order (coordinator first, then clusters
+/// by id), so the rendered trace is identical however the clusters are hosted.
+public protocol TraceSink: AnyObject {
+    func append(_ records: [TraceRecord]) throws
+}
+
+/// Runs the wafer window by window: plans each window with the ``WindowSynchronizer``, runs the
+/// coordinator engine and (through the transport) every cluster, and routes what they send.
+/// The same loop drives the in-process oracle and the multi-process wafer.
+public final class WaferSession {
+    public let coordinator: CoordinatorEngine
+    public let transport: ClusterTransport
+    public private(set) var synchronizer: WindowSynchronizer
+    public var traceSink: TraceSink?
+
+    private var clusterTiming: [ParticipantTiming]
+    private var coordinatorTiming = ParticipantTiming()
+    private var toClusters: [[Envelope]]
+    private var clusterEvents: UInt64 = 0
+    /// Host measurements, kept apart from the deterministic results.
+    public private(set) var host = HostMeasurements()
+
+    public init(coordinator: CoordinatorEngine, transport: ClusterTransport) {
+        self.coordinator = coordinator
+        self.transport = transport
+        synchronizer = WindowSynchronizer(config: coordinator.config)
+        let count = coordinator.config.clusterCount
+        clusterTiming = Array(repeating: ParticipantTiming(), count: count)
+        toClusters = Array(repeating: [], count: count)
+    }
+
+    /// Builds an all-in-one-process session (the oracle).
+    public static func inProcess(config: WaferConfig, library: WorkflowLibrary,
+                                 placement: any ClusterPlacementPolicy = LeastLoadedPlacement(),
+                                 dispatcher: any TBUDispatchPolicy = FIFODispatch()) -> WaferSession {
+        let clusters = (0..<config.clusterCount).map {
+            ClusterEngine(id: $0, config: config, library: library, placement: placement, dispatcher: dispatcher)
+        }
+        let coordinator = CoordinatorEngine(config: config, library: library, placement: placement)
+        return WaferSession(coordinator: coordinator, transport: InProcessTransport(clusters: clusters))
+    }
+
+    /// Virtual time every participant has reached.
+    public var now: Cycle { synchronizer.now }
+
+    /// Accepts an injection; its `start` must not lie before ``now``.
+    @discardableResult
+    public func inject(_ injection: Injection) throws -> ClosedRange<UInt64> {
+        try coordinator.inject(injection, earliest: now)
+    }
+
+    /// True when nothing is pending anywhere: no events, no messages in flight.
+    public var isIdle: Bool { planInputs().allSatisfy { $0.nextEvent == .never && $0.earliestInbound == .never } }
+
+    private func planInputs() -> [ParticipantTiming] {
+        var coordinatorNow = coordinatorTiming
+        coordinatorNow.nextEvent = coordinatorNextEvent
+        coordinatorNow.earliestOutput = min(coordinatorNow.earliestOutput, coordinatorNextEvent)
+        return [coordinatorNow] + clusterTiming
+    }
+
+    // The coordinator's own queue can change between windows (injections), so read it afresh.
+    private var coordinatorNextEvent: Cycle { coordinator.nextEventTime }
+
+    /// Runs one window. Returns false when the wafer is idle (nothing was run).
+    @discardableResult
+    public func step() throws -> Bool {
+        guard let plan = synchronizer.plan(planInputs()) else { return false }
+        let wallStart = DispatchTime.now().uptimeNanoseconds
+
+        // The coordinator's sends of this window travel with the next window's grants.
+        let outgoing = toClusters
+        toClusters = Array(repeating: [], count: toClusters.count)
+        for index in clusterTiming.indices { clusterTiming[index].earliestInbound = .never }
+
+        let coordinatorOutput = coordinator.runWindow(end: plan.end)
+        let reports = try transport.runWindow(plan, fromCoordinator: outgoing)
+
+        var coordinatorInbound = Cycle.never
+        var toCoordinator: [Envelope] = []
+        for envelope in coordinatorOutput.envelopes {
+            guard let cluster = envelope.destination.clusterIndex else { continue }
+            toClusters[cluster].append(envelope)
+            clusterTiming[cluster].earliestInbound = min(clusterTiming[cluster].earliestInbound, envelope.arrival)
+        }
+        var maxCompute: UInt64 = 0
+        for report in reports {
+            clusterTiming[report.cluster].nextEvent = report.nextEventTime
+            clusterTiming[report.cluster].earliestOutput = report.earliestOutput
+            for traffic in report.peerTraffic {
+                clusterTiming[traffic.destination].earliestInbound = min(clusterTiming[traffic.destination].earliestInbound, traffic.earliestArrival)
+            }
+            for envelope in report.toCoordinator { coordinatorInbound = min(coordinatorInbound, envelope.arrival) }
+            toCoordinator += report.toCoordinator
+            clusterEvents += report.events
+            maxCompute = max(maxCompute, report.computeNanos)
+        }
+        coordinator.receive(toCoordinator)
+        coordinatorTiming = ParticipantTiming(nextEvent: coordinatorOutput.nextEventTime,
+                                              earliestOutput: coordinatorOutput.earliestOutput,
+                                              earliestInbound: coordinatorInbound)
+        if let sink = traceSink {
+            try sink.append(coordinatorOutput.trace)
+            for report in reports { try sink.append(report.trace) }
+        }
+        let wall = DispatchTime.now().uptimeNanoseconds - wallStart
+        host.windowNanos += wall
+        host.clusterComputeNanos += maxCompute
+        return true
+    }
+
+    /// Runs windows until the wafer is idle, or `shouldStop` says so between windows.
+    public func runUntilIdle(shouldStop: () -> Bool = { false }) throws {
+        while !shouldStop(), try step() {}
+    }
+
+    /// Events processed by the clusters and the coordinator.
+    public var totalEvents: UInt64 { clusterEvents + coordinator.eventCount }
+}
+
+/// Wall-clock measurements of a session (they vary from run to run by nature).
+public struct HostMeasurements: Sendable {
+    /// Σ wall time of window rounds.
+    public var windowNanos: UInt64 = 0
+    /// Σ over windows of the slowest cluster's compute time (0 in process: there it is not split out).
+    public var clusterComputeNanos: UInt64 = 0
+}
+
+extension CoordinatorEngine {
+    /// Time of the coordinator's next pending event.
+    public var nextEventTime: Cycle { peekNextEventTime() }
+}

@@ -1,0 +1,48 @@
+import WaferModel
+
+/// One cluster's load as schedulers see it: what its load signal reported, plus what the observer
+/// has placed there since.
+public struct ClusterLoad: Codable, Equatable, Sendable {
+    public var cluster: Int
+    public var tbus: Int
+    public var busyTBUs: Int
+    public var queuedTasks: Int
+    /// Predicted cycles of all queued work plus the remaining cycles of running work.
+    public var pendingCycles: Cycle
+
+    public init(cluster: Int, tbus: Int, busyTBUs: Int = 0, queuedTasks: Int = 0, pendingCycles: Cycle = 0) {
+        self.cluster = cluster
+        self.tbus = tbus
+        self.busyTBUs = busyTBUs
+        self.queuedTasks = queuedTasks
+        self.pendingCycles = pendingCycles
+    }
+
+    /// True when the cluster has nothing queued or running.
+    public var isIdle: Bool { busyTBUs == 0 && queuedTasks == 0 && pendingCycles == 0 }
+}
+
+/// The wafer-wide load picture a cluster-level placement decision is made over.
+public struct WaferLoadView: Codable, Equatable, Sendable {
+    /// Virtual time the view describes.
+    public var time: Cycle
+    /// One entry per cluster, indexed by cluster id.
+    public var clusters: [ClusterLoad]
+
+    public init(time: Cycle, clusters: [ClusterLoad]) {
+        self.time = time
+        self.clusters = clusters
+    }
+
+    /// An empty wafer of `count` clusters with `tbus` TBUs each.
+    public static func idle(clusters count: Int, tbus: Int) -> WaferLoadView {
+        WaferLoadView(time: 0, clusters: (0..<count).map { ClusterLoad(cluster: $0, tbus: tbus) })
+    }
+
+    /// Records that `cycles` of work were just sent to `cluster`, so the next decision made from
+    /// the same (possibly stale) view does not pile onto it.
+    public mutating func notePlaced(cycles: Cycle, on cluster: Int) {
+        clusters[cluster].queuedTasks += 1
+        clusters[cluster].pendingCycles += cycles
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import Yams
+
+/// A YAML node that remembers its file and field path, so every accessor can fail with a
+/// ``ConfigError`` that names file, line and field.
+public struct ConfigNode {
+    let node: Node
+    /// The file the node came from.
+    public let file: String
+    /// The dotted field path of the node (empty for the document root).
+    public let path: String
+
+    init(node: Node, file: String, path: String) {
+        self.node = node
+        self.file = file
+        self.path = path
+    }
+
+    /// Parses YAML text. Syntax errors become ``ConfigError``s with the line libyaml reported.
+    public static func parse(_ text: String, file: String) throws -> ConfigNode {
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw ConfigError(file: file, line: nil, field: "", message: "the document is empty")
+            }
+            return ConfigNode(node: node, file: file, path: "")
+        } catch let error as YamlError {
+            throw ConfigError(file: file, line: Self.line(of: error), field: "", message: "invalid YAML: \(Self.problem(of: error))")
+        }
+    }
+
+    /// Reads and parses a YAML file.
+    public static func load(path: String) throws -> ConfigNode {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, line: nil, field: "", message: "cannot read the file (does it exist?)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: path, line: nil, field: "", message: "the file is not UTF-8 text")
+        }
+        return try parse(text, file: path)
+    }
+
+    private static func line(of error: YamlError) -> Int? {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
+            return mark.line
+        default:
+            return nil
+        }
+    }
+
+    private static func problem(of error: YamlError) -> String {
+        switch error {
+        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _):
+            return problem
+        case .duplicatedKeysInMapping(let duplicates, _):
+            return "duplicated keys \(duplicates.joined(separator: ", "))"
+        default:
+            return "\(error)"
+        }
+    }
+
+    /// 1-based line of this node in its file.
+    public var line: Int? { node.mark?.line }
+
+    /// An error located at this node.
+    public func error(_ message: String) -> ConfigError {
+        ConfigError(file: file, line: line, field: path, message: message)
+    }
+
+    // MARK: Scalars
+
+    private var scalarText: String? {
+        if case .scalar(let scalar) = node { return scalar.string }
+        return nil
+    }
+
+    /// The node as a string.
+    public func string() throws -> String {
+        guard let text = scalarText else { throw error("expected a string") }
+        return text
+    }
+
+    /// The node as an integer (YAML integers; `_` separators allowed).
+    public func int() throws -> Int {
+        guard let text = scalarText, let value = Int(text.replacingOccurrences(of: "_", with: "")) else {
+            throw error("expected an integer, found \(describe())")
+        }
+        return value
+    }
+
+    /// An integer in `range`.
+    public func int(in range: ClosedRange<Int>) throws -> Int {
+        let value = try int()
+        guard range.contains(value) else {
+            throw error("must be between \(range.lowerBound) and \(range.upperBound), found \(value)")
+        }
+        return value
+    }
+
+    /// A non-negative cycle count.
+    public func cycles() throws -> Cycle {
+        let value = try int()
+        guard value >= 0 else { throw error("must not be negative, found \(value)") }
+        return Cycle(value)
+    }
+
+    /// The node as a floating-point number.
+    public func double() throws -> Double {
+        guard let text = scalarText, let value = Double(text.replacingOccurrences(of: "_", with: "")), value.isFinite else {
+            throw error("expected a number, found \(describe())")
+        }
+        return value
+    }
+
+    /// The node as a boolean.
+    public func bool() throws -> Bool {
+        guard let value = node.bool else { throw error("expected true or false, found \(describe())") }
+        return value
+    }
+
+    /// The node as one of `choices` (e.g. an enum's raw values).
+    public func choice<T: RawRepresentable & CaseIterable>(_ type: T.Type) throws -> T where T.RawValue == String {
+        let text = try string()
+        guard let value = T(rawValue: text) else {
+            let allowed = T.allCases.map(\.rawValue).joined(separator: ", ")
+            throw error("'\(text)' is not one of: \(allowed)")
+        }
+        return value
+    }
+
+    private func describe() -> String {
+        switch node {
+        case .scalar(let scalar): return "'\(scalar.string)'"
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        }
+    }
+
+    // MARK: Collections
+
+    /// The node as a list.
+    public func sequence() throws -> [ConfigNode] {
+        guard case .sequence(let sequence) = node else { throw error("expected a list, found \(describe())") }
+        return sequence.enumerated().map { ConfigNode(node: $1, file: file, path: "\(path)[\($0)]") }
+    }
+
+    /// The node as a mapping whose keys must all be in `allowed`; unknown keys are errors, so typos
+    /// never pass silently.
+    public func mapping(allowed: [String]) throws -> ConfigMapping {
+        guard case .mapping(let mapping) = node else { throw error("expected a mapping, found \(describe())") }
+        var entries: [(String, ConfigNode)] = []
+        for (key, value) in mapping {
+            guard let name = key.string else { throw error("mapping keys must be strings") }
+            let childPath = path.isEmpty ? name : "\(path).\(name)"
+            guard allowed.contains(name) else {
+                throw ConfigError(file: file, line: key.mark?.line, field: childPath,
+                                  message: "unknown field (expected one of: \(allowed.joined(separator: ", ")))")
+            }
+            entries.append((name, ConfigNode(node: value, file: file, path: childPath)))
+        }
+        return ConfigMapping(owner: self, entries: entries)
+    }
+}
+
+/// The fields of a YAML mapping, in file order, with located errors for missing ones.
+public struct ConfigMapping {
+    /// The mapping node itself (for errors about it as a whole).
+    public let owner: ConfigNode
+    /// Fields in file order.
+    public let entries: [(String, ConfigNode)]
+
+    /// The field `key`, or nil if absent.
+    public func optional(_ key: String) -> ConfigNode? {
+        entries.first { $0.0 == key }?.1
+    }
+
+    /// The field `key`; its absence is an error naming the field.
+    public func required(_ key: String) throws -> ConfigNode {
+        guard let node = optional(key) else {
+            let field = owner.path.isEmpty ? key : "\(owner.path).\(key)"
+            throw ConfigError(file: owner.file, line: owner.line, field: field, message: "missing required field")
+        }
+        return node
+    }
+
+    /// True when `key` is present.
+    public func has(_ key: String) -> Bool { optional(key) != nil }
+}

@@ -1,0 +1,101 @@
+/// The PE array of one TBU: an `rows × columns` systolic array with local SRAM.
+public struct PEArrayConfig: Codable, Equatable, Sendable {
+    public var rows: Int
+    public var columns: Int
+    public var dataflow: Dataflow
+    /// Local SRAM of the TBU in bytes (operand buffers).
+    public var sramBytes: Int
+
+    public init(rows: Int, columns: Int, dataflow: Dataflow, sramBytes: Int) {
+        self.rows = rows
+        self.columns = columns
+        self.dataflow = dataflow
+        self.sramBytes = sramBytes
+    }
+}
+
+/// One kind of link in the mesh: cycles per hop and bytes per cycle.
+public struct LinkConfig: Codable, Equatable, Sendable {
+    public var hopLatency: Cycle
+    public var bandwidthBytesPerCycle: Int
+
+    public init(hopLatency: Cycle, bandwidthBytesPerCycle: Int) {
+        self.hopLatency = hopLatency
+        self.bandwidthBytesPerCycle = bandwidthBytesPerCycle
+    }
+}
+
+/// What every cluster of the wafer contains.
+public struct ClusterConfig: Codable, Equatable, Sendable {
+    /// Number of Task Block Units (one PE array each).
+    public var tbus: Int
+    /// Number of Control Block Units.
+    public var cbus: Int
+    /// Shared cluster buffer (SRAM) in bytes.
+    public var bufferBytes: Int
+    /// Bound on queued task blocks; arrivals beyond it are rejected and counted, never lost.
+    public var queueCapacity: Int
+    public var peArray: PEArrayConfig
+    /// Cycles to set a TBU up for a different task-block type.
+    public var reconfigurationCycles: Cycle
+    /// Cycles a CBU needs to evaluate one control block.
+    public var controlBlockCycles: Cycle
+    /// Period of the load signals a cluster sends to the coordinator.
+    public var loadSignalPeriod: Cycle
+}
+
+/// How processes synchronise virtual time.
+public enum SyncMode: String, Codable, CaseIterable, Sendable {
+    /// Conservative windows bounded by lookahead: exact timing.
+    case exact
+    /// Fixed windows of at least `window` cycles: messages landing inside a window are delivered at
+    /// its end (bounded, reported timing error; faster).
+    case quantum
+}
+
+/// Synchronisation settings.
+public struct SyncConfig: Codable, Equatable, Sendable {
+    public var mode: SyncMode
+    /// Window length for `quantum` mode.
+    public var window: Cycle
+}
+
+/// The emulated wafer: a mesh of clusters grouped in dies, their contents, links, clock and seed.
+public struct WaferConfig: Codable, Equatable, Sendable {
+    public var name: String
+    /// Clock of the whole wafer in MHz (virtual time is counted in its cycles).
+    public var clockMHz: Int
+    /// Seed from which every random stream of a run is derived.
+    public var seed: UInt64
+    /// Mesh size in clusters.
+    public var rows: Int
+    public var columns: Int
+    /// Die size in clusters (a die is a reticle-sized tile of the mesh).
+    public var dieRows: Int
+    public var dieColumns: Int
+    /// Links between neighbouring clusters on the same die and across a die boundary.
+    public var intraDie: LinkConfig
+    public var interDie: LinkConfig
+    /// Latency of the decoupled control plane between the coordinator and any cluster.
+    public var controlLatency: Cycle
+    public var cluster: ClusterConfig
+    public var sync: SyncConfig
+
+    /// Number of clusters (= cluster processes).
+    public var clusterCount: Int { rows * columns }
+
+    /// The mesh geometry and link model of this wafer.
+    public var mesh: Mesh { Mesh(config: self) }
+
+    /// The smallest latency of any message between two processes: the conservative lookahead.
+    public var lookahead: Cycle {
+        var smallest = controlLatency
+        // One hop is the shortest route between two clusters; which link kinds exist depends on tiling.
+        if dieRows * dieColumns > 1 { smallest = min(smallest, intraDie.hopLatency) }
+        if dieRows < rows || dieColumns < columns { smallest = min(smallest, interDie.hopLatency) }
+        return max(1, smallest)
+    }
+
+    /// Cycles → microseconds of virtual time.
+    public func microseconds(_ cycles: Cycle) -> Double { Double(cycles) / Double(clockMHz) }
+}

@@ -1,0 +1,104 @@
+/// Reads and validates wafer configurations (`Configs/wafers/*.yaml`).
+///
+/// Every field has a documented default (see `docs/configuration.md`); unknown fields, wrong types
+/// and out-of-range values are errors naming file, line and field.
+public enum WaferConfigLoader {
+    /// Loads a wafer configuration file.
+    public static func load(path: String) throws -> WaferConfig {
+        try parse(ConfigNode.load(path: path))
+    }
+
+    /// Parses YAML text (`file` labels errors).
+    public static func parse(_ text: String, file: String) throws -> WaferConfig {
+        try parse(ConfigNode.parse(text, file: file))
+    }
+
+    static func parse(_ root: ConfigNode) throws -> WaferConfig {
+        let top = try root.mapping(allowed: ["name", "clock_mhz", "seed", "mesh", "links", "cluster", "sync"])
+        let name = try top.optional("name")?.string() ?? "wafer"
+        let clock = try top.optional("clock_mhz")?.int(in: 1...100_000) ?? 1000
+        let seed = try top.optional("seed").map { UInt64(try $0.int(in: 0...Int.max)) } ?? 1
+
+        let meshNode = try top.required("mesh")
+        let mesh = try meshNode.mapping(allowed: ["rows", "columns", "die_rows", "die_columns"])
+        let rows = try mesh.required("rows").int(in: 1...256)
+        let columns = try mesh.required("columns").int(in: 1...256)
+        let dieRowsNode = mesh.optional("die_rows")
+        let dieColumnsNode = mesh.optional("die_columns")
+        let dieRows = try dieRowsNode?.int(in: 1...rows) ?? rows
+        let dieColumns = try dieColumnsNode?.int(in: 1...columns) ?? columns
+        if rows % dieRows != 0, let node = dieRowsNode {
+            throw node.error("must divide mesh.rows (\(rows)) so that dies tile the wafer")
+        }
+        if columns % dieColumns != 0, let node = dieColumnsNode {
+            throw node.error("must divide mesh.columns (\(columns)) so that dies tile the wafer")
+        }
+
+        var intra = LinkConfig(hopLatency: 20, bandwidthBytesPerCycle: 64)
+        var inter = LinkConfig(hopLatency: 200, bandwidthBytesPerCycle: 16)
+        var controlLatency: Cycle = 100
+        if let linksNode = top.optional("links") {
+            let links = try linksNode.mapping(allowed: ["intra_die", "inter_die", "control_latency_cycles"])
+            if let node = links.optional("intra_die") { intra = try parseLink(node, default: intra) }
+            if let node = links.optional("inter_die") { inter = try parseLink(node, default: inter) }
+            if let node = links.optional("control_latency_cycles") {
+                controlLatency = try node.cycles()
+                if controlLatency == 0 { throw node.error("must be at least 1 cycle (it bounds the lookahead)") }
+            }
+        }
+
+        var cluster = ClusterConfig(
+            tbus: 4, cbus: 1, bufferBytes: 8 << 20, queueCapacity: 256,
+            peArray: PEArrayConfig(rows: 32, columns: 32, dataflow: .os, sramBytes: 512 << 10),
+            reconfigurationCycles: 2000, controlBlockCycles: 50, loadSignalPeriod: 10_000)
+        if let clusterNode = top.optional("cluster") {
+            let c = try clusterNode.mapping(allowed: [
+                "tbus", "cbus", "buffer_bytes", "queue_capacity", "pe_array", "reconfiguration_cycles",
+                "control_block_cycles", "load_signal_period_cycles",
+            ])
+            cluster.tbus = try c.optional("tbus")?.int(in: 1...1024) ?? cluster.tbus
+            cluster.cbus = try c.optional("cbus")?.int(in: 1...64) ?? cluster.cbus
+            cluster.bufferBytes = try c.optional("buffer_bytes")?.int(in: 1...Int(Int32.max)) ?? cluster.bufferBytes
+            cluster.queueCapacity = try c.optional("queue_capacity")?.int(in: 1...1_000_000) ?? cluster.queueCapacity
+            cluster.reconfigurationCycles = try c.optional("reconfiguration_cycles")?.cycles() ?? cluster.reconfigurationCycles
+            cluster.controlBlockCycles = try c.optional("control_block_cycles")?.cycles() ?? cluster.controlBlockCycles
+            if let node = c.optional("load_signal_period_cycles") {
+                cluster.loadSignalPeriod = try node.cycles()
+                if cluster.loadSignalPeriod == 0 { throw node.error("must be at least 1 cycle") }
+            }
+            if let arrayNode = c.optional("pe_array") {
+                let a = try arrayNode.mapping(allowed: ["rows", "columns", "dataflow", "sram_bytes"])
+                cluster.peArray.rows = try a.optional("rows")?.int(in: 1...4096) ?? cluster.peArray.rows
+                cluster.peArray.columns = try a.optional("columns")?.int(in: 1...4096) ?? cluster.peArray.columns
+                cluster.peArray.dataflow = try a.optional("dataflow")?.choice(Dataflow.self) ?? cluster.peArray.dataflow
+                cluster.peArray.sramBytes = try a.optional("sram_bytes")?.int(in: 1...Int(Int32.max)) ?? cluster.peArray.sramBytes
+            }
+        }
+
+        var sync = SyncConfig(mode: .exact, window: 50_000)
+        if let syncNode = top.optional("sync") {
+            let s = try syncNode.mapping(allowed: ["mode", "window_cycles"])
+            sync.mode = try s.optional("mode")?.choice(SyncMode.self) ?? .exact
+            if let node = s.optional("window_cycles") {
+                sync.window = try node.cycles()
+                if sync.window == 0 { throw node.error("must be at least 1 cycle") }
+            }
+        }
+
+        return WaferConfig(
+            name: name, clockMHz: clock, seed: seed, rows: rows, columns: columns,
+            dieRows: dieRows, dieColumns: dieColumns, intraDie: intra, interDie: inter,
+            controlLatency: controlLatency, cluster: cluster, sync: sync)
+    }
+
+    private static func parseLink(_ node: ConfigNode, default value: LinkConfig) throws -> LinkConfig {
+        let m = try node.mapping(allowed: ["hop_latency_cycles", "bandwidth_bytes_per_cycle"])
+        var link = value
+        if let n = m.optional("hop_latency_cycles") {
+            link.hopLatency = try n.cycles()
+            if link.hopLatency == 0 { throw n.error("must be at least 1 cycle (it bounds the lookahead)") }
+        }
+        link.bandwidthBytesPerCycle = try m.optional("bandwidth_bytes_per_cycle")?.int(in: 1...1_000_000) ?? link.bandwidthBytesPerCycle
+        return link
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// The workflows a wafer knows, indexed in a fixed (name-sorted) order so indices mean the same
+/// thing in every process.
+public struct WorkflowLibrary: Codable, Equatable, Sendable {
+    public private(set) var workflows: [WorkflowGraph]
+
+    public init(_ workflows: [WorkflowGraph]) {
+        self.workflows = workflows.sorted { $0.name < $1.name }
+    }
+
+    /// Loads every `*.yaml` file of a directory; two files defining one name is an error.
+    public static func load(directory: String) throws -> WorkflowLibrary {
+        let files: [String]
+        do {
+            files = try FileManager.default.contentsOfDirectory(atPath: directory)
+                .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+        } catch {
+            throw ConfigError(file: directory, line: nil, field: "", message: "cannot list the workflow directory")
+        }
+        var graphs: [WorkflowGraph] = []
+        var seen: [String: String] = [:]
+        for file in files {
+            let path = (directory as NSString).appendingPathComponent(file)
+            let graph = try WorkflowLoader.load(path: path)
+            if let other = seen[graph.name] {
+                throw ConfigError(file: path, line: nil, field: "name", message: "workflow '\(graph.name)' is also defined in \(other)")
+            }
+            seen[graph.name] = path
+            graphs.append(graph)
+        }
+        return WorkflowLibrary(graphs)
+    }
+
+    /// Index of the workflow called `name`.
+    public func index(of name: String) -> Int? { workflows.firstIndex { $0.name == name } }
+
+    /// All workflow names.
+    public var names: [String] { workflows.map(\.name) }
+
+    public subscript(index: Int) -> WorkflowGraph { workflows[index] }
+}

@@ -1,0 +1,147 @@
+import Foundation
+
+/// Reads and validates workflow files (`Configs/workflows/*.yaml`).
+///
+/// ```yaml
+/// name: detect-classify
+/// input_bytes: 150528
+/// blocks:
+///   - name: detector
+///     task:
+///       - {gemm: [3136, 64, 147], name: conv1}
+///       - {elementwise: 200704}
+///     output_bytes: 8192
+///     next: found-objects          # omitted or `end`: the request completes here
+///   - name: found-objects
+///     branch: {probability: 0.7, then: classifier, else: end}
+///   - name: classifier
+///     task: [{gemm: [1, 1000, 2048]}]
+///     output_bytes: 4000
+/// ```
+public enum WorkflowLoader {
+    /// Loads one workflow file.
+    public static func load(path: String) throws -> WorkflowGraph {
+        try parse(ConfigNode.load(path: path))
+    }
+
+    /// Parses YAML text (`file` labels errors).
+    public static func parse(_ text: String, file: String) throws -> WorkflowGraph {
+        try parse(ConfigNode.parse(text, file: file))
+    }
+
+    static func parse(_ root: ConfigNode) throws -> WorkflowGraph {
+        let top = try root.mapping(allowed: ["name", "description", "input_bytes", "entry", "blocks"])
+        let name = try top.required("name").string()
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw try top.required("name").error("use letters, digits, '-' and '_' only")
+        }
+        let description = try top.optional("description")?.string() ?? ""
+        let inputBytes = UInt64(try top.optional("input_bytes")?.int(in: 0...Int(Int32.max)) ?? 0)
+        let blockNodes = try top.required("blocks").sequence()
+        guard !blockNodes.isEmpty else { throw try top.required("blocks").error("a workflow needs at least one block") }
+
+        // First pass: names, so successors can refer forward.
+        var names: [String: Int] = [:]
+        var parsed: [(name: String, node: ConfigNode, fields: ConfigMapping)] = []
+        for node in blockNodes {
+            let fields = try node.mapping(allowed: ["name", "task", "output_bytes", "next", "branch"])
+            let nameNode = try fields.required("name")
+            let blockName = try nameNode.string()
+            if blockName == "end" { throw nameNode.error("'end' is reserved: it means the request completes") }
+            if names[blockName] != nil { throw nameNode.error("duplicate block name '\(blockName)'") }
+            names[blockName] = parsed.count
+            parsed.append((blockName, node, fields))
+        }
+
+        func successor(_ node: ConfigNode?) throws -> Successor {
+            guard let node else { return .end }
+            let target = try node.string()
+            if target == "end" { return .end }
+            guard let index = names[target] else {
+                throw node.error("unknown block '\(target)' (known: \(names.keys.sorted().joined(separator: ", ")), end)")
+            }
+            return .block(index)
+        }
+
+        var blocks: [WorkflowBlock] = []
+        for entry in parsed {
+            let f = entry.fields
+            let hasTask = f.has("task"), hasBranch = f.has("branch")
+            if hasTask == hasBranch {
+                throw entry.node.error("block '\(entry.name)' needs exactly one of 'task' or 'branch'")
+            }
+            if hasTask {
+                let operations = try f.required("task").sequence().map(parseOperation)
+                if operations.isEmpty { throw try f.required("task").error("a task block needs at least one operation") }
+                let outputBytes = UInt64(try f.optional("output_bytes")?.int(in: 0...Int(Int32.max)) ?? 0)
+                let next = try successor(f.optional("next"))
+                blocks.append(WorkflowBlock(name: entry.name, kind: .task(TaskBlock(operations: operations, outputBytes: outputBytes, next: next))))
+            } else {
+                for field in ["next", "output_bytes"] where f.has(field) {
+                    throw f.optional(field)!.error("a branch block has no '\(field)'; use its 'then' and 'else'")
+                }
+                let b = try f.required("branch").mapping(allowed: ["probability", "then", "else"])
+                let probabilityNode = try b.required("probability")
+                let probability = try probabilityNode.double()
+                guard (0...1).contains(probability) else { throw probabilityNode.error("must be between 0 and 1, found \(probability)") }
+                let then = try successor(b.required("then"))
+                let otherwise = try successor(b.optional("else"))
+                blocks.append(WorkflowBlock(name: entry.name, kind: .control(.branch(probability: probability, then: then, otherwise: otherwise))))
+            }
+        }
+
+        var entryIndex = 0
+        if let entryNode = top.optional("entry") {
+            guard case .block(let index) = try successor(entryNode) else { throw entryNode.error("the entry must be a block") }
+            entryIndex = index
+        }
+        let graph = WorkflowGraph(name: name, description: description, blocks: blocks, entry: entryIndex, inputBytes: inputBytes)
+        try validate(graph, nodes: parsed.map(\.node))
+        return graph
+    }
+
+    static func parseOperation(_ node: ConfigNode) throws -> TaskOperation {
+        let m = try node.mapping(allowed: ["name", "gemm", "elementwise", "cycles"])
+        let kinds = ["gemm", "elementwise", "cycles"].filter { m.has($0) }
+        guard kinds.count == 1 else { throw node.error("an operation needs exactly one of: gemm, elementwise, cycles") }
+        let name = try m.optional("name")?.string() ?? kinds[0]
+        if let gemm = m.optional("gemm") {
+            let dims = try gemm.sequence()
+            guard dims.count == 3 else { throw gemm.error("expected [M, N, K]") }
+            let values = try dims.map { try $0.int(in: 1...Int(Int32.max)) }
+            return .gemm(name: name, m: values[0], n: values[1], k: values[2])
+        }
+        if let elementwise = m.optional("elementwise") {
+            return .elementwise(name: name, elements: try elementwise.int(in: 1...Int(Int32.max)))
+        }
+        return .fixed(name: name, cycles: try m.required("cycles").cycles())
+    }
+
+    /// Rejects cycles (loops arrive with the full language) and blocks no request can reach.
+    static func validate(_ graph: WorkflowGraph, nodes: [ConfigNode]) throws {
+        func successors(_ index: Int) -> [Int] {
+            let targets: [Successor]
+            switch graph.blocks[index].kind {
+            case .task(let task): targets = [task.next]
+            case .control(.branch(_, let then, let otherwise)): targets = [then, otherwise]
+            }
+            return targets.compactMap { if case .block(let i) = $0 { return i } else { return nil } }
+        }
+        // Depth-first search with colours finds both cycles and reachability.
+        var colour = [UInt8](repeating: 0, count: graph.blocks.count)  // 0 new, 1 on stack, 2 done
+        func visit(_ index: Int) throws {
+            colour[index] = 1
+            for next in successors(index) {
+                if colour[next] == 1 {
+                    throw nodes[next].error("block '\(graph.blocks[next].name)' is reached again from '\(graph.blocks[index].name)': cycles are not allowed")
+                }
+                if colour[next] == 0 { try visit(next) }
+            }
+            colour[index] = 2
+        }
+        try visit(graph.entry)
+        if let unreachable = colour.firstIndex(of: 0) {
+            throw nodes[unreachable].error("block '\(graph.blocks[unreachable].name)' cannot be reached from the entry block '\(graph.blocks[graph.entry].name)'")
+        }
+    }
+}
