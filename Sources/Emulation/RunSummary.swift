@@ -7,6 +7,11 @@ public struct RunSummary: Codable, Equatable, Sendable {
     public var results: Results
     public var host: Host?
 
+    public init(results: Results, host: Host?) {
+        self.results = results
+        self.host = host
+    }
+
     /// Latency statistics over completed requests (nearest-rank percentiles, exact).
     public struct Latency: Codable, Equatable, Sendable {
         public var p50Cycles: Cycle

@@ -17,10 +17,13 @@ public struct Injection: Codable, Equatable, Sendable {
         self.seed = seed
     }
 
+    /// The fields an injection has in workload files and `inject` control messages.
+    public static let fields = ["workflow", "count", "arrival", "start_cycle", "seed"]
+
     /// Parses an injection from a workload entry or a control message (`file` labels errors).
     /// `start` is used when the node gives no `start_cycle`.
-    public static func parse(_ node: ConfigNode, defaultStart: Cycle) throws -> Injection {
-        let m = try node.mapping(allowed: ["workflow", "count", "arrival", "start_cycle", "seed"])
+    public static func parse(_ node: ConfigNode, defaultStart: Cycle, alsoAllowed: [String] = []) throws -> Injection {
+        let m = try node.mapping(allowed: fields + alsoAllowed)
         let workflow = try m.required("workflow").string()
         let count = try m.required("count").int(in: 1...10_000_000)
         let start = try m.optional("start_cycle")?.cycles() ?? defaultStart

@@ -1,0 +1,63 @@
+/// A malformed frame from the network: reported, never a crash.
+public struct WireError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// Appends little-endian fixed-width values to a byte buffer.
+struct ByteWriter {
+    private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
+
+    mutating func u8(_ v: UInt8) { bytes.append(v) }
+    mutating func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }
+    mutating func count(_ v: Int) { u32(UInt32(v)) }
+}
+
+/// Reads what ``ByteWriter`` wrote, checking every bound.
+struct ByteReader {
+    private let bytes: [UInt8]
+    private var offset: Int
+
+    init(_ bytes: [UInt8], offset: Int = 0) {
+        self.bytes = bytes
+        self.offset = offset
+    }
+
+    var isAtEnd: Bool { offset == bytes.count }
+
+    private mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
+        guard n >= 0, offset + n <= bytes.count else {
+            throw WireError(description: "frame truncated: needed \(n) bytes at offset \(offset) of \(bytes.count)")
+        }
+        defer { offset += n }
+        return bytes[offset..<offset + n]
+    }
+
+    private mutating func integer<T: FixedWidthInteger>(_: T.Type) throws -> T {
+        let slice = try take(MemoryLayout<T>.size)
+        var value: T = 0
+        for (shift, byte) in slice.enumerated() { value |= T(byte) << (8 * shift) }
+        return value
+    }
+
+    mutating func u8() throws -> UInt8 { try integer(UInt8.self) }
+    mutating func u16() throws -> UInt16 { try integer(UInt16.self) }
+    mutating func u32() throws -> UInt32 { try integer(UInt32.self) }
+    mutating func u64() throws -> UInt64 { try integer(UInt64.self) }
+    mutating func i32() throws -> Int32 { Int32(bitPattern: try u32()) }
+
+    /// A collection count, sanity-checked against the bytes left (each element takes ≥ 1 byte).
+    mutating func count() throws -> Int {
+        let n = Int(try u32())
+        guard n <= bytes.count - offset else { throw WireError(description: "implausible element count \(n)") }
+        return n
+    }
+
+    func expectEnd() throws {
+        guard isAtEnd else { throw WireError(description: "\(bytes.count - offset) unexpected trailing bytes") }
+    }
+}

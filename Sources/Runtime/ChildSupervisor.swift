@@ -1,0 +1,81 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts cluster processes as children, reports any that die unexpectedly, and makes sure none
+/// outlives the run: children also get the kernel's parent-death signal, so even a SIGKILL of the
+/// launcher takes them down.
+public final class ChildSupervisor: @unchecked Sendable {
+    private let lock = NSLock()
+    private var children: [Int: Process] = [:]
+    private var expectingExit = false
+    private let wake: WakeSignal
+
+    public init(wake: WakeSignal) { self.wake = wake }
+
+    /// The executable of this process (children run the same binary).
+    public static var executablePath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    /// Starts cluster `id` with `arguments` (after the executable).
+    public func start(cluster id: Int, arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executablePath)
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        process.terminationHandler = { [weak self] p in
+            guard let self else { return }
+            self.lock.lock()
+            let expected = self.expectingExit
+            self.lock.unlock()
+            if !expected {
+                let how = p.terminationReason == .uncaughtSignal
+                    ? "killed by signal \(p.terminationStatus)" : "exited with status \(p.terminationStatus)"
+                self.wake.notify(.childExited(cluster: id, pid: p.processIdentifier, description: how))
+            }
+        }
+        try process.run()
+        lock.lock()
+        children[id] = process
+        lock.unlock()
+    }
+
+    /// Process id of cluster `id`'s process, if started.
+    public func pid(of id: Int) -> Int32? {
+        lock.lock()
+        defer { lock.unlock() }
+        return children[id]?.processIdentifier
+    }
+
+    /// From now on, exits are part of shutdown and not reported.
+    public func expectExits() {
+        lock.lock()
+        expectingExit = true
+        lock.unlock()
+    }
+
+    /// Waits up to `grace` seconds for children to exit by themselves, then sends SIGTERM, then
+    /// SIGKILL. Returns when every child is gone.
+    public func stopAll(grace: TimeInterval = 3) {
+        expectExits()
+        lock.lock()
+        let all = Array(children.values)
+        lock.unlock()
+        if waitAll(all, seconds: grace) { return }
+        for p in all where p.isRunning { kill(p.processIdentifier, SIGTERM) }
+        if waitAll(all, seconds: 2) { return }
+        for p in all where p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        for p in all { p.waitUntilExit() }
+    }
+
+    private func waitAll(_ processes: [Process], seconds: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if !processes.contains(where: \.isRunning) { return true }
+            usleep(20_000)
+        }
+        return !processes.contains(where: \.isRunning)
+    }
+}

@@ -1,0 +1,142 @@
+import Emulation
+import Foundation
+import WaferModel
+
+/// Messages between the coordinator (ROUTER) and its clusters (DEALER). Every message is
+/// `[tag, body]`; setup-time messages carry JSON, per-window messages the binary ``WireCodec``.
+///
+/// ```
+/// cluster → coordinator: REGISTER {cluster, data_endpoint, pid, host}
+/// coordinator → cluster: SETUP {cluster, config, library, placement, dispatch, peers}
+/// per window:            GRANT(window, end, expected peer messages, coordinator envelopes)
+///                        REPORT(window, next event, earliest output, peer traffic, envelopes, trace)
+/// at the end:            COLLECT(end) → STATS {…};  STOP → BYE
+/// cluster → peer (PUSH→PULL): BATCH(window, envelopes)
+/// ```
+enum ClusterProtocol {
+    enum Tag: UInt8 {
+        case register = 1, setup, grant, report, collect, stats, stop, bye, error, ping
+    }
+
+    struct Registration: Codable {
+        var cluster: Int
+        var dataEndpoint: String
+        var pid: Int32
+        var host: String
+    }
+
+    struct Setup: Codable {
+        var cluster: Int
+        var config: WaferConfig
+        var library: WorkflowLibrary
+        var placement: String
+        var dispatch: String
+        /// Data endpoint of every cluster, by id.
+        var peers: [String]
+    }
+
+    struct Grant {
+        var window: UInt64
+        var end: Cycle
+        /// Envelopes peers sent this cluster in the previous window, to wait for before starting.
+        var expectedPeerMessages: UInt32
+        var fromCoordinator: [Envelope]
+    }
+
+    struct Report {
+        var window: UInt64
+        var nextEvent: Cycle
+        var earliestOutput: Cycle
+        var events: UInt64
+        var computeNanos: UInt64
+        var peerTraffic: [PeerTraffic]
+        var toCoordinator: [Envelope]
+        var trace: [TraceRecord]
+    }
+
+    static func frames(_ tag: Tag, _ body: [UInt8] = []) -> [[UInt8]] { [[tag.rawValue], body] }
+
+    static func json<T: Encodable>(_ tag: Tag, _ value: T) throws -> [[UInt8]] {
+        frames(tag, Array(try JSONEncoder().encode(value)))
+    }
+
+    static func decodeJSON<T: Decodable>(_ type: T.Type, _ body: [UInt8]) throws -> T {
+        do { return try JSONDecoder().decode(type, from: Data(body)) } catch {
+            throw WireError(description: "malformed \(T.self): \(error)")
+        }
+    }
+
+    /// Splits `[tag, body]`.
+    static func parse(_ frames: [[UInt8]]) throws -> (Tag, [UInt8]) {
+        guard frames.count == 2, frames[0].count == 1, let tag = Tag(rawValue: frames[0][0]) else {
+            throw WireError(description: "unexpected frame layout (\(frames.count) frames)")
+        }
+        return (tag, frames[1])
+    }
+
+    static func encode(_ g: Grant) -> [[UInt8]] {
+        var w = ByteWriter(capacity: 64 + g.fromCoordinator.count * 64)
+        w.u64(g.window); w.u64(g.end); w.u32(g.expectedPeerMessages)
+        WireCodec.write(g.fromCoordinator, to: &w)
+        return frames(.grant, w.bytes)
+    }
+
+    static func decodeGrant(_ body: [UInt8]) throws -> Grant {
+        var r = ByteReader(body)
+        let g = Grant(window: try r.u64(), end: try r.u64(), expectedPeerMessages: try r.u32(), fromCoordinator: try WireCodec.readEnvelopes(&r))
+        try r.expectEnd()
+        return g
+    }
+
+    static func encode(_ report: Report) -> [[UInt8]] {
+        var w = ByteWriter(capacity: 128 + report.toCoordinator.count * 64 + report.trace.count * 40)
+        w.u64(report.window); w.u64(report.nextEvent); w.u64(report.earliestOutput); w.u64(report.events); w.u64(report.computeNanos)
+        w.count(report.peerTraffic.count)
+        for t in report.peerTraffic { w.i32(Int32(t.destination)); w.u32(t.count); w.u64(t.earliestArrival) }
+        WireCodec.write(report.toCoordinator, to: &w)
+        WireCodec.write(report.trace, to: &w)
+        return frames(.report, w.bytes)
+    }
+
+    static func decodeReport(_ body: [UInt8]) throws -> Report {
+        var r = ByteReader(body)
+        let window = try r.u64(), next = try r.u64(), earliest = try r.u64(), events = try r.u64(), nanos = try r.u64()
+        let n = try r.count()
+        var traffic: [PeerTraffic] = []
+        for _ in 0..<n { traffic.append(PeerTraffic(destination: Int(try r.i32()), count: try r.u32(), earliestArrival: try r.u64())) }
+        let envelopes = try WireCodec.readEnvelopes(&r)
+        let trace = try WireCodec.readTrace(&r)
+        try r.expectEnd()
+        return Report(window: window, nextEvent: next, earliestOutput: earliest, events: events, computeNanos: nanos,
+                      peerTraffic: traffic, toCoordinator: envelopes, trace: trace)
+    }
+
+    /// A batch of envelopes one cluster sent another in `window`.
+    static func encodeBatch(window: UInt64, _ envelopes: [Envelope]) -> [UInt8] {
+        var w = ByteWriter(capacity: 16 + envelopes.count * 64)
+        w.u64(window)
+        WireCodec.write(envelopes, to: &w)
+        return w.bytes
+    }
+
+    static func decodeBatch(_ body: [UInt8]) throws -> (window: UInt64, envelopes: [Envelope]) {
+        var r = ByteReader(body)
+        let window = try r.u64()
+        let envelopes = try WireCodec.readEnvelopes(&r)
+        try r.expectEnd()
+        return (window, envelopes)
+    }
+
+    static func encodeCycle(_ tag: Tag, _ value: Cycle) -> [[UInt8]] {
+        var w = ByteWriter(capacity: 8)
+        w.u64(value)
+        return frames(tag, w.bytes)
+    }
+
+    static func decodeCycle(_ body: [UInt8]) throws -> Cycle {
+        var r = ByteReader(body)
+        let v = try r.u64()
+        try r.expectEnd()
+        return v
+    }
+}

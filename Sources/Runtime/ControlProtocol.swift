@@ -1,0 +1,64 @@
+import Foundation
+import WaferModel
+
+/// The control socket's JSON protocol: one JSON object per request, one per reply.
+///
+/// Requests: `{"cmd": "inject", "workflow": NAME, "count": N, "arrival": {...}, "seed": S,
+/// "start_cycle": T}`, `{"cmd": "status"}`, `{"cmd": "drain"}`, `{"cmd": "stop"}`,
+/// `{"cmd": "trace", "path": FILE}`. Replies carry `"ok": true` and the result, or
+/// `"ok": false` and an `"error"` that names the offending field.
+public enum ControlProtocol {
+    /// A parsed request.
+    public enum Request {
+        case inject(ConfigNode)
+        case status
+        case drain
+        case stop
+        case trace(path: String?)
+    }
+
+    /// The commands, for help texts and error messages.
+    public static let commands = ["inject", "status", "drain", "stop", "trace"]
+
+    /// Parses one request; a malformed one throws a ``ConfigError`` naming the field.
+    public static func parse(_ bytes: [UInt8]) throws -> Request {
+        let label = "<control message>"
+        guard let text = String(bytes: bytes, encoding: .utf8) else {
+            throw ConfigError(file: label, line: nil, field: "", message: "not UTF-8 text")
+        }
+        guard text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{") else {
+            throw ConfigError(file: label, line: nil, field: "", message: "expected a JSON object such as {\"cmd\": \"status\"}")
+        }
+        let node = try ConfigNode.parse(text, file: label)
+        let top = try node.mapping(allowed: ["cmd"] + Injection.fields + ["path"])
+        let cmdNode = try top.required("cmd")
+        let cmd = try cmdNode.string()
+        func only(_ allowed: [String]) throws {
+            for (key, value) in top.entries where key != "cmd" && !allowed.contains(key) {
+                throw value.error("'\(cmd)' takes no field '\(key)'")
+            }
+        }
+        switch cmd {
+        case "inject": try only(Injection.fields); return .inject(node)
+        case "status": try only([]); return .status
+        case "drain": try only([]); return .drain
+        case "stop": try only([]); return .stop
+        case "trace":
+            try only(["path"])
+            return .trace(path: try top.optional("path")?.string())
+        default:
+            throw cmdNode.error("unknown command '\(cmd)' (known: \(commands.joined(separator: ", ")))")
+        }
+    }
+
+    /// Encodes a reply object as compact JSON with sorted keys.
+    public static func encode(_ reply: [String: Any]) -> [UInt8] {
+        guard let data = try? JSONSerialization.data(withJSONObject: reply, options: [.sortedKeys]) else {
+            return Array("{\"ok\":false,\"error\":\"internal: reply not encodable\"}".utf8)
+        }
+        return Array(data)
+    }
+
+    /// An error reply.
+    public static func error(_ message: String) -> [String: Any] { ["ok": false, "error": message] }
+}

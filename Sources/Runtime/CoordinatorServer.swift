@@ -1,0 +1,301 @@
+import Emulation
+import Foundation
+import Scheduling
+import WaferModel
+import ZeroMQ
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The coordinator process: waits for its clusters, distributes the configuration, drives the
+/// window loop of a ``WaferSession`` over ZeroMQ, serves the control socket between windows,
+/// streams the trace and writes the summary. Blocks in `zmq_poll` whenever the wafer is idle.
+public final class CoordinatorServer {
+    public struct Options {
+        public var config: WaferConfig
+        public var library: WorkflowLibrary
+        /// Endpoint clusters connect to.
+        public var listen: String
+        /// Endpoint of the control socket.
+        public var control: String
+        /// Where trace.json and summary.json go.
+        public var outputDirectory: String
+        public var placement: String = "least-loaded"
+        public var dispatch: String = "fifo"
+        /// Finish as soon as the wafer is idle (`octopus run`); otherwise serve until `stop`.
+        public var exitWhenIdle = false
+        public var registrationTimeout: TimeInterval = 60
+        /// Progress messages (to stderr by default).
+        public var log: (String) -> Void = { FileHandle.standardError.write(Data(("octopus: " + $0 + "\n").utf8)) }
+
+        public init(config: WaferConfig, library: WorkflowLibrary, listen: String, control: String, outputDirectory: String) {
+            self.config = config
+            self.library = library
+            self.listen = listen
+            self.control = control
+            self.outputDirectory = outputDirectory
+        }
+    }
+
+    /// Why a run ended early.
+    public enum Abort: Error, CustomStringConvertible {
+        case interrupted(signal: Int32)
+        case childDied(cluster: Int, pid: Int32, description: String)
+        case registrationTimeout(missing: [Int], seconds: Int)
+        case stoppedBeforeStart
+
+        public var description: String {
+            switch self {
+            case .interrupted(let signal): return "interrupted by signal \(signal); the wafer was shut down"
+            case .childDied(let cluster, let pid, let how): return "cluster \(cluster) (pid \(pid)) \(how); the wafer was shut down"
+            case .registrationTimeout(let missing, let seconds):
+                return "clusters \(missing.map(String.init).joined(separator: ", ")) did not register within \(seconds) s"
+            case .stoppedBeforeStart: return "stopped before all clusters registered"
+            }
+        }
+    }
+
+    private enum State: String { case waiting, running, idle, draining }
+
+    public let options: Options
+    private let context: Context
+    private let router: Socket
+    private let controlSocket: Socket
+    private let wake: WakeSignal
+    private let transport: RemoteClusterTransport
+    public let session: WaferSession
+    private let trace: ChromeTraceWriter
+    private var state = State.waiting
+    private var registered: [Int: ClusterProtocol.Registration] = [:]
+    private var pendingDrains: [[[UInt8]]] = []
+    private var stopRequester: [[UInt8]]?
+    /// Endpoints after binding (ports chosen for `:*` resolved).
+    public let listenEndpoint: String
+    public let controlEndpoint: String
+
+    /// Binds the cluster and control sockets and opens the trace. `wake` lets signals and child
+    /// exits interrupt waiting.
+    public init(options: Options, wake: WakeSignal) throws {
+        try Endpoints.check(options.listen, what: "--listen")
+        try Endpoints.check(options.control, what: "--control")
+        guard PolicyCatalog.placement(named: options.placement) != nil else {
+            throw Endpoints.Invalid(description: "unknown placement policy '\(options.placement)' (known: \(PolicyCatalog.placements.keys.sorted().joined(separator: ", ")))")
+        }
+        guard PolicyCatalog.dispatcher(named: options.dispatch) != nil else {
+            throw Endpoints.Invalid(description: "unknown dispatch policy '\(options.dispatch)' (known: \(PolicyCatalog.dispatchers.keys.sorted().joined(separator: ", ")))")
+        }
+        self.options = options
+        self.wake = wake
+        context = try Context()
+        router = try context.socket(.router)
+        try router.setRouterMandatory()
+        try router.setHighWaterMarks(send: 0, receive: 0)
+        try router.setHeartbeat(intervalMs: 1000, timeoutMs: 5000)
+        try router.bind(options.listen)
+        listenEndpoint = try router.lastEndpoint()
+        controlSocket = try context.socket(.router)
+        try controlSocket.bind(options.control)
+        controlEndpoint = try controlSocket.lastEndpoint()
+
+        try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
+        trace = try ChromeTraceWriter(path: (options.outputDirectory as NSString).appendingPathComponent("trace.json"),
+                                      config: options.config, library: options.library)
+        transport = RemoteClusterTransport(router: router, clusterCount: options.config.clusterCount, wakeDescriptor: wake.fileDescriptor)
+        let placement = PolicyCatalog.placement(named: options.placement)!
+        session = WaferSession(coordinator: CoordinatorEngine(config: options.config, library: options.library, placement: placement),
+                               transport: transport)
+        session.traceSink = trace
+        transport.healthCheck = { [unowned self] in try self.checkWake() }
+    }
+
+    deinit {
+        controlSocket.close()
+        router.close()
+    }
+
+    /// Runs the wafer: registration, setup, `initial` injections, windows until idle (with
+    /// `exitWhenIdle`) or until a `stop` request. Returns the summary written to the output directory.
+    public func run(initial: [Injection] = []) throws -> RunSummary {
+        do {
+            try waitForClusters()
+            for injection in initial { try session.inject(injection) }
+            let wallStart = Date()
+            try mainLoop()
+            return try finish(wallSeconds: Date().timeIntervalSince(wallStart))
+        } catch {
+            try? trace.close()
+            transport.stopAll(timeout: 1)
+            throw error
+        }
+    }
+
+    // MARK: Phases
+
+    private func waitForClusters() throws {
+        let count = options.config.clusterCount
+        options.log("waiting for \(count) clusters on \(listenEndpoint) (control: \(controlEndpoint))")
+        var poller = Poller()
+        let routerIndex = poller.add(.socket(router))
+        let controlIndex = poller.add(.socket(controlSocket))
+        poller.add(.fileDescriptor(wake.fileDescriptor))
+        let deadline = Date().addingTimeInterval(options.registrationTimeout)
+        while registered.count < count {
+            if Date() > deadline {
+                throw Abort.registrationTimeout(missing: (0..<count).filter { registered[$0] == nil }, seconds: Int(options.registrationTimeout))
+            }
+            let ready = try poller.poll(timeoutMs: 500)
+            try checkWake()
+            if ready.contains(controlIndex) { try serveControl() }
+            if stopRequester != nil { throw Abort.stoppedBeforeStart }
+            guard ready.contains(routerIndex) else { continue }
+            while let frames = try router.receive(dontWait: true) { try handleRegistration(frames) }
+        }
+        let peers = (0..<count).map { registered[$0]!.dataEndpoint }
+        for cluster in 0..<count {
+            let setup = ClusterProtocol.Setup(cluster: cluster, config: options.config, library: options.library,
+                                              placement: options.placement, dispatch: options.dispatch, peers: peers)
+            try transport.send(cluster, ClusterProtocol.json(.setup, setup))
+        }
+        state = .idle
+        options.log("all \(count) clusters registered")
+    }
+
+    private func handleRegistration(_ frames: [[UInt8]]) throws {
+        guard frames.count == 3, let (tag, body) = try? ClusterProtocol.parse(Array(frames.dropFirst())), tag == .register else { return }
+        func refuse(_ why: String) {
+            options.log("refused a cluster: \(why)")
+            try? router.send([frames[0]] + ClusterProtocol.frames(.error, Array(why.utf8)))
+        }
+        guard let registration = try? ClusterProtocol.decodeJSON(ClusterProtocol.Registration.self, body) else {
+            return refuse("malformed registration")
+        }
+        let id = registration.cluster
+        guard (0..<options.config.clusterCount).contains(id) else {
+            return refuse("cluster id \(id) is outside this wafer (0...\(options.config.clusterCount - 1))")
+        }
+        guard RemoteClusterTransport.cluster(from: frames) == id else { return refuse("routing id does not match cluster \(id)") }
+        guard registered[id] == nil else { return refuse("cluster \(id) is already registered (pid \(registered[id]!.pid))") }
+        do { try Endpoints.check(registration.dataEndpoint, what: "data endpoint of cluster \(id)") } catch { return refuse("\(error)") }
+        registered[id] = registration
+    }
+
+    private func mainLoop() throws {
+        var poller = Poller()
+        let routerIndex = poller.add(.socket(router))
+        let controlIndex = poller.add(.socket(controlSocket))
+        poller.add(.fileDescriptor(wake.fileDescriptor))
+        while true {
+            try checkWake()
+            try serveControl()
+            if stopRequester != nil { return }
+            if try session.step() {
+                if state == .idle { state = .running }
+                continue
+            }
+            // Idle: nothing pending anywhere.
+            if state == .draining || !pendingDrains.isEmpty {
+                let reply = ControlProtocol.encode(["ok": true, "drained": true, "virtual_time_cycles": session.now,
+                                                    "completed": session.coordinator.completedCount, "rejected": session.coordinator.rejectedCount])
+                for envelope in pendingDrains { try? controlSocket.send(envelope + [reply]) }
+                pendingDrains.removeAll()
+            }
+            state = .idle
+            if options.exitWhenIdle { return }
+            let ready = try poller.poll(timeoutMs: 1000)
+            if ready.contains(routerIndex) {
+                while let frames = try router.receive(dontWait: true) {
+                    try? router.send([frames[0]] + ClusterProtocol.frames(.error, Array("this wafer is already running".utf8)))
+                }
+            }
+            if ready.isEmpty { try transport.probe() }
+            if ready.contains(controlIndex) { continue }
+        }
+    }
+
+    private func finish(wallSeconds: Double) throws -> RunSummary {
+        let stats = try transport.collectStats(end: session.now)
+        let results = SummaryBuilder.results(session: session, stats: stats, placement: options.placement, dispatch: options.dispatch)
+        let host = SummaryBuilder.host(session: session, results: results, wallSeconds: wallSeconds, processes: options.config.clusterCount + 1)
+        let summary = RunSummary(results: results, host: host)
+        let summaryPath = (options.outputDirectory as NSString).appendingPathComponent("summary.json")
+        try SummaryRenderer.json(summary).write(to: URL(fileURLWithPath: summaryPath))
+        try trace.close()
+        if let requester = stopRequester {
+            try? controlSocket.send(requester + [ControlProtocol.encode(["ok": true, "stopped": true, "output": options.outputDirectory])])
+        }
+        transport.stopAll()
+        return summary
+    }
+
+    // MARK: Wake-ups
+
+    private func checkWake() throws {
+        for reason in wake.drain() {
+            switch reason {
+            case .signal(let signal): throw Abort.interrupted(signal: signal)
+            case .childExited(let cluster, let pid, let how): throw Abort.childDied(cluster: cluster, pid: pid, description: how)
+            }
+        }
+    }
+
+    // MARK: Control socket
+
+    /// Answers every queued control request (never blocks).
+    private func serveControl() throws {
+        while let frames = try controlSocket.receive(dontWait: true) {
+            guard frames.count >= 2 else { continue }
+            let envelope = Array(frames.dropLast())
+            let reply: [String: Any]?
+            do {
+                let request = try ControlProtocol.parse(frames.last!)
+                reply = try answer(request, envelope: envelope)
+            } catch {
+                reply = ControlProtocol.error("\(error)")
+            }
+            if let reply { try? controlSocket.send(envelope + [ControlProtocol.encode(reply)]) }
+        }
+    }
+
+    /// The reply to `request`, or nil when it is deferred (drain, stop).
+    private func answer(_ request: ControlProtocol.Request, envelope: [[UInt8]]) throws -> [String: Any]? {
+        switch request {
+        case .status:
+            return status()
+        case .inject(let node):
+            guard state != .draining else { return ControlProtocol.error("the wafer is draining; injections are refused until it is idle") }
+            let injection = try Injection.parse(node, defaultStart: session.now, alsoAllowed: ["cmd"])
+            let ids = try session.inject(injection)
+            return ["ok": true, "requests": [ids.lowerBound, ids.upperBound], "workflow": injection.workflow,
+                    "start_cycle": injection.start]
+        case .drain:
+            if state == .waiting { return ControlProtocol.error("the wafer has not started: clusters are still registering") }
+            state = .draining
+            pendingDrains.append(envelope)
+            return nil
+        case .stop:
+            stopRequester = envelope
+            return nil
+        case .trace(let path):
+            let target = path ?? (options.outputDirectory as NSString).appendingPathComponent("trace-snapshot-\(session.now).json")
+            try trace.snapshot(to: target)
+            return ["ok": true, "path": target, "events": trace.eventCount]
+        }
+    }
+
+    private func status() -> [String: Any] {
+        let coordinator = session.coordinator
+        let loads = coordinator.loadView.clusters.map {
+            ["cluster": $0.cluster, "busy_tbus": $0.busyTBUs, "queued_tasks": $0.queuedTasks, "pending_cycles": $0.pendingCycles] as [String: Any]
+        }
+        return [
+            "ok": true, "state": state.rawValue, "wafer": options.config.name,
+            "virtual_time_cycles": session.now, "virtual_time_us": options.config.microseconds(session.now),
+            "clusters": options.config.clusterCount, "clusters_registered": registered.count,
+            "windows": session.synchronizer.windows,
+            "requests": ["accepted": coordinator.accepted, "arrived": coordinator.arrived.reduce(0, +),
+                         "completed": coordinator.completedCount, "rejected": coordinator.rejectedCount,
+                         "in_flight": coordinator.inFlight] as [String: Any],
+            "load": loads,
+        ]
+    }
+}

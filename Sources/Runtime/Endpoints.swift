@@ -1,0 +1,50 @@
+import Foundation
+
+/// Checks and derives ZeroMQ endpoints.
+///
+/// The wafer binds to loopback only: sockets on other addresses need CurveZMQ authentication,
+/// which this version does not implement yet, so they are refused with a clear message rather
+/// than opened unauthenticated.
+public enum Endpoints {
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Validates an endpoint given on the command line (`what` names the option).
+    public static func check(_ endpoint: String, what: String) throws {
+        if endpoint.hasPrefix("ipc://") {
+            guard endpoint.count > 6 else { throw Invalid(description: "\(what): '\(endpoint)' has no path") }
+            return
+        }
+        guard endpoint.hasPrefix("tcp://") else {
+            throw Invalid(description: "\(what): '\(endpoint)' must start with tcp:// or ipc://")
+        }
+        let rest = endpoint.dropFirst(6)
+        guard let colon = rest.lastIndex(of: ":") else {
+            throw Invalid(description: "\(what): '\(endpoint)' needs a port (tcp://HOST:PORT, or :* for any free port)")
+        }
+        let host = String(rest[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let port = rest[rest.index(after: colon)...]
+        guard port == "*" || (Int(port).map { (0...65535).contains($0) } ?? false) else {
+            throw Invalid(description: "\(what): '\(port)' is not a port number")
+        }
+        guard isLoopback(host) else {
+            throw Invalid(description: "\(what): '\(host)' is not a loopback address; non-loopback sockets require CurveZMQ authentication, which this version does not support yet (use 127.0.0.1, or ipc://)")
+        }
+    }
+
+    /// True for `localhost`, `127.0.0.0/8` and `::1`.
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// Where a cluster binds its data socket by default: beside an `ipc://` coordinator endpoint,
+    /// or on a free loopback TCP port.
+    public static func defaultDataEndpoint(coordinator: String, cluster: Int) -> String {
+        if coordinator.hasPrefix("ipc://") {
+            let directory = (String(coordinator.dropFirst(6)) as NSString).deletingLastPathComponent
+            return "ipc://" + (directory as NSString).appendingPathComponent("cluster-\(cluster).data")
+        }
+        return "tcp://127.0.0.1:*"
+    }
+}

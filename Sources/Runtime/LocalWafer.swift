@@ -1,0 +1,100 @@
+import Emulation
+import Foundation
+import Scheduling
+import WaferModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `octopus run`: a whole wafer on this machine — the coordinator in this process and one child
+/// process per cluster — torn down cleanly on completion, on SIGINT/SIGTERM, and when any child
+/// dies. With `singleProcess`, the same state machines run in one event loop without sockets
+/// (the oracle the multi-process run must equal).
+public enum LocalWafer {
+    public enum Transport: String, CaseIterable, Sendable {
+        case ipc, tcp
+    }
+
+    public struct Options {
+        public var config: WaferConfig
+        public var library: WorkflowLibrary
+        public var injections: [Injection]
+        public var outputDirectory: String
+        public var transport: Transport = .ipc
+        /// Control endpoint; a private ipc:// endpoint when nil.
+        public var control: String?
+        public var placement = "least-loaded"
+        public var dispatch = "fifo"
+        public var singleProcess = false
+        public var log: (String) -> Void = { FileHandle.standardError.write(Data(("octopus: " + $0 + "\n").utf8)) }
+
+        public init(config: WaferConfig, library: WorkflowLibrary, injections: [Injection], outputDirectory: String) {
+            self.config = config
+            self.library = library
+            self.injections = injections
+            self.outputDirectory = outputDirectory
+        }
+    }
+
+    /// Runs the wafer to completion and returns its summary (also written to the output directory).
+    public static func run(_ options: Options) throws -> RunSummary {
+        let wake = try WakeSignal()
+        wake.catchTerminationSignals()
+        if options.singleProcess { return try runInProcess(options, wake: wake) }
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+
+        var serverOptions = CoordinatorServer.Options(
+            config: options.config, library: options.library,
+            listen: options.transport == .ipc ? "ipc://\(directory)/coordinator" : "tcp://127.0.0.1:*",
+            control: options.control ?? "ipc://\(directory)/control", outputDirectory: options.outputDirectory)
+        serverOptions.placement = options.placement
+        serverOptions.dispatch = options.dispatch
+        serverOptions.exitWhenIdle = true
+        serverOptions.log = options.log
+        let server = try CoordinatorServer(options: serverOptions, wake: wake)
+        let supervisor = ChildSupervisor(wake: wake)
+        do {
+            for cluster in 0..<options.config.clusterCount {
+                try supervisor.start(cluster: cluster, arguments: [
+                    "cluster", "--coordinator", server.listenEndpoint, "--id", "\(cluster)", "--parent-pid", "\(getpid())",
+                ])
+            }
+            let summary = try server.run(initial: options.injections)
+            supervisor.stopAll()
+            return summary
+        } catch {
+            supervisor.stopAll(grace: 1)
+            throw error
+        }
+    }
+
+    private static func runInProcess(_ options: Options, wake: WakeSignal) throws -> RunSummary {
+        guard let placement = PolicyCatalog.placement(named: options.placement),
+              let dispatcher = PolicyCatalog.dispatcher(named: options.dispatch) else {
+            throw Endpoints.Invalid(description: "unknown policy \(options.placement)/\(options.dispatch)")
+        }
+        try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
+        let trace = try ChromeTraceWriter(path: (options.outputDirectory as NSString).appendingPathComponent("trace.json"),
+                                          config: options.config, library: options.library)
+        let session = WaferSession.inProcess(config: options.config, library: options.library, placement: placement, dispatcher: dispatcher)
+        session.traceSink = trace
+        for injection in options.injections { try session.inject(injection) }
+        let start = Date()
+        var interrupted: Int32?
+        try session.runUntilIdle(shouldStop: {
+            for case .signal(let signal) in wake.drain() { interrupted = signal }
+            return interrupted != nil
+        })
+        try trace.close()
+        if let signal = interrupted { throw CoordinatorServer.Abort.interrupted(signal: signal) }
+        let stats = try session.transport.collectStats(end: session.now)
+        let results = SummaryBuilder.results(session: session, stats: stats, placement: options.placement, dispatch: options.dispatch)
+        let host = SummaryBuilder.host(session: session, results: results, wallSeconds: Date().timeIntervalSince(start), processes: 1)
+        let summary = RunSummary(results: results, host: host)
+        try SummaryRenderer.json(summary).write(to: URL(fileURLWithPath: (options.outputDirectory as NSString).appendingPathComponent("summary.json")))
+        return summary
+    }
+}

@@ -1,0 +1,144 @@
+import Emulation
+import Foundation
+import WaferModel
+import ZeroMQ
+
+/// Cluster processes reached over a ZeroMQ ROUTER socket: grants out, reports back. Peer-to-peer
+/// task flows bypass the coordinator; only their counts pass through it, so each cluster knows how
+/// many messages to wait for before its next window.
+final class RemoteClusterTransport: ClusterTransport {
+    let router: Socket
+    let clusterCount: Int
+    /// Called whenever waiting takes long or something woke the poller: throws to abort the run
+    /// (a signal, a dead child, an unreachable cluster).
+    var healthCheck: () throws -> Void = {}
+    let wakeDescriptor: Int32
+    private var expected: [UInt32]
+
+    init(router: Socket, clusterCount: Int, wakeDescriptor: Int32) {
+        self.router = router
+        self.clusterCount = clusterCount
+        self.wakeDescriptor = wakeDescriptor
+        expected = Array(repeating: 0, count: clusterCount)
+    }
+
+    static func identity(_ cluster: Int) -> [UInt8] { Array("cluster-\(cluster)".utf8) }
+
+    func send(_ cluster: Int, _ frames: [[UInt8]]) throws {
+        do {
+            try router.send([Self.identity(cluster)] + frames)
+        } catch let error as ZMQError where error.isHostUnreachable {
+            throw ClusterLost(cluster: cluster, detail: "its connection is gone")
+        }
+    }
+
+    func runWindow(_ plan: WindowPlan, fromCoordinator: [[Envelope]]) throws -> [ClusterWindowReport] {
+        for cluster in 0..<clusterCount {
+            let grant = ClusterProtocol.Grant(window: plan.index, end: plan.end, expectedPeerMessages: expected[cluster],
+                                              fromCoordinator: fromCoordinator[cluster])
+            try send(cluster, ClusterProtocol.encode(grant))
+        }
+        var reports = [ClusterWindowReport?](repeating: nil, count: clusterCount)
+        var next = [UInt32](repeating: 0, count: clusterCount)
+        var missing = clusterCount
+        try receive(until: { missing == 0 }) { cluster, tag, body in
+            guard tag == .report else { throw WireError(description: "cluster \(cluster) sent \(tag) during a window") }
+            let report = try ClusterProtocol.decodeReport(body)
+            guard report.window == plan.index, reports[cluster] == nil else {
+                throw WireError(description: "cluster \(cluster) reported window \(report.window) during window \(plan.index)")
+            }
+            for traffic in report.peerTraffic where traffic.destination >= 0 && traffic.destination < self.clusterCount {
+                next[traffic.destination] += traffic.count
+            }
+            reports[cluster] = ClusterWindowReport(
+                cluster: cluster, nextEventTime: report.nextEvent, earliestOutput: report.earliestOutput,
+                peerTraffic: report.peerTraffic, toCoordinator: report.toCoordinator, trace: report.trace,
+                events: report.events, computeNanos: report.computeNanos)
+            missing -= 1
+        }
+        expected = next
+        return reports.map { $0! }
+    }
+
+    func collectStats(end: Cycle) throws -> [ClusterStats] {
+        for cluster in 0..<clusterCount { try send(cluster, ClusterProtocol.encodeCycle(.collect, end)) }
+        var stats = [ClusterStats?](repeating: nil, count: clusterCount)
+        var missing = clusterCount
+        try receive(until: { missing == 0 }) { cluster, tag, body in
+            guard tag == .stats, stats[cluster] == nil else { throw WireError(description: "cluster \(cluster) sent \(tag) instead of its statistics") }
+            stats[cluster] = try ClusterProtocol.decodeJSON(ClusterStats.self, body)
+            missing -= 1
+        }
+        return stats.map { $0! }
+    }
+
+    /// Sends STOP to every cluster and waits (briefly) for their goodbyes.
+    func stopAll(timeout: TimeInterval = 3) {
+        var waiting = Set(0..<clusterCount)
+        for cluster in 0..<clusterCount {
+            if (try? send(cluster, ClusterProtocol.frames(.stop))) == nil { waiting.remove(cluster) }
+        }
+        let deadline = Date().addingTimeInterval(timeout)
+        var poller = Poller()
+        poller.add(.socket(router))
+        while !waiting.isEmpty, Date() < deadline {
+            guard let ready = try? poller.poll(timeoutMs: 100), !ready.isEmpty else { continue }
+            while let frames = try? router.receive(dontWait: true), let cluster = Self.cluster(from: frames) {
+                if let (tag, _) = try? ClusterProtocol.parse(Array(frames.dropFirst())), tag == .bye { waiting.remove(cluster) }
+            }
+        }
+    }
+
+    /// Pings every cluster; a cluster whose connection is gone is reported as lost.
+    func probe() throws {
+        for cluster in 0..<clusterCount {
+            do {
+                try router.send([Self.identity(cluster)] + ClusterProtocol.frames(.ping), dontWait: true)
+            } catch let error as ZMQError where error.isHostUnreachable {
+                throw ClusterLost(cluster: cluster, detail: "its connection closed (process exited or network lost)")
+            } catch let error as ZMQError where error.isWouldBlock {
+                continue
+            }
+        }
+    }
+
+    static func cluster(from frames: [[UInt8]]) -> Int? {
+        guard let identity = frames.first else { return nil }
+        let text = String(decoding: identity, as: UTF8.self)
+        guard text.hasPrefix("cluster-") else { return nil }
+        return Int(text.dropFirst(8))
+    }
+
+    /// Receives cluster messages until `done()`, checking health whenever the poller wakes or a
+    /// second passes without progress.
+    private func receive(until done: () -> Bool, handle: (Int, ClusterProtocol.Tag, [UInt8]) throws -> Void) throws {
+        var poller = Poller()
+        let routerIndex = poller.add(.socket(router))
+        poller.add(.fileDescriptor(wakeDescriptor))
+        while !done() {
+            let ready = try poller.poll(timeoutMs: 1000)
+            if !ready.contains(routerIndex) {
+                try healthCheck()
+                try probe()
+                continue
+            }
+            while !done(), let frames = try router.receive(dontWait: true) {
+                guard let cluster = Self.cluster(from: frames), cluster < clusterCount else { continue }
+                let (tag, body) = try ClusterProtocol.parse(Array(frames.dropFirst()))
+                if tag == .register {
+                    // A second process claiming a running cluster's id.
+                    try? router.send([frames[0]] + ClusterProtocol.frames(.error, Array("cluster \(cluster) is already running".utf8)))
+                    continue
+                }
+                try handle(cluster, tag, body)
+            }
+        }
+    }
+}
+
+/// A cluster process stopped answering.
+public struct ClusterLost: Error, CustomStringConvertible {
+    public var cluster: Int
+    public var detail: String
+    public var description: String { "cluster \(cluster) lost: \(detail)" }
+}

@@ -1,0 +1,145 @@
+import Emulation
+import Scheduling
+import WaferModel
+
+/// Binary encoding of envelopes and trace records: fixed-width little-endian fields, no
+/// reflection, so a window's traffic costs little to encode.
+enum WireCodec {
+    // MARK: Envelopes
+
+    static func write(_ e: Envelope, to w: inout ByteWriter) {
+        w.i32(e.source.rawValue)
+        w.i32(e.destination.rawValue)
+        w.u64(e.sendTime)
+        w.u64(e.arrival)
+        w.u64(e.sequence)
+        switch e.message {
+        case .task(let t):
+            w.u8(0)
+            write(t, to: &w)
+        case .outcome(let o):
+            w.u8(1)
+            w.u64(o.request); w.u16(o.workflow); w.u64(o.injected); w.u64(o.finished)
+            w.u8(o.status.rawValue); w.u32(o.tasksDone); w.i32(o.cluster)
+        case .load(let l):
+            w.u8(2)
+            write(l, to: &w)
+        case .view(let v):
+            w.u8(3)
+            w.u64(v.time)
+            w.count(v.clusters.count)
+            for l in v.clusters { write(l, to: &w) }
+        }
+    }
+
+    static func readEnvelope(_ r: inout ByteReader) throws -> Envelope {
+        let source = ParticipantID(rawValue: try r.i32())
+        let destination = ParticipantID(rawValue: try r.i32())
+        let send = try r.u64(), arrival = try r.u64(), sequence = try r.u64()
+        let message: Message
+        switch try r.u8() {
+        case 0: message = .task(try readTask(&r))
+        case 1:
+            let request = try r.u64(), workflow = try r.u16(), injected = try r.u64(), finished = try r.u64()
+            guard let status = OutcomeStatus(rawValue: try r.u8()) else { throw WireError(description: "unknown outcome status") }
+            let tasks = try r.u32(), cluster = try r.i32()
+            message = .outcome(RequestOutcome(request: request, workflow: workflow, injected: injected, finished: finished,
+                                              status: status, tasksDone: tasks, cluster: cluster))
+        case 2: message = .load(try readLoad(&r))
+        case 3:
+            let time = try r.u64()
+            let n = try r.count()
+            var loads: [ClusterLoad] = []
+            loads.reserveCapacity(n)
+            for _ in 0..<n { loads.append(try readLoad(&r)) }
+            message = .view(WaferLoadView(time: time, clusters: loads))
+        case let tag: throw WireError(description: "unknown message kind \(tag)")
+        }
+        return Envelope(source: source, destination: destination, sendTime: send, arrival: arrival, sequence: sequence, message: message)
+    }
+
+    static func write(_ t: TaskMessage, to w: inout ByteWriter) {
+        w.u64(t.request); w.u16(t.taskType.workflow); w.u16(t.taskType.block)
+        w.u64(t.bytes); w.u64(t.injected); w.u32(t.tasksDone); w.u64(t.flow)
+    }
+
+    static func readTask(_ r: inout ByteReader) throws -> TaskMessage {
+        let request = try r.u64(), workflow = try r.u16(), block = try r.u16()
+        let bytes = try r.u64(), injected = try r.u64(), done = try r.u32(), flow = try r.u64()
+        return TaskMessage(request: request, taskType: TaskType(workflow: Int(workflow), block: Int(block)), bytes: bytes,
+                           injected: injected, tasksDone: done, flow: flow)
+    }
+
+    static func write(_ l: ClusterLoad, to w: inout ByteWriter) {
+        w.i32(Int32(l.cluster)); w.i32(Int32(l.tbus)); w.i32(Int32(l.busyTBUs)); w.i32(Int32(l.queuedTasks)); w.u64(l.pendingCycles)
+    }
+
+    static func readLoad(_ r: inout ByteReader) throws -> ClusterLoad {
+        ClusterLoad(cluster: Int(try r.i32()), tbus: Int(try r.i32()), busyTBUs: Int(try r.i32()),
+                    queuedTasks: Int(try r.i32()), pendingCycles: try r.u64())
+    }
+
+    static func write(_ envelopes: [Envelope], to w: inout ByteWriter) {
+        w.count(envelopes.count)
+        for e in envelopes { write(e, to: &w) }
+    }
+
+    static func readEnvelopes(_ r: inout ByteReader) throws -> [Envelope] {
+        let n = try r.count()
+        var result: [Envelope] = []
+        result.reserveCapacity(n)
+        for _ in 0..<n { result.append(try readEnvelope(&r)) }
+        return result
+    }
+
+    // MARK: Trace records
+
+    static func write(_ records: [TraceRecord], to w: inout ByteWriter) {
+        w.count(records.count)
+        for record in records {
+            switch record {
+            case .slice(let c, let unit, let start, let duration, let kind, let type, let request):
+                w.u8(0); w.i32(c); w.u16(unit); w.u64(start); w.u64(duration); w.u8(kind.rawValue)
+                w.u16(type.workflow); w.u16(type.block); w.u64(request)
+            case .flowStart(let c, let unit, let time, let flow):
+                w.u8(1); w.i32(c); w.u16(unit); w.u64(time); w.u64(flow)
+            case .flowEnd(let c, let unit, let time, let flow):
+                w.u8(2); w.i32(c); w.u16(unit); w.u64(time); w.u64(flow)
+            case .queue(let c, let time, let tasks, let pending):
+                w.u8(3); w.i32(c); w.u64(time); w.u32(tasks); w.u64(pending)
+            case .rejected(let c, let time, let request, let type):
+                w.u8(4); w.i32(c); w.u64(time); w.u64(request); w.u16(type.workflow); w.u16(type.block)
+            case .injected(let time, let request, let workflow, let c):
+                w.u8(5); w.u64(time); w.u64(request); w.u16(workflow); w.i32(c)
+            case .inFlight(let time, let count):
+                w.u8(6); w.u64(time); w.u32(count)
+            }
+        }
+    }
+
+    static func readTrace(_ r: inout ByteReader) throws -> [TraceRecord] {
+        let n = try r.count()
+        var records: [TraceRecord] = []
+        records.reserveCapacity(n)
+        for _ in 0..<n {
+            switch try r.u8() {
+            case 0:
+                let c = try r.i32(), unit = try r.u16(), start = try r.u64(), duration = try r.u64()
+                guard let kind = SliceKind(rawValue: try r.u8()) else { throw WireError(description: "unknown slice kind") }
+                let wf = try r.u16(), block = try r.u16(), request = try r.u64()
+                records.append(.slice(cluster: c, unit: unit, start: start, duration: duration, kind: kind,
+                                      taskType: TaskType(workflow: Int(wf), block: Int(block)), request: request))
+            case 1: records.append(.flowStart(cluster: try r.i32(), unit: try r.u16(), time: try r.u64(), flow: try r.u64()))
+            case 2: records.append(.flowEnd(cluster: try r.i32(), unit: try r.u16(), time: try r.u64(), flow: try r.u64()))
+            case 3: records.append(.queue(cluster: try r.i32(), time: try r.u64(), tasks: try r.u32(), pendingCycles: try r.u64()))
+            case 4:
+                let c = try r.i32(), time = try r.u64(), request = try r.u64(), wf = try r.u16(), block = try r.u16()
+                records.append(.rejected(cluster: c, time: time, request: request, taskType: TaskType(workflow: Int(wf), block: Int(block))))
+            case 5: records.append(.injected(time: try r.u64(), request: try r.u64(), workflow: try r.u16(), cluster: try r.i32()))
+            case 6: records.append(.inFlight(time: try r.u64(), count: try r.u32()))
+            case let tag: throw WireError(description: "unknown trace record \(tag)")
+            }
+        }
+        return records
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Emulation
+import Foundation
+import Runtime
+import WaferModel
+
+/// Where the wafer, its workflows and the scheduling policies come from.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "Wafer configuration (YAML).")
+    var wafer = "Configs/wafers/default.yaml"
+
+    @Option(help: "Directory of workflow files (YAML); every file in it is loaded.")
+    var workflows = "Configs/workflows"
+
+    @Option(help: "Cluster-level placement policy: least-loaded.")
+    var placement = "least-loaded"
+
+    @Option(help: "TBU-level dispatch policy inside each cluster: fifo.")
+    var dispatch = "fifo"
+
+    func load() throws -> (WaferConfig, WorkflowLibrary) {
+        (try WaferConfigLoader.load(path: wafer), try WorkflowLibrary.load(directory: workflows))
+    }
+}
+
+/// A fresh output directory name under runs/.
+func defaultRunDirectory() -> String {
+    let formatter = DateFormatter()
+    formatter.dateFormat = "yyyyMMdd-HHmmss"
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    return "runs/\(formatter.string(from: Date()))-\(ProcessInfo.processInfo.processIdentifier)"
+}
+
+/// Prints `error` for a user and exits with the code that fits it: 2 for bad input, 130 for an
+/// interrupt, 1 otherwise.
+func exitReporting(_ error: Error) -> Never {
+    FileHandle.standardError.write(Data("octopus: error: \(error)\n".utf8))
+    switch error {
+    case is ConfigError, is Endpoints.Invalid, is CoordinatorEngine.InjectionError: Foundation.exit(2)
+    case CoordinatorServer.Abort.interrupted: Foundation.exit(130)
+    default: Foundation.exit(1)
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Emulation
+import Foundation
+import Runtime
+import WaferModel
+
+struct Coordinator: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the coordinator of a wafer whose clusters are started separately.",
+        discussion: """
+        Binds --listen for clusters and --control for `octopus ctl`, waits until every cluster of
+        the wafer has registered (start them with `octopus cluster --coordinator <listen> --id N`),
+        then serves: inject work, query status, drain, write the trace, stop. The wafer runs until a
+        `stop` request (or Ctrl-C), then writes trace.json and summary.json to --out.
+        """)
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(help: "Endpoint clusters connect to.")
+    var listen = "tcp://127.0.0.1:5570"
+
+    @Option(help: "Endpoint of the control socket.")
+    var control = "tcp://127.0.0.1:5571"
+
+    @Option(help: "Workload to inject once all clusters have registered (optional).")
+    var workload: String?
+
+    @Option(help: "Output directory (default: runs/<UTC time>-<pid>).")
+    var out: String?
+
+    @Option(help: "Seconds to wait for all clusters to register.")
+    var registrationTimeout: Double = 120
+
+    func run() throws {
+        do {
+            let (config, library) = try model.load()
+            let injections = try workload.map { try WorkloadLoader.load(path: $0, known: Set(library.names)) } ?? []
+            var options = CoordinatorServer.Options(config: config, library: library, listen: listen, control: control,
+                                                    outputDirectory: out ?? defaultRunDirectory())
+            options.placement = model.placement
+            options.dispatch = model.dispatch
+            options.registrationTimeout = registrationTimeout
+            let wake = try WakeSignal()
+            wake.catchTerminationSignals()
+            let server = try CoordinatorServer(options: options, wake: wake)
+            let summary = try server.run(initial: injections)
+            print(SummaryRenderer.table(summary))
+            print("\nwrote \(options.outputDirectory)/trace.json and \(options.outputDirectory)/summary.json")
+        } catch {
+            exitReporting(error)
+        }
+    }
+}

@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct Octopus: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "octopus",
+        abstract: "A wafer-scale spatial-architecture emulator: one process per cluster, ZeroMQ between them, virtual time.",
+        discussion: """
+        Start here:  octopus run                      (the default 4×4 wafer and workload, to completion)
+        By hand:     octopus coordinator …  +  octopus cluster … per cluster  +  octopus ctl …
+        Configs live in Configs/ (wafers/, workflows/, workloads/); see README.md and docs/.
+        """,
+        subcommands: [Run.self, Coordinator.self, Cluster.self, Ctl.self, Validate.self],
+        defaultSubcommand: nil)
+}

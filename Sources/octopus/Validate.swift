@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import WaferModel
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check wafer, workflow and workload files; print every problem with file, line and field.",
+        discussion: "The kind of each file is taken from its folder (wafers/, workflows/, workloads/) or, failing that, from its top-level fields.")
+
+    @Argument(help: "Files to check.") var files: [String]
+
+    @Option(help: "Workflow directory that workloads may refer to.") var workflows = "Configs/workflows"
+
+    func run() throws {
+        var failures = 0
+        let known = Set((try? WorkflowLibrary.load(directory: workflows))?.names ?? [])
+        for file in files {
+            do {
+                let kind = try kindOf(file)
+                switch kind {
+                case "wafer": _ = try WaferConfigLoader.load(path: file)
+                case "workflow": _ = try WorkflowLoader.load(path: file)
+                default: _ = try WorkloadLoader.load(path: file, known: known)
+                }
+                print("ok: \(file) (\(kind))")
+            } catch {
+                failures += 1
+                print("error: \(error)")
+            }
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+
+    private func kindOf(_ file: String) throws -> String {
+        for (folder, kind) in [("wafers/", "wafer"), ("workflows/", "workflow"), ("workloads/", "workload")] where file.contains(folder) {
+            return kind
+        }
+        let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        if text.contains("mesh:") { return "wafer" }
+        if text.contains("blocks:") { return "workflow" }
+        if text.contains("injections:") { return "workload" }
+        throw ConfigError(file: file, line: nil, field: "", message: "cannot tell whether this is a wafer, workflow or workload file")
+    }
+}
