@@ -9,7 +9,7 @@ public enum SummaryBuilder {
         let config = coordinator.config
         let library = coordinator.library
         let records = coordinator.records
-        let end = records.map(\.outcome.finished).max() ?? session.now
+        let end = session.accountingEnd
 
         let overall = requests(records.map(\.outcome), injected: coordinator.arrived.reduce(0, +), config: config)
         var workflows: [String: RunSummary.Requests] = [:]

@@ -47,6 +47,12 @@ public final class WaferSession {
     /// Virtual time every participant has reached.
     public var now: Cycle { synchronizer.now }
 
+    /// The end of the accounted period: the last request's finish (all work lies before it), or
+    /// ``now`` when nothing has finished. Statistics and the summary both use it.
+    public var accountingEnd: Cycle {
+        coordinator.records.lazy.map(\.outcome.finished).max() ?? now
+    }
+
     /// Accepts an injection; its `start` must not lie before ``now``.
     @discardableResult
     public func inject(_ injection: Injection) throws -> ClosedRange<UInt64> {

@@ -213,7 +213,7 @@ public final class CoordinatorServer {
     }
 
     private func finish(wallSeconds: Double) throws -> RunSummary {
-        let stats = try transport.collectStats(end: session.now)
+        let stats = try transport.collectStats(end: session.accountingEnd)
         let results = SummaryBuilder.results(session: session, stats: stats, placement: options.placement, dispatch: options.dispatch)
         let host = SummaryBuilder.host(session: session, results: results, wallSeconds: wallSeconds, processes: options.config.clusterCount + 1)
         let summary = RunSummary(results: results, host: host)

@@ -90,7 +90,7 @@ public enum LocalWafer {
         })
         try trace.close()
         if let signal = interrupted { throw CoordinatorServer.Abort.interrupted(signal: signal) }
-        let stats = try session.transport.collectStats(end: session.now)
+        let stats = try session.transport.collectStats(end: session.accountingEnd)
         let results = SummaryBuilder.results(session: session, stats: stats, placement: options.placement, dispatch: options.dispatch)
         let host = SummaryBuilder.host(session: session, results: results, wallSeconds: Date().timeIntervalSince(start), processes: 1)
         let summary = RunSummary(results: results, host: host)

@@ -58,6 +58,11 @@ public struct SyncConfig: Codable, Equatable, Sendable {
     public var mode: SyncMode
     /// Window length for `quantum` mode.
     public var window: Cycle
+
+    public init(mode: SyncMode, window: Cycle) {
+        self.mode = mode
+        self.window = window
+    }
 }
 
 /// The emulated wafer: a mesh of clusters grouped in dies, their contents, links, clock and seed.

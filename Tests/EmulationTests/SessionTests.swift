@@ -1,0 +1,143 @@
+import Foundation
+import XCTest
+@testable import Emulation
+import Scheduling
+import WaferModel
+
+let repositoryRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}()
+
+/// Builds and runs an in-process session over the repository's configs.
+func runInProcess(wafer: String = "small-2x2", workload: String = "small", edit: (inout WaferConfig) -> Void = { _ in },
+                  tracePath: String? = nil) throws -> (WaferSession, RunSummary.Results) {
+    var config = try WaferConfigLoader.load(path: repositoryRoot + "/Configs/wafers/\(wafer).yaml")
+    edit(&config)
+    let library = try WorkflowLibrary.load(directory: repositoryRoot + "/Configs/workflows")
+    let injections = try WorkloadLoader.load(path: repositoryRoot + "/Configs/workloads/\(workload).yaml", known: Set(library.names))
+    let session = WaferSession.inProcess(config: config, library: library)
+    var writer: ChromeTraceWriter?
+    if let tracePath {
+        writer = try ChromeTraceWriter(path: tracePath, config: config, library: library)
+        session.traceSink = writer
+    }
+    for injection in injections { try session.inject(injection) }
+    try session.runUntilIdle()
+    try writer?.close()
+    let stats = try session.transport.collectStats(end: session.accountingEnd)
+    return (session, SummaryBuilder.results(session: session, stats: stats, placement: "least-loaded", dispatch: "fifo"))
+}
+
+final class SessionTests: XCTestCase {
+    func testEveryRequestFinishesExactlyOnce() throws {
+        let (session, results) = try runInProcess()
+        let ids = session.coordinator.records.map(\.outcome.request)
+        XCTAssertEqual(ids.count, 100)
+        XCTAssertEqual(Set(ids), Set(0..<100), "each injected request reported once, none invented")
+        XCTAssertEqual(results.overall.completed + results.overall.rejected, 100)
+        XCTAssertEqual(results.emulation.causalityViolations, 0)
+        XCTAssertTrue(session.isIdle)
+        XCTAssertEqual(session.coordinator.inFlight, 0)
+        for outcome in session.coordinator.records.map(\.outcome) where outcome.status == .completed {
+            XCTAssertGreaterThan(outcome.finished, outcome.injected)
+            XCTAssertGreaterThanOrEqual(outcome.tasksDone, 2, "at least preprocess/features and the detector/spotter ran")
+        }
+    }
+
+    func testBranchFrequencyFollowsItsProbability() throws {
+        let (session, _) = try runInProcess(wafer: "default", workload: "default")
+        // detect-classify: 3 task blocks when the branch is taken (p = 0.7), else 2.
+        let outcomes = session.coordinator.records.map(\.outcome).filter { $0.workflow == 0 && $0.status == .completed }
+        let taken = Double(outcomes.filter { $0.tasksDone == 3 }.count) / Double(outcomes.count)
+        XCTAssertEqual(outcomes.count, 400)
+        XCTAssertEqual(taken, 0.7, accuracy: 0.07, "400 Bernoulli(0.7) draws: σ ≈ 0.023")
+    }
+
+    func testRunsAreDeterministic() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-determinism-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (_, first) = try runInProcess(tracePath: directory + "/a.json")
+        let (_, second) = try runInProcess(tracePath: directory + "/b.json")
+        XCTAssertEqual(first, second)
+        XCTAssertEqual(try SummaryRenderer.json(RunSummary(results: first, host: nil)), try SummaryRenderer.json(RunSummary(results: second, host: nil)))
+        let a = try Data(contentsOf: URL(fileURLWithPath: directory + "/a.json"))
+        XCTAssertEqual(a, try Data(contentsOf: URL(fileURLWithPath: directory + "/b.json")))
+        XCTAssertGreaterThan(a.count, 10_000)
+    }
+
+    func testDifferentSeedsDiffer() throws {
+        let (_, a) = try runInProcess()
+        let (_, b) = try runInProcess(edit: { $0.seed = 99 })
+        XCTAssertNotEqual(a.overall.latency, b.overall.latency)
+    }
+
+    func testQuantumModeDefersMessagesAndReportsIt() throws {
+        let (_, exact) = try runInProcess()
+        let (_, quantum) = try runInProcess(wafer: "small-2x2-quantum")
+        XCTAssertEqual(exact.emulation.quantumDelayedMessages, 0)
+        XCTAssertGreaterThan(quantum.emulation.quantumDelayedMessages, 0)
+        XCTAssertGreaterThan(quantum.emulation.quantumDelayCycles, 0)
+        XCTAssertLessThan(quantum.emulation.windows, exact.emulation.windows)
+        XCTAssertEqual(quantum.overall.completed + quantum.overall.rejected, 100)
+        XCTAssertEqual(quantum.emulation.causalityViolations, 0)
+    }
+
+    func testFullQueuesRejectAndCountInsteadOfLosingWork() throws {
+        let (session, results) = try runInProcess(edit: { $0.cluster.queueCapacity = 1 })
+        XCTAssertGreaterThan(results.overall.rejected, 0)
+        XCTAssertEqual(results.overall.completed + results.overall.rejected, 100)
+        XCTAssertEqual(UInt64(results.clusterDetails.reduce(0) { $0 + $1.rejected }), results.overall.rejected)
+        XCTAssertEqual(session.coordinator.inFlight, 0)
+    }
+
+    func testUtilisationAndIdleBreakdownAddUp() throws {
+        let (_, r) = try runInProcess()
+        let total = r.time.busy + r.time.reconfiguring + r.time.starved + r.time.unassigned + r.time.blocked
+        XCTAssertEqual(total, 1, accuracy: 1e-9, "every TBU-cycle up to the end is accounted for once")
+        XCTAssertGreaterThan(r.utilisation, 0)
+        XCTAssertLessThanOrEqual(r.utilisation, 1)
+    }
+
+    func testTraceIsValidChromeTraceJSON() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-trace-\(getpid()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try runInProcess(tracePath: path)
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        let events = object["traceEvents"] as! [[String: Any]]
+        let phases = Set(events.compactMap { $0["ph"] as? String })
+        XCTAssertTrue(phases.isSuperset(of: ["M", "X", "C", "s", "f", "i"]), "\(phases)")
+        let processNames = events.filter { $0["name"] as? String == "process_name" }.compactMap { ($0["args"] as? [String: Any])?["name"] as? String }
+        XCTAssertEqual(processNames.filter { $0.hasPrefix("cluster ") }.count, 4)
+        XCTAssertTrue(processNames.contains("coordinator"))
+        let threads = events.filter { $0["name"] as? String == "thread_name" }.compactMap { ($0["args"] as? [String: Any])?["name"] as? String }
+        XCTAssertEqual(threads.filter { $0.hasPrefix("TBU ") }.count, 12)
+        XCTAssertEqual(threads.filter { $0.hasPrefix("CBU ") }.count, 4)
+        // Every flow that starts also ends, and slices on one TBU never overlap.
+        let starts = Set(events.filter { $0["ph"] as? String == "s" }.compactMap { $0["id"] as? Int })
+        let ends = Set(events.filter { $0["ph"] as? String == "f" }.compactMap { $0["id"] as? Int })
+        XCTAssertEqual(starts, ends)
+        XCTAssertFalse(starts.isEmpty)
+        var lastEnd: [String: Double] = [:]
+        for e in events where e["ph"] as? String == "X" {
+            let key = "\(e["pid"]!)/\(e["tid"]!)"
+            let ts = e["ts"] as! Double, dur = e["dur"] as! Double
+            XCTAssertGreaterThanOrEqual(ts + 1e-9, lastEnd[key] ?? 0, "overlapping slices on \(key)")
+            lastEnd[key] = max(lastEnd[key] ?? 0, ts + dur)
+        }
+    }
+
+    func testMicrosecondFormatting() throws {
+        let config = try WaferConfigLoader.parse("mesh: {rows: 1, columns: 1}\nclock_mhz: 1000", file: "c.yaml")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-ts-\(getpid()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let writer = try ChromeTraceWriter(path: path, config: config, library: WorkflowLibrary([]))
+        XCTAssertEqual(writer.ts(0), "0")
+        XCTAssertEqual(writer.ts(1500), "1.5")
+        XCTAssertEqual(writer.ts(1), "0.001")
+        XCTAssertEqual(writer.ts(12_345_678), "12345.678")
+        XCTAssertEqual(ChromeTraceWriter.quote("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"")
+    }
+}

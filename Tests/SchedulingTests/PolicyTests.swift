@@ -1,0 +1,63 @@
+import XCTest
+import Scheduling
+import WaferModel
+
+final class PolicyTests: XCTestCase {
+    let mesh = try! WaferConfigLoader.parse("mesh: {rows: 2, columns: 2}\nlinks: {intra_die: {hop_latency_cycles: 10, bandwidth_bytes_per_cycle: 1}}", file: "p.yaml").mesh
+
+    func request(origin: Int?, bytes: UInt64 = 0) -> PlacementRequest {
+        PlacementRequest(taskType: TaskType(workflow: 0, block: 0), predictedCycles: 100, inputBytes: bytes, origin: origin)
+    }
+
+    func testLeastLoadedPicksTheEarliestFinish() {
+        var view = WaferLoadView.idle(clusters: 4, tbus: 2)
+        view.clusters[0].pendingCycles = 1000
+        view.clusters[1].pendingCycles = 200
+        view.clusters[2].pendingCycles = 600
+        view.clusters[3].pendingCycles = 400
+        XCTAssertEqual(LeastLoadedPlacement().place(request(origin: nil), view: view, mesh: mesh), 1)
+    }
+
+    func testTransferCostCanOutweighLoad() {
+        var view = WaferLoadView.idle(clusters: 4, tbus: 1)
+        view.clusters[0].pendingCycles = 500
+        // From cluster 0, 1000 bytes at 1 B/cycle cost ≥ 1000 cycles anywhere else: stay.
+        XCTAssertEqual(LeastLoadedPlacement().place(request(origin: 0, bytes: 1000), view: view, mesh: mesh), 0)
+        // Without data to move, the idle neighbour wins.
+        XCTAssertEqual(LeastLoadedPlacement().place(request(origin: 0, bytes: 0), view: view, mesh: mesh), 1)
+    }
+
+    func testTiesGoToShorterTransferThenLowerId() {
+        let view = WaferLoadView.idle(clusters: 4, tbus: 1)
+        XCTAssertEqual(LeastLoadedPlacement().place(request(origin: nil), view: view, mesh: mesh), 0)
+        XCTAssertEqual(LeastLoadedPlacement().place(request(origin: 3), view: view, mesh: mesh), 3)
+    }
+
+    func testNotePlacedSpreadsConsecutiveDecisions() {
+        var view = WaferLoadView.idle(clusters: 4, tbus: 1)
+        var chosen: [Int] = []
+        for _ in 0..<4 {
+            let c = LeastLoadedPlacement().place(request(origin: nil), view: view, mesh: mesh)
+            view.notePlaced(cycles: 100, on: c)
+            chosen.append(c)
+        }
+        XCTAssertEqual(chosen, [0, 1, 2, 3])
+    }
+
+    func testFIFOFillsFreeTBUsInOrder() {
+        let queue = (0..<3).map { QueuedTask(taskType: TaskType(workflow: 0, block: $0), predictedCycles: 10, enqueued: 0) }
+        let tbus = [TBUSnapshot(index: 0, isBusy: true, configuredFor: nil),
+                    TBUSnapshot(index: 1, isBusy: false, configuredFor: nil),
+                    TBUSnapshot(index: 2, isBusy: false, configuredFor: nil),
+                    TBUSnapshot(index: 3, isBusy: false, configuredFor: nil)]
+        XCTAssertEqual(FIFODispatch().dispatch(queue: queue, tbus: tbus),
+                       [DispatchDecision(queuePosition: 0, tbu: 1), DispatchDecision(queuePosition: 1, tbu: 2), DispatchDecision(queuePosition: 2, tbu: 3)])
+        XCTAssertEqual(FIFODispatch().dispatch(queue: Array(queue.prefix(1)), tbus: tbus), [DispatchDecision(queuePosition: 0, tbu: 1)])
+        XCTAssertEqual(FIFODispatch().dispatch(queue: [QueuedTask](), tbus: tbus), [])
+    }
+
+    func testCatalogNamesMatchPolicies() {
+        for (name, policy) in PolicyCatalog.placements { XCTAssertEqual(policy.name, name) }
+        for (name, policy) in PolicyCatalog.dispatchers { XCTAssertEqual(policy.name, name) }
+    }
+}

@@ -1,0 +1,50 @@
+import XCTest
+@testable import WaferModel
+
+final class MeshTests: XCTestCase {
+    /// 4×4 clusters, dies of 2×2: a hop from column 1 to 2 (or row 1 to 2) crosses a die boundary.
+    func mesh() throws -> Mesh {
+        try WaferConfigLoader.parse("""
+        mesh: {rows: 4, columns: 4, die_rows: 2, die_columns: 2}
+        links:
+          intra_die: {hop_latency_cycles: 20, bandwidth_bytes_per_cycle: 64}
+          inter_die: {hop_latency_cycles: 200, bandwidth_bytes_per_cycle: 16}
+        """, file: "m.yaml").mesh
+    }
+
+    func testPositionsAndDies() throws {
+        let m = try mesh()
+        XCTAssertEqual(m.position(of: 6).row, 1)
+        XCTAssertEqual(m.position(of: 6).column, 2)
+        XCTAssertEqual(m.die(of: 6).row, 0)
+        XCTAssertEqual(m.die(of: 6).column, 1)
+        XCTAssertEqual(m.id(row: 3, column: 1), 13)
+    }
+
+    func testHopsSplitByDieBoundary() throws {
+        let m = try mesh()
+        // 0 (0,0) → 15 (3,3): X 0→1 intra, 1→2 inter, 2→3 intra; Y likewise.
+        let h = m.hops(from: 0, to: 15)
+        XCTAssertEqual(h.intra, 4)
+        XCTAssertEqual(h.inter, 2)
+        XCTAssertEqual(m.distance(from: 0, to: 15), 6)
+        XCTAssertEqual(m.distance(from: 5, to: 5), 0)
+        XCTAssertEqual(m.hops(from: 15, to: 0).inter, 2, "routes are symmetric in hop counts")
+    }
+
+    func testTransferLatency() throws {
+        let m = try mesh()
+        XCTAssertEqual(m.transferLatency(from: 3, to: 3, bytes: 1_000_000), 0)
+        // 0 → 1: one intra-die hop, 640 bytes at 64 B/cycle = 10 cycles.
+        XCTAssertEqual(m.transferLatency(from: 0, to: 1, bytes: 640), 20 + 10)
+        // 0 → 2: one intra + one inter hop; narrowest link is 16 B/cycle: ⌈100/16⌉ = 7.
+        XCTAssertEqual(m.transferLatency(from: 0, to: 2, bytes: 100), 20 + 200 + 7)
+    }
+
+    func testNeighbours() throws {
+        let m = try mesh()
+        XCTAssertEqual(m.neighbours(of: 0), [1, 4])
+        XCTAssertEqual(m.neighbours(of: 5), [1, 4, 6, 9])
+        XCTAssertEqual(m.neighbours(of: 15), [11, 14])
+    }
+}
