@@ -1,5 +1,4 @@
 import CProcessControl
-import CZeroMQ
 import Emulation
 import Foundation
 import Scheduling
@@ -63,7 +62,7 @@ public final class ClusterProcess {
         try dealer.setRoutingID("cluster-\(options.cluster)")
         try dealer.setHighWaterMarks(send: 0, receive: 0)
         try dealer.setHeartbeat(intervalMs: 1000, timeoutMs: 5000)
-        monitor = try dealer.monitor(events: ZMQ_EVENT_DISCONNECTED, context: context, name: "cluster-\(options.cluster)-\(getpid())")
+        monitor = try dealer.monitor(events: Socket.Event.disconnected, context: context, name: "cluster-\(options.cluster)-\(getpid())")
         try dealer.connect(options.coordinator)
         pull = try context.socket(.pull)
         try pull.setHighWaterMarks(send: 0, receive: 0)

@@ -137,6 +137,12 @@ public final class Socket {
 
     // MARK: Monitoring
 
+    /// Socket monitor event masks (`ZMQ_EVENT_*`).
+    public enum Event {
+        public static let connected: Int32 = ZMQ_EVENT_CONNECTED
+        public static let disconnected: Int32 = ZMQ_EVENT_DISCONNECTED
+    }
+
     /// Starts a socket monitor for `events` (ZMQ_EVENT_* bit mask) and returns the PAIR socket on
     /// which they arrive. Read them with ``readMonitorEvent(_:)``.
     public func monitor(events: Int32, context: Context, name: String) throws -> Socket {

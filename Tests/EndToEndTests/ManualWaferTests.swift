@@ -1,0 +1,83 @@
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A wafer started piece by piece, as a user would across hosts: a coordinator, four cluster
+/// processes over tcp://127.0.0.1, driven through the control socket while it runs.
+final class ManualWaferTests: XCTestCase {
+    func ctl(_ arguments: [String], control: String, in directory: String, name: String) throws -> (Int32, [String: Any]) {
+        let result = try octopus(["ctl"] + arguments + ["--control", control], in: directory, name: name, seconds: 60)
+        let object = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any] ?? [:]
+        return (result.status, object)
+    }
+
+    func testCoordinatorAndClustersDrivenThroughTheControlSocket() throws {
+        let directory = try makeTemporaryDirectory("manual")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let listen = "tcp://127.0.0.1:\(freePort())"
+        let control = "tcp://127.0.0.1:\(freePort())"
+        let out = directory + "/out"
+        let coordinator = try Launched(["coordinator", "--wafer", "Configs/wafers/small-2x2.yaml", "--listen", listen,
+                                        "--control", control, "--out", out], in: directory, name: "coordinator")
+        // Before all clusters have registered, status already answers.
+        XCTAssertTrue(eventually(20) { (try? self.ctl(["status"], control: control, in: directory, name: "status0").1["state"] as? String) == "waiting" })
+        let clusters = try (0..<4).map { try Launched(["cluster", "--coordinator", listen, "--id", "\($0)"], in: directory, name: "cluster\($0)") }
+        XCTAssertTrue(eventually(30) { (try? self.ctl(["status"], control: control, in: directory, name: "status1").1["clusters_registered"] as? Int) == 4 })
+
+        // A bad request gets an error reply, and the wafer keeps serving.
+        let bad = try octopus(["ctl", "send", #"{"cmd": "explode"}"#, "--control", control], in: directory, name: "bad")
+        XCTAssertTrue(bad.stdout.contains("unknown command 'explode'"), bad.stdout)
+        let (unknownStatus, unknown) = try ctl(["inject", "--workflow", "nope"], control: control, in: directory, name: "unknown")
+        XCTAssertEqual(unknownStatus, 1)
+        XCTAssertTrue((unknown["error"] as? String ?? "").contains("unknown workflow 'nope'"), "\(unknown)")
+
+        let (injectStatus, injected) = try ctl(["inject", "--workflow", "detect-classify", "--count", "30", "--arrival", "periodic",
+                                                "--period-cycles", "5000", "--seed", "3"], control: control, in: directory, name: "inject")
+        XCTAssertEqual(injectStatus, 0, "\(injected)")
+        XCTAssertEqual(injected["requests"] as? [Int], [0, 29])
+        let (_, more) = try ctl(["inject", "--workflow", "speech-cascade", "--count", "10", "--arrival", "poisson", "--mean-interval-cycles", "7000"],
+                                control: control, in: directory, name: "inject2")
+        XCTAssertEqual(more["requests"] as? [Int], [30, 39])
+
+        let (drainStatus, drained) = try ctl(["drain"], control: control, in: directory, name: "drain")
+        XCTAssertEqual(drainStatus, 0, "\(drained)")
+        XCTAssertEqual(drained["drained"] as? Bool, true)
+        let (_, status) = try ctl(["status"], control: control, in: directory, name: "status2")
+        let requests = status["requests"] as? [String: Any] ?? [:]
+        XCTAssertEqual(requests["in_flight"] as? Int, 0)
+        XCTAssertEqual((requests["completed"] as? Int ?? 0) + (requests["rejected"] as? Int ?? 0), 40)
+        XCTAssertEqual(status["state"] as? String, "idle")
+
+        let snapshot = directory + "/snapshot.json"
+        let (traceStatus, _) = try ctl(["trace", "--path", snapshot], control: control, in: directory, name: "trace")
+        XCTAssertEqual(traceStatus, 0)
+        let events = try readJSON(snapshot)["traceEvents"] as? [[String: Any]] ?? []
+        XCTAssertGreaterThan(events.filter { $0["ph"] as? String == "X" }.count, 60)
+
+        let (stopStatus, stopped) = try ctl(["stop"], control: control, in: directory, name: "stop")
+        XCTAssertEqual(stopStatus, 0, "\(stopped)")
+        XCTAssertEqual(coordinator.wait(seconds: 30), 0, coordinator.stderr)
+        for (id, cluster) in clusters.enumerated() {
+            XCTAssertEqual(cluster.wait(seconds: 15), 0, "cluster \(id): \(cluster.stderr)")
+        }
+        for pid in [coordinator.pid] + clusters.map(\.pid) { XCTAssertNotEqual(kill(pid, 0), 0, "process \(pid) is gone") }
+        let summary = try readJSON(out + "/summary.json")
+        let overall = (summary["results"] as? [String: Any])?["overall"] as? [String: Any]
+        XCTAssertEqual(overall?["injected"] as? Int, 40)
+        XCTAssertNoThrow(try readJSON(out + "/trace.json"))
+    }
+
+    func testClusterWithoutCoordinatorGivesUpWithAClearMessage() throws {
+        let directory = try makeTemporaryDirectory("lonely")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try octopus(["cluster", "--coordinator", "tcp://127.0.0.1:\(freePort())", "--id", "0", "--setup-timeout", "1"],
+                                 in: directory, name: "cluster", seconds: 30)
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("no setup from a coordinator"), result.stderr)
+        let remote = try octopus(["cluster", "--coordinator", "tcp://192.0.2.1:5570", "--id", "0"], in: directory, name: "remote", seconds: 30)
+        XCTAssertEqual(remote.status, 1)
+        XCTAssertTrue(remote.stderr.contains("CurveZMQ"), remote.stderr)
+    }
+}

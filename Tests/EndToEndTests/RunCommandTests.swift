@@ -1,0 +1,85 @@
+import Emulation
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `octopus run` as users run it: real cluster processes over ZeroMQ, compared with the
+/// single-process oracle.
+final class RunCommandTests: XCTestCase {
+    let common = ["run", "--wafer", "Configs/wafers/small-2x2.yaml", "--workload", "Configs/workloads/small.yaml", "--quiet"]
+
+    func testMultiProcessRunsEqualTheOracleOverIPCAndTCP() throws {
+        let directory = try makeTemporaryDirectory("run")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let variants: [(String, [String])] = [
+            ("oracle", ["--single-process"]), ("ipc", ["--transport", "ipc"]), ("tcp", ["--transport", "tcp"]), ("ipc-again", []),
+        ]
+        var summaries: [String: RunSummary] = [:]
+        var traces: [String: Data] = [:]
+        for (name, extra) in variants {
+            let out = directory + "/" + name
+            let result = try octopus(common + ["--out", out] + extra, in: directory, name: name)
+            XCTAssertEqual(result.status, 0, "\(name): \(result.stderr)")
+            XCTAssertTrue(result.stdout.contains("PE-array utilisation"), result.stdout)
+            summaries[name] = try SummaryRenderer.decode(Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
+            traces[name] = try Data(contentsOf: URL(fileURLWithPath: out + "/trace.json"))
+        }
+        let oracle = try XCTUnwrap(summaries["oracle"])
+        XCTAssertEqual(oracle.results.overall.injected, 100)
+        XCTAssertEqual(oracle.results.overall.completed + oracle.results.overall.rejected, 100)
+        XCTAssertEqual(oracle.host?.processes, 1)
+        for name in ["ipc", "tcp", "ipc-again"] {
+            XCTAssertEqual(summaries[name]?.results, oracle.results, "\(name) results differ from the single-process oracle")
+            XCTAssertEqual(traces[name], traces["oracle"], "\(name) trace differs from the oracle's")
+            XCTAssertEqual(summaries[name]?.host?.processes, 5)
+        }
+        // The trace is valid Chrome-trace JSON with a track per cluster.
+        let trace = try JSONSerialization.jsonObject(with: traces["ipc"]!) as! [String: Any]
+        let events = trace["traceEvents"] as! [[String: Any]]
+        XCTAssertEqual(Set(events.compactMap { $0["pid"] as? Int }), Set(1...5))
+        XCTAssertGreaterThan(events.filter { $0["ph"] as? String == "X" }.count, 200)
+    }
+
+    func testBadConfigurationIsAClearErrorWithExitCode2() throws {
+        let directory = try makeTemporaryDirectory("bad")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let wafer = directory + "/bad.yaml"
+        try "mesh: {rows: 2, columns: 2}\ncluster:\n  tbus: lots\n".write(toFile: wafer, atomically: true, encoding: .utf8)
+        let result = try octopus(["run", "--wafer", wafer, "--out", directory + "/out"], in: directory, name: "bad", seconds: 30)
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.stderr.contains("\(wafer):3: cluster.tbus: expected an integer"), result.stderr)
+        let unknown = try octopus(["run", "--transport", "udp"], in: directory, name: "transport", seconds: 30)
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssertTrue(unknown.stderr.contains("--transport"), unknown.stderr)
+    }
+
+    func testAKilledClusterStopsTheWholeWafer() throws {
+        let directory = try makeTemporaryDirectory("kill")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let launcher = try Launched(["run", "--out", directory + "/out"], in: directory, name: "launcher")
+        XCTAssertTrue(eventually(30) { clusterChildren(of: launcher.pid).count == 16 }, "16 cluster processes started")
+        let victim = try XCTUnwrap(clusterChildren(of: launcher.pid).first)
+        usleep(300_000)
+        kill(victim, SIGKILL)
+        let status = launcher.wait(seconds: 30)
+        XCTAssertEqual(status, 1)
+        XCTAssertTrue(launcher.stderr.contains("(pid \(victim)) killed by signal 9"), launcher.stderr)
+        XCTAssertTrue(eventually(10) { clusterChildren(of: launcher.pid).isEmpty }, "no cluster process outlives the launcher")
+    }
+
+    func testCtrlCStopsEveryProcess() throws {
+        let directory = try makeTemporaryDirectory("sigint")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let launcher = try Launched(["run", "--out", directory + "/out"], in: directory, name: "launcher")
+        XCTAssertTrue(eventually(30) { clusterChildren(of: launcher.pid).count == 16 })
+        usleep(300_000)
+        kill(launcher.pid, SIGINT)
+        XCTAssertEqual(launcher.wait(seconds: 30), 130, launcher.stderr)
+        XCTAssertTrue(launcher.stderr.contains("interrupted"), launcher.stderr)
+        XCTAssertTrue(eventually(10) { clusterChildren(of: launcher.pid).isEmpty }, "no cluster process outlives Ctrl-C")
+        // The trace written so far is still a complete JSON document.
+        XCTAssertNoThrow(try readJSON(directory + "/out/trace.json"))
+    }
+}

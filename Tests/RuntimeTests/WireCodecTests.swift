@@ -1,0 +1,67 @@
+import XCTest
+@testable import Runtime
+import Emulation
+import Scheduling
+import WaferModel
+
+final class WireCodecTests: XCTestCase {
+    let envelopes: [Envelope] = [
+        Envelope(source: .cluster(2), destination: .cluster(3), sendTime: 10, arrival: 35, sequence: 1,
+                 message: .task(TaskMessage(request: 77, taskType: TaskType(workflow: 1, block: 4), bytes: 4096, injected: 3, tasksDone: 2, flow: 99))),
+        Envelope(source: .cluster(0), destination: .coordinator, sendTime: 11, arrival: 111, sequence: 2,
+                 message: .outcome(RequestOutcome(request: 5, workflow: 1, injected: 2, finished: 11, status: .rejected, tasksDone: 1, cluster: 0))),
+        Envelope(source: .cluster(1), destination: .coordinator, sendTime: 12, arrival: 112, sequence: 3,
+                 message: .load(ClusterLoad(cluster: 1, tbus: 4, busyTBUs: 2, queuedTasks: 9, pendingCycles: 123_456))),
+        Envelope(source: .coordinator, destination: .cluster(1), sendTime: 13, arrival: 113, sequence: 4,
+                 message: .view(WaferLoadView(time: 13, clusters: [ClusterLoad(cluster: 0, tbus: 4), ClusterLoad(cluster: 1, tbus: 4, busyTBUs: 1)]))),
+    ]
+
+    let trace: [TraceRecord] = [
+        .slice(cluster: 1, unit: 2, start: 5, duration: 6, kind: .reconfigure, taskType: TaskType(workflow: 0, block: 1), request: 8),
+        .flowStart(cluster: 1, unit: 2, time: 5, flow: 42), .flowEnd(cluster: 3, unit: 1, time: 9, flow: 42),
+        .queue(cluster: 0, time: 1, tasks: 3, pendingCycles: 999), .rejected(cluster: 2, time: 4, request: 6, taskType: TaskType(workflow: 1, block: 0)),
+        .injected(time: 0, request: 1, workflow: 1, cluster: 3), .inFlight(time: 2, count: 17),
+    ]
+
+    func testReportRoundTrip() throws {
+        let report = ClusterProtocol.Report(window: 9, nextEvent: .never, earliestOutput: 1234, events: 55, computeNanos: 66,
+                                            peerTraffic: [PeerTraffic(destination: 3, count: 1, earliestArrival: 35)],
+                                            toCoordinator: envelopes, trace: trace)
+        let (tag, body) = try ClusterProtocol.parse(ClusterProtocol.encode(report))
+        XCTAssertEqual(tag, .report)
+        let decoded = try ClusterProtocol.decodeReport(body)
+        XCTAssertEqual(decoded.window, 9)
+        XCTAssertEqual(decoded.nextEvent, .never)
+        XCTAssertEqual(decoded.earliestOutput, 1234)
+        XCTAssertEqual(decoded.peerTraffic, report.peerTraffic)
+        XCTAssertEqual(decoded.toCoordinator, envelopes)
+        XCTAssertEqual(decoded.trace, trace)
+    }
+
+    func testGrantAndBatchRoundTrip() throws {
+        let grant = ClusterProtocol.Grant(window: 3, end: 500, expectedPeerMessages: 7, fromCoordinator: envelopes)
+        let decoded = try ClusterProtocol.decodeGrant(ClusterProtocol.parse(ClusterProtocol.encode(grant)).1)
+        XCTAssertEqual(decoded.window, 3)
+        XCTAssertEqual(decoded.end, 500)
+        XCTAssertEqual(decoded.expectedPeerMessages, 7)
+        XCTAssertEqual(decoded.fromCoordinator, envelopes)
+        let batch = try ClusterProtocol.decodeBatch(ClusterProtocol.encodeBatch(window: 12, envelopes))
+        XCTAssertEqual(batch.window, 12)
+        XCTAssertEqual(batch.envelopes, envelopes)
+    }
+
+    func testMalformedFramesAreErrorsNotCrashes() {
+        let good = ClusterProtocol.encodeBatch(window: 1, envelopes)
+        for cut in [0, 3, 8, 12, good.count / 2, good.count - 1] {
+            XCTAssertThrowsError(try ClusterProtocol.decodeBatch(Array(good.prefix(cut))), "truncated at \(cut)")
+        }
+        XCTAssertThrowsError(try ClusterProtocol.decodeBatch(good + [0]), "trailing byte")
+        var corrupt = good
+        corrupt[8 + 4 + 4 + 4 + 24] = 200  // the first envelope's message kind
+        XCTAssertThrowsError(try ClusterProtocol.decodeBatch(corrupt))
+        XCTAssertThrowsError(try ClusterProtocol.parse([[99], []]))
+        XCTAssertThrowsError(try ClusterProtocol.parse([[1]]))
+        // A huge element count must not allocate or loop: it is checked against the bytes present.
+        XCTAssertThrowsError(try ClusterProtocol.decodeBatch([1, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255]))
+    }
+}
