@@ -56,9 +56,11 @@ public struct PeerTraffic: Equatable, Sendable {
 /// How the coordinator reaches its clusters: function calls in one process (the oracle), or
 /// ZeroMQ sockets to cluster processes. The window protocol above it is the same.
 public protocol ClusterTransport: AnyObject {
-    /// Runs window `plan` on every cluster. Cluster `c` first receives `fromCoordinator[c]` and every
-    /// message peers sent it in the previous window. Returns one report per cluster, in cluster order.
-    func runWindow(_ plan: WindowPlan, fromCoordinator: [[Envelope]]) throws -> [ClusterWindowReport]
+    /// Runs window `plan` on the `active` clusters (ascending ids). Each first receives
+    /// `fromCoordinator[c]` and every message peers sent it in earlier windows. Returns one report
+    /// per active cluster, in the order of `active`. Clusters not listed have nothing to do before
+    /// `plan.end`, so their state would not change and they are not disturbed.
+    func runWindow(_ plan: WindowPlan, active: [Int], fromCoordinator: [[Envelope]]) throws -> [ClusterWindowReport]
 
     /// Each cluster's accounting up to `end`, in cluster order.
     func collectStats(end: Cycle) throws -> [ClusterStats]
@@ -75,12 +77,15 @@ public final class InProcessTransport: ClusterTransport {
         peerMail = Array(repeating: [], count: clusters.count)
     }
 
-    public func runWindow(_ plan: WindowPlan, fromCoordinator: [[Envelope]]) throws -> [ClusterWindowReport] {
+    public func runWindow(_ plan: WindowPlan, active: [Int], fromCoordinator: [[Envelope]]) throws -> [ClusterWindowReport] {
+        // Mail sent in this window is held apart, so a cluster later in the loop never sees it early.
         var nextMail: [[Envelope]] = Array(repeating: [], count: clusters.count)
         var reports: [ClusterWindowReport] = []
-        for (index, cluster) in clusters.enumerated() {
+        for index in active {
+            let cluster = clusters[index]
             cluster.receive(fromCoordinator[index])
             cluster.receive(peerMail[index])
+            peerMail[index].removeAll()
             let output = cluster.runWindow(end: plan.end)
             var toCoordinator: [Envelope] = []
             for envelope in output.envelopes {
@@ -95,7 +100,7 @@ public final class InProcessTransport: ClusterTransport {
                 peerTraffic: PeerTraffic.summarise(output.envelopes), toCoordinator: toCoordinator,
                 trace: output.trace, events: output.events, computeNanos: 0))
         }
-        peerMail = nextMail
+        for (index, mail) in nextMail.enumerated() where !mail.isEmpty { peerMail[index] += mail }
         return reports
     }
 

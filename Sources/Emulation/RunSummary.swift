@@ -75,6 +75,8 @@ public struct RunSummary: Codable, Equatable, Sendable {
         public var syncMode: String
         public var lookaheadCycles: Cycle
         public var windows: UInt64
+        /// Σ over windows of the clusters that took part (idle clusters sit windows out).
+        public var clusterWindows: UInt64
         public var skippedCycles: Cycle
         public var events: UInt64
         public var quantumDelayedMessages: UInt64

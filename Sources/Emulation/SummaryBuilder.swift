@@ -56,7 +56,7 @@ public enum SummaryBuilder {
             time: breakdown(totals, span: end * tbuCount), clusterDetails: clusters,
             messages: RunSummary.Messages(total: byKind.values.reduce(0, +), byKind: byKind, byteHops: byteHops, localFlows: localFlows),
             emulation: RunSummary.Emulation(
-                syncMode: config.sync.mode.rawValue, lookaheadCycles: sync.lookahead, windows: sync.windows,
+                syncMode: config.sync.mode.rawValue, lookaheadCycles: sync.lookahead, windows: sync.windows, clusterWindows: session.activeClusterWindows,
                 skippedCycles: sync.skippedCycles, events: events, quantumDelayedMessages: quantumDelayed,
                 quantumDelayCycles: quantumCycles, causalityViolations: violations))
     }

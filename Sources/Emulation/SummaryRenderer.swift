@@ -44,7 +44,7 @@ public enum SummaryRenderer {
         lines.append("per cluster: \(perCluster)")
         lines.append("messages \(r.messages.total) (\(r.messages.byKind.keys.sorted().map { "\($0) \(r.messages.byKind[$0]!)" }.joined(separator: ", "))), bytes×hops \(r.messages.byteHops), local flows \(r.messages.localFlows)")
         let e = r.emulation
-        lines.append("virtual end \(r.endCycles) cycles; \(e.windows) windows (\(e.syncMode), lookahead \(e.lookaheadCycles) cycles); \(e.events) events" + (e.quantumDelayedMessages > 0 ? "; \(e.quantumDelayedMessages) messages deferred by \(e.quantumDelayCycles) cycles in total" : ""))
+        lines.append("virtual end \(r.endCycles) cycles; \(e.windows) windows (\(e.syncMode), lookahead \(e.lookaheadCycles) cycles, \(String(format: "%.1f", e.windows > 0 ? Double(e.clusterWindows) / Double(e.windows) : 0)) clusters active per window); \(e.events) events" + (e.quantumDelayedMessages > 0 ? "; \(e.quantumDelayedMessages) messages deferred by \(e.quantumDelayCycles) cycles in total" : ""))
         if let h = summary.host {
             lines.append(String(format: "host: %d processes, %.3f s wall, %.0f events/s, %.0f task blocks/s, %.0f windows/s (%.0f µs each), %.3g virtual cycles/s, sync overhead %.0f%%",
                                 h.processes, h.wallSeconds, h.eventsPerSecond, h.taskBlocksPerSecond, h.windowsPerSecond, h.meanWindowMicroseconds, h.virtualCyclesPerWallSecond, h.syncOverheadFraction * 100))

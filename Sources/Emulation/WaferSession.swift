@@ -21,6 +21,8 @@ public final class WaferSession {
     private var coordinatorTiming = ParticipantTiming()
     private var toClusters: [[Envelope]]
     private var clusterEvents: UInt64 = 0
+    /// Σ over windows of the clusters taking part (deterministic; windows × clusters at most).
+    public private(set) var activeClusterWindows: UInt64 = 0
     /// Host measurements, kept apart from the deterministic results.
     public private(set) var host = HostMeasurements()
 
@@ -78,13 +80,19 @@ public final class WaferSession {
         guard let plan = synchronizer.plan(planInputs()) else { return false }
         let wallStart = DispatchTime.now().uptimeNanoseconds
 
-        // The coordinator's sends of this window travel with the next window's grants.
-        let outgoing = toClusters
-        toClusters = Array(repeating: [], count: toClusters.count)
-        for index in clusterTiming.indices { clusterTiming[index].earliestInbound = .never }
+        // Only clusters with an event or a delivery before the window's end take part; the others'
+        // state cannot change in it. Active clusters receive everything pending for them.
+        let active = clusterTiming.indices.filter { clusterTiming[$0].nextEvent < plan.end || clusterTiming[$0].earliestInbound < plan.end }
+        var outgoing = Array(repeating: [Envelope](), count: toClusters.count)
+        for index in active {
+            outgoing[index] = toClusters[index]
+            toClusters[index].removeAll()
+            clusterTiming[index].earliestInbound = .never
+        }
+        activeClusterWindows += UInt64(active.count)
 
         let coordinatorOutput = coordinator.runWindow(end: plan.end)
-        let reports = try transport.runWindow(plan, fromCoordinator: outgoing)
+        let reports = try transport.runWindow(plan, active: active, fromCoordinator: outgoing)
 
         var coordinatorInbound = Cycle.never
         var toCoordinator: [Envelope] = []

@@ -49,6 +49,21 @@ public final class ChildSupervisor: @unchecked Sendable {
         return children[id]?.processIdentifier
     }
 
+    /// How cluster `id`'s process ended, waiting up to `seconds` for it to end; nil if it is still
+    /// running or was never started.
+    public func exit(of id: Int, waitingUpTo seconds: TimeInterval) -> (pid: Int32, description: String)? {
+        lock.lock()
+        let process = children[id]
+        lock.unlock()
+        guard let process else { return nil }
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        guard !process.isRunning else { return nil }
+        let how = process.terminationReason == .uncaughtSignal
+            ? "killed by signal \(process.terminationStatus)" : "exited with status \(process.terminationStatus)"
+        return (process.processIdentifier, how)
+    }
+
     /// From now on, exits are part of shutdown and not reported.
     public func expectExits() {
         lock.lock()

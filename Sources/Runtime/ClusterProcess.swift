@@ -45,6 +45,8 @@ public final class ClusterProcess {
     private var engine: ClusterEngine?
     /// Peer envelopes received, by the window they were sent in.
     private var inbox: [UInt64: [Envelope]] = [:]
+    /// Peer envelopes handed to the engine so far.
+    private var delivered: UInt64 = 0
 
     public init(options: Options) throws {
         self.options = options
@@ -143,14 +145,19 @@ public final class ClusterProcess {
 
     private func runWindow(_ grant: ClusterProtocol.Grant) throws {
         guard let engine else { throw Failure(description: "window granted before setup") }
-        let previous = grant.window - 1
-        // No message may be in flight when a window starts: wait for every peer batch of the last window.
-        while (inbox[previous]?.count ?? 0) < Int(grant.expectedPeerMessages) {
+        // No message may be in flight when a window starts: wait for every peer envelope sent in
+        // earlier windows (batches of the current window, from peers already running it, wait).
+        func earlier() -> [UInt64] { inbox.keys.filter { $0 < grant.window }.sorted() }
+        while delivered + earlier().reduce(0, { $0 + UInt64(inbox[$1]!.count) }) < grant.expectedPeerMessages {
             try drainPeers(block: true)
         }
         let start = DispatchTime.now().uptimeNanoseconds
         engine.receive(grant.fromCoordinator)
-        engine.receive(inbox.removeValue(forKey: previous) ?? [])
+        for window in earlier() {
+            let batch = inbox.removeValue(forKey: window)!
+            engine.receive(batch)
+            delivered += UInt64(batch.count)
+        }
         let output = engine.runWindow(end: grant.end)
 
         var byPeer: [Int: [Envelope]] = [:]

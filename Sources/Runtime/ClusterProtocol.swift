@@ -8,8 +8,9 @@ import WaferModel
 /// ```
 /// cluster → coordinator: REGISTER {cluster, data_endpoint, pid, host}
 /// coordinator → cluster: SETUP {cluster, config, library, placement, dispatch, peers}
-/// per window:            GRANT(window, end, expected peer messages, coordinator envelopes)
+/// per window:            GRANT(window, end, peer messages sent so far, coordinator envelopes)
 ///                        REPORT(window, next event, earliest output, peer traffic, envelopes, trace)
+///                        (only clusters with something to do before the window's end are granted it)
 /// at the end:            COLLECT(end) → STATS {…};  STOP → BYE
 /// cluster → peer (PUSH→PULL): BATCH(window, envelopes)
 /// ```
@@ -38,8 +39,9 @@ enum ClusterProtocol {
     struct Grant {
         var window: UInt64
         var end: Cycle
-        /// Envelopes peers sent this cluster in the previous window, to wait for before starting.
-        var expectedPeerMessages: UInt32
+        /// Envelopes peers have sent this cluster in all earlier windows: the cluster waits until it
+        /// has them all before starting, so no message is in flight when a window starts.
+        var expectedPeerMessages: UInt64
         var fromCoordinator: [Envelope]
     }
 
@@ -76,14 +78,14 @@ enum ClusterProtocol {
 
     static func encode(_ g: Grant) -> [[UInt8]] {
         var w = ByteWriter(capacity: 64 + g.fromCoordinator.count * 64)
-        w.u64(g.window); w.u64(g.end); w.u32(g.expectedPeerMessages)
+        w.u64(g.window); w.u64(g.end); w.u64(g.expectedPeerMessages)
         WireCodec.write(g.fromCoordinator, to: &w)
         return frames(.grant, w.bytes)
     }
 
     static func decodeGrant(_ body: [UInt8]) throws -> Grant {
         var r = ByteReader(body)
-        let g = Grant(window: try r.u64(), end: try r.u64(), expectedPeerMessages: try r.u32(), fromCoordinator: try WireCodec.readEnvelopes(&r))
+        let g = Grant(window: try r.u64(), end: try r.u64(), expectedPeerMessages: try r.u64(), fromCoordinator: try WireCodec.readEnvelopes(&r))
         try r.expectEnd()
         return g
     }

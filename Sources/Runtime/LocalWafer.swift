@@ -65,6 +65,12 @@ public enum LocalWafer {
             let summary = try server.run(initial: options.injections)
             supervisor.stopAll()
             return summary
+        } catch let lost as ClusterLost {
+            // The connection may drop before the exit is reported: say how the process ended.
+            let ended = supervisor.exit(of: lost.cluster, waitingUpTo: 2)
+            supervisor.stopAll(grace: 1)
+            guard let ended else { throw lost }
+            throw CoordinatorServer.Abort.childDied(cluster: lost.cluster, pid: ended.pid, description: ended.description)
         } catch {
             supervisor.stopAll(grace: 1)
             throw error

@@ -13,13 +13,14 @@ final class RemoteClusterTransport: ClusterTransport {
     /// (a signal, a dead child, an unreachable cluster).
     var healthCheck: () throws -> Void = {}
     let wakeDescriptor: Int32
-    private var expected: [UInt32]
+    /// Envelopes peers have sent each cluster in all windows so far (reported counts).
+    private var sentTo: [UInt64]
 
     init(router: Socket, clusterCount: Int, wakeDescriptor: Int32) {
         self.router = router
         self.clusterCount = clusterCount
         self.wakeDescriptor = wakeDescriptor
-        expected = Array(repeating: 0, count: clusterCount)
+        sentTo = Array(repeating: 0, count: clusterCount)
     }
 
     static func identity(_ cluster: Int) -> [UInt8] { Array("cluster-\(cluster)".utf8) }
@@ -32,23 +33,24 @@ final class RemoteClusterTransport: ClusterTransport {
         }
     }
 
-    func runWindow(_ plan: WindowPlan, fromCoordinator: [[Envelope]]) throws -> [ClusterWindowReport] {
-        for cluster in 0..<clusterCount {
-            let grant = ClusterProtocol.Grant(window: plan.index, end: plan.end, expectedPeerMessages: expected[cluster],
+    func runWindow(_ plan: WindowPlan, active: [Int], fromCoordinator: [[Envelope]]) throws -> [ClusterWindowReport] {
+        for cluster in active {
+            let grant = ClusterProtocol.Grant(window: plan.index, end: plan.end, expectedPeerMessages: sentTo[cluster],
                                               fromCoordinator: fromCoordinator[cluster])
             try send(cluster, ClusterProtocol.encode(grant))
         }
+        let isActive = Set(active)
         var reports = [ClusterWindowReport?](repeating: nil, count: clusterCount)
-        var next = [UInt32](repeating: 0, count: clusterCount)
-        var missing = clusterCount
+        var next = sentTo
+        var missing = active.count
         try receive(until: { missing == 0 }) { cluster, tag, body in
             guard tag == .report else { throw WireError(description: "cluster \(cluster) sent \(tag) during a window") }
             let report = try ClusterProtocol.decodeReport(body)
-            guard report.window == plan.index, reports[cluster] == nil else {
+            guard report.window == plan.index, isActive.contains(cluster), reports[cluster] == nil else {
                 throw WireError(description: "cluster \(cluster) reported window \(report.window) during window \(plan.index)")
             }
             for traffic in report.peerTraffic where traffic.destination >= 0 && traffic.destination < self.clusterCount {
-                next[traffic.destination] += traffic.count
+                next[traffic.destination] += UInt64(traffic.count)
             }
             reports[cluster] = ClusterWindowReport(
                 cluster: cluster, nextEventTime: report.nextEvent, earliestOutput: report.earliestOutput,
@@ -56,8 +58,8 @@ final class RemoteClusterTransport: ClusterTransport {
                 events: report.events, computeNanos: report.computeNanos)
             missing -= 1
         }
-        expected = next
-        return reports.map { $0! }
+        sentTo = next
+        return active.map { reports[$0]! }
     }
 
     func collectStats(end: Cycle) throws -> [ClusterStats] {
