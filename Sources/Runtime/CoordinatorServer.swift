@@ -156,7 +156,7 @@ public final class CoordinatorServer {
                                               placement: options.placement, dispatch: options.dispatch, peers: peers)
             try transport.send(cluster, ClusterProtocol.json(.setup, setup))
         }
-        state = .idle
+        state = pendingDrains.isEmpty ? .idle : .draining
         options.log("all \(count) clusters registered")
     }
 
@@ -262,14 +262,16 @@ public final class CoordinatorServer {
         case .status:
             return status()
         case .inject(let node):
-            guard state != .draining else { return ControlProtocol.error("the wafer is draining; injections are refused until it is idle") }
+            guard state != .draining, pendingDrains.isEmpty else {
+                return ControlProtocol.error("the wafer is draining; injections are refused until it is idle")
+            }
             let injection = try Injection.parse(node, defaultStart: session.now, alsoAllowed: ["cmd"])
             let ids = try session.inject(injection)
             return ["ok": true, "requests": [ids.lowerBound, ids.upperBound], "workflow": injection.workflow,
                     "start_cycle": injection.start]
         case .drain:
-            if state == .waiting { return ControlProtocol.error("the wafer has not started: clusters are still registering") }
-            state = .draining
+            // While clusters are still registering the drain simply waits for the start as well.
+            if state != .waiting { state = .draining }
             pendingDrains.append(envelope)
             return nil
         case .stop:

@@ -69,6 +69,38 @@ final class ManualWaferTests: XCTestCase {
         XCTAssertNoThrow(try readJSON(out + "/trace.json"))
     }
 
+    /// The README's pyzmq example, run as written against a live wafer (needs OCTOPUS_PYTHON, a
+    /// Python with pyzmq, which scripts/test provides).
+    func testPyzmqExampleFromTheREADME() throws {
+        guard let python = ProcessInfo.processInfo.environment["OCTOPUS_PYTHON"] else {
+            throw XCTSkip("OCTOPUS_PYTHON is not set (scripts/test sets it when pyzmq can be installed)")
+        }
+        let directory = try makeTemporaryDirectory("pyzmq")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let listen = "ipc://\(directory)/coordinator", control = "tcp://127.0.0.1:\(freePort())"
+        let coordinator = try Launched(["coordinator", "--wafer", "Configs/wafers/small-2x2.yaml", "--listen", listen,
+                                        "--control", control, "--out", directory + "/out"], in: directory, name: "coordinator")
+        let clusters = try (0..<4).map { try Launched(["cluster", "--coordinator", listen, "--id", "\($0)"], in: directory, name: "cluster\($0)") }
+        // Deliberately no wait for registration: a drain sent meanwhile waits for the wafer to start.
+        let example = Process()
+        example.executableURL = URL(fileURLWithPath: python)
+        example.arguments = [repositoryRoot + "/examples/control.py", control]
+        let output = Pipe()
+        example.standardOutput = output
+        try example.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        example.waitUntilExit()
+        XCTAssertEqual(example.terminationStatus, 0, text)
+        let lines = text.split(separator: "\n")
+        XCTAssertEqual(lines.count, 4, text)
+        XCTAssertTrue(lines[0].contains("'requests': [0, 49]"), text)
+        XCTAssertTrue(lines[2].contains("'drained': True") && lines[2].contains("'completed'"), text)
+        XCTAssertTrue(lines[3].contains("'ok': False") && lines[3].contains("unknown command 'launch'"), text)
+        _ = try octopus(["ctl", "stop", "--control", control], in: directory, name: "stop")
+        XCTAssertEqual(coordinator.wait(seconds: 30), 0, coordinator.stderr)
+        for cluster in clusters { XCTAssertEqual(cluster.wait(seconds: 15), 0, cluster.stderr) }
+    }
+
     func testClusterWithoutCoordinatorGivesUpWithAClearMessage() throws {
         let directory = try makeTemporaryDirectory("lonely")
         defer { try? FileManager.default.removeItem(atPath: directory) }
