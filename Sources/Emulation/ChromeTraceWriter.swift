@@ -110,8 +110,8 @@ public final class ChromeTraceWriter: TraceSink {
             emit("{\"ph\":\"s\",\"cat\":\"flow\",\"name\":\"task flow\",\"id\":\(flow),\"pid\":\(cluster + 1),\"tid\":\(unit),\"ts\":\(ts(time))}")
         case .flowEnd(let cluster, let unit, let time, let flow):
             emit("{\"ph\":\"f\",\"bp\":\"e\",\"cat\":\"flow\",\"name\":\"task flow\",\"id\":\(flow),\"pid\":\(cluster + 1),\"tid\":\(unit),\"ts\":\(ts(time))}")
-        case .queue(let cluster, let time, let tasks, let pending):
-            emit("{\"ph\":\"C\",\"name\":\"queue\",\"pid\":\(cluster + 1),\"tid\":0,\"ts\":\(ts(time)),\"args\":{\"tasks\":\(tasks),\"pending_kcycles\":\(pending / 1000)}}")
+        case .queue(let cluster, let time, let tasks, let busy, let pending):
+            emit("{\"ph\":\"C\",\"name\":\"load\",\"pid\":\(cluster + 1),\"tid\":0,\"ts\":\(ts(time)),\"args\":{\"queued_tasks\":\(tasks),\"busy_tbus\":\(busy),\"queued_kcycles\":\(pending / 1000)}}")
         case .rejected(let cluster, let time, let request, let type):
             emit("{\"ph\":\"i\",\"s\":\"p\",\"cat\":\"rejected\",\"name\":\(Self.quote("rejected " + name(of: type))),\"pid\":\(cluster + 1),\"tid\":0,\"ts\":\(ts(time)),\"args\":{\"request\":\(request)}}")
         case .injected(let time, let request, let workflow, let cluster):

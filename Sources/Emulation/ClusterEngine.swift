@@ -92,7 +92,7 @@ public final class ClusterEngine {
         cbus = Array(repeating: CBU(), count: config.cluster.cbus)
         view = .idle(clusters: config.clusterCount, tbus: config.cluster.tbus)
         outbox = Outbox(source: .cluster(id), mode: config.sync.mode)
-        lastSentLoad = ClusterLoad(cluster: id, tbus: config.cluster.tbus)
+        lastSentLoad = ClusterLoad(cluster: id, tbus: config.cluster.tbus, configurations: Array(repeating: nil, count: config.cluster.tbus))
         stats = ClusterStats(cluster: id, tbus: config.cluster.tbus)
     }
 
@@ -321,13 +321,20 @@ public final class ClusterEngine {
     // MARK: Load signals
 
     private func currentLoad(at now: Cycle) -> ClusterLoad {
-        var pending: Cycle = queue.reduce(0) { $0 + $1.predictedCycles }
+        var pending: Cycle = 0
+        var perType: [TaskType: TaskTypeLoad] = [:]
+        for task in queue {
+            pending += task.predictedCycles
+            perType[task.taskType, default: TaskTypeLoad(taskType: task.taskType, queuedTasks: 0, pendingCycles: 0)].queuedTasks += 1
+            perType[task.taskType]!.pendingCycles += task.predictedCycles
+        }
         var busy = 0
         for tbu in tbus where tbu.running != nil {
             busy += 1
             pending += tbu.busyUntil > now ? tbu.busyUntil - now : 0
         }
-        return ClusterLoad(cluster: id, tbus: tbus.count, busyTBUs: busy, queuedTasks: queue.count, pendingCycles: pending)
+        return ClusterLoad(cluster: id, tbus: tbus.count, busyTBUs: busy, queuedTasks: queue.count, pendingCycles: pending,
+                           byType: perType.values.sorted { $0.taskType < $1.taskType }, configurations: tbus.map(\.configuredFor))
     }
 
     private func ensureLoadTick(after now: Cycle) {
@@ -352,7 +359,8 @@ public final class ClusterEngine {
 
     private func recordQueue(at now: Cycle) {
         let pending = queue.reduce(Cycle(0)) { $0 + $1.predictedCycles }
-        trace.append(.queue(cluster: Int32(id), time: now, tasks: UInt32(queue.count), pendingCycles: pending))
+        let busy = tbus.reduce(0) { $0 + ($1.running == nil ? 0 : 1) }
+        trace.append(.queue(cluster: Int32(id), time: now, tasks: UInt32(queue.count), busyTBUs: UInt16(busy), pendingCycles: pending))
     }
 
     // MARK: Idle accounting

@@ -20,8 +20,8 @@ public enum TraceRecord: Equatable, Sendable {
     case flowStart(cluster: Int32, unit: UInt16, time: Cycle, flow: UInt64)
     /// A task flow enters the slice starting at `time` on `unit`.
     case flowEnd(cluster: Int32, unit: UInt16, time: Cycle, flow: UInt64)
-    /// Queue length and pending cycles of a cluster.
-    case queue(cluster: Int32, time: Cycle, tasks: UInt32, pendingCycles: UInt64)
+    /// Queue length, busy TBUs and queued cycles of a cluster.
+    case queue(cluster: Int32, time: Cycle, tasks: UInt32, busyTBUs: UInt16, pendingCycles: UInt64)
     /// A request rejected at a full queue.
     case rejected(cluster: Int32, time: Cycle, request: UInt64, taskType: TaskType)
     /// A request arrived at the wafer (coordinator track).

@@ -72,11 +72,29 @@ enum WireCodec {
 
     static func write(_ l: ClusterLoad, to w: inout ByteWriter) {
         w.i32(Int32(l.cluster)); w.i32(Int32(l.tbus)); w.i32(Int32(l.busyTBUs)); w.i32(Int32(l.queuedTasks)); w.u64(l.pendingCycles)
+        w.count(l.byType.count)
+        for t in l.byType { w.u16(t.taskType.workflow); w.u16(t.taskType.block); w.i32(Int32(t.queuedTasks)); w.u64(t.pendingCycles) }
+        w.count(l.configurations.count)
+        for c in l.configurations {
+            if let c { w.u8(1); w.u16(c.workflow); w.u16(c.block) } else { w.u8(0) }
+        }
     }
 
     static func readLoad(_ r: inout ByteReader) throws -> ClusterLoad {
-        ClusterLoad(cluster: Int(try r.i32()), tbus: Int(try r.i32()), busyTBUs: Int(try r.i32()),
-                    queuedTasks: Int(try r.i32()), pendingCycles: try r.u64())
+        var load = ClusterLoad(cluster: Int(try r.i32()), tbus: Int(try r.i32()), busyTBUs: Int(try r.i32()),
+                               queuedTasks: Int(try r.i32()), pendingCycles: try r.u64())
+        for _ in 0..<(try r.count()) {
+            let wf = try r.u16(), block = try r.u16()
+            load.byType.append(TaskTypeLoad(taskType: TaskType(workflow: Int(wf), block: Int(block)), queuedTasks: Int(try r.i32()), pendingCycles: try r.u64()))
+        }
+        for _ in 0..<(try r.count()) {
+            switch try r.u8() {
+            case 0: load.configurations.append(nil)
+            case 1: load.configurations.append(TaskType(workflow: Int(try r.u16()), block: Int(try r.u16())))
+            case let flag: throw WireError(description: "bad configuration flag \(flag)")
+            }
+        }
+        return load
     }
 
     static func write(_ envelopes: [Envelope], to w: inout ByteWriter) {
@@ -105,8 +123,8 @@ enum WireCodec {
                 w.u8(1); w.i32(c); w.u16(unit); w.u64(time); w.u64(flow)
             case .flowEnd(let c, let unit, let time, let flow):
                 w.u8(2); w.i32(c); w.u16(unit); w.u64(time); w.u64(flow)
-            case .queue(let c, let time, let tasks, let pending):
-                w.u8(3); w.i32(c); w.u64(time); w.u32(tasks); w.u64(pending)
+            case .queue(let c, let time, let tasks, let busy, let pending):
+                w.u8(3); w.i32(c); w.u64(time); w.u32(tasks); w.u16(busy); w.u64(pending)
             case .rejected(let c, let time, let request, let type):
                 w.u8(4); w.i32(c); w.u64(time); w.u64(request); w.u16(type.workflow); w.u16(type.block)
             case .injected(let time, let request, let workflow, let c):
@@ -131,7 +149,7 @@ enum WireCodec {
                                       taskType: TaskType(workflow: Int(wf), block: Int(block)), request: request))
             case 1: records.append(.flowStart(cluster: try r.i32(), unit: try r.u16(), time: try r.u64(), flow: try r.u64()))
             case 2: records.append(.flowEnd(cluster: try r.i32(), unit: try r.u16(), time: try r.u64(), flow: try r.u64()))
-            case 3: records.append(.queue(cluster: try r.i32(), time: try r.u64(), tasks: try r.u32(), pendingCycles: try r.u64()))
+            case 3: records.append(.queue(cluster: try r.i32(), time: try r.u64(), tasks: try r.u32(), busyTBUs: try r.u16(), pendingCycles: try r.u64()))
             case 4:
                 let c = try r.i32(), time = try r.u64(), request = try r.u64(), wf = try r.u16(), block = try r.u16()
                 records.append(.rejected(cluster: c, time: time, request: request, taskType: TaskType(workflow: Int(wf), block: Int(block))))

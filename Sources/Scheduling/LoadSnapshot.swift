@@ -1,5 +1,19 @@
 import WaferModel
 
+/// Queued work of one task-block type in one cluster.
+public struct TaskTypeLoad: Codable, Equatable, Sendable {
+    public var taskType: TaskType
+    public var queuedTasks: Int
+    /// Predicted cycles of the queued blocks of this type.
+    public var pendingCycles: Cycle
+
+    public init(taskType: TaskType, queuedTasks: Int, pendingCycles: Cycle) {
+        self.taskType = taskType
+        self.queuedTasks = queuedTasks
+        self.pendingCycles = pendingCycles
+    }
+}
+
 /// One cluster's load as schedulers see it: what its load signal reported, plus what the observer
 /// has placed there since.
 public struct ClusterLoad: Codable, Equatable, Sendable {
@@ -9,13 +23,20 @@ public struct ClusterLoad: Codable, Equatable, Sendable {
     public var queuedTasks: Int
     /// Predicted cycles of all queued work plus the remaining cycles of running work.
     public var pendingCycles: Cycle
+    /// Queued work per task-block type, in type order (as of the cluster's last load signal).
+    public var byType: [TaskTypeLoad]
+    /// The type each TBU is configured for (nil: never configured), by TBU index.
+    public var configurations: [TaskType?]
 
-    public init(cluster: Int, tbus: Int, busyTBUs: Int = 0, queuedTasks: Int = 0, pendingCycles: Cycle = 0) {
+    public init(cluster: Int, tbus: Int, busyTBUs: Int = 0, queuedTasks: Int = 0, pendingCycles: Cycle = 0,
+                byType: [TaskTypeLoad] = [], configurations: [TaskType?] = []) {
         self.cluster = cluster
         self.tbus = tbus
         self.busyTBUs = busyTBUs
         self.queuedTasks = queuedTasks
         self.pendingCycles = pendingCycles
+        self.byType = byType
+        self.configurations = configurations
     }
 
     /// True when the cluster has nothing queued or running.

@@ -11,7 +11,9 @@ final class WireCodecTests: XCTestCase {
         Envelope(source: .cluster(0), destination: .coordinator, sendTime: 11, arrival: 111, sequence: 2,
                  message: .outcome(RequestOutcome(request: 5, workflow: 1, injected: 2, finished: 11, status: .rejected, tasksDone: 1, cluster: 0))),
         Envelope(source: .cluster(1), destination: .coordinator, sendTime: 12, arrival: 112, sequence: 3,
-                 message: .load(ClusterLoad(cluster: 1, tbus: 4, busyTBUs: 2, queuedTasks: 9, pendingCycles: 123_456))),
+                 message: .load(ClusterLoad(cluster: 1, tbus: 4, busyTBUs: 2, queuedTasks: 9, pendingCycles: 123_456,
+                                            byType: [TaskTypeLoad(taskType: TaskType(workflow: 0, block: 1), queuedTasks: 9, pendingCycles: 100_000)],
+                                            configurations: [nil, TaskType(workflow: 0, block: 1), nil, TaskType(workflow: 1, block: 3)]))),
         Envelope(source: .coordinator, destination: .cluster(1), sendTime: 13, arrival: 113, sequence: 4,
                  message: .view(WaferLoadView(time: 13, clusters: [ClusterLoad(cluster: 0, tbus: 4), ClusterLoad(cluster: 1, tbus: 4, busyTBUs: 1)]))),
     ]
@@ -19,7 +21,7 @@ final class WireCodecTests: XCTestCase {
     let trace: [TraceRecord] = [
         .slice(cluster: 1, unit: 2, start: 5, duration: 6, kind: .reconfigure, taskType: TaskType(workflow: 0, block: 1), request: 8),
         .flowStart(cluster: 1, unit: 2, time: 5, flow: 42), .flowEnd(cluster: 3, unit: 1, time: 9, flow: 42),
-        .queue(cluster: 0, time: 1, tasks: 3, pendingCycles: 999), .rejected(cluster: 2, time: 4, request: 6, taskType: TaskType(workflow: 1, block: 0)),
+        .queue(cluster: 0, time: 1, tasks: 3, busyTBUs: 2, pendingCycles: 999), .rejected(cluster: 2, time: 4, request: 6, taskType: TaskType(workflow: 1, block: 0)),
         .injected(time: 0, request: 1, workflow: 1, cluster: 3), .inFlight(time: 2, count: 17),
     ]
 

@@ -1,0 +1,78 @@
+import XCTest
+@testable import Emulation
+import Scheduling
+import WaferModel
+
+final class ClusterEngineTests: XCTestCase {
+    /// One cluster of a 1×2 wafer with two TBUs, and a one-block workflow of 1,000 cycles.
+    func makeEngine(queueCapacity: Int = 8) throws -> (ClusterEngine, WorkflowLibrary) {
+        var config = try WaferConfigLoader.parse("""
+        mesh: {rows: 1, columns: 2}
+        cluster: {tbus: 2, reconfiguration_cycles: 100, load_signal_period_cycles: 500}
+        links: {control_latency_cycles: 10}
+        """, file: "c.yaml")
+        config.cluster.queueCapacity = queueCapacity
+        let library = WorkflowLibrary([try WorkflowLoader.parse("""
+        name: one
+        blocks:
+          - {name: work, task: [{cycles: 1000}], output_bytes: 8}
+        """, file: "w.yaml")])
+        return (ClusterEngine(id: 0, config: config, library: library, placement: LeastLoadedPlacement(), dispatcher: FIFODispatch()), library)
+    }
+
+    func task(_ request: UInt64, at time: Cycle) -> Envelope {
+        Envelope(source: .coordinator, destination: .cluster(0), sendTime: time - 10, arrival: time, sequence: request + 1,
+                 message: .task(TaskMessage(request: request, taskType: TaskType(workflow: 0, block: 0), bytes: 0, injected: time - 10)))
+    }
+
+    func testLoadSignalsCarryPerTypeWorkAndConfigurations() throws {
+        let (engine, _) = try makeEngine()
+        engine.receive((0..<3).map { task($0, at: 100) })
+        // Before the first load tick (500) the cluster promises nothing earlier than it.
+        let first = engine.runWindow(end: 400)
+        XCTAssertTrue(first.envelopes.isEmpty)
+        XCTAssertEqual(first.earliestOutput, 500, "next load tick; the running blocks finish at 1200")
+        // The legal window end is the promise plus the lookahead (10): 510.
+        let second = engine.runWindow(end: 510)
+        guard case .load(let load)? = second.envelopes.first?.message else { return XCTFail("a load signal at 500") }
+        XCTAssertEqual(second.envelopes.first?.arrival, 510)
+        XCTAssertEqual(load.busyTBUs, 2)
+        XCTAssertEqual(load.queuedTasks, 1)
+        XCTAssertEqual(load.byType, [TaskTypeLoad(taskType: TaskType(workflow: 0, block: 0), queuedTasks: 1, pendingCycles: 1000)])
+        XCTAssertEqual(load.configurations, [TaskType(workflow: 0, block: 0), TaskType(workflow: 0, block: 0)])
+        // Two running blocks end at 100 + 100 (reconfiguration) + 1000 = 1200, 700 cycles after 500.
+        XCTAssertEqual(load.pendingCycles, 1000 + 2 * 700)
+        XCTAssertEqual(engine.finalStats(end: 510).causalityViolations, 0)
+    }
+
+    func testCompletionReportsOutcomeAndReusesConfiguration() throws {
+        let (engine, _) = try makeEngine()
+        engine.receive([task(0, at: 100), task(1, at: 1300)])
+        let output = engine.runWindow(end: 5000)
+        let outcomes = output.envelopes.compactMap { envelope -> RequestOutcome? in
+            if case .outcome(let o) = envelope.message { return o } else { return nil }
+        }
+        // Request 0: reconfigure 100 + run 1000 from 100. Request 1 lands on TBU 0 again, which is
+        // already configured: no reconfiguration, 1000 cycles from 1300.
+        XCTAssertEqual(outcomes.map(\.finished), [1200, 2300])
+        XCTAssertEqual(outcomes.map(\.status), [.completed, .completed])
+        let stats = engine.finalStats(end: 2300)
+        XCTAssertEqual(stats.tbus[0].reconfigurations, 1)
+        XCTAssertEqual(stats.tbus[0].tasks, 2)
+        XCTAssertEqual(stats.tbus[0].busyCycles, 2000)
+        XCTAssertEqual(stats.tbus[0].starvedCycles, 100 + 100, "idle before 100 and between 1200 and 1300")
+        XCTAssertEqual(stats.tbus[1].starvedCycles, 2300)
+    }
+
+    func testOverflowIsRejectedAndReported() throws {
+        let (engine, _) = try makeEngine(queueCapacity: 1)
+        engine.receive((0..<4).map { task($0, at: 100) })
+        let output = engine.runWindow(end: 101)
+        // Two start at once (the queue holds them only for an instant), one waits, one is rejected.
+        let rejected = output.envelopes.compactMap { envelope -> UInt64? in
+            if case .outcome(let o) = envelope.message, o.status == .rejected { return o.request } else { return nil }
+        }
+        XCTAssertEqual(rejected, [3])
+        XCTAssertEqual(engine.finalStats(end: 101).rejected, 1)
+    }
+}
