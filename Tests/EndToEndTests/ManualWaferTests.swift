@@ -50,6 +50,15 @@ final class ManualWaferTests: XCTestCase {
         XCTAssertEqual((requests["completed"] as? Int ?? 0) + (requests["rejected"] as? Int ?? 0), 40)
         XCTAssertEqual(status["state"] as? String, "idle")
 
+        // An idle wafer blocks in zmq_poll: over two seconds no process may burn more than a sliver
+        // of CPU (a spinning one would use about a core-second each).
+        let pids = [coordinator.pid] + clusters.map(\.pid)
+        let before = pids.map { cpuTicks($0) ?? 0 }
+        sleep(2)
+        for (pid, start) in zip(pids, before) {
+            XCTAssertLessThan((cpuTicks(pid) ?? 0) - start, 20, "process \(pid) used CPU while the wafer was idle")
+        }
+
         let snapshot = directory + "/snapshot.json"
         let (traceStatus, _) = try ctl(["trace", "--path", snapshot], control: control, in: directory, name: "trace")
         XCTAssertEqual(traceStatus, 0)

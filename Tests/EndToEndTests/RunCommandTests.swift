@@ -28,7 +28,8 @@ final class RunCommandTests: XCTestCase {
         }
         let oracle = try XCTUnwrap(summaries["oracle"])
         XCTAssertEqual(oracle.results.overall.injected, 100)
-        XCTAssertEqual(oracle.results.overall.completed + oracle.results.overall.rejected, 100)
+        XCTAssertEqual(oracle.results.overall.completed, 100, "this workload fits the queues: every request completes")
+        XCTAssertEqual(oracle.results.overall.rejected, 0)
         XCTAssertEqual(oracle.host?.processes, 1)
         for name in ["ipc", "tcp", "ipc-again"] {
             XCTAssertEqual(summaries[name]?.results, oracle.results, "\(name) results differ from the single-process oracle")

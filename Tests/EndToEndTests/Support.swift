@@ -122,3 +122,13 @@ func freePort() -> Int {
 func readJSON(_ path: String) throws -> [String: Any] {
     try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
 }
+
+/// User + system CPU time of `pid` in clock ticks (from /proc/PID/stat).
+func cpuTicks(_ pid: Int32) -> Int? {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = text.lastIndex(of: ")") else { return nil }
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    // After the command name: state is field 3, utime field 14, stime field 15 (1-based in proc(5)).
+    guard fields.count > 13, let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
+    return user + system
+}
