@@ -4,27 +4,74 @@ import XCTest
 final class SystolicTimingTests: XCTestCase {
     let os = PEArrayConfig(rows: 4, columns: 4, dataflow: .os, sramBytes: 1024)
 
+    // Hand derivations use SCALE-Sim's fold length: OS T + R + C − 2; WS/IS T + 2R + C − 2; the
+    // reported total is the sum over folds minus one. Each case was also run through SCALE-Sim 3.0.0.
+
+    func testSmallestLayer() {
+        // 1×1×1 on 4×4 OS: one fold of 1 + 4 + 4 − 2 = 7 cycles, reported as 6.
+        XCTAssertEqual(SystolicTiming.gemmCycles(m: 1, n: 1, k: 1, array: os), 6)
+        // WS adds the weight load (R = 4): 1 + 8 + 4 − 2 = 11, reported as 10.
+        XCTAssertEqual(SystolicTiming.gemmCycles(m: 1, n: 1, k: 1, array: array(4, 4, .ws)), 10)
+    }
+
     func testOneFold() {
-        // 4×4 outputs fit the 4×4 array in one fold; T = K = 8: 2·4 + 4 + 8 − 2 = 18 cycles.
+        // 4×4 outputs fill the 4×4 array exactly once; T = K = 8: 8 + 4 + 4 − 2 = 14, reported 13.
         XCTAssertEqual(SystolicTiming.folds(m: 4, n: 4, k: 8, array: os), 1)
-        XCTAssertEqual(SystolicTiming.gemmCycles(m: 4, n: 4, k: 8, array: os), 18)
+        XCTAssertEqual(SystolicTiming.gemmCycles(m: 4, n: 4, k: 8, array: os), 13)
     }
 
     func testPartialFoldsCountWhole() {
-        // M = 5 needs ⌈5/4⌉ = 2 row folds, N = 9 needs 3 column folds: 6 folds × 18.
+        // M = 5 needs ⌈5/4⌉ = 2 row folds, N = 9 needs 3 column folds: 6 folds × 14 − 1 = 83.
         XCTAssertEqual(SystolicTiming.folds(m: 5, n: 9, k: 8, array: os), 6)
-        XCTAssertEqual(SystolicTiming.gemmCycles(m: 5, n: 9, k: 8, array: os), 108)
+        XCTAssertEqual(SystolicTiming.gemmCycles(m: 5, n: 9, k: 8, array: os), 83)
+        // Partial folds in one dimension only: M = 16 (4 row folds), N = 4, K = 3: 4 × 9 − 1 = 35.
+        XCTAssertEqual(SystolicTiming.gemmCycles(m: 16, n: 4, k: 3, array: os), 35)
     }
 
     func testDataflowsMapDimensionsDifferently() {
-        var ws = os
-        ws.dataflow = .ws
-        // WS: Sr = K = 8 (2 folds), Sc = N = 4 (1 fold), T = M = 4: 2 × (8 + 4 + 4 − 2) = 28.
-        XCTAssertEqual(SystolicTiming.gemmCycles(m: 4, n: 4, k: 8, array: ws), 28)
-        var inputStationary = os
-        inputStationary.dataflow = .is
-        // IS: Sr = K = 8 (2), Sc = M = 4 (1), T = N = 4.
-        XCTAssertEqual(SystolicTiming.gemmCycles(m: 4, n: 4, k: 8, array: inputStationary), 28)
+        // WS: Sr = K = 8 (2 folds), Sc = N = 4 (1 fold), T = M = 4: 2 × (4 + 8 + 4 − 2) − 1 = 27.
+        XCTAssertEqual(SystolicTiming.gemmCycles(m: 4, n: 4, k: 8, array: array(4, 4, .ws)), 27)
+        // IS: Sr = K = 8 (2), Sc = M = 4 (1), T = N = 4: the same 27.
+        XCTAssertEqual(SystolicTiming.gemmCycles(m: 4, n: 4, k: 8, array: array(4, 4, .is)), 27)
+        // IS with M = 9: Sc = 9 needs 3 column folds: 6 × 14 − 1 = 83.
+        XCTAssertEqual(SystolicTiming.gemmCycles(m: 9, n: 4, k: 8, array: array(4, 4, .is)), 83)
+    }
+
+    func testNonSquareArrays() {
+        // 8 rows × 4 columns, OS, M = 9 (2 row folds), N = 5 (2 column folds), K = 3:
+        // 4 folds × (3 + 8 + 4 − 2 = 13) − 1 = 51.
+        XCTAssertEqual(SystolicTiming.gemmCycles(m: 9, n: 5, k: 3, array: array(8, 4, .os)), 51)
+        // 3 × 5, WS, M = 7, N = 6 (2 column folds), K = 4 (2 row folds): 4 × (7 + 6 + 5 − 2 = 16) − 1 = 63.
+        XCTAssertEqual(SystolicTiming.gemmCycles(m: 7, n: 6, k: 4, array: array(3, 5, .ws)), 63)
+    }
+
+    func testUtilisationAsSCALESimReportsIt() {
+        // 4×4×8 on 4×4 OS, 13 cycles: overall 128 MACs / (13 · 16) = 61.54 %; every PE mapped;
+        // compute 8 / 14 = 57.14 % (SCALE-Sim 3.0.0 printed 61.538…, 100.0, 57.142…).
+        let u = SystolicTiming.utilisation(m: 4, n: 4, k: 8, array: os, totalCycles: 13)
+        XCTAssertEqual(u.overall, 128.0 / 208.0, accuracy: 1e-12)
+        XCTAssertEqual(u.mapping, 1, accuracy: 1e-12)
+        XCTAssertEqual(u.compute, 8.0 / 14.0, accuracy: 1e-12)
+        // 5×9×8: folds use 4·4, 4·4, 4·1, 1·4, 1·4, 1·1 PEs: mean 45/96 = 46.875 %.
+        XCTAssertEqual(SystolicTiming.utilisation(m: 5, n: 9, k: 8, array: os, totalCycles: 83).mapping, 0.46875, accuracy: 1e-12)
+    }
+
+    func array(_ rows: Int, _ columns: Int, _ dataflow: Dataflow) -> PEArrayConfig {
+        PEArrayConfig(rows: rows, columns: columns, dataflow: dataflow, sramBytes: 1024)
+    }
+
+    func testUtilisationNeverExceedsOne() {
+        for dataflow in Dataflow.allCases {
+            let a = array(5, 3, dataflow)
+            for (m, n, k) in [(1, 1, 1), (5, 3, 9), (17, 4, 2), (40, 40, 40), (1, 100, 7)] {
+                let total = SystolicTiming.gemmCycles(m: m, n: n, k: k, array: a)
+                let u = SystolicTiming.utilisation(m: m, n: n, k: k, array: a, totalCycles: total)
+                for value in [u.overall, u.mapping, u.compute] {
+                    XCTAssertGreaterThan(value, 0)
+                    XCTAssertLessThanOrEqual(value, 1, "\(dataflow) \(m)×\(n)×\(k)")
+                }
+            }
+        }
     }
 
     func testCyclesNeverDecreaseWhenADimensionGrows() {
