@@ -104,6 +104,10 @@ public final class ChromeTraceWriter: TraceSink {
             case .task: label = name(of: type); category = "task"
             case .reconfigure: label = "configure " + name(of: type); category = "reconfigure"
             case .control: label = name(of: type); category = "control"
+            case .operation:
+                guard case .task(let block) = library[Int(type.workflow)].blocks[Int(type.block)].kind else { return }
+                emit("{\"ph\":\"X\",\"cat\":\"layer\",\"name\":\(Self.quote(block.operations[Int(request)].name)),\"pid\":\(cluster + 1),\"tid\":\(unit),\"ts\":\(ts(start)),\"dur\":\(ts(duration)),\"args\":{\"cycles\":\(duration)}}")
+                return
             }
             emit("{\"ph\":\"X\",\"cat\":\"\(category)\",\"name\":\(Self.quote(label)),\"pid\":\(cluster + 1),\"tid\":\(unit),\"ts\":\(ts(start)),\"dur\":\(ts(duration)),\"args\":{\"request\":\(request),\"cycles\":\(duration)}}")
         case .flowStart(let cluster, let unit, let time, let flow):

@@ -224,6 +224,11 @@ public final class ClusterEngine {
         }
         let duration = cycles[task.taskType]
         trace.append(.slice(cluster: Int32(id), unit: unit, start: begin, duration: duration, kind: .task, taskType: task.taskType, request: task.request))
+        var layerStart = begin
+        for (index, layerCycles) in cycles.operationCycles(task.taskType).enumerated() where layerCycles > 0 {
+            trace.append(.slice(cluster: Int32(id), unit: unit, start: layerStart, duration: layerCycles, kind: .operation, taskType: task.taskType, request: UInt64(index)))
+            layerStart += layerCycles
+        }
         if task.flow != 0 {
             trace.append(.flowEnd(cluster: Int32(id), unit: unit, time: begin, flow: task.flow))
         }

@@ -5,17 +5,21 @@ import WaferModel
 /// model stays out of the per-event hot path.
 public struct TaskCycleTable: Sendable {
     private let cycles: [[Cycle]]
+    private let operations: [[[Cycle]]]
     /// Cycles a CBU spends on a control block.
     public let controlBlockCycles: Cycle
 
     public init(library: WorkflowLibrary, config: WaferConfig) {
         controlBlockCycles = config.cluster.controlBlockCycles
-        cycles = library.workflows.map { graph in
+        operations = library.workflows.map { graph in
             graph.blocks.map { block in
-                switch block.kind {
-                case .task(let task): return task.cycles(on: config.cluster.peArray)
-                case .control: return config.cluster.controlBlockCycles
-                }
+                if case .task(let task) = block.kind { return task.operationCycles(on: config.cluster.peArray) }
+                return []
+            }
+        }
+        cycles = zip(library.workflows, operations).map { graph, perBlock in
+            zip(graph.blocks, perBlock).map { block, ops in
+                block.isTask ? ops.reduce(0, +) : config.cluster.controlBlockCycles
             }
         }
     }
@@ -23,4 +27,7 @@ public struct TaskCycleTable: Sendable {
     /// Cycles of `type` (for control blocks: the CBU cost).
     @inline(__always)
     public subscript(type: TaskType) -> Cycle { cycles[Int(type.workflow)][Int(type.block)] }
+
+    /// Cycles of each operation of task block `type`, in order (empty for control blocks).
+    public func operationCycles(_ type: TaskType) -> [Cycle] { operations[Int(type.workflow)][Int(type.block)] }
 }

@@ -9,6 +9,9 @@ public enum SliceKind: UInt8, Sendable {
     case reconfigure = 1
     /// A control block evaluated on a CBU.
     case control = 2
+    /// One operation (layer) of a task block, nested inside the block's slice; `request` holds the
+    /// operation's index in the block.
+    case operation = 3
 }
 
 /// One compact trace record. Participants produce them while running windows; the coordinator

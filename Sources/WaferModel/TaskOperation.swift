@@ -1,7 +1,8 @@
 /// One step of a task block's work, timed on the TBU's PE array.
 public enum TaskOperation: Codable, Equatable, Sendable {
-    /// A matrix multiplication `M×K · K×N` (a fully connected or lowered convolution layer).
-    case gemm(name: String, m: Int, n: Int, k: Int)
+    /// A model layer (GEMM or convolution), timed by ``LayerTiming``: SCALE-Sim-exact compute plus
+    /// fill and bandwidth stalls.
+    case layer(Layer)
     /// Elementwise work over `elements` values (activation, scaling, normalisation passes).
     case elementwise(name: String, elements: Int)
     /// General computation with a fixed, declared cost.
@@ -10,14 +11,15 @@ public enum TaskOperation: Codable, Equatable, Sendable {
     /// The operation's name as written in the workflow file.
     public var name: String {
         switch self {
-        case .gemm(let name, _, _, _), .elementwise(let name, _), .fixed(let name, _): return name
+        case .layer(let layer): return layer.name
+        case .elementwise(let name, _), .fixed(let name, _): return name
         }
     }
 
-    /// Cycles of this operation on `array`.
+    /// Cycles of this operation on `array` (for layers: fill + compute + stall of all its GEMMs).
     public func cycles(on array: PEArrayConfig) -> Cycle {
         switch self {
-        case .gemm(_, let m, let n, let k): return SystolicTiming.gemmCycles(m: m, n: n, k: k, array: array)
+        case .layer(let layer): return LayerTiming.of(layer, array: array).reduce(0) { $0 + $1.totalCycles }
         case .elementwise(_, let elements): return SystolicTiming.elementwiseCycles(elements: elements, array: array)
         case .fixed(_, let cycles): return cycles
         }

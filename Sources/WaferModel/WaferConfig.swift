@@ -3,14 +3,20 @@ public struct PEArrayConfig: Codable, Equatable, Sendable {
     public var rows: Int
     public var columns: Int
     public var dataflow: Dataflow
-    /// Local SRAM of the TBU in bytes (operand buffers).
+    /// Local SRAM of the TBU in bytes, split equally into ifmap, filter and ofmap buffers.
     public var sramBytes: Int
+    /// Bytes per cycle between the cluster buffer and the TBU's SRAM.
+    public var bandwidthBytesPerCycle: Int
+    /// Bytes per operand element (1 for int8).
+    public var wordBytes: Int
 
-    public init(rows: Int, columns: Int, dataflow: Dataflow, sramBytes: Int) {
+    public init(rows: Int, columns: Int, dataflow: Dataflow, sramBytes: Int, bandwidthBytesPerCycle: Int = 64, wordBytes: Int = 1) {
         self.rows = rows
         self.columns = columns
         self.dataflow = dataflow
         self.sramBytes = sramBytes
+        self.bandwidthBytesPerCycle = bandwidthBytesPerCycle
+        self.wordBytes = wordBytes
     }
 }
 

@@ -14,9 +14,14 @@ public struct TaskBlock: Codable, Equatable, Sendable {
     public var outputBytes: UInt64
     public var next: Successor
 
-    /// Compute cycles of the whole block on `array`.
+    /// Cycles of the whole block on `array`.
     public func cycles(on array: PEArrayConfig) -> Cycle {
         operations.reduce(0) { $0 + $1.cycles(on: array) }
+    }
+
+    /// Cycles of each operation on `array`, in order.
+    public func operationCycles(on array: PEArrayConfig) -> [Cycle] {
+        operations.map { $0.cycles(on: array) }
     }
 }
 

@@ -101,15 +101,31 @@ public enum WorkflowLoader {
     }
 
     static func parseOperation(_ node: ConfigNode) throws -> TaskOperation {
-        let m = try node.mapping(allowed: ["name", "gemm", "elementwise", "cycles"])
-        let kinds = ["gemm", "elementwise", "cycles"].filter { m.has($0) }
-        guard kinds.count == 1 else { throw node.error("an operation needs exactly one of: gemm, elementwise, cycles") }
-        let name = try m.optional("name")?.string() ?? kinds[0]
+        let kinds = ["gemm", "conv", "depthwise", "elementwise", "cycles"]
+        let m = try node.mapping(allowed: ["name", "stride"] + kinds)
+        let present = kinds.filter { m.has($0) }
+        guard present.count == 1 else { throw node.error("an operation needs exactly one of: \(kinds.joined(separator: ", "))") }
+        let name = try m.optional("name")?.string() ?? present[0]
+        func dimensions(_ node: ConfigNode, _ count: Int, _ shape: String) throws -> [Int] {
+            let dims = try node.sequence()
+            guard dims.count == count else { throw node.error("expected \(shape)") }
+            return try dims.map { try $0.int(in: 1...Int(Int32.max)) }
+        }
+        if m.has("stride"), !(m.has("conv") || m.has("depthwise")) {
+            throw try m.required("stride").error("only conv and depthwise operations have a stride")
+        }
         if let gemm = m.optional("gemm") {
-            let dims = try gemm.sequence()
-            guard dims.count == 3 else { throw gemm.error("expected [M, N, K]") }
-            let values = try dims.map { try $0.int(in: 1...Int(Int32.max)) }
-            return .gemm(name: name, m: values[0], n: values[1], k: values[2])
+            let v = try dimensions(gemm, 3, "[M, N, K]")
+            return .layer(.gemm(name: name, m: v[0], n: v[1], k: v[2]))
+        }
+        for kind in ["conv", "depthwise"] {
+            guard let conv = m.optional(kind) else { continue }
+            let v = try dimensions(conv, 6, "[ifmap height, ifmap width, filter height, filter width, channels, filters]")
+            let stride = try m.optional("stride")?.int(in: 1...1024) ?? 1
+            let layer = Layer.conv(name: name, ifmapHeight: v[0], ifmapWidth: v[1], filterHeight: v[2], filterWidth: v[3],
+                                   channels: v[4], filters: v[5], stride: stride, depthwise: kind == "depthwise")
+            if let problem = layer.problem { throw conv.error(problem) }
+            return .layer(layer)
         }
         if let elementwise = m.optional("elementwise") {
             return .elementwise(name: name, elements: try elementwise.int(in: 1...Int(Int32.max)))

@@ -121,11 +121,22 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(starts, ends)
         XCTAssertFalse(starts.isEmpty)
         var lastEnd: [String: Double] = [:]
-        for e in events where e["ph"] as? String == "X" {
+        for e in events where e["ph"] as? String == "X" && e["cat"] as? String != "layer" {
             let key = "\(e["pid"]!)/\(e["tid"]!)"
             let ts = e["ts"] as! Double, dur = e["dur"] as! Double
             XCTAssertGreaterThanOrEqual(ts + 1e-9, lastEnd[key] ?? 0, "overlapping slices on \(key)")
             lastEnd[key] = max(lastEnd[key] ?? 0, ts + dur)
+        }
+        // Layer slices tile their task block's slice exactly (Perfetto needs perfect nesting).
+        let tasks = events.filter { $0["cat"] as? String == "task" }
+        let layers = events.filter { $0["cat"] as? String == "layer" }
+        XCTAssertGreaterThan(layers.count, tasks.count)
+        for task in tasks.prefix(50) {
+            let ts = task["ts"] as! Double, end = ts + (task["dur"] as! Double)
+            let inside = layers.filter { $0["pid"] as! Int == task["pid"] as! Int && $0["tid"] as! Int == task["tid"] as! Int
+                && ($0["ts"] as! Double) >= ts - 1e-6 && ($0["ts"] as! Double) < end - 1e-6 }
+            let cycles = inside.reduce(0) { $0 + (($1["args"] as! [String: Any])["cycles"] as! Int) }
+            XCTAssertEqual(cycles, (task["args"] as! [String: Any])["cycles"] as? Int)
         }
     }
 

@@ -1,0 +1,91 @@
+/// The time of one GEMM on one TBU: SCALE-Sim-exact compute cycles plus a documented memory model.
+///
+/// **Memory model.** Operands live in the cluster buffer and move to the TBU's SRAM over a link of
+/// `bandwidthBytesPerCycle`; the SRAM is split into equal ifmap, filter and ofmap buffers, each
+/// double-buffered (half is usable for the working set). An operand indexed by the spatial rows
+/// (OS: ifmap; WS: ifmap; IS: filter) is fetched once if it fits its half-buffer, otherwise once per
+/// column fold; one indexed by the spatial columns (OS: filter), likewise once per row fold; the
+/// stationary operand of WS and IS is fetched once. Outputs are written once, and WS/IS partial sums
+/// are read and written again for every extra row fold. Before the first fold its share of the
+/// operands must arrive (**fill**); the rest of the traffic overlaps compute, and any excess over the
+/// compute cycles is a **bandwidth stall**. Total = fill + compute + stall.
+public struct LayerTiming: Equatable, Sendable {
+    public var name: String
+    public var m: Int
+    public var n: Int
+    public var k: Int
+    public var folds: Int
+    /// SCALE-Sim's "Total Cycles" without stalls.
+    public var computeCycles: Cycle
+    /// Loading the first fold's operands before compute can start.
+    public var fillCycles: Cycle
+    /// Traffic the link cannot hide behind compute.
+    public var stallCycles: Cycle
+    /// Bytes moved between cluster buffer and TBU SRAM.
+    public var trafficBytes: UInt64
+    public var utilisation: SystolicTiming.Utilisation
+
+    /// Fill + compute + stall.
+    public var totalCycles: Cycle { fillCycles + computeCycles + stallCycles }
+
+    /// Times `gemm` on `array`.
+    public init(_ gemm: Layer.LoweredGEMM, array: PEArrayConfig) {
+        name = gemm.name
+        m = gemm.m
+        n = gemm.n
+        k = gemm.k
+        let map = SystolicTiming.mapping(m: m, n: n, k: k, dataflow: array.dataflow)
+        let rowFolds = SystolicTiming.ceilDiv(map.spatialRows, array.rows)
+        let columnFolds = SystolicTiming.ceilDiv(map.spatialColumns, array.columns)
+        folds = rowFolds * columnFolds
+        computeCycles = SystolicTiming.gemmCycles(m: m, n: n, k: k, array: array)
+
+        let word = UInt64(array.wordBytes)
+        let ifmap = UInt64(m) * UInt64(k) * word, filter = UInt64(k) * UInt64(n) * word, ofmap = UInt64(m) * UInt64(n) * word
+        let half = UInt64(array.sramBytes / 3 / 2)
+        func fetches(_ bytes: UInt64, refetchedPer times: Int) -> UInt64 { bytes <= half ? bytes : bytes * UInt64(times) }
+        var traffic: UInt64
+        switch array.dataflow {
+        case .os: traffic = fetches(ifmap, refetchedPer: columnFolds) + fetches(filter, refetchedPer: rowFolds) + ofmap
+        case .ws: traffic = filter + fetches(ifmap, refetchedPer: columnFolds) + ofmap * UInt64(2 * rowFolds - 1)
+        case .is: traffic = ifmap + fetches(filter, refetchedPer: columnFolds) + ofmap * UInt64(2 * rowFolds - 1)
+        }
+        trafficBytes = traffic
+        let bandwidth = UInt64(array.bandwidthBytesPerCycle)
+        let firstFold = (ifmap + filter) / UInt64(folds)
+        fillCycles = (firstFold + bandwidth - 1) / bandwidth
+        let transfer = (traffic + bandwidth - 1) / bandwidth
+        stallCycles = transfer > fillCycles + computeCycles ? transfer - fillCycles - computeCycles : 0
+        utilisation = SystolicTiming.utilisation(m: m, n: n, k: k, array: array, totalCycles: computeCycles + stallCycles)
+    }
+
+    /// Times every GEMM of `layer`.
+    public static func of(_ layer: Layer, array: PEArrayConfig) -> [LayerTiming] {
+        layer.lowered.map { LayerTiming($0, array: array) }
+    }
+}
+
+extension SystolicTiming {
+    /// How one GEMM is divided among several PE arrays.
+    public enum SplitDimension: String, Codable, CaseIterable, Sendable {
+        /// Each array computes a slice of the output columns (filters), sharing the ifmap.
+        case n
+        /// Each array computes a slice of the output rows (pixels/tokens), sharing the weights.
+        case m
+    }
+
+    /// Cycles for `parts` arrays working on one GEMM split along `dimension`: every array runs a
+    /// GEMM with ⌈N/parts⌉ (or ⌈M/parts⌉) of the dimension; the slowest decides, then results are
+    /// merged, costing one array drain (`R + C` cycles). Never modelled as faster than `parts` times
+    /// one array, and `parts` = 1 costs exactly one array.
+    public static func splitGemmCycles(m: Int, n: Int, k: Int, array: PEArrayConfig, parts: Int, along dimension: SplitDimension) -> Cycle {
+        precondition(parts >= 1, "at least one array")
+        guard parts > 1 else { return gemmCycles(m: m, n: n, k: k, array: array) }
+        let slice: Cycle
+        switch dimension {
+        case .n: slice = gemmCycles(m: m, n: ceilDiv(n, parts), k: k, array: array)
+        case .m: slice = gemmCycles(m: ceilDiv(m, parts), n: n, k: k, array: array)
+        }
+        return slice + Cycle(array.rows + array.columns)
+    }
+}
