@@ -1,0 +1,103 @@
+import Foundation
+
+/// Reads SCALE-Sim's input files, so its users can bring their configurations and topologies.
+public enum SCALESimFiles {
+    /// The `[architecture_presets]` of a SCALE-Sim `.cfg` as a PE array. SRAM sizes (ifmap + filter +
+    /// ofmap, in KiB) add up to the TBU SRAM; `Bandwidth` (words per cycle) × `wordBytes` becomes the
+    /// link bandwidth.
+    public static func config(path: String, wordBytes: Int = 1) throws -> PEArrayConfig {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigError(file: path, line: nil, field: "", message: "cannot read the file (does it exist?)")
+        }
+        return try config(text: text, file: path, wordBytes: wordBytes)
+    }
+
+    /// Parses `.cfg` text (INI: `[section]`, `key : value` or `key = value`, `#`/`;` comments; keys
+    /// are case-insensitive as in Python's configparser).
+    public static func config(text: String, file: String, wordBytes: Int = 1) throws -> PEArrayConfig {
+        var section = ""
+        var values: [String: (value: String, line: Int)] = [:]
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
+            if line.hasPrefix("[") {
+                guard line.hasSuffix("]") else {
+                    throw ConfigError(file: file, line: index + 1, field: "", message: "malformed section header '\(line)'")
+                }
+                section = String(line.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces).lowercased()
+                continue
+            }
+            guard let separator = line.firstIndex(where: { $0 == ":" || $0 == "=" }) else {
+                throw ConfigError(file: file, line: index + 1, field: section, message: "expected 'key : value', found '\(line)'")
+            }
+            guard section == "architecture_presets" else { continue }
+            let key = line[..<separator].trimmingCharacters(in: .whitespaces).lowercased()
+            let value = line[line.index(after: separator)...].trimmingCharacters(in: .whitespaces)
+            values[key] = (value, index + 1)
+        }
+        func integer(_ key: String, _ label: String) throws -> Int {
+            guard let entry = values[key.lowercased()] else {
+                throw ConfigError(file: file, line: nil, field: "architecture_presets.\(label)", message: "missing required field")
+            }
+            // Bandwidth may list several values (one per DRAM channel); the first is the link's.
+            let first = entry.value.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            guard let number = Int(first), number > 0 else {
+                throw ConfigError(file: file, line: entry.line, field: "architecture_presets.\(label)", message: "expected a positive integer, found '\(entry.value)'")
+            }
+            return number
+        }
+        let rows = try integer("ArrayHeight", "ArrayHeight")
+        let columns = try integer("ArrayWidth", "ArrayWidth")
+        let sramKiB = try integer("IfmapSramSzkB", "IfmapSramSzkB") + integer("FilterSramSzkB", "FilterSramSzkB") + integer("OfmapSramSzkB", "OfmapSramSzkB")
+        guard let flow = values["dataflow"] else {
+            throw ConfigError(file: file, line: nil, field: "architecture_presets.Dataflow", message: "missing required field")
+        }
+        guard let dataflow = Dataflow(rawValue: flow.value.lowercased()) else {
+            throw ConfigError(file: file, line: flow.line, field: "architecture_presets.Dataflow", message: "'\(flow.value)' is not one of: os, ws, is")
+        }
+        let bandwidth = values["bandwidth"] == nil ? 10 : try integer("Bandwidth", "Bandwidth")
+        return PEArrayConfig(rows: rows, columns: columns, dataflow: dataflow, sramBytes: sramKiB * 1024,
+                             bandwidthBytesPerCycle: bandwidth * wordBytes, wordBytes: wordBytes)
+    }
+
+    /// Reads a SCALE-Sim topology CSV: after a header line, either conv rows
+    /// `name, ifmap H, ifmap W, filter H, filter W, channels, filters, stride` or GEMM rows
+    /// `name, M, N, K` (a trailing comma is optional). Names containing `DP` are depthwise.
+    public static func topology(path: String) throws -> [Layer] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigError(file: path, line: nil, field: "", message: "cannot read the file (does it exist?)")
+        }
+        return try topology(text: text, file: path)
+    }
+
+    /// Parses topology CSV text.
+    public static func topology(text: String, file: String) throws -> [Layer] {
+        var layers: [Layer] = []
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where index > 0 {
+            var cells = raw.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            if cells.last == "" { cells.removeLast() }
+            if cells.isEmpty || (cells.count == 1 && cells[0].isEmpty) { continue }
+            let name = cells[0]
+            let numbers = cells.dropFirst().prefix(7).map { Int($0) }
+            let line = index + 1
+            guard !name.isEmpty else { throw ConfigError(file: file, line: line, field: "layer name", message: "empty layer name") }
+            guard numbers.allSatisfy({ ($0 ?? 0) > 0 }) else {
+                throw ConfigError(file: file, line: line, field: name, message: "layer dimensions must be positive integers: \(cells.dropFirst().joined(separator: ", "))")
+            }
+            let v = numbers.map { $0! }
+            let layer: Layer
+            switch cells.count - 1 {
+            case 3: layer = .gemm(name: name, m: v[0], n: v[1], k: v[2])
+            case 7...:
+                layer = .conv(name: name, ifmapHeight: v[0], ifmapWidth: v[1], filterHeight: v[2], filterWidth: v[3],
+                              channels: v[4], filters: v[5], stride: v[6], depthwise: name.contains("DP"))
+            default:
+                throw ConfigError(file: file, line: line, field: name, message: "expected 3 values (M, N, K) or 7 (H, W, FH, FW, C, filters, stride), found \(cells.count - 1)")
+            }
+            if let problem = layer.problem { throw ConfigError(file: file, line: line, field: name, message: problem) }
+            layers.append(layer)
+        }
+        guard !layers.isEmpty else { throw ConfigError(file: file, line: nil, field: "", message: "no layers (the first line is the header)") }
+        return layers
+    }
+}
