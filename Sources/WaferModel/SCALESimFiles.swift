@@ -60,44 +60,14 @@ public enum SCALESimFiles {
                              bandwidthBytesPerCycle: bandwidth * wordBytes, wordBytes: wordBytes)
     }
 
-    /// Reads a SCALE-Sim topology CSV: after a header line, either conv rows
-    /// `name, ifmap H, ifmap W, filter H, filter W, channels, filters, stride` or GEMM rows
-    /// `name, M, N, K` (a trailing comma is optional). Names containing `DP` are depthwise.
-    public static func topology(path: String) throws -> [Layer] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigError(file: path, line: nil, field: "", message: "cannot read the file (does it exist?)")
-        }
-        return try topology(text: text, file: path)
+    /// Reads a SCALE-Sim topology CSV (or one of our tables with comments and parameters, see
+    /// ``TopologyTable``), with `parameters` overriding the table's defaults.
+    public static func topology(path: String, parameters: [String: Int] = [:]) throws -> [Layer] {
+        try TopologyTable.load(path: path).layers(parameters)
     }
 
     /// Parses topology CSV text.
-    public static func topology(text: String, file: String) throws -> [Layer] {
-        var layers: [Layer] = []
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where index > 0 {
-            var cells = raw.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            if cells.last == "" { cells.removeLast() }
-            if cells.isEmpty || (cells.count == 1 && cells[0].isEmpty) { continue }
-            let name = cells[0]
-            let numbers = cells.dropFirst().prefix(7).map { Int($0) }
-            let line = index + 1
-            guard !name.isEmpty else { throw ConfigError(file: file, line: line, field: "layer name", message: "empty layer name") }
-            guard numbers.allSatisfy({ ($0 ?? 0) > 0 }) else {
-                throw ConfigError(file: file, line: line, field: name, message: "layer dimensions must be positive integers: \(cells.dropFirst().joined(separator: ", "))")
-            }
-            let v = numbers.map { $0! }
-            let layer: Layer
-            switch cells.count - 1 {
-            case 3: layer = .gemm(name: name, m: v[0], n: v[1], k: v[2])
-            case 7...:
-                layer = .conv(name: name, ifmapHeight: v[0], ifmapWidth: v[1], filterHeight: v[2], filterWidth: v[3],
-                              channels: v[4], filters: v[5], stride: v[6], depthwise: name.contains("DP"))
-            default:
-                throw ConfigError(file: file, line: line, field: name, message: "expected 3 values (M, N, K) or 7 (H, W, FH, FW, C, filters, stride), found \(cells.count - 1)")
-            }
-            if let problem = layer.problem { throw ConfigError(file: file, line: line, field: name, message: problem) }
-            layers.append(layer)
-        }
-        guard !layers.isEmpty else { throw ConfigError(file: file, line: nil, field: "", message: "no layers (the first line is the header)") }
-        return layers
+    public static func topology(text: String, file: String, parameters: [String: Int] = [:]) throws -> [Layer] {
+        try TopologyTable(text: text, file: file).layers(parameters)
     }
 }

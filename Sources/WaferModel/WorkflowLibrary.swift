@@ -9,8 +9,11 @@ public struct WorkflowLibrary: Codable, Equatable, Sendable {
         self.workflows = workflows.sorted { $0.name < $1.name }
     }
 
-    /// Loads every `*.yaml` file of a directory; two files defining one name is an error.
-    public static func load(directory: String) throws -> WorkflowLibrary {
+    /// Loads every `*.yaml` file of a directory; two files defining one name is an error. `model:`
+    /// operations find their tables in `topologies` (default: the `topologies` directory beside
+    /// `directory`, e.g. `Configs/topologies` for `Configs/workflows`).
+    public static func load(directory: String, topologies: String? = nil) throws -> WorkflowLibrary {
+        let tableDirectory = topologies ?? ((directory as NSString).deletingLastPathComponent as NSString).appendingPathComponent("topologies")
         let files: [String]
         do {
             files = try FileManager.default.contentsOfDirectory(atPath: directory)
@@ -22,7 +25,7 @@ public struct WorkflowLibrary: Codable, Equatable, Sendable {
         var seen: [String: String] = [:]
         for file in files {
             let path = (directory as NSString).appendingPathComponent(file)
-            let graph = try WorkflowLoader.load(path: path)
+            let graph = try WorkflowLoader.load(path: path, topologies: tableDirectory)
             if let other = seen[graph.name] {
                 throw ConfigError(file: path, line: nil, field: "name", message: "workflow '\(graph.name)' is also defined in \(other)")
             }

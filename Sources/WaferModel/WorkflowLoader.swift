@@ -19,17 +19,29 @@ import Foundation
 ///     output_bytes: 4000
 /// ```
 public enum WorkflowLoader {
-    /// Loads one workflow file.
-    public static func load(path: String) throws -> WorkflowGraph {
-        try parse(ConfigNode.load(path: path))
+    /// Finds layer tables by name for `model:` operations (nil: no tables available).
+    public typealias TopologyResolver = (String) throws -> TopologyTable?
+
+    /// Loads one workflow file; `model:` operations look tables up in `topologies` (a directory).
+    public static func load(path: String, topologies: String? = nil) throws -> WorkflowGraph {
+        try parse(ConfigNode.load(path: path), topologies: directoryResolver(topologies))
     }
 
     /// Parses YAML text (`file` labels errors).
-    public static func parse(_ text: String, file: String) throws -> WorkflowGraph {
-        try parse(ConfigNode.parse(text, file: file))
+    public static func parse(_ text: String, file: String, topologies: String? = nil) throws -> WorkflowGraph {
+        try parse(ConfigNode.parse(text, file: file), topologies: directoryResolver(topologies))
     }
 
-    static func parse(_ root: ConfigNode) throws -> WorkflowGraph {
+    /// Looks tables up as `<directory>/<name>.csv`.
+    static func directoryResolver(_ directory: String?) -> TopologyResolver {
+        { name in
+            guard let directory else { return nil }
+            let path = (directory as NSString).appendingPathComponent(name + ".csv")
+            return FileManager.default.fileExists(atPath: path) ? try TopologyTable.load(path: path) : nil
+        }
+    }
+
+    static func parse(_ root: ConfigNode, topologies: TopologyResolver) throws -> WorkflowGraph {
         let top = try root.mapping(allowed: ["name", "description", "input_bytes", "entry", "blocks"])
         let name = try top.required("name").string()
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
@@ -71,7 +83,7 @@ public enum WorkflowLoader {
                 throw entry.node.error("block '\(entry.name)' needs exactly one of 'task' or 'branch'")
             }
             if hasTask {
-                let operations = try f.required("task").sequence().map(parseOperation)
+                let operations = try f.required("task").sequence().flatMap { try parseOperations($0, topologies: topologies) }
                 if operations.isEmpty { throw try f.required("task").error("a task block needs at least one operation") }
                 let outputBytes = UInt64(try f.optional("output_bytes")?.int(in: 0...Int(Int32.max)) ?? 0)
                 let next = try successor(f.optional("next"))
@@ -100,11 +112,29 @@ public enum WorkflowLoader {
         return graph
     }
 
+    /// One entry of a task block's list: an operation, or a `model:` that expands into its table's layers.
+    static func parseOperations(_ node: ConfigNode, topologies: TopologyResolver) throws -> [TaskOperation] {
+        if case .mapping = node.node, let model = try? node.mapping(allowed: ["model", "params"]), let nameNode = model.optional("model") {
+            let name = try nameNode.string()
+            guard let table = try topologies(name) else { throw nameNode.error("no layer table '\(name)' (looked for \(name).csv in the topology directory)") }
+            var overrides: [String: Int] = [:]
+            if let params = model.optional("params") {
+                for (key, value) in try params.mapping(allowed: table.parameters.keys.sorted()).entries { overrides[key] = try value.int(in: 1...Int(Int32.max)) }
+            }
+            do {
+                return try table.layers(overrides).map { .layer($0) }
+            } catch let error as ConfigError {
+                throw nameNode.error("\(error)")
+            }
+        }
+        return [try parseOperation(node)]
+    }
+
     static func parseOperation(_ node: ConfigNode) throws -> TaskOperation {
         let kinds = ["gemm", "conv", "depthwise", "elementwise", "cycles"]
         let m = try node.mapping(allowed: ["name", "stride"] + kinds)
         let present = kinds.filter { m.has($0) }
-        guard present.count == 1 else { throw node.error("an operation needs exactly one of: \(kinds.joined(separator: ", "))") }
+        guard present.count == 1 else { throw node.error("an operation needs exactly one of: \(kinds.joined(separator: ", ")) (or model: with params:)") }
         let name = try m.optional("name")?.string() ?? present[0]
         func dimensions(_ node: ConfigNode, _ count: Int, _ shape: String) throws -> [Int] {
             let dims = try node.sequence()

@@ -23,6 +23,7 @@ struct PEA: ParsableCommand {
     @Option(help: "Dataflow os, ws or is (with --gemm, or to override --config).") var dataflow: String?
     @Option(help: "TBU SRAM in bytes (default 512 KiB, or the .cfg's three buffers).") var sramBytes: Int?
     @Option(help: "Link bandwidth in bytes per cycle (default 64, or the .cfg's Bandwidth).") var bandwidth: Int?
+    @Option(help: "Set a topology parameter, e.g. --param seq=512 (repeatable).") var param: [String] = []
     @Option(help: "Write the CSV report here.") var csv: String?
     @Flag(help: "Print JSON instead of the table.") var json = false
 
@@ -46,7 +47,14 @@ struct PEA: ParsableCommand {
 
             let layers: [Layer]
             switch (topology, gemm) {
-            case (let path?, nil): layers = try SCALESimFiles.topology(path: path)
+            case (let path?, nil):
+                var values: [String: Int] = [:]
+                for item in param {
+                    let parts = item.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
+                    guard parts.count == 2, let value = Int(parts[1]) else { throw ValidationError("--param must look like NAME=INTEGER, not '\(item)'") }
+                    values[parts[0]] = value
+                }
+                layers = try SCALESimFiles.topology(path: path, parameters: values)
             case (nil, let text?):
                 let dims = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
                 guard dims.count == 3, dims.allSatisfy({ $0 > 0 }) else { throw ValidationError("--gemm must be M,N,K with positive integers, not '\(text)'") }

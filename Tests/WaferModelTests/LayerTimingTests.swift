@@ -97,3 +97,82 @@ final class LayerTimingTests: XCTestCase {
         XCTAssertThrowsError(try WorkflowLoader.parse("name: w\nblocks:\n  - {name: a, task: [{gemm: [2, 2, 3], stride: 2}]}", file: "w.yaml"))
     }
 }
+
+final class TopologyTableTests: XCTestCase {
+    func testParametersAndExpressions() throws {
+        let table = try TopologyTable(text: """
+        # Source: a test
+        # param seq = 8      # tokens
+        # param heads = 2
+        Layer, M, N, K,
+        qkv, seq, 3*64, 64,
+        scores, seq*heads, seq, 64/3,
+        padded, (seq + 1) * 2, 1, 1,
+        """, file: "t.csv")
+        XCTAssertEqual(table.parameters, ["seq": 8, "heads": 2])
+        XCTAssertEqual(try table.layers().map(\.lowered), [
+            [Layer.LoweredGEMM(name: "qkv", m: 8, n: 192, k: 64)],
+            [Layer.LoweredGEMM(name: "scores", m: 16, n: 8, k: 22)],  // 64/3 rounds up
+            [Layer.LoweredGEMM(name: "padded", m: 18, n: 1, k: 1)],
+        ])
+        XCTAssertEqual(try table.layers(["seq": 100])[0].lowered[0].m, 100)
+        XCTAssertThrowsError(try table.layers(["tokens": 1])) { XCTAssertEqual(($0 as! ConfigError).field, "tokens") }
+    }
+
+    func testErrorsNameLineAndLayer() {
+        let cases: [(String, Int, String)] = [
+            ("Layer, M, N, K,\na, 1, 2,\n", 2, "a"),
+            ("Layer, M, N, K,\na, 1, x, 1,\n", 2, "a"),
+            ("Layer, M, N, K,\nok, 1, 1, 1,\nb, 1, 0, 1,\n", 3, "b"),
+            ("# param = 3\nLayer, M, N, K,\na, 1, 1, 1,\n", 1, "param"),
+            ("Layer, H, W, FH, FW, C, N, S,\nc, 2, 2, 3, 3, 1, 1, 1,\n", 2, "c"),
+        ]
+        for (text, line, field) in cases {
+            XCTAssertThrowsError(try TopologyTable(text: text, file: "t.csv"), text) { error in
+                let e = error as! ConfigError
+                XCTAssertEqual(e.line, line, text)
+                XCTAssertEqual(e.field, field, text)
+            }
+        }
+    }
+
+    func testShippedTablesLoad() throws {
+        let directory = repositoryRoot + "/Configs/topologies"
+        let expected = ["bert-base-layer": 28, "dlrm-mlp": 8, "gpt2-small-decode": 337, "mobilenetv2": 52, "resnet50": 53,
+                        "resnet50-fc": 1, "yolov3-tiny": 13]
+        for (name, rows) in expected {
+            let text = try String(contentsOfFile: "\(directory)/\(name).csv", encoding: .utf8)
+            XCTAssertTrue(text.hasPrefix("# "), "\(name) starts with a comment naming its source")
+            XCTAssertEqual(try TopologyTable.load(path: "\(directory)/\(name).csv").layers().count, rows, name)
+        }
+        // torchvision lists ResNet-50 (v1.5) at 4.09 G multiply-adds; the convolutions here give the same.
+        let macs = try TopologyTable.load(path: "\(directory)/resnet50.csv").layers().flatMap(\.lowered).reduce(0) { $0 + $1.m * $1.n * $1.k }
+        XCTAssertEqual(Double(macs) / 1e9, 4.09, accuracy: 0.05)
+        // GPT-2 decode grows with the context only in the attention GEMMs.
+        let gpt = try TopologyTable.load(path: "\(directory)/gpt2-small-decode.csv")
+        let short = try gpt.layers(["ctx": 128]).flatMap(\.lowered).reduce(0) { $0 + $1.m * $1.n * $1.k }
+        let long = try gpt.layers(["ctx": 1024]).flatMap(\.lowered).reduce(0) { $0 + $1.m * $1.n * $1.k }
+        XCTAssertEqual(long - short, 12 * 12 * 2 * 64 * (1024 - 128))
+    }
+
+    func testWorkflowsUseTablesWithParameters() throws {
+        let graph = try WorkflowLoader.parse("""
+        name: w
+        blocks:
+          - name: decode
+            task: [{model: gpt2-small-decode, params: {ctx: 64}}, {elementwise: 768, name: sample}]
+        """, file: "w.yaml", topologies: repositoryRoot + "/Configs/topologies")
+        guard case .task(let block) = graph.blocks[0].kind else { return XCTFail() }
+        XCTAssertEqual(block.operations.count, 338)
+        guard case .layer(let scores) = block.operations[1] else { return XCTFail() }
+        XCTAssertEqual(scores.lowered[0], Layer.LoweredGEMM(name: "l0_scores_h0", m: 1, n: 64, k: 64))
+        XCTAssertThrowsError(try WorkflowLoader.parse("name: w\nblocks:\n  - {name: a, task: [{model: nope}]}", file: "w.yaml",
+                                                      topologies: repositoryRoot + "/Configs/topologies")) { error in
+            XCTAssertTrue("\(error)".contains("no layer table 'nope'"), "\(error)")
+        }
+        XCTAssertThrowsError(try WorkflowLoader.parse("name: w\nblocks:\n  - {name: a, task: [{model: dlrm-mlp, params: {seq: 2}}]}", file: "w.yaml",
+                                                      topologies: repositoryRoot + "/Configs/topologies")) { error in
+            XCTAssertEqual((error as! ConfigError).field, "blocks[0].task[0].params.seq")
+        }
+    }
+}
