@@ -71,11 +71,6 @@ public enum SystolicTiming {
             compute: mappingEfficiency * Double(map.temporal) / foldLength)
     }
 
-    /// Cycles of elementwise work over `elements` values: one value per PE per cycle.
-    public static func elementwiseCycles(elements: Int, array: PEArrayConfig) -> Cycle {
-        Cycle(ceilDiv(max(elements, 1), array.rows * array.columns))
-    }
-
     @inline(__always)
     static func ceilDiv(_ a: Int, _ b: Int) -> Int { (a + b - 1) / b }
 }

@@ -3,8 +3,8 @@ public enum TaskOperation: Codable, Equatable, Sendable {
     /// A model layer (GEMM or convolution), timed by ``LayerTiming``: SCALE-Sim-exact compute plus
     /// fill and bandwidth stalls.
     case layer(Layer)
-    /// Elementwise work over `elements` values (activation, scaling, normalisation passes).
-    case elementwise(name: String, elements: Int)
+    /// Non-matrix work (elementwise, softmax, normalisation, pooling, NMS, top-k, sort, gather).
+    case vector(name: String, VectorOperation)
     /// General computation with a fixed, declared cost.
     case fixed(name: String, cycles: Cycle)
 
@@ -12,7 +12,7 @@ public enum TaskOperation: Codable, Equatable, Sendable {
     public var name: String {
         switch self {
         case .layer(let layer): return layer.name
-        case .elementwise(let name, _), .fixed(let name, _): return name
+        case .vector(let name, _), .fixed(let name, _): return name
         }
     }
 
@@ -20,7 +20,7 @@ public enum TaskOperation: Codable, Equatable, Sendable {
     public func cycles(on array: PEArrayConfig) -> Cycle {
         switch self {
         case .layer(let layer): return LayerTiming.of(layer, array: array).reduce(0) { $0 + $1.totalCycles }
-        case .elementwise(_, let elements): return SystolicTiming.elementwiseCycles(elements: elements, array: array)
+        case .vector(_, let operation): return operation.cycles(on: array)
         case .fixed(_, let cycles): return cycles
         }
     }

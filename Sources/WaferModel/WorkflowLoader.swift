@@ -131,7 +131,7 @@ public enum WorkflowLoader {
     }
 
     static func parseOperation(_ node: ConfigNode) throws -> TaskOperation {
-        let kinds = ["gemm", "conv", "depthwise", "elementwise", "cycles"]
+        let kinds = ["gemm", "conv", "depthwise", "cycles"] + VectorOperation.keys.map(\.key)
         let m = try node.mapping(allowed: ["name", "stride"] + kinds)
         let present = kinds.filter { m.has($0) }
         guard present.count == 1 else { throw node.error("an operation needs exactly one of: \(kinds.joined(separator: ", ")) (or model: with params:)") }
@@ -157,8 +157,13 @@ public enum WorkflowLoader {
             if let problem = layer.problem { throw conv.error(problem) }
             return .layer(layer)
         }
-        if let elementwise = m.optional("elementwise") {
-            return .elementwise(name: name, elements: try elementwise.int(in: 1...Int(Int32.max)))
+        for entry in VectorOperation.keys {
+            guard let valueNode = m.optional(entry.key) else { continue }
+            let values = entry.count == 1 ? [try valueNode.int(in: 1...Int(Int32.max))] : try dimensions(valueNode, entry.count, entry.shape)
+            guard let operation = VectorOperation.make(key: entry.key, values: values) else {
+                throw valueNode.error("expected \(entry.shape)\(entry.key == "topk" ? " with k ≤ n" : "")")
+            }
+            return .vector(name: name, operation)
         }
         return .fixed(name: name, cycles: try m.required("cycles").cycles())
     }

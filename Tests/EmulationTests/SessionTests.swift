@@ -152,3 +152,35 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(ChromeTraceWriter.quote("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"")
     }
 }
+
+final class TraceTimingTests: XCTestCase {
+    /// The cycles a run's trace shows for each layer are what `octopus pea` reports for it.
+    func testTraceLayerCyclesEqualThePEAReport() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-pea-trace-\(getpid()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (session, _) = try runInProcess(tracePath: path)
+        let config = session.coordinator.config
+        let graph = session.coordinator.library.workflows.first { $0.name == "detect-classify" }!
+        guard case .task(let detector) = graph.blocks[graph.index(of: "detector")!].kind else { return XCTFail() }
+        let layers = detector.operations.compactMap { operation -> Layer? in
+            if case .layer(let layer) = operation { return layer } else { return nil }
+        }
+        let report = PEAReport(layers: layers, array: config.cluster.peArray)
+        let expected = Dictionary(uniqueKeysWithValues: report.rows.map { ($0.name, Int($0.totalCycles)) })
+
+        let events = (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any])["traceEvents"] as! [[String: Any]]
+        let tasks = events.filter { $0["cat"] as? String == "task" && $0["name"] as? String == "detect-classify/detector" }
+        XCTAssertFalse(tasks.isEmpty)
+        let first = tasks[0]
+        let start = first["ts"] as! Double, end = start + (first["dur"] as! Double)
+        let layerSlices = events.filter {
+            $0["cat"] as? String == "layer" && $0["pid"] as? Int == first["pid"] as? Int && $0["tid"] as? Int == first["tid"] as? Int
+                && ($0["ts"] as! Double) >= start - 1e-6 && ($0["ts"] as! Double) < end - 1e-6
+        }
+        XCTAssertEqual(layerSlices.count, layers.count)
+        for slice in layerSlices {
+            let name = slice["name"] as! String
+            XCTAssertEqual((slice["args"] as! [String: Any])["cycles"] as? Int, expected[name], name)
+        }
+    }
+}

@@ -176,3 +176,26 @@ final class TopologyTableTests: XCTestCase {
         }
     }
 }
+
+final class VectorOperationParsingTests: XCTestCase {
+    func testWorkflowVectorOperations() throws {
+        let graph = try WorkflowLoader.parse("""
+        name: w
+        blocks:
+          - name: post
+            task: [{nms: 100}, {softmax: [4, 80]}, {topk: [1000, 5], name: best}, {gather: [26, 128]}, {activation: 4096}]
+        """, file: "w.yaml")
+        guard case .task(let block) = graph.blocks[0].kind else { return XCTFail() }
+        XCTAssertEqual(block.operations, [
+            .vector(name: "nms", .nms(candidates: 100)), .vector(name: "softmax", .softmax(rows: 4, columns: 80)),
+            .vector(name: "best", .topK(elements: 1000, k: 5)), .vector(name: "gather", .gather(lookups: 26, dimension: 128)),
+            .vector(name: "activation", .elementwise(elements: 4096)),
+        ])
+        XCTAssertThrowsError(try WorkflowLoader.parse("name: w\nblocks:\n  - {name: a, task: [{topk: [5, 10]}]}", file: "w.yaml")) { error in
+            XCTAssertEqual((error as! ConfigError).field, "blocks[0].task[0].topk")
+        }
+        XCTAssertThrowsError(try WorkflowLoader.parse("name: w\nblocks:\n  - {name: a, task: [{softmax: 3}]}", file: "w.yaml")) { error in
+            XCTAssertEqual((error as! ConfigError).field, "blocks[0].task[0].softmax")
+        }
+    }
+}

@@ -90,7 +90,31 @@ final class SystolicTimingTests: XCTestCase {
         }
     }
 
-    func testElementwise() {
-        XCTAssertEqual(SystolicTiming.elementwiseCycles(elements: 33, array: os), 3)
+    func testVectorOperations() {
+        // 4×4: L = 16 lanes, P = 6.
+        XCTAssertEqual(VectorOperation.elementwise(elements: 33).cycles(on: os), 3 + 6)
+        // softmax 2×16: 4 passes of ⌈32/16⌉ = 2, reductions 2·⌈log₂ 16⌉ = 8: 8 + 8 + 6.
+        XCTAssertEqual(VectorOperation.softmax(rows: 2, columns: 16).cycles(on: os), 22)
+        XCTAssertEqual(VectorOperation.layerNorm(rows: 2, columns: 16).cycles(on: os), 10 + 8 + 6)
+        XCTAssertEqual(VectorOperation.batchNorm(elements: 32).cycles(on: os), 4 + 6)
+        XCTAssertEqual(VectorOperation.pool(outputs: 16, window: 9).cycles(on: os), 9 + 6)
+        // sort 64: s = 6 stages → 21 steps of ⌈32/16⌉ = 2: 42 + 6.
+        XCTAssertEqual(VectorOperation.sort(elements: 64).cycles(on: os), 48)
+        // NMS 64: the sort plus 4 × ⌈2016/16⌉ = 504.
+        XCTAssertEqual(VectorOperation.nms(candidates: 64).cycles(on: os), 48 + 504)
+        // top-5 of 100: ⌈100/16⌉ = 7 per level, ⌈log₂ 6⌉ = 3 levels: 21 + 6.
+        XCTAssertEqual(VectorOperation.topK(elements: 100, k: 5).cycles(on: os), 27)
+        // gather 10 rows of 128 one-byte values over 64 B/cycle: 10 + 20.
+        var wide = os
+        wide.bandwidthBytesPerCycle = 64
+        XCTAssertEqual(VectorOperation.gather(lookups: 10, dimension: 128).cycles(on: wide), 30)
+    }
+
+    func testVectorCostsGrowWithTheirInputs() {
+        for n in [1, 2, 15, 16, 17, 100, 1000] {
+            XCTAssertLessThanOrEqual(VectorOperation.sort(elements: n).cycles(on: os), VectorOperation.sort(elements: n + 1).cycles(on: os))
+            XCTAssertLessThanOrEqual(VectorOperation.nms(candidates: n).cycles(on: os), VectorOperation.nms(candidates: n + 1).cycles(on: os))
+            XCTAssertLessThanOrEqual(VectorOperation.softmax(rows: 3, columns: n).cycles(on: os), VectorOperation.softmax(rows: 3, columns: n + 1).cycles(on: os))
+        }
     }
 }
