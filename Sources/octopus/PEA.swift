@@ -26,6 +26,7 @@ struct PEA: ParsableCommand {
     @Option(help: "Set a topology parameter, e.g. --param seq=512 (repeatable).") var param: [String] = []
     @Option(help: "Write the CSV report here.") var csv: String?
     @Flag(help: "Print JSON instead of the table.") var json = false
+    @Option(name: .customLong("repeat"), help: "Evaluate the topology this many times and report layer evaluations per second (for scripts/bench).") var repetitions: Int?
 
     func run() throws {
         do {
@@ -61,6 +62,15 @@ struct PEA: ParsableCommand {
                 layers = [.gemm(name: "gemm", m: dims[0], n: dims[1], k: dims[2])]
             default:
                 throw ValidationError("give exactly one of --topology or --gemm")
+            }
+            if let repetitions {
+                guard repetitions > 0 else { throw ValidationError("--repeat must be positive") }
+                let start = Date()
+                var evaluated = 0
+                for _ in 0..<repetitions { evaluated += PEAReport(layers: layers, array: peArray).rows.count }
+                let seconds = Date().timeIntervalSince(start)
+                print("\(evaluated) layer evaluations in \(String(format: "%.3f", seconds)) s: \(String(format: "%.0f", Double(evaluated) / max(seconds, 1e-9))) per second")
+                return
             }
             let report = PEAReport(layers: layers, array: peArray)
             if let csv { try report.csv.write(toFile: csv, atomically: true, encoding: .utf8) }
