@@ -13,7 +13,7 @@ public struct TaskCycleTable: Sendable {
         controlBlockCycles = config.cluster.controlBlockCycles
         operations = library.workflows.map { graph in
             graph.blocks.map { block in
-                if case .task(let task) = block.kind { return task.operationCycles(on: config.cluster.peArray) }
+                if case .task(let task) = block.kind { return task.operationCycles(on: config.cluster.peArray, buffer: config.cluster.buffer) }
                 return []
             }
         }

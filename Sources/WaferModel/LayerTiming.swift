@@ -8,8 +8,25 @@
 /// stationary operand of WS and IS is fetched once. Outputs are written once, and WS/IS partial sums
 /// are read and written again for every extra row fold. Before the first fold its share of the
 /// operands must arrive (**fill**); the rest of the traffic overlaps compute, and any excess over the
-/// compute cycles is a **bandwidth stall**. Total = fill + compute + stall.
+/// compute cycles is a **bandwidth stall**.
+///
+/// **Cluster buffer.** When a layer's operands (ifmap + filter + ofmap) exceed the cluster buffer,
+/// the excess streams in from outside the cluster at the buffer's refill bandwidth, overlapped with
+/// the rest; what it cannot hide is a **buffer stall**. Total = fill + compute + bandwidth stall +
+/// buffer stall.
 public struct LayerTiming: Equatable, Sendable {
+    /// The cluster buffer a TBU's operands come from.
+    public struct ClusterBuffer: Equatable, Sendable {
+        public var bytes: Int
+        /// Bytes per cycle into the buffer from outside the cluster.
+        public var refillBytesPerCycle: Int
+
+        public init(bytes: Int, refillBytesPerCycle: Int) {
+            self.bytes = bytes
+            self.refillBytesPerCycle = refillBytesPerCycle
+        }
+    }
+
     public var name: String
     public var m: Int
     public var n: Int
@@ -19,17 +36,21 @@ public struct LayerTiming: Equatable, Sendable {
     public var computeCycles: Cycle
     /// Loading the first fold's operands before compute can start.
     public var fillCycles: Cycle
-    /// Traffic the link cannot hide behind compute.
-    public var stallCycles: Cycle
+    /// Traffic the TBU link cannot hide behind compute.
+    public var bandwidthStallCycles: Cycle
+    /// Operands beyond the cluster buffer that its refill cannot hide.
+    public var bufferStallCycles: Cycle
+    /// All stalls.
+    public var stallCycles: Cycle { bandwidthStallCycles + bufferStallCycles }
     /// Bytes moved between cluster buffer and TBU SRAM.
     public var trafficBytes: UInt64
     public var utilisation: SystolicTiming.Utilisation
 
-    /// Fill + compute + stall.
+    /// Fill + compute + stalls.
     public var totalCycles: Cycle { fillCycles + computeCycles + stallCycles }
 
-    /// Times `gemm` on `array`.
-    public init(_ gemm: Layer.LoweredGEMM, array: PEArrayConfig) {
+    /// Times `gemm` on `array`, fed from `buffer` (nil: the cluster buffer holds everything).
+    public init(_ gemm: Layer.LoweredGEMM, array: PEArrayConfig, buffer: ClusterBuffer? = nil) {
         name = gemm.name
         m = gemm.m
         n = gemm.n
@@ -55,13 +76,20 @@ public struct LayerTiming: Equatable, Sendable {
         let firstFold = (ifmap + filter) / UInt64(folds)
         fillCycles = (firstFold + bandwidth - 1) / bandwidth
         let transfer = (traffic + bandwidth - 1) / bandwidth
-        stallCycles = transfer > fillCycles + computeCycles ? transfer - fillCycles - computeCycles : 0
-        utilisation = SystolicTiming.utilisation(m: m, n: n, k: k, array: array, totalCycles: computeCycles + stallCycles)
+        bandwidthStallCycles = transfer > fillCycles + computeCycles ? transfer - fillCycles - computeCycles : 0
+        bufferStallCycles = 0
+        if let buffer, ifmap + filter + ofmap > UInt64(buffer.bytes) {
+            let refill = UInt64(buffer.refillBytesPerCycle)
+            let outside = (ifmap + filter + ofmap - UInt64(buffer.bytes) + refill - 1) / refill
+            let hidden = fillCycles + computeCycles + bandwidthStallCycles
+            bufferStallCycles = outside > hidden ? outside - hidden : 0
+        }
+        utilisation = SystolicTiming.utilisation(m: m, n: n, k: k, array: array, totalCycles: computeCycles + bandwidthStallCycles + bufferStallCycles)
     }
 
     /// Times every GEMM of `layer`.
-    public static func of(_ layer: Layer, array: PEArrayConfig) -> [LayerTiming] {
-        layer.lowered.map { LayerTiming($0, array: array) }
+    public static func of(_ layer: Layer, array: PEArrayConfig, buffer: ClusterBuffer? = nil) -> [LayerTiming] {
+        layer.lowered.map { LayerTiming($0, array: array, buffer: buffer) }
     }
 }
 

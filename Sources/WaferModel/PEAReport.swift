@@ -6,21 +6,25 @@ public struct PEAReport: Sendable {
     /// One row per GEMM as it runs (a depthwise layer gives one row per channel, as in SCALE-Sim).
     public var rows: [LayerTiming]
 
-    public init(layers: [Layer], array: PEArrayConfig) {
+    /// The cluster buffer the layers were fed from (nil: unlimited).
+    public var buffer: LayerTiming.ClusterBuffer?
+
+    public init(layers: [Layer], array: PEArrayConfig, buffer: LayerTiming.ClusterBuffer? = nil) {
         self.array = array
-        rows = layers.flatMap { LayerTiming.of($0, array: array) }
+        self.buffer = buffer
+        rows = layers.flatMap { LayerTiming.of($0, array: array, buffer: buffer) }
     }
 
     /// SCALE-Sim's COMPUTE_REPORT.csv columns first (its Total Cycles = compute + stall, without
     /// the fill/prefetch), then ours.
-    public static let csvHeader = "LayerID, Total Cycles, Stall Cycles, Overall Util %, Mapping Efficiency %, Compute Util %, Layer, Compute Cycles, Fill Cycles, Total Cycles (incl. fill), Traffic Bytes, M, N, K, Folds,"
+    public static let csvHeader = "LayerID, Total Cycles, Stall Cycles, Overall Util %, Mapping Efficiency %, Compute Util %, Layer, Compute Cycles, Fill Cycles, Bandwidth Stall Cycles, Buffer Stall Cycles, Total Cycles (incl. fill), Traffic Bytes, M, N, K, Folds,"
 
     /// The report as CSV.
     public var csv: String {
         var lines = [Self.csvHeader]
         for (id, t) in rows.enumerated() {
             let u = t.utilisation
-            lines.append("\(id), \(t.computeCycles + t.stallCycles), \(t.stallCycles), \(u.overall * 100), \(u.mapping * 100), \(u.compute * 100), \(t.name), \(t.computeCycles), \(t.fillCycles), \(t.totalCycles), \(t.trafficBytes), \(t.m), \(t.n), \(t.k), \(t.folds),")
+            lines.append("\(id), \(t.computeCycles + t.stallCycles), \(t.stallCycles), \(u.overall * 100), \(u.mapping * 100), \(u.compute * 100), \(t.name), \(t.computeCycles), \(t.fillCycles), \(t.bandwidthStallCycles), \(t.bufferStallCycles), \(t.totalCycles), \(t.trafficBytes), \(t.m), \(t.n), \(t.k), \(t.folds),")
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -28,7 +32,8 @@ public struct PEAReport: Sendable {
     /// A readable table.
     public var table: String {
         let a = array
-        var lines = ["PE array \(a.rows)×\(a.columns) \(a.dataflow.rawValue.uppercased()), SRAM \(a.sramBytes) B, link \(a.bandwidthBytesPerCycle) B/cycle, \(a.wordBytes) B/word", ""]
+        let bufferText = buffer.map { ", cluster buffer \($0.bytes) B refilled at \($0.refillBytesPerCycle) B/cycle" } ?? ""
+        var lines = ["PE array \(a.rows)×\(a.columns) \(a.dataflow.rawValue.uppercased()), SRAM \(a.sramBytes) B, link \(a.bandwidthBytesPerCycle) B/cycle, \(a.wordBytes) B/word\(bufferText)", ""]
         let header = ["id", "layer", "M", "N", "K", "folds", "compute", "fill", "stall", "total", "util %", "map %"]
         var cells = [header]
         for (id, t) in rows.enumerated() {
@@ -56,6 +61,7 @@ public struct PEAReport: Sendable {
             "layers": rows.enumerated().map { id, t in
                 ["id": id, "layer": t.name, "m": t.m, "n": t.n, "k": t.k, "folds": t.folds,
                  "compute_cycles": t.computeCycles, "fill_cycles": t.fillCycles, "stall_cycles": t.stallCycles,
+                 "bandwidth_stall_cycles": t.bandwidthStallCycles, "buffer_stall_cycles": t.bufferStallCycles,
                  "total_cycles": t.totalCycles, "traffic_bytes": t.trafficBytes,
                  "overall_util": t.utilisation.overall, "mapping_efficiency": t.utilisation.mapping,
                  "compute_util": t.utilisation.compute] as [String: Any]

@@ -16,10 +16,11 @@ public enum TaskOperation: Codable, Equatable, Sendable {
         }
     }
 
-    /// Cycles of this operation on `array` (for layers: fill + compute + stall of all its GEMMs).
-    public func cycles(on array: PEArrayConfig) -> Cycle {
+    /// Cycles of this operation on `array` fed from `buffer` (for layers: fill + compute + stalls of
+    /// all its GEMMs).
+    public func cycles(on array: PEArrayConfig, buffer: LayerTiming.ClusterBuffer? = nil) -> Cycle {
         switch self {
-        case .layer(let layer): return LayerTiming.of(layer, array: array).reduce(0) { $0 + $1.totalCycles }
+        case .layer(let layer): return LayerTiming.of(layer, array: array, buffer: buffer).reduce(0) { $0 + $1.totalCycles }
         case .vector(_, let operation): return operation.cycles(on: array)
         case .fixed(_, let cycles): return cycles
         }

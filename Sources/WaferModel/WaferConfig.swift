@@ -39,6 +39,13 @@ public struct ClusterConfig: Codable, Equatable, Sendable {
     public var cbus: Int
     /// Shared cluster buffer (SRAM) in bytes.
     public var bufferBytes: Int
+    /// Bytes per cycle into the cluster buffer from outside the cluster (operands that do not fit).
+    public var bufferRefillBytesPerCycle: Int
+
+    /// The cluster buffer as the layer timing model sees it.
+    public var buffer: LayerTiming.ClusterBuffer {
+        LayerTiming.ClusterBuffer(bytes: bufferBytes, refillBytesPerCycle: bufferRefillBytesPerCycle)
+    }
     /// Bound on queued task blocks; arrivals beyond it are rejected and counted, never lost.
     public var queueCapacity: Int
     public var peArray: PEArrayConfig

@@ -48,17 +48,18 @@ public enum WaferConfigLoader {
         }
 
         var cluster = ClusterConfig(
-            tbus: 4, cbus: 1, bufferBytes: 8 << 20, queueCapacity: 256,
+            tbus: 4, cbus: 1, bufferBytes: 8 << 20, bufferRefillBytesPerCycle: 32, queueCapacity: 256,
             peArray: PEArrayConfig(rows: 32, columns: 32, dataflow: .os, sramBytes: 512 << 10),
             reconfigurationCycles: 2000, controlBlockCycles: 50, loadSignalPeriod: 10_000)
         if let clusterNode = top.optional("cluster") {
             let c = try clusterNode.mapping(allowed: [
-                "tbus", "cbus", "buffer_bytes", "queue_capacity", "pe_array", "reconfiguration_cycles",
+                "tbus", "cbus", "buffer_bytes", "buffer_refill_bytes_per_cycle", "queue_capacity", "pe_array", "reconfiguration_cycles",
                 "control_block_cycles", "load_signal_period_cycles",
             ])
             cluster.tbus = try c.optional("tbus")?.int(in: 1...1024) ?? cluster.tbus
             cluster.cbus = try c.optional("cbus")?.int(in: 1...64) ?? cluster.cbus
             cluster.bufferBytes = try c.optional("buffer_bytes")?.int(in: 1...Int(Int32.max)) ?? cluster.bufferBytes
+            cluster.bufferRefillBytesPerCycle = try c.optional("buffer_refill_bytes_per_cycle")?.int(in: 1...1_000_000) ?? cluster.bufferRefillBytesPerCycle
             cluster.queueCapacity = try c.optional("queue_capacity")?.int(in: 1...1_000_000) ?? cluster.queueCapacity
             cluster.reconfigurationCycles = try c.optional("reconfiguration_cycles")?.cycles() ?? cluster.reconfigurationCycles
             cluster.controlBlockCycles = try c.optional("control_block_cycles")?.cycles() ?? cluster.controlBlockCycles

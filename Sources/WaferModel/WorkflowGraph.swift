@@ -14,14 +14,14 @@ public struct TaskBlock: Codable, Equatable, Sendable {
     public var outputBytes: UInt64
     public var next: Successor
 
-    /// Cycles of the whole block on `array`.
-    public func cycles(on array: PEArrayConfig) -> Cycle {
-        operations.reduce(0) { $0 + $1.cycles(on: array) }
+    /// Cycles of the whole block on `array` fed from `buffer`.
+    public func cycles(on array: PEArrayConfig, buffer: LayerTiming.ClusterBuffer? = nil) -> Cycle {
+        operations.reduce(0) { $0 + $1.cycles(on: array, buffer: buffer) }
     }
 
-    /// Cycles of each operation on `array`, in order.
-    public func operationCycles(on array: PEArrayConfig) -> [Cycle] {
-        operations.map { $0.cycles(on: array) }
+    /// Cycles of each operation on `array` fed from `buffer`, in order.
+    public func operationCycles(on array: PEArrayConfig, buffer: LayerTiming.ClusterBuffer? = nil) -> [Cycle] {
+        operations.map { $0.cycles(on: array, buffer: buffer) }
     }
 }
 

@@ -23,6 +23,8 @@ struct PEA: ParsableCommand {
     @Option(help: "Dataflow os, ws or is (with --gemm, or to override --config).") var dataflow: String?
     @Option(help: "TBU SRAM in bytes (default 512 KiB, or the .cfg's three buffers).") var sramBytes: Int?
     @Option(help: "Link bandwidth in bytes per cycle (default 64, or the .cfg's Bandwidth).") var bandwidth: Int?
+    @Option(help: "Cluster buffer in bytes that feeds the array (default: unlimited).") var clusterBufferBytes: Int?
+    @Option(help: "Refill bandwidth of the cluster buffer in bytes per cycle (with --cluster-buffer-bytes).") var refillBandwidth: Int = 32
     @Option(help: "Set a topology parameter, e.g. --param seq=512 (repeatable).") var param: [String] = []
     @Option(help: "Write the CSV report here.") var csv: String?
     @Flag(help: "Print JSON instead of the table.") var json = false
@@ -63,16 +65,20 @@ struct PEA: ParsableCommand {
             default:
                 throw ValidationError("give exactly one of --topology or --gemm")
             }
+            if let bytes = clusterBufferBytes, bytes <= 0 || refillBandwidth <= 0 {
+                throw ValidationError("--cluster-buffer-bytes and --refill-bandwidth must be positive")
+            }
+            let buffer = clusterBufferBytes.map { LayerTiming.ClusterBuffer(bytes: $0, refillBytesPerCycle: refillBandwidth) }
             if let repetitions {
                 guard repetitions > 0 else { throw ValidationError("--repeat must be positive") }
                 let start = Date()
                 var evaluated = 0
-                for _ in 0..<repetitions { evaluated += PEAReport(layers: layers, array: peArray).rows.count }
+                for _ in 0..<repetitions { evaluated += PEAReport(layers: layers, array: peArray, buffer: buffer).rows.count }
                 let seconds = Date().timeIntervalSince(start)
                 print("\(evaluated) layer evaluations in \(String(format: "%.3f", seconds)) s: \(String(format: "%.0f", Double(evaluated) / max(seconds, 1e-9))) per second")
                 return
             }
-            let report = PEAReport(layers: layers, array: peArray)
+            let report = PEAReport(layers: layers, array: peArray, buffer: buffer)
             if let csv { try report.csv.write(toFile: csv, atomically: true, encoding: .utf8) }
             if json {
                 let data = try JSONSerialization.data(withJSONObject: report.jsonObject, options: [.prettyPrinted, .sortedKeys])

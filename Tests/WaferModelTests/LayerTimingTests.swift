@@ -47,6 +47,21 @@ final class LayerTimingTests: XCTestCase {
         XCTAssertEqual(t.trafficBytes, 320)
     }
 
+    func testOperandsBeyondTheClusterBufferStall() {
+        // 8×8×8 OS on 4×4 with a wide link: 55 compute cycles, fill 1, no link stall. Operands are
+        // 3 × 64 = 192 bytes; a 64-byte buffer leaves 128 to stream in at 1 B/cycle: 128 cycles,
+        // of which fill + compute hide 56: a 72-cycle buffer stall.
+        let gemm = Layer.LoweredGEMM(name: "g", m: 8, n: 8, k: 8)
+        let small = LayerTiming(gemm, array: array(4, 4, .os), buffer: .init(bytes: 64, refillBytesPerCycle: 1))
+        XCTAssertEqual(small.computeCycles, 55)
+        XCTAssertEqual(small.fillCycles, 1)
+        XCTAssertEqual(small.bandwidthStallCycles, 0)
+        XCTAssertEqual(small.bufferStallCycles, 72)
+        XCTAssertEqual(small.totalCycles, 128)
+        // A buffer that holds everything adds nothing.
+        XCTAssertEqual(LayerTiming(gemm, array: array(4, 4, .os), buffer: .init(bytes: 192, refillBytesPerCycle: 1)).bufferStallCycles, 0)
+    }
+
     func testWeightStationaryPartialSums() {
         // WS, K = 8 on 4 rows: 2 row folds, so 8×8 partial sums are written, read back and written: 3×64.
         let t = LayerTiming(Layer.LoweredGEMM(name: "g", m: 8, n: 8, k: 8), array: array(4, 4, .ws, bandwidth: 1))
