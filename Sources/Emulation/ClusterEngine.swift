@@ -73,6 +73,14 @@ public final class ClusterEngine {
     private var windowEvents: UInt64 = 0
     private(set) var stats: ClusterStats
 
+    /// Per-operation cycles of blocks with per-request shapes, by type and drawn values.
+    private var dynamicCycles: [DynamicKey: [Cycle]] = [:]
+
+    struct DynamicKey: Hashable {
+        var type: TaskType
+        var values: [Int]
+    }
+
     // Integral over time of "queue non-empty", to split TBU idle time into starved and unassigned.
     private var queueIntegral: Cycle = 0
     private var queueIntegralUpdated: Cycle = 0
@@ -222,10 +230,11 @@ public final class ClusterEngine {
             tbu.configuredFor = task.taskType
             begin += reconfiguration
         }
-        let duration = cycles[task.taskType]
+        let operationCycles = self.operationCycles(of: task)
+        let duration = operationCycles.reduce(0, +)
         trace.append(.slice(cluster: Int32(id), unit: unit, start: begin, duration: duration, kind: .task, taskType: task.taskType, request: task.request))
         var layerStart = begin
-        for (index, layerCycles) in cycles.operationCycles(task.taskType).enumerated() where layerCycles > 0 {
+        for (index, layerCycles) in operationCycles.enumerated() where layerCycles > 0 {
             trace.append(.slice(cluster: Int32(id), unit: unit, start: layerStart, duration: layerCycles, kind: .operation, taskType: task.taskType, request: UInt64(index)))
             layerStart += layerCycles
         }
@@ -239,6 +248,27 @@ public final class ClusterEngine {
         tbu.busyUntil = begin + duration
         tbus[index] = tbu
         schedule(.tbuDone(index), at: tbu.busyUntil)
+    }
+
+    /// Cycles of each operation of `task`'s block for this request: shapes drawn per request come
+    /// from the request's own stream, so every host draws the same.
+    private func operationCycles(of task: TaskMessage) -> [Cycle] {
+        let base = cycles.operationCycles(task.taskType)
+        let dynamic = cycles.dynamicOperations(task.taskType)
+        guard !dynamic.isEmpty else { return base }
+        var rng = SplitMix64(keys: config.seed, task.request, UInt64(task.taskType.workflow), UInt64(task.taskType.block), 0x5348_4150)
+        let values = dynamic.flatMap { $0.model.sample(&rng) }
+        let key = DynamicKey(type: task.taskType, values: values)
+        if let cached = dynamicCycles[key] { return cached }
+        var result = base
+        var offset = 0
+        for (index, model) in dynamic {
+            let count = model.drawn.count
+            result[index] = model.cycles(values: Array(values[offset..<offset + count]), array: cycles.array, buffer: cycles.buffer)
+            offset += count
+        }
+        dynamicCycles[key] = result
+        return result
     }
 
     private func finishTask(on index: Int, at now: Cycle) {

@@ -14,11 +14,18 @@ import Foundation
 /// up) and parentheses. Rows have 3 values (GEMM: M, N, K) or 7 (convolution: H, W, FH, FW, C,
 /// filters, stride); names containing `DP` are depthwise. A file without comments and parameters
 /// is exactly a SCALE-Sim topology.
-public struct TopologyTable: Sendable {
+public struct TopologyTable: Codable, Equatable, Sendable {
     public var file: String
     /// Parameters with their defaults.
     public var parameters: [String: Int]
-    private var rows: [(line: Int, name: String, cells: [String])]
+    /// One layer row, unevaluated.
+    struct Row: Codable, Equatable, Sendable {
+        var line: Int
+        var name: String
+        var cells: [String]
+    }
+
+    private var rows: [Row]
 
     /// Reads a table file.
     public static func load(path: String) throws -> TopologyTable {
@@ -57,7 +64,7 @@ public struct TopologyTable: Sendable {
             guard cells.count == 4 || cells.count >= 8 else {
                 throw ConfigError(file: file, line: index + 1, field: name, message: "expected 3 values (M, N, K) or 7 (H, W, FH, FW, C, filters, stride), found \(cells.count - 1)")
             }
-            rows.append((index + 1, name, Array(cells.dropFirst().prefix(7))))
+            rows.append(Row(line: index + 1, name: name, cells: Array(cells.dropFirst().prefix(7))))
         }
         guard !rows.isEmpty else { throw ConfigError(file: file, line: nil, field: "", message: "no layers (the first line that is not a comment is the header)") }
         // Evaluate once with the defaults so mistakes surface when the file is read.

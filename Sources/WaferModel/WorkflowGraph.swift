@@ -19,6 +19,11 @@ public struct TaskBlock: Codable, Equatable, Sendable {
         operations.reduce(0) { $0 + $1.cycles(on: array, buffer: buffer) }
     }
 
+    /// True when some operation's shape is drawn per request.
+    public var isDynamic: Bool {
+        operations.contains { if case .model = $0 { return true } else { return false } }
+    }
+
     /// Cycles of each operation on `array` fed from `buffer`, in order.
     public func operationCycles(on array: PEArrayConfig, buffer: LayerTiming.ClusterBuffer? = nil) -> [Cycle] {
         operations.map { $0.cycles(on: array, buffer: buffer) }

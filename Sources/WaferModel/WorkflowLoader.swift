@@ -118,16 +118,46 @@ public enum WorkflowLoader {
             let name = try nameNode.string()
             guard let table = try topologies(name) else { throw nameNode.error("no layer table '\(name)' (looked for \(name).csv in the topology directory)") }
             var overrides: [String: Int] = [:]
+            var drawn: [String: ParameterDistribution] = [:]
             if let params = model.optional("params") {
-                for (key, value) in try params.mapping(allowed: table.parameters.keys.sorted()).entries { overrides[key] = try value.int(in: 1...Int(Int32.max)) }
+                for (key, value) in try params.mapping(allowed: table.parameters.keys.sorted()).entries {
+                    if case .mapping = value.node { drawn[key] = try parseDistribution(value) } else { overrides[key] = try value.int(in: 1...Int(Int32.max)) }
+                }
             }
             do {
-                return try table.layers(overrides).map { .layer($0) }
+                guard !drawn.isEmpty else { return try table.layers(overrides).map { .layer($0) } }
+                let dynamic = DynamicModel(name: name, table: table, fixed: overrides, drawn: drawn)
+                // Check every extreme value now, so no request can hit an invalid shape at run time.
+                for (key, distribution) in drawn {
+                    for value in distribution.extremes {
+                        var values = overrides
+                        for (other, d) in drawn { values[other] = d.minimum }
+                        values[key] = value
+                        _ = try table.layers(values)
+                    }
+                }
+                return [.model(dynamic)]
             } catch let error as ConfigError {
                 throw nameNode.error("\(error)")
             }
         }
         return [try parseOperation(node)]
+    }
+
+    /// `{uniform: [low, high]}` or `{choice: [v, …]}`: a shape parameter drawn per request.
+    static func parseDistribution(_ node: ConfigNode) throws -> ParameterDistribution {
+        let m = try node.mapping(allowed: ["uniform", "choice"])
+        if let uniform = m.optional("uniform") {
+            let bounds = try uniform.sequence().map { try $0.int(in: 1...Int(Int32.max)) }
+            guard bounds.count == 2, bounds[0] <= bounds[1] else { throw uniform.error("expected [low, high] with low ≤ high") }
+            return .uniform(low: bounds[0], high: bounds[1])
+        }
+        if let choice = m.optional("choice") {
+            let values = try choice.sequence().map { try $0.int(in: 1...Int(Int32.max)) }
+            guard !values.isEmpty else { throw choice.error("expected at least one value") }
+            return .choice(values)
+        }
+        throw node.error("expected {uniform: [low, high]} or {choice: [values]}")
     }
 
     static func parseOperation(_ node: ConfigNode) throws -> TaskOperation {

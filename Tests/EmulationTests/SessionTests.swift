@@ -34,9 +34,9 @@ final class SessionTests: XCTestCase {
     func testEveryRequestFinishesExactlyOnce() throws {
         let (session, results) = try runInProcess()
         let ids = session.coordinator.records.map(\.outcome.request)
-        XCTAssertEqual(ids.count, 100)
-        XCTAssertEqual(Set(ids), Set(0..<100), "each injected request reported once, none invented")
-        XCTAssertEqual(results.overall.completed + results.overall.rejected, 100)
+        XCTAssertEqual(ids.count, 112)
+        XCTAssertEqual(Set(ids), Set(0..<112), "each injected request reported once, none invented")
+        XCTAssertEqual(results.overall.completed + results.overall.rejected, 112)
         XCTAssertEqual(results.emulation.causalityViolations, 0)
         XCTAssertTrue(session.isIdle)
         XCTAssertEqual(session.coordinator.inFlight, 0)
@@ -81,14 +81,14 @@ final class SessionTests: XCTestCase {
         XCTAssertGreaterThan(quantum.emulation.quantumDelayedMessages, 0)
         XCTAssertGreaterThan(quantum.emulation.quantumDelayCycles, 0)
         XCTAssertLessThan(quantum.emulation.windows, exact.emulation.windows)
-        XCTAssertEqual(quantum.overall.completed + quantum.overall.rejected, 100)
+        XCTAssertEqual(quantum.overall.completed + quantum.overall.rejected, 112)
         XCTAssertEqual(quantum.emulation.causalityViolations, 0)
     }
 
     func testFullQueuesRejectAndCountInsteadOfLosingWork() throws {
         let (session, results) = try runInProcess(edit: { $0.cluster.queueCapacity = 1 })
         XCTAssertGreaterThan(results.overall.rejected, 0)
-        XCTAssertEqual(results.overall.completed + results.overall.rejected, 100)
+        XCTAssertEqual(results.overall.completed + results.overall.rejected, 112)
         XCTAssertEqual(UInt64(results.clusterDetails.reduce(0) { $0 + $1.rejected }), results.overall.rejected)
         XCTAssertEqual(session.coordinator.inFlight, 0)
     }
@@ -182,5 +182,49 @@ final class TraceTimingTests: XCTestCase {
             let name = slice["name"] as! String
             XCTAssertEqual((slice["args"] as! [String: Any])["cycles"] as? Int, expected[name], name)
         }
+    }
+}
+
+final class DynamicShapeTests: XCTestCase {
+    /// The encoder's shape is drawn per request: durations vary, each is the model's time for one
+    /// allowed sequence length, and runs repeat exactly.
+    func testPerRequestShapesVaryAndRepeat() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-dynamic-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (session, results) = try runInProcess(tracePath: directory + "/a.json")
+        _ = try runInProcess(tracePath: directory + "/b.json")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: directory + "/a.json")), try Data(contentsOf: URL(fileURLWithPath: directory + "/b.json")))
+        XCTAssertEqual(results.workflows["intent-classifier"]?.completed, 12)
+
+        let config = session.coordinator.config
+        let graph = session.coordinator.library.workflows.first { $0.name == "intent-classifier" }!
+        guard case .task(let encoder) = graph.blocks[graph.index(of: "encoder")!].kind, case .model(let model) = encoder.operations[0] else {
+            return XCTFail("the encoder's first operation is a per-request model")
+        }
+        let rest = encoder.operations.dropFirst().reduce(Cycle(0)) { $0 + $1.cycles(on: config.cluster.peArray, buffer: config.cluster.buffer) }
+        let allowed = Set((16...128).map { model.cycles(values: [$0], array: config.cluster.peArray, buffer: config.cluster.buffer) + rest })
+        let events = (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/a.json"))) as! [String: Any])["traceEvents"] as! [[String: Any]]
+        let durations = events.filter { $0["cat"] as? String == "task" && $0["name"] as? String == "intent-classifier/encoder" }
+            .map { Cycle(($0["args"] as! [String: Any])["cycles"] as! Int) }
+        XCTAssertEqual(durations.count, 12)
+        for duration in durations { XCTAssertTrue(allowed.contains(duration), "\(duration) is the time of some sequence length in 16...128") }
+        XCTAssertGreaterThan(Set(durations).count, 6, "12 draws from 113 lengths are mostly distinct")
+        // The table's lower bound (used for promises and predictions) is the shortest sentence.
+        XCTAssertEqual(encoder.cycles(on: config.cluster.peArray, buffer: config.cluster.buffer), allowed.min())
+    }
+
+    func testDistributionsAreValidatedWhenLoading() {
+        let topologies = repositoryRoot + "/Configs/topologies"
+        func error(_ params: String) -> ConfigError? {
+            do {
+                _ = try WorkflowLoader.parse("name: w\nblocks:\n  - {name: a, task: [{model: bert-base-layer, params: {seq: \(params)}}]}", file: "w.yaml", topologies: topologies)
+                return nil
+            } catch { return error as? ConfigError }
+        }
+        XCTAssertNil(error("{choice: [8, 64, 512]}"))
+        XCTAssertEqual(error("{uniform: [64, 8]}")?.field, "blocks[0].task[0].params.seq.uniform")
+        XCTAssertEqual(error("{normal: [64, 8]}")?.field, "blocks[0].task[0].params.seq.normal")
+        XCTAssertEqual(error("{choice: []}")?.field, "blocks[0].task[0].params.seq.choice")
     }
 }

@@ -27,8 +27,8 @@ final class RunCommandTests: XCTestCase {
             traces[name] = try Data(contentsOf: URL(fileURLWithPath: out + "/trace.json"))
         }
         let oracle = try XCTUnwrap(summaries["oracle"])
-        XCTAssertEqual(oracle.results.overall.injected, 100)
-        XCTAssertEqual(oracle.results.overall.completed, 100, "this workload fits the queues: every request completes")
+        XCTAssertEqual(oracle.results.overall.injected, 112)
+        XCTAssertEqual(oracle.results.overall.completed, 112, "this workload fits the queues: every request completes")
         XCTAssertEqual(oracle.results.overall.rejected, 0)
         XCTAssertEqual(oracle.host?.processes, 1)
         for name in ["ipc", "tcp", "ipc-again"] {
