@@ -11,6 +11,8 @@ struct Validate: ParsableCommand {
 
     @Option(help: "Workflow directory that workloads may refer to.") var workflows = "Configs/workflows"
 
+    @Option(help: "Directory of model tables for `model:` operations (default: the topologies folder beside the workflow's folder).") var topologies: String?
+
     func run() throws {
         var failures = 0
         let known = Set((try? WorkflowLibrary.load(directory: workflows))?.names ?? [])
@@ -19,7 +21,9 @@ struct Validate: ParsableCommand {
                 let kind = try kindOf(file)
                 switch kind {
                 case "wafer": _ = try WaferConfigLoader.load(path: file)
-                case "workflow": _ = try WorkflowLoader.load(path: file)
+                case "workflow":
+                    let beside = (((file as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent as NSString).appendingPathComponent("topologies")
+                    _ = try WorkflowLoader.load(path: file, topologies: topologies ?? beside)
                 default: _ = try WorkloadLoader.load(path: file, known: known)
                 }
                 print("ok: \(file) (\(kind))")

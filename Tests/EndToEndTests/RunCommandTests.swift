@@ -84,3 +84,24 @@ final class RunCommandTests: XCTestCase {
         XCTAssertNoThrow(try readJSON(directory + "/out/trace.json"))
     }
 }
+
+final class ValidateCommandTests: XCTestCase {
+    func testEveryShippedFileValidates() throws {
+        let directory = try makeTemporaryDirectory("validate")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var files: [String] = []
+        for folder in ["wafers", "workflows", "workloads"] {
+            let names = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/Configs/" + folder).filter { $0.hasSuffix(".yaml") }
+            files += names.map { "Configs/\(folder)/\($0)" }
+        }
+        let result = try octopus(["validate"] + files, in: directory, name: "validate", seconds: 60)
+        XCTAssertEqual(result.status, 0, result.stdout)
+        XCTAssertEqual(result.stdout.split(separator: "\n").filter { $0.hasPrefix("ok: ") }.count, files.count)
+        let bad = directory + "/workflows/bad.yaml"
+        try FileManager.default.createDirectory(atPath: directory + "/workflows", withIntermediateDirectories: true)
+        try "name: bad\nblocks:\n  - {name: a, task: [{model: nope}]}\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let failed = try octopus(["validate", bad], in: directory, name: "validate-bad", seconds: 60)
+        XCTAssertEqual(failed.status, 1)
+        XCTAssertTrue(failed.stdout.contains("bad.yaml:3: blocks[0].task[0].model: no layer table 'nope'"), failed.stdout)
+    }
+}
