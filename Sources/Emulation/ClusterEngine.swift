@@ -81,14 +81,40 @@ public final class ClusterEngine {
         var values: [Int]
     }
 
+    /// A fan-out waiting at its join on this cluster (the cluster that fanned out).
+    struct JoinKey: Hashable {
+        var request: UInt64
+        var id: UInt32
+    }
+
+    struct JoinState {
+        var mode: JoinMode
+        var expected: Int
+        var arrived = 0
+        var failed = 0
+        var fired = false
+        /// Task blocks the request had run before fanning out, and those its items ran since.
+        var baseTasks: UInt32
+        var itemTasks: UInt32 = 0
+        /// Item outputs by item index (functional mode).
+        var outputs: [Tensor?]
+    }
+
+    private var joins: [JoinKey: JoinState] = [:]
+    private var fanoutCounter: UInt32 = 0
+    /// Computes task blocks on real tensors in functional mode (nil: timing mode).
+    let functional: (any FunctionalExecutor)?
+
     // Integral over time of "queue non-empty", to split TBU idle time into starved and unassigned.
     private var queueIntegral: Cycle = 0
     private var queueIntegralUpdated: Cycle = 0
 
     /// A cluster of the wafer described by `config`, running `library`'s workflows.
     public init(id: Int, config: WaferConfig, library: WorkflowLibrary,
-                placement: any ClusterPlacementPolicy, dispatcher: any TBUDispatchPolicy) {
+                placement: any ClusterPlacementPolicy, dispatcher: any TBUDispatchPolicy,
+                functional: (any FunctionalExecutor)? = nil) {
         self.id = id
+        self.functional = functional
         self.config = config
         self.mesh = config.mesh
         self.library = library
@@ -183,7 +209,7 @@ public final class ClusterEngine {
         guard queue.count < config.cluster.queueCapacity else {
             stats.rejected += 1
             trace.append(.rejected(cluster: Int32(id), time: now, request: task.request, taskType: task.taskType))
-            finishRequest(task, status: .rejected, at: now)
+            fail(task, at: now)
             return
         }
         updateQueueIntegral(at: now)
@@ -243,6 +269,12 @@ public final class ClusterEngine {
         }
         stats.tbus[index].tasks += 1
         stats.tbus[index].busyCycles += duration
+        stats.blockRuns[task.taskType, default: 0] += 1
+        var task = task
+        if let functional, case .task(let block) = library[Int(task.taskType.workflow)].blocks[Int(task.taskType.block)].kind {
+            // Real results on real tensors; host time spent here never enters virtual time.
+            task.payload = functional.run(block, of: library[Int(task.taskType.workflow)], input: task.payload, seed: config.seed)
+        }
         tbu.running = task
         tbu.sliceStart = begin
         tbu.busyUntil = begin + duration
@@ -256,8 +288,9 @@ public final class ClusterEngine {
         let base = cycles.operationCycles(task.taskType)
         let dynamic = cycles.dynamicOperations(task.taskType)
         guard !dynamic.isEmpty else { return base }
-        var rng = SplitMix64(keys: config.seed, task.request, UInt64(task.taskType.workflow), UInt64(task.taskType.block), 0x5348_4150)
-        let values = dynamic.flatMap { $0.model.sample(&rng) }
+        var rng = stream(for: task, purpose: 0x5348_4150)
+        let phase = phase(of: task)
+        let values = dynamic.flatMap { $0.model.sample(&rng, phase: phase) }
         let key = DynamicKey(type: task.taskType, values: values)
         if let cached = dynamicCycles[key] { return cached }
         var result = base
@@ -294,6 +327,7 @@ public final class ClusterEngine {
             cbus[index].busyUntil = now + duration
             stats.controlBlocks += 1
             stats.cbuBusyCycles += duration
+            stats.blockRuns[task.taskType, default: 0] += 1
             let unit = TraceUnit.cbu(index)
             trace.append(.slice(cluster: Int32(id), unit: unit, start: now, duration: duration, kind: .control, taskType: task.taskType, request: task.request))
             if task.flow != 0 { trace.append(.flowEnd(cluster: Int32(id), unit: unit, time: now, flow: task.flow)) }
@@ -305,23 +339,192 @@ public final class ClusterEngine {
         guard let task = cbus[index].running else { preconditionFailure("CBU \(index) finished without work") }
         let producer = Producer(unit: TraceUnit.cbu(index), sliceStart: cbus[index].sliceStart)
         cbus[index].running = nil
-        let block = library[Int(task.taskType.workflow)].blocks[Int(task.taskType.block)]
-        guard case .control(let control) = block.kind else { preconditionFailure("a task block ran on a CBU") }
-        let next: Successor
+        let graph = library[Int(task.taskType.workflow)]
+        let blockIndex = Int(task.taskType.block)
+        guard case .control(let control) = graph.blocks[blockIndex].kind else { preconditionFailure("a task block ran on a CBU") }
         switch control {
-        case .branch(let probability, let then, let otherwise):
-            // The request's own stream: the same decision wherever and whenever it is evaluated.
-            var rng = SplitMix64(keys: config.seed, task.request, UInt64(task.taskType.workflow), UInt64(task.taskType.block))
-            next = rng.nextUnit() < probability ? then : otherwise
+        case .branch(let decision, let then, let otherwise):
+            follow(decide(decision, for: task) ? then : otherwise, from: task, outputBytes: task.bytes, producer: producer, at: now)
+        case .exit(let decision, let otherwise):
+            if decide(decision, for: task) {
+                stats.earlyExits += 1
+                endItemOrRequest(task, producer: producer, at: now)
+            } else {
+                follow(otherwise, from: task, outputBytes: task.bytes, producer: producer, at: now)
+            }
+        case .loop(let body, let exit, let bound, let until, let maximum):
+            runLoop(task, block: blockIndex, body: body, exit: exit, bound: bound, until: until, maximum: maximum, producer: producer, at: now)
+        case .forEach(let body, let join, let count, let countFrom):
+            var items: [Tensor?]
+            if functional != nil, let countFrom, let data = task.payload {
+                items = countFrom.items(of: data).map { data.item($0) }
+            } else {
+                var rng = stream(for: task, purpose: 0x4643_4E54)
+                let n = count[phase(of: task)].sample(&rng)
+                items = Array(repeating: nil, count: n)
+                if let data = task.payload, functional != nil {
+                    // Timing-drawn count over real data: items take the first rows available.
+                    items = (0..<n).map { data.rows > 0 ? data.item($0 % data.rows) : nil }
+                }
+            }
+            fanOut(task, targets: Array(repeating: body, count: items.count), payloads: items, join: join, producer: producer, at: now)
+        case .parallel(let branches, let join):
+            fanOut(task, targets: branches, payloads: Array(repeating: task.payload, count: branches.count), join: join, producer: producer, at: now)
+        case .join(let mode, let next):
+            arriveAtJoin(task, mode: mode, next: next, producer: producer, at: now)
         }
-        follow(next, from: task, outputBytes: task.bytes, producer: producer, at: now)
         startControlBlocks(at: now)
+    }
+
+    /// The request's own stream for one decision: the same draw wherever and whenever it is
+    /// evaluated, different for every loop iteration and fan-out item.
+    private func stream(for task: TaskMessage, purpose: UInt64) -> SplitMix64 {
+        var keys: [UInt64] = [config.seed, task.request, UInt64(task.taskType.workflow), UInt64(task.taskType.block), purpose]
+        for frame in task.loops { keys.append(UInt64(frame.block) << 32 | UInt64(frame.iteration)) }
+        for frame in task.fanouts { keys.append(UInt64(frame.join) << 32 | UInt64(frame.item)) }
+        return SplitMix64(keyList: keys)
+    }
+
+    /// The phase of the request: the one of the virtual time it arrived at the wafer.
+    private func phase(of task: TaskMessage) -> Int {
+        library[Int(task.taskType.workflow)].phases.index(at: task.injected)
+    }
+
+    /// A decision on the data (functional mode, when the block has a predicate) or drawn with the
+    /// phase's probability.
+    private func decide(_ decision: Decision, for task: TaskMessage) -> Bool {
+        if functional != nil, let predicate = decision.predicate, let data = task.payload {
+            return predicate.holds(for: data)
+        }
+        var rng = stream(for: task, purpose: 0x4252_4E43)
+        return rng.nextUnit() < decision.probability[phase(of: task)]
+    }
+
+    private func runLoop(_ task: TaskMessage, block: Int, body: Int, exit: Successor, bound: LoopBound, until: TensorPredicate?,
+                         maximum: Int, producer: Producer, at now: Cycle) {
+        var task = task
+        if let last = task.loops.last, last.block == UInt16(block) {
+            task.loops[task.loops.count - 1].iteration += 1
+        } else {
+            var trips = UInt32.max
+            if case .trips(let distribution) = bound {
+                var rng = stream(for: task, purpose: 0x5452_4950)
+                trips = UInt32(distribution[phase(of: task)].sample(&rng))
+            }
+            task.loops.append(LoopFrame(block: UInt16(block), iteration: 0, trips: trips))
+        }
+        let frame = task.loops[task.loops.count - 1]
+        var again = frame.iteration < UInt32(maximum)
+        if again {
+            if functional != nil, let until, let data = task.payload {
+                again = !until.holds(for: data)
+            } else if case .continueProbability(let p) = bound {
+                var rng = stream(for: task, purpose: 0x434F_4E54)
+                again = rng.nextUnit() < p[phase(of: task)]
+            } else {
+                again = frame.iteration < frame.trips
+            }
+        }
+        if again {
+            follow(.block(body), from: task, outputBytes: task.bytes, producer: producer, at: now)
+        } else {
+            task.loops.removeLast()
+            follow(exit, from: task, outputBytes: task.bytes, producer: producer, at: now)
+        }
+    }
+
+    /// Starts one item per target; the join's state lives here, on the cluster that fanned out.
+    private func fanOut(_ task: TaskMessage, targets: [Int], payloads: [Tensor?], join: Int, producer: Producer, at now: Cycle) {
+        let workflow = library[Int(task.taskType.workflow)]
+        guard !targets.isEmpty else {
+            // Nothing to wait for: straight past the join.
+            guard case .control(.join(_, let next)) = workflow.blocks[join].kind else { preconditionFailure("fan-out without a join") }
+            var passed = task
+            passed.payload = functional != nil ? Tensor(shape: [0] + (task.payload.map { Array($0.shape.dropFirst()) } ?? []), values: []) : nil
+            follow(next, from: passed, outputBytes: 0, producer: producer, at: now)
+            return
+        }
+        guard case .control(.join(let mode, _)) = workflow.blocks[join].kind else { preconditionFailure("fan-out without a join") }
+        fanoutCounter &+= 1
+        joins[JoinKey(request: task.request, id: fanoutCounter)] = JoinState(
+            mode: mode, expected: targets.count, baseTasks: task.tasksDone, outputs: Array(repeating: nil, count: targets.count))
+        stats.fanoutItems += UInt64(targets.count)
+        let itemBytes = targets.count > 1 && task.bytes > 0 ? max(1, task.bytes / UInt64(targets.count)) : task.bytes
+        for (item, target) in targets.enumerated() {
+            var next = task
+            next.fanouts.append(FanoutFrame(home: Int32(id), id: fanoutCounter, item: UInt32(item), join: UInt16(join)))
+            next.payload = payloads[item]
+            let bytes = next.payload.map { UInt64($0.values.count * 4) } ?? itemBytes
+            follow(.block(target), from: next, outputBytes: bytes, producer: producer, at: now)
+        }
+    }
+
+    private func arriveAtJoin(_ task: TaskMessage, mode: JoinMode, next: Successor, producer: Producer, at now: Cycle) {
+        guard let frame = task.fanouts.last, frame.home == Int32(id) else { preconditionFailure("join reached away from its fan-out's cluster") }
+        let key = JoinKey(request: task.request, id: frame.id)
+        guard var state = joins[key] else { preconditionFailure("join without state") }
+        state.arrived += 1
+        state.itemTasks += task.tasksDone - state.baseTasks
+        if task.failed { state.failed += 1 } else { state.outputs[Int(frame.item)] = task.payload }
+        var out = task
+        out.fanouts.removeLast()
+        out.failed = false
+        out.tasksDone = state.baseTasks + state.itemTasks
+        let complete = state.arrived == state.expected
+        if !state.fired {
+            let fire = mode == .any ? !task.failed : complete
+            if fire {
+                state.fired = true
+                if mode == .all && state.failed > 0 {
+                    fail(out, at: now)
+                } else {
+                    if functional != nil { out.payload = Tensor.stack(mode == .any ? [task.payload].compactMap { $0 } : state.outputs.compactMap { $0 }) }
+                    let bytes = out.payload.map { UInt64($0.values.count * 4) } ?? task.bytes * UInt64(mode == .any ? 1 : state.expected)
+                    follow(next, from: out, outputBytes: bytes, producer: producer, at: now)
+                }
+            } else if complete {
+                // An any-join whose every item failed.
+                state.fired = true
+                fail(out, at: now)
+            }
+        }
+        if complete { joins[key] = nil } else { joins[key] = state }
+    }
+
+    /// An exit: the item goes to its join (inside a fan-out) or the request completes early.
+    private func endItemOrRequest(_ task: TaskMessage, producer: Producer, at now: Cycle) {
+        guard let frame = task.fanouts.last else {
+            finishRequest(task, status: .completed, at: now)
+            return
+        }
+        follow(.block(Int(frame.join)), from: task, outputBytes: task.bytes, producer: producer, at: now)
+    }
+
+    /// Work that cannot go on: inside a fan-out the item reaches its join as failed, so the join
+    /// still accounts for every item; otherwise the request ends rejected.
+    private func fail(_ task: TaskMessage, at now: Cycle) {
+        guard let frame = task.fanouts.last else {
+            finishRequest(task, status: .rejected, at: now)
+            return
+        }
+        var failed = task
+        failed.failed = true
+        failed.payload = nil
+        let join = TaskType(workflow: Int(task.taskType.workflow), block: Int(frame.join))
+        failed.taskType = join
+        failed.flow = 0
+        if Int(frame.home) == id {
+            arrive(failed, at: now)
+        } else {
+            outbox.send(.task(failed), to: .cluster(Int(frame.home)), at: now, latency: config.controlLatency)
+        }
     }
 
     /// Sends the request on to `successor`: completion, a control block, or a task block on the
     /// cluster the placement policy picks.
     private func follow(_ successor: Successor, from task: TaskMessage, outputBytes: UInt64, producer: Producer, at now: Cycle) {
         guard case .block(let blockIndex) = successor else {
+            precondition(task.fanouts.isEmpty, "an item ended its request before its join (validation prevents this)")
             finishRequest(task, status: .completed, at: now)
             return
         }
@@ -330,9 +533,17 @@ public final class ClusterEngine {
         next.bytes = outputBytes
         next.flow = 0
         let request = PlacementRequest(taskType: next.taskType, predictedCycles: cycles[next.taskType], inputBytes: outputBytes, origin: id)
-        let isControl = !library[Int(next.taskType.workflow)].blocks[blockIndex].isTask
-        // Control blocks run on this cluster's CBUs: the decoupled control plane.
-        let destination = isControl ? id : placement.place(request, view: view, mesh: mesh)
+        let target = library[Int(next.taskType.workflow)].blocks[blockIndex]
+        let destination: Int
+        if case .control(.join) = target.kind, let frame = next.fanouts.last {
+            // Items meet where their fan-out's join state lives.
+            destination = Int(frame.home)
+        } else if !target.isTask {
+            // Control blocks run on this cluster's CBUs: the decoupled control plane.
+            destination = id
+        } else {
+            destination = placement.place(request, view: view, mesh: mesh)
+        }
         view.notePlaced(cycles: request.predictedCycles, on: destination)
         if destination == id {
             stats.localFlows += 1

@@ -1,3 +1,4 @@
+import Scheduling
 import WaferModel
 
 /// Accounting of one TBU over a run.
@@ -39,6 +40,12 @@ public struct ClusterStats: Codable, Equatable, Sendable {
     public var quantumDelayCycles: Cycle = 0
     /// Messages that would have arrived inside their window in exact mode (a lookahead bug; always 0).
     public var causalityViolations: UInt64 = 0
+    /// Runs of every block (task blocks on TBUs, control blocks on CBUs), by type.
+    public var blockRuns: [TaskType: UInt64] = [:]
+    /// Items started by for-each and parallel blocks.
+    public var fanoutItems: UInt64 = 0
+    /// Exit blocks that ended a request or an item early.
+    public var earlyExits: UInt64 = 0
 
     public init(cluster: Int, tbus: Int) {
         self.cluster = cluster

@@ -1,7 +1,37 @@
 import Scheduling
 import WaferModel
 
-/// A task block of one request on its way to (or waiting in) a cluster.
+/// A loop a request is inside: which loop block, how many body runs so far, and the drawn trip
+/// count (`UInt32.max` when the loop continues by probability instead).
+public struct LoopFrame: Equatable, Sendable {
+    public var block: UInt16
+    public var iteration: UInt32
+    public var trips: UInt32
+
+    public init(block: UInt16, iteration: UInt32, trips: UInt32) {
+        self.block = block
+        self.iteration = iteration
+        self.trips = trips
+    }
+}
+
+/// A fan-out (for-each or parallel) a request's item is inside: the cluster that fanned out and
+/// holds the join's state, the fan-out's id there, the item's index and the join block.
+public struct FanoutFrame: Equatable, Sendable {
+    public var home: Int32
+    public var id: UInt32
+    public var item: UInt32
+    public var join: UInt16
+
+    public init(home: Int32, id: UInt32, item: UInt32, join: UInt16) {
+        self.home = home
+        self.id = id
+        self.item = item
+        self.join = join
+    }
+}
+
+/// A task block of one request (or of one item of a fan-out) on its way to (or waiting in) a cluster.
 public struct TaskMessage: Equatable, Sendable {
     public var request: UInt64
     /// The block to run next (a task or a control block).
@@ -14,14 +44,27 @@ public struct TaskMessage: Equatable, Sendable {
     public var tasksDone: UInt32
     /// Trace flow id linking the producer to the consumer (0 = none).
     public var flow: UInt64
+    /// Loops the request is inside, innermost last.
+    public var loops: [LoopFrame]
+    /// Fan-outs this item is inside, innermost last.
+    public var fanouts: [FanoutFrame]
+    /// An item that could not complete (rejected at a full queue), on its way to its join.
+    public var failed: Bool
+    /// The data on the flow, in functional mode (nil in timing mode).
+    public var payload: Tensor?
 
-    public init(request: UInt64, taskType: TaskType, bytes: UInt64, injected: Cycle, tasksDone: UInt32 = 0, flow: UInt64 = 0) {
+    public init(request: UInt64, taskType: TaskType, bytes: UInt64, injected: Cycle, tasksDone: UInt32 = 0, flow: UInt64 = 0,
+                loops: [LoopFrame] = [], fanouts: [FanoutFrame] = [], failed: Bool = false, payload: Tensor? = nil) {
         self.request = request
         self.taskType = taskType
         self.bytes = bytes
         self.injected = injected
         self.tasksDone = tasksDone
         self.flow = flow
+        self.loops = loops
+        self.fanouts = fanouts
+        self.failed = failed
+        self.payload = payload
     }
 }
 

@@ -37,6 +37,10 @@ public struct RunSummary: Codable, Equatable, Sendable {
         public var makespanCycles: Cycle
         /// Task blocks executed by completed requests.
         public var taskBlocks: UInt64
+        /// Completed requests whose latency exceeded the workflow's deadline (nil: no deadline).
+        public var deadlineMisses: UInt64?
+        /// Runs of each block of the workflow (task and control), by block name.
+        public var blockRuns: [String: UInt64]?
     }
 
     /// Where TBU time went, as fractions of all TBU-cycles up to the end of the run.
@@ -99,6 +103,9 @@ public struct RunSummary: Codable, Equatable, Sendable {
         public var utilisation: Double
         public var time: TimeBreakdown
         public var clusterDetails: [Cluster]
+        /// Items started by for-each and parallel blocks, and exits taken, over the whole wafer.
+        public var fanoutItems: UInt64
+        public var earlyExits: UInt64
         public var messages: Messages
         public var emulation: Emulation
     }

@@ -12,10 +12,16 @@ public enum SummaryBuilder {
         let end = session.accountingEnd
 
         let overall = requests(records.map(\.outcome), injected: coordinator.arrived.reduce(0, +), config: config)
+        var runs: [TaskType: UInt64] = [:]
+        for s in stats { runs.merge(s.blockRuns, uniquingKeysWith: +) }
         var workflows: [String: RunSummary.Requests] = [:]
         for (index, graph) in library.workflows.enumerated() where coordinator.arrived[index] > 0 {
             let outcomes = records.map(\.outcome).filter { Int($0.workflow) == index }
-            workflows[graph.name] = requests(outcomes, injected: coordinator.arrived[index], config: config)
+            var summary = requests(outcomes, injected: coordinator.arrived[index], config: config, deadline: graph.deadlineCycles)
+            var blockRuns: [String: UInt64] = [:]
+            for (block, b) in graph.blocks.enumerated() { blockRuns[b.name] = runs[TaskType(workflow: index, block: block)] ?? 0 }
+            summary.blockRuns = blockRuns
+            workflows[graph.name] = summary
         }
 
         var clusters: [RunSummary.Cluster] = []
@@ -54,6 +60,7 @@ public enum SummaryBuilder {
             endCycles: end, overall: overall, workflows: workflows,
             utilisation: fraction(totals.busyCycles, end * tbuCount),
             time: breakdown(totals, span: end * tbuCount), clusterDetails: clusters,
+            fanoutItems: stats.reduce(0) { $0 + $1.fanoutItems }, earlyExits: stats.reduce(0) { $0 + $1.earlyExits },
             messages: RunSummary.Messages(total: byKind.values.reduce(0, +), byKind: byKind, byteHops: byteHops, localFlows: localFlows),
             emulation: RunSummary.Emulation(
                 syncMode: config.sync.mode.rawValue, lookaheadCycles: sync.lookahead, windows: sync.windows, clusterWindows: session.activeClusterWindows,
@@ -78,7 +85,7 @@ public enum SummaryBuilder {
             syncOverheadFraction: overhead)
     }
 
-    static func requests(_ outcomes: [RequestOutcome], injected: UInt64, config: WaferConfig) -> RunSummary.Requests {
+    static func requests(_ outcomes: [RequestOutcome], injected: UInt64, config: WaferConfig, deadline: Cycle? = nil) -> RunSummary.Requests {
         let completed = outcomes.filter { $0.status == .completed }
         let latencies = completed.map { $0.finished - $0.injected }.sorted()
         var latency: RunSummary.Latency?
@@ -103,7 +110,8 @@ public enum SummaryBuilder {
             injected: injected, completed: UInt64(completed.count),
             rejected: UInt64(outcomes.count - completed.count), latency: latency,
             throughputPerSecond: seconds > 0 ? Double(completed.count) / seconds : 0,
-            makespanCycles: makespan, taskBlocks: completed.reduce(0) { $0 + UInt64($1.tasksDone) })
+            makespanCycles: makespan, taskBlocks: completed.reduce(0) { $0 + UInt64($1.tasksDone) },
+            deadlineMisses: deadline.map { limit in UInt64(latencies.lazy.filter { $0 > limit }.count) }, blockRuns: nil)
     }
 
     static func breakdown(_ t: TBUStats, span: Cycle) -> RunSummary.TimeBreakdown {

@@ -15,6 +15,11 @@ struct ByteWriter {
     mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }
     mutating func count(_ v: Int) { u32(UInt32(v)) }
+    /// Floats as their raw little-endian bit patterns, in one copy.
+    mutating func floats(_ values: [Float]) {
+        count(values.count)
+        values.withUnsafeBytes { bytes.append(contentsOf: $0) }
+    }
 }
 
 /// Reads what ``ByteWriter`` wrote, checking every bound.
@@ -55,6 +60,19 @@ struct ByteReader {
         let n = Int(try u32())
         guard n <= bytes.count - offset else { throw WireError(description: "implausible element count \(n)") }
         return n
+    }
+
+    /// Floats written by ``ByteWriter/floats(_:)``.
+    mutating func floats() throws -> [Float] {
+        let n = Int(try u32())
+        guard n <= (bytes.count - offset) / 4 else { throw WireError(description: "implausible float count \(n)") }
+        let slice = try take(n * 4)
+        return [Float](unsafeUninitializedCapacity: n) { buffer, initialised in
+            slice.withUnsafeBytes { raw in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw)
+            }
+            initialised = n
+        }
     }
 
     func expectEnd() throws {

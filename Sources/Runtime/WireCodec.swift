@@ -61,13 +61,40 @@ enum WireCodec {
     static func write(_ t: TaskMessage, to w: inout ByteWriter) {
         w.u64(t.request); w.u16(t.taskType.workflow); w.u16(t.taskType.block)
         w.u64(t.bytes); w.u64(t.injected); w.u32(t.tasksDone); w.u64(t.flow)
+        w.u8((t.failed ? 1 : 0) | (t.payload == nil ? 0 : 2))
+        w.count(t.loops.count)
+        for l in t.loops { w.u16(l.block); w.u32(l.iteration); w.u32(l.trips) }
+        w.count(t.fanouts.count)
+        for f in t.fanouts { w.i32(f.home); w.u32(f.id); w.u32(f.item); w.u16(f.join) }
+        if let payload = t.payload {
+            w.count(payload.shape.count)
+            for d in payload.shape { w.u32(UInt32(d)) }
+            w.floats(payload.values)
+        }
     }
 
     static func readTask(_ r: inout ByteReader) throws -> TaskMessage {
         let request = try r.u64(), workflow = try r.u16(), block = try r.u16()
         let bytes = try r.u64(), injected = try r.u64(), done = try r.u32(), flow = try r.u64()
+        let flags = try r.u8()
+        guard flags < 4 else { throw WireError(description: "bad task flags \(flags)") }
+        var loops: [LoopFrame] = []
+        for _ in 0..<(try r.count()) { loops.append(LoopFrame(block: try r.u16(), iteration: try r.u32(), trips: try r.u32())) }
+        var fanouts: [FanoutFrame] = []
+        for _ in 0..<(try r.count()) { fanouts.append(FanoutFrame(home: try r.i32(), id: try r.u32(), item: try r.u32(), join: try r.u16())) }
+        var payload: Tensor?
+        if flags & 2 != 0 {
+            var shape: [Int] = []
+            for _ in 0..<(try r.count()) { shape.append(Int(try r.u32())) }
+            let values = try r.floats()
+            guard shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue }) == values.count else {
+                throw WireError(description: "tensor shape \(shape) does not hold \(values.count) values")
+            }
+            payload = Tensor(shape: shape, values: values)
+        }
         return TaskMessage(request: request, taskType: TaskType(workflow: Int(workflow), block: Int(block)), bytes: bytes,
-                           injected: injected, tasksDone: done, flow: flow)
+                           injected: injected, tasksDone: done, flow: flow, loops: loops, fanouts: fanouts,
+                           failed: flags & 1 != 0, payload: payload)
     }
 
     static func write(_ l: ClusterLoad, to w: inout ByteWriter) {

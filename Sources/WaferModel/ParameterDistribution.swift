@@ -1,10 +1,16 @@
-/// How a shape parameter of a model table (sequence length, number of objects…) is chosen for each
-/// request at run time.
+import Foundation
+
+/// A distribution over non-negative integers: shape parameters of model tables (sequence length,
+/// number of objects…), for-each counts and loop trip counts, drawn per request at run time.
 public enum ParameterDistribution: Codable, Equatable, Sendable {
     /// Uniform over the integers `low...high`.
     case uniform(low: Int, high: Int)
-    /// One of `values`, each equally likely.
+    /// One of `values`, each equally likely (a single value is a constant).
     case choice([Int])
+    /// Poisson with the given mean, clamped to `max` (the clamped mass sits at `max`).
+    case poisson(mean: Double, max: Int)
+    /// Geometric (failures before the first success) with the given mean, clamped to `max`.
+    case geometric(mean: Double, max: Int)
 
     /// The smallest value it can take (timing lower bounds use it: cycles never decrease when a
     /// dimension grows).
@@ -12,42 +18,118 @@ public enum ParameterDistribution: Codable, Equatable, Sendable {
         switch self {
         case .uniform(let low, _): return low
         case .choice(let values): return values.min()!
+        case .poisson, .geometric: return 0
         }
     }
 
-    /// Every value it can take, for validation (bounded: uniform ranges are checked at both ends).
+    /// The largest value it can take.
+    public var maximum: Int {
+        switch self {
+        case .uniform(_, let high): return high
+        case .choice(let values): return values.max()!
+        case .poisson(_, let max), .geometric(_, let max): return max
+        }
+    }
+
+    /// Every value it can take, for validation (bounded: ranges are checked at both ends).
     var extremes: [Int] {
         switch self {
         case .uniform(let low, let high): return [low, high]
         case .choice(let values): return values
+        case .poisson(_, let max), .geometric(_, let max): return [0, max]
         }
     }
+
+    /// The probability of each value, in increasing order of value (exact; for the analytical
+    /// expectations of ``WorkflowAnalysis``).
+    public var probabilities: [(value: Int, probability: Double)] {
+        switch self {
+        case .uniform(let low, let high):
+            let p = 1 / Double(high - low + 1)
+            return (low...high).map { ($0, p) }
+        case .choice(let values):
+            var counts: [Int: Int] = [:]
+            for v in values { counts[v, default: 0] += 1 }
+            return counts.keys.sorted().map { ($0, Double(counts[$0]!) / Double(values.count)) }
+        case .poisson(let mean, let max):
+            var result: [(Int, Double)] = []
+            var p = exp(-mean), total = 0.0
+            for k in 0..<max {
+                result.append((k, p))
+                total += p
+                p *= mean / Double(k + 1)
+            }
+            result.append((max, Swift.max(0, 1 - total)))
+            return result
+        case .geometric(let mean, let max):
+            let q = mean / (1 + mean)
+            var result: [(Int, Double)] = []
+            var p = 1 - q, total = 0.0
+            for k in 0..<max {
+                result.append((k, p))
+                total += p
+                p *= q
+            }
+            result.append((max, Swift.max(0, 1 - total)))
+            return result
+        }
+    }
+
+    /// The expected value (exact, including the clamp at `max`).
+    public var mean: Double { probabilities.reduce(0) { $0 + Double($1.value) * $1.probability } }
 
     /// A draw from `rng`.
     public func sample(_ rng: inout SplitMix64) -> Int {
         switch self {
         case .uniform(let low, let high): return low + Int(rng.next() % UInt64(high - low + 1))
         case .choice(let values): return values[Int(rng.next() % UInt64(values.count))]
+        case .poisson(let mean, let max):
+            // Knuth's product method for small means, a rounded normal approximation otherwise.
+            if mean < 30 {
+                let limit = exp(-mean)
+                var k = 0, product = rng.nextUnit()
+                while product > limit && k < max {
+                    k += 1
+                    product *= rng.nextUnit()
+                }
+                return k
+            }
+            let u1 = Swift.max(rng.nextUnit(), 1e-300), u2 = rng.nextUnit()
+            let normal = (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+            return Swift.min(max, Swift.max(0, Int((mean + normal * mean.squareRoot()).rounded())))
+        case .geometric(let mean, let max):
+            guard mean > 0 else { return 0 }
+            let q = mean / (1 + mean)
+            let u = 1 - rng.nextUnit()  // (0, 1]
+            return Swift.min(max, Int((log(u) / log(q)).rounded(.down)))
         }
     }
 }
 
-/// A model table whose shape parameters are drawn per request (`{model: T, params: {p: {uniform: …}}}`).
+/// A model table whose shape parameters are drawn per request (`{model: T, params: {p: {uniform: …}}}`),
+/// possibly from a different distribution in each phase.
 public struct DynamicModel: Codable, Equatable, Sendable {
     public var name: String
     public var table: TopologyTable
     /// Parameters fixed in the workflow file.
     public var fixed: [String: Int]
-    /// Parameters drawn per request, in name order.
-    public var drawn: [String: ParameterDistribution]
+    /// Parameters drawn per request.
+    public var drawn: [String: Phased<ParameterDistribution>]
 
-    /// The parameter values of one request, drawn from `rng` in name order.
-    public func sample(_ rng: inout SplitMix64) -> [Int] {
-        drawn.keys.sorted().map { drawn[$0]!.sample(&rng) }
+    public init(name: String, table: TopologyTable, fixed: [String: Int], drawn: [String: Phased<ParameterDistribution>]) {
+        self.name = name
+        self.table = table
+        self.fixed = fixed
+        self.drawn = drawn
     }
 
-    /// The smallest values of the drawn parameters, in name order.
-    public var minimumValues: [Int] { drawn.keys.sorted().map { drawn[$0]!.minimum } }
+    /// The parameter values of one request in `phase`, drawn from `rng` in name order.
+    public func sample(_ rng: inout SplitMix64, phase: Int = 0) -> [Int] {
+        drawn.keys.sorted().map { drawn[$0]![phase].sample(&rng) }
+    }
+
+    /// The smallest values of the drawn parameters over all phases, in name order.
+    public var minimumValues: [Int] { drawn.keys.sorted().map { drawn[$0]!.values.map(\.minimum).min()! } }
 
     /// The layers for drawn `values` (in name order).
     public func layers(values: [Int]) throws -> [Layer] {

@@ -8,11 +8,7 @@ public struct SplitMix64: RandomNumberGenerator {
 
     /// A stream derived from several keys (e.g. run seed, request id, block, visit): the same keys
     /// always give the same stream, wherever it is drawn.
-    public init(keys: UInt64...) {
-        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15
-        for key in keys { hash = SplitMix64.mix(hash ^ SplitMix64.mix(key &+ 0x632B_E59B_D9B4_E019)) }
-        state = hash
-    }
+    public init(keys: UInt64...) { self.init(keyList: keys) }
 
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
@@ -30,5 +26,14 @@ public struct SplitMix64: RandomNumberGenerator {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+extension SplitMix64 {
+    /// A stream derived from a list of keys (as ``init(keys:)``, for key lists built at run time).
+    public init(keyList: [UInt64]) {
+        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for key in keyList { hash = SplitMix64.mix(hash ^ SplitMix64.mix(key &+ 0x632B_E59B_D9B4_E019)) }
+        self.init(seed: hash)
     }
 }

@@ -1,22 +1,24 @@
 import Foundation
 
-/// Reads and validates workflow files (`Configs/workflows/*.yaml`).
+/// Reads and validates workflow files (`Configs/workflows/*.yaml`): the Orchestrated Workflow
+/// Graph language. `docs/workflows.md` is its reference; a short example:
 ///
 /// ```yaml
 /// name: detect-classify
-/// input_bytes: 150528
+/// input: {shape: [224, 224, 3], dtype: int8}
+/// phases: {repeat: true, schedule: [{name: quiet, duration_cycles: 4000000}, {name: crowded, duration_cycles: 4000000}]}
 /// blocks:
 ///   - name: detector
-///     task:
-///       - {gemm: [3136, 64, 147], name: conv1}
-///       - {elementwise: 200704}
-///     output_bytes: 8192
-///     next: found-objects          # omitted or `end`: the request completes here
-///   - name: found-objects
-///     branch: {probability: 0.7, then: classifier, else: end}
+///     task: [{model: yolov3-tiny}]
+///     output: {shape: [16, 6], dtype: fp32}
+///     next: objects
+///   - name: objects
+///     foreach: {count: {quiet: {poisson: 1, max: 16}, crowded: {poisson: 6, max: 16}}, body: classifier, join: merge}
 ///   - name: classifier
-///     task: [{gemm: [1, 1000, 2048]}]
-///     output_bytes: 4000
+///     task: [{model: resnet50-fc}]
+///     next: merge
+///   - name: merge
+///     join: all
 /// ```
 public enum WorkflowLoader {
     /// Finds layer tables by name for `model:` operations (nil: no tables available).
@@ -41,14 +43,32 @@ public enum WorkflowLoader {
         }
     }
 
+    static let controlKeywords = ["branch", "loop", "foreach", "parallel", "join", "exit"]
+
     static func parse(_ root: ConfigNode, topologies: TopologyResolver) throws -> WorkflowGraph {
-        let top = try root.mapping(allowed: ["name", "description", "input_bytes", "entry", "blocks"])
+        let top = try root.mapping(allowed: ["name", "description", "input_bytes", "input", "generator", "phases",
+                                             "deadline_cycles", "entry", "blocks"])
         let name = try top.required("name").string()
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw try top.required("name").error("use letters, digits, '-' and '_' only")
         }
         let description = try top.optional("description")?.string() ?? ""
-        let inputBytes = UInt64(try top.optional("input_bytes")?.int(in: 0...Int(Int32.max)) ?? 0)
+        let phases = try top.optional("phases").map(parsePhases) ?? .constant
+        let input = try top.optional("input").map(parseTensor)
+        if top.has("input_bytes"), let inputNode = top.optional("input") {
+            throw inputNode.error("give either 'input' (shape and dtype) or 'input_bytes', not both")
+        }
+        var inputBytes = UInt64(try top.optional("input_bytes")?.int(in: 0...Int(Int32.max)) ?? 0)
+        if let input {
+            guard let bytes = input.bytes else { throw try top.required("input").error("the workflow input needs a numeric shape") }
+            inputBytes = bytes
+        }
+        let generator = try top.optional("generator").map { try parseGenerator($0, phases: phases) }
+        let deadline = try top.optional("deadline_cycles").map { node -> Cycle in
+            let value = try node.cycles()
+            if value == 0 { throw node.error("must be at least 1 cycle") }
+            return value
+        }
         let blockNodes = try top.required("blocks").sequence()
         guard !blockNodes.isEmpty else { throw try top.required("blocks").error("a workflow needs at least one block") }
 
@@ -56,7 +76,7 @@ public enum WorkflowLoader {
         var names: [String: Int] = [:]
         var parsed: [(name: String, node: ConfigNode, fields: ConfigMapping)] = []
         for node in blockNodes {
-            let fields = try node.mapping(allowed: ["name", "task", "output_bytes", "next", "branch"])
+            let fields = try node.mapping(allowed: ["name", "task", "output_bytes", "input", "output", "function", "next"] + controlKeywords)
             let nameNode = try fields.required("name")
             let blockName = try nameNode.string()
             if blockName == "end" { throw nameNode.error("'end' is reserved: it means the request completes") }
@@ -74,64 +94,257 @@ public enum WorkflowLoader {
             }
             return .block(index)
         }
+        func block(_ node: ConfigNode) throws -> Int {
+            guard case .block(let index) = try successor(node) else { throw node.error("expected a block, not 'end'") }
+            return index
+        }
 
         var blocks: [WorkflowBlock] = []
         for entry in parsed {
             let f = entry.fields
-            let hasTask = f.has("task"), hasBranch = f.has("branch")
-            if hasTask == hasBranch {
-                throw entry.node.error("block '\(entry.name)' needs exactly one of 'task' or 'branch'")
+            let kinds = (["task"] + controlKeywords).filter { f.has($0) }
+            guard kinds.count == 1 else {
+                throw entry.node.error("block '\(entry.name)' needs exactly one of: task, \(controlKeywords.joined(separator: ", "))")
             }
-            if hasTask {
-                let operations = try f.required("task").sequence().flatMap { try parseOperations($0, topologies: topologies) }
-                if operations.isEmpty { throw try f.required("task").error("a task block needs at least one operation") }
-                let outputBytes = UInt64(try f.optional("output_bytes")?.int(in: 0...Int(Int32.max)) ?? 0)
-                let next = try successor(f.optional("next"))
-                blocks.append(WorkflowBlock(name: entry.name, kind: .task(TaskBlock(operations: operations, outputBytes: outputBytes, next: next))))
-            } else {
-                for field in ["next", "output_bytes"] where f.has(field) {
-                    throw f.optional(field)!.error("a branch block has no '\(field)'; use its 'then' and 'else'")
+            let kind = kinds[0]
+            if kind != "task" {
+                for field in ["output_bytes", "input", "output", "function"] where f.has(field) {
+                    throw f.optional(field)!.error("a \(kind) block has no '\(field)': only task blocks transform data")
                 }
-                let b = try f.required("branch").mapping(allowed: ["probability", "then", "else"])
-                let probabilityNode = try b.required("probability")
-                let probability = try probabilityNode.double()
-                guard (0...1).contains(probability) else { throw probabilityNode.error("must be between 0 and 1, found \(probability)") }
-                let then = try successor(b.required("then"))
-                let otherwise = try successor(b.optional("else"))
-                blocks.append(WorkflowBlock(name: entry.name, kind: .control(.branch(probability: probability, then: then, otherwise: otherwise))))
+            }
+            let usesNext = ["task", "loop", "join", "exit"].contains(kind)
+            if !usesNext, let nextNode = f.optional("next") {
+                throw nextNode.error(kind == "branch" ? "a branch block has no 'next'; use its 'then' and 'else'"
+                                                      : "a \(kind) block has no 'next'; its join's 'next' says where the request goes")
+            }
+            let next = try successor(f.optional("next"))
+            switch kind {
+            case "task":
+                let operations = try f.required("task").sequence().flatMap { try parseOperations($0, topologies: topologies, phases: phases) }
+                if operations.isEmpty { throw try f.required("task").error("a task block needs at least one operation") }
+                let inputSpec = try f.optional("input").map(parseTensor)
+                let outputSpec = try f.optional("output").map(parseTensor)
+                if f.has("output_bytes"), let outputNode = f.optional("output") {
+                    throw outputNode.error("give either 'output' (shape and dtype) or 'output_bytes', not both")
+                }
+                var outputBytes = UInt64(try f.optional("output_bytes")?.int(in: 0...Int(Int32.max)) ?? 0)
+                if let outputSpec {
+                    guard let bytes = outputSpec.bytes else { throw try f.required("output").error("an output needs a numeric shape (named dimensions are for inputs)") }
+                    outputBytes = bytes
+                }
+                let function = try f.optional("function").map(parseFunction)
+                blocks.append(WorkflowBlock(name: entry.name, kind: .task(TaskBlock(
+                    operations: operations, outputBytes: outputBytes, next: next, input: inputSpec, output: outputSpec, function: function))))
+            case "branch":
+                let b = try f.required("branch").mapping(allowed: ["probability", "when", "then", "else"])
+                let decision = try parseDecision(b, phases: phases)
+                blocks.append(WorkflowBlock(name: entry.name, kind: .control(.branch(decision, then: try successor(b.required("then")), otherwise: try successor(b.optional("else"))))))
+            case "exit":
+                let node = try f.required("exit")
+                let e = try node.mapping(allowed: ["probability", "when"])
+                blocks.append(WorkflowBlock(name: entry.name, kind: .control(.exit(try parseDecision(e, phases: phases), otherwise: next))))
+            case "loop":
+                let node = try f.required("loop")
+                let l = try node.mapping(allowed: ["body", "trips", "continue_probability", "until", "max"])
+                guard let maxNode = l.optional("max") else {
+                    throw node.error("a loop needs a bound: give 'max' (the most body runs per entry)")
+                }
+                let maximum = try maxNode.int(in: 1...1_000_000)
+                let bound: LoopBound
+                switch (l.optional("trips"), l.optional("continue_probability")) {
+                case (let trips?, nil):
+                    bound = .trips(try parsePhased(trips, phases: phases) { try parseDistribution($0, minimum: 0) })
+                case (nil, let p?):
+                    bound = .continueProbability(try parsePhased(p, phases: phases, parseProbability))
+                case (nil, nil):
+                    throw node.error("a loop needs 'trips' (a distribution of body runs) or 'continue_probability'")
+                case (_?, let p?):
+                    throw p.error("give either 'trips' or 'continue_probability', not both")
+                }
+                let until = try l.optional("until").map(parsePredicate)
+                blocks.append(WorkflowBlock(name: entry.name, kind: .control(.loop(body: try block(l.required("body")), exit: next,
+                                                                                   bound: bound, until: until, max: maximum))))
+            case "foreach":
+                let fe = try f.required("foreach").mapping(allowed: ["count", "count_from", "body", "join"])
+                let count = try parsePhased(try fe.required("count"), phases: phases) { try parseDistribution($0, minimum: 0) }
+                let countFrom = try fe.optional("count_from").map(parseCount)
+                blocks.append(WorkflowBlock(name: entry.name, kind: .control(.forEach(body: try block(fe.required("body")), join: try block(fe.required("join")),
+                                                                                      count: count, countFrom: countFrom))))
+            case "parallel":
+                let pa = try f.required("parallel").mapping(allowed: ["branches", "join"])
+                let branchNodes = try pa.required("branches").sequence()
+                guard branchNodes.count >= 2 else { throw try pa.required("branches").error("a parallel block needs at least two branches") }
+                blocks.append(WorkflowBlock(name: entry.name, kind: .control(.parallel(branches: try branchNodes.map(block), join: try block(pa.required("join"))))))
+            case "join":
+                let node = try f.required("join")
+                let mode: JoinMode
+                if case .scalar = node.node {
+                    mode = try node.choice(JoinMode.self)
+                } else {
+                    mode = try node.mapping(allowed: ["wait"]).required("wait").choice(JoinMode.self)
+                }
+                blocks.append(WorkflowBlock(name: entry.name, kind: .control(.join(mode, next: next))))
+            default:
+                preconditionFailure("unhandled block kind \(kind)")
             }
         }
 
         var entryIndex = 0
-        if let entryNode = top.optional("entry") {
-            guard case .block(let index) = try successor(entryNode) else { throw entryNode.error("the entry must be a block") }
-            entryIndex = index
-        }
-        let graph = WorkflowGraph(name: name, description: description, blocks: blocks, entry: entryIndex, inputBytes: inputBytes)
-        try validate(graph, nodes: parsed.map(\.node))
+        if let entryNode = top.optional("entry") { entryIndex = try block(entryNode) }
+        let graph = WorkflowGraph(name: name, description: description, blocks: blocks, entry: entryIndex, inputBytes: inputBytes,
+                                  input: input, generator: generator, phases: phases, deadlineCycles: deadline)
+        try WorkflowValidator.validate(graph, blocks: parsed.map { ($0.node, $0.fields) })
         return graph
     }
 
+    // MARK: Phases, distributions, decisions
+
+    /// `phases: {repeat: true, schedule: [{name: quiet, duration_cycles: N}, …]}`.
+    static func parsePhases(_ node: ConfigNode) throws -> PhaseSchedule {
+        let m = try node.mapping(allowed: ["repeat", "schedule"])
+        let repeats = try m.optional("repeat")?.bool() ?? false
+        let entries = try m.required("schedule").sequence()
+        guard !entries.isEmpty else { throw try m.required("schedule").error("a phase schedule needs at least one phase") }
+        var phases: [PhaseSchedule.Phase] = []
+        for (index, entry) in entries.enumerated() {
+            let p = try entry.mapping(allowed: ["name", "duration_cycles"])
+            let nameNode = try p.required("name")
+            let name = try nameNode.string()
+            if phases.contains(where: { $0.name == name }) { throw nameNode.error("duplicate phase '\(name)'") }
+            let duration = try p.optional("duration_cycles")?.cycles()
+            if duration == 0 { throw p.optional("duration_cycles")!.error("must be at least 1 cycle") }
+            let isLast = index == entries.count - 1
+            if duration == nil && (repeats || !isLast) {
+                throw entry.error(repeats ? "every phase of a repeating schedule needs 'duration_cycles'"
+                                          : "only the last phase may omit 'duration_cycles' (it then lasts forever)")
+            }
+            phases.append(PhaseSchedule.Phase(name: name, durationCycles: duration))
+        }
+        return PhaseSchedule(phases: phases, repeats: repeats)
+    }
+
+    /// A value that is either the same in every phase or a mapping from each phase name to a value.
+    static func parsePhased<T>(_ node: ConfigNode, phases: PhaseSchedule, _ parseOne: (ConfigNode) throws -> T) throws -> Phased<T> {
+        let names = phases.names
+        if names.count > 1, case .mapping = node.node, let m = try? node.mapping(allowed: names),
+           !m.entries.isEmpty {
+            let missing = names.filter { !m.has($0) }
+            guard missing.isEmpty else { throw node.error("phase-dependent value misses phase(s) \(missing.joined(separator: ", "))") }
+            return Phased(perPhase: try names.map { try parseOne(try m.required($0)) })
+        }
+        return Phased(try parseOne(node))
+    }
+
+    static func parseProbability(_ node: ConfigNode) throws -> Double {
+        let p = try node.double()
+        guard (0...1).contains(p) else { throw node.error("must be between 0 and 1, found \(p)") }
+        return p
+    }
+
+    static func parseDecision(_ m: ConfigMapping, phases: PhaseSchedule) throws -> Decision {
+        guard let probability = m.optional("probability") else {
+            throw m.owner.error("needs 'probability' (what timing mode draws; functional mode uses 'when' on the data when given)")
+        }
+        return Decision(probability: try parsePhased(probability, phases: phases, parseProbability),
+                        predicate: try m.optional("when").map(parsePredicate))
+    }
+
+    /// `{shape: [224, 224, 3], dtype: int8}`; a dimension may be a name (`[n, 6]`) matching any size.
+    static func parseTensor(_ node: ConfigNode) throws -> TensorSpec {
+        let m = try node.mapping(allowed: ["shape", "dtype"])
+        let dims = try m.required("shape").sequence().map { d -> Dimension in
+            if let n = try? d.int(in: 1...Int(Int32.max)) { return .fixed(n) }
+            let symbol = try d.string()
+            guard let first = symbol.first, first.isLetter else { throw d.error("a dimension is a positive integer or a name") }
+            return .symbol(symbol)
+        }
+        guard !dims.isEmpty else { throw try m.required("shape").error("a shape needs at least one dimension") }
+        let dtype = try m.optional("dtype")?.choice(DType.self) ?? .int8
+        return TensorSpec(shape: dims, dtype: dtype)
+    }
+
+    static func parsePredicate(_ node: ConfigNode) throws -> TensorPredicate {
+        let m = try node.mapping(allowed: ["argmax_in", "max_above", "max_below", "any_row"])
+        guard m.entries.count == 1 else { throw node.error("a condition needs exactly one of: argmax_in, max_above, max_below, any_row") }
+        if let classes = m.optional("argmax_in") { return .argmaxIn(try classes.sequence().map { try $0.int(in: 0...Int(Int32.max)) }) }
+        if let t = m.optional("max_above") { return .maxAbove(try t.double()) }
+        if let t = m.optional("max_below") { return .maxBelow(try t.double()) }
+        let row = try m.required("any_row").mapping(allowed: ["column", "above", "below"])
+        let column = try row.required("column").int(in: 0...Int(Int32.max))
+        switch (row.optional("above"), row.optional("below")) {
+        case (let a?, nil): return .anyRowAbove(column: column, threshold: try a.double())
+        case (nil, let b?): return .anyRowBelow(column: column, threshold: try b.double())
+        default: throw row.owner.error("any_row needs exactly one of 'above' or 'below'")
+        }
+    }
+
+    static func parseCount(_ node: ConfigNode) throws -> TensorCount {
+        if case .scalar = node.node {
+            guard try node.string() == "rows" else { throw node.error("expected 'rows' or {rows_where: {column: C, above: T}}") }
+            return .rows
+        }
+        let w = try node.mapping(allowed: ["rows_where"]).required("rows_where").mapping(allowed: ["column", "above"])
+        return .rowsWhere(column: try w.required("column").int(in: 0...Int(Int32.max)), above: try w.required("above").double())
+    }
+
+    static func parseFunction(_ node: ConfigNode) throws -> FunctionalKernel {
+        let m = try node.mapping(allowed: ["detect", "nms", "classify", "dense"])
+        guard m.entries.count == 1, let (key, value) = m.entries.first else {
+            throw node.error("a function needs exactly one of: detect, nms, classify, dense")
+        }
+        switch key {
+        case "detect":
+            return .detect(maxObjects: try value.mapping(allowed: ["max_objects"]).required("max_objects").int(in: 1...4096))
+        case "nms":
+            let n = try value.mapping(allowed: ["iou", "threshold"])
+            return .nms(iou: try n.optional("iou")?.double() ?? 0.5, threshold: try n.optional("threshold")?.double() ?? 0.5)
+        case "classify":
+            return .classify(classes: try value.mapping(allowed: ["classes"]).required("classes").int(in: 2...100_000))
+        default:
+            let activation = try value.mapping(allowed: ["activation"]).optional("activation")?.choice(FunctionalKernel.Activation.self) ?? .none
+            return .dense(activation: activation)
+        }
+    }
+
+    static func parseGenerator(_ node: ConfigNode, phases: PhaseSchedule) throws -> InputGenerator {
+        if case .scalar = node.node {
+            guard try node.string() == "random" else { throw node.error("expected 'random' or {scene: …}") }
+            return .random
+        }
+        let s = try node.mapping(allowed: ["scene"]).required("scene").mapping(allowed: ["objects", "classes"])
+        let objects = try parsePhased(try s.required("objects"), phases: phases) { try parseDistribution($0, minimum: 0) }
+        let classes = try parsePhased(try s.required("classes"), phases: phases) { node -> [Double] in
+            let values = try node.sequence().map(parseProbability)
+            guard !values.isEmpty, abs(values.reduce(0, +) - 1) < 1e-6 else { throw node.error("class probabilities must sum to 1") }
+            return values
+        }
+        return .scene(objects: objects, classProbabilities: classes)
+    }
+
     /// One entry of a task block's list: an operation, or a `model:` that expands into its table's layers.
-    static func parseOperations(_ node: ConfigNode, topologies: TopologyResolver) throws -> [TaskOperation] {
+    static func parseOperations(_ node: ConfigNode, topologies: TopologyResolver, phases: PhaseSchedule = .constant) throws -> [TaskOperation] {
         if case .mapping = node.node, let model = try? node.mapping(allowed: ["model", "params"]), let nameNode = model.optional("model") {
             let name = try nameNode.string()
             guard let table = try topologies(name) else { throw nameNode.error("no layer table '\(name)' (looked for \(name).csv in the topology directory)") }
             var overrides: [String: Int] = [:]
-            var drawn: [String: ParameterDistribution] = [:]
+            var drawn: [String: Phased<ParameterDistribution>] = [:]
             if let params = model.optional("params") {
                 for (key, value) in try params.mapping(allowed: table.parameters.keys.sorted()).entries {
-                    if case .mapping = value.node { drawn[key] = try parseDistribution(value) } else { overrides[key] = try value.int(in: 1...Int(Int32.max)) }
+                    if case .mapping = value.node {
+                        drawn[key] = try parsePhased(value, phases: phases) { try parseDistribution($0) }
+                    } else {
+                        overrides[key] = try value.int(in: 1...Int(Int32.max))
+                    }
                 }
             }
             do {
                 guard !drawn.isEmpty else { return try table.layers(overrides).map { .layer($0) } }
                 let dynamic = DynamicModel(name: name, table: table, fixed: overrides, drawn: drawn)
                 // Check every extreme value now, so no request can hit an invalid shape at run time.
-                for (key, distribution) in drawn {
-                    for value in distribution.extremes {
+                for (key, phased) in drawn {
+                    for value in phased.values.flatMap(\.extremes) {
                         var values = overrides
-                        for (other, d) in drawn { values[other] = d.minimum }
+                        for (other, d) in drawn { values[other] = d.values.map(\.minimum).min()! }
                         values[key] = value
                         _ = try table.layers(values)
                     }
@@ -144,20 +357,31 @@ public enum WorkflowLoader {
         return [try parseOperation(node)]
     }
 
-    /// `{uniform: [low, high]}` or `{choice: [v, …]}`: a shape parameter drawn per request.
-    static func parseDistribution(_ node: ConfigNode) throws -> ParameterDistribution {
-        let m = try node.mapping(allowed: ["uniform", "choice"])
+    /// A distribution over integers ≥ `minimum`: a number (constant), `{uniform: [low, high]}`,
+    /// `{choice: [v, …]}`, `{poisson: mean, max: M}` or `{geometric: mean, max: M}`.
+    static func parseDistribution(_ node: ConfigNode, minimum: Int = 1) throws -> ParameterDistribution {
+        if case .scalar = node.node { return .choice([try node.int(in: minimum...Int(Int32.max))]) }
+        let m = try node.mapping(allowed: ["uniform", "choice", "poisson", "geometric", "max"])
         if let uniform = m.optional("uniform") {
-            let bounds = try uniform.sequence().map { try $0.int(in: 1...Int(Int32.max)) }
+            let bounds = try uniform.sequence().map { try $0.int(in: minimum...Int(Int32.max)) }
             guard bounds.count == 2, bounds[0] <= bounds[1] else { throw uniform.error("expected [low, high] with low ≤ high") }
             return .uniform(low: bounds[0], high: bounds[1])
         }
         if let choice = m.optional("choice") {
-            let values = try choice.sequence().map { try $0.int(in: 1...Int(Int32.max)) }
+            let values = try choice.sequence().map { try $0.int(in: minimum...Int(Int32.max)) }
             guard !values.isEmpty else { throw choice.error("expected at least one value") }
             return .choice(values)
         }
-        throw node.error("expected {uniform: [low, high]} or {choice: [values]}")
+        for key in ["poisson", "geometric"] {
+            guard let meanNode = m.optional(key) else { continue }
+            if minimum > 0 { throw meanNode.error("\(key) can draw 0, which is not a valid value here; use uniform or choice") }
+            let mean = try meanNode.double()
+            guard mean > 0, mean < 1e6 else { throw meanNode.error("the mean must be positive") }
+            guard let maxNode = m.optional("max") else { throw node.error("\(key) needs 'max' (a bound on the values drawn)") }
+            let bound = try maxNode.int(in: 1...1_000_000)
+            return key == "poisson" ? .poisson(mean: mean, max: bound) : .geometric(mean: mean, max: bound)
+        }
+        throw node.error("expected a number, {uniform: [low, high]}, {choice: [values]}, {poisson: mean, max: M} or {geometric: mean, max: M}")
     }
 
     static func parseOperation(_ node: ConfigNode) throws -> TaskOperation {
@@ -196,33 +420,5 @@ public enum WorkflowLoader {
             return .vector(name: name, operation)
         }
         return .fixed(name: name, cycles: try m.required("cycles").cycles())
-    }
-
-    /// Rejects cycles (loops arrive with the full language) and blocks no request can reach.
-    static func validate(_ graph: WorkflowGraph, nodes: [ConfigNode]) throws {
-        func successors(_ index: Int) -> [Int] {
-            let targets: [Successor]
-            switch graph.blocks[index].kind {
-            case .task(let task): targets = [task.next]
-            case .control(.branch(_, let then, let otherwise)): targets = [then, otherwise]
-            }
-            return targets.compactMap { if case .block(let i) = $0 { return i } else { return nil } }
-        }
-        // Depth-first search with colours finds both cycles and reachability.
-        var colour = [UInt8](repeating: 0, count: graph.blocks.count)  // 0 new, 1 on stack, 2 done
-        func visit(_ index: Int) throws {
-            colour[index] = 1
-            for next in successors(index) {
-                if colour[next] == 1 {
-                    throw nodes[next].error("block '\(graph.blocks[next].name)' is reached again from '\(graph.blocks[index].name)': cycles are not allowed")
-                }
-                if colour[next] == 0 { try visit(next) }
-            }
-            colour[index] = 2
-        }
-        try visit(graph.entry)
-        if let unreachable = colour.firstIndex(of: 0) {
-            throw nodes[unreachable].error("block '\(graph.blocks[unreachable].name)' cannot be reached from the entry block '\(graph.blocks[graph.entry].name)'")
-        }
     }
 }
