@@ -8,26 +8,87 @@ public enum ArrivalProcess: Codable, Equatable, Sendable {
     case poisson(meanInterval: Double)
     /// All requests arrive at the start.
     case burst
+    /// Bursty on/off traffic: Poisson arrivals with `meanInterval` during `on` cycles, then
+    /// nothing for `off` cycles, repeating (starting with an on period).
+    case onOff(meanInterval: Double, on: Cycle, off: Cycle)
+    /// A Markov-modulated Poisson process: in each state arrivals are Poisson with the state's
+    /// mean interval; the state lasts an exponential time with the state's mean dwell, then the
+    /// process moves to the next state (cyclically). Starts in the first state.
+    case markov([MarkovState])
+    /// Replay of recorded arrival times (cycles after the injection's start, sorted on load).
+    case replay([Cycle])
+
+    /// One state of a Markov-modulated Poisson process.
+    public struct MarkovState: Codable, Equatable, Sendable {
+        public var meanInterval: Double
+        public var meanDwell: Double
+
+        public init(meanInterval: Double, meanDwell: Double) {
+            self.meanInterval = meanInterval
+            self.meanDwell = meanDwell
+        }
+    }
 
     /// Arrival times of `count` requests starting at `start`, drawn from `rng`.
     public func arrivals(count: Int, start: Cycle, rng: inout SplitMix64) -> [Cycle] {
+        func exponential(_ mean: Double) -> Double { -mean * log(1 - rng.nextUnit()) }  // 1 - u avoids log(0)
         var times: [Cycle] = []
         times.reserveCapacity(count)
-        var clock = Double(start)
-        for i in 0..<count {
-            switch self {
-            case .periodic(let period, let jitter):
+        switch self {
+        case .periodic(let period, let jitter):
+            for i in 0..<count {
                 let offset = jitter > 0 ? rng.next() % jitter : 0
                 times.append(start + Cycle(i) * period + offset)
-            case .poisson(let mean):
-                // Inverse-CDF sampling; 1 - u avoids log(0).
-                clock += -mean * log(1 - rng.nextUnit())
-                times.append(Cycle(clock.rounded(.down)))
-            case .burst:
-                times.append(start)
             }
+        case .poisson(let mean):
+            var clock = Double(start)
+            for _ in 0..<count {
+                clock += exponential(mean)
+                times.append(Cycle(clock.rounded(.down)))
+            }
+        case .burst:
+            times = Array(repeating: start, count: count)
+        case .onOff(let mean, let on, let off):
+            // Time is measured in "on" time; each completed on period inserts an off gap.
+            var onClock = 0.0
+            for _ in 0..<count {
+                onClock += exponential(mean)
+                let onTime = Cycle(onClock.rounded(.down))
+                times.append(start + onTime + (onTime / on) * off)
+            }
+        case .markov(let states):
+            var clock = Double(start)
+            var state = 0
+            var stateEnd = clock + exponential(states[0].meanDwell)
+            while times.count < count {
+                let candidate = clock + exponential(states[state].meanInterval)
+                if candidate < stateEnd {
+                    clock = candidate
+                    times.append(Cycle(clock.rounded(.down)))
+                } else {
+                    // Memorylessness: the next gap restarts at the state change.
+                    clock = stateEnd
+                    state = (state + 1) % states.count
+                    stateEnd = clock + exponential(states[state].meanDwell)
+                }
+            }
+        case .replay(let offsets):
+            times = offsets.prefix(count).map { start + $0 }
         }
         // Jitter may reorder neighbours; arrivals are processed in time order.
         return times.sorted()
+    }
+
+    /// Mean arrivals per cycle in the long run (nil for a burst or a replay).
+    public var meanRate: Double? {
+        switch self {
+        case .periodic(let period, _): return 1 / Double(period)
+        case .poisson(let mean): return 1 / mean
+        case .burst, .replay: return nil
+        case .onOff(let mean, let on, let off): return Double(on) / Double(on + off) / mean
+        case .markov(let states):
+            let dwell = states.reduce(0) { $0 + $1.meanDwell }
+            return states.reduce(0) { $0 + $1.meanDwell / dwell / $1.meanInterval }
+        }
     }
 }
