@@ -593,7 +593,11 @@ public final class ClusterEngine {
     private func loadTick(at now: Cycle) {
         loadTickScheduled = false
         let load = currentLoad(at: now)
-        if load != lastSentLoad {
+        // The remaining time of running blocks shrinks every tick; only a change of the queue,
+        // the busy units or the configurations is news worth a message.
+        var stale = lastSentLoad
+        stale.pendingCycles = load.pendingCycles
+        if load != stale {
             outbox.send(.load(load), to: .coordinator, at: now, latency: config.controlLatency)
             lastSentLoad = load
         }

@@ -174,6 +174,8 @@ public struct WorkflowGraph: Codable, Equatable, Sendable {
     public var phases: PhaseSchedule
     /// Virtual time after arrival by which a request should complete (nil: no deadline).
     public var deadlineCycles: Cycle?
+    /// The group file it came from, when it belongs to one (e.g. `ar-assistant`).
+    public var group: String?
 
     public init(name: String, description: String, blocks: [WorkflowBlock], entry: Int, inputBytes: UInt64,
                 input: TensorSpec? = nil, generator: InputGenerator? = nil, phases: PhaseSchedule = .constant,

@@ -25,12 +25,13 @@ public struct WorkflowLibrary: Codable, Equatable, Sendable {
         var seen: [String: String] = [:]
         for file in files {
             let path = (directory as NSString).appendingPathComponent(file)
-            let graph = try WorkflowLoader.load(path: path, topologies: tableDirectory)
-            if let other = seen[graph.name] {
-                throw ConfigError(file: path, line: nil, field: "name", message: "workflow '\(graph.name)' is also defined in \(other)")
+            for graph in try WorkflowLoader.loadAll(path: path, topologies: tableDirectory) {
+                if let other = seen[graph.name] {
+                    throw ConfigError(file: path, line: nil, field: "name", message: "workflow '\(graph.name)' is also defined in \(other)")
+                }
+                seen[graph.name] = path
+                graphs.append(graph)
             }
-            seen[graph.name] = path
-            graphs.append(graph)
         }
         return WorkflowLibrary(graphs)
     }

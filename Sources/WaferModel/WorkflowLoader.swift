@@ -25,8 +25,45 @@ public enum WorkflowLoader {
     public typealias TopologyResolver = (String) throws -> TopologyTable?
 
     /// Loads one workflow file; `model:` operations look tables up in `topologies` (a directory).
+    /// A group file (several workflows) is an error here; use ``loadAll(path:topologies:)``.
     public static func load(path: String, topologies: String? = nil) throws -> WorkflowGraph {
-        try parse(ConfigNode.load(path: path), topologies: directoryResolver(topologies))
+        let graphs = try loadAll(path: path, topologies: topologies)
+        guard graphs.count == 1 else {
+            throw ConfigError(file: path, line: nil, field: "workflows",
+                              message: "this group file defines \(graphs.count) workflows (\(graphs.map(\.name).joined(separator: ", "))); name one of them")
+        }
+        return graphs[0]
+    }
+
+    /// Loads a workflow file, or a group file whose `workflows:` list holds several workflows that
+    /// belong together (e.g. the tasks of an AR assistant, each injected at its own rate):
+    ///
+    /// ```yaml
+    /// group: ar-assistant
+    /// description: …
+    /// workflows:
+    ///   - name: ar-voice
+    ///     blocks: […]
+    /// ```
+    public static func loadAll(path: String, topologies: String? = nil) throws -> [WorkflowGraph] {
+        try parseAll(ConfigNode.load(path: path), topologies: directoryResolver(topologies))
+    }
+
+    static func parseAll(_ root: ConfigNode, topologies: TopologyResolver) throws -> [WorkflowGraph] {
+        guard case .mapping = root.node, let group = try? root.mapping(allowed: ["group", "description", "workflows"]),
+              let list = group.optional("workflows") else {
+            return [try parse(root, topologies: topologies)]
+        }
+        let groupName = try group.required("group").string()
+        let nodes = try list.sequence()
+        guard !nodes.isEmpty else { throw list.error("a group needs at least one workflow") }
+        var seen = Set<String>()
+        return try nodes.map { node in
+            var graph = try parse(node, topologies: topologies)
+            if !seen.insert(graph.name).inserted { throw node.error("duplicate workflow '\(graph.name)' in group '\(groupName)'") }
+            graph.group = groupName
+            return graph
+        }
     }
 
     /// Parses YAML text (`file` labels errors).

@@ -23,7 +23,7 @@ struct Validate: ParsableCommand {
                 case "wafer": _ = try WaferConfigLoader.load(path: file)
                 case "workflow":
                     let beside = (((file as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent as NSString).appendingPathComponent("topologies")
-                    _ = try WorkflowLoader.load(path: file, topologies: topologies ?? beside)
+                    _ = try WorkflowLoader.loadAll(path: file, topologies: topologies ?? beside)
                 default: _ = try WorkloadLoader.load(path: file, known: known)
                 }
                 print("ok: \(file) (\(kind))")
