@@ -158,11 +158,12 @@ public enum WorkloadLoader {
     }
 
     /// Parses workload YAML text.
-    public static func parse(_ text: String, file: String, known: Set<String>) throws -> [Injection] {
-        try parse(ConfigNode.parse(text, file: file), known: known)
+    /// Parses workload YAML text; replay files are found relative to `directory`.
+    public static func parse(_ text: String, file: String, known: Set<String>, directory: String? = nil) throws -> [Injection] {
+        try parse(ConfigNode.parse(text, file: file), known: known, directory: directory)
     }
 
-    static func parse(_ root: ConfigNode, known: Set<String>, directory: String? = nil) throws -> [Injection] {
+    static func parse(_ root: ConfigNode, known: Set<String>, directory: String?) throws -> [Injection] {
         let top = try root.mapping(allowed: ["description", "injections"])
         let nodes = try top.required("injections").sequence()
         return try nodes.map { node in

@@ -49,7 +49,8 @@ final class SessionTests: XCTestCase {
     func testBranchFrequencyFollowsItsProbability() throws {
         let (session, _) = try runInProcess(wafer: "default", workload: "default")
         // detect-classify: 3 task blocks when the branch is taken (p = 0.7), else 2.
-        let outcomes = session.coordinator.records.map(\.outcome).filter { $0.workflow == 0 && $0.status == .completed }
+        let detect = UInt16(session.coordinator.library.index(of: "detect-classify")!)
+        let outcomes = session.coordinator.records.map(\.outcome).filter { $0.workflow == detect && $0.status == .completed }
         let taken = Double(outcomes.filter { $0.tasksDone == 3 }.count) / Double(outcomes.count)
         XCTAssertEqual(outcomes.count, 400)
         XCTAssertEqual(taken, 0.7, accuracy: 0.07, "400 Bernoulli(0.7) draws: σ ≈ 0.023")

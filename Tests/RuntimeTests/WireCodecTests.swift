@@ -8,6 +8,11 @@ final class WireCodecTests: XCTestCase {
     let envelopes: [Envelope] = [
         Envelope(source: .cluster(2), destination: .cluster(3), sendTime: 10, arrival: 35, sequence: 1,
                  message: .task(TaskMessage(request: 77, taskType: TaskType(workflow: 1, block: 4), bytes: 4096, injected: 3, tasksDone: 2, flow: 99))),
+        Envelope(source: .cluster(3), destination: .cluster(0), sendTime: 10, arrival: 40, sequence: 5,
+                 message: .task(TaskMessage(request: 78, taskType: TaskType(workflow: 2, block: 7), bytes: 24, injected: 3, tasksDone: 5, flow: 0,
+                                            loops: [LoopFrame(block: 2, iteration: 17, trips: .max), LoopFrame(block: 5, iteration: 0, trips: 3)],
+                                            fanouts: [FanoutFrame(home: 3, id: 9, item: 4, join: 8)], failed: true,
+                                            payload: Tensor(shape: [2, 3], values: [1, -2.5, 3, .infinity, 0, -0.0])))),
         Envelope(source: .cluster(0), destination: .coordinator, sendTime: 11, arrival: 111, sequence: 2,
                  message: .outcome(RequestOutcome(request: 5, workflow: 1, injected: 2, finished: 11, status: .rejected, tasksDone: 1, cluster: 0))),
         Envelope(source: .cluster(1), destination: .coordinator, sendTime: 12, arrival: 112, sequence: 3,
