@@ -22,6 +22,12 @@ let package = Package(
             pkgConfig: "libzmq",
             providers: [.apt(["libzmq3-dev"])]
         ),
+        // OpenBLAS from Debian (libopenblas-dev) for functional mode's GEMMs, through pkg-config.
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
         // prctl(PR_SET_PDEATHSIG) is variadic in C, so Swift reaches it through this shim.
         .target(name: "CProcessControl"),
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
@@ -37,9 +43,11 @@ let package = Package(
                 .product(name: "Collections", package: "swift-collections"),
             ]
         ),
+        // Functional mode: real tensors through the task blocks' kernels (GEMMs on OpenBLAS).
+        .target(name: "Functional", dependencies: ["Emulation", "WaferModel", "COpenBLAS"]),
         .target(
             name: "Runtime",
-            dependencies: ["Emulation", "WaferModel", "Scheduling", "ZeroMQ", "CProcessControl"]
+            dependencies: ["Emulation", "WaferModel", "Scheduling", "ZeroMQ", "CProcessControl", "Functional"]
         ),
         .executableTarget(
             name: "octopus",
@@ -52,10 +60,11 @@ let package = Package(
         .testTarget(name: "WaferModelTests", dependencies: ["WaferModel"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "WaferModel"]),
         .testTarget(name: "EmulationTests", dependencies: ["Emulation", "Scheduling", "WaferModel"]),
+        .testTarget(name: "FunctionalTests", dependencies: ["Functional", "Emulation", "WaferModel"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Emulation", "WaferModel"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Runtime", "Emulation", "WaferModel", "ZeroMQ"]
+            dependencies: ["Runtime", "Emulation", "WaferModel", "ZeroMQ", "Functional"]
         ),
     ],
     swiftLanguageModes: [.v5]

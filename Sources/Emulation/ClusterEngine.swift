@@ -185,8 +185,12 @@ public final class ClusterEngine {
         case .arrival(let task):
             pendingArrivals -= 1
             arrive(task, at: now)
-        case .tbuDone(let index): finishTask(on: index, at: now)
-        case .cbuDone(let index): finishControl(on: index, at: now)
+        case .tbuDone(let index):
+            finishTask(on: index, at: now)
+            ensureLoadTick(after: now)
+        case .cbuDone(let index):
+            finishControl(on: index, at: now)
+            ensureLoadTick(after: now)
         case .view(let published): view = published
         case .loadTick: loadTick(at: now)
         }
@@ -601,10 +605,8 @@ public final class ClusterEngine {
             outbox.send(.load(load), to: .coordinator, at: now, latency: config.controlLatency)
             lastSentLoad = load
         }
-        // Keep signalling while there is work, so an idle wafer has no events at all.
-        if !load.isIdle || !controlQueue.isEmpty || cbus.contains(where: { $0.running != nil }) {
-            ensureLoadTick(after: now)
-        }
+        // No further tick until the state changes again (an arrival or a finished block schedules
+        // one): a cluster busy with long blocks, like an idle one, then has no events at all.
     }
 
     private func recordQueue(at now: Cycle) {

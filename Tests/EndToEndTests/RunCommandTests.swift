@@ -43,6 +43,30 @@ final class RunCommandTests: XCTestCase {
         XCTAssertGreaterThan(events.filter { $0["ph"] as? String == "X" }.count, 200)
     }
 
+    /// Loops, for-each fan-outs, parallel blocks and joins whose state lives on another cluster:
+    /// the suite in miniature gives the oracle's results and trace across real processes.
+    func testTheSuiteAcrossProcessesEqualsTheOracle() throws {
+        let directory = try makeTemporaryDirectory("suite")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let arguments = ["run", "--wafer", "Configs/wafers/small-2x2.yaml", "--workload", "Configs/workloads/suite-small.yaml", "--quiet"]
+        var summaries: [String: RunSummary] = [:]
+        var traces: [String: Data] = [:]
+        for (name, extra) in [("oracle", ["--single-process"]), ("ipc", [])] {
+            let out = directory + "/" + name
+            let result = try octopus(arguments + ["--out", out] + extra, in: directory, name: name)
+            XCTAssertEqual(result.status, 0, "\(name): \(result.stderr)")
+            summaries[name] = try SummaryRenderer.decode(Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
+            traces[name] = try Data(contentsOf: URL(fileURLWithPath: out + "/trace.json"))
+        }
+        let oracle = try XCTUnwrap(summaries["oracle"]).results
+        XCTAssertEqual(oracle.overall.injected, 64)
+        XCTAssertEqual(oracle.overall.completed + oracle.overall.rejected, 64)
+        XCTAssertGreaterThan(oracle.fanoutItems, 0)
+        XCTAssertGreaterThan(oracle.workflows["llm-agent"]?.blockRuns?["decode-step"] ?? 0, 2, "the decode loop ran")
+        XCTAssertEqual(summaries["ipc"]?.results, oracle, "the multi-process results differ from the oracle's")
+        XCTAssertEqual(traces["ipc"], traces["oracle"], "the multi-process trace differs from the oracle's")
+    }
+
     func testBadConfigurationIsAClearErrorWithExitCode2() throws {
         let directory = try makeTemporaryDirectory("bad")
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -1,0 +1,2 @@
+// Debian's OpenBLAS (libopenblas-dev) provides the CBLAS interface; functional mode needs sgemm.
+#include <cblas.h>
