@@ -119,7 +119,7 @@ public final class ChromeTraceWriter: TraceSink {
         case .rejected(let cluster, let time, let request, let type):
             emit("{\"ph\":\"i\",\"s\":\"p\",\"cat\":\"rejected\",\"name\":\(Self.quote("rejected " + name(of: type))),\"pid\":\(cluster + 1),\"tid\":0,\"ts\":\(ts(time)),\"args\":{\"request\":\(request)}}")
         case .injected(let time, let request, let workflow, let cluster):
-            emit("{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"inject\",\"name\":\(Self.quote(library[Int(workflow)].name)),\"pid\":\(coordinatorPID),\"tid\":1,\"ts\":\(ts(time)),\"args\":{\"request\":\(request),\"cluster\":\(cluster)}}")
+            emit("{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"inject\",\"name\":\(Self.quote(library[Int(workflow)].name)),\"pid\":\(coordinatorPID),\"tid\":1,\"ts\":\(ts(time)),\"args\":{\"request\":\(request),\"cluster\":\(cluster),\"cycle\":\(time)}}")
         case .inFlight(let time, let count):
             emit("{\"ph\":\"C\",\"name\":\"requests in flight\",\"pid\":\(coordinatorPID),\"tid\":0,\"ts\":\(ts(time)),\"args\":{\"requests\":\(count)}}")
         }

@@ -458,8 +458,9 @@ public final class ClusterEngine {
             var next = task
             next.fanouts.append(FanoutFrame(home: Int32(id), id: fanoutCounter, item: UInt32(item), join: UInt16(join)))
             next.payload = payloads[item]
-            let bytes = next.payload.map { UInt64($0.values.count * 4) } ?? itemBytes
-            follow(.block(target), from: next, outputBytes: bytes, producer: producer, at: now)
+            // Flow sizes come from the declared shapes in both modes, so timing never depends on
+            // how functional mode represents the data.
+            follow(.block(target), from: next, outputBytes: itemBytes, producer: producer, at: now)
         }
     }
 
@@ -483,7 +484,7 @@ public final class ClusterEngine {
                     fail(out, at: now)
                 } else {
                     if functional != nil { out.payload = Tensor.stack(mode == .any ? [task.payload].compactMap { $0 } : state.outputs.compactMap { $0 }) }
-                    let bytes = out.payload.map { UInt64($0.values.count * 4) } ?? task.bytes * UInt64(mode == .any ? 1 : state.expected)
+                    let bytes = task.bytes * UInt64(mode == .any ? 1 : state.expected)
                     follow(next, from: out, outputBytes: bytes, producer: producer, at: now)
                 }
             } else if complete {

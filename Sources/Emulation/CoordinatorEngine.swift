@@ -64,8 +64,13 @@ public final class CoordinatorEngine {
     /// Virtual time the coordinator has reached.
     public private(set) var now: Cycle = 0
 
-    public init(config: WaferConfig, library: WorkflowLibrary, placement: any ClusterPlacementPolicy) {
+    /// Makes each request's input in functional mode (nil: timing mode, no tensors).
+    let functional: (any FunctionalExecutor)?
+
+    public init(config: WaferConfig, library: WorkflowLibrary, placement: any ClusterPlacementPolicy,
+                functional: (any FunctionalExecutor)? = nil) {
         self.config = config
+        self.functional = functional
         self.library = library
         self.mesh = config.mesh
         self.placement = placement
@@ -195,7 +200,8 @@ public final class CoordinatorEngine {
         ensureBroadcast(after: now)
         trace.append(.injected(time: now, request: request, workflow: UInt16(stream.workflow), cluster: Int32(cluster)))
         trace.append(.inFlight(time: now, count: UInt32(clamping: inFlightArrived)))
-        let task = TaskMessage(request: request, taskType: type, bytes: graph.inputBytes, injected: now)
+        let payload = functional?.input(of: graph, request: request, injected: now, seed: config.seed)
+        let task = TaskMessage(request: request, taskType: type, bytes: graph.inputBytes, injected: now, payload: payload)
         outbox.send(.task(task), to: .cluster(cluster), at: now, latency: injectionLatency(bytes: graph.inputBytes))
     }
 

@@ -96,6 +96,8 @@ public struct RunSummary: Codable, Equatable, Sendable {
         public var seed: UInt64
         public var placementPolicy: String
         public var dispatchPolicy: String
+        /// "timing" (decisions drawn from distributions) or "functional" (real tensors).
+        public var mode: String
         /// Virtual time of the last completion (the end of the accounted period).
         public var endCycles: Cycle
         public var overall: Requests

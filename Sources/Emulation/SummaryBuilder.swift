@@ -57,6 +57,7 @@ public enum SummaryBuilder {
         return RunSummary.Results(
             wafer: config.name, clusters: config.clusterCount, tbusPerCluster: config.cluster.tbus,
             clockMhz: config.clockMHz, seed: config.seed, placementPolicy: placement, dispatchPolicy: dispatch,
+            mode: coordinator.functional == nil ? "timing" : "functional",
             endCycles: end, overall: overall, workflows: workflows,
             utilisation: fraction(totals.busyCycles, end * tbuCount),
             time: breakdown(totals, span: end * tbuCount), clusterDetails: clusters,

@@ -38,11 +38,12 @@ public final class WaferSession {
     /// Builds an all-in-one-process session (the oracle).
     public static func inProcess(config: WaferConfig, library: WorkflowLibrary,
                                  placement: any ClusterPlacementPolicy = LeastLoadedPlacement(),
-                                 dispatcher: any TBUDispatchPolicy = FIFODispatch()) -> WaferSession {
+                                 dispatcher: any TBUDispatchPolicy = FIFODispatch(),
+                                 functional: (any FunctionalExecutor)? = nil) -> WaferSession {
         let clusters = (0..<config.clusterCount).map {
-            ClusterEngine(id: $0, config: config, library: library, placement: placement, dispatcher: dispatcher)
+            ClusterEngine(id: $0, config: config, library: library, placement: placement, dispatcher: dispatcher, functional: functional)
         }
-        let coordinator = CoordinatorEngine(config: config, library: library, placement: placement)
+        let coordinator = CoordinatorEngine(config: config, library: library, placement: placement, functional: functional)
         return WaferSession(coordinator: coordinator, transport: InProcessTransport(clusters: clusters))
     }
 

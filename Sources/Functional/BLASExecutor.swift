@@ -28,10 +28,14 @@ public final class BLASExecutor: FunctionalExecutor {
 
     public func run(_ block: TaskBlock, of workflow: WorkflowGraph, input: Tensor?, seed: UInt64) -> Tensor {
         let declared = block.output?.shape.compactMap { d -> Int? in if case .fixed(let n) = d { return n } else { return nil } }
+        let numeric = declared.flatMap { $0.count == block.output?.shape.count ? $0 : nil }
         guard let function = block.function, let input else {
-            // A block without a kernel passes its data on (or zeros of its declared output).
-            if let declared, declared.count == block.output?.shape.count { return Tensor(zeros: declared) }
-            return input ?? Tensor(zeros: [1])
+            // A block without a kernel passes its data on when the declared output holds it
+            // (preprocessing), otherwise it produces zeros of its declared output.
+            if let input, numeric == nil || numeric!.reduce(1, *) == input.values.count {
+                return Tensor(shape: numeric ?? input.shape, values: input.values)
+            }
+            return Tensor(zeros: numeric ?? [1])
         }
         switch function {
         case .detect(let maxObjects): return Kernels.detect(input, maxObjects: maxObjects)
@@ -56,10 +60,23 @@ public final class BLASExecutor: FunctionalExecutor {
 
 /// Synthetic camera frames with a controlled number of objects of known classes.
 public enum SceneGenerator {
+    /// One painted object: its grid cell and class.
+    public struct Object: Equatable, Sendable {
+        public var row: Int
+        public var column: Int
+        public var objectClass: Int
+    }
+
     /// A `[H, W, C]` frame: dark noise, and `objects` (drawn) objects, each filling one 16-pixel
     /// cell of a grid whose used cells are never adjacent, painted with its class template.
     public static func frame(shape: [Int], objects: ParameterDistribution, classProbabilities: [Double], templates: [Float], keys: [UInt64]) -> Tensor {
-        guard shape.count == 3 else { return Tensor(zeros: shape) }
+        scene(shape: shape, objects: objects, classProbabilities: classProbabilities, templates: templates, keys: keys).frame
+    }
+
+    /// The frame and the objects painted on it (tests compare what the detector finds with these).
+    public static func scene(shape: [Int], objects: ParameterDistribution, classProbabilities: [Double], templates: [Float],
+                             keys: [UInt64]) -> (frame: Tensor, objects: [Object]) {
+        guard shape.count == 3 else { return (Tensor(zeros: shape), []) }
         let (height, width, channels) = (shape[0], shape[1], shape[2])
         var rng = SplitMix64(keyList: keys)
         var values = [Float](repeating: 0, count: height * width * channels)
@@ -71,6 +88,7 @@ public enum SceneGenerator {
             for column in stride(from: 0, to: width / cell, by: 2) { slots.append((row, column)) }
         }
         let count = min(objects.sample(&rng), slots.count)
+        var painted: [Object] = []
         for i in 0..<count {
             let j = i + Int(rng.next() % UInt64(slots.count - i))
             slots.swapAt(i, j)
@@ -80,6 +98,7 @@ public enum SceneGenerator {
                 objectClass += 1
             }
             let (row, column) = slots[i]
+            painted.append(Object(row: row, column: column, objectClass: objectClass))
             for y in 0..<cell {
                 for x in 0..<cell {
                     // 2×2 pixel blocks carry one template value each: the 8×8 appearance.
@@ -90,7 +109,7 @@ public enum SceneGenerator {
                 }
             }
         }
-        return Tensor(shape: shape, values: values)
+        return (Tensor(shape: shape, values: values), painted)
     }
 }
 

@@ -1,6 +1,7 @@
 import CProcessControl
 import Emulation
 import Foundation
+import Functional
 import Scheduling
 import WaferModel
 import ZeroMQ
@@ -123,7 +124,7 @@ public final class ClusterProcess {
             }
             peers = setup.peers
             engine = ClusterEngine(id: options.cluster, config: setup.config, library: setup.library,
-                                   placement: placement, dispatcher: dispatcher)
+                                   placement: placement, dispatcher: dispatcher, functional: setup.functional ? BLASExecutor() : nil)
         case .grant:
             try runWindow(ClusterProtocol.decodeGrant(body))
         case .collect:

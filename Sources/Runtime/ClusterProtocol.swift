@@ -34,6 +34,8 @@ enum ClusterProtocol {
         var dispatch: String
         /// Data endpoint of every cluster, by id.
         var peers: [String]
+        /// Functional mode: task blocks compute on real tensors that travel with the task flows.
+        var functional: Bool = false
     }
 
     struct Grant {

@@ -1,5 +1,6 @@
 import Emulation
 import Foundation
+import Functional
 import Scheduling
 import WaferModel
 import ZeroMQ
@@ -24,6 +25,8 @@ public final class CoordinatorServer {
         public var dispatch: String = "fifo"
         /// Finish as soon as the wafer is idle (`octopus run`); otherwise serve until `stop`.
         public var exitWhenIdle = false
+        /// Functional mode (real tensors through the blocks' kernels) instead of timing mode.
+        public var functional = false
         public var registrationTimeout: TimeInterval = 60
         /// Progress messages (to stderr by default).
         public var log: (String) -> Void = { FileHandle.standardError.write(Data(("octopus: " + $0 + "\n").utf8)) }
@@ -102,7 +105,8 @@ public final class CoordinatorServer {
                                       config: options.config, library: options.library)
         transport = RemoteClusterTransport(router: router, clusterCount: options.config.clusterCount, wakeDescriptor: wake.fileDescriptor)
         let placement = PolicyCatalog.placement(named: options.placement)!
-        session = WaferSession(coordinator: CoordinatorEngine(config: options.config, library: options.library, placement: placement),
+        session = WaferSession(coordinator: CoordinatorEngine(config: options.config, library: options.library, placement: placement,
+                                                              functional: options.functional ? BLASExecutor() : nil),
                                transport: transport)
         session.traceSink = trace
         transport.healthCheck = { [unowned self] in try self.checkWake() }
@@ -153,7 +157,8 @@ public final class CoordinatorServer {
         let peers = (0..<count).map { registered[$0]!.dataEndpoint }
         for cluster in 0..<count {
             let setup = ClusterProtocol.Setup(cluster: cluster, config: options.config, library: options.library,
-                                              placement: options.placement, dispatch: options.dispatch, peers: peers)
+                                              placement: options.placement, dispatch: options.dispatch, peers: peers,
+                                              functional: options.functional)
             try transport.send(cluster, ClusterProtocol.json(.setup, setup))
         }
         state = pendingDrains.isEmpty ? .idle : .draining

@@ -1,5 +1,6 @@
 import Emulation
 import Foundation
+import Functional
 import Scheduling
 import WaferModel
 #if canImport(Glibc)
@@ -26,6 +27,8 @@ public enum LocalWafer {
         public var placement = "least-loaded"
         public var dispatch = "fifo"
         public var singleProcess = false
+        /// Functional mode: real tensors through the blocks' kernels, decisions on the data.
+        public var functional = false
         public var log: (String) -> Void = { FileHandle.standardError.write(Data(("octopus: " + $0 + "\n").utf8)) }
 
         public init(config: WaferConfig, library: WorkflowLibrary, injections: [Injection], outputDirectory: String) {
@@ -53,6 +56,7 @@ public enum LocalWafer {
         serverOptions.placement = options.placement
         serverOptions.dispatch = options.dispatch
         serverOptions.exitWhenIdle = true
+        serverOptions.functional = options.functional
         serverOptions.log = options.log
         let server = try CoordinatorServer(options: serverOptions, wake: wake)
         let supervisor = ChildSupervisor(wake: wake)
@@ -85,7 +89,8 @@ public enum LocalWafer {
         try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
         let trace = try ChromeTraceWriter(path: (options.outputDirectory as NSString).appendingPathComponent("trace.json"),
                                           config: options.config, library: options.library)
-        let session = WaferSession.inProcess(config: options.config, library: options.library, placement: placement, dispatcher: dispatcher)
+        let session = WaferSession.inProcess(config: options.config, library: options.library, placement: placement, dispatcher: dispatcher,
+                                             functional: options.functional ? BLASExecutor() : nil)
         session.traceSink = trace
         for injection in options.injections { try session.inject(injection) }
         let start = Date()

@@ -18,6 +18,11 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "TBU-level dispatch policy inside each cluster: fifo.")
     var dispatch = "fifo"
 
+    @Flag(help: """
+        Functional mode: requests carry real tensors (made by each workflow's generator), task blocks         with a `function:` compute on them (GEMMs on OpenBLAS) and control blocks with a `when:` decide         on the data. Timing still comes from the PE-array model. Default: timing mode.
+        """)
+    var functional = false
+
     func load() throws -> (WaferConfig, WorkflowLibrary) {
         (try WaferConfigLoader.load(path: wafer), try WorkflowLibrary.load(directory: workflows))
     }

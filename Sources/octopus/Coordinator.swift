@@ -39,6 +39,7 @@ struct Coordinator: ParsableCommand {
                                                     outputDirectory: out ?? defaultRunDirectory())
             options.placement = model.placement
             options.dispatch = model.dispatch
+            options.functional = model.functional
             options.registrationTimeout = registrationTimeout
             let wake = try WakeSignal()
             wake.catchTerminationSignals()

@@ -50,11 +50,12 @@ struct Run: ParsableCommand {
             options.placement = model.placement
             options.dispatch = model.dispatch
             options.singleProcess = singleProcess
+            options.functional = model.functional
             if quiet { options.log = { _ in } }
             let total = injections.reduce(0) { $0 + $1.count }
             if !quiet {
                 let mode = singleProcess ? "in one process" : "as \(config.clusterCount + 1) processes over \(chosen.rawValue)://"
-                print("Running wafer \(config.name) (\(config.rows)×\(config.columns) clusters) \(mode); \(total) requests from \(workload)")
+                print("Running wafer \(config.name) (\(config.rows)×\(config.columns) clusters) \(mode) in \(model.functional ? "functional" : "timing") mode; \(total) requests from \(workload)")
             }
             let summary = try LocalWafer.run(options)
             print(SummaryRenderer.table(summary))
