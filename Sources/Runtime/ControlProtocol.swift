@@ -4,7 +4,8 @@ import WaferModel
 /// The control socket's JSON protocol: one JSON object per request, one per reply.
 ///
 /// Requests: `{"cmd": "inject", "workflow": NAME, "count": N, "arrival": {...}, "seed": S,
-/// "start_cycle": T}`, `{"cmd": "status"}`, `{"cmd": "drain"}`, `{"cmd": "stop"}`,
+/// "start_cycle": T, "definition": {…}}` (the definition, optional, is a workflow graph as JSON that
+/// must equal the one the wafer runs), `{"cmd": "status"}`, `{"cmd": "drain"}`, `{"cmd": "stop"}`,
 /// `{"cmd": "trace", "path": FILE}`. Replies carry `"ok": true` and the result, or
 /// `"ok": false` and an `"error"` that names the offending field.
 public enum ControlProtocol {
@@ -30,7 +31,7 @@ public enum ControlProtocol {
             throw ConfigError(file: label, line: nil, field: "", message: "expected a JSON object such as {\"cmd\": \"status\"}")
         }
         let node = try ConfigNode.parse(text, file: label)
-        let top = try node.mapping(allowed: ["cmd"] + Injection.fields + ["path"])
+        let top = try node.mapping(allowed: ["cmd"] + Injection.fields + ["path", "definition"])
         let cmdNode = try top.required("cmd")
         let cmd = try cmdNode.string()
         func only(_ allowed: [String]) throws {
@@ -39,7 +40,7 @@ public enum ControlProtocol {
             }
         }
         switch cmd {
-        case "inject": try only(Injection.fields); return .inject(node)
+        case "inject": try only(Injection.fields + ["definition"]); return .inject(node)
         case "status": try only([]); return .status
         case "drain": try only([]); return .drain
         case "stop": try only([]); return .stop

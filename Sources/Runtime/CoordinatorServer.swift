@@ -261,6 +261,23 @@ public final class CoordinatorServer {
         }
     }
 
+    /// A workflow sent with an injection (from a file) must be the one this wafer runs: the library
+    /// is fixed when the clusters start.
+    private func checkDefinition(_ node: ConfigNode, of name: String) throws {
+        guard let index = options.library.index(of: name) else {
+            throw node.error("workflow '\(name)' is not in this wafer's library (known: \(options.library.names.joined(separator: ", "))); restart the wafer with its file in --workflows")
+        }
+        let graph: WorkflowGraph
+        do {
+            graph = try JSONDecoder().decode(WorkflowGraph.self, from: JSONSerialization.data(withJSONObject: node.plainValue))
+        } catch {
+            throw node.error("not a workflow definition: \(error)")
+        }
+        guard graph == options.library[index] else {
+            throw node.error("this definition of '\(name)' differs from the one the wafer runs; restart the wafer with the new file in --workflows")
+        }
+    }
+
     /// The reply to `request`, or nil when it is deferred (drain, stop).
     private func answer(_ request: ControlProtocol.Request, envelope: [[UInt8]]) throws -> [String: Any]? {
         switch request {
@@ -270,7 +287,10 @@ public final class CoordinatorServer {
             guard state != .draining, pendingDrains.isEmpty else {
                 return ControlProtocol.error("the wafer is draining; injections are refused until it is idle")
             }
-            let injection = try Injection.parse(node, defaultStart: session.now, alsoAllowed: ["cmd"])
+            let injection = try Injection.parse(node, defaultStart: session.now, alsoAllowed: ["cmd", "definition"])
+            if let definition = try node.mapping(allowed: Injection.fields + ["cmd", "definition"]).optional("definition") {
+                try checkDefinition(definition, of: injection.workflow)
+            }
             let ids = try session.inject(injection)
             return ["ok": true, "requests": [ids.lowerBound, ids.upperBound], "workflow": injection.workflow,
                     "start_cycle": injection.start]

@@ -62,6 +62,10 @@ public struct ConfigNode {
     /// 1-based line of this node in its file.
     public var line: Int? { node.mark?.line }
 
+    /// The node as Foundation values (dictionaries, arrays, strings, numbers), scalars typed by
+    /// their resolved YAML tags, e.g. to decode a JSON object carried inside a control message.
+    public var plainValue: Any { node.any }
+
     /// An error located at this node.
     public func error(_ message: String) -> ConfigError {
         ConfigError(file: file, line: line, field: path, message: message)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Runtime
+import WaferModel
 
 struct ControlOptions: ParsableArguments {
     @Option(help: "The wafer's control endpoint.")
@@ -25,25 +26,60 @@ struct Ctl: ParsableCommand {
         subcommands: [Inject.self, Status.self, Drain.self, Stop.self, TraceNow.self, Send.self])
 
     struct Inject: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Inject requests of a workflow.")
+        static let configuration = CommandConfiguration(
+            abstract: "Inject requests of a workflow.",
+            discussion: """
+            --workflow takes a name from the wafer's library or a workflow file: the file is validated \
+            here and its graph sent along; the wafer accepts it when it runs the same definition (the \
+            library is fixed when the wafer starts: start it with the file in --workflows).
+            """)
         @OptionGroup var options: ControlOptions
-        @Option(help: "Workflow name (as in the wafer's workflow library).") var workflow: String
-        @Option(help: "Number of requests.") var count = 1
-        @Option(help: "Arrival process: periodic, poisson or burst.") var arrival = "burst"
+        @Option(help: "Workflow name (as in the wafer's workflow library) or workflow file.") var workflow: String
+        @Option(help: "Number of requests (a replay defaults to every recorded arrival).") var count: Int?
+        @Option(help: "Arrival process: periodic, poisson, burst, onoff, markov or replay.") var arrival = "burst"
         @Option(help: "periodic: cycles between arrivals.") var periodCycles: Int?
         @Option(help: "periodic: uniform jitter added to each arrival, in cycles.") var jitterCycles: Int?
-        @Option(help: "poisson: mean cycles between arrivals.") var meanIntervalCycles: Double?
+        @Option(help: "poisson, onoff: mean cycles between arrivals.") var meanIntervalCycles: Double?
+        @Option(help: "onoff: cycles of each on period.") var onCycles: Int?
+        @Option(help: "onoff: cycles of each off period.") var offCycles: Int?
+        @Option(help: "markov: states as INTERVAL:DWELL pairs (mean cycles), comma-separated, e.g. 2000:1e6,20000:4e6.") var states: String?
+        @Option(help: "replay: a CSV file of arrival times in cycles (read here, sent inline).") var traceFile: String?
         @Option(help: "Virtual time of the first arrival (default: now).") var startCycle: Int?
         @Option(help: "Seed of this injection's arrival stream.") var seed = 1
+        @Option(help: "Directory of model tables for a workflow file (default: the topologies folder beside its folder).") var topologies: String?
 
         func run() throws {
             var arrivalFields: [String: Any] = ["process": arrival]
             if let periodCycles { arrivalFields["period_cycles"] = periodCycles }
             if let jitterCycles { arrivalFields["jitter_cycles"] = jitterCycles }
             if let meanIntervalCycles { arrivalFields["mean_interval_cycles"] = meanIntervalCycles }
-            var request: [String: Any] = ["cmd": "inject", "workflow": workflow, "count": count, "arrival": arrivalFields, "seed": seed]
-            if let startCycle { request["start_cycle"] = startCycle }
-            try options.send(request)
+            if let onCycles { arrivalFields["on_cycles"] = onCycles }
+            if let offCycles { arrivalFields["off_cycles"] = offCycles }
+            if let states {
+                arrivalFields["states"] = try states.split(separator: ",").map { pair -> [String: Double] in
+                    let parts = pair.split(separator: ":").compactMap { Double($0) }
+                    guard parts.count == 2 else { throw ValidationError("--states: expected INTERVAL:DWELL pairs, found '\(pair)'") }
+                    return ["mean_interval_cycles": parts[0], "mean_dwell_cycles": parts[1]]
+                }
+            }
+            do {
+                if let traceFile {
+                    let node = try ConfigNode.parse("trace", file: "--trace-file")
+                    arrivalFields["times_cycles"] = try ArrivalTrace.load(path: traceFile, relativeTo: nil, column: nil, node: node)
+                }
+                var request: [String: Any] = ["cmd": "inject", "workflow": workflow, "arrival": arrivalFields, "seed": seed]
+                if FileManager.default.fileExists(atPath: workflow) {
+                    let beside = (((workflow as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent as NSString).appendingPathComponent("topologies")
+                    let graph = try WorkflowLoader.load(path: workflow, topologies: topologies ?? beside)
+                    request["workflow"] = graph.name
+                    request["definition"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(graph))
+                }
+                if let count { request["count"] = count } else if arrival != "replay" { request["count"] = 1 }
+                if let startCycle { request["start_cycle"] = startCycle }
+                try options.send(request)
+            } catch let error as ConfigError {
+                exitReporting(error)
+            }
         }
     }
 

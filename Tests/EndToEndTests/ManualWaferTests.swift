@@ -40,6 +40,18 @@ final class ManualWaferTests: XCTestCase {
         let (_, more) = try ctl(["inject", "--workflow", "speech-cascade", "--count", "10", "--arrival", "poisson", "--mean-interval-cycles", "7000"],
                                 control: control, in: directory, name: "inject2")
         XCTAssertEqual(more["requests"] as? [Int], [30, 39])
+        // A workflow file: accepted when it is the definition the wafer runs, refused when it differs.
+        let (fileStatus, fromFile) = try ctl(["inject", "--workflow", "Configs/workflows/recsys.yaml", "--count", "5", "--arrival", "markov",
+                                              "--states", "20000:100000,80000:300000"], control: control, in: directory, name: "inject3")
+        XCTAssertEqual(fileStatus, 0, "\(fromFile)")
+        XCTAssertEqual(fromFile["requests"] as? [Int], [40, 44])
+        let changed = try String(contentsOfFile: repositoryRoot + "/Configs/workflows/recsys.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "normal: 0.85", with: "normal: 0.5")
+        try changed.write(toFile: directory + "/recsys.yaml", atomically: true, encoding: .utf8)
+        let (changedStatus, refused) = try ctl(["inject", "--workflow", directory + "/recsys.yaml", "--topologies", "Configs/topologies"],
+                                               control: control, in: directory, name: "inject4")
+        XCTAssertEqual(changedStatus, 1)
+        XCTAssertTrue((refused["error"] as? String ?? "").contains("differs from the one the wafer runs"), "\(refused)")
 
         let (drainStatus, drained) = try ctl(["drain"], control: control, in: directory, name: "drain")
         XCTAssertEqual(drainStatus, 0, "\(drained)")
@@ -47,7 +59,7 @@ final class ManualWaferTests: XCTestCase {
         let (_, status) = try ctl(["status"], control: control, in: directory, name: "status2")
         let requests = status["requests"] as? [String: Any] ?? [:]
         XCTAssertEqual(requests["in_flight"] as? Int, 0)
-        XCTAssertEqual((requests["completed"] as? Int ?? 0) + (requests["rejected"] as? Int ?? 0), 40)
+        XCTAssertEqual((requests["completed"] as? Int ?? 0) + (requests["rejected"] as? Int ?? 0), 45)
         XCTAssertEqual(status["state"] as? String, "idle")
 
         // An idle wafer blocks in zmq_poll: over two seconds no process may burn more than a sliver
@@ -74,7 +86,7 @@ final class ManualWaferTests: XCTestCase {
         for pid in [coordinator.pid] + clusters.map(\.pid) { XCTAssertNotEqual(kill(pid, 0), 0, "process \(pid) is gone") }
         let summary = try readJSON(out + "/summary.json")
         let overall = (summary["results"] as? [String: Any])?["overall"] as? [String: Any]
-        XCTAssertEqual(overall?["injected"] as? Int, 40)
+        XCTAssertEqual(overall?["injected"] as? Int, 45)
         XCTAssertNoThrow(try readJSON(out + "/trace.json"))
     }
 
