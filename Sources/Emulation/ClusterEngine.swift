@@ -371,9 +371,9 @@ public final class ClusterEngine {
                     items = (0..<n).map { data.rows > 0 ? data.item($0 % data.rows) : nil }
                 }
             }
-            fanOut(task, targets: Array(repeating: body, count: items.count), payloads: items, join: join, producer: producer, at: now)
+            fanOut(task, targets: Array(repeating: body, count: items.count), payloads: items, splitsInput: true, join: join, producer: producer, at: now)
         case .parallel(let branches, let join):
-            fanOut(task, targets: branches, payloads: Array(repeating: task.payload, count: branches.count), join: join, producer: producer, at: now)
+            fanOut(task, targets: branches, payloads: Array(repeating: task.payload, count: branches.count), splitsInput: false, join: join, producer: producer, at: now)
         case .join(let mode, let next):
             arriveAtJoin(task, mode: mode, next: next, producer: producer, at: now)
         }
@@ -438,7 +438,7 @@ public final class ClusterEngine {
     }
 
     /// Starts one item per target; the join's state lives here, on the cluster that fanned out.
-    private func fanOut(_ task: TaskMessage, targets: [Int], payloads: [Tensor?], join: Int, producer: Producer, at now: Cycle) {
+    private func fanOut(_ task: TaskMessage, targets: [Int], payloads: [Tensor?], splitsInput: Bool, join: Int, producer: Producer, at now: Cycle) {
         let workflow = library[Int(task.taskType.workflow)]
         guard !targets.isEmpty else {
             // Nothing to wait for: straight past the join.
@@ -453,7 +453,8 @@ public final class ClusterEngine {
         joins[JoinKey(request: task.request, id: fanoutCounter)] = JoinState(
             mode: mode, expected: targets.count, baseTasks: task.tasksDone, outputs: Array(repeating: nil, count: targets.count))
         stats.fanoutItems += UInt64(targets.count)
-        let itemBytes = targets.count > 1 && task.bytes > 0 ? max(1, task.bytes / UInt64(targets.count)) : task.bytes
+        // A for-each splits its input into rows; parallel branches each receive all of it.
+        let itemBytes = splitsInput && task.bytes > 0 ? max(1, task.bytes / UInt64(targets.count)) : task.bytes
         for (item, target) in targets.enumerated() {
             var next = task
             next.fanouts.append(FanoutFrame(home: Int32(id), id: fanoutCounter, item: UInt32(item), join: UInt16(join)))
