@@ -275,7 +275,7 @@ public final class ClusterEngine {
         stats.tbus[index].busyCycles += duration
         stats.blockRuns[task.taskType, default: 0] += 1
         var task = task
-        if let functional, case .task(let block) = library[Int(task.taskType.workflow)].blocks[Int(task.taskType.block)].kind {
+        if let functional, task.payload != nil, case .task(let block) = library[Int(task.taskType.workflow)].blocks[Int(task.taskType.block)].kind {
             // Real results on real tensors; host time spent here never enters virtual time.
             task.payload = functional.run(block, of: library[Int(task.taskType.workflow)], input: task.payload, seed: config.seed)
         }

@@ -200,7 +200,8 @@ public final class CoordinatorEngine {
         ensureBroadcast(after: now)
         trace.append(.injected(time: now, request: request, workflow: UInt16(stream.workflow), cluster: Int32(cluster)))
         trace.append(.inFlight(time: now, count: UInt32(clamping: inFlightArrived)))
-        let payload = functional?.input(of: graph, request: request, injected: now, seed: config.seed)
+        // Only workflows with a generator carry data; the others run as in timing mode.
+        let payload = graph.generator == nil ? nil : functional?.input(of: graph, request: request, injected: now, seed: config.seed)
         let task = TaskMessage(request: request, taskType: type, bytes: graph.inputBytes, injected: now, payload: payload)
         outbox.send(.task(task), to: .cluster(cluster), at: now, latency: injectionLatency(bytes: graph.inputBytes))
     }
