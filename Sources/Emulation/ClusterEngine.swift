@@ -1,4 +1,5 @@
 import Collections
+import Dispatch
 import Scheduling
 import WaferModel
 
@@ -10,17 +11,22 @@ public final class ClusterEngine {
     /// before new work is queued.
     enum Event {
         case tbuDone(Int)
+        case tbuReady(Int)
         case cbuDone(Int)
         case arrival(TaskMessage)
         case view(WaferLoadView)
+        case peer(Message)
         case loadTick
 
         var rank: UInt8 {
             switch self {
             case .tbuDone: return 0
+            case .tbuReady: return 0
             case .cbuDone: return 1
-            case .arrival: return 2
-            case .view: return 4
+            // A plan published at the same time as work must be in force when the work arrives.
+            case .view: return 2
+            case .arrival: return 3
+            case .peer: return 4
             case .loadTick: return 5
             }
         }
@@ -33,6 +39,14 @@ public final class ClusterEngine {
         var configuredFor: TaskType?
         var idleSince: Cycle = 0
         var idleQueueIntegralStart: Cycle = 0
+        /// TBUs lent to this one's block (adaptive split); they finish with it.
+        var helpers: [Int] = []
+        /// Lent to the block running on this TBU index.
+        var helping: Int?
+        /// Reconfiguring ahead of demand for the proactive plan.
+        var preparing = false
+
+        var isFree: Bool { running == nil && helping == nil && !preparing }
     }
 
     struct CBU {
@@ -51,9 +65,18 @@ public final class ClusterEngine {
     let config: WaferConfig
     let mesh: Mesh
     let library: WorkflowLibrary
-    let placement: any ClusterPlacementPolicy
-    let dispatcher: any TBUDispatchPolicy
+    /// The scheduler this cluster takes part in.
+    public let scheduler: SchedulerSpec
+    let placement: SchedulerPlacement
+    var dispatcher: any TBUDispatchPolicy
     let cycles: TaskCycleTable
+    /// Absolute deadline offset per workflow: its deadline, or four times its expected work.
+    let referenceDeadline: [Cycle]
+    private var planIndex: PlanIndex
+    private var neighbourLoads: [Int: (pending: Cycle, queued: Int)] = [:]
+    private var lastNeighbourSignal: Cycle = .max
+    private var stealOutstanding = false
+    private var finishedSinceSignal: [TaskType: TypeRuns] = [:]
     let me: ParticipantID
 
     private var events = EventQueue<Event>()
@@ -73,12 +96,14 @@ public final class ClusterEngine {
     private var windowEvents: UInt64 = 0
     private(set) var stats: ClusterStats
 
-    /// Per-operation cycles of blocks with per-request shapes, by type and drawn values.
+    /// Per-operation cycles of blocks with per-request shapes (or split across arrays), by type,
+    /// drawn values and number of arrays.
     private var dynamicCycles: [DynamicKey: [Cycle]] = [:]
 
     struct DynamicKey: Hashable {
         var type: TaskType
         var values: [Int]
+        var parts: Int
     }
 
     /// A fan-out waiting at its join on this cluster (the cluster that fanned out).
@@ -110,17 +135,24 @@ public final class ClusterEngine {
     private var queueIntegralUpdated: Cycle = 0
 
     /// A cluster of the wafer described by `config`, running `library`'s workflows.
-    public init(id: Int, config: WaferConfig, library: WorkflowLibrary,
-                placement: any ClusterPlacementPolicy, dispatcher: any TBUDispatchPolicy,
+    public init(id: Int, config: WaferConfig, library: WorkflowLibrary, scheduler: SchedulerSpec = .octopus,
                 functional: (any FunctionalExecutor)? = nil) {
         self.id = id
         self.functional = functional
         self.config = config
         self.mesh = config.mesh
         self.library = library
-        self.placement = placement
-        self.dispatcher = dispatcher
-        self.cycles = TaskCycleTable(library: library, config: config)
+        self.scheduler = scheduler
+        self.placement = SchedulerPlacement(spec: scheduler, reconfigurationCycles: config.cluster.reconfigurationCycles)
+        switch scheduler.dispatch {
+        case .fifo: dispatcher = FIFODispatch()
+        case .adaptive: dispatcher = AdaptiveDispatch()
+        case .score: dispatcher = ScoreDispatch()
+        }
+        let cycles = TaskCycleTable(library: library, config: config)
+        self.cycles = cycles
+        referenceDeadline = cycles.referenceDeadlines(library)
+        planIndex = PlanIndex(.empty(clusters: config.clusterCount, tbus: config.cluster.tbus))
         self.me = .cluster(id)
         tbus = Array(repeating: TBU(), count: config.cluster.tbus)
         cbus = Array(repeating: CBU(), count: config.cluster.cbus)
@@ -142,7 +174,8 @@ public final class ClusterEngine {
                 event = .arrival(task)
                 pendingArrivals += 1
             case .view(let published): event = .view(published)
-            case .outcome, .load: preconditionFailure("clusters do not receive \(envelope.message.kindName) messages")
+            case .neighbourLoad, .steal, .stealReply: event = .peer(envelope.message)
+            case .outcome, .load, .ready, .release: preconditionFailure("clusters do not receive \(envelope.message.kindName) messages")
             }
             events.insert(event, key: EventKey(time: envelope.arrival, rank: event.rank, tie: envelope.deliveryTieBreak))
         }
@@ -166,10 +199,11 @@ public final class ClusterEngine {
     /// The run's accounting up to `end`, with open idle periods closed at `end`.
     public func finalStats(end: Cycle) -> ClusterStats {
         var result = stats
-        for (index, tbu) in tbus.enumerated() where tbu.running == nil && end > tbu.idleSince {
+        for (index, tbu) in tbus.enumerated() where tbu.isFree && end > tbu.idleSince {
             let (starved, unassigned) = idleSplit(from: tbu.idleSince, integralAtStart: tbu.idleQueueIntegralStart, to: end)
             result.tbus[index].starvedCycles += starved
             result.tbus[index].unassignedCycles += unassigned
+            result.tbus[index].idleStarts.append(tbu.idleSince)
         }
         result.messagesSent = outbox.counts
         result.quantumDelayedMessages = outbox.quantumDelayed
@@ -188,10 +222,15 @@ public final class ClusterEngine {
         case .tbuDone(let index):
             finishTask(on: index, at: now)
             ensureLoadTick(after: now)
+        case .tbuReady(let index):
+            tbus[index].preparing = false
+            becameIdle(index, at: now)
+            dispatch(at: now)
         case .cbuDone(let index):
             finishControl(on: index, at: now)
             ensureLoadTick(after: now)
-        case .view(let published): view = published
+        case .view(let published): receiveView(published, at: now)
+        case .peer(let message): receivePeer(message, at: now)
         case .loadTick: loadTick(at: now)
         }
     }
@@ -202,106 +241,185 @@ public final class ClusterEngine {
         events.insert(event, key: EventKey(time: time, rank: event.rank &+ 8, tie: localSequence))
     }
 
+    private func isControl(_ type: TaskType) -> Bool {
+        !library[Int(type.workflow)].blocks[Int(type.block)].isTask
+    }
+
     private func arrive(_ task: TaskMessage, at now: Cycle) {
-        let workflow = library[Int(task.taskType.workflow)]
-        if case .control = workflow.blocks[Int(task.taskType.block)].kind {
+        if isControl(task.taskType) && scheduler.controlPlane == .cbu {
             controlQueue.append(task)
             startControlBlocks(at: now)
             ensureLoadTick(after: now)
             return
         }
-        guard queue.count < config.cluster.queueCapacity else {
+        // The global queue has already found this block a free TBU here.
+        guard queue.count < config.cluster.queueCapacity || scheduler.placement == .global else {
             stats.rejected += 1
             trace.append(.rejected(cluster: Int32(id), time: now, request: task.request, taskType: task.taskType))
             fail(task, at: now)
             return
         }
         updateQueueIntegral(at: now)
-        queue.append(QueuedTask(taskType: task.taskType, predictedCycles: cycles[task.taskType], enqueued: now))
+        let control = isControl(task.taskType)
+        let predicted = control ? cycles.controlBlockCycles : operationCycles(of: task, parts: 1).reduce(0, +)
+        queue.append(QueuedTask(taskType: task.taskType, predictedCycles: predicted, enqueued: now, isControl: control,
+                                deadline: task.injected.adding(referenceDeadline[Int(task.taskType.workflow)])))
         queuedMessages.append(task)
         dispatch(at: now)
         recordQueue(at: now)
         ensureLoadTick(after: now)
     }
 
+    /// The TBUs as the dispatcher sees them, with the plan's reservations. A queued type that no
+    /// TBU here accepts (placed before the plan changed, or moved here by rebalancing) may use
+    /// any TBU rather than wait forever.
+    private func snapshots() -> [TBUSnapshot] {
+        let reserved = view.plan.reserved.indices.contains(id) ? view.plan.reserved[id] : []
+        var lists: [[TaskType]?] = tbus.indices.map { index in
+            index < reserved.count && !reserved[index].isEmpty ? reserved[index] : nil
+        }
+        if lists.allSatisfy({ $0 != nil }) {
+            let accepted = Set(lists.compactMap { $0 }.joined())
+            let stranded = Set(queue.lazy.filter { !$0.isControl && !accepted.contains($0.taskType) }.map(\.taskType))
+            if !stranded.isEmpty { lists = lists.map { $0.map { $0 + stranded.sorted() } } }
+        }
+        return tbus.enumerated().map { TBUSnapshot(index: $0, isBusy: !$1.isFree, configuredFor: $1.configuredFor, reservedFor: lists[$0]) }
+    }
+
     private func dispatch(at now: Cycle) {
-        guard !queue.isEmpty, tbus.contains(where: { $0.running == nil }) else { return }
-        let snapshots = tbus.enumerated().map { TBUSnapshot(index: $0, isBusy: $1.running != nil, configuredFor: $1.configuredFor) }
-        let decisions = dispatcher.dispatch(queue: queue, tbus: snapshots)
+        guard !queue.isEmpty, tbus.contains(where: \.isFree) else { return }
+        let clock = DecisionClock()
+        let context = DispatchContext(now: now, reconfigurationCycles: config.cluster.reconfigurationCycles) { [unowned self] position, parts in
+            self.operationCycles(of: self.queuedMessages[position], parts: parts).reduce(0, +)
+        }
+        let decisions = dispatcher.dispatch(queue: queue, tbus: snapshots(), context: context)
+        stats.decisions += 1
+        stats.decisionNanos += clock.elapsed
         guard !decisions.isEmpty else { return }
         updateQueueIntegral(at: now)
-        var taken: [(Int, TaskMessage)] = []
+        var taken: [([Int], TaskMessage)] = []
         for decision in decisions {
-            precondition(tbus[decision.tbu].running == nil, "\(dispatcher.name) dispatched to busy TBU \(decision.tbu)")
-            taken.append((decision.tbu, queuedMessages[decision.queuePosition]))
+            for tbu in decision.tbus { precondition(tbus[tbu].isFree, "\(dispatcher.name) dispatched to busy TBU \(tbu)") }
+            taken.append((decision.tbus, queuedMessages[decision.queuePosition]))
         }
         for position in decisions.map(\.queuePosition).sorted(by: >) {
             queue.remove(at: position)
             queuedMessages.remove(at: position)
         }
-        for (tbu, task) in taken { start(task, on: tbu, at: now) }
+        for (units, task) in taken { start(task, on: units, at: now) }
     }
 
-    private func start(_ task: TaskMessage, on index: Int, at now: Cycle) {
-        var tbu = tbus[index]
-        let unit = TraceUnit.tbu(index)
+    /// Closes the idle period of TBU `index` at `now`, splitting it into starved and unassigned.
+    private func closeIdle(_ index: Int, at now: Cycle) {
+        let tbu = tbus[index]
         let (starved, unassigned) = idleSplit(from: tbu.idleSince, integralAtStart: tbu.idleQueueIntegralStart, to: now)
         stats.tbus[index].starvedCycles += starved
         stats.tbus[index].unassignedCycles += unassigned
+        if now > tbu.idleSince { stats.tbus[index].idleStarts.append(tbu.idleSince) }
+    }
 
+    /// Opens an idle period of TBU `index` at `now`.
+    private func becameIdle(_ index: Int, at now: Cycle) {
+        tbus[index].idleSince = now
+        tbus[index].idleQueueIntegralStart = queueIntegralValue(at: now)
+    }
+
+    /// Reconfigures TBU `index` for `type` (if it is not already), returning the cycles it costs.
+    private func configure(_ index: Int, for type: TaskType, at now: Cycle, request: UInt64) -> Cycle {
+        guard tbus[index].configuredFor != type else { return 0 }
+        let reconfiguration = config.cluster.reconfigurationCycles
+        if reconfiguration > 0 {
+            trace.append(.slice(cluster: Int32(id), unit: TraceUnit.tbu(index), start: now, duration: reconfiguration, kind: .reconfigure, taskType: type, request: request))
+        }
+        stats.tbus[index].reconfigurations += 1
+        stats.tbus[index].reconfigurationCycles += reconfiguration
+        tbus[index].configuredFor = type
+        return reconfiguration
+    }
+
+    private func start(_ task: TaskMessage, on units: [Int], at now: Cycle) {
+        let index = units[0]
+        let unit = TraceUnit.tbu(index)
+        for u in units { closeIdle(u, at: now) }
+        let control = isControl(task.taskType)
         var begin = now
-        if tbu.configuredFor != task.taskType {
-            let reconfiguration = config.cluster.reconfigurationCycles
-            if reconfiguration > 0 {
-                trace.append(.slice(cluster: Int32(id), unit: unit, start: now, duration: reconfiguration, kind: .reconfigure, taskType: task.taskType, request: task.request))
-            }
-            stats.tbus[index].reconfigurations += 1
-            stats.tbus[index].reconfigurationCycles += reconfiguration
-            tbu.configuredFor = task.taskType
-            begin += reconfiguration
+        if !control {
+            // Every array of a split loads the type's configuration; the slowest decides.
+            begin += units.map { configure($0, for: task.taskType, at: now, request: task.request) }.max() ?? 0
         }
-        let operationCycles = self.operationCycles(of: task)
+        let operationCycles = control ? [cycles.controlBlockCycles] : self.operationCycles(of: task, parts: units.count)
         let duration = operationCycles.reduce(0, +)
-        trace.append(.slice(cluster: Int32(id), unit: unit, start: begin, duration: duration, kind: .task, taskType: task.taskType, request: task.request))
-        var layerStart = begin
-        for (index, layerCycles) in operationCycles.enumerated() where layerCycles > 0 {
-            trace.append(.slice(cluster: Int32(id), unit: unit, start: layerStart, duration: layerCycles, kind: .operation, taskType: task.taskType, request: UInt64(index)))
-            layerStart += layerCycles
+        trace.append(.slice(cluster: Int32(id), unit: unit, start: begin, duration: duration, kind: control ? .control : .task, taskType: task.taskType, request: task.request))
+        if !control {
+            var layerStart = begin
+            for (index, layerCycles) in operationCycles.enumerated() where layerCycles > 0 {
+                trace.append(.slice(cluster: Int32(id), unit: unit, start: layerStart, duration: layerCycles, kind: .operation, taskType: task.taskType, request: UInt64(index)))
+                layerStart += layerCycles
+            }
         }
+        for helper in units.dropFirst() {
+            trace.append(.slice(cluster: Int32(id), unit: TraceUnit.tbu(helper), start: begin, duration: duration, kind: .task, taskType: task.taskType, request: task.request))
+            tbus[helper].helping = index
+            stats.tbus[helper].busyCycles += duration
+        }
+        if units.count > 1 { stats.splits += 1 }
         if task.flow != 0 {
             trace.append(.flowEnd(cluster: Int32(id), unit: unit, time: begin, flow: task.flow))
         }
         stats.tbus[index].tasks += 1
         stats.tbus[index].busyCycles += duration
+        if control {
+            stats.controlBlocks += 1
+            stats.controlOnTBUs += 1
+        } else {
+            let single = units.count == 1 ? Double(duration) : Double(self.operationCycles(of: task, parts: 1).reduce(0, +))
+            if scheduler.plans {
+                finishedSinceSignal[task.taskType, default: TypeRuns(taskType: task.taskType, runs: 0, cycles: 0, squares: 0)].runs += 1
+                finishedSinceSignal[task.taskType]!.cycles += single
+                finishedSinceSignal[task.taskType]!.squares += single * single
+            }
+        }
         stats.blockRuns[task.taskType, default: 0] += 1
         var task = task
-        if let functional, task.payload != nil, case .task(let block) = library[Int(task.taskType.workflow)].blocks[Int(task.taskType.block)].kind {
+        if !control, let functional, task.payload != nil, case .task(let block) = library[Int(task.taskType.workflow)].blocks[Int(task.taskType.block)].kind {
             // Real results on real tensors; host time spent here never enters virtual time.
             task.payload = functional.run(block, of: library[Int(task.taskType.workflow)], input: task.payload, seed: config.seed)
         }
-        tbu.running = task
-        tbu.sliceStart = begin
-        tbu.busyUntil = begin + duration
-        tbus[index] = tbu
-        schedule(.tbuDone(index), at: tbu.busyUntil)
+        tbus[index].running = task
+        tbus[index].helpers = Array(units.dropFirst())
+        tbus[index].sliceStart = begin
+        tbus[index].busyUntil = begin + duration
+        schedule(.tbuDone(index), at: begin + duration)
     }
 
-    /// Cycles of each operation of `task`'s block for this request: shapes drawn per request come
-    /// from the request's own stream, so every host draws the same.
-    private func operationCycles(of task: TaskMessage) -> [Cycle] {
+    /// Cycles of each operation of `task`'s block for this request on `parts` arrays: shapes drawn
+    /// per request come from the request's own stream, so every host draws the same.
+    private func operationCycles(of task: TaskMessage, parts: Int) -> [Cycle] {
         let base = cycles.operationCycles(task.taskType)
         let dynamic = cycles.dynamicOperations(task.taskType)
-        guard !dynamic.isEmpty else { return base }
-        var rng = stream(for: task, purpose: 0x5348_4150)
-        let phase = phase(of: task)
-        let values = dynamic.flatMap { $0.model.sample(&rng, phase: phase) }
-        let key = DynamicKey(type: task.taskType, values: values)
+        guard !dynamic.isEmpty || parts > 1 else { return base }
+        var values: [Int] = []
+        if !dynamic.isEmpty {
+            var rng = stream(for: task, purpose: 0x5348_4150)
+            let phase = phase(of: task)
+            values = dynamic.flatMap { $0.model.sample(&rng, phase: phase) }
+        }
+        let key = DynamicKey(type: task.taskType, values: values, parts: parts)
         if let cached = dynamicCycles[key] { return cached }
         var result = base
+        if parts > 1, case .task(let block) = library[Int(task.taskType.workflow)].blocks[Int(task.taskType.block)].kind {
+            result = block.operations.map { $0.cycles(on: cycles.array, buffer: cycles.buffer, parts: parts) }
+        }
         var offset = 0
         for (index, model) in dynamic {
             let count = model.drawn.count
-            result[index] = model.cycles(values: Array(values[offset..<offset + count]), array: cycles.array, buffer: cycles.buffer)
+            let drawn = Array(values[offset..<offset + count])
+            if parts > 1 {
+                let layers = (try? model.layers(values: drawn)) ?? []
+                result[index] = layers.reduce(0) { $0 + TaskOperation.splitCycles(of: $1, on: cycles.array, buffer: cycles.buffer, parts: parts) }
+            } else {
+                result[index] = model.cycles(values: drawn, array: cycles.array, buffer: cycles.buffer)
+            }
             offset += count
         }
         dynamicCycles[key] = result
@@ -311,15 +429,27 @@ public final class ClusterEngine {
     private func finishTask(on index: Int, at now: Cycle) {
         guard var task = tbus[index].running else { preconditionFailure("TBU \(index) finished without a task") }
         let producer = Producer(unit: TraceUnit.tbu(index), sliceStart: tbus[index].sliceStart)
+        let units = [index] + tbus[index].helpers
         tbus[index].running = nil
-        tbus[index].idleSince = now
-        tbus[index].idleQueueIntegralStart = queueIntegralValue(at: now)
-        task.tasksDone += 1
-        let block = library[Int(task.taskType.workflow)].blocks[Int(task.taskType.block)]
-        guard case .task(let taskBlock) = block.kind else { preconditionFailure("a control block ran on a TBU") }
-        follow(taskBlock.next, from: task, outputBytes: taskBlock.outputBytes, producer: producer, at: now)
+        tbus[index].helpers = []
+        for u in units {
+            tbus[u].helping = nil
+            becameIdle(u, at: now)
+        }
+        if scheduler.placement == .global {
+            outbox.send(.release(cluster: Int32(id), units: UInt16(units.count)), to: .coordinator, at: now, latency: config.controlLatency)
+        }
+        if isControl(task.taskType) {
+            complete(control: task, producer: producer, at: now)
+        } else {
+            task.tasksDone += 1
+            let block = library[Int(task.taskType.workflow)].blocks[Int(task.taskType.block)]
+            guard case .task(let taskBlock) = block.kind else { preconditionFailure("not a task block") }
+            follow(taskBlock.next, from: task, outputBytes: taskBlock.outputBytes, producer: producer, at: now)
+        }
         dispatch(at: now)
         recordQueue(at: now)
+        rebalance(at: now)
     }
 
     private func startControlBlocks(at now: Cycle) {
@@ -343,9 +473,15 @@ public final class ClusterEngine {
         guard let task = cbus[index].running else { preconditionFailure("CBU \(index) finished without work") }
         let producer = Producer(unit: TraceUnit.cbu(index), sliceStart: cbus[index].sliceStart)
         cbus[index].running = nil
+        complete(control: task, producer: producer, at: now)
+        startControlBlocks(at: now)
+    }
+
+    /// Acts on a control block's decision (wherever it ran: a CBU or a TBU).
+    private func complete(control task: TaskMessage, producer: Producer, at now: Cycle) {
         let graph = library[Int(task.taskType.workflow)]
         let blockIndex = Int(task.taskType.block)
-        guard case .control(let control) = graph.blocks[blockIndex].kind else { preconditionFailure("a task block ran on a CBU") }
+        guard case .control(let control) = graph.blocks[blockIndex].kind else { preconditionFailure("a task block completed as control") }
         switch control {
         case .branch(let decision, let then, let otherwise):
             follow(decide(decision, for: task) ? then : otherwise, from: task, outputBytes: task.bytes, producer: producer, at: now)
@@ -377,7 +513,6 @@ public final class ClusterEngine {
         case .join(let mode, let next):
             arriveAtJoin(task, mode: mode, next: next, producer: producer, at: now)
         }
-        startControlBlocks(at: now)
     }
 
     /// The request's own stream for one decision: the same draw wherever and whenever it is
@@ -519,11 +654,20 @@ public final class ClusterEngine {
         let join = TaskType(workflow: Int(task.taskType.workflow), block: Int(frame.join))
         failed.taskType = join
         failed.flow = 0
-        if Int(frame.home) == id {
+        if scheduler.placement == .global {
+            outbox.send(.ready(ReadyTask(task: failed, origin: Int32(id), pinned: frame.home)), to: .coordinator, at: now, latency: config.controlLatency)
+        } else if Int(frame.home) == id {
             arrive(failed, at: now)
         } else {
             outbox.send(.task(failed), to: .cluster(Int(frame.home)), at: now, latency: config.controlLatency)
         }
+    }
+
+    /// The key of a request's position (loop iterations and fan-out items included) for
+    /// load-oblivious replica choices.
+    private func placementKey(_ task: TaskMessage) -> UInt64 {
+        var rng = stream(for: task, purpose: 0x504C_4143)
+        return rng.next()
     }
 
     /// Sends the request on to `successor`: completion, a control block, or a task block on the
@@ -538,19 +682,33 @@ public final class ClusterEngine {
         next.taskType = TaskType(workflow: Int(task.taskType.workflow), block: blockIndex)
         next.bytes = outputBytes
         next.flow = 0
-        let request = PlacementRequest(taskType: next.taskType, predictedCycles: cycles[next.taskType], inputBytes: outputBytes, origin: id)
         let target = library[Int(next.taskType.workflow)].blocks[blockIndex]
+        var home: Int?
+        if case .control(.join) = target.kind, let frame = next.fanouts.last { home = Int(frame.home) }
+        if scheduler.placement == .global {
+            // Everything waits in the coordinator's one queue; a join must still run at home.
+            flowCounter += 1
+            next.flow = (UInt64(id + 1) << 40) | flowCounter
+            trace.append(.flowStart(cluster: Int32(id), unit: producer.unit, time: producer.sliceStart, flow: next.flow))
+            outbox.send(.ready(ReadyTask(task: next, origin: Int32(id), pinned: Int32(home ?? -1))), to: .coordinator, at: now, latency: config.controlLatency)
+            return
+        }
         let destination: Int
-        if case .control(.join) = target.kind, let frame = next.fanouts.last {
+        if let home {
             // Items meet where their fan-out's join state lives.
-            destination = Int(frame.home)
+            destination = home
         } else if !target.isTask {
-            // Control blocks run on this cluster's CBUs: the decoupled control plane.
+            // Control blocks stay here: on the CBUs (decoupled control plane) or queued with task blocks.
             destination = id
         } else {
-            destination = placement.place(request, view: view, mesh: mesh)
+            let request = PlacementRequest(taskType: next.taskType, predictedCycles: cycles[next.taskType], inputBytes: outputBytes, origin: id,
+                                           key: scheduler.placement == .mapped ? placementKey(next) : 0)
+            let clock = DecisionClock()
+            destination = placement.place(request, view: view, plan: planIndex, mesh: mesh)
+            stats.decisions += 1
+            stats.decisionNanos += clock.elapsed
         }
-        view.notePlaced(cycles: request.predictedCycles, on: destination)
+        view.notePlaced(cycles: cycles[next.taskType], on: destination)
         if destination == id {
             stats.localFlows += 1
             arrive(next, at: now)
@@ -581,12 +739,15 @@ public final class ClusterEngine {
             perType[task.taskType]!.pendingCycles += task.predictedCycles
         }
         var busy = 0
-        for tbu in tbus where tbu.running != nil {
+        var running: [TaskType] = []
+        for tbu in tbus where !tbu.isFree {
             busy += 1
             pending += tbu.busyUntil > now ? tbu.busyUntil - now : 0
+            if scheduler.plans, let task = tbu.running, !isControl(task.taskType) { running.append(task.taskType) }
         }
         return ClusterLoad(cluster: id, tbus: tbus.count, busyTBUs: busy, queuedTasks: queue.count, pendingCycles: pending,
-                           byType: perType.values.sorted { $0.taskType < $1.taskType }, configurations: tbus.map(\.configuredFor))
+                           byType: perType.values.sorted { $0.taskType < $1.taskType }, configurations: tbus.map(\.configuredFor),
+                           finished: finishedSinceSignal.values.sorted { $0.taskType < $1.taskType }, running: running.sorted())
     }
 
     private func ensureLoadTick(after now: Cycle) {
@@ -600,21 +761,145 @@ public final class ClusterEngine {
         loadTickScheduled = false
         let load = currentLoad(at: now)
         // The remaining time of running blocks shrinks every tick; only a change of the queue,
-        // the busy units or the configurations is news worth a message.
+        // the busy units, the configurations or finished runs is news worth a message.
         var stale = lastSentLoad
         stale.pendingCycles = load.pendingCycles
         if load != stale {
             outbox.send(.load(load), to: .coordinator, at: now, latency: config.controlLatency)
             lastSentLoad = load
+            lastSentLoad.finished = []
+            finishedSinceSignal.removeAll(keepingCapacity: true)
         }
+        if case .diffusion = scheduler.balancing { signalNeighbours(load, at: now) }
         // No further tick until the state changes again (an arrival or a finished block schedules
         // one): a cluster busy with long blocks, like an idle one, then has no events at all.
     }
 
     private func recordQueue(at now: Cycle) {
         let pending = queue.reduce(Cycle(0)) { $0 + $1.predictedCycles }
-        let busy = tbus.reduce(0) { $0 + ($1.running == nil ? 0 : 1) }
+        let busy = tbus.reduce(0) { $0 + ($1.isFree ? 0 : 1) }
         trace.append(.queue(cluster: Int32(id), time: now, tasks: UInt32(queue.count), busyTBUs: UInt16(busy), pendingCycles: pending))
+    }
+
+    // MARK: Plans and rebalancing
+
+    /// A new view from the coordinator; a new plan rebuilds the index and prepares idle TBUs for
+    /// the types the proactive planner wants here.
+    private func receiveView(_ published: WaferLoadView, at now: Cycle) {
+        let newPlan = published.plan.epoch != planIndex.epoch
+        view = published
+        if newPlan {
+            planIndex = PlanIndex(published.plan)
+            if id < published.plan.configure.count {
+                for (index, wanted) in published.plan.configure[id].enumerated() where index < tbus.count {
+                    guard let wanted, tbus[index].isFree, tbus[index].configuredFor != wanted else { continue }
+                    // Reconfigure ahead of demand, off the critical path of any block.
+                    closeIdle(index, at: now)
+                    let cost = configure(index, for: wanted, at: now, request: 0)
+                    tbus[index].preparing = true
+                    stats.proactiveReconfigurations += 1
+                    schedule(.tbuReady(index), at: now + cost)
+                }
+            }
+            dispatch(at: now)
+        }
+        rebalance(at: now)
+    }
+
+    private func receivePeer(_ message: Message, at now: Cycle) {
+        switch message {
+        case .neighbourLoad(let cluster, let pending, let queued):
+            neighbourLoads[Int(cluster)] = (pending, Int(queued))
+            rebalance(at: now)
+        case .steal(let thief, let pending):
+            guard case .stealing(let threshold, let size) = scheduler.balancing else { return }
+            let own = currentLoad(at: now).pendingCycles
+            let positions = WorkStealing(threshold: threshold, size: size).give(queue: Array(queue), victimPending: own, thiefPending: pending)
+            migrate(positions: positions, to: Int(thief), at: now)
+            outbox.send(.stealReply(victim: Int32(id), given: UInt32(positions.count)), to: .cluster(Int(thief)), at: now,
+                        latency: mesh.transferLatency(from: id, to: Int(thief), bytes: 0))
+        case .stealReply:
+            stealOutstanding = false
+            rebalance(at: now)
+        default:
+            preconditionFailure("not a peer message: \(message.kindName)")
+        }
+    }
+
+    /// Moves the queued blocks at `positions` to cluster `target` (rebalancing), counting the
+    /// migration's bytes × hops.
+    private func migrate(positions: [Int], to target: Int, at now: Cycle) {
+        guard !positions.isEmpty else { return }
+        updateQueueIntegral(at: now)
+        for position in positions.sorted(by: >) {
+            let task = queuedMessages.remove(at: position)
+            let queued = queue.remove(at: position)
+            stats.migrations += 1
+            stats.migrationByteHops += task.bytes * UInt64(mesh.distance(from: id, to: target))
+            view.notePlaced(cycles: queued.predictedCycles, on: target)
+            outbox.send(.task(task), to: .cluster(target), at: now, latency: mesh.transferLatency(from: id, to: target, bytes: task.bytes))
+        }
+        recordQueue(at: now)
+        ensureLoadTick(after: now)
+    }
+
+    /// Runs the scheduler's balancing step, if it has one.
+    private func rebalance(at now: Cycle) {
+        switch scheduler.balancing {
+        case .none: return
+        case .stealing(let threshold, let size):
+            guard !stealOutstanding, queue.isEmpty, tbus.contains(where: \.isFree) else { return }
+            var current = view
+            current.clusters[id].pendingCycles = currentLoad(at: now).pendingCycles
+            current.clusters[id].queuedTasks = 0
+            guard let victim = WorkStealing(threshold: threshold, size: size).victim(for: id, view: current) else { return }
+            stealOutstanding = true
+            stats.decisions += 1
+            outbox.send(.steal(thief: Int32(id), pending: current.clusters[id].pendingCycles), to: .cluster(victim), at: now,
+                        latency: mesh.transferLatency(from: id, to: victim, bytes: 0))
+        case .diffusion(let rate):
+            guard queue.count > 1, !neighbourLoads.isEmpty else { return }
+            let clock = DecisionClock()
+            let own = Double(currentLoad(at: now).pendingCycles) / Double(tbus.count)
+            let neighbours = neighbourLoads.sorted { $0.key < $1.key }
+                .filter { planIndex.poolClusters.isEmpty || planIndex.poolClusters.contains($0.key) }
+                .map { (cluster: $0.key, load: Double($0.value.pending)) }
+            let flows = DiffusionBalancer(rate: rate).flows(own: own, neighbours: neighbours)
+            stats.decisions += 1
+            for flow in flows {
+                // The flow is per TBU; whole blocks move, youngest first, reserved types stay, and
+                // a neighbour's queue is never filled beyond half its capacity.
+                var budget = flow.amount * Double(tbus.count)
+                var room = config.cluster.queueCapacity / 2 - neighbourLoads[flow.cluster]!.queued
+                var positions: [Int] = []
+                for position in queue.indices.reversed() where !queue[position].isControl && !planIndex.isReserved(queue[position].taskType) {
+                    guard room > 0, positions.count + 1 < queue.count else { break }
+                    let cycles = Double(queue[position].predictedCycles)
+                    guard cycles <= budget + cycles / 2 else { continue }
+                    positions.append(position)
+                    budget -= cycles
+                    room -= 1
+                    if budget <= 0 { break }
+                }
+                let moved = positions.reduce(Cycle(0)) { $0 + queue[$1].predictedCycles }
+                migrate(positions: positions, to: flow.cluster, at: now)
+                neighbourLoads[flow.cluster]!.pending += moved / Cycle(tbus.count)
+                neighbourLoads[flow.cluster]!.queued += positions.count
+            }
+            stats.decisionNanos += clock.elapsed
+        }
+    }
+
+    /// Tells the mesh neighbours this cluster's load when it changed by a tenth or more.
+    private func signalNeighbours(_ load: ClusterLoad, at now: Cycle) {
+        let perTBU = load.pendingCycles / Cycle(tbus.count)
+        let last = lastNeighbourSignal
+        guard last == .max || (perTBU > last ? perTBU - last : last - perTBU) * 10 > max(last, 1) else { return }
+        lastNeighbourSignal = perTBU
+        for neighbour in mesh.neighbours(of: id) {
+            outbox.send(.neighbourLoad(cluster: Int32(id), pendingPerTBU: perTBU, queued: UInt32(load.queuedTasks)), to: .cluster(neighbour), at: now,
+                        latency: mesh.transferLatency(from: id, to: neighbour, bytes: 0))
+        }
     }
 
     // MARK: Idle accounting
@@ -637,29 +922,44 @@ public final class ClusterEngine {
     // MARK: Lookahead
 
     /// A lower bound on the time of this cluster's next send, from its state now. Sends happen only
-    /// when a block finishes (task flow or request outcome), at a load tick, or when an arrival is
-    /// rejected at a full queue.
+    /// when a block finishes (task flow, request outcome, released TBUs), at a load tick, when an
+    /// arrival is rejected at a full queue, and — with rebalancing — when a view or a peer's
+    /// message arrives.
     private func earliestOutput() -> Cycle {
         var bound = Cycle.never
         let next = events.nextTime
-        let rejectionPossible = queue.count + pendingArrivals > config.cluster.queueCapacity
+        let rejectionPossible = queue.count + pendingArrivals > config.cluster.queueCapacity && scheduler.placement != .global
+        let rebalances = scheduler.balancing != .none
+        // A block split across every array finishes no sooner than its single-array time divided by them.
+        let divisor = Cycle(scheduler.dispatch == .adaptive ? tbus.count : 1)
+        let period = config.cluster.loadSignalPeriod
         for (key, event) in events.unordered {
             switch event {
             case .tbuDone, .cbuDone, .loadTick:
                 bound = min(bound, key.time)
             case .arrival(let task):
-                let isControl = !library[Int(task.taskType.workflow)].blocks[Int(task.taskType.block)].isTask
-                bound = min(bound, rejectionPossible && !isControl ? key.time : key.time.adding(cycles[task.taskType]))
-            case .view:
+                let control = isControl(task.taskType)
+                bound = min(bound, rejectionPossible && !control ? key.time : key.time.adding(cycles[task.taskType] / divisor))
+                // An arrival schedules a load signal at the next period boundary.
+                if !loadTickScheduled { bound = min(bound, (key.time / period + 1) * period) }
+            case .view, .peer:
+                if rebalances { bound = min(bound, key.time) }
+            case .tbuReady:
                 break
             }
         }
         // Queued work starts no earlier than the next event here (or an arrival, which the
         // synchronizer accounts for separately).
         if let shortest = queue.lazy.map(\.predictedCycles).min() {
-            bound = min(bound, next.adding(shortest))
+            bound = min(bound, next.adding(shortest / divisor))
         }
         if !controlQueue.isEmpty { bound = min(bound, next.adding(cycles.controlBlockCycles)) }
         return bound
     }
+}
+
+/// Wall-clock time of one scheduling decision (host measurement, never part of the results).
+struct DecisionClock {
+    let start = DispatchTime.now().uptimeNanoseconds
+    var elapsed: UInt64 { DispatchTime.now().uptimeNanoseconds - start }
 }

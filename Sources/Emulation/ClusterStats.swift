@@ -16,6 +16,8 @@ public struct TBUStats: Codable, Equatable, Sendable {
     /// Idle because its output could not leave. The foundation models no back-pressure, so this
     /// stays 0 until bounded task-flow buffers arrive.
     public var blockedCycles: Cycle = 0
+    /// Start times of this TBU's idle periods (for contagious idleness), in time order.
+    public var idleStarts: [Cycle] = []
 
     public init() {}
 }
@@ -46,6 +48,19 @@ public struct ClusterStats: Codable, Equatable, Sendable {
     public var fanoutItems: UInt64 = 0
     /// Exit blocks that ended a request or an item early.
     public var earlyExits: UInt64 = 0
+    /// Control blocks that ran on a TBU (control plane `tbu`).
+    public var controlOnTBUs: UInt64 = 0
+    /// Blocks split across several arrays (adaptive TBU scheduling).
+    public var splits: UInt64 = 0
+    /// Reconfigurations made ahead of demand for the proactive plan.
+    public var proactiveReconfigurations: UInt64 = 0
+    /// Queued blocks moved to another cluster by rebalancing, and their bytes × hops.
+    public var migrations: UInt64 = 0
+    public var migrationByteHops: UInt64 = 0
+    /// Scheduling decisions taken (dispatch rounds, placements, balancing steps) and their wall time
+    /// (a host measurement; it varies from run to run and never enters the results).
+    public var decisions: UInt64 = 0
+    public var decisionNanos: UInt64 = 0
 
     public init(cluster: Int, tbus: Int) {
         self.cluster = cluster

@@ -96,6 +96,21 @@ public struct RequestOutcome: Equatable, Sendable {
     }
 }
 
+/// A block ready to run, handed to the coordinator's global queue (scheduler `fifo`).
+public struct ReadyTask: Equatable, Sendable {
+    public var task: TaskMessage
+    /// The cluster holding its input.
+    public var origin: Int32
+    /// The cluster it must run on (a join runs where its fan-out's state lives), or -1 for any.
+    public var pinned: Int32
+
+    public init(task: TaskMessage, origin: Int32, pinned: Int32 = -1) {
+        self.task = task
+        self.origin = origin
+        self.pinned = pinned
+    }
+}
+
 /// What travels between participants in virtual time.
 public enum Message: Equatable, Sendable {
     /// A task flow: the input of a block arriving at its cluster.
@@ -104,8 +119,18 @@ public enum Message: Equatable, Sendable {
     case outcome(RequestOutcome)
     /// A periodic load signal (cluster → coordinator).
     case load(ClusterLoad)
-    /// The coordinator's published load view (coordinator → clusters).
+    /// The coordinator's published load view and plan (coordinator → clusters).
     case view(WaferLoadView)
+    /// A ready block for the global queue (cluster → coordinator, scheduler `fifo`).
+    case ready(ReadyTask)
+    /// TBUs a cluster has freed (cluster → coordinator, scheduler `fifo`).
+    case release(cluster: Int32, units: UInt16)
+    /// A cluster's pending cycles per TBU and queue length, for its mesh neighbours (diffusion).
+    case neighbourLoad(cluster: Int32, pendingPerTBU: Cycle, queued: UInt32)
+    /// An idle cluster asks for work (reactive work stealing).
+    case steal(thief: Int32, pending: Cycle)
+    /// The victim's answer: how many blocks it sent.
+    case stealReply(victim: Int32, given: UInt32)
 
     /// Short name for counters.
     public var kindName: String {
@@ -114,6 +139,11 @@ public enum Message: Equatable, Sendable {
         case .outcome: return "outcome"
         case .load: return "load"
         case .view: return "view"
+        case .ready: return "ready"
+        case .release: return "release"
+        case .neighbourLoad: return "neighbour-load"
+        case .steal: return "steal"
+        case .stealReply: return "steal-reply"
         }
     }
 }

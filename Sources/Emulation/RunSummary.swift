@@ -88,14 +88,66 @@ public struct RunSummary: Codable, Equatable, Sendable {
         public var causalityViolations: UInt64
     }
 
+    /// Contagious PE-array idleness (see docs/scheduling.md): how often an idle period starts
+    /// within `windowCycles` after another TBU's in the same or a neighbouring cluster, against
+    /// what independent idle periods at the same rates would give.
+    public struct Contagion: Codable, Equatable, Sendable {
+        public var windowCycles: Cycle
+        public var idlePeriods: UInt64
+        /// Fraction of idle periods that followed a neighbour's within the window.
+        public var observed: Double
+        /// The fraction expected by chance (Poisson neighbourhoods at the observed rates).
+        public var expected: Double
+        /// observed / expected: above 1, idleness spreads beyond chance.
+        public var index: Double
+    }
+
+    /// Load imbalance across clusters over time (coefficient of variation of pending cycles).
+    public struct Imbalance: Codable, Equatable, Sendable {
+        /// Time-weighted mean over the run.
+        public var mean: Double
+        /// An episode starts when the imbalance exceeds `onset` and ends when it falls to `resolved`.
+        public var onset: Double
+        public var resolved: Double
+        public var episodes: UInt64
+        /// Time from onset to resolution.
+        public var meanResolutionUs: Double
+        public var p95ResolutionUs: Double
+        /// Share of the run spent in an episode.
+        public var imbalancedFraction: Double
+        /// Time-weighted mean in each twentieth of the run.
+        public var timeline: [Double]
+    }
+
+    /// What the scheduler did.
+    public struct Scheduling: Codable, Equatable, Sendable {
+        public var decisions: UInt64
+        public var reconfigurations: UInt64
+        /// Reconfigurations the proactive planner made ahead of demand.
+        public var proactiveReconfigurations: UInt64
+        /// Blocks split across several PE arrays.
+        public var splits: UInt64
+        /// Control blocks that ran on PE arrays (queued with task blocks).
+        public var controlBlocksOnTBUs: UInt64
+        /// Queued blocks moved between clusters by rebalancing, and their bytes × hops.
+        public var migrations: UInt64
+        public var migrationByteHops: UInt64
+        /// Plans published by the coordinator (mappings, classifications, re-partitions).
+        public var planChanges: UInt64
+        /// Mean weighted absolute percentage error of the proactive demand predictions (nil
+        /// without predictions), and its mean in each twentieth of the run.
+        public var predictionError: Double?
+        public var predictionErrorTimeline: [Double]?
+    }
+
     public struct Results: Codable, Equatable, Sendable {
         public var wafer: String
         public var clusters: Int
         public var tbusPerCluster: Int
         public var clockMhz: Int
         public var seed: UInt64
-        public var placementPolicy: String
-        public var dispatchPolicy: String
+        /// The scheduler, as `--scheduler` names it.
+        public var scheduler: String
         /// "timing" (decisions drawn from distributions) or "functional" (real tensors).
         public var mode: String
         /// Virtual time of the last completion (the end of the accounted period).
@@ -109,6 +161,9 @@ public struct RunSummary: Codable, Equatable, Sendable {
         public var fanoutItems: UInt64
         public var earlyExits: UInt64
         public var messages: Messages
+        public var contagion: Contagion
+        public var imbalance: Imbalance
+        public var scheduling: Scheduling
         public var emulation: Emulation
     }
 
@@ -124,5 +179,8 @@ public struct RunSummary: Codable, Equatable, Sendable {
         /// Share of window wall time not spent computing in the slowest cluster (messages and
         /// waiting); 0 when measured in one process.
         public var syncOverheadFraction: Double
+        /// Wall time of scheduling decisions (all participants) and per decision.
+        public var decisionSeconds: Double
+        public var decisionMeanNanoseconds: Double
     }
 }

@@ -1,10 +1,11 @@
+import Foundation
 import Scheduling
 import WaferModel
 
 /// Turns what a session recorded into a ``RunSummary``.
 public enum SummaryBuilder {
     /// Builds the deterministic results of `session` from the clusters' final `stats`.
-    public static func results(session: WaferSession, stats: [ClusterStats], placement: String, dispatch: String) -> RunSummary.Results {
+    public static func results(session: WaferSession, stats: [ClusterStats]) -> RunSummary.Results {
         let coordinator = session.coordinator
         let config = coordinator.config
         let library = coordinator.library
@@ -56,21 +57,36 @@ public enum SummaryBuilder {
         let sync = session.synchronizer
         return RunSummary.Results(
             wafer: config.name, clusters: config.clusterCount, tbusPerCluster: config.cluster.tbus,
-            clockMhz: config.clockMHz, seed: config.seed, placementPolicy: placement, dispatchPolicy: dispatch,
+            clockMhz: config.clockMHz, seed: config.seed, scheduler: coordinator.scheduler.description,
             mode: coordinator.functional == nil ? "timing" : "functional",
             endCycles: end, overall: overall, workflows: workflows,
             utilisation: fraction(totals.busyCycles, end * tbuCount),
             time: breakdown(totals, span: end * tbuCount), clusterDetails: clusters,
             fanoutItems: stats.reduce(0) { $0 + $1.fanoutItems }, earlyExits: stats.reduce(0) { $0 + $1.earlyExits },
-            messages: RunSummary.Messages(total: byKind.values.reduce(0, +), byKind: byKind, byteHops: byteHops, localFlows: localFlows),
+            messages: RunSummary.Messages(total: byKind.values.reduce(0, +), byKind: byKind, byteHops: byteHops + coordinator.byteHops,
+                                          localFlows: localFlows + coordinator.localFlows),
+            contagion: contagion(stats, mesh: config.mesh, window: config.cluster.loadSignalPeriod, end: end),
+            imbalance: imbalance(coordinator.imbalance, end: end, config: config),
+            scheduling: RunSummary.Scheduling(
+                decisions: coordinator.decisions + stats.reduce(0) { $0 + $1.decisions },
+                reconfigurations: stats.reduce(0) { $0 + $1.tbus.reduce(0) { $0 + $1.reconfigurations } },
+                proactiveReconfigurations: stats.reduce(0) { $0 + $1.proactiveReconfigurations },
+                splits: stats.reduce(0) { $0 + $1.splits }, controlBlocksOnTBUs: stats.reduce(0) { $0 + $1.controlOnTBUs },
+                migrations: stats.reduce(0) { $0 + $1.migrations }, migrationByteHops: stats.reduce(0) { $0 + $1.migrationByteHops },
+                planChanges: coordinator.planChanges,
+                predictionError: coordinator.predictionErrors.isEmpty ? nil
+                    : coordinator.predictionErrors.reduce(0) { $0 + $1.error } / Double(coordinator.predictionErrors.count),
+                predictionErrorTimeline: coordinator.predictionErrors.isEmpty ? nil : bucketMeans(coordinator.predictionErrors.map { ($0.time, $0.error) }, end: end)),
             emulation: RunSummary.Emulation(
                 syncMode: config.sync.mode.rawValue, lookaheadCycles: sync.lookahead, windows: sync.windows, clusterWindows: session.activeClusterWindows,
                 skippedCycles: sync.skippedCycles, events: events, quantumDelayedMessages: quantumDelayed,
                 quantumDelayCycles: quantumCycles, causalityViolations: violations))
     }
 
-    /// Host measurements for a run that took `wallSeconds` in `processes` processes.
-    public static func host(session: WaferSession, results: RunSummary.Results, wallSeconds: Double, processes: Int) -> RunSummary.Host {
+    /// Host measurements for a run that took `wallSeconds` in `processes` processes; `stats` gives
+    /// the clusters' decision times.
+    public static func host(session: WaferSession, results: RunSummary.Results, wallSeconds: Double, processes: Int, stats: [ClusterStats] = []) -> RunSummary.Host {
+        let decisionNanos = session.coordinator.decisionNanos + stats.reduce(0) { $0 + $1.decisionNanos }
         let wall = max(wallSeconds, 1e-9)
         let windows = Double(results.emulation.windows)
         let windowSeconds = Double(session.host.windowNanos) / 1e9
@@ -83,7 +99,106 @@ public enum SummaryBuilder {
             windowsPerSecond: windows / wall,
             meanWindowMicroseconds: windows > 0 ? windowSeconds / windows * 1e6 : 0,
             virtualCyclesPerWallSecond: Double(results.endCycles) / wall,
-            syncOverheadFraction: overhead)
+            syncOverheadFraction: overhead,
+            decisionSeconds: Double(decisionNanos) / 1e9,
+            decisionMeanNanoseconds: results.scheduling.decisions == 0 ? 0 : Double(decisionNanos) / Double(results.scheduling.decisions))
+    }
+
+    /// Contagious idleness over every TBU's idle-period starts (definition in docs/scheduling.md).
+    static func contagion(_ stats: [ClusterStats], mesh: Mesh, window: Cycle, end: Cycle) -> RunSummary.Contagion {
+        // Idle starts per cluster as (time, TBU), sorted by time.
+        let starts: [[(time: Cycle, tbu: Int)]] = stats.sorted { $0.cluster < $1.cluster }.map { s in
+            s.tbus.enumerated().flatMap { tbu, t in t.idleStarts.map { (time: $0, tbu: tbu) } }.sorted { ($0.time, $0.tbu) < ($1.time, $1.tbu) }
+        }
+        var total: UInt64 = 0, following: UInt64 = 0, expected = 0.0
+        let span = Double(max(end, 1))
+        for (cluster, events) in starts.enumerated() where cluster < mesh.count {
+            let neighbourhood = [cluster] + mesh.neighbours(of: cluster)
+            let others = neighbourhood.reduce(0) { $0 + starts[$1].count } - 1
+            for event in events {
+                total += 1
+                // Poisson neighbourhood at its observed rate: P(at least one start in the window).
+                expected += 1 - exp(-Double(max(others, 0)) / span * Double(window))
+                let from = event.time >= window ? event.time - window + 1 : 0
+                let hit = neighbourhood.contains { c in
+                    let list = starts[c]
+                    // Binary search for the first start at or after `from`, then scan the window.
+                    var low = 0, high = list.count
+                    while low < high {
+                        let mid = (low + high) / 2
+                        if list[mid].time < from { low = mid + 1 } else { high = mid }
+                    }
+                    var i = low
+                    while i < list.count && list[i].time <= event.time {
+                        if !(c == cluster && list[i].tbu == event.tbu) { return true }
+                        i += 1
+                    }
+                    return false
+                }
+                if hit { following += 1 }
+            }
+        }
+        let observed = total == 0 ? 0 : Double(following) / Double(total)
+        let chance = total == 0 ? 0 : expected / Double(total)
+        return RunSummary.Contagion(windowCycles: window, idlePeriods: total, observed: observed, expected: chance,
+                                    index: chance > 0 ? observed / chance : 0)
+    }
+
+    /// Imbalance statistics from its change points (episodes: onset above 1.0, resolved at 0.5).
+    static func imbalance(_ points: [(time: Cycle, value: Double)], end: Cycle, config: WaferConfig) -> RunSummary.Imbalance {
+        let onset = 1.0, resolved = 0.5
+        var weighted = 0.0, inEpisode: Cycle = 0
+        var durations: [Cycle] = []
+        var episodeStart: Cycle?
+        for (index, point) in points.enumerated() where point.time < end {
+            let next = index + 1 < points.count ? min(points[index + 1].time, end) : end
+            weighted += point.value * Double(next - point.time)
+            if episodeStart == nil, point.value > onset { episodeStart = point.time }
+            if let start = episodeStart, point.value <= resolved {
+                durations.append(point.time - start)
+                episodeStart = nil
+            }
+            if episodeStart != nil { inEpisode += next - point.time }
+        }
+        if let start = episodeStart { durations.append(end - start) }
+        durations.sort()
+        let p95 = durations.isEmpty ? 0 : durations[min(durations.count - 1, Int((0.95 * Double(durations.count)).rounded(.up)) - 1)]
+        return RunSummary.Imbalance(
+            mean: end == 0 ? 0 : weighted / Double(end), onset: onset, resolved: resolved, episodes: UInt64(durations.count),
+            meanResolutionUs: durations.isEmpty ? 0 : config.microseconds(durations.reduce(0, +)) / Double(durations.count),
+            p95ResolutionUs: config.microseconds(p95), imbalancedFraction: fraction(inEpisode, end),
+            timeline: stepMeans(points.map { ($0.time, $0.value) }, end: end))
+    }
+
+    /// Time-weighted means of a step function over twenty equal parts of [0, end).
+    static func stepMeans(_ points: [(Cycle, Double)], end: Cycle, parts: Int = 20) -> [Double] {
+        guard end > 0 else { return [] }
+        var sums = [Double](repeating: 0, count: parts)
+        let width = Double(end) / Double(parts)
+        for (index, point) in points.enumerated() where point.0 < end {
+            var from = Double(point.0)
+            let to = Double(index + 1 < points.count ? min(points[index + 1].0, end) : end)
+            while from < to {
+                let part = min(parts - 1, Int(from / width))
+                let partEnd = min(to, Double(part + 1) * width)
+                sums[part] += point.1 * (partEnd - from)
+                from = partEnd
+                if part == parts - 1 { break }
+            }
+        }
+        return sums.map { ($0 / width * 1000).rounded() / 1000 }
+    }
+
+    /// Means of samples falling in each of twenty equal parts of [0, end) (0 where none fall).
+    static func bucketMeans(_ samples: [(Cycle, Double)], end: Cycle, parts: Int = 20) -> [Double] {
+        guard end > 0 else { return [] }
+        var sums = [Double](repeating: 0, count: parts), counts = [Double](repeating: 0, count: parts)
+        for (time, value) in samples where time < end {
+            let part = min(parts - 1, Int(Double(time) / Double(end) * Double(parts)))
+            sums[part] += value
+            counts[part] += 1
+        }
+        return zip(sums, counts).map { $1 == 0 ? 0 : ($0 / $1 * 1000).rounded() / 1000 }
     }
 
     static func requests(_ outcomes: [RequestOutcome], injected: UInt64, config: WaferConfig, deadline: Cycle? = nil) -> RunSummary.Requests {

@@ -24,7 +24,7 @@ public enum SummaryRenderer {
     public static func table(_ summary: RunSummary) -> String {
         let r = summary.results
         var lines: [String] = []
-        lines.append("Wafer \(r.wafer): \(r.clusters) clusters × \(r.tbusPerCluster) TBUs, \(r.clockMhz) MHz, seed \(r.seed), placement \(r.placementPolicy), dispatch \(r.dispatchPolicy)")
+        lines.append("Wafer \(r.wafer): \(r.clusters) clusters × \(r.tbusPerCluster) TBUs, \(r.clockMhz) MHz, seed \(r.seed), scheduler \(r.scheduler)")
         lines.append("")
         let header = pad("workflow", 22) + pad("injected", 10) + pad("done", 8) + pad("rejected", 10) + pad("p50 µs", 11) + pad("p95 µs", 11) + pad("p99 µs", 11) + pad("max µs", 11) + "req/s"
         lines.append(header)

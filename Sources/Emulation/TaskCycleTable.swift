@@ -49,3 +49,43 @@ public struct TaskCycleTable: Sendable {
     /// The operations of `type` whose shapes are drawn per request.
     func dynamicOperations(_ type: TaskType) -> [(index: Int, model: DynamicModel)] { dynamic[Int(type.workflow)][Int(type.block)] }
 }
+
+extension TaskCycleTable {
+    /// Per workflow, the time a request should finish within: its declared deadline, or four
+    /// times its expected PE-array work (analytic runs per block × cycles per run) when it has none.
+    public func referenceDeadlines(_ library: WorkflowLibrary) -> [Cycle] {
+        library.workflows.enumerated().map { w, graph in
+            if let deadline = graph.deadlineCycles { return deadline }
+            let visits = WorkflowAnalysis(graph).visits[0]
+            let work = graph.blocks.indices.reduce(0.0) { $0 + visits[$1] * Double(self[TaskType(workflow: w, block: $1)]) }
+            return Cycle(max(1, 4 * work))
+        }
+    }
+
+    /// Expected runs per request and predicted cycles per run of every task-block type (phase 0),
+    /// and the task-block types reachable from each block: the planner's prior.
+    public func plannerPrior(_ library: WorkflowLibrary) -> (visits: [TaskType: Double], cycles: [TaskType: Double], downstream: [TaskType: [TaskType]]) {
+        var visits: [TaskType: Double] = [:], cycles: [TaskType: Double] = [:], downstream: [TaskType: [TaskType]] = [:]
+        for (w, graph) in library.workflows.enumerated() {
+            let expected = WorkflowAnalysis(graph).visits[0]
+            let structure = WorkflowStructure(graph)
+            for (b, block) in graph.blocks.enumerated() {
+                let type = TaskType(workflow: w, block: b)
+                if block.isTask {
+                    visits[type] = expected[b]
+                    cycles[type] = Double(self[type])
+                }
+                // Forward reachability without loop back edges.
+                var seen = Set<Int>(), stack = [b]
+                while let current = stack.popLast() {
+                    for case .block(let next) in graph.blocks[current].successors
+                    where !structure.isBackEdge(from: current, to: next) && seen.insert(next).inserted {
+                        stack.append(next)
+                    }
+                }
+                downstream[type] = seen.filter { graph.blocks[$0].isTask && $0 != b }.sorted().map { TaskType(workflow: w, block: $0) }
+            }
+        }
+        return (visits, cycles, downstream)
+    }
+}

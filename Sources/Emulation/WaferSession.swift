@@ -36,14 +36,12 @@ public final class WaferSession {
     }
 
     /// Builds an all-in-one-process session (the oracle).
-    public static func inProcess(config: WaferConfig, library: WorkflowLibrary,
-                                 placement: any ClusterPlacementPolicy = LeastLoadedPlacement(),
-                                 dispatcher: any TBUDispatchPolicy = FIFODispatch(),
+    public static func inProcess(config: WaferConfig, library: WorkflowLibrary, scheduler: SchedulerSpec = .octopus,
                                  functional: (any FunctionalExecutor)? = nil) -> WaferSession {
         let clusters = (0..<config.clusterCount).map {
-            ClusterEngine(id: $0, config: config, library: library, placement: placement, dispatcher: dispatcher, functional: functional)
+            ClusterEngine(id: $0, config: config, library: library, scheduler: scheduler, functional: functional)
         }
-        let coordinator = CoordinatorEngine(config: config, library: library, placement: placement, functional: functional)
+        let coordinator = CoordinatorEngine(config: config, library: library, scheduler: scheduler, functional: functional)
         return WaferSession(coordinator: coordinator, transport: InProcessTransport(clusters: clusters))
     }
 

@@ -118,13 +118,12 @@ public final class ClusterProcess {
             guard setup.cluster == options.cluster else {
                 throw Failure(description: "coordinator sent setup for cluster \(setup.cluster) to cluster \(options.cluster)")
             }
-            guard let placement = PolicyCatalog.placement(named: setup.placement),
-                  let dispatcher = PolicyCatalog.dispatcher(named: setup.dispatch) else {
-                throw Failure(description: "unknown policy \(setup.placement)/\(setup.dispatch) (coordinator and cluster are different versions?)")
+            guard let scheduler = try? SchedulerSpec.parse(setup.scheduler) else {
+                throw Failure(description: "unknown scheduler \(setup.scheduler) (coordinator and cluster are different versions?)")
             }
             peers = setup.peers
             engine = ClusterEngine(id: options.cluster, config: setup.config, library: setup.library,
-                                   placement: placement, dispatcher: dispatcher, functional: setup.functional ? BLASExecutor() : nil)
+                                   scheduler: scheduler, functional: setup.functional ? BLASExecutor() : nil)
         case .grant:
             try runWindow(ClusterProtocol.decodeGrant(body))
         case .collect:

@@ -7,7 +7,7 @@ import WaferModel
 ///
 /// ```
 /// cluster → coordinator: REGISTER {cluster, data_endpoint, pid, host}
-/// coordinator → cluster: SETUP {cluster, config, library, placement, dispatch, peers}
+/// coordinator → cluster: SETUP {cluster, config, library, scheduler, peers}
 /// per window:            GRANT(window, end, peer messages sent so far, coordinator envelopes)
 ///                        REPORT(window, next event, earliest output, peer traffic, envelopes, trace)
 ///                        (only clusters with something to do before the window's end are granted it)
@@ -30,8 +30,8 @@ enum ClusterProtocol {
         var cluster: Int
         var config: WaferConfig
         var library: WorkflowLibrary
-        var placement: String
-        var dispatch: String
+        /// The scheduler, in `SchedulerSpec`'s text form.
+        var scheduler: String
         /// Data endpoint of every cluster, by id.
         var peers: [String]
         /// Functional mode: task blocks compute on real tensors that travel with the task flows.

@@ -21,8 +21,8 @@ public final class CoordinatorServer {
         public var control: String
         /// Where trace.json and summary.json go.
         public var outputDirectory: String
-        public var placement: String = "least-loaded"
-        public var dispatch: String = "fifo"
+        /// The scheduler the wafer runs (see `SchedulerSpec.catalogue`).
+        public var scheduler: SchedulerSpec = .octopus
         /// Finish as soon as the wafer is idle (`octopus run`); otherwise serve until `stop`.
         public var exitWhenIdle = false
         /// Functional mode (real tensors through the blocks' kernels) instead of timing mode.
@@ -81,12 +81,6 @@ public final class CoordinatorServer {
     public init(options: Options, wake: WakeSignal) throws {
         try Endpoints.check(options.listen, what: "--listen")
         try Endpoints.check(options.control, what: "--control")
-        guard PolicyCatalog.placement(named: options.placement) != nil else {
-            throw Endpoints.Invalid(description: "unknown placement policy '\(options.placement)' (known: \(PolicyCatalog.placements.keys.sorted().joined(separator: ", ")))")
-        }
-        guard PolicyCatalog.dispatcher(named: options.dispatch) != nil else {
-            throw Endpoints.Invalid(description: "unknown dispatch policy '\(options.dispatch)' (known: \(PolicyCatalog.dispatchers.keys.sorted().joined(separator: ", ")))")
-        }
         self.options = options
         self.wake = wake
         context = try Context()
@@ -104,8 +98,7 @@ public final class CoordinatorServer {
         trace = try ChromeTraceWriter(path: (options.outputDirectory as NSString).appendingPathComponent("trace.json"),
                                       config: options.config, library: options.library)
         transport = RemoteClusterTransport(router: router, clusterCount: options.config.clusterCount, wakeDescriptor: wake.fileDescriptor)
-        let placement = PolicyCatalog.placement(named: options.placement)!
-        session = WaferSession(coordinator: CoordinatorEngine(config: options.config, library: options.library, placement: placement,
+        session = WaferSession(coordinator: CoordinatorEngine(config: options.config, library: options.library, scheduler: options.scheduler,
                                                               functional: options.functional ? BLASExecutor() : nil),
                                transport: transport)
         session.traceSink = trace
@@ -157,7 +150,7 @@ public final class CoordinatorServer {
         let peers = (0..<count).map { registered[$0]!.dataEndpoint }
         for cluster in 0..<count {
             let setup = ClusterProtocol.Setup(cluster: cluster, config: options.config, library: options.library,
-                                              placement: options.placement, dispatch: options.dispatch, peers: peers,
+                                              scheduler: options.scheduler.description, peers: peers,
                                               functional: options.functional)
             try transport.send(cluster, ClusterProtocol.json(.setup, setup))
         }
@@ -219,8 +212,8 @@ public final class CoordinatorServer {
 
     private func finish(wallSeconds: Double) throws -> RunSummary {
         let stats = try transport.collectStats(end: session.accountingEnd)
-        let results = SummaryBuilder.results(session: session, stats: stats, placement: options.placement, dispatch: options.dispatch)
-        let host = SummaryBuilder.host(session: session, results: results, wallSeconds: wallSeconds, processes: options.config.clusterCount + 1)
+        let results = SummaryBuilder.results(session: session, stats: stats)
+        let host = SummaryBuilder.host(session: session, results: results, wallSeconds: wallSeconds, processes: options.config.clusterCount + 1, stats: stats)
         let summary = RunSummary(results: results, host: host)
         let summaryPath = (options.outputDirectory as NSString).appendingPathComponent("summary.json")
         try SummaryRenderer.json(summary).write(to: URL(fileURLWithPath: summaryPath))

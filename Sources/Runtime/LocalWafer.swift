@@ -24,8 +24,8 @@ public enum LocalWafer {
         public var transport: Transport = .ipc
         /// Control endpoint; a private ipc:// endpoint when nil.
         public var control: String?
-        public var placement = "least-loaded"
-        public var dispatch = "fifo"
+        /// The scheduler the wafer runs.
+        public var scheduler: SchedulerSpec = .octopus
         public var singleProcess = false
         /// Functional mode: real tensors through the blocks' kernels, decisions on the data.
         public var functional = false
@@ -53,8 +53,7 @@ public enum LocalWafer {
             config: options.config, library: options.library,
             listen: options.transport == .ipc ? "ipc://\(directory)/coordinator" : "tcp://127.0.0.1:*",
             control: options.control ?? "ipc://\(directory)/control", outputDirectory: options.outputDirectory)
-        serverOptions.placement = options.placement
-        serverOptions.dispatch = options.dispatch
+        serverOptions.scheduler = options.scheduler
         serverOptions.exitWhenIdle = true
         serverOptions.functional = options.functional
         serverOptions.log = options.log
@@ -82,14 +81,10 @@ public enum LocalWafer {
     }
 
     private static func runInProcess(_ options: Options, wake: WakeSignal) throws -> RunSummary {
-        guard let placement = PolicyCatalog.placement(named: options.placement),
-              let dispatcher = PolicyCatalog.dispatcher(named: options.dispatch) else {
-            throw Endpoints.Invalid(description: "unknown policy \(options.placement)/\(options.dispatch)")
-        }
         try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
         let trace = try ChromeTraceWriter(path: (options.outputDirectory as NSString).appendingPathComponent("trace.json"),
                                           config: options.config, library: options.library)
-        let session = WaferSession.inProcess(config: options.config, library: options.library, placement: placement, dispatcher: dispatcher,
+        let session = WaferSession.inProcess(config: options.config, library: options.library, scheduler: options.scheduler,
                                              functional: options.functional ? BLASExecutor() : nil)
         session.traceSink = trace
         for injection in options.injections { try session.inject(injection) }
@@ -102,8 +97,8 @@ public enum LocalWafer {
         try trace.close()
         if let signal = interrupted { throw CoordinatorServer.Abort.interrupted(signal: signal) }
         let stats = try session.transport.collectStats(end: session.accountingEnd)
-        let results = SummaryBuilder.results(session: session, stats: stats, placement: options.placement, dispatch: options.dispatch)
-        let host = SummaryBuilder.host(session: session, results: results, wallSeconds: Date().timeIntervalSince(start), processes: 1)
+        let results = SummaryBuilder.results(session: session, stats: stats)
+        let host = SummaryBuilder.host(session: session, results: results, wallSeconds: Date().timeIntervalSince(start), processes: 1, stats: stats)
         let summary = RunSummary(results: results, host: host)
         try SummaryRenderer.json(summary).write(to: URL(fileURLWithPath: (options.outputDirectory as NSString).appendingPathComponent("summary.json")))
         return summary

@@ -29,7 +29,70 @@ enum WireCodec {
             w.u64(v.time)
             w.count(v.clusters.count)
             for l in v.clusters { write(l, to: &w) }
+            write(v.plan, to: &w)
+        case .ready(let ready):
+            w.u8(4)
+            write(ready.task, to: &w)
+            w.i32(ready.origin); w.i32(ready.pinned)
+        case .release(let cluster, let units):
+            w.u8(5); w.i32(cluster); w.u16(units)
+        case .neighbourLoad(let cluster, let pending, let queued):
+            w.u8(6); w.i32(cluster); w.u64(pending); w.u32(queued)
+        case .steal(let thief, let pending):
+            w.u8(7); w.i32(thief); w.u64(pending)
+        case .stealReply(let victim, let given):
+            w.u8(8); w.i32(victim); w.u32(given)
         }
+    }
+
+    static func write(_ type: TaskType, to w: inout ByteWriter) {
+        w.u16(type.workflow); w.u16(type.block)
+    }
+
+    static func readType(_ r: inout ByteReader) throws -> TaskType {
+        TaskType(workflow: Int(try r.u16()), block: Int(try r.u16()))
+    }
+
+    static func write(_ plan: WaferPlan, to w: inout ByteWriter) {
+        w.u32(plan.epoch)
+        w.count(plan.reserved.count)
+        for (cluster, tbus) in plan.reserved.enumerated() {
+            w.count(tbus.count)
+            for (tbu, types) in tbus.enumerated() {
+                w.count(types.count)
+                for (i, type) in types.enumerated() {
+                    write(type, to: &w)
+                    w.u64(plan.weights[cluster][tbu][i].bitPattern)
+                }
+                if let wanted = plan.configure[cluster][tbu] { w.u8(1); write(wanted, to: &w) } else { w.u8(0) }
+            }
+        }
+    }
+
+    static func readPlan(_ r: inout ByteReader) throws -> WaferPlan {
+        let epoch = try r.u32()
+        var reserved: [[[TaskType]]] = [], weights: [[[Double]]] = [], configure: [[TaskType?]] = []
+        for _ in 0..<(try r.count()) {
+            var clusterReserved: [[TaskType]] = [], clusterWeights: [[Double]] = [], clusterConfigure: [TaskType?] = []
+            for _ in 0..<(try r.count()) {
+                var types: [TaskType] = [], shares: [Double] = []
+                for _ in 0..<(try r.count()) {
+                    types.append(try readType(&r))
+                    shares.append(Double(bitPattern: try r.u64()))
+                }
+                clusterReserved.append(types)
+                clusterWeights.append(shares)
+                switch try r.u8() {
+                case 0: clusterConfigure.append(nil)
+                case 1: clusterConfigure.append(try readType(&r))
+                case let flag: throw WireError(description: "bad plan flag \(flag)")
+                }
+            }
+            reserved.append(clusterReserved)
+            weights.append(clusterWeights)
+            configure.append(clusterConfigure)
+        }
+        return WaferPlan(epoch: epoch, reserved: reserved, weights: weights, configure: configure)
     }
 
     static func readEnvelope(_ r: inout ByteReader) throws -> Envelope {
@@ -52,7 +115,14 @@ enum WireCodec {
             var loads: [ClusterLoad] = []
             loads.reserveCapacity(n)
             for _ in 0..<n { loads.append(try readLoad(&r)) }
-            message = .view(WaferLoadView(time: time, clusters: loads))
+            message = .view(WaferLoadView(time: time, clusters: loads, plan: try readPlan(&r)))
+        case 4:
+            let task = try readTask(&r)
+            message = .ready(ReadyTask(task: task, origin: try r.i32(), pinned: try r.i32()))
+        case 5: message = .release(cluster: try r.i32(), units: try r.u16())
+        case 6: message = .neighbourLoad(cluster: try r.i32(), pendingPerTBU: try r.u64(), queued: try r.u32())
+        case 7: message = .steal(thief: try r.i32(), pending: try r.u64())
+        case 8: message = .stealReply(victim: try r.i32(), given: try r.u32())
         case let tag: throw WireError(description: "unknown message kind \(tag)")
         }
         return Envelope(source: source, destination: destination, sendTime: send, arrival: arrival, sequence: sequence, message: message)
@@ -105,6 +175,10 @@ enum WireCodec {
         for c in l.configurations {
             if let c { w.u8(1); w.u16(c.workflow); w.u16(c.block) } else { w.u8(0) }
         }
+        w.count(l.finished.count)
+        for f in l.finished { write(f.taskType, to: &w); w.u32(f.runs); w.u64(f.cycles.bitPattern); w.u64(f.squares.bitPattern) }
+        w.count(l.running.count)
+        for t in l.running { write(t, to: &w) }
     }
 
     static func readLoad(_ r: inout ByteReader) throws -> ClusterLoad {
@@ -121,6 +195,11 @@ enum WireCodec {
             case let flag: throw WireError(description: "bad configuration flag \(flag)")
             }
         }
+        for _ in 0..<(try r.count()) {
+            let type = try readType(&r)
+            load.finished.append(TypeRuns(taskType: type, runs: try r.u32(), cycles: Double(bitPattern: try r.u64()), squares: Double(bitPattern: try r.u64())))
+        }
+        for _ in 0..<(try r.count()) { load.running.append(try readType(&r)) }
         return load
     }
 

@@ -14,6 +14,23 @@ public struct TaskTypeLoad: Codable, Equatable, Sendable {
     }
 }
 
+/// Runs of one task-block type finished in a cluster since its previous load signal: the
+/// observations the coordinator classifies types and predicts demand from.
+public struct TypeRuns: Codable, Equatable, Sendable {
+    public var taskType: TaskType
+    public var runs: UInt32
+    /// Σ cycles of the runs (unsplit, as on one TBU) and Σ cycles².
+    public var cycles: Double
+    public var squares: Double
+
+    public init(taskType: TaskType, runs: UInt32, cycles: Double, squares: Double) {
+        self.taskType = taskType
+        self.runs = runs
+        self.cycles = cycles
+        self.squares = squares
+    }
+}
+
 /// One cluster's load as schedulers see it: what its load signal reported, plus what the observer
 /// has placed there since.
 public struct ClusterLoad: Codable, Equatable, Sendable {
@@ -27,9 +44,13 @@ public struct ClusterLoad: Codable, Equatable, Sendable {
     public var byType: [TaskTypeLoad]
     /// The type each TBU is configured for (nil: never configured), by TBU index.
     public var configurations: [TaskType?]
+    /// Task blocks finished since the previous signal, by type (empty in published views).
+    public var finished: [TypeRuns]
+    /// Running task blocks by type (for the planner's in-flight positions).
+    public var running: [TaskType]
 
     public init(cluster: Int, tbus: Int, busyTBUs: Int = 0, queuedTasks: Int = 0, pendingCycles: Cycle = 0,
-                byType: [TaskTypeLoad] = [], configurations: [TaskType?] = []) {
+                byType: [TaskTypeLoad] = [], configurations: [TaskType?] = [], finished: [TypeRuns] = [], running: [TaskType] = []) {
         self.cluster = cluster
         self.tbus = tbus
         self.busyTBUs = busyTBUs
@@ -37,6 +58,8 @@ public struct ClusterLoad: Codable, Equatable, Sendable {
         self.pendingCycles = pendingCycles
         self.byType = byType
         self.configurations = configurations
+        self.finished = finished
+        self.running = running
     }
 
     /// True when the cluster has nothing queued or running.
@@ -44,20 +67,23 @@ public struct ClusterLoad: Codable, Equatable, Sendable {
 }
 
 /// The wafer-wide load picture a cluster-level placement decision is made over.
-public struct WaferLoadView: Codable, Equatable, Sendable {
+public struct WaferLoadView: Equatable, Sendable {
     /// Virtual time the view describes.
     public var time: Cycle
     /// One entry per cluster, indexed by cluster id.
     public var clusters: [ClusterLoad]
+    /// The scheduler's current partition of the TBUs.
+    public var plan: WaferPlan
 
-    public init(time: Cycle, clusters: [ClusterLoad]) {
+    public init(time: Cycle, clusters: [ClusterLoad], plan: WaferPlan? = nil) {
         self.time = time
         self.clusters = clusters
+        self.plan = plan ?? .empty(clusters: clusters.count, tbus: clusters.first?.tbus ?? 0)
     }
 
     /// An empty wafer of `count` clusters with `tbus` TBUs each.
     public static func idle(clusters count: Int, tbus: Int) -> WaferLoadView {
-        WaferLoadView(time: 0, clusters: (0..<count).map { ClusterLoad(cluster: $0, tbus: tbus) })
+        WaferLoadView(time: 0, clusters: (0..<count).map { ClusterLoad(cluster: $0, tbus: tbus) }, plan: .empty(clusters: count, tbus: tbus))
     }
 
     /// Records that `cycles` of work were just sent to `cluster`, so the next decision made from

@@ -31,3 +31,43 @@ public enum TaskOperation: Codable, Equatable, Sendable {
         }
     }
 }
+
+extension TaskOperation {
+    /// Cycles of this operation when `parts` PE arrays share it (Adaptive TBU Scheduling's split).
+    /// A layer's GEMMs are divided along the output columns or the output rows, whichever is faster
+    /// (each array runs the slice; one array drain, `R + C` cycles, merges the results); a layer that
+    /// lowers to several GEMMs (depthwise) deals them out to the arrays instead. Non-matrix and
+    /// fixed-cost work is not divided: one array runs it while the others wait.
+    public func cycles(on array: PEArrayConfig, buffer: LayerTiming.ClusterBuffer?, parts: Int) -> Cycle {
+        guard parts > 1 else { return cycles(on: array, buffer: buffer) }
+        switch self {
+        case .layer(let layer): return TaskOperation.splitCycles(of: layer, on: array, buffer: buffer, parts: parts)
+        case .vector, .fixed: return cycles(on: array, buffer: buffer)
+        case .model(let model):
+            let layers = (try? model.layers(values: model.minimumValues)) ?? []
+            return layers.reduce(0) { $0 + TaskOperation.splitCycles(of: $1, on: array, buffer: buffer, parts: parts) }
+        }
+    }
+
+    /// Cycles of `layer` on `parts` arrays (see ``cycles(on:buffer:parts:)``).
+    public static func splitCycles(of layer: Layer, on array: PEArrayConfig, buffer: LayerTiming.ClusterBuffer?, parts: Int) -> Cycle {
+        let gemms = layer.lowered
+        let merge = Cycle(array.rows + array.columns)
+        guard parts > 1 else { return gemms.reduce(0) { $0 + LayerTiming($1, array: array, buffer: buffer).totalCycles } }
+        if gemms.count > 1 {
+            let each = gemms.map { LayerTiming($0, array: array, buffer: buffer).totalCycles }
+            let perArray = (gemms.count + parts - 1) / parts
+            let share = (each.reduce(0, +) + Cycle(parts) - 1) / Cycle(parts)
+            return max(each.sorted(by: >).prefix(perArray).reduce(0, +), share) + merge
+        }
+        let gemm = gemms[0]
+        func slice(m: Int, n: Int) -> Cycle {
+            LayerTiming(Layer.LoweredGEMM(name: gemm.name, m: m, n: n, k: gemm.k), array: array, buffer: buffer).totalCycles
+        }
+        let alongN = slice(m: gemm.m, n: (gemm.n + parts - 1) / parts)
+        let alongM = slice(m: (gemm.m + parts - 1) / parts, n: gemm.n)
+        // The arrays share one cluster buffer, so a slice is never faster than a perfect share.
+        let single = LayerTiming(gemm, array: array, buffer: buffer).totalCycles
+        return max(min(alongN, alongM), (single + Cycle(parts) - 1) / Cycle(parts)) + merge
+    }
+}

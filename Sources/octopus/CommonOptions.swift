@@ -2,6 +2,7 @@ import ArgumentParser
 import Emulation
 import Foundation
 import Runtime
+import Scheduling
 import WaferModel
 
 /// Where the wafer, its workflows and the scheduling policies come from.
@@ -12,16 +13,20 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Directory of workflow files (YAML); every file in it is loaded.")
     var workflows = "Configs/workflows"
 
-    @Option(help: "Cluster-level placement policy: least-loaded.")
-    var placement = "least-loaded"
-
-    @Option(help: "TBU-level dispatch policy inside each cluster: fifo.")
-    var dispatch = "fifo"
+    @Option(help: ArgumentHelp(
+        "The scheduler: \(SchedulerSpec.catalogue.map(\.name).joined(separator: ", ")). 'reactive' takes parameters, e.g. reactive:threshold=1000000,steal=2. See docs/scheduling.md.",
+        valueName: "name"))
+    var scheduler = SchedulerSpec.octopus.name
 
     @Flag(help: """
         Functional mode: requests carry real tensors (made by each workflow's generator), task blocks         with a `function:` compute on them (GEMMs on OpenBLAS) and control blocks with a `when:` decide         on the data. Timing still comes from the PE-array model. Default: timing mode.
         """)
     var functional = false
+
+    /// The parsed `--scheduler`.
+    func schedulerSpec() throws -> SchedulerSpec {
+        do { return try SchedulerSpec.parse(scheduler) } catch { throw ValidationError("--scheduler: \(error)") }
+    }
 
     func load() throws -> (WaferConfig, WorkflowLibrary) {
         (try WaferConfigLoader.load(path: wafer), try WorkflowLibrary.load(directory: workflows))

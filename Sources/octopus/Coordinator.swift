@@ -37,8 +37,7 @@ struct Coordinator: ParsableCommand {
             let injections = try workload.map { try WorkloadLoader.load(path: $0, known: Set(library.names)) } ?? []
             var options = CoordinatorServer.Options(config: config, library: library, listen: listen, control: control,
                                                     outputDirectory: out ?? defaultRunDirectory())
-            options.placement = model.placement
-            options.dispatch = model.dispatch
+            options.scheduler = try model.schedulerSpec()
             options.functional = model.functional
             options.registrationTimeout = registrationTimeout
             let wake = try WakeSignal()

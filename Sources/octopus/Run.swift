@@ -47,8 +47,7 @@ struct Run: ParsableCommand {
             var options = LocalWafer.Options(config: config, library: library, injections: injections, outputDirectory: directory)
             options.transport = chosen
             options.control = control
-            options.placement = model.placement
-            options.dispatch = model.dispatch
+            options.scheduler = try model.schedulerSpec()
             options.singleProcess = singleProcess
             options.functional = model.functional
             if quiet { options.log = { _ in } }

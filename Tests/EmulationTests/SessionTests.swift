@@ -11,13 +11,13 @@ let repositoryRoot: String = {
 }()
 
 /// Builds and runs an in-process session over the repository's configs.
-func runInProcess(wafer: String = "small-2x2", workload: String = "small", edit: (inout WaferConfig) -> Void = { _ in },
-                  tracePath: String? = nil) throws -> (WaferSession, RunSummary.Results) {
+func runInProcess(wafer: String = "small-2x2", workload: String = "small", scheduler: SchedulerSpec = .octopus,
+                  edit: (inout WaferConfig) -> Void = { _ in }, tracePath: String? = nil) throws -> (WaferSession, RunSummary.Results) {
     var config = try WaferConfigLoader.load(path: repositoryRoot + "/Configs/wafers/\(wafer).yaml")
     edit(&config)
     let library = try WorkflowLibrary.load(directory: repositoryRoot + "/Configs/workflows")
     let injections = try WorkloadLoader.load(path: repositoryRoot + "/Configs/workloads/\(workload).yaml", known: Set(library.names))
-    let session = WaferSession.inProcess(config: config, library: library)
+    let session = WaferSession.inProcess(config: config, library: library, scheduler: scheduler)
     var writer: ChromeTraceWriter?
     if let tracePath {
         writer = try ChromeTraceWriter(path: tracePath, config: config, library: library)
@@ -27,7 +27,7 @@ func runInProcess(wafer: String = "small-2x2", workload: String = "small", edit:
     try session.runUntilIdle()
     try writer?.close()
     let stats = try session.transport.collectStats(end: session.accountingEnd)
-    return (session, SummaryBuilder.results(session: session, stats: stats, placement: "least-loaded", dispatch: "fifo"))
+    return (session, SummaryBuilder.results(session: session, stats: stats))
 }
 
 final class SessionTests: XCTestCase {
@@ -43,6 +43,20 @@ final class SessionTests: XCTestCase {
         for outcome in session.coordinator.records.map(\.outcome) where outcome.status == .completed {
             XCTAssertGreaterThan(outcome.finished, outcome.injected)
             XCTAssertGreaterThanOrEqual(outcome.tasksDone, 2, "at least preprocess/features and the detector/spotter ran")
+        }
+    }
+
+    func testEverySchedulerFinishesEveryRequestExactlyOnceAndRepeats() throws {
+        for scheduler in SchedulerSpec.catalogue {
+            let (session, results) = try runInProcess(scheduler: scheduler)
+            let ids = session.coordinator.records.map(\.outcome.request)
+            XCTAssertEqual(ids.count, 112, scheduler.name)
+            XCTAssertEqual(Set(ids), Set(0..<112), scheduler.name)
+            XCTAssertEqual(results.overall.completed, 112, "\(scheduler.name): nothing rejected at this load")
+            XCTAssertEqual(results.emulation.causalityViolations, 0, scheduler.name)
+            XCTAssertEqual(results.scheduler, scheduler.description)
+            let (_, again) = try runInProcess(scheduler: scheduler)
+            XCTAssertEqual(again, results, "\(scheduler.name) is deterministic")
         }
     }
 

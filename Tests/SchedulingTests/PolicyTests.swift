@@ -5,6 +5,8 @@ import WaferModel
 final class PolicyTests: XCTestCase {
     let mesh = try! WaferConfigLoader.parse("mesh: {rows: 2, columns: 2}\nlinks: {intra_die: {hop_latency_cycles: 10, bandwidth_bytes_per_cycle: 1}}", file: "p.yaml").mesh
 
+    let context = DispatchContext(now: 0, reconfigurationCycles: 0)
+
     func request(origin: Int?, bytes: UInt64 = 0) -> PlacementRequest {
         PlacementRequest(taskType: TaskType(workflow: 0, block: 0), predictedCycles: 100, inputBytes: bytes, origin: origin)
     }
@@ -15,29 +17,29 @@ final class PolicyTests: XCTestCase {
         view.clusters[1].pendingCycles = 200
         view.clusters[2].pendingCycles = 600
         view.clusters[3].pendingCycles = 400
-        XCTAssertEqual(LeastLoadedPlacement().place(request(origin: nil), view: view, mesh: mesh), 1)
+        XCTAssertEqual(CompletionTimePlacement().place(request(origin: nil), view: view, mesh: mesh), 1)
     }
 
     func testTransferCostCanOutweighLoad() {
         var view = WaferLoadView.idle(clusters: 4, tbus: 1)
         view.clusters[0].pendingCycles = 500
         // From cluster 0, 1000 bytes at 1 B/cycle cost ≥ 1000 cycles anywhere else: stay.
-        XCTAssertEqual(LeastLoadedPlacement().place(request(origin: 0, bytes: 1000), view: view, mesh: mesh), 0)
+        XCTAssertEqual(CompletionTimePlacement().place(request(origin: 0, bytes: 1000), view: view, mesh: mesh), 0)
         // Without data to move, the idle neighbour wins.
-        XCTAssertEqual(LeastLoadedPlacement().place(request(origin: 0, bytes: 0), view: view, mesh: mesh), 1)
+        XCTAssertEqual(CompletionTimePlacement().place(request(origin: 0, bytes: 0), view: view, mesh: mesh), 1)
     }
 
     func testTiesGoToShorterTransferThenLowerId() {
         let view = WaferLoadView.idle(clusters: 4, tbus: 1)
-        XCTAssertEqual(LeastLoadedPlacement().place(request(origin: nil), view: view, mesh: mesh), 0)
-        XCTAssertEqual(LeastLoadedPlacement().place(request(origin: 3), view: view, mesh: mesh), 3)
+        XCTAssertEqual(CompletionTimePlacement().place(request(origin: nil), view: view, mesh: mesh), 0)
+        XCTAssertEqual(CompletionTimePlacement().place(request(origin: 3), view: view, mesh: mesh), 3)
     }
 
     func testNotePlacedSpreadsConsecutiveDecisions() {
         var view = WaferLoadView.idle(clusters: 4, tbus: 1)
         var chosen: [Int] = []
         for _ in 0..<4 {
-            let c = LeastLoadedPlacement().place(request(origin: nil), view: view, mesh: mesh)
+            let c = CompletionTimePlacement().place(request(origin: nil), view: view, mesh: mesh)
             view.notePlaced(cycles: 100, on: c)
             chosen.append(c)
         }
@@ -50,14 +52,18 @@ final class PolicyTests: XCTestCase {
                     TBUSnapshot(index: 1, isBusy: false, configuredFor: nil),
                     TBUSnapshot(index: 2, isBusy: false, configuredFor: nil),
                     TBUSnapshot(index: 3, isBusy: false, configuredFor: nil)]
-        XCTAssertEqual(FIFODispatch().dispatch(queue: queue, tbus: tbus),
+        XCTAssertEqual(FIFODispatch().dispatch(queue: queue, tbus: tbus, context: context),
                        [DispatchDecision(queuePosition: 0, tbu: 1), DispatchDecision(queuePosition: 1, tbu: 2), DispatchDecision(queuePosition: 2, tbu: 3)])
-        XCTAssertEqual(FIFODispatch().dispatch(queue: Array(queue.prefix(1)), tbus: tbus), [DispatchDecision(queuePosition: 0, tbu: 1)])
-        XCTAssertEqual(FIFODispatch().dispatch(queue: [QueuedTask](), tbus: tbus), [])
+        XCTAssertEqual(FIFODispatch().dispatch(queue: Array(queue.prefix(1)), tbus: tbus, context: context), [DispatchDecision(queuePosition: 0, tbu: 1)])
+        XCTAssertEqual(FIFODispatch().dispatch(queue: [QueuedTask](), tbus: tbus, context: context), [])
     }
 
-    func testCatalogNamesMatchPolicies() {
-        for (name, policy) in PolicyCatalog.placements { XCTAssertEqual(policy.name, name) }
-        for (name, policy) in PolicyCatalog.dispatchers { XCTAssertEqual(policy.name, name) }
+    func testSchedulersParseFromTheirTextForm() throws {
+        for spec in SchedulerSpec.catalogue { XCTAssertEqual(try SchedulerSpec.parse(spec.description), spec) }
+        XCTAssertEqual(try SchedulerSpec.parse("reactive:threshold=5000,steal=3").balancing, .stealing(threshold: 5000, size: 3))
+        XCTAssertThrowsError(try SchedulerSpec.parse("lottery"))
+        XCTAssertThrowsError(try SchedulerSpec.parse("static:threshold=1"))
+        XCTAssertThrowsError(try SchedulerSpec.parse("reactive:threshold=-4"))
+        XCTAssertThrowsError(try SchedulerSpec.parse("reactive:depth=4"))
     }
 }
