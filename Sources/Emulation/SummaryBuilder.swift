@@ -171,22 +171,30 @@ public enum SummaryBuilder {
     }
 
     /// Time-weighted means of a step function over twenty equal parts of [0, end).
+    ///
+    /// Part boundaries are whole cycles (`end * k / parts`), so every step advances and the loop
+    /// cannot stall on floating-point rounding at a boundary.
     static func stepMeans(_ points: [(Cycle, Double)], end: Cycle, parts: Int = 20) -> [Double] {
-        guard end > 0 else { return [] }
+        guard end > 0, parts > 0 else { return [] }
+        let boundaries = (0...parts).map { Cycle((UInt128(end) * UInt128($0)) / UInt128(parts)) }
         var sums = [Double](repeating: 0, count: parts)
-        let width = Double(end) / Double(parts)
+        var part = 0
         for (index, point) in points.enumerated() where point.0 < end {
-            var from = Double(point.0)
-            let to = Double(index + 1 < points.count ? min(points[index + 1].0, end) : end)
+            var from = point.0
+            let to = index + 1 < points.count ? min(points[index + 1].0, end) : end
+            while part + 1 < parts && boundaries[part + 1] <= from { part += 1 }
+            while part > 0 && boundaries[part] > from { part -= 1 }
             while from < to {
-                let part = min(parts - 1, Int(from / width))
-                let partEnd = min(to, Double(part + 1) * width)
-                sums[part] += point.1 * (partEnd - from)
+                let partEnd = part == parts - 1 ? to : min(to, boundaries[part + 1])
+                sums[part] += point.1 * Double(partEnd - from)
                 from = partEnd
-                if part == parts - 1 { break }
+                if from == boundaries[part + 1] && part < parts - 1 { part += 1 }
             }
         }
-        return sums.map { ($0 / width * 1000).rounded() / 1000 }
+        return (0..<parts).map { index in
+            let width = Double(boundaries[index + 1] - boundaries[index])
+            return width == 0 ? 0 : (sums[index] / width * 1000).rounded() / 1000
+        }
     }
 
     /// Means of samples falling in each of twenty equal parts of [0, end) (0 where none fall).
