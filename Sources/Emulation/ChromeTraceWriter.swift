@@ -104,6 +104,7 @@ public final class ChromeTraceWriter: TraceSink {
             case .task: label = name(of: type); category = "task"
             case .reconfigure: label = "configure " + name(of: type); category = "reconfigure"
             case .control: label = name(of: type); category = "control"
+            case .splitPart: label = name(of: type) + " (split part)"; category = "split"
             case .operation:
                 guard case .task(let block) = library[Int(type.workflow)].blocks[Int(type.block)].kind else { return }
                 emit("{\"ph\":\"X\",\"cat\":\"layer\",\"name\":\(Self.quote(block.operations[Int(request)].name)),\"pid\":\(cluster + 1),\"tid\":\(unit),\"ts\":\(ts(start)),\"dur\":\(ts(duration)),\"args\":{\"cycles\":\(duration)}}")

@@ -345,7 +345,11 @@ public final class ClusterEngine {
         var begin = now
         if !control {
             // Every array of a split loads the type's configuration; the slowest decides.
-            begin += units.map { configure($0, for: task.taskType, at: now, request: task.request) }.max() ?? 0
+            let costs = units.map { configure($0, for: task.taskType, at: now, request: task.request) }
+            let slowest = costs.max() ?? 0
+            begin += slowest
+            // An array waiting for a split partner's reconfiguration is held by it: count it so.
+            for (unit, cost) in zip(units, costs) where cost < slowest { stats.tbus[unit].reconfigurationCycles += slowest - cost }
         }
         let operationCycles = control ? [cycles.controlBlockCycles] : self.operationCycles(of: task, parts: units.count)
         let duration = operationCycles.reduce(0, +)
@@ -358,7 +362,7 @@ public final class ClusterEngine {
             }
         }
         for helper in units.dropFirst() {
-            trace.append(.slice(cluster: Int32(id), unit: TraceUnit.tbu(helper), start: begin, duration: duration, kind: .task, taskType: task.taskType, request: task.request))
+            trace.append(.slice(cluster: Int32(id), unit: TraceUnit.tbu(helper), start: begin, duration: duration, kind: .splitPart, taskType: task.taskType, request: task.request))
             tbus[helper].helping = index
             stats.tbus[helper].busyCycles += duration
         }

@@ -195,6 +195,8 @@ public final class CoordinatorEngine {
     /// demand over the horizon and re-partition the TBUs ahead of it.
     private func planningStep(at now: Cycle) {
         planScheduled = false
+        // Nothing left to plan for: a plan now would only reconfigure arrays after the run's end.
+        guard inFlight > 0 || streams.contains(where: { $0.next < $0.arrivals.count }) else { return }
         let clock = DecisionClock()
         decisions += 1
         let stable = classifier.stableTypes

@@ -128,7 +128,7 @@ public struct RunSummary: Codable, Equatable, Sendable {
         /// Blocks split across several PE arrays.
         public var splits: UInt64
         /// Control blocks that ran on PE arrays (queued with task blocks).
-        public var controlBlocksOnTBUs: UInt64
+        public var controlBlocksOnArrays: UInt64
         /// Queued blocks moved between clusters by rebalancing, and their bytes × hops.
         public var migrations: UInt64
         public var migrationByteHops: UInt64

@@ -71,7 +71,7 @@ public enum SummaryBuilder {
                 decisions: coordinator.decisions + stats.reduce(0) { $0 + $1.decisions },
                 reconfigurations: stats.reduce(0) { $0 + $1.tbus.reduce(0) { $0 + $1.reconfigurations } },
                 proactiveReconfigurations: stats.reduce(0) { $0 + $1.proactiveReconfigurations },
-                splits: stats.reduce(0) { $0 + $1.splits }, controlBlocksOnTBUs: stats.reduce(0) { $0 + $1.controlOnTBUs },
+                splits: stats.reduce(0) { $0 + $1.splits }, controlBlocksOnArrays: stats.reduce(0) { $0 + $1.controlOnTBUs },
                 migrations: stats.reduce(0) { $0 + $1.migrations }, migrationByteHops: stats.reduce(0) { $0 + $1.migrationByteHops },
                 planChanges: coordinator.planChanges,
                 predictionError: coordinator.predictionErrors.isEmpty ? nil

@@ -12,6 +12,9 @@ public enum SliceKind: UInt8, Sendable {
     /// One operation (layer) of a task block, nested inside the block's slice; `request` holds the
     /// operation's index in the block.
     case operation = 3
+    /// A TBU lent to a block split across several arrays (adaptive parallelism); the block's own
+    /// slice, with its operations, is on the TBU that leads the split.
+    case splitPart = 4
 }
 
 /// One compact trace record. Participants produce them while running windows; the coordinator

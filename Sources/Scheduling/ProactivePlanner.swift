@@ -49,12 +49,13 @@ public struct DemandPredictor: Sendable {
     /// (queued or running, by type).
     public func predict(horizon: Cycle, inFlight: [TaskType: Int]) -> [TaskType: Double] {
         var demand: [TaskType: Double] = [:]
-        for (type, v) in visits {
+        // Sorted iteration: floating-point sums must not depend on a dictionary's (per-process) order.
+        for (type, v) in visits.sorted(by: { $0.key < $1.key }) {
             let rate = arrivalRate[type.workflow] ?? 0
             let work = rate * Double(horizon) * v * (cycles[type] ?? 0)
             if work > 0 { demand[type, default: 0] += work }
         }
-        for (type, count) in inFlight where count > 0 {
+        for (type, count) in inFlight.sorted(by: { $0.key < $1.key }) where count > 0 {
             demand[type, default: 0] += Double(count) * (cycles[type] ?? 0)
             let base = max(visits[type] ?? 1, 1e-9)
             for next in downstream[type] ?? [] {
@@ -67,9 +68,9 @@ public struct DemandPredictor: Sendable {
 
     /// Weighted absolute percentage error of a prediction against what happened (0 when nothing did).
     public static func error(predicted: [TaskType: Double], actual: [TaskType: Double]) -> Double? {
-        let total = actual.values.reduce(0, +)
+        let types = Set(predicted.keys).union(actual.keys).sorted()
+        let total = types.reduce(0) { $0 + (actual[$1] ?? 0) }
         guard total > 0 else { return nil }
-        let types = Set(predicted.keys).union(actual.keys)
         return types.reduce(0) { $0 + abs((predicted[$1] ?? 0) - (actual[$1] ?? 0)) } / total
     }
 }
@@ -96,9 +97,9 @@ public struct ProactivePlanner: Sendable {
         let dynamicDemand = demand.filter { !stable.contains($0.key) || !PlanIndex(plan).isReserved($0.key) }
         let pool = slots.filter { plan.reserved[$0.cluster][$0.tbu].isEmpty }
         if !pool.isEmpty, !dynamicDemand.isEmpty {
-            let total = dynamicDemand.values.reduce(0, +)
-            var start = 0.0
             let ordered = dynamicDemand.sorted { $0.key < $1.key }
+            let total = ordered.reduce(0) { $0 + $1.value }
+            var start = 0.0
             var index = 0
             for (k, slot) in pool.enumerated() {
                 // The type covering the middle of this pool TBU's segment.
