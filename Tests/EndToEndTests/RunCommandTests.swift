@@ -67,6 +67,31 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(traces["ipc"], traces["oracle"], "the multi-process trace differs from the oracle's")
     }
 
+    /// Every scheduler (the baselines, the ablation steps and Octopus) across real cluster
+    /// processes: each request completes exactly once and the run equals the single-process oracle.
+    func testEverySchedulerAcrossProcessesCompletesEveryRequestOnce() throws {
+        let directory = try makeTemporaryDirectory("schedulers")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let schedulers = ["static", "reactive:threshold=200000,steal=4", "fifo", "score", "least-loaded",
+                          "static+dual", "static+dual+adaptive", "static+dual+adaptive+proactive", "octopus"]
+        for scheduler in schedulers {
+            var results: [String: RunSummary.Results] = [:]
+            for (name, extra) in [("oracle", ["--single-process"]), ("ipc", [])] {
+                let out = directory + "/" + scheduler + "-" + name
+                let result = try octopus(common + ["--scheduler", scheduler, "--out", out] + extra, in: directory, name: "\(scheduler)-\(name)")
+                XCTAssertEqual(result.status, 0, "\(scheduler) \(name): \(result.stderr)")
+                results[name] = try SummaryRenderer.decode(Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))).results
+            }
+            let ipc = try XCTUnwrap(results["ipc"])
+            XCTAssertEqual(ipc.scheduler, scheduler)
+            XCTAssertEqual(ipc.overall.injected, 112, scheduler)
+            XCTAssertEqual(ipc.overall.completed, 112, "\(scheduler): every request completes exactly once")
+            XCTAssertEqual(ipc.overall.rejected, 0, scheduler)
+            XCTAssertEqual(ipc.workflows.values.reduce(0) { $0 + $1.completed }, 112, scheduler)
+            XCTAssertEqual(ipc, results["oracle"], "\(scheduler): the multi-process run differs from the oracle")
+        }
+    }
+
     func testBadConfigurationIsAClearErrorWithExitCode2() throws {
         let directory = try makeTemporaryDirectory("bad")
         defer { try? FileManager.default.removeItem(atPath: directory) }
