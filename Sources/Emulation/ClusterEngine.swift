@@ -99,6 +99,8 @@ public final class ClusterEngine {
     /// Per-operation cycles of blocks with per-request shapes (or split across arrays), by type,
     /// drawn values and number of arrays.
     private var dynamicCycles: [DynamicKey: [Cycle]] = [:]
+    /// Layers of per-request shapes (key: type, operation index then drawn values, parts 0).
+    private var dynamicLayers: [DynamicKey: [Layer]] = [:]
 
     struct DynamicKey: Hashable {
         var type: TaskType
@@ -411,15 +413,29 @@ public final class ClusterEngine {
         let key = DynamicKey(type: task.taskType, values: values, parts: parts)
         if let cached = dynamicCycles[key] { return cached }
         var result = base
-        if parts > 1, case .task(let block) = library[Int(task.taskType.workflow)].blocks[Int(task.taskType.block)].kind {
-            result = block.operations.map { $0.cycles(on: cycles.array, buffer: cycles.buffer, parts: parts) }
+        if parts > 1 {
+            // The static operations' split cycles do not depend on the request: computed once.
+            let staticKey = DynamicKey(type: task.taskType, values: [], parts: parts)
+            if let cached = dynamicCycles[staticKey] {
+                result = cached
+            } else if case .task(let block) = library[Int(task.taskType.workflow)].blocks[Int(task.taskType.block)].kind {
+                result = block.operations.map { operation in
+                    if case .model = operation { return 0 }  // drawn per request below
+                    return operation.cycles(on: cycles.array, buffer: cycles.buffer, parts: parts)
+                }
+                dynamicCycles[staticKey] = result
+            }
+            if dynamic.isEmpty { return result }
         }
         var offset = 0
         for (index, model) in dynamic {
             let count = model.drawn.count
             let drawn = Array(values[offset..<offset + count])
             if parts > 1 {
-                let layers = (try? model.layers(values: drawn)) ?? []
+                // One request's layers are asked for with several part counts while dispatch weighs a split.
+                let layersKey = DynamicKey(type: task.taskType, values: [index] + drawn, parts: 0)
+                let layers = dynamicLayers[layersKey] ?? ((try? model.layers(values: drawn)) ?? [])
+                dynamicLayers[layersKey] = layers
                 result[index] = layers.reduce(0) { $0 + TaskOperation.splitCycles(of: $1, on: cycles.array, buffer: cycles.buffer, parts: parts) }
             } else {
                 result[index] = model.cycles(values: drawn, array: cycles.array, buffer: cycles.buffer)

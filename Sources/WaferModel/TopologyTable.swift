@@ -23,6 +23,8 @@ public struct TopologyTable: Codable, Equatable, Sendable {
         var line: Int
         var name: String
         var cells: [String]
+        /// The cells parsed once at load, so evaluating a shape per request does not re-parse text.
+        var expressions: [Expression.Node]
     }
 
     private var rows: [Row]
@@ -64,7 +66,13 @@ public struct TopologyTable: Codable, Equatable, Sendable {
             guard cells.count == 4 || cells.count >= 8 else {
                 throw ConfigError(file: file, line: index + 1, field: name, message: "expected 3 values (M, N, K) or 7 (H, W, FH, FW, C, filters, stride), found \(cells.count - 1)")
             }
-            rows.append(Row(line: index + 1, name: name, cells: Array(cells.dropFirst().prefix(7))))
+            rows.append(Row(line: index + 1, name: name, cells: Array(cells.dropFirst().prefix(7)), expressions: []))
+        }
+        // Parameters may be declared anywhere in the file, so cells are parsed once all are known.
+        let known = Set(parameters.keys)
+        for index in rows.indices {
+            let row = rows[index]
+            rows[index].expressions = try row.cells.map { try Expression.parse($0, known: known, file: file, line: row.line, field: row.name) }
         }
         guard !rows.isEmpty else { throw ConfigError(file: file, line: nil, field: "", message: "no layers (the first line that is not a comment is the header)") }
         // Evaluate once with the defaults so mistakes surface when the file is read.
@@ -79,8 +87,13 @@ public struct TopologyTable: Codable, Equatable, Sendable {
         }
         let values = parameters.merging(overrides) { _, new in new }
         return try rows.map { row in
-            let v = try row.cells.map { cell -> Int in
-                let value = try Expression.evaluate(cell, values: values, file: file, line: row.line, field: row.name)
+            let v = try zip(row.cells, row.expressions).map { cell, expression -> Int in
+                let value: Int
+                do {
+                    value = try expression.evaluate(values)
+                } catch let failure as Expression.Failure {
+                    throw ConfigError(file: file, line: row.line, field: row.name, message: "in '\(cell)': \(failure.message)")
+                }
                 guard value > 0 else { throw ConfigError(file: file, line: row.line, field: row.name, message: "'\(cell)' is \(value); dimensions must be positive") }
                 return value
             }
@@ -100,13 +113,41 @@ public struct TopologyTable: Codable, Equatable, Sendable {
 
     /// Integer expressions: `+ - * /` (division rounds up), parentheses, integers, parameters.
     enum Expression {
-        static func evaluate(_ text: String, values: [String: Int], file: String, line: Int, field: String) throws -> Int {
-            var parser = Parser(characters: Array(text), values: values)
+        /// A parsed expression.
+        indirect enum Node: Codable, Equatable, Sendable {
+            case number(Int)
+            case parameter(String)
+            case add(Node, Node)
+            case subtract(Node, Node)
+            case multiply(Node, Node)
+            /// Division rounding up.
+            case divide(Node, Node)
+
+            func evaluate(_ values: [String: Int]) throws -> Int {
+                switch self {
+                case .number(let n): return n
+                case .parameter(let name):
+                    guard let value = values[name] else { throw Failure(message: "unknown parameter '\(name)'") }
+                    return value
+                case .add(let a, let b): return try a.evaluate(values) + b.evaluate(values)
+                case .subtract(let a, let b): return try a.evaluate(values) - b.evaluate(values)
+                case .multiply(let a, let b): return try a.evaluate(values) * b.evaluate(values)
+                case .divide(let a, let b):
+                    let lhs = try a.evaluate(values), rhs = try b.evaluate(values)
+                    guard rhs > 0 else { throw Failure(message: "division by \(rhs)") }
+                    return (lhs + rhs - 1) / rhs
+                }
+            }
+        }
+
+        /// Parses `text`; names must be among `known` parameters.
+        static func parse(_ text: String, known: Set<String>, file: String, line: Int, field: String) throws -> Node {
+            var parser = Parser(characters: Array(text), known: known)
             do {
-                let value = try parser.expression()
+                let node = try parser.expression()
                 parser.skipSpaces()
                 guard parser.position == parser.characters.count else { throw Failure(message: "unexpected '\(parser.characters[parser.position])'") }
-                return value
+                return node
             } catch let failure as Failure {
                 throw ConfigError(file: file, line: line, field: field, message: "in '\(text)': \(failure.message)")
             }
@@ -116,60 +157,58 @@ public struct TopologyTable: Codable, Equatable, Sendable {
 
         struct Parser {
             let characters: [Character]
-            let values: [String: Int]
+            let known: Set<String>
             var position = 0
 
             mutating func skipSpaces() { while position < characters.count, characters[position] == " " { position += 1 } }
 
-            mutating func expression() throws -> Int {
-                var value = try term()
+            mutating func expression() throws -> Node {
+                var node = try term()
                 while true {
                     skipSpaces()
-                    guard position < characters.count, "+-".contains(characters[position]) else { return value }
+                    guard position < characters.count, "+-".contains(characters[position]) else { return node }
                     let op = characters[position]
                     position += 1
                     let rhs = try term()
-                    value = op == "+" ? value + rhs : value - rhs
+                    node = op == "+" ? .add(node, rhs) : .subtract(node, rhs)
                 }
             }
 
-            mutating func term() throws -> Int {
-                var value = try factor()
+            mutating func term() throws -> Node {
+                var node = try factor()
                 while true {
                     skipSpaces()
-                    guard position < characters.count, "*/".contains(characters[position]) else { return value }
+                    guard position < characters.count, "*/".contains(characters[position]) else { return node }
                     let op = characters[position]
                     position += 1
                     let rhs = try factor()
-                    if op == "*" { value *= rhs } else {
-                        guard rhs > 0 else { throw Failure(message: "division by \(rhs)") }
-                        value = (value + rhs - 1) / rhs
-                    }
+                    node = op == "*" ? .multiply(node, rhs) : .divide(node, rhs)
                 }
             }
 
-            mutating func factor() throws -> Int {
+            mutating func factor() throws -> Node {
                 skipSpaces()
                 guard position < characters.count else { throw Failure(message: "expression ends early") }
                 let c = characters[position]
                 if c == "(" {
                     position += 1
-                    let value = try expression()
+                    let node = try expression()
                     skipSpaces()
                     guard position < characters.count, characters[position] == ")" else { throw Failure(message: "missing ')'") }
                     position += 1
-                    return value
+                    return node
                 }
                 let start = position
                 if c.isNumber {
                     while position < characters.count, characters[position].isNumber { position += 1 }
-                    return Int(String(characters[start..<position]))!
+                    guard let value = Int(String(characters[start..<position])) else { throw Failure(message: "number too large") }
+                    return .number(value)
                 }
                 if c.isLetter || c == "_" {
                     while position < characters.count, characters[position].isLetter || characters[position].isNumber || characters[position] == "_" { position += 1 }
                     let name = String(characters[start..<position])
-                    guard let value = values[name] else { throw Failure(message: "unknown parameter '\(name)'") }
-                    return value
+                    guard known.contains(name) else { throw Failure(message: "unknown parameter '\(name)'") }
+                    return .parameter(name)
                 }
                 throw Failure(message: "unexpected '\(c)'")
             }
