@@ -73,10 +73,30 @@ public enum ArrivalProcess: Codable, Equatable, Sendable {
                 }
             }
         case .replay(let offsets):
-            times = offsets.prefix(count).map { start + $0 }
+            // Beyond the recording, the trace repeats, each copy shifted by the trace's span (its
+            // last arrival plus its mean gap), so the long-run rate is the recorded one.
+            let span = offsets.last! + max(1, offsets.last! / Cycle(offsets.count))
+            for i in 0..<count {
+                times.append(start + Cycle(i / offsets.count) * span + offsets[i % offsets.count])
+            }
         }
         // Jitter may reorder neighbours; arrivals are processed in time order.
         return times.sorted()
+    }
+
+    /// The same process with arrivals `factor` times as frequent (intervals and jitter divided by
+    /// `factor`; Markov dwell times and on/off periods unchanged, so phases keep their length).
+    public func scaled(rate factor: Double) -> ArrivalProcess {
+        precondition(factor > 0 && factor.isFinite, "a rate factor is positive")
+        func shrink(_ cycles: Cycle) -> Cycle { Cycle((Double(cycles) / factor).rounded()) }
+        switch self {
+        case .periodic(let period, let jitter): return .periodic(period: max(1, shrink(period)), jitter: shrink(jitter))
+        case .poisson(let mean): return .poisson(meanInterval: mean / factor)
+        case .burst: return .burst
+        case .onOff(let mean, let on, let off): return .onOff(meanInterval: mean / factor, on: on, off: off)
+        case .markov(let states): return .markov(states.map { MarkovState(meanInterval: $0.meanInterval / factor, meanDwell: $0.meanDwell) })
+        case .replay(let offsets): return .replay(offsets.map(shrink))
+        }
     }
 
     /// Mean arrivals per cycle in the long run (nil for a burst or a replay).

@@ -218,13 +218,31 @@ final class WorkflowLanguageTests: XCTestCase {
             XCTAssertTrue(e.file.hasSuffix("bad.csv"))
             XCTAssertTrue(e.message.contains("'soon'"), e.message)
         }
-        XCTAssertThrowsError(try WorkloadLoader.parse("injections:\n  - {workflow: w, count: 9, arrival: {process: replay, times_cycles: [1]}}",
-                                                      file: "wl.yaml", known: ["w"])) { error in
-            XCTAssertEqual((error as! ConfigError).field, "injections[0].count")
-        }
+        // Beyond the recording, the replay repeats it shifted by its span (last arrival + mean gap).
+        let repeated = try WorkloadLoader.parse("injections:\n  - {workflow: w, count: 7, arrival: {process: replay, times_cycles: [0, 30, 60]}}",
+                                                file: "wl.yaml", known: ["w"])
+        XCTAssertEqual(repeated[0].arrival.arrivals(count: 7, start: 0, rng: &rng), [0, 30, 60, 80, 110, 140, 160])
         XCTAssertThrowsError(try WorkloadLoader.parse("injections:\n  - {workflow: w, count: 9, arrival: {process: onoff, mean_interval_cycles: 5, period_cycles: 3}}",
                                                       file: "wl.yaml", known: ["w"])) { error in
             XCTAssertEqual((error as! ConfigError).field, "injections[0].arrival.period_cycles")
         }
+    }
+
+    /// Scaling an injection multiplies its rate and its requests and keeps its span.
+    func testScaledInjectionsKeepTheirSpan() {
+        var rng = SplitMix64(seed: 3)
+        let periodic = Injection(workflow: "w", count: 100, arrival: .periodic(period: 1000, jitter: 100))
+        let quadruple = periodic.scaled(by: 4)
+        XCTAssertEqual(quadruple.count, 400)
+        XCTAssertEqual(quadruple.arrival, .periodic(period: 250, jitter: 25))
+        XCTAssertEqual(periodic.scaled(by: 0.25).count, 25)
+        XCTAssertEqual(periodic.scaled(by: 0.001).count, 1, "at least one request")
+        let markov = ArrivalProcess.markov([.init(meanInterval: 100, meanDwell: 5000), .init(meanInterval: 1000, meanDwell: 5000)])
+        XCTAssertEqual(markov.scaled(rate: 2).meanRate!, 2 * markov.meanRate!, accuracy: 1e-12)
+        XCTAssertEqual(ArrivalProcess.onOff(meanInterval: 10, on: 100, off: 100).scaled(rate: 2).meanRate!, 0.1, accuracy: 1e-12)
+        let replay = Injection(workflow: "w", count: 3, arrival: .replay([0, 400, 800])).scaled(by: 2)
+        XCTAssertEqual(replay.count, 6)
+        let times = replay.arrival.arrivals(count: replay.count, start: 0, rng: &rng)
+        XCTAssertEqual(times, [0, 200, 400, 533, 733, 933])
     }
 }
