@@ -49,10 +49,12 @@ let package = Package(
             name: "Runtime",
             dependencies: ["Emulation", "WaferModel", "Scheduling", "ZeroMQ", "CProcessControl", "Functional"]
         ),
+        // `octopus compare`: the scheduler × workload × wafer-size experiment and its reports.
+        .target(name: "Experiments", dependencies: ["Emulation", "Scheduling", "WaferModel"]),
         .executableTarget(
             name: "octopus",
             dependencies: [
-                "Runtime", "Emulation", "WaferModel",
+                "Runtime", "Emulation", "WaferModel", "Experiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -254,8 +254,10 @@ public final class ClusterEngine {
             ensureLoadTick(after: now)
             return
         }
-        // The global queue has already found this block a free TBU here.
-        guard queue.count < config.cluster.queueCapacity || scheduler.placement == .global else {
+        // The global queue has already found this block a free TBU here. A failed fan-out item on
+        // its way to its join is admitted past a full queue: rejecting it again would loop, and
+        // the join must still count it.
+        guard queue.count < config.cluster.queueCapacity || scheduler.placement == .global || task.failed else {
             stats.rejected += 1
             trace.append(.rejected(cluster: Int32(id), time: now, request: task.request, taskType: task.taskType))
             fail(task, at: now)

@@ -18,9 +18,10 @@ struct ModelOptions: ParsableArguments {
         valueName: "name"))
     var scheduler = SchedulerSpec.octopus.name
 
-    @Flag(help: """
-        Functional mode: requests carry real tensors (made by each workflow's generator), task blocks         with a `function:` compute on them (GEMMs on OpenBLAS) and control blocks with a `when:` decide         on the data. Timing still comes from the PE-array model. Default: timing mode.
-        """)
+    @Flag(help: ArgumentHelp(
+        "Functional mode: requests carry real tensors (made by each workflow's generator), task blocks with a `function:` "
+            + "compute on them (GEMMs on OpenBLAS) and control blocks with a `when:` decide on the data. Timing still comes "
+            + "from the PE-array model. Default: timing mode."))
     var functional = false
 
     /// The parsed `--scheduler`.

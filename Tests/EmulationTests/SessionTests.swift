@@ -100,6 +100,17 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(quantum.emulation.causalityViolations, 0)
     }
 
+    /// Fan-out items rejected at a full queue still reach their join (also when joins, as control
+    /// blocks, queue with task blocks): every request ends exactly once, with every scheduler.
+    func testFullQueuesWithFanOutsEndEveryRequestOnce() throws {
+        for spec in SchedulerSpec.catalogue {
+            let (session, results) = try runInProcess(workload: "suite-small", scheduler: spec, edit: { $0.cluster.queueCapacity = 2 })
+            XCTAssertGreaterThan(results.overall.rejected, 0, spec.name)
+            XCTAssertEqual(results.overall.completed + results.overall.rejected, 64, spec.name)
+            XCTAssertEqual(Set(session.coordinator.records.map(\.outcome.request)).count, 64, spec.name)
+        }
+    }
+
     func testFullQueuesRejectAndCountInsteadOfLosingWork() throws {
         let (session, results) = try runInProcess(edit: { $0.cluster.queueCapacity = 1 })
         XCTAssertGreaterThan(results.overall.rejected, 0)

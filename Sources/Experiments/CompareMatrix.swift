@@ -1,0 +1,84 @@
+import Scheduling
+import WaferModel
+
+/// What `octopus compare` runs: every scheduler on every workload on every wafer size, at one or
+/// more offered loads. Every run is in one process (the deterministic oracle), so a matrix gives
+/// the same numbers on every machine.
+public struct CompareMatrix: Sendable {
+    /// A wafer size in clusters.
+    public struct Size: Hashable, Sendable, CustomStringConvertible {
+        public var rows: Int
+        public var columns: Int
+        public init(rows: Int, columns: Int) {
+            self.rows = rows
+            self.columns = columns
+        }
+        public var clusters: Int { rows * columns }
+        public var description: String { "\(rows)x\(columns)" }
+
+        /// Reads `RxC` (e.g. `8x8`).
+        public static func parse(_ text: String) -> Size? {
+            let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
+            guard parts.count == 2, parts.allSatisfy({ (1...64).contains($0) }) else { return nil }
+            return Size(rows: parts[0], columns: parts[1])
+        }
+    }
+
+    /// One point of the reactive baseline's sweep.
+    public struct ReactiveSetting: Hashable, Sendable {
+        public var threshold: Cycle
+        public var steal: Int
+        public init(threshold: Cycle, steal: Int) {
+            self.threshold = threshold
+            self.steal = steal
+        }
+        public var spec: SchedulerSpec { .reactive(threshold: threshold, steal: steal) }
+    }
+
+    /// Workload names (files `NAME.yaml` in the workload directory) or paths.
+    public var workloads: [String]
+    public var sizes: [Size]
+    /// Offered loads, as multiples of each workload's own rate (after scaling to the wafer size).
+    /// Latency is compared at the first load; throughput at the last.
+    public var loads: [Double]
+    /// The reactive settings tried; the one with the best p99 latency at the first load is reported.
+    public var reactiveSweep: [ReactiveSetting]
+    /// The wafer size (in clusters) the workload files are written for: a workload's rate and
+    /// request count are scaled by clusters / referenceClusters, so load per cluster is constant.
+    public var referenceClusters: Int
+
+    public init(workloads: [String] = CompareMatrix.defaultWorkloads, sizes: [Size] = CompareMatrix.defaultSizes,
+                loads: [Double] = [1, 4], reactiveSweep: [ReactiveSetting] = CompareMatrix.defaultReactiveSweep, referenceClusters: Int = 16) {
+        self.workloads = workloads
+        self.sizes = sizes
+        self.loads = loads
+        self.reactiveSweep = reactiveSweep
+        self.referenceClusters = referenceClusters
+    }
+
+    /// The built-in suite and the mixed workload.
+    public static let defaultWorkloads = ["video-analytics", "ar-assistant", "llm-agent", "recsys", "driving-perception", "mixed"]
+    public static let defaultSizes = [Size(rows: 2, columns: 2), Size(rows: 4, columns: 4), Size(rows: 8, columns: 8)]
+    /// Thresholds of 0.2, 1 and 5 ms of queued work (at 1 GHz) × steal sizes of 1 and 4 blocks.
+    public static let defaultReactiveSweep: [ReactiveSetting] = [200_000, 1_000_000, 5_000_000].flatMap { threshold in
+        [1, 4].map { ReactiveSetting(threshold: threshold, steal: $0) }
+    }
+
+    /// The fixed baselines and Octopus, in the order tables list them (reactive is swept apart).
+    public static let baselines: [SchedulerSpec] = [.staticMapping, .fifo, .score]
+    /// The ablation ladder's steps after `static` (its last step is Octopus).
+    public static let ladder: [SchedulerSpec] = Array(SchedulerSpec.ablation.dropFirst())
+
+    /// `base` resized to `size`, keeping its die shape where it fits.
+    public static func wafer(_ base: WaferConfig, size: Size) -> WaferConfig {
+        var config = base
+        config.rows = size.rows
+        config.columns = size.columns
+        config.dieRows = min(base.dieRows, size.rows)
+        config.dieColumns = min(base.dieColumns, size.columns)
+        while size.rows % config.dieRows != 0 { config.dieRows -= 1 }
+        while size.columns % config.dieColumns != 0 { config.dieColumns -= 1 }
+        config.name = "\(base.name.split(separator: "-").first.map(String.init) ?? base.name)-\(size)"
+        return config
+    }
+}
