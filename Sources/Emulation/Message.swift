@@ -125,12 +125,8 @@ public enum Message: Equatable, Sendable {
     case ready(ReadyTask)
     /// TBUs a cluster has freed (cluster → coordinator, scheduler `fifo`).
     case release(cluster: Int32, units: UInt16)
-    /// A cluster's pending cycles per TBU and queue length, for its mesh neighbours (diffusion).
-    case neighbourLoad(cluster: Int32, pendingPerTBU: Cycle, queued: UInt32)
-    /// An idle cluster asks for work (reactive work stealing).
-    case steal(thief: Int32, pending: Cycle)
-    /// The victim's answer: how many blocks it sent.
-    case stealReply(victim: Int32, given: UInt32)
+    /// A balancing policy's signal between clusters (neighbour loads, work requests and replies).
+    case balance(BalanceSignal)
 
     /// Short name for counters.
     public var kindName: String {
@@ -141,9 +137,7 @@ public enum Message: Equatable, Sendable {
         case .view: return "view"
         case .ready: return "ready"
         case .release: return "release"
-        case .neighbourLoad: return "neighbour-load"
-        case .steal: return "steal"
-        case .stealReply: return "steal-reply"
+        case .balance(let signal): return signal.kind.counterName
         }
     }
 }

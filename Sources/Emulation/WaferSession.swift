@@ -36,7 +36,7 @@ public final class WaferSession {
     }
 
     /// Builds an all-in-one-process session (the oracle).
-    public static func inProcess(config: WaferConfig, library: WorkflowLibrary, scheduler: SchedulerSpec = .octopus,
+    public static func inProcess(config: WaferConfig, library: WorkflowLibrary, scheduler: Scheduler = .octopus,
                                  functional: (any FunctionalExecutor)? = nil) -> WaferSession {
         let clusters = (0..<config.clusterCount).map {
             ClusterEngine(id: $0, config: config, library: library, scheduler: scheduler, functional: functional)
@@ -141,9 +141,4 @@ public struct HostMeasurements: Sendable {
     public var windowNanos: UInt64 = 0
     /// Σ over windows of the slowest cluster's compute time (0 in process: there it is not split out).
     public var clusterComputeNanos: UInt64 = 0
-}
-
-extension CoordinatorEngine {
-    /// Time of the coordinator's next pending event.
-    public var nextEventTime: Cycle { peekNextEventTime() }
 }

@@ -16,21 +16,24 @@ public enum CompareAnalysis {
     /// Completed requests per second of virtual time.
     public static func throughput(_ run: CompareRun) -> Double { run.results.overall.throughputPerSecond }
 
-    /// The reactive setting with the lowest p99 latency in a cell (ties: higher throughput, then
-    /// sweep order), as its `--scheduler` text; "reactive" when none ran.
-    public static func bestReactive(_ runs: [CompareRun], workload: String, size: CompareMatrix.Size, load: Double) -> String {
-        let candidates = runs.filter { $0.workload == workload && $0.size == size && $0.load == load && $0.scheduler.hasPrefix("reactive") }
+    /// The setting of swept baseline `name` with the lowest p99 latency in a cell (ties: higher
+    /// throughput, then sweep order), as its `--scheduler` text; `name` when none ran.
+    public static func best(of name: String, _ runs: [CompareRun], workload: String, size: CompareMatrix.Size, load: Double) -> String {
+        let candidates = runs.filter {
+            $0.workload == workload && $0.size == size && $0.load == load && ($0.scheduler == name || $0.scheduler.hasPrefix(name + ":"))
+        }
         var best: CompareRun?
         for run in candidates {
             guard let current = best else { best = run; continue }
             if p99(run) < p99(current) || (p99(run) == p99(current) && throughput(run) > throughput(current)) { best = run }
         }
-        return best?.scheduler ?? "reactive"
+        return best?.scheduler ?? name
     }
 
-    /// The scheduler text a column stands for in one cell: reactive resolves to its best setting.
-    public static func resolve(_ column: String, _ runs: [CompareRun], workload: String, size: CompareMatrix.Size, latencyLoad: Double) -> String {
-        column == "reactive" ? bestReactive(runs, workload: workload, size: size, load: latencyLoad) : column
+    /// The scheduler text a column stands for in one cell: a swept baseline resolves to its best setting.
+    public static func resolve(_ column: String, _ matrix: CompareMatrix, _ runs: [CompareRun], workload: String, size: CompareMatrix.Size,
+                               latencyLoad: Double) -> String {
+        matrix.sweeps.contains { $0.baseline == column } ? best(of: column, runs, workload: workload, size: size, load: latencyLoad) : column
     }
 
     /// Throughput of `scheduler` over `baseline` at `load` (nil when either is missing or zero).

@@ -24,50 +24,45 @@ public struct CompareMatrix: Sendable {
         }
     }
 
-    /// One point of the reactive baseline's sweep.
-    public struct ReactiveSetting: Hashable, Sendable {
-        public var threshold: Cycle
-        public var steal: Int
-        public init(threshold: Cycle, steal: Int) {
-            self.threshold = threshold
-            self.steal = steal
-        }
-        public var spec: SchedulerSpec { .reactive(threshold: threshold, steal: steal) }
-    }
-
     /// Workload names (files `NAME.yaml` in the workload directory) or paths.
     public var workloads: [String]
     public var sizes: [Size]
     /// Offered loads, as multiples of each workload's own rate (after scaling to the wafer size).
     /// Latency is compared at the first load; throughput at the last.
     public var loads: [Double]
-    /// The reactive settings tried; the one with the best p99 latency at the first load is reported.
-    public var reactiveSweep: [ReactiveSetting]
+    /// Where the schedulers come from: its baselines (swept ones at every setting of their sweep)
+    /// and its ablation ladder, whose last step is the scheduler under test.
+    public var registry: SchedulerRegistry
     /// The wafer size (in clusters) the workload files are written for: a workload's rate and
     /// request count are scaled by clusters / referenceClusters, so load per cluster is constant.
     public var referenceClusters: Int
 
     public init(workloads: [String] = CompareMatrix.defaultWorkloads, sizes: [Size] = CompareMatrix.defaultSizes,
-                loads: [Double] = [1, 4], reactiveSweep: [ReactiveSetting] = CompareMatrix.defaultReactiveSweep, referenceClusters: Int = 16) {
+                loads: [Double] = [1, 4], registry: SchedulerRegistry = .standard, referenceClusters: Int = 16) {
         self.workloads = workloads
         self.sizes = sizes
         self.loads = loads
-        self.reactiveSweep = reactiveSweep
+        self.registry = registry
         self.referenceClusters = referenceClusters
     }
 
     /// The built-in suite and the mixed workload.
     public static let defaultWorkloads = ["video-analytics", "ar-assistant", "llm-agent", "recsys", "driving-perception", "mixed"]
     public static let defaultSizes = [Size(rows: 2, columns: 2), Size(rows: 4, columns: 4), Size(rows: 8, columns: 8)]
-    /// Thresholds of 0.2, 1 and 5 ms of queued work (at 1 GHz) × steal sizes of 1 and 4 blocks.
-    public static let defaultReactiveSweep: [ReactiveSetting] = [200_000, 1_000_000, 5_000_000].flatMap { threshold in
-        [1, 4].map { ReactiveSetting(threshold: threshold, steal: $0) }
+    /// The scheduler under test: the last step of the ablation ladder.
+    public var underTest: String { registry.ablationLadder.last?.name ?? "octopus" }
+
+    /// Schedulers run as they are: the baselines without a sweep, then the ladder's steps.
+    public var fixedSchedulers: [String] {
+        var names = registry.baselines.filter(\.comparison.sweep.isEmpty).map(\.name)
+        for step in registry.ablationLadder where !names.contains(step.name) { names.append(step.name) }
+        return names
     }
 
-    /// The fixed baselines and Octopus, in the order tables list them (reactive is swept apart).
-    public static let baselines: [SchedulerSpec] = [.staticMapping, .fifo, .score]
-    /// The ablation ladder's steps after `static` (its last step is Octopus).
-    public static let ladder: [SchedulerSpec] = Array(SchedulerSpec.ablation.dropFirst())
+    /// The swept baselines, each with the text forms of its settings.
+    public var sweeps: [(baseline: String, settings: [String])] {
+        registry.baselines.filter { !$0.comparison.sweep.isEmpty }.map { ($0.name, registry.sweepTexts(of: $0)) }
+    }
 
     /// `base` resized to `size`, keeping its die shape where it fits.
     public static func wafer(_ base: WaferConfig, size: Size) -> WaferConfig {

@@ -18,9 +18,10 @@ public struct CompareReport {
         self.seeds = seeds
     }
 
-    /// The baselines Octopus is compared with, as table columns (reactive: its best setting).
-    public static let baselineColumns = ["static", "reactive", "fifo", "score"]
-    static let octopus = "octopus"
+    /// The baselines the scheduler under test is compared with, as table columns (a swept
+    /// baseline: its best setting).
+    public var baselineColumns: [String] { matrix.registry.baselines.map(\.name) }
+    var octopus: String { matrix.underTest }
 
     var latencyLoad: Double { matrix.loads.first ?? 1 }
     var throughputLoad: Double { matrix.loads.last ?? 1 }
@@ -67,7 +68,9 @@ public struct CompareReport {
         out.append("- Wafer sizes: \(matrix.sizes.map { "\($0) (\($0.clusters) clusters)" }.joined(separator: ", ")); workloads scaled by clusters / \(matrix.referenceClusters) (rate and requests), so the load per cluster is the same at every size.")
         out.append("- Workloads: \(matrix.workloads.joined(separator: ", ")).")
         out.append("- Offered loads: \(matrix.loads.map { Self.number($0, 2) + "×" }.joined(separator: ", ")) the workload's rate. Latency (p99) is compared at \(Self.number(latencyLoad, 2))×, throughput (completed requests per virtual second) at \(Self.number(throughputLoad, 2))×.")
-        out.append("- reactive: the best of \(matrix.reactiveSweep.map { "threshold \($0.threshold) cycles / steal \($0.steal)" }.joined(separator: ", ")) by p99 latency, chosen per workload and size.")
+        for sweep in matrix.sweeps {
+            out.append("- \(sweep.baseline): the best of \(sweep.settings.map { "`\($0)`" }.joined(separator: ", ")) by p99 latency, chosen per workload and size.")
+        }
         for line in seeds { out.append("- \(line)") }
         out.append("")
         out.append("Speedups are Octopus over the baseline: throughput ratio (higher is better) and the baseline's p99 latency over Octopus's (above 1: Octopus is faster). \"—\" marks a ratio that does not exist (nothing completed).")
@@ -78,7 +81,7 @@ public struct CompareReport {
             out.append("")
             out.append("### \(size) (\(size.clusters) clusters)")
             out.append("")
-            let columns = Self.baselineColumns
+            let columns = baselineColumns
             out.append("| workload | " + columns.map { "throughput vs \($0)" }.joined(separator: " | ") + " | " + columns.map { "p99 vs \($0)" }.joined(separator: " | ") + " |")
             out.append("|---|" + String(repeating: "---:|", count: columns.count * 2))
             var throughputs = [[Double]](repeating: [], count: columns.count)
@@ -87,9 +90,9 @@ public struct CompareReport {
                 var cells: [String] = []
                 var p99Cells: [String] = []
                 for (i, column) in columns.enumerated() {
-                    let baseline = CompareAnalysis.resolve(column, runs, workload: workload, size: size, latencyLoad: latencyLoad)
-                    let t = CompareAnalysis.throughputSpeedup(runs, workload: workload, size: size, load: throughputLoad, scheduler: Self.octopus, baseline: baseline)
-                    let l = CompareAnalysis.latencySpeedup(runs, workload: workload, size: size, load: latencyLoad, scheduler: Self.octopus, baseline: baseline)
+                    let baseline = CompareAnalysis.resolve(column, matrix, runs, workload: workload, size: size, latencyLoad: latencyLoad)
+                    let t = CompareAnalysis.throughputSpeedup(runs, workload: workload, size: size, load: throughputLoad, scheduler: octopus, baseline: baseline)
+                    let l = CompareAnalysis.latencySpeedup(runs, workload: workload, size: size, load: latencyLoad, scheduler: octopus, baseline: baseline)
                     if let t { throughputs[i].append(t) }
                     if let l { latencies[i].append(l) }
                     cells.append(Self.ratio(t))
@@ -111,16 +114,18 @@ public struct CompareReport {
             out.append("")
             out.append("| step | throughput vs static | p99 vs static | utilisation | contagion index | imbalance (mean CV) |")
             out.append("|---|---:|---:|---:|---:|---:|")
-            for spec in [CompareMatrix.baselines[0]] + CompareMatrix.ladder {
-                let name = spec.name
+            let ladder = matrix.registry.ablationLadder
+            let base = ladder.first?.name ?? "static"
+            for step in ladder {
+                let name = step.name
                 let t = CompareAnalysis.geometricMean(matrix.workloads.compactMap {
-                    CompareAnalysis.throughputSpeedup(runs, workload: $0, size: size, load: throughputLoad, scheduler: name, baseline: "static")
+                    CompareAnalysis.throughputSpeedup(runs, workload: $0, size: size, load: throughputLoad, scheduler: name, baseline: base)
                 })
                 let l = CompareAnalysis.geometricMean(matrix.workloads.compactMap {
-                    CompareAnalysis.latencySpeedup(runs, workload: $0, size: size, load: latencyLoad, scheduler: name, baseline: "static")
+                    CompareAnalysis.latencySpeedup(runs, workload: $0, size: size, load: latencyLoad, scheduler: name, baseline: base)
                 })
                 let atLatency = matrix.workloads.compactMap { CompareAnalysis.find(runs, workload: $0, size: size, load: latencyLoad, scheduler: name) }
-                let label = name == "static" ? "static" : "+ " + (name == Self.octopus ? "diffusion (= octopus)" : String(name.split(separator: "+").last!))
+                let label = name == base ? name : "+ " + (step.comparison.adds ?? name) + (name == octopus ? " (= \(octopus))" : "")
                 out.append("| \(label) | \(Self.ratio(t)) | \(Self.ratio(l)) | \(Self.percent(mean(atLatency.map(\.results.utilisation)))) | "
                     + "\(Self.number(mean(atLatency.map(\.results.contagion.index)), 2)) | \(Self.number(mean(atLatency.map(\.results.imbalance.mean)), 3)) |")
             }
@@ -137,8 +142,8 @@ public struct CompareReport {
             out.append("| workload | scheduler | req/s | rejected at \(Self.number(throughputLoad, 2))× | p50 µs | p99 µs | deadline misses | rejected | utilisation | starved | unassigned | reconfiguring | contagion | imbalance |")
             out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             for workload in matrix.workloads {
-                for column in Self.baselineColumns + [Self.octopus] {
-                    let scheduler = CompareAnalysis.resolve(column, runs, workload: workload, size: size, latencyLoad: latencyLoad)
+                for column in baselineColumns + [octopus] {
+                    let scheduler = CompareAnalysis.resolve(column, matrix, runs, workload: workload, size: size, latencyLoad: latencyLoad)
                     guard let run = CompareAnalysis.find(runs, workload: workload, size: size, load: latencyLoad, scheduler: scheduler) else { continue }
                     let saturated = CompareAnalysis.find(runs, workload: workload, size: size, load: throughputLoad, scheduler: scheduler)
                     let r = run.results

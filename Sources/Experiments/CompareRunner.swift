@@ -38,32 +38,36 @@ public struct CompareRunner {
         var workload: String
         var size: CompareMatrix.Size
         var load: Double
-        var scheduler: SchedulerSpec
+        /// The scheduler's text form (built from the matrix's registry when the job runs).
+        var scheduler: String
     }
 
     /// Runs the whole matrix: first every scheduler (and every reactive setting) at the first load,
     /// then, at the other loads, every scheduler with reactive at its best setting.
     public func run() throws -> [CompareRun] {
         guard let firstLoad = matrix.loads.first else { return [] }
-        let fixed = CompareMatrix.baselines + CompareMatrix.ladder
+        let fixed = matrix.fixedSchedulers
+        let sweeps = matrix.sweeps
         var first: [Job] = []
         for size in matrix.sizes {
             for workload in matrix.workloads {
-                for spec in fixed + matrix.reactiveSweep.map(\.spec) { first.append(Job(workload: workload, size: size, load: firstLoad, scheduler: spec)) }
+                for scheduler in fixed + sweeps.flatMap(\.settings) {
+                    first.append(Job(workload: workload, size: size, load: firstLoad, scheduler: scheduler))
+                }
             }
         }
         let otherLoads = Array(matrix.loads.dropFirst())
-        let perLoad = fixed.count + 1
+        let perLoad = fixed.count + sweeps.count
         let total = first.count + otherLoads.count * matrix.sizes.count * matrix.workloads.count * perLoad
         let counter = Counter(total: total, progress: progress)
         var runs = try execute(first, counter: counter)
         var later: [Job] = []
         for size in matrix.sizes {
             for workload in matrix.workloads {
-                let best = CompareAnalysis.bestReactive(runs, workload: workload, size: size, load: firstLoad)
-                guard let spec = try? SchedulerSpec.parse(best) else { continue }
+                // A swept baseline runs on at its best setting.
+                let best = sweeps.map { CompareAnalysis.best(of: $0.baseline, runs, workload: workload, size: size, load: firstLoad) }
                 for load in otherLoads {
-                    for s in fixed + [spec] { later.append(Job(workload: workload, size: size, load: load, scheduler: s)) }
+                    for s in fixed + best { later.append(Job(workload: workload, size: size, load: load, scheduler: s)) }
                 }
             }
         }
@@ -106,11 +110,12 @@ public struct CompareRunner {
         }
         let config = CompareMatrix.wafer(base, size: job.size)
         let factor = Double(job.size.clusters) / Double(matrix.referenceClusters) * job.load
-        let session = WaferSession.inProcess(config: config, library: library, scheduler: job.scheduler)
+        let scheduler = try matrix.registry.scheduler(job.scheduler)
+        let session = WaferSession.inProcess(config: config, library: library, scheduler: scheduler)
         for injection in injections { try session.inject(injection.scaled(by: factor)) }
         try session.runUntilIdle()
         let stats = try session.transport.collectStats(end: session.accountingEnd)
-        return CompareRun(workload: job.workload, size: job.size, load: job.load, scheduler: job.scheduler.description,
+        return CompareRun(workload: job.workload, size: job.size, load: job.load, scheduler: scheduler.description,
                           results: SummaryBuilder.results(session: session, stats: stats))
     }
 

@@ -22,6 +22,8 @@ public final class ClusterProcess {
         public var parentPID: Int32?
         /// Give up when no setup arrives within this many seconds.
         public var setupTimeout: TimeInterval
+        /// Where the scheduler named by the coordinator is looked up (it must know the same names).
+        public var registry: SchedulerRegistry = .standard
 
         public init(coordinator: String, cluster: Int, dataBind: String? = nil, parentPID: Int32? = nil, setupTimeout: TimeInterval = 60) {
             self.coordinator = coordinator
@@ -118,8 +120,9 @@ public final class ClusterProcess {
             guard setup.cluster == options.cluster else {
                 throw Failure(description: "coordinator sent setup for cluster \(setup.cluster) to cluster \(options.cluster)")
             }
-            guard let scheduler = try? SchedulerSpec.parse(setup.scheduler) else {
-                throw Failure(description: "unknown scheduler \(setup.scheduler) (coordinator and cluster are different versions?)")
+            let scheduler: Scheduler
+            do { scheduler = try options.registry.scheduler(setup.scheduler) } catch {
+                throw Failure(description: "\(error) (are coordinator and cluster different versions, or built with different schedulers?)")
             }
             peers = setup.peers
             engine = ClusterEngine(id: options.cluster, config: setup.config, library: setup.library,

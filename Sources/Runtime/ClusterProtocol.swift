@@ -30,7 +30,7 @@ enum ClusterProtocol {
         var cluster: Int
         var config: WaferConfig
         var library: WorkflowLibrary
-        /// The scheduler, in `SchedulerSpec`'s text form.
+        /// The scheduler, in its text form (``Scheduler/description``).
         var scheduler: String
         /// Data endpoint of every cluster, by id.
         var peers: [String]

@@ -21,8 +21,8 @@ public final class CoordinatorServer {
         public var control: String
         /// Where trace.json and summary.json go.
         public var outputDirectory: String
-        /// The scheduler the wafer runs (see `SchedulerSpec.catalogue`).
-        public var scheduler: SchedulerSpec = .octopus
+        /// The scheduler the wafer runs; clusters rebuild it from its text form (see ``SchedulerRegistry``).
+        public var scheduler: Scheduler = .octopus
         /// Finish as soon as the wafer is idle (`octopus run`); otherwise serve until `stop`.
         public var exitWhenIdle = false
         /// Functional mode (real tensors through the blocks' kernels) instead of timing mode.

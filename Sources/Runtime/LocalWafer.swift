@@ -25,7 +25,7 @@ public enum LocalWafer {
         /// Control endpoint; a private ipc:// endpoint when nil.
         public var control: String?
         /// The scheduler the wafer runs.
-        public var scheduler: SchedulerSpec = .octopus
+        public var scheduler: Scheduler = .octopus
         public var singleProcess = false
         /// Functional mode: real tensors through the blocks' kernels, decisions on the data.
         public var functional = false

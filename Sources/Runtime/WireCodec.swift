@@ -36,12 +36,8 @@ enum WireCodec {
             w.i32(ready.origin); w.i32(ready.pinned)
         case .release(let cluster, let units):
             w.u8(5); w.i32(cluster); w.u16(units)
-        case .neighbourLoad(let cluster, let pending, let queued):
-            w.u8(6); w.i32(cluster); w.u64(pending); w.u32(queued)
-        case .steal(let thief, let pending):
-            w.u8(7); w.i32(thief); w.u64(pending)
-        case .stealReply(let victim, let given):
-            w.u8(8); w.i32(victim); w.u32(given)
+        case .balance(let signal):
+            w.u8(6); w.u8(signal.kind.rawValue); w.i32(signal.cluster); w.u64(signal.cycles); w.u32(signal.count)
         }
     }
 
@@ -120,9 +116,9 @@ enum WireCodec {
             let task = try readTask(&r)
             message = .ready(ReadyTask(task: task, origin: try r.i32(), pinned: try r.i32()))
         case 5: message = .release(cluster: try r.i32(), units: try r.u16())
-        case 6: message = .neighbourLoad(cluster: try r.i32(), pendingPerTBU: try r.u64(), queued: try r.u32())
-        case 7: message = .steal(thief: try r.i32(), pending: try r.u64())
-        case 8: message = .stealReply(victim: try r.i32(), given: try r.u32())
+        case 6:
+            guard let kind = BalanceSignal.Kind(rawValue: try r.u8()) else { throw WireError(description: "unknown balance signal kind") }
+            message = .balance(BalanceSignal(kind: kind, cluster: try r.i32(), cycles: try r.u64(), count: try r.u32()))
         case let tag: throw WireError(description: "unknown message kind \(tag)")
         }
         return Envelope(source: source, destination: destination, sendTime: send, arrival: arrival, sequence: sequence, message: message)

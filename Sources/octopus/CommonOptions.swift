@@ -14,9 +14,10 @@ struct ModelOptions: ParsableArguments {
     var workflows = "Configs/workflows"
 
     @Option(help: ArgumentHelp(
-        "The scheduler: \(SchedulerSpec.catalogue.map(\.name).joined(separator: ", ")). 'reactive' takes parameters, e.g. reactive:threshold=1000000,steal=2. See docs/scheduling.md.",
+        "The scheduler: \(SchedulerRegistry.standard.names.joined(separator: ", ")). Some take parameters, e.g. "
+            + "reactive:threshold=1000000,steal=2. `octopus schedulers` lists them with their parameters; see docs/scheduling.md.",
         valueName: "name"))
-    var scheduler = SchedulerSpec.octopus.name
+    var scheduler = "octopus"
 
     @Flag(help: ArgumentHelp(
         "Functional mode: requests carry real tensors (made by each workflow's generator), task blocks with a `function:` "
@@ -25,8 +26,8 @@ struct ModelOptions: ParsableArguments {
     var functional = false
 
     /// The parsed `--scheduler`.
-    func schedulerSpec() throws -> SchedulerSpec {
-        do { return try SchedulerSpec.parse(scheduler) } catch { throw ValidationError("--scheduler: \(error)") }
+    func schedulerSpec() throws -> Scheduler {
+        do { return try SchedulerRegistry.standard.scheduler(scheduler) } catch { throw ValidationError("--scheduler: \(error)") }
     }
 
     func load() throws -> (WaferConfig, WorkflowLibrary) {

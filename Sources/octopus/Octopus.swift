@@ -10,6 +10,6 @@ struct Octopus: ParsableCommand {
         By hand:     octopus coordinator …  +  octopus cluster … per cluster  +  octopus ctl …
         Configs live in Configs/ (wafers/, workflows/, workloads/); see README.md and docs/.
         """,
-        subcommands: [Run.self, Compare.self, Coordinator.self, Cluster.self, Ctl.self, Workflows.self, Graph.self, PEA.self, Validate.self],
+        subcommands: [Run.self, Compare.self, Coordinator.self, Cluster.self, Ctl.self, Schedulers.self, Workflows.self, Graph.self, PEA.self, Validate.self],
         defaultSubcommand: nil)
 }

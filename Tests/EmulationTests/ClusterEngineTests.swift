@@ -17,7 +17,7 @@ final class ClusterEngineTests: XCTestCase {
         blocks:
           - {name: work, task: [{cycles: 1000}], output_bytes: 8}
         """, file: "w.yaml")])
-        return (ClusterEngine(id: 0, config: config, library: library, scheduler: .leastLoaded), library)
+        return (ClusterEngine(id: 0, config: config, library: library, scheduler: .standard("least-loaded")), library)
     }
 
     func task(_ request: UInt64, at time: Cycle) -> Envelope {

@@ -24,7 +24,7 @@ final class GoldenDigestTests: XCTestCase {
     /// the 2×2 and 4×4 wafers, and quantum synchronisation.
     static var cases: [Case] {
         var cases: [Case] = []
-        for scheduler in ["static", "reactive", "fifo", "score", "least-loaded", "static+dual", "static+dual+adaptive", "static+dual+adaptive+proactive", "octopus"] {
+        for scheduler in SchedulerRegistry.standard.names {
             cases.append(Case(wafer: "small-2x2", workload: "small", scheduler: scheduler))
             cases.append(Case(wafer: "small-2x2", workload: "suite-small", scheduler: scheduler))
             cases.append(Case(wafer: "default", workload: "suite-small", scheduler: scheduler))
@@ -49,7 +49,7 @@ final class GoldenDigestTests: XCTestCase {
     /// `results` and trace digests of one case.
     static func run(_ c: Case, directory: String) throws -> (results: String, trace: String) {
         let tracePath = directory + "/\(c.name.replacingOccurrences(of: "/", with: "_")).json"
-        let (_, results) = try runInProcess(wafer: c.wafer, workload: c.workload, scheduler: try SchedulerSpec.parse(c.scheduler),
+        let (_, results) = try runInProcess(wafer: c.wafer, workload: c.workload, scheduler: try SchedulerRegistry.standard.scheduler(c.scheduler),
                                             tracePath: tracePath)
         let summary = try SummaryRenderer.json(RunSummary(results: results, host: nil))
         let trace = try Data(contentsOf: URL(fileURLWithPath: tracePath))

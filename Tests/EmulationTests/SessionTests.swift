@@ -11,7 +11,7 @@ let repositoryRoot: String = {
 }()
 
 /// Builds and runs an in-process session over the repository's configs.
-func runInProcess(wafer: String = "small-2x2", workload: String = "small", scheduler: SchedulerSpec = .octopus,
+func runInProcess(wafer: String = "small-2x2", workload: String = "small", scheduler: Scheduler = .octopus,
                   edit: (inout WaferConfig) -> Void = { _ in }, tracePath: String? = nil) throws -> (WaferSession, RunSummary.Results) {
     var config = try WaferConfigLoader.load(path: repositoryRoot + "/Configs/wafers/\(wafer).yaml")
     edit(&config)
@@ -47,7 +47,7 @@ final class SessionTests: XCTestCase {
     }
 
     func testEverySchedulerFinishesEveryRequestExactlyOnceAndRepeats() throws {
-        for scheduler in SchedulerSpec.catalogue {
+        for scheduler in SchedulerRegistry.standard.names.map(Scheduler.standard) {
             let (session, results) = try runInProcess(scheduler: scheduler)
             let ids = session.coordinator.records.map(\.outcome.request)
             XCTAssertEqual(ids.count, 112, scheduler.name)
@@ -103,7 +103,7 @@ final class SessionTests: XCTestCase {
     /// Fan-out items rejected at a full queue still reach their join (also when joins, as control
     /// blocks, queue with task blocks): every request ends exactly once, with every scheduler.
     func testFullQueuesWithFanOutsEndEveryRequestOnce() throws {
-        for spec in SchedulerSpec.catalogue {
+        for spec in SchedulerRegistry.standard.names.map(Scheduler.standard) {
             let (session, results) = try runInProcess(workload: "suite-small", scheduler: spec, edit: { $0.cluster.queueCapacity = 2 })
             XCTAssertGreaterThan(results.overall.rejected, 0, spec.name)
             XCTAssertEqual(results.overall.completed + results.overall.rejected, 64, spec.name)
@@ -122,7 +122,7 @@ final class SessionTests: XCTestCase {
     /// With every scheduler (splits, proactive reconfiguration, global dispatch, migration), each
     /// TBU-cycle up to the end is accounted for exactly once.
     func testUtilisationAndIdleBreakdownAddUp() throws {
-        for spec in SchedulerSpec.catalogue {
+        for spec in SchedulerRegistry.standard.names.map(Scheduler.standard) {
             let (_, r) = try runInProcess(scheduler: spec)
             let total = r.time.busy + r.time.reconfiguring + r.time.starved + r.time.unassigned + r.time.blocked
             XCTAssertEqual(total, 1, accuracy: 1e-9, "\(spec.name): every TBU-cycle up to the end is accounted for once")

@@ -59,11 +59,24 @@ final class PolicyTests: XCTestCase {
     }
 
     func testSchedulersParseFromTheirTextForm() throws {
-        for spec in SchedulerSpec.catalogue { XCTAssertEqual(try SchedulerSpec.parse(spec.description), spec) }
-        XCTAssertEqual(try SchedulerSpec.parse("reactive:threshold=5000,steal=3").balancing, .stealing(threshold: 5000, size: 3))
-        XCTAssertThrowsError(try SchedulerSpec.parse("lottery"))
-        XCTAssertThrowsError(try SchedulerSpec.parse("static:threshold=1"))
-        XCTAssertThrowsError(try SchedulerSpec.parse("reactive:threshold=-4"))
-        XCTAssertThrowsError(try SchedulerSpec.parse("reactive:depth=4"))
+        let registry = SchedulerRegistry.standard
+        for name in registry.names {
+            let scheduler = try registry.scheduler(name)
+            XCTAssertEqual(try registry.scheduler(scheduler.description).description, scheduler.description)
+        }
+        XCTAssertEqual(try registry.scheduler("reactive").description, "reactive:threshold=1000000,steal=2", "defaults are written out")
+        let reactive = try registry.scheduler("reactive:threshold=5_000,steal=3")
+        XCTAssertEqual(reactive.description, "reactive:threshold=5000,steal=3")
+        XCTAssertEqual((reactive.balancing as? WorkStealingBalancing)?.rule, WorkStealing(threshold: 5000, size: 3))
+        func message(_ text: String) -> String {
+            do { _ = try registry.scheduler(text); return "" } catch { return "\(error)" }
+        }
+        XCTAssertTrue(message("lottery").contains("unknown scheduler 'lottery' (known: static, reactive"), message("lottery"))
+        XCTAssertTrue(message("static:threshold=1").contains("takes no parameters"))
+        XCTAssertTrue(message("reactive:threshold=-4").contains("must be a whole number in 1..."), message("reactive:threshold=-4"))
+        XCTAssertTrue(message("reactive:threshold=1e3").contains("must be a whole number"))
+        XCTAssertTrue(message("reactive:depth=4").contains("unknown parameter 'depth' of scheduler 'reactive' (known: threshold, steal)"))
+        XCTAssertTrue(message("reactive:threshold").contains("needs a value"), message("reactive:threshold"))
+        XCTAssertTrue(message("reactive:threshold=").contains("must be a whole number"), message("reactive:threshold="))
     }
 }

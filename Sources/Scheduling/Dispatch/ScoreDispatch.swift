@@ -18,6 +18,8 @@ import WaferModel
 /// state; every cluster owns its own copy.
 public struct ScoreDispatch: TBUDispatchPolicy {
     public let name = "score"
+    /// Never splits a block.
+    public func maximumArrays(of tbus: Int) -> Int { 1 }
     public private(set) var weights: (urgency: Double, affinity: Double, fairness: Double) = (1, 1, 1)
     /// PE-array cycles handed to each workflow in this cluster.
     public private(set) var served: [UInt16: Double] = [:]

@@ -74,29 +74,27 @@ public struct DispatchContext {
 }
 
 /// TBU-level scheduling inside a cluster: which queued blocks start on which free TBUs, as a
-/// function of the queue, the TBUs and the policy's own state (a value owned by one cluster).
-/// Decisions refer to distinct queue positions and distinct free TBUs that accept the block.
+/// function of the queue, the TBUs and the policy's own state. The policy is a value: every
+/// cluster owns its own copy, so state (learned weights, counters) is per cluster.
+///
+/// The contract the cluster engine relies on:
+/// - **Valid decisions.** Each decision names a distinct queue position and distinct TBUs that are
+///   free and accept the block (``TBUSnapshot/accepts(_:)``). The engine checks this and stops
+///   the run with the policy's name if it is broken.
+/// - **Bounded splitting.** A block started on `n` arrays finishes no sooner than its one-array
+///   cycles divided by `n` (``DispatchContext/splitCycles`` never beats that), and `n` is never
+///   more than ``maximumArrays(of:)``. The cluster's earliest-output promise — how far the wafer
+///   may run before anything it sends could arrive — divides the shortest queued block by that
+///   number; a policy that split further than it declares would let a message arrive in a window
+///   already run (a causality violation). The engine refuses decisions beyond the declared bound.
+/// - **Deterministic.** Decisions depend only on the arguments and the policy's own state, never
+///   on wall time or a global random generator.
 public protocol TBUDispatchPolicy: Sendable {
+    /// Name used in documentation and errors.
     var name: String { get }
+    /// The most arrays this policy ever starts one block on, in a cluster of `tbus` TBUs (1 for a
+    /// policy that never splits).
+    func maximumArrays(of tbus: Int) -> Int
+    /// The blocks to start now.
     mutating func dispatch(queue: some RandomAccessCollection<QueuedTask>, tbus: [TBUSnapshot], context: DispatchContext) -> [DispatchDecision]
-}
-
-/// First come, first served: the oldest queued blocks go to the lowest free TBUs that accept them,
-/// whatever those are configured for (reconfiguring when needed).
-public struct FIFODispatch: TBUDispatchPolicy {
-    public let name = "fifo"
-
-    public init() {}
-
-    public func dispatch(queue: some RandomAccessCollection<QueuedTask>, tbus: [TBUSnapshot], context: DispatchContext) -> [DispatchDecision] {
-        var free = tbus.filter { !$0.isBusy }
-        var decisions: [DispatchDecision] = []
-        for (position, task) in queue.enumerated() {
-            guard !free.isEmpty else { break }
-            guard let slot = free.firstIndex(where: { $0.accepts(task) }) else { continue }
-            decisions.append(DispatchDecision(queuePosition: position, tbu: free[slot].index))
-            free.remove(at: slot)
-        }
-        return decisions
-    }
 }

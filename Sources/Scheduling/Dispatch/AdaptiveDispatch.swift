@@ -12,6 +12,8 @@ import WaferModel
 ///   block is split: blocks run side by side, one per array.
 public struct AdaptiveDispatch: TBUDispatchPolicy {
     public let name = "adaptive"
+    /// May lend every array of the cluster to one block.
+    public func maximumArrays(of tbus: Int) -> Int { tbus }
     /// Blocks shorter than this are never split (the merge would eat the gain).
     public var minimumSplitCycles: Cycle
     /// Fraction of a block's time one more array must save to be worth taking.

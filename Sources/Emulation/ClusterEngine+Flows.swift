@@ -1,0 +1,158 @@
+import Scheduling
+import WaferModel
+
+/// How a cluster acts on the workflow's decisions: task flows to their next block, request
+/// outcomes to the coordinator, failed items to their joins.
+extension ClusterEngine {
+    /// Carries out `actions` in order. `producer` is the slice whose output they carry (nil for a
+    /// block rejected on arrival, which carries no flow arrow).
+    func perform(_ actions: [WorkflowAction], producer: Producer?, at now: Cycle) {
+        for action in actions {
+            switch action {
+            case .run(let next):
+                forward(next, producer: producer!, at: now)
+            case .finish(let task, let status):
+                let outcome = RequestOutcome(request: task.request, workflow: task.taskType.workflow, injected: task.injected,
+                                             finished: now, status: status, tasksDone: task.tasksDone, cluster: Int32(id))
+                send(.outcome(outcome), to: .coordinator, at: now, latency: config.controlLatency)
+            case .failedItem(let failed, let home):
+                if router.usesCentralQueue {
+                    send(.ready(ReadyTask(task: failed, origin: Int32(id), pinned: Int32(home))), to: .coordinator, at: now,
+                         latency: config.controlLatency)
+                } else if home == id {
+                    arrive(failed, at: now)
+                } else {
+                    send(.task(failed), to: .cluster(home), at: now, latency: config.controlLatency)
+                }
+            }
+        }
+    }
+
+    /// Sends the request on to its next block, wherever the router says it runs.
+    private func forward(_ next: TaskMessage, producer: Producer, at now: Cycle) {
+        var next = next
+        let route = router.route(next) { policy in
+            let clock = DecisionClock()
+            let key = policy.usesRequestKey ? interpreter.placementKey(next) : 0
+            let request = PlacementRequest(taskType: next.taskType, predictedCycles: costs[next.taskType], inputBytes: next.bytes, origin: id, key: key)
+            let cluster = policy.place(request, in: PlacementContext(view: view, plan: planIndex, mesh: mesh,
+                                                                    reconfigurationCycles: config.cluster.reconfigurationCycles))
+            stats.decisions += 1
+            stats.decisionNanos += clock.elapsed
+            return cluster
+        }
+        switch route {
+        case .coordinator(let pinned):
+            next.flow = router.nextFlow()
+            core.trace.append(.flowStart(cluster: Int32(id), unit: producer.unit, time: producer.sliceStart, flow: next.flow))
+            send(.ready(ReadyTask(task: next, origin: Int32(id), pinned: pinned)), to: .coordinator, at: now, latency: config.controlLatency)
+        case .local:
+            view.notePlaced(cycles: costs[next.taskType], on: id)
+            stats.localFlows += 1
+            arrive(next, at: now)
+        case .peer(let destination):
+            view.notePlaced(cycles: costs[next.taskType], on: destination)
+            next.flow = router.nextFlow()
+            core.trace.append(.flowStart(cluster: Int32(id), unit: producer.unit, time: producer.sliceStart, flow: next.flow))
+            stats.byteHops += next.bytes * UInt64(mesh.distance(from: id, to: destination))
+            send(.task(next), to: .cluster(destination), at: now, latency: mesh.transferLatency(from: id, to: destination, bytes: next.bytes))
+        }
+    }
+
+    // MARK: Plans and rebalancing
+
+    /// A new view from the coordinator; a new plan rebuilds the index and prepares idle TBUs for
+    /// the types the plan wishes here.
+    func receiveView(_ published: WaferLoadView, at now: Cycle) {
+        let newPlan = published.plan.epoch != planIndex.epoch
+        view = published
+        if newPlan {
+            planIndex = PlanIndex(published.plan)
+            if id < published.plan.configure.count {
+                for (index, wanted) in published.plan.configure[id].enumerated() where index < pool.count {
+                    guard let wanted, pool[index].isFree, pool[index].configuredFor != wanted else { continue }
+                    // Reconfigure ahead of demand, off the critical path of any block.
+                    pool.closeIdle(index, at: now, queue: queue)
+                    let cost = configure(index, for: wanted, at: now, request: 0)
+                    pool.startPreparing(index)
+                    stats.proactiveReconfigurations += 1
+                    core.schedule(.tbuReady(index), at: now + cost)
+                }
+            }
+            dispatch(at: now)
+        }
+        balance(.view, at: now)
+    }
+
+    /// Asks the balancing policy what to do about `trigger`, and does it.
+    func balance(_ trigger: BalancingTrigger, at now: Cycle) {
+        let clock = DecisionClock()
+        let state = BalancingState(
+            cluster: id, now: now, tbus: pool.count, hasFreeTBU: pool.hasFree, queueCapacity: config.cluster.queueCapacity,
+            queueCount: queue.count, view: view, plan: planIndex, mesh: mesh,
+            queue: { [unowned self] in Array(self.queue.tasks) },
+            pendingCycles: { [unowned self] in self.queue.pendingCycles + self.pool.remainingCycles(at: now) })
+        let decision = balancer.react(to: trigger, state: state)
+        if decision.counted {
+            stats.decisions += 1
+            stats.decisionNanos += clock.elapsed
+        }
+        for action in decision.actions {
+            switch action {
+            case .migrate(let positions, let target):
+                migrate(positions: positions, to: target, at: now)
+            case .signal(let signal, let target):
+                send(.balance(signal), to: .cluster(target), at: now, latency: mesh.transferLatency(from: id, to: target, bytes: 0))
+            }
+        }
+    }
+
+    /// Moves the queued blocks at `positions` to cluster `target`, counting the migration's bytes × hops.
+    private func migrate(positions: [Int], to target: Int, at now: Cycle) {
+        guard !positions.isEmpty else { return }
+        for block in queue.remove(at: positions.sorted(by: >), at: now) {
+            stats.migrations += 1
+            stats.migrationByteHops += block.task.bytes * UInt64(mesh.distance(from: id, to: target))
+            view.notePlaced(cycles: block.info.predictedCycles, on: target)
+            send(.task(block.task), to: .cluster(target), at: now, latency: mesh.transferLatency(from: id, to: target, bytes: block.task.bytes))
+        }
+        recordQueue(at: now)
+        ensureLoadTick(after: now)
+    }
+
+    // MARK: Lookahead
+
+    /// A lower bound on the time of this cluster's next send, from its state now. Sends happen only
+    /// when a block finishes (task flow, request outcome, released TBUs), at a load tick, when an
+    /// arrival is rejected at a full queue, and — when the balancing policy acts on messages — when
+    /// a view or a peer's signal arrives.
+    func earliestOutput() -> Cycle {
+        var bound = Cycle.never
+        let next = core.nextEventTime
+        let rejectionPossible = queue.count + pendingArrivals > config.cluster.queueCapacity && !router.usesCentralQueue
+        let reactsToMessages = balancer.actsOnMessages
+        // A block split across the most arrays the dispatch policy uses finishes no sooner than its
+        // single-array time divided by them (the policy's contract).
+        let divisor = Cycle(dispatcher.maximumArrays(of: pool.count))
+        for (key, event) in core.events.unordered {
+            switch event {
+            case .tbuDone, .cbuDone, .loadTick:
+                bound = min(bound, key.time)
+            case .arrival(let task):
+                let control = isControl(task.taskType)
+                bound = min(bound, rejectionPossible && !control ? key.time : key.time.adding(costs[task.taskType] / divisor))
+                // An arrival schedules a load signal at the next period boundary.
+                if !signaller.tickScheduled { bound = min(bound, signaller.nextBoundary(after: key.time)) }
+            case .view, .peer:
+                if reactsToMessages { bound = min(bound, key.time) }
+            case .tbuReady:
+                break
+            }
+        }
+        // Queued work starts no earlier than the next event here (or an arrival, which the
+        // synchronizer accounts for separately).
+        if let shortest = queue.shortestPredicted { bound = min(bound, next.adding(shortest / divisor)) }
+        if !cbus.queue.isEmpty { bound = min(bound, next.adding(costs.table.controlBlockCycles)) }
+        return bound
+    }
+}

@@ -1,0 +1,55 @@
+import Collections
+import Scheduling
+import WaferModel
+
+/// A block waiting in a cluster's queue: the message itself and what the dispatcher sees of it.
+struct QueuedBlock {
+    var task: TaskMessage
+    var info: QueuedTask
+}
+
+/// A cluster's queue of task blocks (and of control blocks when they run on the arrays), oldest
+/// first, with the time integral of "the queue is not empty" that splits TBU idle time into
+/// starved and unassigned.
+struct ClusterQueue {
+    private(set) var entries = Deque<QueuedBlock>()
+    private var integral: Cycle = 0
+    private var integralUpdated: Cycle = 0
+
+    var count: Int { entries.count }
+    var isEmpty: Bool { entries.isEmpty }
+
+    /// The queue as dispatch and balancing policies see it.
+    var tasks: LazyMapCollection<Deque<QueuedBlock>, QueuedTask> { entries.lazy.map(\.info) }
+
+    subscript(position: Int) -> QueuedBlock { entries[position] }
+
+    mutating func append(_ block: QueuedBlock, at now: Cycle) {
+        updateIntegral(at: now)
+        entries.append(block)
+    }
+
+    /// Removes the blocks at `positions` (any order) and returns them in the order of `positions`.
+    mutating func remove(at positions: [Int], at now: Cycle) -> [QueuedBlock] {
+        updateIntegral(at: now)
+        let taken = positions.map { entries[$0] }
+        for position in positions.sorted(by: >) { entries.remove(at: position) }
+        return taken
+    }
+
+    /// Predicted cycles of every queued block.
+    var pendingCycles: Cycle { entries.reduce(0) { $0 + $1.info.predictedCycles } }
+
+    /// The shortest queued block's predicted cycles.
+    var shortestPredicted: Cycle? { entries.lazy.map(\.info.predictedCycles).min() }
+
+    /// Cycles up to `now` during which the queue held something.
+    func integralValue(at now: Cycle) -> Cycle {
+        entries.isEmpty ? integral : integral + (now - integralUpdated)
+    }
+
+    private mutating func updateIntegral(at now: Cycle) {
+        integral = integralValue(at: now)
+        integralUpdated = now
+    }
+}

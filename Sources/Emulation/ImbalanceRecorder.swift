@@ -1,0 +1,21 @@
+import Scheduling
+import WaferModel
+
+/// The load imbalance across clusters as it changes: the coefficient of variation of the pending
+/// cycles in the coordinator's view, as a step function of virtual time.
+struct ImbalanceRecorder {
+    /// (time, value) at every change; a change at the same time replaces the previous value.
+    private(set) var timeline: [(time: Cycle, value: Double)] = []
+
+    mutating func record(_ clusters: [ClusterLoad], at now: Cycle) {
+        let loads = clusters.map { Double($0.pendingCycles) }
+        let mean = loads.reduce(0, +) / Double(max(loads.count, 1))
+        var value = 0.0
+        if mean > 0 {
+            let variance = loads.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(loads.count)
+            value = variance.squareRoot() / mean
+        }
+        if let last = timeline.last, last.value == value { return }
+        if let last = timeline.last, last.time == now { timeline[timeline.count - 1].value = value } else { timeline.append((now, value)) }
+    }
+}

@@ -1,0 +1,57 @@
+import WaferModel
+
+/// An event of a participant's state machine, with the rank that orders simultaneous events.
+protocol ParticipantEvent {
+    /// Lower ranks go first among events at the same time.
+    var rank: UInt8 { get }
+}
+
+/// The part every participant (the coordinator and each cluster) shares: its event queue in a
+/// fixed total order, the outbox of what it sends, the trace records of the window, and the
+/// window loop. The model lives in the engines; this is only the discrete-event machinery.
+final class ParticipantCore<Event: ParticipantEvent> {
+    private(set) var events = EventQueue<Event>()
+    private var localSequence: UInt64 = 0
+    var outbox: Outbox
+    /// Trace records of the window being run.
+    var trace: [TraceRecord] = []
+    /// Events processed over the run.
+    private(set) var eventCount: UInt64 = 0
+
+    init(source: ParticipantID, mode: SyncMode) {
+        outbox = Outbox(source: source, mode: mode)
+    }
+
+    /// Queues the event a delivered message causes, at its arrival. The envelope's tie-break
+    /// (source, then the source's sequence) fixes the order among simultaneous deliveries, whatever
+    /// order the host delivered them in.
+    func deliver(_ event: Event, of envelope: Envelope) {
+        events.insert(event, key: EventKey(time: envelope.arrival, rank: event.rank, tie: envelope.deliveryTieBreak))
+    }
+
+    /// Schedules a local event at `time`. Local events rank after delivered ones of the same kind
+    /// (rank + 8 keeps the kinds apart) and among themselves in creation order.
+    func schedule(_ event: Event, at time: Cycle) {
+        localSequence += 1
+        events.insert(event, key: EventKey(time: time, rank: event.rank &+ 8, tie: localSequence))
+    }
+
+    /// Time of the next pending event, or ``Cycle/never``.
+    var nextEventTime: Cycle { events.nextTime }
+
+    /// Runs every event before `end` through `handle` and returns what the window produced;
+    /// `earliestOutput` is asked after the last event.
+    func runWindow(end: Cycle, handle: (Event, Cycle) -> Void, earliestOutput: () -> Cycle) -> WindowOutput {
+        outbox.windowEnd = end
+        var processed: UInt64 = 0
+        while let (key, event) = events.popIfBefore(end) {
+            processed += 1
+            handle(event, key.time)
+        }
+        eventCount += processed
+        let output = WindowOutput(envelopes: outbox.take(), trace: trace, nextEventTime: events.nextTime,
+                                  earliestOutput: earliestOutput(), events: processed)
+        trace.removeAll(keepingCapacity: true)
+        return output
+    }
+}

@@ -1,0 +1,27 @@
+import Scheduling
+import WaferModel
+
+/// Measures how far the planning policy's predictions were from what happened: each prediction
+/// is compared, once its horizon has passed, with the work that actually ran in it (weighted
+/// absolute percentage error, ``DemandPredictor/error(predicted:actual:)``).
+struct PredictionAudit {
+    private var open: [(time: Cycle, prediction: DemandPrediction, actual: [TaskType: Double])] = []
+    /// The error of every prediction whose horizon has passed, by the time it was made.
+    private(set) var errors: [(time: Cycle, error: Double)] = []
+
+    /// A prediction made at `now`.
+    mutating func record(_ prediction: DemandPrediction, at now: Cycle) {
+        open.append((now, prediction, [:]))
+    }
+
+    /// Runs reported at `now` count for every open prediction; predictions whose horizon has passed are closed.
+    mutating func observe(_ runs: [TypeRuns], at now: Cycle) {
+        for run in runs {
+            for index in open.indices { open[index].actual[run.taskType, default: 0] += run.cycles }
+        }
+        while let first = open.first, first.time + first.prediction.horizon <= now {
+            open.removeFirst()
+            if let error = DemandPredictor.error(predicted: first.prediction.demand, actual: first.actual) { errors.append((first.time, error)) }
+        }
+    }
+}

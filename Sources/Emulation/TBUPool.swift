@@ -1,0 +1,143 @@
+import Scheduling
+import WaferModel
+
+/// The TBUs (PE arrays) of one cluster: what each runs or is configured for, and the accounting
+/// of each one's time (busy, reconfiguring, and idle split into starved and unassigned).
+struct TBUPool {
+    struct TBU {
+        var running: TaskMessage?
+        var sliceStart: Cycle = 0
+        var busyUntil: Cycle = 0
+        var configuredFor: TaskType?
+        var idleSince: Cycle = 0
+        var idleQueueIntegralStart: Cycle = 0
+        /// TBUs lent to this one's block (adaptive split); they finish with it.
+        var helpers: [Int] = []
+        /// Lent to the block running on this TBU index.
+        var helping: Int?
+        /// Reconfiguring ahead of demand for the proactive plan.
+        var preparing = false
+
+        var isFree: Bool { running == nil && helping == nil && !preparing }
+    }
+
+    private(set) var units: [TBU]
+    var stats: [TBUStats]
+
+    init(count: Int) {
+        units = Array(repeating: TBU(), count: count)
+        stats = Array(repeating: TBUStats(), count: count)
+    }
+
+    var count: Int { units.count }
+    subscript(index: Int) -> TBU { units[index] }
+    var hasFree: Bool { units.contains(where: \.isFree) }
+    var busyCount: Int { units.reduce(0) { $0 + ($1.isFree ? 0 : 1) } }
+    var configurations: [TaskType?] { units.map(\.configuredFor) }
+
+    /// Remaining cycles of the blocks running now.
+    func remainingCycles(at now: Cycle) -> Cycle {
+        units.reduce(0) { $0 + (!$1.isFree && $1.busyUntil > now ? $1.busyUntil - now : 0) }
+    }
+
+    // MARK: Idle periods
+
+    /// Opens an idle period of TBU `index` at `now`.
+    mutating func becameIdle(_ index: Int, at now: Cycle, queue: ClusterQueue) {
+        units[index].idleSince = now
+        units[index].idleQueueIntegralStart = queue.integralValue(at: now)
+    }
+
+    /// Closes the idle period of TBU `index` at `now`, splitting it into starved and unassigned.
+    mutating func closeIdle(_ index: Int, at now: Cycle, queue: ClusterQueue) {
+        let tbu = units[index]
+        let (starved, unassigned) = Self.idleSplit(tbu, to: now, queue: queue)
+        stats[index].starvedCycles += starved
+        stats[index].unassignedCycles += unassigned
+        if now > tbu.idleSince { stats[index].idleStarts.append(tbu.idleSince) }
+    }
+
+    /// The accounting up to `end`, with the open idle periods closed there.
+    func finalStats(end: Cycle, queue: ClusterQueue) -> [TBUStats] {
+        var result = stats
+        for (index, tbu) in units.enumerated() where tbu.isFree && end > tbu.idleSince {
+            let (starved, unassigned) = Self.idleSplit(tbu, to: end, queue: queue)
+            result[index].starvedCycles += starved
+            result[index].unassignedCycles += unassigned
+            result[index].idleStarts.append(tbu.idleSince)
+        }
+        return result
+    }
+
+    private static func idleSplit(_ tbu: TBU, to end: Cycle, queue: ClusterQueue) -> (starved: Cycle, unassigned: Cycle) {
+        guard end > tbu.idleSince else { return (0, 0) }
+        let unassigned = min(end - tbu.idleSince, queue.integralValue(at: end) - tbu.idleQueueIntegralStart)
+        return (end - tbu.idleSince - unassigned, unassigned)
+    }
+
+    // MARK: Work
+
+    /// Loads `type`'s configuration into TBU `index`; returns the cycles it costs, or nil when the
+    /// TBU is already configured for it.
+    mutating func configure(_ index: Int, for type: TaskType, cost: Cycle) -> Cycle? {
+        guard units[index].configuredFor != type else { return nil }
+        stats[index].reconfigurations += 1
+        stats[index].reconfigurationCycles += cost
+        units[index].configuredFor = type
+        return cost
+    }
+
+    /// Starts `task` on `units` (the first leads, the others are lent to it) from `begin` for `duration`.
+    mutating func start(_ task: TaskMessage, on indices: [Int], begin: Cycle, duration: Cycle) {
+        let lead = indices[0]
+        for helper in indices.dropFirst() {
+            units[helper].helping = lead
+            stats[helper].busyCycles += duration
+        }
+        stats[lead].tasks += 1
+        stats[lead].busyCycles += duration
+        units[lead].running = task
+        units[lead].helpers = Array(indices.dropFirst())
+        units[lead].sliceStart = begin
+        units[lead].busyUntil = begin + duration
+    }
+
+    /// Ends the block on TBU `index`: returns it and every TBU that worked on it, all idle from `now`.
+    mutating func finish(_ index: Int, at now: Cycle, queue: ClusterQueue) -> (task: TaskMessage, units: [Int]) {
+        guard let task = units[index].running else { preconditionFailure("TBU \(index) finished without a task") }
+        let all = [index] + units[index].helpers
+        units[index].running = nil
+        units[index].helpers = []
+        for u in all {
+            units[u].helping = nil
+            becameIdle(u, at: now, queue: queue)
+        }
+        return (task, all)
+    }
+
+    /// Marks TBU `index` as reconfiguring ahead of demand (until ``finishPreparing(_:at:queue:)``).
+    mutating func startPreparing(_ index: Int) { units[index].preparing = true }
+
+    mutating func finishPreparing(_ index: Int, at now: Cycle, queue: ClusterQueue) {
+        units[index].preparing = false
+        becameIdle(index, at: now, queue: queue)
+    }
+
+    /// Adds cycles an array spent held by a split partner's reconfiguration.
+    mutating func addHeldCycles(_ cycles: Cycle, to index: Int) { stats[index].reconfigurationCycles += cycles }
+
+    /// The TBUs as a dispatcher sees them, with the plan's reservations for this cluster. A queued
+    /// type no TBU here accepts (placed before the plan changed, or moved here by rebalancing) may
+    /// use any TBU rather than wait forever.
+    func snapshots(reserved: [[TaskType]], queue: ClusterQueue) -> [TBUSnapshot] {
+        var lists: [[TaskType]?] = units.indices.map { index in
+            index < reserved.count && !reserved[index].isEmpty ? reserved[index] : nil
+        }
+        if lists.allSatisfy({ $0 != nil }) {
+            let accepted = Set(lists.compactMap { $0 }.joined())
+            let stranded = Set(queue.tasks.filter { !$0.isControl && !accepted.contains($0.taskType) }.map(\.taskType))
+            if !stranded.isEmpty { lists = lists.map { $0.map { $0 + stranded.sorted() } } }
+        }
+        return units.enumerated().map { TBUSnapshot(index: $0, isBusy: !$1.isFree, configuredFor: $1.configuredFor, reservedFor: lists[$0]) }
+    }
+}

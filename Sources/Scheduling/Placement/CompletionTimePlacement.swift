@@ -1,0 +1,50 @@
+import WaferModel
+
+/// Places work where it is predicted to finish first: the cluster's pending cycles spread over its
+/// TBUs, plus the transfer of the input from its origin, plus a reconfiguration when no TBU there
+/// is configured (or planned) for the type, plus the block itself. Ties go to the shorter transfer,
+/// then to the lower cluster id.
+public struct CompletionTimePlacement: PlacementPolicy {
+    public let name = "completion-time"
+    public let usesRequestKey = false
+    public var reconfigurationCycles: Cycle
+    /// Clusters the proactive plan configures for each type (counted as configured).
+    public var planned: [TaskType: Set<Int>]
+
+    public init(reconfigurationCycles: Cycle = 0, planned: [TaskType: Set<Int>] = [:]) {
+        self.reconfigurationCycles = reconfigurationCycles
+        self.planned = planned
+    }
+
+    /// As a scheduler's policy: among the clusters with pool (unreserved) TBUs when the plan
+    /// reserves some, counting the plan's configuration wishes as configured.
+    public func place(_ request: PlacementRequest, in context: PlacementContext) -> Int {
+        let pool = context.plan.poolClusters
+        let candidates = pool.count == context.mesh.count || pool.isEmpty ? nil : pool
+        return CompletionTimePlacement(reconfigurationCycles: context.reconfigurationCycles, planned: context.plan.planned)
+            .place(request, view: context.view, mesh: context.mesh, candidates: candidates)
+    }
+
+    /// The cluster for `request` among `candidates` (all clusters when nil), with this value's
+    /// reconfiguration cost and planned configurations.
+    public func place(_ request: PlacementRequest, view: WaferLoadView, mesh: Mesh, candidates: [Int]? = nil) -> Int {
+        var best = candidates?.first ?? 0
+        var bestKey = (finish: Cycle.max, transfer: Cycle.max)
+        func consider(_ load: ClusterLoad) {
+            let transfer = request.origin.map { mesh.transferLatency(from: $0, to: load.cluster, bytes: request.inputBytes) } ?? 0
+            let wait = load.pendingCycles / Cycle(max(load.tbus, 1))
+            let configured = load.configurations.contains(request.taskType) || planned[request.taskType]?.contains(load.cluster) == true
+            let finish = wait + transfer + (configured ? 0 : reconfigurationCycles) + request.predictedCycles
+            if finish < bestKey.finish || (finish == bestKey.finish && transfer < bestKey.transfer) {
+                best = load.cluster
+                bestKey = (finish, transfer)
+            }
+        }
+        if let candidates {
+            for cluster in candidates { consider(view.clusters[cluster]) }
+        } else {
+            for load in view.clusters { consider(load) }
+        }
+        return best
+    }
+}

@@ -1,0 +1,64 @@
+import WaferModel
+
+/// Proactive Cluster Scheduling on top of dual-scheduling: every `period` the coordinator predicts
+/// each type's work over `horizon` (``DemandPredictor``: arrival rates, observed branch and loop
+/// statistics, and the work announced by in-flight requests) and re-partitions the TBUs ahead of
+/// it (``ProactivePlanner``): stable types reserved in proportion, configuration wishes for the
+/// dynamic types on the pool TBUs.
+public struct ProactiveClusterScheduling: PlanningPolicy {
+    public let name = "proactive"
+    public let observesExecution = true
+    public var period: Cycle? { dual.period }
+    public var horizon: Cycle
+    private var dual: DualScheduling
+    private var predictor = DemandPredictor(visits: [:], cycles: [:], downstream: [:])
+    private let planner = ProactivePlanner()
+    private var context: PlanningContext?
+    // What happened since the last step.
+    private var lastStep: Cycle = 0
+    private var periodArrivals: [UInt16: Int] = [:]
+    private var periodRuns: [TaskType: (runs: Double, cycles: Double)] = [:]
+
+    public init(period: Cycle = 200_000, horizon: Cycle = 1_000_000) {
+        dual = DualScheduling(period: period)
+        self.horizon = horizon
+    }
+
+    public mutating func start(_ context: PlanningContext) {
+        self.context = context
+        dual.start(context)
+        predictor = DemandPredictor(visits: context.visits, cycles: context.cycles, downstream: context.downstream)
+    }
+
+    public mutating func injected(_ streams: [OfferedStream], current: WaferPlan) -> WaferPlan? {
+        dual.injected(streams, current: current)
+    }
+
+    public mutating func observeArrival(workflow: UInt16) {
+        dual.observeArrival(workflow: workflow)
+        periodArrivals[workflow, default: 0] += 1
+    }
+
+    public mutating func observe(_ runs: TypeRuns) {
+        dual.observe(runs)
+        periodRuns[runs.taskType, default: (0, 0)].runs += Double(runs.runs)
+        periodRuns[runs.taskType, default: (0, 0)].cycles += runs.cycles
+    }
+
+    public mutating func step(at now: Cycle, view: WaferLoadView, current: WaferPlan) -> PlanningStep {
+        guard let context else { preconditionFailure("ProactiveClusterScheduling used before start") }
+        let stable = dual.classifier.stableTypes
+        predictor.observe(length: now - lastStep, arrivals: periodArrivals, runs: periodRuns)
+        var inFlight: [TaskType: Int] = [:]
+        for load in view.clusters {
+            for entry in load.byType { inFlight[entry.taskType, default: 0] += entry.queuedTasks }
+            for type in load.running { inFlight[type, default: 0] += 1 }
+        }
+        let demand = predictor.predict(horizon: horizon, inFlight: inFlight)
+        let plan = planner.plan(demand: demand, stable: stable, mesh: context.mesh, tbus: context.tbus, current: current)
+        periodArrivals.removeAll(keepingCapacity: true)
+        periodRuns.removeAll(keepingCapacity: true)
+        lastStep = now
+        return PlanningStep(plan: plan, prediction: DemandPrediction(demand: demand, horizon: horizon))
+    }
+}

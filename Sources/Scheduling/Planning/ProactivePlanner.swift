@@ -1,0 +1,44 @@
+import WaferModel
+
+/// Re-partitions TBU configurations across the wafer ahead of predicted demand (the decision half of
+/// Proactive Cluster Scheduling). The reserved part of the plan is the proportional mapping of the
+/// predicted demand of stable types (discriminated as in dual-scheduling); pool TBUs receive
+/// configuration wishes for the dynamic types in proportion to their predicted demand. A new plan
+/// replaces the current one only when it moves at least `hysteresis` of the TBUs, so noise in the
+/// prediction does not cause reconfiguration churn.
+public struct ProactivePlanner: Sendable {
+    public var hysteresis: Double
+
+    public init(hysteresis: Double = 0.1) {
+        self.hysteresis = hysteresis
+    }
+
+    /// The plan for `demand` (cycles per type over the horizon), or nil to keep `current`.
+    public func plan(demand: [TaskType: Double], stable: Set<TaskType>, mesh: Mesh, tbus: Int, current: WaferPlan) -> WaferPlan? {
+        guard demand.values.contains(where: { $0 > 0 }) else { return nil }
+        let slots = ProportionalMapping.map(demand, mesh: mesh, tbus: tbus)
+        var plan = ProportionalMapping.plan(slots, clusters: mesh.count, tbus: tbus, stable: stable, epoch: current.epoch &+ 1)
+        // Pool TBUs: configuration wishes for dynamic types, proportional to their demand.
+        let dynamicDemand = demand.filter { !stable.contains($0.key) || !PlanIndex(plan).isReserved($0.key) }
+        let pool = slots.filter { plan.reserved[$0.cluster][$0.tbu].isEmpty }
+        if !pool.isEmpty, !dynamicDemand.isEmpty {
+            let ordered = dynamicDemand.sorted { $0.key < $1.key }
+            let total = ordered.reduce(0) { $0 + $1.value }
+            var start = 0.0
+            var index = 0
+            for (k, slot) in pool.enumerated() {
+                // The type covering the middle of this pool TBU's segment.
+                let middle = (Double(k) + 0.5) / Double(pool.count) * total
+                while index < ordered.count - 1 && start + ordered[index].value <= middle {
+                    start += ordered[index].value
+                    index += 1
+                }
+                plan.configure[slot.cluster][slot.tbu] = ordered[index].key
+            }
+        }
+        let changed = zip(plan.reserved.joined(), current.reserved.joined()).filter { $0 != $1 }.count
+            + zip(plan.configure.joined(), current.configure.joined()).filter { $0 != $1 }.count
+        let total = mesh.count * tbus
+        return Double(changed) >= hysteresis * Double(total) ? plan : nil
+    }
+}

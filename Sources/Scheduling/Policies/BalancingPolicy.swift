@@ -1,0 +1,143 @@
+import WaferModel
+
+/// A small message between clusters for balancing: what a cluster tells its peers about its
+/// load, asks of them, or answers. The engines carry it without interpreting it, so a new
+/// balancing policy needs no new message type.
+public struct BalanceSignal: Equatable, Sendable {
+    public enum Kind: UInt8, CaseIterable, Sendable {
+        /// The sender's load (diffusion's neighbour signal): `cycles` pending per TBU, `count` queued blocks.
+        case load = 0
+        /// A request for work (work stealing): `cycles` are the requester's pending cycles.
+        case request = 1
+        /// The answer to a request: `count` blocks were sent.
+        case reply = 2
+
+        /// Name in message counters.
+        public var counterName: String {
+            switch self {
+            case .load: return "neighbour-load"
+            case .request: return "steal"
+            case .reply: return "steal-reply"
+            }
+        }
+    }
+
+    public var kind: Kind
+    /// The sending cluster.
+    public var cluster: Int32
+    public var cycles: Cycle
+    public var count: UInt32
+
+    public init(kind: Kind, cluster: Int32, cycles: Cycle, count: UInt32) {
+        self.kind = kind
+        self.cluster = cluster
+        self.cycles = cycles
+        self.count = count
+    }
+}
+
+/// When the cluster engine asks its balancing policy for a decision.
+public enum BalancingTrigger: Equatable, Sendable {
+    /// A load-signal period boundary after a change of the cluster's state.
+    case loadTick
+    /// A new view (and perhaps plan) from the coordinator arrived.
+    case view
+    /// A block finished here (after the freed TBUs were given new work).
+    case blockFinished
+    /// A peer's signal arrived.
+    case signal(BalanceSignal)
+}
+
+/// What a balancing policy sees of its cluster. The queue and the pending cycles are computed
+/// only when asked for.
+public struct BalancingState {
+    public var cluster: Int
+    public var now: Cycle
+    /// TBUs of the cluster, and whether one of them is free.
+    public var tbus: Int
+    public var hasFreeTBU: Bool
+    /// Blocks the cluster's queue holds at most.
+    public var queueCapacity: Int
+    /// Blocks queued now.
+    public var queueCount: Int
+    /// The cluster's copy of the coordinator's view, and the current plan.
+    public var view: WaferLoadView
+    public var plan: PlanIndex
+    public var mesh: Mesh
+    private let queueSnapshot: () -> [QueuedTask]
+    private let pending: () -> Cycle
+
+    public init(cluster: Int, now: Cycle, tbus: Int, hasFreeTBU: Bool, queueCapacity: Int, queueCount: Int, view: WaferLoadView,
+                plan: PlanIndex, mesh: Mesh, queue: @escaping () -> [QueuedTask], pendingCycles: @escaping () -> Cycle) {
+        self.cluster = cluster
+        self.now = now
+        self.tbus = tbus
+        self.hasFreeTBU = hasFreeTBU
+        self.queueCapacity = queueCapacity
+        self.queueCount = queueCount
+        self.view = view
+        self.plan = plan
+        self.mesh = mesh
+        self.queueSnapshot = queue
+        self.pending = pendingCycles
+    }
+
+    /// The queue, oldest first.
+    public var queue: [QueuedTask] { queueSnapshot() }
+    /// Predicted cycles of the queued blocks plus the remaining cycles of the running ones.
+    public var pendingCycles: Cycle { pending() }
+}
+
+/// One step of a balancing decision, applied by the engine in order.
+public enum BalancingAction: Equatable, Sendable {
+    /// Send the queued blocks at these positions to another cluster. Positions refer to the queue
+    /// as the previous actions of the same decision left it.
+    case migrate(positions: [Int], to: Int)
+    /// Send a signal to a cluster (latency: the mesh route with no payload).
+    case signal(BalanceSignal, to: Int)
+}
+
+/// A balancing policy's answer to one trigger.
+public struct BalancingDecision: Equatable, Sendable {
+    public var actions: [BalancingAction]
+    /// True when the policy took a scheduling decision (counted in the summary's `decisions`).
+    public var counted: Bool
+
+    public init(actions: [BalancingAction] = [], counted: Bool = false) {
+        self.actions = actions
+        self.counted = counted
+    }
+
+    /// Nothing to do.
+    public static let none = BalancingDecision()
+}
+
+/// How queued work moves between clusters after placement (work stealing, diffusion, …). A value
+/// that every cluster owns a copy of; it keeps whatever it learns of its peers.
+///
+/// The contract the cluster engine relies on:
+/// - **Deterministic**: decisions depend only on the triggers, the state and the policy's own
+///   state.
+/// - **Sends only when asked.** A policy sends (migrations, signals) only from ``react(to:state:)``.
+///   If it may send in answer to `.view` or `.signal` triggers, ``actsOnMessages`` must be true:
+///   the cluster's earliest-output promise then counts every pending view or peer signal as a
+///   possible send at its arrival. A policy that sent on messages while declaring false would
+///   break causality.
+/// - Migrations name queue positions that exist; control blocks should stay (they belong to
+///   their cluster's CBUs or join state).
+public protocol BalancingPolicy: Sendable {
+    var name: String { get }
+    /// True when ``react(to:state:)`` may return actions for `.view` or `.signal` triggers.
+    var actsOnMessages: Bool { get }
+    mutating func react(to trigger: BalancingTrigger, state: BalancingState) -> BalancingDecision
+}
+
+/// No rebalancing: blocks stay where placement put them.
+public struct NoBalancing: BalancingPolicy {
+    public let name = "none"
+    public let actsOnMessages = false
+
+    public init() {}
+
+    public func react(to trigger: BalancingTrigger, state: BalancingState) -> BalancingDecision { .none }
+}
