@@ -44,17 +44,17 @@ let package = Package(
             ]
         ),
         // Functional mode: real tensors through the task blocks' kernels (GEMMs on OpenBLAS).
-        .target(name: "Functional", dependencies: ["Emulation", "WaferModel", "COpenBLAS"]),
+        .target(name: "Functional", dependencies: ["WaferModel", "COpenBLAS"]),
         .target(
             name: "Runtime",
-            dependencies: ["Emulation", "WaferModel", "Scheduling", "ZeroMQ", "CProcessControl", "Functional"]
+            dependencies: ["Emulation", "WaferModel", "Scheduling", "ZeroMQ", "CProcessControl"]
         ),
         // `octopus compare`: the scheduler × workload × wafer-size experiment and its reports.
         .target(name: "Experiments", dependencies: ["Emulation", "Scheduling", "WaferModel"]),
         .executableTarget(
             name: "octopus",
             dependencies: [
-                "Runtime", "Emulation", "WaferModel", "Experiments",
+                "Runtime", "Emulation", "WaferModel", "Scheduling", "Experiments", "Functional",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,10 +63,10 @@ let package = Package(
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "WaferModel"]),
         .testTarget(name: "EmulationTests", dependencies: ["Emulation", "Scheduling", "WaferModel"], exclude: ["golden-digests.txt"]),
         .testTarget(name: "FunctionalTests", dependencies: ["Functional", "Emulation", "WaferModel"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Emulation", "WaferModel"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Emulation", "Scheduling", "WaferModel"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Runtime", "Emulation", "WaferModel", "ZeroMQ", "Functional"]
+            dependencies: ["Runtime", "Emulation", "Scheduling", "WaferModel", "ZeroMQ", "Functional"]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -290,7 +290,7 @@ public final class ClusterEngine {
         let producer = Producer(unit: TraceUnit.tbu(index), sliceStart: pool[index].sliceStart)
         let (task, units) = pool.finish(index, at: now, queue: queue)
         if router.usesCentralQueue {
-            send(.release(cluster: Int32(id), units: UInt16(units.count)), to: .coordinator, at: now, latency: config.controlLatency)
+            send(.release(TBURelease(cluster: Int32(id), units: UInt16(units.count))), to: .coordinator, at: now, latency: config.controlLatency)
         }
         perform(isControl(task.taskType) ? interpreter.decided(task) : interpreter.finishedTask(task), producer: producer, at: now)
         dispatch(at: now)

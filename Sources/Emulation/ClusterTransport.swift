@@ -38,19 +38,6 @@ public struct PeerTraffic: Equatable, Sendable {
         self.count = count
         self.earliestArrival = earliestArrival
     }
-
-    /// Summarises `envelopes` (sent by one cluster) per peer destination, in destination order.
-    public static func summarise(_ envelopes: [Envelope]) -> [PeerTraffic] {
-        var byDestination: [Int: PeerTraffic] = [:]
-        for envelope in envelopes {
-            guard let destination = envelope.destination.clusterIndex else { continue }
-            var entry = byDestination[destination] ?? PeerTraffic(destination: destination, count: 0, earliestArrival: .never)
-            entry.count += 1
-            entry.earliestArrival = min(entry.earliestArrival, envelope.arrival)
-            byDestination[destination] = entry
-        }
-        return byDestination.keys.sorted().map { byDestination[$0]! }
-    }
 }
 
 /// How the coordinator reaches its clusters: function calls in one process (the oracle), or
@@ -87,17 +74,11 @@ public final class InProcessTransport: ClusterTransport {
             cluster.receive(peerMail[index])
             peerMail[index].removeAll()
             let output = cluster.runWindow(end: plan.end)
-            var toCoordinator: [Envelope] = []
-            for envelope in output.envelopes {
-                if let destination = envelope.destination.clusterIndex {
-                    nextMail[destination].append(envelope)
-                } else {
-                    toCoordinator.append(envelope)
-                }
-            }
+            let routed = RoutedEnvelopes(output.envelopes)
+            for (destination, mail) in routed.toClusters { nextMail[destination] += mail }
             reports.append(ClusterWindowReport(
                 cluster: index, nextEventTime: output.nextEventTime, earliestOutput: output.earliestOutput,
-                peerTraffic: PeerTraffic.summarise(output.envelopes), toCoordinator: toCoordinator,
+                peerTraffic: routed.peerTraffic, toCoordinator: routed.toCoordinator,
                 trace: output.trace, events: output.events, computeNanos: 0))
         }
         for (index, mail) in nextMail.enumerated() where !mail.isEmpty { peerMail[index] += mail }

@@ -178,8 +178,8 @@ public final class CoordinatorEngine {
             ensureBroadcast(after: now)
         case .message(.ready(let ready)):
             enqueueCentrally(ready, at: now)
-        case .message(.release(let cluster, let units)):
-            centralQueue?.release(cluster: Int(cluster), units: Int(units))
+        case .message(.release(let release)):
+            centralQueue?.release(cluster: Int(release.cluster), units: Int(release.units))
             dispatchCentrally(at: now)
         case .message(let other):
             preconditionFailure("the coordinator does not receive \(other.kindName) messages")

@@ -111,6 +111,17 @@ public struct ReadyTask: Equatable, Sendable {
     }
 }
 
+/// TBUs a cluster has freed, for the coordinator's central queue.
+public struct TBURelease: Equatable, Sendable {
+    public var cluster: Int32
+    public var units: UInt16
+
+    public init(cluster: Int32, units: UInt16) {
+        self.cluster = cluster
+        self.units = units
+    }
+}
+
 /// What travels between participants in virtual time.
 public enum Message: Equatable, Sendable {
     /// A task flow: the input of a block arriving at its cluster.
@@ -123,8 +134,8 @@ public enum Message: Equatable, Sendable {
     case view(WaferLoadView)
     /// A ready block for the global queue (cluster → coordinator, scheduler `fifo`).
     case ready(ReadyTask)
-    /// TBUs a cluster has freed (cluster → coordinator, scheduler `fifo`).
-    case release(cluster: Int32, units: UInt16)
+    /// TBUs a cluster has freed (cluster → coordinator, with a central queue).
+    case release(TBURelease)
     /// A balancing policy's signal between clusters (neighbour loads, work requests and replies).
     case balance(BalanceSignal)
 

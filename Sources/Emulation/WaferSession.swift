@@ -95,10 +95,9 @@ public final class WaferSession {
 
         var coordinatorInbound = Cycle.never
         var toCoordinator: [Envelope] = []
-        for envelope in coordinatorOutput.envelopes {
-            guard let cluster = envelope.destination.clusterIndex else { continue }
-            toClusters[cluster].append(envelope)
-            clusterTiming[cluster].earliestInbound = min(clusterTiming[cluster].earliestInbound, envelope.arrival)
+        for (cluster, envelopes) in RoutedEnvelopes(coordinatorOutput.envelopes).toClusters {
+            toClusters[cluster] += envelopes
+            for envelope in envelopes { clusterTiming[cluster].earliestInbound = min(clusterTiming[cluster].earliestInbound, envelope.arrival) }
         }
         var maxCompute: UInt64 = 0
         for report in reports {

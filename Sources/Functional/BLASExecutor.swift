@@ -1,4 +1,3 @@
-import Emulation
 import Foundation
 import WaferModel
 
@@ -17,10 +16,10 @@ public final class BLASExecutor: FunctionalExecutor {
             let phase = workflow.phases.index(at: injected)
             return SceneGenerator.frame(shape: shape, objects: objects[phase], classProbabilities: classes[phase],
                                         templates: SeededWeights.classTemplates(classes: classes[phase].count, seed: seed, workflow: workflow.name),
-                                        keys: [seed, SeededWeights.key(workflow.name), request, 0x5343_454E])
+                                        keys: [seed, SeededWeights.key(workflow.name), request, StreamPurpose.scene.rawValue])
         case .random?, nil:
             let count = shape.reduce(1, *)
-            return Tensor(shape: shape, values: SeededWeights.uniform(count: count, scale: 1, keys: [seed, SeededWeights.key(workflow.name), request, 0x494E_5054]))
+            return Tensor(shape: shape, values: SeededWeights.uniform(count: count, scale: 1, keys: [seed, SeededWeights.key(workflow.name), request, StreamPurpose.input.rawValue]))
         }
     }
 

@@ -21,7 +21,7 @@ enum SeededWeights {
     /// The ±1 appearance templates of a scene's object classes, `classes × 64`, shared by the
     /// scene generator and the classifier (whose weights they are: a matched filter).
     static func classTemplates(classes: Int, seed: UInt64, workflow: String) -> [Float] {
-        var rng = SplitMix64(keys: seed, key(workflow), 0x5445_4D50)
+        var rng = SplitMix64(keys: seed, key(workflow), StreamPurpose.weights.rawValue)
         return (0..<(classes * SceneLayout.appearance)).map { _ in rng.next() & 1 == 0 ? -1 : 1 }
     }
 }

@@ -1,7 +1,6 @@
 import CProcessControl
 import Emulation
 import Foundation
-import Functional
 import Scheduling
 import WaferModel
 import ZeroMQ
@@ -24,6 +23,8 @@ public final class ClusterProcess {
         public var setupTimeout: TimeInterval
         /// Where the scheduler named by the coordinator is looked up (it must know the same names).
         public var registry: SchedulerRegistry = .standard
+        /// The kernels of functional mode, used when the coordinator runs the wafer in it.
+        public var functional: FunctionalKernels?
 
         public init(coordinator: String, cluster: Int, dataBind: String? = nil, parentPID: Int32? = nil, setupTimeout: TimeInterval = 60) {
             self.coordinator = coordinator
@@ -124,9 +125,15 @@ public final class ClusterProcess {
             do { scheduler = try options.registry.scheduler(setup.scheduler) } catch {
                 throw Failure(description: "\(error) (are coordinator and cluster different versions, or built with different schedulers?)")
             }
+            var kernels: (any FunctionalExecutor)?
+            if setup.functional {
+                guard let make = options.functional else {
+                    throw Failure(description: "the coordinator runs the wafer in functional mode, but this cluster process has no kernels for it")
+                }
+                kernels = make()
+            }
             peers = setup.peers
-            engine = ClusterEngine(id: options.cluster, config: setup.config, library: setup.library,
-                                   scheduler: scheduler, functional: setup.functional ? BLASExecutor() : nil)
+            engine = ClusterEngine(id: options.cluster, config: setup.config, library: setup.library, scheduler: scheduler, functional: kernels)
         case .grant:
             try runWindow(ClusterProtocol.decodeGrant(body))
         case .collect:
@@ -163,19 +170,15 @@ public final class ClusterProcess {
         }
         let output = engine.runWindow(end: grant.end)
 
-        var byPeer: [Int: [Envelope]] = [:]
-        var toCoordinator: [Envelope] = []
-        for envelope in output.envelopes {
-            if let peer = envelope.destination.clusterIndex { byPeer[peer, default: []].append(envelope) } else { toCoordinator.append(envelope) }
-        }
-        for peer in byPeer.keys.sorted() {
-            try push(to: peer).send(ClusterProtocol.encodeBatch(window: grant.window, byPeer[peer]!))
+        let routed = RoutedEnvelopes(output.envelopes)
+        for (peer, envelopes) in routed.toClusters {
+            try push(to: peer).send(ClusterProtocol.encodeBatch(window: grant.window, envelopes))
         }
         let nanos = DispatchTime.now().uptimeNanoseconds - start
         let report = ClusterProtocol.Report(
             window: grant.window, nextEvent: output.nextEventTime, earliestOutput: output.earliestOutput,
-            events: output.events, computeNanos: nanos, peerTraffic: PeerTraffic.summarise(output.envelopes),
-            toCoordinator: toCoordinator, trace: output.trace)
+            events: output.events, computeNanos: nanos, peerTraffic: routed.peerTraffic,
+            toCoordinator: routed.toCoordinator, trace: output.trace)
         try dealer.send(ClusterProtocol.encode(report))
     }
 

@@ -81,13 +81,13 @@ enum ClusterProtocol {
     static func encode(_ g: Grant) -> [[UInt8]] {
         var w = ByteWriter(capacity: 64 + g.fromCoordinator.count * 64)
         w.u64(g.window); w.u64(g.end); w.u64(g.expectedPeerMessages)
-        WireCodec.write(g.fromCoordinator, to: &w)
+        w.write(g.fromCoordinator)
         return frames(.grant, w.bytes)
     }
 
     static func decodeGrant(_ body: [UInt8]) throws -> Grant {
         var r = ByteReader(body)
-        let g = Grant(window: try r.u64(), end: try r.u64(), expectedPeerMessages: try r.u64(), fromCoordinator: try WireCodec.readEnvelopes(&r))
+        let g = Grant(window: try r.u64(), end: try r.u64(), expectedPeerMessages: try r.u64(), fromCoordinator: try r.readArray())
         try r.expectEnd()
         return g
     }
@@ -95,21 +95,18 @@ enum ClusterProtocol {
     static func encode(_ report: Report) -> [[UInt8]] {
         var w = ByteWriter(capacity: 128 + report.toCoordinator.count * 64 + report.trace.count * 40)
         w.u64(report.window); w.u64(report.nextEvent); w.u64(report.earliestOutput); w.u64(report.events); w.u64(report.computeNanos)
-        w.count(report.peerTraffic.count)
-        for t in report.peerTraffic { w.i32(Int32(t.destination)); w.u32(t.count); w.u64(t.earliestArrival) }
-        WireCodec.write(report.toCoordinator, to: &w)
-        WireCodec.write(report.trace, to: &w)
+        w.write(report.peerTraffic)
+        w.write(report.toCoordinator)
+        w.write(report.trace)
         return frames(.report, w.bytes)
     }
 
     static func decodeReport(_ body: [UInt8]) throws -> Report {
         var r = ByteReader(body)
         let window = try r.u64(), next = try r.u64(), earliest = try r.u64(), events = try r.u64(), nanos = try r.u64()
-        let n = try r.count()
-        var traffic: [PeerTraffic] = []
-        for _ in 0..<n { traffic.append(PeerTraffic(destination: Int(try r.i32()), count: try r.u32(), earliestArrival: try r.u64())) }
-        let envelopes = try WireCodec.readEnvelopes(&r)
-        let trace = try WireCodec.readTrace(&r)
+        let traffic = try r.readArray(PeerTraffic.self)
+        let envelopes = try r.readArray(Envelope.self)
+        let trace = try r.readArray(TraceRecord.self)
         try r.expectEnd()
         return Report(window: window, nextEvent: next, earliestOutput: earliest, events: events, computeNanos: nanos,
                       peerTraffic: traffic, toCoordinator: envelopes, trace: trace)
@@ -119,14 +116,14 @@ enum ClusterProtocol {
     static func encodeBatch(window: UInt64, _ envelopes: [Envelope]) -> [UInt8] {
         var w = ByteWriter(capacity: 16 + envelopes.count * 64)
         w.u64(window)
-        WireCodec.write(envelopes, to: &w)
+        w.write(envelopes)
         return w.bytes
     }
 
     static func decodeBatch(_ body: [UInt8]) throws -> (window: UInt64, envelopes: [Envelope]) {
         var r = ByteReader(body)
         let window = try r.u64()
-        let envelopes = try WireCodec.readEnvelopes(&r)
+        let envelopes = try r.readArray(Envelope.self)
         try r.expectEnd()
         return (window, envelopes)
     }

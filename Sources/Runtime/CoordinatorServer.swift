@@ -1,6 +1,5 @@
 import Emulation
 import Foundation
-import Functional
 import Scheduling
 import WaferModel
 import ZeroMQ
@@ -25,8 +24,8 @@ public final class CoordinatorServer {
         public var scheduler: Scheduler = .octopus
         /// Finish as soon as the wafer is idle (`octopus run`); otherwise serve until `stop`.
         public var exitWhenIdle = false
-        /// Functional mode (real tensors through the blocks' kernels) instead of timing mode.
-        public var functional = false
+        /// Functional mode (real tensors through these kernels) instead of timing mode (nil).
+        public var functional: FunctionalKernels?
         public var registrationTimeout: TimeInterval = 60
         /// Progress messages (to stderr by default).
         public var log: (String) -> Void = { FileHandle.standardError.write(Data(("octopus: " + $0 + "\n").utf8)) }
@@ -99,7 +98,7 @@ public final class CoordinatorServer {
                                       config: options.config, library: options.library)
         transport = RemoteClusterTransport(router: router, clusterCount: options.config.clusterCount, wakeDescriptor: wake.fileDescriptor)
         session = WaferSession(coordinator: CoordinatorEngine(config: options.config, library: options.library, scheduler: options.scheduler,
-                                                              functional: options.functional ? BLASExecutor() : nil),
+                                                              functional: options.functional?()),
                                transport: transport)
         session.traceSink = trace
         transport.healthCheck = { [unowned self] in try self.checkWake() }
@@ -151,7 +150,7 @@ public final class CoordinatorServer {
         for cluster in 0..<count {
             let setup = ClusterProtocol.Setup(cluster: cluster, config: options.config, library: options.library,
                                               scheduler: options.scheduler.description, peers: peers,
-                                              functional: options.functional)
+                                              functional: options.functional != nil)
             try transport.send(cluster, ClusterProtocol.json(.setup, setup))
         }
         state = pendingDrains.isEmpty ? .idle : .draining

@@ -1,6 +1,5 @@
 import Emulation
 import Foundation
-import Functional
 import Scheduling
 import WaferModel
 #if canImport(Glibc)
@@ -27,8 +26,8 @@ public enum LocalWafer {
         /// The scheduler the wafer runs.
         public var scheduler: Scheduler = .octopus
         public var singleProcess = false
-        /// Functional mode: real tensors through the blocks' kernels, decisions on the data.
-        public var functional = false
+        /// Functional mode: real tensors through these kernels, decisions on the data (nil: timing mode).
+        public var functional: FunctionalKernels?
         public var log: (String) -> Void = { FileHandle.standardError.write(Data(("octopus: " + $0 + "\n").utf8)) }
 
         public init(config: WaferConfig, library: WorkflowLibrary, injections: [Injection], outputDirectory: String) {
@@ -85,7 +84,7 @@ public enum LocalWafer {
         let trace = try ChromeTraceWriter(path: (options.outputDirectory as NSString).appendingPathComponent("trace.json"),
                                           config: options.config, library: options.library)
         let session = WaferSession.inProcess(config: options.config, library: options.library, scheduler: options.scheduler,
-                                             functional: options.functional ? BLASExecutor() : nil)
+                                             functional: options.functional?())
         session.traceSink = trace
         for injection in options.injections { try session.inject(injection) }
         let start = Date()

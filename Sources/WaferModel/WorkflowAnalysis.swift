@@ -129,7 +129,7 @@ public struct WorkflowAnalysis: Sendable {
             walk(0, [], 1)
             return total
         }
-        var rng = SplitMix64(keys: 0x414E_4C59, UInt64(phase))
+        var rng = SplitMix64(keys: StreamPurpose.analysis.rawValue, UInt64(phase))
         var total = 0.0
         for _ in 0..<exactLimit { total += Double(model.cycles(values: model.sample(&rng, phase: phase), array: array, buffer: buffer)) }
         return total / Double(exactLimit)

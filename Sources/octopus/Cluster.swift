@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Functional
 import Runtime
 
 struct Cluster: ParsableCommand {
@@ -32,8 +33,10 @@ struct Cluster: ParsableCommand {
 
     func run() throws {
         do {
-            let process = try ClusterProcess(options: .init(coordinator: coordinator, cluster: id, dataBind: bind,
-                                                             parentPID: parentPid, setupTimeout: setupTimeout))
+            var options = ClusterProcess.Options(coordinator: coordinator, cluster: id, dataBind: bind, parentPID: parentPid,
+                                                 setupTimeout: setupTimeout)
+            options.functional = { BLASExecutor() }
+            let process = try ClusterProcess(options: options)
             try process.run()
         } catch {
             FileHandle.standardError.write(Data("octopus cluster \(id): error: \(error)\n".utf8))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Emulation
 import Foundation
+import Functional
 import Runtime
 import Scheduling
 import WaferModel
@@ -28,6 +29,12 @@ struct ModelOptions: ParsableArguments {
     /// The parsed `--scheduler`.
     func schedulerSpec() throws -> Scheduler {
         do { return try SchedulerRegistry.standard.scheduler(scheduler) } catch { throw ValidationError("--scheduler: \(error)") }
+    }
+
+    /// The kernels of functional mode when `--functional` is given (OpenBLAS), else nil.
+    var kernels: FunctionalKernels? {
+        guard functional else { return nil }
+        return { BLASExecutor() }
     }
 
     func load() throws -> (WaferConfig, WorkflowLibrary) {

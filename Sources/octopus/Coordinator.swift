@@ -38,7 +38,7 @@ struct Coordinator: ParsableCommand {
             var options = CoordinatorServer.Options(config: config, library: library, listen: listen, control: control,
                                                     outputDirectory: out ?? defaultRunDirectory())
             options.scheduler = try model.schedulerSpec()
-            options.functional = model.functional
+            options.functional = model.kernels
             options.registrationTimeout = registrationTimeout
             let wake = try WakeSignal()
             wake.catchTerminationSignals()

@@ -49,7 +49,7 @@ struct Run: ParsableCommand {
             options.control = control
             options.scheduler = try model.schedulerSpec()
             options.singleProcess = singleProcess
-            options.functional = model.functional
+            options.functional = model.kernels
             if quiet { options.log = { _ in } }
             let total = injections.reduce(0) { $0 + $1.count }
             if !quiet {

@@ -1,5 +1,3 @@
-import WaferModel
-
 /// Computes task blocks on real tensors in functional mode. The engines call it and attach the
 /// result to the task flow; they never time it (virtual time comes from the PE-array model).
 public protocol FunctionalExecutor: AnyObject {

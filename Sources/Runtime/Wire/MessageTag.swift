@@ -1,0 +1,54 @@
+import Emulation
+
+/// The tag byte of each ``Message`` kind inside an envelope. The raw values are the wire format:
+/// never reuse or renumber one.
+enum MessageTag: UInt8, CaseIterable {
+    case task = 0
+    case outcome = 1
+    case load = 2
+    case view = 3
+    case ready = 4
+    case release = 5
+    case balance = 6
+}
+
+extension Message {
+    var tag: MessageTag {
+        switch self {
+        case .task: return .task
+        case .outcome: return .outcome
+        case .load: return .load
+        case .view: return .view
+        case .ready: return .ready
+        case .release: return .release
+        case .balance: return .balance
+        }
+    }
+}
+
+extension Message: WireCodable {
+    func write(to w: inout ByteWriter) {
+        w.u8(tag.rawValue)
+        switch self {
+        case .task(let task): w.write(task)
+        case .outcome(let outcome): w.write(outcome)
+        case .load(let load): w.write(load)
+        case .view(let view): w.write(view)
+        case .ready(let ready): w.write(ready)
+        case .release(let release): w.write(release)
+        case .balance(let signal): w.write(signal)
+        }
+    }
+
+    init(from r: inout ByteReader) throws {
+        switch try r.enumeration(MessageTag.self, what: "message kind") {
+        case .task: self = .task(try r.read())
+        case .outcome: self = .outcome(try r.read())
+        case .load: self = .load(try r.read())
+        case .view: self = .view(try r.read())
+        case .ready: self = .ready(try r.read())
+        case .release: self = .release(try r.read())
+        case .balance: self = .balance(try r.read())
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Scheduling
+
+extension WaferPlan: WireCodable {
+    func write(to w: inout ByteWriter) {
+        w.u32(epoch)
+        w.count(reserved.count)
+        for (cluster, tbus) in reserved.enumerated() {
+            w.count(tbus.count)
+            for (tbu, types) in tbus.enumerated() {
+                w.count(types.count)
+                for (i, type) in types.enumerated() {
+                    w.write(type)
+                    w.u64(weights[cluster][tbu][i].bitPattern)
+                }
+                w.write(optional: configure[cluster][tbu])
+            }
+        }
+    }
+
+    init(from r: inout ByteReader) throws {
+        let epoch = try r.u32()
+        var reserved: [[[TaskType]]] = [], weights: [[[Double]]] = [], configure: [[TaskType?]] = []
+        for _ in 0..<(try r.count()) {
+            var clusterReserved: [[TaskType]] = [], clusterWeights: [[Double]] = [], clusterConfigure: [TaskType?] = []
+            for _ in 0..<(try r.count()) {
+                var types: [TaskType] = [], shares: [Double] = []
+                for _ in 0..<(try r.count()) {
+                    types.append(try r.read())
+                    shares.append(Double(bitPattern: try r.u64()))
+                }
+                clusterReserved.append(types)
+                clusterWeights.append(shares)
+                clusterConfigure.append(try r.readOptional(TaskType.self, what: "a plan's configuration wish"))
+            }
+            reserved.append(clusterReserved)
+            weights.append(clusterWeights)
+            configure.append(clusterConfigure)
+        }
+        self.init(epoch: epoch, reserved: reserved, weights: weights, configure: configure)
+    }
+}
