@@ -61,7 +61,9 @@ let package = Package(
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "WaferModelTests", dependencies: ["WaferModel"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "WaferModel"]),
-        .testTarget(name: "EmulationTests", dependencies: ["Emulation", "Scheduling", "WaferModel"], exclude: ["golden-digests.txt"]),
+        .testTarget(
+            name: "EmulationTests", dependencies: ["Emulation", "Scheduling", "WaferModel"],
+            exclude: ["golden-digests.txt"]),
         .testTarget(name: "FunctionalTests", dependencies: ["Functional", "Emulation", "WaferModel"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Emulation", "Scheduling", "WaferModel"]),
         .testTarget(

@@ -52,7 +52,8 @@ final class BlockCosts {
             let staticKey = Key(type: task.taskType, values: [], parts: parts)
             if let cached = cycles[staticKey] {
                 result = cached
-            } else if case .task(let block) = library[Int(task.taskType.workflow)].blocks[Int(task.taskType.block)].kind {
+            } else if case .task(let block) = library[Int(task.taskType.workflow)].blocks[Int(task.taskType.block)].kind
+            {
                 result = block.operations.map { operation in
                     if case .model = operation { return 0 }  // drawn per request below
                     return operation.cycles(on: table.array, buffer: table.buffer, parts: parts)
@@ -70,7 +71,9 @@ final class BlockCosts {
                 let layersKey = Key(type: task.taskType, values: [index] + drawn, parts: 0)
                 let drawnLayers = layers[layersKey] ?? ((try? model.layers(values: drawn)) ?? [])
                 layers[layersKey] = drawnLayers
-                result[index] = drawnLayers.reduce(0) { $0 + TaskOperation.splitCycles(of: $1, on: table.array, buffer: table.buffer, parts: parts) }
+                result[index] = drawnLayers.reduce(0) {
+                    $0 + TaskOperation.splitCycles(of: $1, on: table.array, buffer: table.buffer, parts: parts)
+                }
             } else {
                 result[index] = model.cycles(values: drawn, array: table.array, buffer: table.buffer)
             }

@@ -51,17 +51,23 @@ struct CentralQueue {
         var position = 0
         while position < queue.count, busyTBUs.contains(where: { $0 < tbus }) {
             let ready = queue[position]
-            let entry = CentralQueueEntry(origin: ready.origin < 0 ? nil : Int(ready.origin), pinned: ready.pinned < 0 ? nil : Int(ready.pinned),
-                                          bytes: ready.task.bytes)
+            let entry = CentralQueueEntry(
+                origin: ready.origin < 0 ? nil : Int(ready.origin), pinned: ready.pinned < 0 ? nil : Int(ready.pinned),
+                bytes: ready.task.bytes)
             guard let target = policy.cluster(for: entry, busyTBUs: busyTBUs, tbus: tbus, mesh: mesh) else {
                 position += 1
                 continue
             }
-            precondition(busyTBUs[target] < tbus, "\(policy.name) sent a block to cluster \(target), which has no free TBU")
+            precondition(
+                busyTBUs[target] < tbus, "\(policy.name) sent a block to cluster \(target), which has no free TBU")
             queue.remove(at: position)
             busyTBUs[target] += 1
             if ready.origin >= 0 {
-                if Int(ready.origin) == target { localFlows += 1 } else { byteHops += ready.task.bytes * UInt64(mesh.distance(from: Int(ready.origin), to: target)) }
+                if Int(ready.origin) == target {
+                    localFlows += 1
+                } else {
+                    byteHops += ready.task.bytes * UInt64(mesh.distance(from: Int(ready.origin), to: target))
+                }
             }
             handed.append((ready, target))
         }

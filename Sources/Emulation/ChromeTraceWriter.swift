@@ -22,7 +22,9 @@ public final class ChromeTraceWriter: TraceSink {
 
     /// Creates (truncates) `path` and writes the metadata events.
     public init(path: String, config: WaferConfig, library: WorkflowLibrary) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+            let handle = FileHandle(forWritingAtPath: path)
+        else {
             throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
         }
         self.path = path
@@ -30,27 +32,43 @@ public final class ChromeTraceWriter: TraceSink {
         self.config = config
         self.library = library
         coordinatorPID = config.clusterCount + 1
-        buffer = "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"wafer\":\(Self.quote(config.name)),\"clock_mhz\":\(config.clockMHz)},\"traceEvents\":[\n"
+        buffer =
+            "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"wafer\":\(Self.quote(config.name)),\"clock_mhz\":\(config.clockMHz)},\"traceEvents\":[\n"
         writeMetadata()
         try flush()
     }
 
     private func writeMetadata() {
-        emit("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(coordinatorPID),\"tid\":0,\"args\":{\"name\":\"coordinator\"}}")
-        emit("{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":\(coordinatorPID),\"tid\":0,\"args\":{\"sort_index\":-1}}")
-        emit("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(coordinatorPID),\"tid\":1,\"args\":{\"name\":\"injections\"}}")
+        emit(
+            "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(coordinatorPID),\"tid\":0,\"args\":{\"name\":\"coordinator\"}}"
+        )
+        emit(
+            "{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":\(coordinatorPID),\"tid\":0,\"args\":{\"sort_index\":-1}}"
+        )
+        emit(
+            "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(coordinatorPID),\"tid\":1,\"args\":{\"name\":\"injections\"}}"
+        )
         let mesh = config.mesh
         let array = config.cluster.peArray
         for cluster in 0..<config.clusterCount {
-            let p = mesh.position(of: cluster), d = mesh.die(of: cluster)
+            let p = mesh.position(of: cluster)
+            let d = mesh.die(of: cluster)
             let pid = cluster + 1
-            emit("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(pid),\"tid\":0,\"args\":{\"name\":\"cluster \(cluster) (row \(p.row), col \(p.column), die \(d.row).\(d.column))\"}}")
-            emit("{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":\(pid),\"tid\":0,\"args\":{\"sort_index\":\(cluster)}}")
+            emit(
+                "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(pid),\"tid\":0,\"args\":{\"name\":\"cluster \(cluster) (row \(p.row), col \(p.column), die \(d.row).\(d.column))\"}}"
+            )
+            emit(
+                "{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":\(pid),\"tid\":0,\"args\":{\"sort_index\":\(cluster)}}"
+            )
             for tbu in 0..<config.cluster.tbus {
-                emit("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(pid),\"tid\":\(TraceUnit.tbu(tbu)),\"args\":{\"name\":\"TBU \(tbu) (\(array.rows)x\(array.columns) \(array.dataflow.rawValue.uppercased()))\"}}")
+                emit(
+                    "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(pid),\"tid\":\(TraceUnit.tbu(tbu)),\"args\":{\"name\":\"TBU \(tbu) (\(array.rows)x\(array.columns) \(array.dataflow.rawValue.uppercased()))\"}}"
+                )
             }
             for cbu in 0..<config.cluster.cbus {
-                emit("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(pid),\"tid\":\(TraceUnit.cbu(cbu)),\"args\":{\"name\":\"CBU \(cbu)\"}}")
+                emit(
+                    "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(pid),\"tid\":\(TraceUnit.cbu(cbu)),\"args\":{\"name\":\"CBU \(cbu)\"}}"
+                )
             }
         }
     }
@@ -101,28 +119,52 @@ public final class ChromeTraceWriter: TraceSink {
             let label: String
             let category: String
             switch kind {
-            case .task: label = name(of: type); category = "task"
-            case .reconfigure: label = "configure " + name(of: type); category = "reconfigure"
-            case .control: label = name(of: type); category = "control"
-            case .splitPart: label = name(of: type) + " (split part)"; category = "split"
+            case .task:
+                label = name(of: type)
+                category = "task"
+            case .reconfigure:
+                label = "configure " + name(of: type)
+                category = "reconfigure"
+            case .control:
+                label = name(of: type)
+                category = "control"
+            case .splitPart:
+                label = name(of: type) + " (split part)"
+                category = "split"
             case .operation:
                 guard case .task(let block) = library[Int(type.workflow)].blocks[Int(type.block)].kind else { return }
-                emit("{\"ph\":\"X\",\"cat\":\"layer\",\"name\":\(Self.quote(block.operations[Int(request)].name)),\"pid\":\(cluster + 1),\"tid\":\(unit),\"ts\":\(ts(start)),\"dur\":\(ts(duration)),\"args\":{\"cycles\":\(duration)}}")
+                emit(
+                    "{\"ph\":\"X\",\"cat\":\"layer\",\"name\":\(Self.quote(block.operations[Int(request)].name)),\"pid\":\(cluster + 1),\"tid\":\(unit),\"ts\":\(ts(start)),\"dur\":\(ts(duration)),\"args\":{\"cycles\":\(duration)}}"
+                )
                 return
             }
-            emit("{\"ph\":\"X\",\"cat\":\"\(category)\",\"name\":\(Self.quote(label)),\"pid\":\(cluster + 1),\"tid\":\(unit),\"ts\":\(ts(start)),\"dur\":\(ts(duration)),\"args\":{\"request\":\(request),\"cycles\":\(duration)}}")
+            emit(
+                "{\"ph\":\"X\",\"cat\":\"\(category)\",\"name\":\(Self.quote(label)),\"pid\":\(cluster + 1),\"tid\":\(unit),\"ts\":\(ts(start)),\"dur\":\(ts(duration)),\"args\":{\"request\":\(request),\"cycles\":\(duration)}}"
+            )
         case .flowStart(let cluster, let unit, let time, let flow):
-            emit("{\"ph\":\"s\",\"cat\":\"flow\",\"name\":\"task flow\",\"id\":\(flow),\"pid\":\(cluster + 1),\"tid\":\(unit),\"ts\":\(ts(time))}")
+            emit(
+                "{\"ph\":\"s\",\"cat\":\"flow\",\"name\":\"task flow\",\"id\":\(flow),\"pid\":\(cluster + 1),\"tid\":\(unit),\"ts\":\(ts(time))}"
+            )
         case .flowEnd(let cluster, let unit, let time, let flow):
-            emit("{\"ph\":\"f\",\"bp\":\"e\",\"cat\":\"flow\",\"name\":\"task flow\",\"id\":\(flow),\"pid\":\(cluster + 1),\"tid\":\(unit),\"ts\":\(ts(time))}")
+            emit(
+                "{\"ph\":\"f\",\"bp\":\"e\",\"cat\":\"flow\",\"name\":\"task flow\",\"id\":\(flow),\"pid\":\(cluster + 1),\"tid\":\(unit),\"ts\":\(ts(time))}"
+            )
         case .queue(let cluster, let time, let tasks, let busy, let pending):
-            emit("{\"ph\":\"C\",\"name\":\"load\",\"pid\":\(cluster + 1),\"tid\":0,\"ts\":\(ts(time)),\"args\":{\"queued_tasks\":\(tasks),\"busy_tbus\":\(busy),\"queued_kcycles\":\(pending / 1000)}}")
+            emit(
+                "{\"ph\":\"C\",\"name\":\"load\",\"pid\":\(cluster + 1),\"tid\":0,\"ts\":\(ts(time)),\"args\":{\"queued_tasks\":\(tasks),\"busy_tbus\":\(busy),\"queued_kcycles\":\(pending / 1000)}}"
+            )
         case .rejected(let cluster, let time, let request, let type):
-            emit("{\"ph\":\"i\",\"s\":\"p\",\"cat\":\"rejected\",\"name\":\(Self.quote("rejected " + name(of: type))),\"pid\":\(cluster + 1),\"tid\":0,\"ts\":\(ts(time)),\"args\":{\"request\":\(request)}}")
+            emit(
+                "{\"ph\":\"i\",\"s\":\"p\",\"cat\":\"rejected\",\"name\":\(Self.quote("rejected " + name(of: type))),\"pid\":\(cluster + 1),\"tid\":0,\"ts\":\(ts(time)),\"args\":{\"request\":\(request)}}"
+            )
         case .injected(let time, let request, let workflow, let cluster):
-            emit("{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"inject\",\"name\":\(Self.quote(library[Int(workflow)].name)),\"pid\":\(coordinatorPID),\"tid\":1,\"ts\":\(ts(time)),\"args\":{\"request\":\(request),\"cluster\":\(cluster),\"cycle\":\(time)}}")
+            emit(
+                "{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"inject\",\"name\":\(Self.quote(library[Int(workflow)].name)),\"pid\":\(coordinatorPID),\"tid\":1,\"ts\":\(ts(time)),\"args\":{\"request\":\(request),\"cluster\":\(cluster),\"cycle\":\(time)}}"
+            )
         case .inFlight(let time, let count):
-            emit("{\"ph\":\"C\",\"name\":\"requests in flight\",\"pid\":\(coordinatorPID),\"tid\":0,\"ts\":\(ts(time)),\"args\":{\"requests\":\(count)}}")
+            emit(
+                "{\"ph\":\"C\",\"name\":\"requests in flight\",\"pid\":\(coordinatorPID),\"tid\":0,\"ts\":\(ts(time)),\"args\":{\"requests\":\(count)}}"
+            )
         }
     }
 
@@ -133,7 +175,10 @@ public final class ChromeTraceWriter: TraceSink {
         var fraction = (cycles % mhz) * 1_000_000 / mhz
         guard fraction > 0 else { return String(whole) }
         var digits = 6
-        while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
+        while fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
+        }
         let text = String(fraction)
         return "\(whole)." + String(repeating: "0", count: digits - text.count) + text
     }
@@ -149,7 +194,11 @@ public final class ChromeTraceWriter: TraceSink {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
             }
         }
         return out + "\""

@@ -12,13 +12,16 @@ extension ClusterEngine {
             case .run(let next):
                 forward(next, producer: producer!, at: now)
             case .finish(let task, let status):
-                let outcome = RequestOutcome(request: task.request, workflow: task.taskType.workflow, injected: task.injected,
-                                             finished: now, status: status, tasksDone: task.tasksDone, cluster: Int32(id))
+                let outcome = RequestOutcome(
+                    request: task.request, workflow: task.taskType.workflow, injected: task.injected,
+                    finished: now, status: status, tasksDone: task.tasksDone, cluster: Int32(id))
                 send(.outcome(outcome), to: .coordinator, at: now, latency: config.controlLatency)
             case .failedItem(let failed, let home):
                 if router.usesCentralQueue {
-                    send(.ready(ReadyTask(task: failed, origin: Int32(id), pinned: Int32(home))), to: .coordinator, at: now,
-                         latency: config.controlLatency)
+                    send(
+                        .ready(ReadyTask(task: failed, origin: Int32(id), pinned: Int32(home))), to: .coordinator,
+                        at: now,
+                        latency: config.controlLatency)
                 } else if home == id {
                     arrive(failed, at: now)
                 } else {
@@ -34,9 +37,14 @@ extension ClusterEngine {
         let route = router.route(next) { policy in
             let clock = DecisionClock()
             let key = policy.usesRequestKey ? interpreter.placementKey(next) : 0
-            let request = PlacementRequest(taskType: next.taskType, predictedCycles: costs[next.taskType], inputBytes: next.bytes, origin: id, key: key)
-            let cluster = policy.place(request, in: PlacementContext(view: view, plan: planIndex, mesh: mesh,
-                                                                    reconfigurationCycles: config.cluster.reconfigurationCycles))
+            let request = PlacementRequest(
+                taskType: next.taskType, predictedCycles: costs[next.taskType], inputBytes: next.bytes, origin: id,
+                key: key)
+            let cluster = policy.place(
+                request,
+                in: PlacementContext(
+                    view: view, plan: planIndex, mesh: mesh,
+                    reconfigurationCycles: config.cluster.reconfigurationCycles))
             stats.decisions += 1
             stats.decisionNanos += clock.elapsed
             return cluster
@@ -44,8 +52,11 @@ extension ClusterEngine {
         switch route {
         case .coordinator(let pinned):
             next.flow = router.nextFlow()
-            core.trace.append(.flowStart(cluster: Int32(id), unit: producer.unit, time: producer.sliceStart, flow: next.flow))
-            send(.ready(ReadyTask(task: next, origin: Int32(id), pinned: pinned)), to: .coordinator, at: now, latency: config.controlLatency)
+            core.trace.append(
+                .flowStart(cluster: Int32(id), unit: producer.unit, time: producer.sliceStart, flow: next.flow))
+            send(
+                .ready(ReadyTask(task: next, origin: Int32(id), pinned: pinned)), to: .coordinator, at: now,
+                latency: config.controlLatency)
         case .local:
             view.notePlaced(cycles: costs[next.taskType], on: id)
             stats.localFlows += 1
@@ -53,9 +64,12 @@ extension ClusterEngine {
         case .peer(let destination):
             view.notePlaced(cycles: costs[next.taskType], on: destination)
             next.flow = router.nextFlow()
-            core.trace.append(.flowStart(cluster: Int32(id), unit: producer.unit, time: producer.sliceStart, flow: next.flow))
+            core.trace.append(
+                .flowStart(cluster: Int32(id), unit: producer.unit, time: producer.sliceStart, flow: next.flow))
             stats.byteHops += next.bytes * UInt64(mesh.distance(from: id, to: destination))
-            send(.task(next), to: .cluster(destination), at: now, latency: mesh.transferLatency(from: id, to: destination, bytes: next.bytes))
+            send(
+                .task(next), to: .cluster(destination), at: now,
+                latency: mesh.transferLatency(from: id, to: destination, bytes: next.bytes))
         }
     }
 
@@ -88,7 +102,8 @@ extension ClusterEngine {
     func balance(_ trigger: BalancingTrigger, at now: Cycle) {
         let clock = DecisionClock()
         let state = BalancingState(
-            cluster: id, now: now, tbus: pool.count, hasFreeTBU: pool.hasFree, queueCapacity: config.cluster.queueCapacity,
+            cluster: id, now: now, tbus: pool.count, hasFreeTBU: pool.hasFree,
+            queueCapacity: config.cluster.queueCapacity,
             queueCount: queue.count, view: view, plan: planIndex, mesh: mesh,
             queue: { [unowned self] in Array(self.queue.tasks) },
             pendingCycles: { [unowned self] in self.queue.pendingCycles + self.pool.remainingCycles(at: now) })
@@ -102,7 +117,9 @@ extension ClusterEngine {
             case .migrate(let positions, let target):
                 migrate(positions: positions, to: target, at: now)
             case .signal(let signal, let target):
-                send(.balance(signal), to: .cluster(target), at: now, latency: mesh.transferLatency(from: id, to: target, bytes: 0))
+                send(
+                    .balance(signal), to: .cluster(target), at: now,
+                    latency: mesh.transferLatency(from: id, to: target, bytes: 0))
             }
         }
     }
@@ -114,7 +131,9 @@ extension ClusterEngine {
             stats.migrations += 1
             stats.migrationByteHops += block.task.bytes * UInt64(mesh.distance(from: id, to: target))
             view.notePlaced(cycles: block.info.predictedCycles, on: target)
-            send(.task(block.task), to: .cluster(target), at: now, latency: mesh.transferLatency(from: id, to: target, bytes: block.task.bytes))
+            send(
+                .task(block.task), to: .cluster(target), at: now,
+                latency: mesh.transferLatency(from: id, to: target, bytes: block.task.bytes))
         }
         recordQueue(at: now)
         ensureLoadTick(after: now)
@@ -140,7 +159,8 @@ extension ClusterEngine {
                 bound = min(bound, key.time)
             case .arrival(let task):
                 let control = isControl(task.taskType)
-                bound = min(bound, rejectionPossible && !control ? key.time : key.time.adding(costs[task.taskType] / divisor))
+                bound = min(
+                    bound, rejectionPossible && !control ? key.time : key.time.adding(costs[task.taskType] / divisor))
                 // An arrival schedules a load signal at the next period boundary.
                 if !signaller.tickScheduled { bound = min(bound, signaller.nextBoundary(after: key.time)) }
             case .view, .peer:

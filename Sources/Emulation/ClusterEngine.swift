@@ -70,8 +70,10 @@ public final class ClusterEngine {
     var stats: ClusterStats
 
     /// A cluster of the wafer described by `config`, running `library`'s workflows.
-    public init(id: Int, config: WaferConfig, library: WorkflowLibrary, scheduler: Scheduler = .octopus,
-                functional: (any FunctionalExecutor)? = nil) {
+    public init(
+        id: Int, config: WaferConfig, library: WorkflowLibrary, scheduler: Scheduler = .octopus,
+        functional: (any FunctionalExecutor)? = nil
+    ) {
         self.id = id
         self.config = config
         self.mesh = config.mesh
@@ -87,8 +89,9 @@ public final class ClusterEngine {
         balancer = scheduler.balancing
         interpreter = WorkflowInterpreter(cluster: id, library: library, streams: streams, functional: functional)
         router = FlowRouter(cluster: id, library: library, routing: scheduler.routing)
-        signaller = LoadSignaller(cluster: id, tbus: config.cluster.tbus, period: config.cluster.loadSignalPeriod,
-                                  reportsExecution: scheduler.planning.observesExecution)
+        signaller = LoadSignaller(
+            cluster: id, tbus: config.cluster.tbus, period: config.cluster.loadSignalPeriod,
+            reportsExecution: scheduler.planning.observesExecution)
         pool = TBUPool(count: config.cluster.tbus)
         cbus = ControlUnits(count: config.cluster.cbus)
         view = .idle(clusters: config.clusterCount, tbus: config.cluster.tbus)
@@ -101,7 +104,8 @@ public final class ClusterEngine {
     /// Accepts envelopes addressed to this cluster (any order: their keys fix the processing order).
     public func receive(_ envelopes: [Envelope]) {
         for envelope in envelopes {
-            precondition(envelope.destination == .cluster(id), "envelope for \(envelope.destination) delivered to cluster \(id)")
+            precondition(
+                envelope.destination == .cluster(id), "envelope for \(envelope.destination) delivered to cluster \(id)")
             let event: Event
             switch envelope.message {
             case .task(let task):
@@ -109,7 +113,8 @@ public final class ClusterEngine {
                 pendingArrivals += 1
             case .view(let published): event = .view(published)
             case .balance(let signal): event = .peer(signal)
-            case .outcome, .load, .ready, .release: preconditionFailure("clusters do not receive \(envelope.message.kindName) messages")
+            case .outcome, .load, .ready, .release:
+                preconditionFailure("clusters do not receive \(envelope.message.kindName) messages")
             }
             core.deliver(event, of: envelope)
         }
@@ -186,8 +191,12 @@ public final class ClusterEngine {
         }
         let predicted = control ? costs.table.controlBlockCycles : costs.totalCycles(of: task, parts: 1)
         let deadline = task.injected.adding(referenceDeadline[Int(task.taskType.workflow)])
-        queue.append(QueuedBlock(task: task, info: QueuedTask(taskType: task.taskType, predictedCycles: predicted, enqueued: now,
-                                                              isControl: control, deadline: deadline)), at: now)
+        queue.append(
+            QueuedBlock(
+                task: task,
+                info: QueuedTask(
+                    taskType: task.taskType, predictedCycles: predicted, enqueued: now,
+                    isControl: control, deadline: deadline)), at: now)
         dispatch(at: now)
         recordQueue(at: now)
         ensureLoadTick(after: now)
@@ -197,11 +206,13 @@ public final class ClusterEngine {
     func dispatch(at now: Cycle) {
         guard !queue.isEmpty, pool.hasFree else { return }
         let clock = DecisionClock()
-        let context = DispatchContext(now: now, reconfigurationCycles: config.cluster.reconfigurationCycles) { [unowned self] position, parts in
+        let context = DispatchContext(now: now, reconfigurationCycles: config.cluster.reconfigurationCycles) {
+            [unowned self] position, parts in
             self.costs.totalCycles(of: self.queue[position].task, parts: parts)
         }
         let reserved = view.plan.reserved.indices.contains(id) ? view.plan.reserved[id] : []
-        let decisions = dispatcher.dispatch(queue: queue.tasks, tbus: pool.snapshots(reserved: reserved, queue: queue), context: context)
+        let decisions = dispatcher.dispatch(
+            queue: queue.tasks, tbus: pool.snapshots(reserved: reserved, queue: queue), context: context)
         stats.decisions += 1
         stats.decisionNanos += clock.elapsed
         guard !decisions.isEmpty else { return }
@@ -213,14 +224,18 @@ public final class ClusterEngine {
     /// Stops the run when the dispatch policy breaks its contract (see ``TBUDispatchPolicy``).
     private func checkContract(_ decisions: [DispatchDecision]) {
         let limit = dispatcher.maximumArrays(of: pool.count)
-        var positions = Set<Int>(), units = Set<Int>()
+        var positions = Set<Int>()
+        var units = Set<Int>()
         for decision in decisions {
-            precondition(positions.insert(decision.queuePosition).inserted && decision.queuePosition < queue.count,
-                         "\(dispatcher.name) dispatched queue position \(decision.queuePosition) twice or beyond the queue")
-            precondition(!decision.tbus.isEmpty && decision.tbus.count <= limit,
-                         "\(dispatcher.name) started a block on \(decision.tbus.count) arrays (it declares at most \(limit))")
+            precondition(
+                positions.insert(decision.queuePosition).inserted && decision.queuePosition < queue.count,
+                "\(dispatcher.name) dispatched queue position \(decision.queuePosition) twice or beyond the queue")
+            precondition(
+                !decision.tbus.isEmpty && decision.tbus.count <= limit,
+                "\(dispatcher.name) started a block on \(decision.tbus.count) arrays (it declares at most \(limit))")
             for tbu in decision.tbus {
-                precondition(units.insert(tbu).inserted && pool[tbu].isFree, "\(dispatcher.name) dispatched to busy TBU \(tbu)")
+                precondition(
+                    units.insert(tbu).inserted && pool[tbu].isFree, "\(dispatcher.name) dispatched to busy TBU \(tbu)")
             }
         }
     }
@@ -229,8 +244,10 @@ public final class ClusterEngine {
     func configure(_ index: Int, for type: TaskType, at now: Cycle, request: UInt64) -> Cycle {
         guard let cost = pool.configure(index, for: type, cost: config.cluster.reconfigurationCycles) else { return 0 }
         if cost > 0 {
-            core.trace.append(.slice(cluster: Int32(id), unit: TraceUnit.tbu(index), start: now, duration: cost, kind: .reconfigure,
-                                     taskType: type, request: request))
+            core.trace.append(
+                .slice(
+                    cluster: Int32(id), unit: TraceUnit.tbu(index), start: now, duration: cost, kind: .reconfigure,
+                    taskType: type, request: request))
         }
         return cost
     }
@@ -248,23 +265,32 @@ public final class ClusterEngine {
             let slowest = reconfigurations.max() ?? 0
             begin += slowest
             // An array waiting for a split partner's reconfiguration is held by it: count it so.
-            for (unit, cost) in zip(units, reconfigurations) where cost < slowest { pool.addHeldCycles(slowest - cost, to: unit) }
+            for (unit, cost) in zip(units, reconfigurations) where cost < slowest {
+                pool.addHeldCycles(slowest - cost, to: unit)
+            }
         }
-        let operationCycles = control ? [costs.table.controlBlockCycles] : costs.operationCycles(of: task, parts: units.count)
+        let operationCycles =
+            control ? [costs.table.controlBlockCycles] : costs.operationCycles(of: task, parts: units.count)
         let duration = operationCycles.reduce(0, +)
-        core.trace.append(.slice(cluster: Int32(id), unit: unit, start: begin, duration: duration, kind: control ? .control : .task,
-                                 taskType: task.taskType, request: task.request))
+        core.trace.append(
+            .slice(
+                cluster: Int32(id), unit: unit, start: begin, duration: duration, kind: control ? .control : .task,
+                taskType: task.taskType, request: task.request))
         if !control {
             var layerStart = begin
             for (index, layerCycles) in operationCycles.enumerated() where layerCycles > 0 {
-                core.trace.append(.slice(cluster: Int32(id), unit: unit, start: layerStart, duration: layerCycles, kind: .operation,
-                                         taskType: task.taskType, request: UInt64(index)))
+                core.trace.append(
+                    .slice(
+                        cluster: Int32(id), unit: unit, start: layerStart, duration: layerCycles, kind: .operation,
+                        taskType: task.taskType, request: UInt64(index)))
                 layerStart += layerCycles
             }
         }
         for helper in units.dropFirst() {
-            core.trace.append(.slice(cluster: Int32(id), unit: TraceUnit.tbu(helper), start: begin, duration: duration, kind: .splitPart,
-                                     taskType: task.taskType, request: task.request))
+            core.trace.append(
+                .slice(
+                    cluster: Int32(id), unit: TraceUnit.tbu(helper), start: begin, duration: duration, kind: .splitPart,
+                    taskType: task.taskType, request: task.request))
         }
         if units.count > 1 { stats.splits += 1 }
         if task.flow != 0 { core.trace.append(.flowEnd(cluster: Int32(id), unit: unit, time: begin, flow: task.flow)) }
@@ -278,9 +304,11 @@ public final class ClusterEngine {
         stats.blockRuns[task.taskType, default: 0] += 1
         var task = task
         if !control, let functional, task.payload != nil,
-           case .task(let block) = library[Int(task.taskType.workflow)].blocks[Int(task.taskType.block)].kind {
+            case .task(let block) = library[Int(task.taskType.workflow)].blocks[Int(task.taskType.block)].kind
+        {
             // Real results on real tensors; host time spent here never enters virtual time.
-            task.payload = functional.run(block, of: library[Int(task.taskType.workflow)], input: task.payload, seed: config.seed)
+            task.payload = functional.run(
+                block, of: library[Int(task.taskType.workflow)], input: task.payload, seed: config.seed)
         }
         pool.start(task, on: units, begin: begin, duration: duration)
         core.schedule(.tbuDone(lead), at: begin + duration)
@@ -290,9 +318,13 @@ public final class ClusterEngine {
         let producer = Producer(unit: TraceUnit.tbu(index), sliceStart: pool[index].sliceStart)
         let (task, units) = pool.finish(index, at: now, queue: queue)
         if router.usesCentralQueue {
-            send(.release(TBURelease(cluster: Int32(id), units: UInt16(units.count))), to: .coordinator, at: now, latency: config.controlLatency)
+            send(
+                .release(TBURelease(cluster: Int32(id), units: UInt16(units.count))), to: .coordinator, at: now,
+                latency: config.controlLatency)
         }
-        perform(isControl(task.taskType) ? interpreter.decided(task) : interpreter.finishedTask(task), producer: producer, at: now)
+        perform(
+            isControl(task.taskType) ? interpreter.decided(task) : interpreter.finishedTask(task), producer: producer,
+            at: now)
         dispatch(at: now)
         recordQueue(at: now)
         balance(.blockFinished, at: now)
@@ -304,16 +336,22 @@ public final class ClusterEngine {
             stats.controlBlocks += 1
             stats.blockRuns[task.taskType, default: 0] += 1
             let unit = TraceUnit.cbu(index)
-            core.trace.append(.slice(cluster: Int32(id), unit: unit, start: now, duration: duration, kind: .control, taskType: task.taskType,
-                                     request: task.request))
-            if task.flow != 0 { core.trace.append(.flowEnd(cluster: Int32(id), unit: unit, time: now, flow: task.flow)) }
+            core.trace.append(
+                .slice(
+                    cluster: Int32(id), unit: unit, start: now, duration: duration, kind: .control,
+                    taskType: task.taskType,
+                    request: task.request))
+            if task.flow != 0 {
+                core.trace.append(.flowEnd(cluster: Int32(id), unit: unit, time: now, flow: task.flow))
+            }
             core.schedule(.cbuDone(index), at: now + duration)
         }
     }
 
     private func finishControl(on index: Int, at now: Cycle) {
         let (task, sliceStart) = cbus.finish(index)
-        perform(interpreter.decided(task), producer: Producer(unit: TraceUnit.cbu(index), sliceStart: sliceStart), at: now)
+        perform(
+            interpreter.decided(task), producer: Producer(unit: TraceUnit.cbu(index), sliceStart: sliceStart), at: now)
         startControlBlocks(at: now)
     }
 
@@ -335,8 +373,10 @@ public final class ClusterEngine {
     }
 
     func recordQueue(at now: Cycle) {
-        core.trace.append(.queue(cluster: Int32(id), time: now, tasks: UInt32(queue.count), busyTBUs: UInt16(pool.busyCount),
-                                 pendingCycles: queue.pendingCycles))
+        core.trace.append(
+            .queue(
+                cluster: Int32(id), time: now, tasks: UInt32(queue.count), busyTBUs: UInt16(pool.busyCount),
+                pendingCycles: queue.pendingCycles))
     }
 }
 

@@ -14,8 +14,10 @@ public struct ClusterWindowReport: Sendable {
     /// Host measurement: wall nanoseconds the cluster spent computing the window.
     public var computeNanos: UInt64
 
-    public init(cluster: Int, nextEventTime: Cycle, earliestOutput: Cycle, peerTraffic: [PeerTraffic],
-                toCoordinator: [Envelope], trace: [TraceRecord], events: UInt64, computeNanos: UInt64) {
+    public init(
+        cluster: Int, nextEventTime: Cycle, earliestOutput: Cycle, peerTraffic: [PeerTraffic],
+        toCoordinator: [Envelope], trace: [TraceRecord], events: UInt64, computeNanos: UInt64
+    ) {
         self.cluster = cluster
         self.nextEventTime = nextEventTime
         self.earliestOutput = earliestOutput
@@ -64,7 +66,9 @@ public final class InProcessTransport: ClusterTransport {
         peerMail = Array(repeating: [], count: clusters.count)
     }
 
-    public func runWindow(_ plan: WindowPlan, active: [Int], fromCoordinator: [[Envelope]]) throws -> [ClusterWindowReport] {
+    public func runWindow(_ plan: WindowPlan, active: [Int], fromCoordinator: [[Envelope]]) throws
+        -> [ClusterWindowReport]
+    {
         // Mail sent in this window is held apart, so a cluster later in the loop never sees it early.
         var nextMail: [[Envelope]] = Array(repeating: [], count: clusters.count)
         var reports: [ClusterWindowReport] = []
@@ -76,10 +80,11 @@ public final class InProcessTransport: ClusterTransport {
             let output = cluster.runWindow(end: plan.end)
             let routed = RoutedEnvelopes(output.envelopes)
             for (destination, mail) in routed.toClusters { nextMail[destination] += mail }
-            reports.append(ClusterWindowReport(
-                cluster: index, nextEventTime: output.nextEventTime, earliestOutput: output.earliestOutput,
-                peerTraffic: routed.peerTraffic, toCoordinator: routed.toCoordinator,
-                trace: output.trace, events: output.events, computeNanos: 0))
+            reports.append(
+                ClusterWindowReport(
+                    cluster: index, nextEventTime: output.nextEventTime, earliestOutput: output.earliestOutput,
+                    peerTraffic: routed.peerTraffic, toCoordinator: routed.toCoordinator,
+                    trace: output.trace, events: output.events, computeNanos: 0))
         }
         for (index, mail) in nextMail.enumerated() where !mail.isEmpty { peerMail[index] += mail }
         return reports

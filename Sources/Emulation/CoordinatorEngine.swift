@@ -67,7 +67,10 @@ public final class CoordinatorEngine {
     /// Virtual time the coordinator has reached.
     public private(set) var now: Cycle = 0
 
-    public init(config: WaferConfig, library: WorkflowLibrary, scheduler: Scheduler = .octopus, functional: (any FunctionalExecutor)? = nil) {
+    public init(
+        config: WaferConfig, library: WorkflowLibrary, scheduler: Scheduler = .octopus,
+        functional: (any FunctionalExecutor)? = nil
+    ) {
         self.config = config
         self.functional = functional
         self.library = library
@@ -78,13 +81,17 @@ public final class CoordinatorEngine {
         core = ParticipantCore(source: .coordinator, mode: config.sync.mode)
         let prior = cycles.plannerPrior(library)
         planning = scheduler.planning
-        planning.start(PlanningContext(mesh: config.mesh, tbus: config.cluster.tbus, visits: prior.visits, cycles: prior.cycles,
-                                       downstream: prior.downstream))
+        planning.start(
+            PlanningContext(
+                mesh: config.mesh, tbus: config.cluster.tbus, visits: prior.visits, cycles: prior.cycles,
+                downstream: prior.downstream))
         plan = .empty(clusters: config.clusterCount, tbus: config.cluster.tbus)
         planIndex = PlanIndex(plan)
         if let policy = scheduler.centralQueue {
-            centralQueue = CentralQueue(policy: policy, capacity: config.cluster.queueCapacity * config.clusterCount, clusters: config.clusterCount,
-                                        tbus: config.cluster.tbus, mesh: config.mesh)
+            centralQueue = CentralQueue(
+                policy: policy, capacity: config.cluster.queueCapacity * config.clusterCount,
+                clusters: config.clusterCount,
+                tbus: config.cluster.tbus, mesh: config.mesh)
         }
         view = .idle(clusters: config.clusterCount, tbus: config.cluster.tbus)
         arrived = Array(repeating: 0, count: library.workflows.count)
@@ -102,11 +109,14 @@ public final class CoordinatorEngine {
     @discardableResult
     public func inject(_ injection: Injection, earliest: Cycle) throws -> ClosedRange<UInt64> {
         guard let workflow = library.index(of: injection.workflow) else {
-            throw InjectionError(description: "unknown workflow '\(injection.workflow)' (known: \(library.names.joined(separator: ", ")))")
+            throw InjectionError(
+                description:
+                    "unknown workflow '\(injection.workflow)' (known: \(library.names.joined(separator: ", ")))")
         }
         guard injection.count > 0 else { throw InjectionError(description: "count must be at least 1") }
         guard injection.start >= earliest else {
-            throw InjectionError(description: "start_cycle \(injection.start) is in the past (virtual time is \(earliest))")
+            throw InjectionError(
+                description: "start_cycle \(injection.start) is in the past (virtual time is \(earliest))")
         }
         var rng = SplitMix64(keys: config.seed, injection.seed, UInt64(streams.count))
         let arrivals = injection.arrival.arrivals(count: injection.count, start: injection.start, rng: &rng)
@@ -205,8 +215,11 @@ public final class CoordinatorEngine {
         let graph = library[workflow]
         let type = TaskType(workflow: workflow, block: graph.entry)
         // Only workflows with a generator carry data; the others run as in timing mode.
-        let payload = graph.generator == nil ? nil : functional?.input(of: graph, request: request, injected: now, seed: config.seed)
-        let task = TaskMessage(request: request, taskType: type, bytes: graph.inputBytes, injected: now, payload: payload)
+        let payload =
+            graph.generator == nil
+            ? nil : functional?.input(of: graph, request: request, injected: now, seed: config.seed)
+        let task = TaskMessage(
+            request: request, taskType: type, bytes: graph.inputBytes, injected: now, payload: payload)
         core.trace.append(.inFlight(time: now, count: UInt32(clamping: inFlightArrived)))
         guard let placement = scheduler.placement else {
             core.trace.append(.injected(time: now, request: request, workflow: UInt16(workflow), cluster: -1))
@@ -216,17 +229,22 @@ public final class CoordinatorEngine {
         let predicted = cycles[type]
         var key = SplitMix64(keys: config.seed, request, StreamPurpose.entryPlacement.rawValue)
         let clock = DecisionClock()
-        let placementRequest = PlacementRequest(taskType: type, predictedCycles: predicted, inputBytes: graph.inputBytes, origin: nil,
-                                                key: placement.usesRequestKey ? key.next() : 0)
-        let cluster = placement.place(placementRequest, in: PlacementContext(view: view, plan: planIndex, mesh: mesh,
-                                                                    reconfigurationCycles: config.cluster.reconfigurationCycles))
+        let placementRequest = PlacementRequest(
+            taskType: type, predictedCycles: predicted, inputBytes: graph.inputBytes, origin: nil,
+            key: placement.usesRequestKey ? key.next() : 0)
+        let cluster = placement.place(
+            placementRequest,
+            in: PlacementContext(
+                view: view, plan: planIndex, mesh: mesh,
+                reconfigurationCycles: config.cluster.reconfigurationCycles))
         decisions += 1
         decisionNanos += clock.elapsed
         view.notePlaced(cycles: predicted, on: cluster)
         viewChanged = true
         ensureBroadcast(after: now)
         core.trace.append(.injected(time: now, request: request, workflow: UInt16(workflow), cluster: Int32(cluster)))
-        core.outbox.send(.task(task), to: .cluster(cluster), at: now, latency: injectionLatency(bytes: graph.inputBytes))
+        core.outbox.send(
+            .task(task), to: .cluster(cluster), at: now, latency: injectionLatency(bytes: graph.inputBytes))
     }
 
     /// Input arrives over the control plane and the wafer's edge I/O, modelled at the inter-die
@@ -293,13 +311,15 @@ public final class CoordinatorEngine {
     private func enqueueCentrally(_ ready: ReadyTask, at now: Cycle) {
         precondition(centralQueue != nil, "a ready block without a central queue")
         if !centralQueue!.enqueue(ready) {
-            core.trace.append(.rejected(cluster: -1, time: now, request: ready.task.request, taskType: ready.task.taskType))
+            core.trace.append(
+                .rejected(cluster: -1, time: now, request: ready.task.request, taskType: ready.task.taskType))
             switch WorkflowInterpreter.fail(ready.task) {
             case .failedItem(let failed, let home):
                 centralQueue!.enqueueFailed(ReadyTask(task: failed, origin: ready.origin, pinned: Int32(home)))
             case .finish(let task, let status):
-                let outcome = RequestOutcome(request: task.request, workflow: task.taskType.workflow, injected: task.injected,
-                                             finished: now, status: status, tasksDone: task.tasksDone, cluster: -1)
+                let outcome = RequestOutcome(
+                    request: task.request, workflow: task.taskType.workflow, injected: task.injected,
+                    finished: now, status: status, tasksDone: task.tasksDone, cluster: -1)
                 records.append(Record(outcome: outcome, reported: now))
             case .run:
                 preconditionFailure("failing a block never runs another")
@@ -315,8 +335,11 @@ public final class CoordinatorEngine {
         for (ready, target) in centralQueue!.dispatch() {
             decisions += 1
             // The decision reaches the producer over the control plane, then the data moves.
-            let latency = ready.origin < 0 ? injectionLatency(bytes: ready.task.bytes)
-                : config.controlLatency + mesh.transferLatency(from: Int(ready.origin), to: target, bytes: ready.task.bytes)
+            let latency =
+                ready.origin < 0
+                ? injectionLatency(bytes: ready.task.bytes)
+                : config.controlLatency
+                    + mesh.transferLatency(from: Int(ready.origin), to: target, bytes: ready.task.bytes)
             core.outbox.send(.task(ready.task), to: .cluster(target), at: now, latency: latency)
         }
         decisionNanos += clock.elapsed

@@ -16,6 +16,10 @@ struct ImbalanceRecorder {
             value = variance.squareRoot() / mean
         }
         if let last = timeline.last, last.value == value { return }
-        if let last = timeline.last, last.time == now { timeline[timeline.count - 1].value = value } else { timeline.append((now, value)) }
+        if let last = timeline.last, last.time == now {
+            timeline[timeline.count - 1].value = value
+        } else {
+            timeline.append((now, value))
+        }
     }
 }

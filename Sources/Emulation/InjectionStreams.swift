@@ -20,7 +20,9 @@ struct InjectionStreams {
     var count: Int { streams.count }
 
     /// Adds a stream of `arrivals` of `workflow`; returns its index and request ids.
-    mutating func add(_ injection: Injection, workflow: Int, arrivals: [Cycle]) -> (index: Int, requests: ClosedRange<UInt64>) {
+    mutating func add(_ injection: Injection, workflow: Int, arrivals: [Cycle]) -> (
+        index: Int, requests: ClosedRange<UInt64>
+    ) {
         let first = nextRequestID
         nextRequestID += UInt64(arrivals.count)
         accepted += UInt64(arrivals.count)
@@ -49,7 +51,9 @@ struct InjectionStreams {
     var offered: [OfferedStream] {
         streams.filter { !$0.arrivals.isEmpty }.map { stream in
             let span = Double((stream.arrivals.last! - stream.arrivals.first!) + 1)
-            return OfferedStream(workflow: stream.workflow, rate: stream.injection.arrival.meanRate ?? Double(stream.arrivals.count) / span)
+            return OfferedStream(
+                workflow: stream.workflow,
+                rate: stream.injection.arrival.meanRate ?? Double(stream.arrivals.count) / span)
         }
     }
 }

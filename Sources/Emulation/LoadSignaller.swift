@@ -59,7 +59,8 @@ struct LoadSignaller {
         var perType: [TaskType: TaskTypeLoad] = [:]
         for task in queue.tasks {
             pending += task.predictedCycles
-            perType[task.taskType, default: TaskTypeLoad(taskType: task.taskType, queuedTasks: 0, pendingCycles: 0)].queuedTasks += 1
+            perType[task.taskType, default: TaskTypeLoad(taskType: task.taskType, queuedTasks: 0, pendingCycles: 0)]
+                .queuedTasks += 1
             perType[task.taskType]!.pendingCycles += task.predictedCycles
         }
         var busy = 0
@@ -70,8 +71,9 @@ struct LoadSignaller {
             pending += tbu.busyUntil > now ? tbu.busyUntil - now : 0
             if reportsExecution, let task = tbu.running, !isControl(task.taskType) { running.append(task.taskType) }
         }
-        return ClusterLoad(cluster: cluster, tbus: pool.count, busyTBUs: busy, queuedTasks: queue.count, pendingCycles: pending,
-                           byType: perType.values.sorted { $0.taskType < $1.taskType }, configurations: pool.configurations,
-                           finished: finishedSinceSignal.values.sorted { $0.taskType < $1.taskType }, running: running.sorted())
+        return ClusterLoad(
+            cluster: cluster, tbus: pool.count, busyTBUs: busy, queuedTasks: queue.count, pendingCycles: pending,
+            byType: perType.values.sorted { $0.taskType < $1.taskType }, configurations: pool.configurations,
+            finished: finishedSinceSignal.values.sorted { $0.taskType < $1.taskType }, running: running.sorted())
     }
 }

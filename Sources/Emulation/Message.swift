@@ -53,8 +53,10 @@ public struct TaskMessage: Equatable, Sendable {
     /// The data on the flow, in functional mode (nil in timing mode).
     public var payload: Tensor?
 
-    public init(request: UInt64, taskType: TaskType, bytes: UInt64, injected: Cycle, tasksDone: UInt32 = 0, flow: UInt64 = 0,
-                loops: [LoopFrame] = [], fanouts: [FanoutFrame] = [], failed: Bool = false, payload: Tensor? = nil) {
+    public init(
+        request: UInt64, taskType: TaskType, bytes: UInt64, injected: Cycle, tasksDone: UInt32 = 0, flow: UInt64 = 0,
+        loops: [LoopFrame] = [], fanouts: [FanoutFrame] = [], failed: Bool = false, payload: Tensor? = nil
+    ) {
         self.request = request
         self.taskType = taskType
         self.bytes = bytes
@@ -85,7 +87,10 @@ public struct RequestOutcome: Equatable, Sendable {
     public var tasksDone: UInt32
     public var cluster: Int32
 
-    public init(request: UInt64, workflow: UInt16, injected: Cycle, finished: Cycle, status: OutcomeStatus, tasksDone: UInt32, cluster: Int32) {
+    public init(
+        request: UInt64, workflow: UInt16, injected: Cycle, finished: Cycle, status: OutcomeStatus, tasksDone: UInt32,
+        cluster: Int32
+    ) {
         self.request = request
         self.workflow = workflow
         self.injected = injected
@@ -164,7 +169,10 @@ public struct Envelope: Equatable, Sendable {
     public var sequence: UInt64
     public var message: Message
 
-    public init(source: ParticipantID, destination: ParticipantID, sendTime: Cycle, arrival: Cycle, sequence: UInt64, message: Message) {
+    public init(
+        source: ParticipantID, destination: ParticipantID, sendTime: Cycle, arrival: Cycle, sequence: UInt64,
+        message: Message
+    ) {
         self.source = source
         self.destination = destination
         self.sendTime = sendTime

@@ -22,7 +22,9 @@ struct Outbox {
         var arrival = time + latency
         if arrival < windowEnd {
             // Exact mode guarantees this never happens; quantum mode defers to the window end.
-            if mode == .exact { causalityViolations += 1 } else {
+            if mode == .exact {
+                causalityViolations += 1
+            } else {
                 quantumDelayed += 1
                 quantumDelayCycles += windowEnd - arrival
             }
@@ -30,7 +32,10 @@ struct Outbox {
         }
         sequence += 1
         counts[message.kindName, default: 0] += 1
-        envelopes.append(Envelope(source: source, destination: destination, sendTime: time, arrival: arrival, sequence: sequence, message: message))
+        envelopes.append(
+            Envelope(
+                source: source, destination: destination, sendTime: time, arrival: arrival, sequence: sequence,
+                message: message))
     }
 
     mutating func take() -> [Envelope] {

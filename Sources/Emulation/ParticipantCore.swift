@@ -49,8 +49,9 @@ final class ParticipantCore<Event: ParticipantEvent> {
             handle(event, key.time)
         }
         eventCount += processed
-        let output = WindowOutput(envelopes: outbox.take(), trace: trace, nextEventTime: events.nextTime,
-                                  earliestOutput: earliestOutput(), events: processed)
+        let output = WindowOutput(
+            envelopes: outbox.take(), trace: trace, nextEventTime: events.nextTime,
+            earliestOutput: earliestOutput(), events: processed)
         trace.removeAll(keepingCapacity: true)
         return output
     }

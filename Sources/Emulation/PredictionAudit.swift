@@ -21,7 +21,9 @@ struct PredictionAudit {
         }
         while let first = open.first, first.time + first.prediction.horizon <= now {
             open.removeFirst()
-            if let error = DemandPredictor.error(predicted: first.prediction.demand, actual: first.actual) { errors.append((first.time, error)) }
+            if let error = DemandPredictor.error(predicted: first.prediction.demand, actual: first.actual) {
+                errors.append((first.time, error))
+            }
         }
     }
 }

@@ -7,7 +7,9 @@ struct RequestStreams: Sendable {
 
     /// The request's own stream for one decision.
     func stream(for task: TaskMessage, _ purpose: StreamPurpose) -> SplitMix64 {
-        var keys: [UInt64] = [seed, task.request, UInt64(task.taskType.workflow), UInt64(task.taskType.block), purpose.rawValue]
+        var keys: [UInt64] = [
+            seed, task.request, UInt64(task.taskType.workflow), UInt64(task.taskType.block), purpose.rawValue,
+        ]
         for frame in task.loops { keys.append(UInt64(frame.block) << 32 | UInt64(frame.iteration)) }
         for frame in task.fanouts { keys.append(UInt64(frame.join) << 32 | UInt64(frame.item)) }
         return SplitMix64(keyList: keys)

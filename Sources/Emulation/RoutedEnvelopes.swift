@@ -23,8 +23,9 @@ public struct RoutedEnvelopes: Sendable {
     /// Count and earliest arrival of the envelopes for each cluster, in cluster order.
     public var peerTraffic: [PeerTraffic] {
         toClusters.map { entry in
-            PeerTraffic(destination: entry.cluster, count: UInt32(entry.envelopes.count),
-                        earliestArrival: entry.envelopes.lazy.map(\.arrival).min() ?? .never)
+            PeerTraffic(
+                destination: entry.cluster, count: UInt32(entry.envelopes.count),
+                earliestArrival: entry.envelopes.lazy.map(\.arrival).min() ?? .never)
         }
     }
 }

@@ -18,9 +18,12 @@ public enum SummaryBuilder {
         var workflows: [String: RunSummary.Requests] = [:]
         for (index, graph) in library.workflows.enumerated() where coordinator.arrived[index] > 0 {
             let outcomes = records.map(\.outcome).filter { Int($0.workflow) == index }
-            var summary = requests(outcomes, injected: coordinator.arrived[index], config: config, deadline: graph.deadlineCycles)
+            var summary = requests(
+                outcomes, injected: coordinator.arrived[index], config: config, deadline: graph.deadlineCycles)
             var blockRuns: [String: UInt64] = [:]
-            for (block, b) in graph.blocks.enumerated() { blockRuns[b.name] = runs[TaskType(workflow: index, block: block)] ?? 0 }
+            for (block, b) in graph.blocks.enumerated() {
+                blockRuns[b.name] = runs[TaskType(workflow: index, block: block)] ?? 0
+            }
             summary.blockRuns = blockRuns
             workflows[graph.name] = summary
         }
@@ -28,16 +31,23 @@ public enum SummaryBuilder {
         var clusters: [RunSummary.Cluster] = []
         var totals = TBUStats()
         var byKind = coordinator.messagesSent
-        var byteHops: UInt64 = 0, localFlows: UInt64 = 0
-        var quantumDelayed: UInt64 = 0, quantumCycles: Cycle = 0, violations: UInt64 = 0, events = coordinator.eventCount
+        var byteHops: UInt64 = 0
+        var localFlows: UInt64 = 0
+        var quantumDelayed: UInt64 = 0
+        var quantumCycles: Cycle = 0
+        var violations: UInt64 = 0
+        var events = coordinator.eventCount
         for s in stats {
             let tbus = s.tbus.enumerated().map { index, t in
-                RunSummary.TBU(tbu: index, tasks: t.tasks, utilisation: fraction(t.busyCycles, end),
-                               reconfigurations: t.reconfigurations, time: breakdown(t, span: end))
+                RunSummary.TBU(
+                    tbu: index, tasks: t.tasks, utilisation: fraction(t.busyCycles, end),
+                    reconfigurations: t.reconfigurations, time: breakdown(t, span: end))
             }
             let busy = s.tbus.reduce(Cycle(0)) { $0 + $1.busyCycles }
-            clusters.append(RunSummary.Cluster(cluster: s.cluster, utilisation: fraction(busy, end * Cycle(s.tbus.count)),
-                                               controlBlocks: s.controlBlocks, rejected: s.rejected, tbus: tbus))
+            clusters.append(
+                RunSummary.Cluster(
+                    cluster: s.cluster, utilisation: fraction(busy, end * Cycle(s.tbus.count)),
+                    controlBlocks: s.controlBlocks, rejected: s.rejected, tbus: tbus))
             for t in s.tbus {
                 totals.busyCycles += t.busyCycles
                 totals.reconfigurationCycles += t.reconfigurationCycles
@@ -63,54 +73,71 @@ public enum SummaryBuilder {
             utilisation: fraction(totals.busyCycles, end * tbuCount),
             time: breakdown(totals, span: end * tbuCount), clusterDetails: clusters,
             fanoutItems: stats.reduce(0) { $0 + $1.fanoutItems }, earlyExits: stats.reduce(0) { $0 + $1.earlyExits },
-            messages: RunSummary.Messages(total: byKind.values.reduce(0, +), byKind: byKind, byteHops: byteHops + coordinator.byteHops,
-                                          localFlows: localFlows + coordinator.localFlows),
+            messages: RunSummary.Messages(
+                total: byKind.values.reduce(0, +), byKind: byKind, byteHops: byteHops + coordinator.byteHops,
+                localFlows: localFlows + coordinator.localFlows),
             contagion: contagion(stats, mesh: config.mesh, window: config.cluster.loadSignalPeriod, end: end),
             imbalance: imbalance(coordinator.imbalance, end: end, config: config),
             scheduling: RunSummary.Scheduling(
                 decisions: coordinator.decisions + stats.reduce(0) { $0 + $1.decisions },
                 reconfigurations: stats.reduce(0) { $0 + $1.tbus.reduce(0) { $0 + $1.reconfigurations } },
                 proactiveReconfigurations: stats.reduce(0) { $0 + $1.proactiveReconfigurations },
-                splits: stats.reduce(0) { $0 + $1.splits }, controlBlocksOnArrays: stats.reduce(0) { $0 + $1.controlOnTBUs },
-                migrations: stats.reduce(0) { $0 + $1.migrations }, migrationByteHops: stats.reduce(0) { $0 + $1.migrationByteHops },
+                splits: stats.reduce(0) { $0 + $1.splits },
+                controlBlocksOnArrays: stats.reduce(0) { $0 + $1.controlOnTBUs },
+                migrations: stats.reduce(0) { $0 + $1.migrations },
+                migrationByteHops: stats.reduce(0) { $0 + $1.migrationByteHops },
                 planChanges: coordinator.planChanges,
-                predictionError: coordinator.predictionErrors.isEmpty ? nil
-                    : coordinator.predictionErrors.reduce(0) { $0 + $1.error } / Double(coordinator.predictionErrors.count),
-                predictionErrorTimeline: coordinator.predictionErrors.isEmpty ? nil : bucketMeans(coordinator.predictionErrors.map { ($0.time, $0.error) }, end: end)),
+                predictionError: coordinator.predictionErrors.isEmpty
+                    ? nil
+                    : coordinator.predictionErrors.reduce(0) { $0 + $1.error }
+                        / Double(coordinator.predictionErrors.count),
+                predictionErrorTimeline: coordinator.predictionErrors.isEmpty
+                    ? nil : bucketMeans(coordinator.predictionErrors.map { ($0.time, $0.error) }, end: end)),
             emulation: RunSummary.Emulation(
-                syncMode: config.sync.mode.rawValue, lookaheadCycles: sync.lookahead, windows: sync.windows, clusterWindows: session.activeClusterWindows,
+                syncMode: config.sync.mode.rawValue, lookaheadCycles: sync.lookahead, windows: sync.windows,
+                clusterWindows: session.activeClusterWindows,
                 skippedCycles: sync.skippedCycles, events: events, quantumDelayedMessages: quantumDelayed,
                 quantumDelayCycles: quantumCycles, causalityViolations: violations))
     }
 
     /// Host measurements for a run that took `wallSeconds` in `processes` processes; `stats` gives
     /// the clusters' decision times.
-    public static func host(session: WaferSession, results: RunSummary.Results, wallSeconds: Double, processes: Int, stats: [ClusterStats] = []) -> RunSummary.Host {
+    public static func host(
+        session: WaferSession, results: RunSummary.Results, wallSeconds: Double, processes: Int,
+        stats: [ClusterStats] = []
+    ) -> RunSummary.Host {
         let decisionNanos = session.coordinator.decisionNanos + stats.reduce(0) { $0 + $1.decisionNanos }
         let wall = max(wallSeconds, 1e-9)
         let windows = Double(results.emulation.windows)
         let windowSeconds = Double(session.host.windowNanos) / 1e9
-        let overhead = session.host.clusterComputeNanos == 0 || session.host.windowNanos == 0
+        let overhead =
+            session.host.clusterComputeNanos == 0 || session.host.windowNanos == 0
             ? 0 : max(0, 1 - Double(session.host.clusterComputeNanos) / Double(session.host.windowNanos))
         return RunSummary.Host(
             processes: processes, wallSeconds: wallSeconds,
             eventsPerSecond: Double(results.emulation.events) / wall,
-            taskBlocksPerSecond: Double(results.clusterDetails.reduce(0) { $0 + $1.tbus.reduce(0) { $0 + $1.tasks } }) / wall,
+            taskBlocksPerSecond: Double(results.clusterDetails.reduce(0) { $0 + $1.tbus.reduce(0) { $0 + $1.tasks } })
+                / wall,
             windowsPerSecond: windows / wall,
             meanWindowMicroseconds: windows > 0 ? windowSeconds / windows * 1e6 : 0,
             virtualCyclesPerWallSecond: Double(results.endCycles) / wall,
             syncOverheadFraction: overhead,
             decisionSeconds: Double(decisionNanos) / 1e9,
-            decisionMeanNanoseconds: results.scheduling.decisions == 0 ? 0 : Double(decisionNanos) / Double(results.scheduling.decisions))
+            decisionMeanNanoseconds: results.scheduling.decisions == 0
+                ? 0 : Double(decisionNanos) / Double(results.scheduling.decisions))
     }
 
     /// Contagious idleness over every TBU's idle-period starts (definition in docs/scheduling.md).
     static func contagion(_ stats: [ClusterStats], mesh: Mesh, window: Cycle, end: Cycle) -> RunSummary.Contagion {
         // Idle starts per cluster as (time, TBU), sorted by time.
         let starts: [[(time: Cycle, tbu: Int)]] = stats.sorted { $0.cluster < $1.cluster }.map { s in
-            s.tbus.enumerated().flatMap { tbu, t in t.idleStarts.map { (time: $0, tbu: tbu) } }.sorted { ($0.time, $0.tbu) < ($1.time, $1.tbu) }
+            s.tbus.enumerated().flatMap { tbu, t in t.idleStarts.map { (time: $0, tbu: tbu) } }.sorted {
+                ($0.time, $0.tbu) < ($1.time, $1.tbu)
+            }
         }
-        var total: UInt64 = 0, following: UInt64 = 0, expected = 0.0
+        var total: UInt64 = 0
+        var following: UInt64 = 0
+        var expected = 0.0
         let span = Double(max(end, 1))
         for (cluster, events) in starts.enumerated() where cluster < mesh.count {
             let neighbourhood = [cluster] + mesh.neighbours(of: cluster)
@@ -123,7 +150,8 @@ public enum SummaryBuilder {
                 let hit = neighbourhood.contains { c in
                     let list = starts[c]
                     // Binary search for the first start at or after `from`, then scan the window.
-                    var low = 0, high = list.count
+                    var low = 0
+                    var high = list.count
                     while low < high {
                         let mid = (low + high) / 2
                         if list[mid].time < from { low = mid + 1 } else { high = mid }
@@ -140,14 +168,19 @@ public enum SummaryBuilder {
         }
         let observed = total == 0 ? 0 : Double(following) / Double(total)
         let chance = total == 0 ? 0 : expected / Double(total)
-        return RunSummary.Contagion(windowCycles: window, idlePeriods: total, observed: observed, expected: chance,
-                                    index: chance > 0 ? observed / chance : 0)
+        return RunSummary.Contagion(
+            windowCycles: window, idlePeriods: total, observed: observed, expected: chance,
+            index: chance > 0 ? observed / chance : 0)
     }
 
     /// Imbalance statistics from its change points (episodes: onset above 1.0, resolved at 0.5).
-    static func imbalance(_ points: [(time: Cycle, value: Double)], end: Cycle, config: WaferConfig) -> RunSummary.Imbalance {
-        let onset = 1.0, resolved = 0.5
-        var weighted = 0.0, inEpisode: Cycle = 0
+    static func imbalance(_ points: [(time: Cycle, value: Double)], end: Cycle, config: WaferConfig)
+        -> RunSummary.Imbalance
+    {
+        let onset = 1.0
+        let resolved = 0.5
+        var weighted = 0.0
+        var inEpisode: Cycle = 0
         var durations: [Cycle] = []
         var episodeStart: Cycle?
         for (index, point) in points.enumerated() where point.time < end {
@@ -162,10 +195,14 @@ public enum SummaryBuilder {
         }
         if let start = episodeStart { durations.append(end - start) }
         durations.sort()
-        let p95 = durations.isEmpty ? 0 : durations[min(durations.count - 1, Int((0.95 * Double(durations.count)).rounded(.up)) - 1)]
+        let p95 =
+            durations.isEmpty
+            ? 0 : durations[min(durations.count - 1, Int((0.95 * Double(durations.count)).rounded(.up)) - 1)]
         return RunSummary.Imbalance(
-            mean: end == 0 ? 0 : weighted / Double(end), onset: onset, resolved: resolved, episodes: UInt64(durations.count),
-            meanResolutionUs: durations.isEmpty ? 0 : config.microseconds(durations.reduce(0, +)) / Double(durations.count),
+            mean: end == 0 ? 0 : weighted / Double(end), onset: onset, resolved: resolved,
+            episodes: UInt64(durations.count),
+            meanResolutionUs: durations.isEmpty
+                ? 0 : config.microseconds(durations.reduce(0, +)) / Double(durations.count),
             p95ResolutionUs: config.microseconds(p95), imbalancedFraction: fraction(inEpisode, end),
             timeline: stepMeans(points.map { ($0.time, $0.value) }, end: end))
     }
@@ -200,7 +237,8 @@ public enum SummaryBuilder {
     /// Means of samples falling in each of twenty equal parts of [0, end) (0 where none fall).
     static func bucketMeans(_ samples: [(Cycle, Double)], end: Cycle, parts: Int = 20) -> [Double] {
         guard end > 0 else { return [] }
-        var sums = [Double](repeating: 0, count: parts), counts = [Double](repeating: 0, count: parts)
+        var sums = [Double](repeating: 0, count: parts)
+        var counts = [Double](repeating: 0, count: parts)
         for (time, value) in samples where time < end {
             let part = min(parts - 1, Int(Double(time) / Double(end) * Double(parts)))
             sums[part] += value
@@ -209,7 +247,9 @@ public enum SummaryBuilder {
         return zip(sums, counts).map { $1 == 0 ? 0 : ($0 / $1 * 1000).rounded() / 1000 }
     }
 
-    static func requests(_ outcomes: [RequestOutcome], injected: UInt64, config: WaferConfig, deadline: Cycle? = nil) -> RunSummary.Requests {
+    static func requests(_ outcomes: [RequestOutcome], injected: UInt64, config: WaferConfig, deadline: Cycle? = nil)
+        -> RunSummary.Requests
+    {
         let completed = outcomes.filter { $0.status == .completed }
         let latencies = completed.map { $0.finished - $0.injected }.sorted()
         var latency: RunSummary.Latency?
@@ -235,7 +275,8 @@ public enum SummaryBuilder {
             rejected: UInt64(outcomes.count - completed.count), latency: latency,
             throughputPerSecond: seconds > 0 ? Double(completed.count) / seconds : 0,
             makespanCycles: makespan, taskBlocks: completed.reduce(0) { $0 + UInt64($1.tasksDone) },
-            deadlineMisses: deadline.map { limit in UInt64(latencies.lazy.filter { $0 > limit }.count) }, blockRuns: nil)
+            deadlineMisses: deadline.map { limit in UInt64(latencies.lazy.filter { $0 > limit }.count) }, blockRuns: nil
+        )
     }
 
     static func breakdown(_ t: TBUStats, span: Cycle) -> RunSummary.TimeBreakdown {

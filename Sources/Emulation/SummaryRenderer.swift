@@ -24,9 +24,13 @@ public enum SummaryRenderer {
     public static func table(_ summary: RunSummary) -> String {
         let r = summary.results
         var lines: [String] = []
-        lines.append("Wafer \(r.wafer): \(r.clusters) clusters × \(r.tbusPerCluster) TBUs, \(r.clockMhz) MHz, seed \(r.seed), scheduler \(r.scheduler)")
+        lines.append(
+            "Wafer \(r.wafer): \(r.clusters) clusters × \(r.tbusPerCluster) TBUs, \(r.clockMhz) MHz, seed \(r.seed), scheduler \(r.scheduler)"
+        )
         lines.append("")
-        let header = pad("workflow", 22) + pad("injected", 10) + pad("done", 8) + pad("rejected", 10) + pad("p50 µs", 11) + pad("p95 µs", 11) + pad("p99 µs", 11) + pad("max µs", 11) + "req/s"
+        let header =
+            pad("workflow", 22) + pad("injected", 10) + pad("done", 8) + pad("rejected", 10) + pad("p50 µs", 11)
+            + pad("p95 µs", 11) + pad("p99 µs", 11) + pad("max µs", 11) + "req/s"
         lines.append(header)
         lines.append(String(repeating: "-", count: header.count))
         func row(_ name: String, _ q: RunSummary.Requests) -> String {
@@ -38,16 +42,31 @@ public enum SummaryRenderer {
         for name in r.workflows.keys.sorted() { lines.append(row(name, r.workflows[name]!)) }
         lines.append(row("all", r.overall))
         lines.append("")
-        lines.append(String(format: "PE-array utilisation %.1f%%  (reconfiguring %.1f%%, starved %.1f%%, unassigned %.1f%%, blocked %.1f%%)",
-                            r.utilisation * 100, r.time.reconfiguring * 100, r.time.starved * 100, r.time.unassigned * 100, r.time.blocked * 100))
-        let perCluster = r.clusterDetails.map { String(format: "%d:%.0f%%", $0.cluster, $0.utilisation * 100) }.joined(separator: " ")
+        lines.append(
+            String(
+                format:
+                    "PE-array utilisation %.1f%%  (reconfiguring %.1f%%, starved %.1f%%, unassigned %.1f%%, blocked %.1f%%)",
+                r.utilisation * 100, r.time.reconfiguring * 100, r.time.starved * 100, r.time.unassigned * 100,
+                r.time.blocked * 100))
+        let perCluster = r.clusterDetails.map { String(format: "%d:%.0f%%", $0.cluster, $0.utilisation * 100) }.joined(
+            separator: " ")
         lines.append("per cluster: \(perCluster)")
-        lines.append("messages \(r.messages.total) (\(r.messages.byKind.keys.sorted().map { "\($0) \(r.messages.byKind[$0]!)" }.joined(separator: ", "))), bytes×hops \(r.messages.byteHops), local flows \(r.messages.localFlows)")
+        lines.append(
+            "messages \(r.messages.total) (\(r.messages.byKind.keys.sorted().map { "\($0) \(r.messages.byKind[$0]!)" }.joined(separator: ", "))), bytes×hops \(r.messages.byteHops), local flows \(r.messages.localFlows)"
+        )
         let e = r.emulation
-        lines.append("virtual end \(r.endCycles) cycles; \(e.windows) windows (\(e.syncMode), lookahead \(e.lookaheadCycles) cycles, \(String(format: "%.1f", e.windows > 0 ? Double(e.clusterWindows) / Double(e.windows) : 0)) clusters active per window); \(e.events) events" + (e.quantumDelayedMessages > 0 ? "; \(e.quantumDelayedMessages) messages deferred by \(e.quantumDelayCycles) cycles in total" : ""))
+        lines.append(
+            "virtual end \(r.endCycles) cycles; \(e.windows) windows (\(e.syncMode), lookahead \(e.lookaheadCycles) cycles, \(String(format: "%.1f", e.windows > 0 ? Double(e.clusterWindows) / Double(e.windows) : 0)) clusters active per window); \(e.events) events"
+                + (e.quantumDelayedMessages > 0
+                    ? "; \(e.quantumDelayedMessages) messages deferred by \(e.quantumDelayCycles) cycles in total" : "")
+        )
         if let h = summary.host {
-            lines.append(String(format: "host: %d processes, %.3f s wall, %.0f events/s, %.0f task blocks/s, %.0f windows/s (%.0f µs each), %.3g virtual cycles/s, sync overhead %.0f%%",
-                                h.processes, h.wallSeconds, h.eventsPerSecond, h.taskBlocksPerSecond, h.windowsPerSecond, h.meanWindowMicroseconds, h.virtualCyclesPerWallSecond, h.syncOverheadFraction * 100))
+            lines.append(
+                String(
+                    format:
+                        "host: %d processes, %.3f s wall, %.0f events/s, %.0f task blocks/s, %.0f windows/s (%.0f µs each), %.3g virtual cycles/s, sync overhead %.0f%%",
+                    h.processes, h.wallSeconds, h.eventsPerSecond, h.taskBlocksPerSecond, h.windowsPerSecond,
+                    h.meanWindowMicroseconds, h.virtualCyclesPerWallSecond, h.syncOverheadFraction * 100))
         }
         return lines.joined(separator: "\n")
     }

@@ -69,7 +69,8 @@ struct TBUPool {
         return result
     }
 
-    private static func idleSplit(_ tbu: TBU, to end: Cycle, queue: ClusterQueue) -> (starved: Cycle, unassigned: Cycle) {
+    private static func idleSplit(_ tbu: TBU, to end: Cycle, queue: ClusterQueue) -> (starved: Cycle, unassigned: Cycle)
+    {
         guard end > tbu.idleSince else { return (0, 0) }
         let unassigned = min(end - tbu.idleSince, queue.integralValue(at: end) - tbu.idleQueueIntegralStart)
         return (end - tbu.idleSince - unassigned, unassigned)
@@ -138,6 +139,8 @@ struct TBUPool {
             let stranded = Set(queue.tasks.filter { !$0.isControl && !accepted.contains($0.taskType) }.map(\.taskType))
             if !stranded.isEmpty { lists = lists.map { $0.map { $0 + stranded.sorted() } } }
         }
-        return units.enumerated().map { TBUSnapshot(index: $0, isBusy: !$1.isFree, configuredFor: $1.configuredFor, reservedFor: lists[$0]) }
+        return units.enumerated().map {
+            TBUSnapshot(index: $0, isBusy: !$1.isFree, configuredFor: $1.configuredFor, reservedFor: lists[$0])
+        }
     }
 }

@@ -27,7 +27,9 @@ public struct TaskCycleTable: Sendable {
         }
         operations = library.workflows.map { graph in
             graph.blocks.map { block in
-                if case .task(let task) = block.kind { return task.operationCycles(on: config.cluster.peArray, buffer: config.cluster.buffer) }
+                if case .task(let task) = block.kind {
+                    return task.operationCycles(on: config.cluster.peArray, buffer: config.cluster.buffer)
+                }
                 return []
             }
         }
@@ -47,7 +49,9 @@ public struct TaskCycleTable: Sendable {
     public func operationCycles(_ type: TaskType) -> [Cycle] { operations[Int(type.workflow)][Int(type.block)] }
 
     /// The operations of `type` whose shapes are drawn per request.
-    func dynamicOperations(_ type: TaskType) -> [(index: Int, model: DynamicModel)] { dynamic[Int(type.workflow)][Int(type.block)] }
+    func dynamicOperations(_ type: TaskType) -> [(index: Int, model: DynamicModel)] {
+        dynamic[Int(type.workflow)][Int(type.block)]
+    }
 }
 
 extension TaskCycleTable {
@@ -57,15 +61,21 @@ extension TaskCycleTable {
         library.workflows.enumerated().map { w, graph in
             if let deadline = graph.deadlineCycles { return deadline }
             let visits = WorkflowAnalysis(graph).visits[0]
-            let work = graph.blocks.indices.reduce(0.0) { $0 + visits[$1] * Double(self[TaskType(workflow: w, block: $1)]) }
+            let work = graph.blocks.indices.reduce(0.0) {
+                $0 + visits[$1] * Double(self[TaskType(workflow: w, block: $1)])
+            }
             return Cycle(max(1, 4 * work))
         }
     }
 
     /// Expected runs per request and predicted cycles per run of every task-block type (phase 0),
     /// and the task-block types reachable from each block: the planner's prior.
-    public func plannerPrior(_ library: WorkflowLibrary) -> (visits: [TaskType: Double], cycles: [TaskType: Double], downstream: [TaskType: [TaskType]]) {
-        var visits: [TaskType: Double] = [:], cycles: [TaskType: Double] = [:], downstream: [TaskType: [TaskType]] = [:]
+    public func plannerPrior(_ library: WorkflowLibrary) -> (
+        visits: [TaskType: Double], cycles: [TaskType: Double], downstream: [TaskType: [TaskType]]
+    ) {
+        var visits: [TaskType: Double] = [:]
+        var cycles: [TaskType: Double] = [:]
+        var downstream: [TaskType: [TaskType]] = [:]
         for (w, graph) in library.workflows.enumerated() {
             let expected = WorkflowAnalysis(graph).visits[0]
             let structure = WorkflowStructure(graph)
@@ -76,14 +86,17 @@ extension TaskCycleTable {
                     cycles[type] = Double(self[type])
                 }
                 // Forward reachability without loop back edges.
-                var seen = Set<Int>(), stack = [b]
+                var seen = Set<Int>()
+                var stack = [b]
                 while let current = stack.popLast() {
                     for case .block(let next) in graph.blocks[current].successors
                     where !structure.isBackEdge(from: current, to: next) && seen.insert(next).inserted {
                         stack.append(next)
                     }
                 }
-                downstream[type] = seen.filter { graph.blocks[$0].isTask && $0 != b }.sorted().map { TaskType(workflow: w, block: $0) }
+                downstream[type] = seen.filter { graph.blocks[$0].isTask && $0 != b }.sorted().map {
+                    TaskType(workflow: w, block: $0)
+                }
             }
         }
         return (visits, cycles, downstream)

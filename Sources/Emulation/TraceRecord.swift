@@ -21,7 +21,9 @@ public enum SliceKind: UInt8, Sendable {
 /// renders them as Chrome Trace Event JSON (names come from the shared workflow library).
 public enum TraceRecord: Equatable, Sendable {
     /// A complete slice on `unit` of `cluster`.
-    case slice(cluster: Int32, unit: UInt16, start: Cycle, duration: Cycle, kind: SliceKind, taskType: TaskType, request: UInt64)
+    case slice(
+        cluster: Int32, unit: UInt16, start: Cycle, duration: Cycle, kind: SliceKind, taskType: TaskType,
+        request: UInt64)
     /// A task flow leaves the slice on `unit` that contains `time`.
     case flowStart(cluster: Int32, unit: UInt16, time: Cycle, flow: UInt64)
     /// A task flow enters the slice starting at `time` on `unit`.

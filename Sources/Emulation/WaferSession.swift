@@ -36,12 +36,15 @@ public final class WaferSession {
     }
 
     /// Builds an all-in-one-process session (the oracle).
-    public static func inProcess(config: WaferConfig, library: WorkflowLibrary, scheduler: Scheduler = .octopus,
-                                 functional: (any FunctionalExecutor)? = nil) -> WaferSession {
+    public static func inProcess(
+        config: WaferConfig, library: WorkflowLibrary, scheduler: Scheduler = .octopus,
+        functional: (any FunctionalExecutor)? = nil
+    ) -> WaferSession {
         let clusters = (0..<config.clusterCount).map {
             ClusterEngine(id: $0, config: config, library: library, scheduler: scheduler, functional: functional)
         }
-        let coordinator = CoordinatorEngine(config: config, library: library, scheduler: scheduler, functional: functional)
+        let coordinator = CoordinatorEngine(
+            config: config, library: library, scheduler: scheduler, functional: functional)
         return WaferSession(coordinator: coordinator, transport: InProcessTransport(clusters: clusters))
     }
 
@@ -81,7 +84,9 @@ public final class WaferSession {
 
         // Only clusters with an event or a delivery before the window's end take part; the others'
         // state cannot change in it. Active clusters receive everything pending for them.
-        let active = clusterTiming.indices.filter { clusterTiming[$0].nextEvent < plan.end || clusterTiming[$0].earliestInbound < plan.end }
+        let active = clusterTiming.indices.filter {
+            clusterTiming[$0].nextEvent < plan.end || clusterTiming[$0].earliestInbound < plan.end
+        }
         var outgoing = Array(repeating: [Envelope](), count: toClusters.count)
         for index in active {
             outgoing[index] = toClusters[index]
@@ -97,14 +102,17 @@ public final class WaferSession {
         var toCoordinator: [Envelope] = []
         for (cluster, envelopes) in RoutedEnvelopes(coordinatorOutput.envelopes).toClusters {
             toClusters[cluster] += envelopes
-            for envelope in envelopes { clusterTiming[cluster].earliestInbound = min(clusterTiming[cluster].earliestInbound, envelope.arrival) }
+            for envelope in envelopes {
+                clusterTiming[cluster].earliestInbound = min(clusterTiming[cluster].earliestInbound, envelope.arrival)
+            }
         }
         var maxCompute: UInt64 = 0
         for report in reports {
             clusterTiming[report.cluster].nextEvent = report.nextEventTime
             clusterTiming[report.cluster].earliestOutput = report.earliestOutput
             for traffic in report.peerTraffic {
-                clusterTiming[traffic.destination].earliestInbound = min(clusterTiming[traffic.destination].earliestInbound, traffic.earliestArrival)
+                clusterTiming[traffic.destination].earliestInbound = min(
+                    clusterTiming[traffic.destination].earliestInbound, traffic.earliestArrival)
             }
             for envelope in report.toCoordinator { coordinatorInbound = min(coordinatorInbound, envelope.arrival) }
             toCoordinator += report.toCoordinator
@@ -112,9 +120,10 @@ public final class WaferSession {
             maxCompute = max(maxCompute, report.computeNanos)
         }
         coordinator.receive(toCoordinator)
-        coordinatorTiming = ParticipantTiming(nextEvent: coordinatorOutput.nextEventTime,
-                                              earliestOutput: coordinatorOutput.earliestOutput,
-                                              earliestInbound: coordinatorInbound)
+        coordinatorTiming = ParticipantTiming(
+            nextEvent: coordinatorOutput.nextEventTime,
+            earliestOutput: coordinatorOutput.earliestOutput,
+            earliestInbound: coordinatorInbound)
         if let sink = traceSink {
             try sink.append(coordinatorOutput.trace)
             for report in reports { try sink.append(report.trace) }

@@ -13,7 +13,9 @@ public struct WindowOutput: Sendable {
     /// Events processed in the window.
     public var events: UInt64
 
-    public init(envelopes: [Envelope], trace: [TraceRecord], nextEventTime: Cycle, earliestOutput: Cycle, events: UInt64) {
+    public init(
+        envelopes: [Envelope], trace: [TraceRecord], nextEventTime: Cycle, earliestOutput: Cycle, events: UInt64
+    ) {
         self.envelopes = envelopes
         self.trace = trace
         self.nextEventTime = nextEventTime

@@ -78,7 +78,9 @@ struct WorkflowInterpreter {
     mutating func decided(_ task: TaskMessage) -> [WorkflowAction] {
         let graph = library[Int(task.taskType.workflow)]
         let blockIndex = Int(task.taskType.block)
-        guard case .control(let control) = graph.blocks[blockIndex].kind else { preconditionFailure("a task block completed as control") }
+        guard case .control(let control) = graph.blocks[blockIndex].kind else {
+            preconditionFailure("a task block completed as control")
+        }
         var actions: [WorkflowAction] = []
         switch control {
         case .branch(let decision, let then, let otherwise):
@@ -95,7 +97,9 @@ struct WorkflowInterpreter {
                 follow(otherwise, from: task, outputBytes: task.bytes, into: &actions)
             }
         case .loop(let body, let exit, let bound, let until, let maximum):
-            loop(task, block: blockIndex, body: body, exit: exit, bound: bound, until: until, maximum: maximum, into: &actions)
+            loop(
+                task, block: blockIndex, body: body, exit: exit, bound: bound, until: until, maximum: maximum,
+                into: &actions)
         case .forEach(let body, let join, let count, let countFrom):
             var items: [Tensor?]
             if functional != nil, let countFrom, let data = task.payload {
@@ -109,10 +113,14 @@ struct WorkflowInterpreter {
                     items = (0..<n).map { data.rows > 0 ? data.item($0 % data.rows) : nil }
                 }
             }
-            fanOut(task, targets: Array(repeating: body, count: items.count), payloads: items, splitsInput: true, join: join, into: &actions)
+            fanOut(
+                task, targets: Array(repeating: body, count: items.count), payloads: items, splitsInput: true,
+                join: join, into: &actions)
         case .parallel(let branches, let join):
-            fanOut(task, targets: branches, payloads: Array(repeating: task.payload, count: branches.count), splitsInput: false, join: join,
-                   into: &actions)
+            fanOut(
+                task, targets: branches, payloads: Array(repeating: task.payload, count: branches.count),
+                splitsInput: false, join: join,
+                into: &actions)
         case .join(let mode, let next):
             arriveAtJoin(task, mode: mode, next: next, into: &actions)
         }
@@ -141,7 +149,9 @@ struct WorkflowInterpreter {
     // MARK: Graph
 
     /// The request goes on to `successor`: a block (with `outputBytes` of input) or its end.
-    private func follow(_ successor: Successor, from task: TaskMessage, outputBytes: UInt64, into actions: inout [WorkflowAction]) {
+    private func follow(
+        _ successor: Successor, from task: TaskMessage, outputBytes: UInt64, into actions: inout [WorkflowAction]
+    ) {
         guard case .block(let blockIndex) = successor else {
             precondition(task.fanouts.isEmpty, "an item ended its request before its join (validation prevents this)")
             actions.append(.finish(task, .completed))
@@ -164,8 +174,11 @@ struct WorkflowInterpreter {
         return rng.nextUnit() < decision.probability[streams.phase(of: task)]
     }
 
-    private func loop(_ task: TaskMessage, block: Int, body: Int, exit: Successor, bound: LoopBound, until: TensorPredicate?, maximum: Int,
-                      into actions: inout [WorkflowAction]) {
+    private func loop(
+        _ task: TaskMessage, block: Int, body: Int, exit: Successor, bound: LoopBound, until: TensorPredicate?,
+        maximum: Int,
+        into actions: inout [WorkflowAction]
+    ) {
         var task = task
         if let last = task.loops.last, last.block == UInt16(block) {
             task.loops[task.loops.count - 1].iteration += 1
@@ -198,26 +211,34 @@ struct WorkflowInterpreter {
     }
 
     /// Starts one item per target; the join's state lives here, on the cluster that fanned out.
-    private mutating func fanOut(_ task: TaskMessage, targets: [Int], payloads: [Tensor?], splitsInput: Bool, join: Int,
-                                 into actions: inout [WorkflowAction]) {
+    private mutating func fanOut(
+        _ task: TaskMessage, targets: [Int], payloads: [Tensor?], splitsInput: Bool, join: Int,
+        into actions: inout [WorkflowAction]
+    ) {
         let workflow = library[Int(task.taskType.workflow)]
-        guard case .control(.join(let mode, let next)) = workflow.blocks[join].kind else { preconditionFailure("fan-out without a join") }
+        guard case .control(.join(let mode, let next)) = workflow.blocks[join].kind else {
+            preconditionFailure("fan-out without a join")
+        }
         guard !targets.isEmpty else {
             // Nothing to wait for: straight past the join.
             var passed = task
-            passed.payload = functional != nil ? Tensor(shape: [0] + (task.payload.map { Array($0.shape.dropFirst()) } ?? []), values: []) : nil
+            passed.payload =
+                functional != nil
+                ? Tensor(shape: [0] + (task.payload.map { Array($0.shape.dropFirst()) } ?? []), values: []) : nil
             follow(next, from: passed, outputBytes: 0, into: &actions)
             return
         }
         fanoutCounter &+= 1
         joins[JoinKey(request: task.request, id: fanoutCounter)] = JoinState(
-            mode: mode, expected: targets.count, baseTasks: task.tasksDone, outputs: Array(repeating: nil, count: targets.count))
+            mode: mode, expected: targets.count, baseTasks: task.tasksDone,
+            outputs: Array(repeating: nil, count: targets.count))
         fanoutItems += UInt64(targets.count)
         // A for-each splits its input into rows; parallel branches each receive all of it.
         let itemBytes = splitsInput && task.bytes > 0 ? max(1, task.bytes / UInt64(targets.count)) : task.bytes
         for (item, target) in targets.enumerated() {
             var next = task
-            next.fanouts.append(FanoutFrame(home: Int32(cluster), id: fanoutCounter, item: UInt32(item), join: UInt16(join)))
+            next.fanouts.append(
+                FanoutFrame(home: Int32(cluster), id: fanoutCounter, item: UInt32(item), join: UInt16(join)))
             next.payload = payloads[item]
             // Flow sizes come from the declared shapes in both modes, so timing never depends on
             // how functional mode represents the data.
@@ -225,8 +246,12 @@ struct WorkflowInterpreter {
         }
     }
 
-    private mutating func arriveAtJoin(_ task: TaskMessage, mode: JoinMode, next: Successor, into actions: inout [WorkflowAction]) {
-        guard let frame = task.fanouts.last, frame.home == Int32(cluster) else { preconditionFailure("join reached away from its fan-out's cluster") }
+    private mutating func arriveAtJoin(
+        _ task: TaskMessage, mode: JoinMode, next: Successor, into actions: inout [WorkflowAction]
+    ) {
+        guard let frame = task.fanouts.last, frame.home == Int32(cluster) else {
+            preconditionFailure("join reached away from its fan-out's cluster")
+        }
         let key = JoinKey(request: task.request, id: frame.id)
         guard var state = joins[key] else { preconditionFailure("join without state") }
         state.arrived += 1
@@ -244,7 +269,10 @@ struct WorkflowInterpreter {
                 if mode == .all && state.failed > 0 {
                     actions.append(Self.fail(out))
                 } else {
-                    if functional != nil { out.payload = Tensor.stack(mode == .any ? [task.payload].compactMap { $0 } : state.outputs.compactMap { $0 }) }
+                    if functional != nil {
+                        out.payload = Tensor.stack(
+                            mode == .any ? [task.payload].compactMap { $0 } : state.outputs.compactMap { $0 })
+                    }
                     let bytes = task.bytes * UInt64(mode == .any ? 1 : state.expected)
                     follow(next, from: out, outputBytes: bytes, into: &actions)
                 }

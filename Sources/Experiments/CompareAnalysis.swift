@@ -4,7 +4,9 @@ import Foundation
 /// Derived numbers of a compare matrix: the best reactive setting, speedups and geometric means.
 public enum CompareAnalysis {
     /// The run of `scheduler` (its `--scheduler` text) in one cell, if it ran.
-    public static func find(_ runs: [CompareRun], workload: String, size: CompareMatrix.Size, load: Double, scheduler: String) -> CompareRun? {
+    public static func find(
+        _ runs: [CompareRun], workload: String, size: CompareMatrix.Size, load: Double, scheduler: String
+    ) -> CompareRun? {
         runs.first { $0.workload == workload && $0.size == size && $0.load == load && $0.scheduler == scheduler }
     }
 
@@ -18,39 +20,56 @@ public enum CompareAnalysis {
 
     /// The setting of swept baseline `name` with the lowest p99 latency in a cell (ties: higher
     /// throughput, then sweep order), as its `--scheduler` text; `name` when none ran.
-    public static func best(of name: String, _ runs: [CompareRun], workload: String, size: CompareMatrix.Size, load: Double) -> String {
+    public static func best(
+        of name: String, _ runs: [CompareRun], workload: String, size: CompareMatrix.Size, load: Double
+    ) -> String {
         let candidates = runs.filter {
-            $0.workload == workload && $0.size == size && $0.load == load && ($0.scheduler == name || $0.scheduler.hasPrefix(name + ":"))
+            $0.workload == workload && $0.size == size && $0.load == load
+                && ($0.scheduler == name || $0.scheduler.hasPrefix(name + ":"))
         }
         var best: CompareRun?
         for run in candidates {
-            guard let current = best else { best = run; continue }
-            if p99(run) < p99(current) || (p99(run) == p99(current) && throughput(run) > throughput(current)) { best = run }
+            guard let current = best else {
+                best = run
+                continue
+            }
+            if p99(run) < p99(current) || (p99(run) == p99(current) && throughput(run) > throughput(current)) {
+                best = run
+            }
         }
         return best?.scheduler ?? name
     }
 
     /// The scheduler text a column stands for in one cell: a swept baseline resolves to its best setting.
-    public static func resolve(_ column: String, _ matrix: CompareMatrix, _ runs: [CompareRun], workload: String, size: CompareMatrix.Size,
-                               latencyLoad: Double) -> String {
-        matrix.sweeps.contains { $0.baseline == column } ? best(of: column, runs, workload: workload, size: size, load: latencyLoad) : column
+    public static func resolve(
+        _ column: String, _ matrix: CompareMatrix, _ runs: [CompareRun], workload: String, size: CompareMatrix.Size,
+        latencyLoad: Double
+    ) -> String {
+        matrix.sweeps.contains { $0.baseline == column }
+            ? best(of: column, runs, workload: workload, size: size, load: latencyLoad) : column
     }
 
     /// Throughput of `scheduler` over `baseline` at `load` (nil when either is missing or zero).
-    public static func throughputSpeedup(_ runs: [CompareRun], workload: String, size: CompareMatrix.Size, load: Double,
-                                         scheduler: String, baseline: String) -> Double? {
+    public static func throughputSpeedup(
+        _ runs: [CompareRun], workload: String, size: CompareMatrix.Size, load: Double,
+        scheduler: String, baseline: String
+    ) -> Double? {
         guard let a = find(runs, workload: workload, size: size, load: load, scheduler: scheduler),
-              let b = find(runs, workload: workload, size: size, load: load, scheduler: baseline),
-              throughput(b) > 0, throughput(a) > 0 else { return nil }
+            let b = find(runs, workload: workload, size: size, load: load, scheduler: baseline),
+            throughput(b) > 0, throughput(a) > 0
+        else { return nil }
         return throughput(a) / throughput(b)
     }
 
     /// p99 latency of `baseline` over `scheduler` at `load` (above 1: `scheduler` is faster).
-    public static func latencySpeedup(_ runs: [CompareRun], workload: String, size: CompareMatrix.Size, load: Double,
-                                      scheduler: String, baseline: String) -> Double? {
+    public static func latencySpeedup(
+        _ runs: [CompareRun], workload: String, size: CompareMatrix.Size, load: Double,
+        scheduler: String, baseline: String
+    ) -> Double? {
         guard let a = find(runs, workload: workload, size: size, load: load, scheduler: scheduler),
-              let b = find(runs, workload: workload, size: size, load: load, scheduler: baseline),
-              p99(a).isFinite, p99(b).isFinite, p99(a) > 0 else { return nil }
+            let b = find(runs, workload: workload, size: size, load: load, scheduler: baseline),
+            p99(a).isFinite, p99(b).isFinite, p99(a) > 0
+        else { return nil }
         return p99(b) / p99(a)
     }
 

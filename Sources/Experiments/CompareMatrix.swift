@@ -37,8 +37,10 @@ public struct CompareMatrix: Sendable {
     /// request count are scaled by clusters / referenceClusters, so load per cluster is constant.
     public var referenceClusters: Int
 
-    public init(workloads: [String] = CompareMatrix.defaultWorkloads, sizes: [Size] = CompareMatrix.defaultSizes,
-                loads: [Double] = [1, 4], registry: SchedulerRegistry = .standard, referenceClusters: Int = 16) {
+    public init(
+        workloads: [String] = CompareMatrix.defaultWorkloads, sizes: [Size] = CompareMatrix.defaultSizes,
+        loads: [Double] = [1, 4], registry: SchedulerRegistry = .standard, referenceClusters: Int = 16
+    ) {
         self.workloads = workloads
         self.sizes = sizes
         self.loads = loads
@@ -47,7 +49,9 @@ public struct CompareMatrix: Sendable {
     }
 
     /// The built-in suite and the mixed workload.
-    public static let defaultWorkloads = ["video-analytics", "ar-assistant", "llm-agent", "recsys", "driving-perception", "mixed"]
+    public static let defaultWorkloads = [
+        "video-analytics", "ar-assistant", "llm-agent", "recsys", "driving-perception", "mixed",
+    ]
     public static let defaultSizes = [Size(rows: 2, columns: 2), Size(rows: 4, columns: 4), Size(rows: 8, columns: 8)]
     /// The scheduler under test: the last step of the ablation ladder.
     public var underTest: String { registry.ablationLadder.last?.name ?? "octopus" }

@@ -30,20 +30,28 @@ public struct CompareReport {
 
     /// One row per run with every metric.
     public func csv() -> String {
-        var lines = ["workload,size,clusters,load,scheduler,injected,completed,rejected,throughput_per_s,p50_us,p99_us,deadline_misses,"
-            + "utilisation,busy,reconfiguring,starved,unassigned,blocked,contagion_index,imbalance_mean,imbalance_episodes,"
-            + "imbalance_resolution_us,migrations,migration_byte_hops,reconfigurations,proactive_reconfigurations,splits,prediction_wape"]
+        var lines = [
+            "workload,size,clusters,load,scheduler,injected,completed,rejected,throughput_per_s,p50_us,p99_us,deadline_misses,"
+                + "utilisation,busy,reconfiguring,starved,unassigned,blocked,contagion_index,imbalance_mean,imbalance_episodes,"
+                + "imbalance_resolution_us,migrations,migration_byte_hops,reconfigurations,proactive_reconfigurations,splits,prediction_wape"
+        ]
         for run in runs {
             let r = run.results
             let misses = r.workflows.values.compactMap(\.deadlineMisses).reduce(0, +)
             let fields: [String] = [
                 run.workload, "\(run.size)", "\(run.size.clusters)", Self.number(run.load, 2), run.scheduler,
-                "\(r.overall.injected)", "\(r.overall.completed)", "\(r.overall.rejected)", Self.number(r.overall.throughputPerSecond, 1),
-                r.overall.latency.map { Self.number($0.p50Us, 1) } ?? "", r.overall.latency.map { Self.number($0.p99Us, 1) } ?? "", "\(misses)",
-                Self.number(r.utilisation, 4), Self.number(r.time.busy, 4), Self.number(r.time.reconfiguring, 4), Self.number(r.time.starved, 4),
-                Self.number(r.time.unassigned, 4), Self.number(r.time.blocked, 4), Self.number(r.contagion.index, 3), Self.number(r.imbalance.mean, 4),
-                "\(r.imbalance.episodes)", Self.number(r.imbalance.meanResolutionUs, 1), "\(r.scheduling.migrations)", "\(r.scheduling.migrationByteHops)",
-                "\(r.scheduling.reconfigurations)", "\(r.scheduling.proactiveReconfigurations)", "\(r.scheduling.splits)",
+                "\(r.overall.injected)", "\(r.overall.completed)", "\(r.overall.rejected)",
+                Self.number(r.overall.throughputPerSecond, 1),
+                r.overall.latency.map { Self.number($0.p50Us, 1) } ?? "",
+                r.overall.latency.map { Self.number($0.p99Us, 1) } ?? "", "\(misses)",
+                Self.number(r.utilisation, 4), Self.number(r.time.busy, 4), Self.number(r.time.reconfiguring, 4),
+                Self.number(r.time.starved, 4),
+                Self.number(r.time.unassigned, 4), Self.number(r.time.blocked, 4), Self.number(r.contagion.index, 3),
+                Self.number(r.imbalance.mean, 4),
+                "\(r.imbalance.episodes)", Self.number(r.imbalance.meanResolutionUs, 1), "\(r.scheduling.migrations)",
+                "\(r.scheduling.migrationByteHops)",
+                "\(r.scheduling.reconfigurations)", "\(r.scheduling.proactiveReconfigurations)",
+                "\(r.scheduling.splits)",
                 r.scheduling.predictionError.map { Self.number($0, 4) } ?? "",
             ]
             lines.append(fields.map(Self.csvField).joined(separator: ","))
@@ -52,7 +60,8 @@ public struct CompareReport {
     }
 
     static func csvField(_ text: String) -> String {
-        text.contains(",") || text.contains("\"") ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+        text.contains(",") || text.contains("\"")
+            ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
 
     // MARK: Markdown
@@ -63,17 +72,27 @@ public struct CompareReport {
         var out: [String] = []
         out.append("# Octopus against the baselines")
         out.append("")
-        out.append("Produced by `\(command)`; every run is in one process in virtual time, so the numbers are the same on any machine.")
+        out.append(
+            "Produced by `\(command)`; every run is in one process in virtual time, so the numbers are the same on any machine."
+        )
         out.append("")
-        out.append("- Wafer sizes: \(matrix.sizes.map { "\($0) (\($0.clusters) clusters)" }.joined(separator: ", ")); workloads scaled by clusters / \(matrix.referenceClusters) (rate and requests), so the load per cluster is the same at every size.")
+        out.append(
+            "- Wafer sizes: \(matrix.sizes.map { "\($0) (\($0.clusters) clusters)" }.joined(separator: ", ")); workloads scaled by clusters / \(matrix.referenceClusters) (rate and requests), so the load per cluster is the same at every size."
+        )
         out.append("- Workloads: \(matrix.workloads.joined(separator: ", ")).")
-        out.append("- Offered loads: \(matrix.loads.map { Self.number($0, 2) + "×" }.joined(separator: ", ")) the workload's rate. Latency (p99) is compared at \(Self.number(latencyLoad, 2))×, throughput (completed requests per virtual second) at \(Self.number(throughputLoad, 2))×.")
+        out.append(
+            "- Offered loads: \(matrix.loads.map { Self.number($0, 2) + "×" }.joined(separator: ", ")) the workload's rate. Latency (p99) is compared at \(Self.number(latencyLoad, 2))×, throughput (completed requests per virtual second) at \(Self.number(throughputLoad, 2))×."
+        )
         for sweep in matrix.sweeps {
-            out.append("- \(sweep.baseline): the best of \(sweep.settings.map { "`\($0)`" }.joined(separator: ", ")) by p99 latency, chosen per workload and size.")
+            out.append(
+                "- \(sweep.baseline): the best of \(sweep.settings.map { "`\($0)`" }.joined(separator: ", ")) by p99 latency, chosen per workload and size."
+            )
         }
         for line in seeds { out.append("- \(line)") }
         out.append("")
-        out.append("Speedups are Octopus over the baseline: throughput ratio (higher is better) and the baseline's p99 latency over Octopus's (above 1: Octopus is faster). \"—\" marks a ratio that does not exist (nothing completed).")
+        out.append(
+            "Speedups are Octopus over the baseline: throughput ratio (higher is better) and the baseline's p99 latency over Octopus's (above 1: Octopus is faster). \"—\" marks a ratio that does not exist (nothing completed)."
+        )
         out.append("")
 
         out.append("## Speedup of Octopus over each baseline")
@@ -82,7 +101,9 @@ public struct CompareReport {
             out.append("### \(size) (\(size.clusters) clusters)")
             out.append("")
             let columns = baselineColumns
-            out.append("| workload | " + columns.map { "throughput vs \($0)" }.joined(separator: " | ") + " | " + columns.map { "p99 vs \($0)" }.joined(separator: " | ") + " |")
+            out.append(
+                "| workload | " + columns.map { "throughput vs \($0)" }.joined(separator: " | ") + " | "
+                    + columns.map { "p99 vs \($0)" }.joined(separator: " | ") + " |")
             out.append("|---|" + String(repeating: "---:|", count: columns.count * 2))
             var throughputs = [[Double]](repeating: [], count: columns.count)
             var latencies = [[Double]](repeating: [], count: columns.count)
@@ -90,9 +111,13 @@ public struct CompareReport {
                 var cells: [String] = []
                 var p99Cells: [String] = []
                 for (i, column) in columns.enumerated() {
-                    let baseline = CompareAnalysis.resolve(column, matrix, runs, workload: workload, size: size, latencyLoad: latencyLoad)
-                    let t = CompareAnalysis.throughputSpeedup(runs, workload: workload, size: size, load: throughputLoad, scheduler: octopus, baseline: baseline)
-                    let l = CompareAnalysis.latencySpeedup(runs, workload: workload, size: size, load: latencyLoad, scheduler: octopus, baseline: baseline)
+                    let baseline = CompareAnalysis.resolve(
+                        column, matrix, runs, workload: workload, size: size, latencyLoad: latencyLoad)
+                    let t = CompareAnalysis.throughputSpeedup(
+                        runs, workload: workload, size: size, load: throughputLoad, scheduler: octopus,
+                        baseline: baseline)
+                    let l = CompareAnalysis.latencySpeedup(
+                        runs, workload: workload, size: size, load: latencyLoad, scheduler: octopus, baseline: baseline)
                     if let t { throughputs[i].append(t) }
                     if let l { latencies[i].append(l) }
                     cells.append(Self.ratio(t))
@@ -100,59 +125,85 @@ public struct CompareReport {
                 }
                 out.append("| \(workload) | " + (cells + p99Cells).joined(separator: " | ") + " |")
             }
-            let geo = throughputs.map { CompareAnalysis.geometricMean($0) } + latencies.map { CompareAnalysis.geometricMean($0) }
-            out.append("| **geometric mean** | " + geo.map { "**" + Self.ratio($0) + "**" }.joined(separator: " | ") + " |")
+            let geo =
+                throughputs.map { CompareAnalysis.geometricMean($0) }
+                + latencies.map { CompareAnalysis.geometricMean($0) }
+            out.append(
+                "| **geometric mean** | " + geo.map { "**" + Self.ratio($0) + "**" }.joined(separator: " | ") + " |")
         }
 
         out.append("")
         out.append("## Ablation ladder")
         out.append("")
-        out.append("Each step adds one Octopus strategy to the one above it; geometric means over the workloads, relative to `static`.")
+        out.append(
+            "Each step adds one Octopus strategy to the one above it; geometric means over the workloads, relative to `static`."
+        )
         for size in matrix.sizes {
             out.append("")
             out.append("### \(size)")
             out.append("")
-            out.append("| step | throughput vs static | p99 vs static | utilisation | contagion index | imbalance (mean CV) |")
+            out.append(
+                "| step | throughput vs static | p99 vs static | utilisation | contagion index | imbalance (mean CV) |")
             out.append("|---|---:|---:|---:|---:|---:|")
             let ladder = matrix.registry.ablationLadder
             let base = ladder.first?.name ?? "static"
             for step in ladder {
                 let name = step.name
-                let t = CompareAnalysis.geometricMean(matrix.workloads.compactMap {
-                    CompareAnalysis.throughputSpeedup(runs, workload: $0, size: size, load: throughputLoad, scheduler: name, baseline: base)
-                })
-                let l = CompareAnalysis.geometricMean(matrix.workloads.compactMap {
-                    CompareAnalysis.latencySpeedup(runs, workload: $0, size: size, load: latencyLoad, scheduler: name, baseline: base)
-                })
-                let atLatency = matrix.workloads.compactMap { CompareAnalysis.find(runs, workload: $0, size: size, load: latencyLoad, scheduler: name) }
-                let label = name == base ? name : "+ " + (step.comparison.adds ?? name) + (name == octopus ? " (= \(octopus))" : "")
-                out.append("| \(label) | \(Self.ratio(t)) | \(Self.ratio(l)) | \(Self.percent(mean(atLatency.map(\.results.utilisation)))) | "
-                    + "\(Self.number(mean(atLatency.map(\.results.contagion.index)), 2)) | \(Self.number(mean(atLatency.map(\.results.imbalance.mean)), 3)) |")
+                let t = CompareAnalysis.geometricMean(
+                    matrix.workloads.compactMap {
+                        CompareAnalysis.throughputSpeedup(
+                            runs, workload: $0, size: size, load: throughputLoad, scheduler: name, baseline: base)
+                    })
+                let l = CompareAnalysis.geometricMean(
+                    matrix.workloads.compactMap {
+                        CompareAnalysis.latencySpeedup(
+                            runs, workload: $0, size: size, load: latencyLoad, scheduler: name, baseline: base)
+                    })
+                let atLatency = matrix.workloads.compactMap {
+                    CompareAnalysis.find(runs, workload: $0, size: size, load: latencyLoad, scheduler: name)
+                }
+                let label =
+                    name == base
+                    ? name : "+ " + (step.comparison.adds ?? name) + (name == octopus ? " (= \(octopus))" : "")
+                out.append(
+                    "| \(label) | \(Self.ratio(t)) | \(Self.ratio(l)) | \(Self.percent(mean(atLatency.map(\.results.utilisation)))) | "
+                        + "\(Self.number(mean(atLatency.map(\.results.contagion.index)), 2)) | \(Self.number(mean(atLatency.map(\.results.imbalance.mean)), 3)) |"
+                )
             }
         }
 
         out.append("")
         out.append("## Absolute numbers")
         out.append("")
-        out.append("Throughput at \(Self.number(throughputLoad, 2))× load; everything else at \(Self.number(latencyLoad, 2))×. Idle time is split into starved (queue empty), unassigned (work queued but not given to this array), reconfiguring and blocked; contagion index is observed / chance-expected share of idle periods starting right after a mesh neighbour's (docs/scheduling.md).")
+        out.append(
+            "Throughput at \(Self.number(throughputLoad, 2))× load; everything else at \(Self.number(latencyLoad, 2))×. Idle time is split into starved (queue empty), unassigned (work queued but not given to this array), reconfiguring and blocked; contagion index is observed / chance-expected share of idle periods starting right after a mesh neighbour's (docs/scheduling.md)."
+        )
         for size in matrix.sizes {
             out.append("")
             out.append("### \(size)")
             out.append("")
-            out.append("| workload | scheduler | req/s | rejected at \(Self.number(throughputLoad, 2))× | p50 µs | p99 µs | deadline misses | rejected | utilisation | starved | unassigned | reconfiguring | contagion | imbalance |")
+            out.append(
+                "| workload | scheduler | req/s | rejected at \(Self.number(throughputLoad, 2))× | p50 µs | p99 µs | deadline misses | rejected | utilisation | starved | unassigned | reconfiguring | contagion | imbalance |"
+            )
             out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             for workload in matrix.workloads {
                 for column in baselineColumns + [octopus] {
-                    let scheduler = CompareAnalysis.resolve(column, matrix, runs, workload: workload, size: size, latencyLoad: latencyLoad)
-                    guard let run = CompareAnalysis.find(runs, workload: workload, size: size, load: latencyLoad, scheduler: scheduler) else { continue }
-                    let saturated = CompareAnalysis.find(runs, workload: workload, size: size, load: throughputLoad, scheduler: scheduler)
+                    let scheduler = CompareAnalysis.resolve(
+                        column, matrix, runs, workload: workload, size: size, latencyLoad: latencyLoad)
+                    guard
+                        let run = CompareAnalysis.find(
+                            runs, workload: workload, size: size, load: latencyLoad, scheduler: scheduler)
+                    else { continue }
+                    let saturated = CompareAnalysis.find(
+                        runs, workload: workload, size: size, load: throughputLoad, scheduler: scheduler)
                     let r = run.results
                     let misses = r.workflows.values.compactMap(\.deadlineMisses).reduce(0, +)
-                    out.append("| \(workload) | \(scheduler) | \(saturated.map { Self.number(CompareAnalysis.throughput($0), 0) } ?? "—") | "
-                        + "\(saturated.map { "\($0.results.overall.rejected)" } ?? "—") | "
-                        + "\(r.overall.latency.map { Self.number($0.p50Us, 0) } ?? "—") | \(r.overall.latency.map { Self.number($0.p99Us, 0) } ?? "—") | \(misses) | \(r.overall.rejected) | "
-                        + "\(Self.percent(r.utilisation)) | \(Self.percent(r.time.starved)) | \(Self.percent(r.time.unassigned)) | \(Self.percent(r.time.reconfiguring)) | "
-                        + "\(Self.number(r.contagion.index, 2)) | \(Self.number(r.imbalance.mean, 3)) |")
+                    out.append(
+                        "| \(workload) | \(scheduler) | \(saturated.map { Self.number(CompareAnalysis.throughput($0), 0) } ?? "—") | "
+                            + "\(saturated.map { "\($0.results.overall.rejected)" } ?? "—") | "
+                            + "\(r.overall.latency.map { Self.number($0.p50Us, 0) } ?? "—") | \(r.overall.latency.map { Self.number($0.p99Us, 0) } ?? "—") | \(misses) | \(r.overall.rejected) | "
+                            + "\(Self.percent(r.utilisation)) | \(Self.percent(r.time.starved)) | \(Self.percent(r.time.unassigned)) | \(Self.percent(r.time.reconfiguring)) | "
+                            + "\(Self.number(r.contagion.index, 2)) | \(Self.number(r.imbalance.mean, 3)) |")
                 }
             }
         }

@@ -25,7 +25,9 @@ public struct CompareRunner {
     /// Called after every run with (finished, total, the run); for progress output.
     public var progress: (@Sendable (Int, Int, CompareRun) -> Void)?
 
-    public init(matrix: CompareMatrix, base: WaferConfig, library: WorkflowLibrary, workloads: [String: [Injection]], jobs: Int) {
+    public init(
+        matrix: CompareMatrix, base: WaferConfig, library: WorkflowLibrary, workloads: [String: [Injection]], jobs: Int
+    ) {
         self.matrix = matrix
         self.base = base
         self.library = library
@@ -65,9 +67,13 @@ public struct CompareRunner {
         for size in matrix.sizes {
             for workload in matrix.workloads {
                 // A swept baseline runs on at its best setting.
-                let best = sweeps.map { CompareAnalysis.best(of: $0.baseline, runs, workload: workload, size: size, load: firstLoad) }
+                let best = sweeps.map {
+                    CompareAnalysis.best(of: $0.baseline, runs, workload: workload, size: size, load: firstLoad)
+                }
                 for load in otherLoads {
-                    for s in fixed + best { later.append(Job(workload: workload, size: size, load: load, scheduler: s)) }
+                    for s in fixed + best {
+                        later.append(Job(workload: workload, size: size, load: load, scheduler: s))
+                    }
                 }
             }
         }
@@ -115,8 +121,9 @@ public struct CompareRunner {
         for injection in injections { try session.inject(injection.scaled(by: factor)) }
         try session.runUntilIdle()
         let stats = try session.transport.collectStats(end: session.accountingEnd)
-        return CompareRun(workload: job.workload, size: job.size, load: job.load, scheduler: scheduler.description,
-                          results: SummaryBuilder.results(session: session, stats: stats))
+        return CompareRun(
+            workload: job.workload, size: job.size, load: job.load, scheduler: scheduler.description,
+            results: SummaryBuilder.results(session: session, stats: stats))
     }
 
     /// Counts finished runs for progress reports.

@@ -10,23 +10,33 @@ public final class BLASExecutor: FunctionalExecutor {
     // MARK: Inputs
 
     public func input(of workflow: WorkflowGraph, request: UInt64, injected: Cycle, seed: UInt64) -> Tensor {
-        let shape = workflow.input?.shape.compactMap { d -> Int? in if case .fixed(let n) = d { return n } else { return nil } } ?? [1]
+        let shape =
+            workflow.input?.shape.compactMap { d -> Int? in if case .fixed(let n) = d { return n } else { return nil } }
+            ?? [1]
         switch workflow.generator {
         case .scene(let objects, let classes)?:
             let phase = workflow.phases.index(at: injected)
-            return SceneGenerator.frame(shape: shape, objects: objects[phase], classProbabilities: classes[phase],
-                                        templates: SeededWeights.classTemplates(classes: classes[phase].count, seed: seed, workflow: workflow.name),
-                                        keys: [seed, SeededWeights.key(workflow.name), request, StreamPurpose.scene.rawValue])
+            return SceneGenerator.frame(
+                shape: shape, objects: objects[phase], classProbabilities: classes[phase],
+                templates: SeededWeights.classTemplates(
+                    classes: classes[phase].count, seed: seed, workflow: workflow.name),
+                keys: [seed, SeededWeights.key(workflow.name), request, StreamPurpose.scene.rawValue])
         case .random?, nil:
             let count = shape.reduce(1, *)
-            return Tensor(shape: shape, values: SeededWeights.uniform(count: count, scale: 1, keys: [seed, SeededWeights.key(workflow.name), request, StreamPurpose.input.rawValue]))
+            return Tensor(
+                shape: shape,
+                values: SeededWeights.uniform(
+                    count: count, scale: 1,
+                    keys: [seed, SeededWeights.key(workflow.name), request, StreamPurpose.input.rawValue]))
         }
     }
 
     // MARK: Task blocks
 
     public func run(_ block: TaskBlock, of workflow: WorkflowGraph, input: Tensor?, seed: UInt64) -> Tensor {
-        let declared = block.output?.shape.compactMap { d -> Int? in if case .fixed(let n) = d { return n } else { return nil } }
+        let declared = block.output?.shape.compactMap { d -> Int? in
+            if case .fixed(let n) = d { return n } else { return nil }
+        }
         let numeric = declared.flatMap { $0.count == block.output?.shape.count ? $0 : nil }
         guard let function = block.function, let input else {
             // A block without a kernel passes its data on when the declared output holds it
@@ -40,14 +50,21 @@ public final class BLASExecutor: FunctionalExecutor {
         case .detect(let maxObjects): return Kernels.detect(input, maxObjects: maxObjects)
         case .nms(let iou, let threshold): return Kernels.nms(input, iou: Float(iou), threshold: Float(threshold))
         case .classify(let classes):
-            return Kernels.classify(input, templates: SeededWeights.classTemplates(classes: classes, seed: seed, workflow: workflow.name), classes: classes)
+            return Kernels.classify(
+                input, templates: SeededWeights.classTemplates(classes: classes, seed: seed, workflow: workflow.name),
+                classes: classes)
         case .dense(let activation):
             let outColumns = declared?.last ?? input.columns
-            let weights = SeededWeights.uniform(count: input.columns * outColumns, scale: 1 / Float(max(1, input.columns)).squareRoot(),
-                                                keys: [seed, SeededWeights.key(workflow.name), SeededWeights.key(blockName(block, in: workflow)),
-                                                       UInt64(input.columns), UInt64(outColumns)])
+            let weights = SeededWeights.uniform(
+                count: input.columns * outColumns, scale: 1 / Float(max(1, input.columns)).squareRoot(),
+                keys: [
+                    seed, SeededWeights.key(workflow.name), SeededWeights.key(blockName(block, in: workflow)),
+                    UInt64(input.columns), UInt64(outColumns),
+                ])
             var out = Kernels.dense(input, weights: weights, outColumns: outColumns, activation: activation)
-            if let declared, declared.reduce(1, *) == out.values.count, declared.count == block.output?.shape.count { out.shape = declared }
+            if let declared, declared.reduce(1, *) == out.values.count, declared.count == block.output?.shape.count {
+                out.shape = declared
+            }
             return out
         }
     }
@@ -68,13 +85,18 @@ public enum SceneGenerator {
 
     /// A `[H, W, C]` frame: dark noise, and `objects` (drawn) objects, each filling one 16-pixel
     /// cell of a grid whose used cells are never adjacent, painted with its class template.
-    public static func frame(shape: [Int], objects: ParameterDistribution, classProbabilities: [Double], templates: [Float], keys: [UInt64]) -> Tensor {
-        scene(shape: shape, objects: objects, classProbabilities: classProbabilities, templates: templates, keys: keys).frame
+    public static func frame(
+        shape: [Int], objects: ParameterDistribution, classProbabilities: [Double], templates: [Float], keys: [UInt64]
+    ) -> Tensor {
+        scene(shape: shape, objects: objects, classProbabilities: classProbabilities, templates: templates, keys: keys)
+            .frame
     }
 
     /// The frame and the objects painted on it (tests compare what the detector finds with these).
-    public static func scene(shape: [Int], objects: ParameterDistribution, classProbabilities: [Double], templates: [Float],
-                             keys: [UInt64]) -> (frame: Tensor, objects: [Object]) {
+    public static func scene(
+        shape: [Int], objects: ParameterDistribution, classProbabilities: [Double], templates: [Float],
+        keys: [UInt64]
+    ) -> (frame: Tensor, objects: [Object]) {
         guard shape.count == 3 else { return (Tensor(zeros: shape), []) }
         let (height, width, channels) = (shape[0], shape[1], shape[2])
         var rng = SplitMix64(keyList: keys)
@@ -91,7 +113,8 @@ public enum SceneGenerator {
         for i in 0..<count {
             let j = i + Int(rng.next() % UInt64(slots.count - i))
             slots.swapAt(i, j)
-            var u = rng.nextUnit(), objectClass = 0
+            var u = rng.nextUnit()
+            var objectClass = 0
             while objectClass < classProbabilities.count - 1 && u >= classProbabilities[objectClass] {
                 u -= classProbabilities[objectClass]
                 objectClass += 1
@@ -146,8 +169,10 @@ public enum Kernels {
         for (slot, index) in order.prefix(maxObjects).enumerated() {
             let (r, c) = (index / cols, index % cols)
             let row = slot * columns
-            out[row] = Float(c * cell); out[row + 1] = Float(r * cell)
-            out[row + 2] = Float(cell); out[row + 3] = Float(cell)
+            out[row] = Float(c * cell)
+            out[row + 1] = Float(r * cell)
+            out[row + 2] = Float(cell)
+            out[row + 3] = Float(cell)
             out[row + 4] = scores[index]
             for ay in 0..<8 {
                 for ax in 0..<8 {
@@ -170,7 +195,10 @@ public enum Kernels {
         guard columns >= 5 else { return out }
         let rows = detections.rows
         func box(_ r: Int) -> (Float, Float, Float, Float) {
-            (out.values[r * columns], out.values[r * columns + 1], out.values[r * columns + 2], out.values[r * columns + 3])
+            (
+                out.values[r * columns], out.values[r * columns + 1], out.values[r * columns + 2],
+                out.values[r * columns + 3]
+            )
         }
         let order = (0..<rows).sorted { out.values[$0 * columns + 4] > out.values[$1 * columns + 4] }
         for r in 0..<rows where out.values[r * columns + 4] <= threshold { out.values[r * columns + 4] = 0 }
@@ -178,8 +206,10 @@ public enum Kernels {
             let (ax, ay, aw, ah) = box(a)
             for b in order[(i + 1)...] where out.values[b * columns + 4] > 0 {
                 let (bx, by, bw, bh) = box(b)
-                let w = max(0, min(ax + aw, bx + bw) - max(ax, bx)), h = max(0, min(ay + ah, by + bh) - max(ay, by))
-                let inter = w * h, union = aw * ah + bw * bh - inter
+                let w = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+                let h = max(0, min(ay + ah, by + bh) - max(ay, by))
+                let inter = w * h
+                let union = aw * ah + bw * bh - inter
                 if union > 0 && inter / union > iou { out.values[b * columns + 4] = 0 }
             }
         }
@@ -189,7 +219,8 @@ public enum Kernels {
     /// Logits `[1, classes]` of one detection row: its centred appearance times the class
     /// templates (a GEMM `[1, 64] × [64, classes]`).
     public static func classify(_ detection: Tensor, templates: [Float], classes: Int) -> Tensor {
-        let a = SceneLayout.appearance, start = SceneLayout.boxColumns
+        let a = SceneLayout.appearance
+        let start = SceneLayout.boxColumns
         guard detection.values.count >= start + a else { return Tensor(zeros: [1, classes]) }
         let features = (0..<a).map { (detection.values[start + $0] - SceneLayout.base) / SceneLayout.contrast }
         // templates are classes × 64; the weight matrix is their transpose, 64 × classes.
@@ -201,7 +232,9 @@ public enum Kernels {
     }
 
     /// `activation(X · W)` on the matrix view `[rows, columns]` of the input.
-    public static func dense(_ input: Tensor, weights: [Float], outColumns: Int, activation: FunctionalKernel.Activation) -> Tensor {
+    public static func dense(
+        _ input: Tensor, weights: [Float], outColumns: Int, activation: FunctionalKernel.Activation
+    ) -> Tensor {
         var y = GEMM.multiply(input.values, weights, m: input.rows, n: outColumns, k: input.columns)
         switch activation {
         case .none: break

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Starts cluster processes as children, reports any that die unexpectedly, and makes sure none
@@ -31,7 +32,8 @@ public final class ChildSupervisor: @unchecked Sendable {
             let expected = self.expectingExit
             self.lock.unlock()
             if !expected {
-                let how = p.terminationReason == .uncaughtSignal
+                let how =
+                    p.terminationReason == .uncaughtSignal
                     ? "killed by signal \(p.terminationStatus)" : "exited with status \(p.terminationStatus)"
                 self.wake.notify(.childExited(cluster: id, pid: p.processIdentifier, description: how))
             }
@@ -59,7 +61,8 @@ public final class ChildSupervisor: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning && Date() < deadline { usleep(10_000) }
         guard !process.isRunning else { return nil }
-        let how = process.terminationReason == .uncaughtSignal
+        let how =
+            process.terminationReason == .uncaughtSignal
             ? "killed by signal \(process.terminationStatus)" : "exited with status \(process.terminationStatus)"
         return (process.processIdentifier, how)
     }

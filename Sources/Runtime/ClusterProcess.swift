@@ -4,8 +4,9 @@ import Foundation
 import Scheduling
 import WaferModel
 import ZeroMQ
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The cluster process: registers with the coordinator, receives its configuration and peers,
@@ -26,7 +27,10 @@ public final class ClusterProcess {
         /// The kernels of functional mode, used when the coordinator runs the wafer in it.
         public var functional: FunctionalKernels?
 
-        public init(coordinator: String, cluster: Int, dataBind: String? = nil, parentPID: Int32? = nil, setupTimeout: TimeInterval = 60) {
+        public init(
+            coordinator: String, cluster: Int, dataBind: String? = nil, parentPID: Int32? = nil,
+            setupTimeout: TimeInterval = 60
+        ) {
             self.coordinator = coordinator
             self.cluster = cluster
             self.dataBind = dataBind
@@ -61,14 +65,17 @@ public final class ClusterProcess {
             if getppid() != parent { throw Failure(description: "launcher \(parent) is already gone") }
         }
         try Endpoints.check(options.coordinator, what: "--coordinator")
-        let dataBind = options.dataBind ?? Endpoints.defaultDataEndpoint(coordinator: options.coordinator, cluster: options.cluster)
+        let dataBind =
+            options.dataBind
+            ?? Endpoints.defaultDataEndpoint(coordinator: options.coordinator, cluster: options.cluster)
         try Endpoints.check(dataBind, what: "--bind")
         context = try Context()
         dealer = try context.socket(.dealer)
         try dealer.setRoutingID("cluster-\(options.cluster)")
         try dealer.setHighWaterMarks(send: 0, receive: 0)
         try dealer.setHeartbeat(intervalMs: 1000, timeoutMs: 5000)
-        monitor = try dealer.monitor(events: Socket.Event.disconnected, context: context, name: "cluster-\(options.cluster)-\(getpid())")
+        monitor = try dealer.monitor(
+            events: Socket.Event.disconnected, context: context, name: "cluster-\(options.cluster)-\(getpid())")
         try dealer.connect(options.coordinator)
         pull = try context.socket(.pull)
         try pull.setHighWaterMarks(send: 0, receive: 0)
@@ -95,7 +102,10 @@ public final class ClusterProcess {
                 throw Failure(description: "lost the connection to the coordinator at \(options.coordinator)")
             }
             if engine == nil, Date().timeIntervalSince(started) > options.setupTimeout {
-                throw Failure(description: "no setup from a coordinator at \(options.coordinator) within \(Int(options.setupTimeout)) s (is it running, and expecting cluster \(options.cluster)?)")
+                throw Failure(
+                    description:
+                        "no setup from a coordinator at \(options.coordinator) within \(Int(options.setupTimeout)) s (is it running, and expecting cluster \(options.cluster)?)"
+                )
             }
             if ready.contains(pullIndex) { try drainPeers(block: false) }
             if ready.contains(dealerIndex) {
@@ -119,21 +129,30 @@ public final class ClusterProcess {
         case .setup:
             let setup = try ClusterProtocol.decodeJSON(ClusterProtocol.Setup.self, body)
             guard setup.cluster == options.cluster else {
-                throw Failure(description: "coordinator sent setup for cluster \(setup.cluster) to cluster \(options.cluster)")
+                throw Failure(
+                    description: "coordinator sent setup for cluster \(setup.cluster) to cluster \(options.cluster)")
             }
             let scheduler: Scheduler
             do { scheduler = try options.registry.scheduler(setup.scheduler) } catch {
-                throw Failure(description: "\(error) (are coordinator and cluster different versions, or built with different schedulers?)")
+                throw Failure(
+                    description:
+                        "\(error) (are coordinator and cluster different versions, or built with different schedulers?)"
+                )
             }
             var kernels: (any FunctionalExecutor)?
             if setup.functional {
                 guard let make = options.functional else {
-                    throw Failure(description: "the coordinator runs the wafer in functional mode, but this cluster process has no kernels for it")
+                    throw Failure(
+                        description:
+                            "the coordinator runs the wafer in functional mode, but this cluster process has no kernels for it"
+                    )
                 }
                 kernels = make()
             }
             peers = setup.peers
-            engine = ClusterEngine(id: options.cluster, config: setup.config, library: setup.library, scheduler: scheduler, functional: kernels)
+            engine = ClusterEngine(
+                id: options.cluster, config: setup.config, library: setup.library, scheduler: scheduler,
+                functional: kernels)
         case .grant:
             try runWindow(ClusterProtocol.decodeGrant(body))
         case .collect:

@@ -16,7 +16,16 @@ import WaferModel
 /// ```
 enum ClusterProtocol {
     enum Tag: UInt8 {
-        case register = 1, setup, grant, report, collect, stats, stop, bye, error, ping
+        case register = 1
+        case setup
+        case grant
+        case report
+        case collect
+        case stats
+        case stop
+        case bye
+        case error
+        case ping
     }
 
     struct Registration: Codable {
@@ -80,21 +89,29 @@ enum ClusterProtocol {
 
     static func encode(_ g: Grant) -> [[UInt8]] {
         var w = ByteWriter(capacity: 64 + g.fromCoordinator.count * 64)
-        w.u64(g.window); w.u64(g.end); w.u64(g.expectedPeerMessages)
+        w.u64(g.window)
+        w.u64(g.end)
+        w.u64(g.expectedPeerMessages)
         w.write(g.fromCoordinator)
         return frames(.grant, w.bytes)
     }
 
     static func decodeGrant(_ body: [UInt8]) throws -> Grant {
         var r = ByteReader(body)
-        let g = Grant(window: try r.u64(), end: try r.u64(), expectedPeerMessages: try r.u64(), fromCoordinator: try r.readArray())
+        let g = Grant(
+            window: try r.u64(), end: try r.u64(), expectedPeerMessages: try r.u64(), fromCoordinator: try r.readArray()
+        )
         try r.expectEnd()
         return g
     }
 
     static func encode(_ report: Report) -> [[UInt8]] {
         var w = ByteWriter(capacity: 128 + report.toCoordinator.count * 64 + report.trace.count * 40)
-        w.u64(report.window); w.u64(report.nextEvent); w.u64(report.earliestOutput); w.u64(report.events); w.u64(report.computeNanos)
+        w.u64(report.window)
+        w.u64(report.nextEvent)
+        w.u64(report.earliestOutput)
+        w.u64(report.events)
+        w.u64(report.computeNanos)
         w.write(report.peerTraffic)
         w.write(report.toCoordinator)
         w.write(report.trace)
@@ -103,13 +120,18 @@ enum ClusterProtocol {
 
     static func decodeReport(_ body: [UInt8]) throws -> Report {
         var r = ByteReader(body)
-        let window = try r.u64(), next = try r.u64(), earliest = try r.u64(), events = try r.u64(), nanos = try r.u64()
+        let window = try r.u64()
+        let next = try r.u64()
+        let earliest = try r.u64()
+        let events = try r.u64()
+        let nanos = try r.u64()
         let traffic = try r.readArray(PeerTraffic.self)
         let envelopes = try r.readArray(Envelope.self)
         let trace = try r.readArray(TraceRecord.self)
         try r.expectEnd()
-        return Report(window: window, nextEvent: next, earliestOutput: earliest, events: events, computeNanos: nanos,
-                      peerTraffic: traffic, toCoordinator: envelopes, trace: trace)
+        return Report(
+            window: window, nextEvent: next, earliestOutput: earliest, events: events, computeNanos: nanos,
+            peerTraffic: traffic, toCoordinator: envelopes, trace: trace)
     }
 
     /// A batch of envelopes one cluster sent another in `window`.

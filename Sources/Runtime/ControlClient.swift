@@ -8,7 +8,9 @@ public enum ControlClient {
     }
 
     /// Sends `request` (a JSON object) to `endpoint`; waits up to `timeout` seconds (nil: forever).
-    public static func request(endpoint: String, _ request: [String: Any], timeout: TimeInterval?) throws -> [String: Any] {
+    public static func request(endpoint: String, _ request: [String: Any], timeout: TimeInterval?) throws -> [String:
+        Any]
+    {
         try Endpoints.check(endpoint, what: "--control")
         let context = try Context()
         let socket = try context.socket(.req)
@@ -23,11 +25,13 @@ public enum ControlClient {
             let remaining = deadline.map { max(0, Int($0.timeIntervalSinceNow * 1000)) } ?? 1000
             if !(try poller.poll(timeoutMs: remaining)).isEmpty { break }
             if let deadline, Date() >= deadline {
-                throw Failure(description: "no reply from \(endpoint) within \(Int(timeout!)) s (is a wafer running there?)")
+                throw Failure(
+                    description: "no reply from \(endpoint) within \(Int(timeout!)) s (is a wafer running there?)")
             }
         }
         guard let frames = try socket.receive(), let last = frames.last,
-              let reply = try JSONSerialization.jsonObject(with: Data(last)) as? [String: Any] else {
+            let reply = try JSONSerialization.jsonObject(with: Data(last)) as? [String: Any]
+        else {
             throw Failure(description: "malformed reply from \(endpoint)")
         }
         return reply
@@ -46,7 +50,9 @@ public enum ControlClientRaw {
         try socket.send(Array(text.utf8))
         var poller = Poller()
         poller.add(.socket(socket))
-        guard !(try poller.poll(timeoutMs: Int(timeout * 1000))).isEmpty, let frames = try socket.receive(), let last = frames.last else {
+        guard !(try poller.poll(timeoutMs: Int(timeout * 1000))).isEmpty, let frames = try socket.receive(),
+            let last = frames.last
+        else {
             throw ControlClient.Failure(description: "no reply from \(endpoint) within \(Int(timeout)) s")
         }
         return String(decoding: last, as: UTF8.self)

@@ -28,7 +28,8 @@ public enum ControlProtocol {
             throw ConfigError(file: label, line: nil, field: "", message: "not UTF-8 text")
         }
         guard text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{") else {
-            throw ConfigError(file: label, line: nil, field: "", message: "expected a JSON object such as {\"cmd\": \"status\"}")
+            throw ConfigError(
+                file: label, line: nil, field: "", message: "expected a JSON object such as {\"cmd\": \"status\"}")
         }
         let node = try ConfigNode.parse(text, file: label)
         let top = try node.mapping(allowed: ["cmd"] + Injection.fields + ["path", "definition"])
@@ -40,10 +41,18 @@ public enum ControlProtocol {
             }
         }
         switch cmd {
-        case "inject": try only(Injection.fields + ["definition"]); return .inject(node)
-        case "status": try only([]); return .status
-        case "drain": try only([]); return .drain
-        case "stop": try only([]); return .stop
+        case "inject":
+            try only(Injection.fields + ["definition"])
+            return .inject(node)
+        case "status":
+            try only([])
+            return .status
+        case "drain":
+            try only([])
+            return .drain
+        case "stop":
+            try only([])
+            return .stop
         case "trace":
             try only(["path"])
             return .trace(path: try top.optional("path")?.string())

@@ -3,8 +3,9 @@ import Foundation
 import Scheduling
 import WaferModel
 import ZeroMQ
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The coordinator process: waits for its clusters, distributes the configuration, drives the
@@ -30,7 +31,9 @@ public final class CoordinatorServer {
         /// Progress messages (to stderr by default).
         public var log: (String) -> Void = { FileHandle.standardError.write(Data(("octopus: " + $0 + "\n").utf8)) }
 
-        public init(config: WaferConfig, library: WorkflowLibrary, listen: String, control: String, outputDirectory: String) {
+        public init(
+            config: WaferConfig, library: WorkflowLibrary, listen: String, control: String, outputDirectory: String
+        ) {
             self.config = config
             self.library = library
             self.listen = listen
@@ -49,9 +52,11 @@ public final class CoordinatorServer {
         public var description: String {
             switch self {
             case .interrupted(let signal): return "interrupted by signal \(signal); the wafer was shut down"
-            case .childDied(let cluster, let pid, let how): return "cluster \(cluster) (pid \(pid)) \(how); the wafer was shut down"
+            case .childDied(let cluster, let pid, let how):
+                return "cluster \(cluster) (pid \(pid)) \(how); the wafer was shut down"
             case .registrationTimeout(let missing, let seconds):
-                return "clusters \(missing.map(String.init).joined(separator: ", ")) did not register within \(seconds) s"
+                return
+                    "clusters \(missing.map(String.init).joined(separator: ", ")) did not register within \(seconds) s"
             case .stoppedBeforeStart: return "stopped before all clusters registered"
             }
         }
@@ -94,12 +99,16 @@ public final class CoordinatorServer {
         controlEndpoint = try controlSocket.lastEndpoint()
 
         try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
-        trace = try ChromeTraceWriter(path: (options.outputDirectory as NSString).appendingPathComponent("trace.json"),
-                                      config: options.config, library: options.library)
-        transport = RemoteClusterTransport(router: router, clusterCount: options.config.clusterCount, wakeDescriptor: wake.fileDescriptor)
-        session = WaferSession(coordinator: CoordinatorEngine(config: options.config, library: options.library, scheduler: options.scheduler,
-                                                              functional: options.functional?()),
-                               transport: transport)
+        trace = try ChromeTraceWriter(
+            path: (options.outputDirectory as NSString).appendingPathComponent("trace.json"),
+            config: options.config, library: options.library)
+        transport = RemoteClusterTransport(
+            router: router, clusterCount: options.config.clusterCount, wakeDescriptor: wake.fileDescriptor)
+        session = WaferSession(
+            coordinator: CoordinatorEngine(
+                config: options.config, library: options.library, scheduler: options.scheduler,
+                functional: options.functional?()),
+            transport: transport)
         session.traceSink = trace
         transport.healthCheck = { [unowned self] in try self.checkWake() }
     }
@@ -137,7 +146,8 @@ public final class CoordinatorServer {
         let deadline = Date().addingTimeInterval(options.registrationTimeout)
         while registered.count < count {
             if Date() > deadline {
-                throw Abort.registrationTimeout(missing: (0..<count).filter { registered[$0] == nil }, seconds: Int(options.registrationTimeout))
+                throw Abort.registrationTimeout(
+                    missing: (0..<count).filter { registered[$0] == nil }, seconds: Int(options.registrationTimeout))
             }
             let ready = try poller.poll(timeoutMs: 500)
             try checkWake()
@@ -148,9 +158,10 @@ public final class CoordinatorServer {
         }
         let peers = (0..<count).map { registered[$0]!.dataEndpoint }
         for cluster in 0..<count {
-            let setup = ClusterProtocol.Setup(cluster: cluster, config: options.config, library: options.library,
-                                              scheduler: options.scheduler.description, peers: peers,
-                                              functional: options.functional != nil)
+            let setup = ClusterProtocol.Setup(
+                cluster: cluster, config: options.config, library: options.library,
+                scheduler: options.scheduler.description, peers: peers,
+                functional: options.functional != nil)
             try transport.send(cluster, ClusterProtocol.json(.setup, setup))
         }
         state = pendingDrains.isEmpty ? .idle : .draining
@@ -158,7 +169,9 @@ public final class CoordinatorServer {
     }
 
     private func handleRegistration(_ frames: [[UInt8]]) throws {
-        guard frames.count == 3, let (tag, body) = try? ClusterProtocol.parse(Array(frames.dropFirst())), tag == .register else { return }
+        guard frames.count == 3, let (tag, body) = try? ClusterProtocol.parse(Array(frames.dropFirst())),
+            tag == .register
+        else { return }
         func refuse(_ why: String) {
             options.log("refused a cluster: \(why)")
             try? router.send([frames[0]] + ClusterProtocol.frames(.error, Array(why.utf8)))
@@ -170,9 +183,15 @@ public final class CoordinatorServer {
         guard (0..<options.config.clusterCount).contains(id) else {
             return refuse("cluster id \(id) is outside this wafer (0...\(options.config.clusterCount - 1))")
         }
-        guard RemoteClusterTransport.cluster(from: frames) == id else { return refuse("routing id does not match cluster \(id)") }
-        guard registered[id] == nil else { return refuse("cluster \(id) is already registered (pid \(registered[id]!.pid))") }
-        do { try Endpoints.check(registration.dataEndpoint, what: "data endpoint of cluster \(id)") } catch { return refuse("\(error)") }
+        guard RemoteClusterTransport.cluster(from: frames) == id else {
+            return refuse("routing id does not match cluster \(id)")
+        }
+        guard registered[id] == nil else {
+            return refuse("cluster \(id) is already registered (pid \(registered[id]!.pid))")
+        }
+        do { try Endpoints.check(registration.dataEndpoint, what: "data endpoint of cluster \(id)") } catch {
+            return refuse("\(error)")
+        }
         registered[id] = registration
     }
 
@@ -191,8 +210,10 @@ public final class CoordinatorServer {
             }
             // Idle: nothing pending anywhere.
             if state == .draining || !pendingDrains.isEmpty {
-                let reply = ControlProtocol.encode(["ok": true, "drained": true, "virtual_time_cycles": session.now,
-                                                    "completed": session.coordinator.completedCount, "rejected": session.coordinator.rejectedCount])
+                let reply = ControlProtocol.encode([
+                    "ok": true, "drained": true, "virtual_time_cycles": session.now,
+                    "completed": session.coordinator.completedCount, "rejected": session.coordinator.rejectedCount,
+                ])
                 for envelope in pendingDrains { try? controlSocket.send(envelope + [reply]) }
                 pendingDrains.removeAll()
             }
@@ -201,7 +222,8 @@ public final class CoordinatorServer {
             let ready = try poller.poll(timeoutMs: 1000)
             if ready.contains(routerIndex) {
                 while let frames = try router.receive(dontWait: true) {
-                    try? router.send([frames[0]] + ClusterProtocol.frames(.error, Array("this wafer is already running".utf8)))
+                    try? router.send(
+                        [frames[0]] + ClusterProtocol.frames(.error, Array("this wafer is already running".utf8)))
                 }
             }
             if ready.isEmpty { try transport.probe() }
@@ -212,13 +234,16 @@ public final class CoordinatorServer {
     private func finish(wallSeconds: Double) throws -> RunSummary {
         let stats = try transport.collectStats(end: session.accountingEnd)
         let results = SummaryBuilder.results(session: session, stats: stats)
-        let host = SummaryBuilder.host(session: session, results: results, wallSeconds: wallSeconds, processes: options.config.clusterCount + 1, stats: stats)
+        let host = SummaryBuilder.host(
+            session: session, results: results, wallSeconds: wallSeconds, processes: options.config.clusterCount + 1,
+            stats: stats)
         let summary = RunSummary(results: results, host: host)
         let summaryPath = (options.outputDirectory as NSString).appendingPathComponent("summary.json")
         try SummaryRenderer.json(summary).write(to: URL(fileURLWithPath: summaryPath))
         try trace.close()
         if let requester = stopRequester {
-            try? controlSocket.send(requester + [ControlProtocol.encode(["ok": true, "stopped": true, "output": options.outputDirectory])])
+            try? controlSocket.send(
+                requester + [ControlProtocol.encode(["ok": true, "stopped": true, "output": options.outputDirectory])])
         }
         transport.stopAll()
         return summary
@@ -230,7 +255,8 @@ public final class CoordinatorServer {
         for reason in wake.drain() {
             switch reason {
             case .signal(let signal): throw Abort.interrupted(signal: signal)
-            case .childExited(let cluster, let pid, let how): throw Abort.childDied(cluster: cluster, pid: pid, description: how)
+            case .childExited(let cluster, let pid, let how):
+                throw Abort.childDied(cluster: cluster, pid: pid, description: how)
             }
         }
     }
@@ -257,16 +283,21 @@ public final class CoordinatorServer {
     /// is fixed when the clusters start.
     private func checkDefinition(_ node: ConfigNode, of name: String) throws {
         guard let index = options.library.index(of: name) else {
-            throw node.error("workflow '\(name)' is not in this wafer's library (known: \(options.library.names.joined(separator: ", "))); restart the wafer with its file in --workflows")
+            throw node.error(
+                "workflow '\(name)' is not in this wafer's library (known: \(options.library.names.joined(separator: ", "))); restart the wafer with its file in --workflows"
+            )
         }
         let graph: WorkflowGraph
         do {
-            graph = try JSONDecoder().decode(WorkflowGraph.self, from: JSONSerialization.data(withJSONObject: node.plainValue))
+            graph = try JSONDecoder().decode(
+                WorkflowGraph.self, from: JSONSerialization.data(withJSONObject: node.plainValue))
         } catch {
             throw node.error("not a workflow definition: \(error)")
         }
         guard graph == options.library[index] else {
-            throw node.error("this definition of '\(name)' differs from the one the wafer runs; restart the wafer with the new file in --workflows")
+            throw node.error(
+                "this definition of '\(name)' differs from the one the wafer runs; restart the wafer with the new file in --workflows"
+            )
         }
     }
 
@@ -280,12 +311,16 @@ public final class CoordinatorServer {
                 return ControlProtocol.error("the wafer is draining; injections are refused until it is idle")
             }
             let injection = try Injection.parse(node, defaultStart: session.now, alsoAllowed: ["cmd", "definition"])
-            if let definition = try node.mapping(allowed: Injection.fields + ["cmd", "definition"]).optional("definition") {
+            if let definition = try node.mapping(allowed: Injection.fields + ["cmd", "definition"]).optional(
+                "definition")
+            {
                 try checkDefinition(definition, of: injection.workflow)
             }
             let ids = try session.inject(injection)
-            return ["ok": true, "requests": [ids.lowerBound, ids.upperBound], "workflow": injection.workflow,
-                    "start_cycle": injection.start]
+            return [
+                "ok": true, "requests": [ids.lowerBound, ids.upperBound], "workflow": injection.workflow,
+                "start_cycle": injection.start,
+            ]
         case .drain:
             // While clusters are still registering the drain simply waits for the start as well.
             if state != .waiting { state = .draining }
@@ -295,7 +330,9 @@ public final class CoordinatorServer {
             stopRequester = envelope
             return nil
         case .trace(let path):
-            let target = path ?? (options.outputDirectory as NSString).appendingPathComponent("trace-snapshot-\(session.now).json")
+            let target =
+                path
+                ?? (options.outputDirectory as NSString).appendingPathComponent("trace-snapshot-\(session.now).json")
             try trace.snapshot(to: target)
             return ["ok": true, "path": target, "events": trace.eventCount]
         }
@@ -304,16 +341,21 @@ public final class CoordinatorServer {
     private func status() -> [String: Any] {
         let coordinator = session.coordinator
         let loads = coordinator.loadView.clusters.map {
-            ["cluster": $0.cluster, "busy_tbus": $0.busyTBUs, "queued_tasks": $0.queuedTasks, "pending_cycles": $0.pendingCycles] as [String: Any]
+            [
+                "cluster": $0.cluster, "busy_tbus": $0.busyTBUs, "queued_tasks": $0.queuedTasks,
+                "pending_cycles": $0.pendingCycles,
+            ] as [String: Any]
         }
         return [
             "ok": true, "state": state.rawValue, "wafer": options.config.name,
             "virtual_time_cycles": session.now, "virtual_time_us": options.config.microseconds(session.now),
             "clusters": options.config.clusterCount, "clusters_registered": registered.count,
             "windows": session.synchronizer.windows,
-            "requests": ["accepted": coordinator.accepted, "arrived": coordinator.arrived.reduce(0, +),
-                         "completed": coordinator.completedCount, "rejected": coordinator.rejectedCount,
-                         "in_flight": coordinator.inFlight] as [String: Any],
+            "requests": [
+                "accepted": coordinator.accepted, "arrived": coordinator.arrived.reduce(0, +),
+                "completed": coordinator.completedCount, "rejected": coordinator.rejectedCount,
+                "in_flight": coordinator.inFlight,
+            ] as [String: Any],
             "load": loads,
         ]
     }

@@ -29,7 +29,10 @@ public enum Endpoints {
             throw Invalid(description: "\(what): '\(port)' is not a port number")
         }
         guard isLoopback(host) else {
-            throw Invalid(description: "\(what): '\(host)' is not a loopback address; non-loopback sockets require CurveZMQ authentication, which this version does not support yet (use 127.0.0.1, or ipc://)")
+            throw Invalid(
+                description:
+                    "\(what): '\(host)' is not a loopback address; non-loopback sockets require CurveZMQ authentication, which this version does not support yet (use 127.0.0.1, or ipc://)"
+            )
         }
     }
 

@@ -2,8 +2,9 @@ import Emulation
 import Foundation
 import Scheduling
 import WaferModel
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `octopus run`: a whole wafer on this machine — the coordinator in this process and one child
@@ -44,7 +45,9 @@ public enum LocalWafer {
         wake.catchTerminationSignals()
         if options.singleProcess { return try runInProcess(options, wake: wake) }
 
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "octopus-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
@@ -60,9 +63,12 @@ public enum LocalWafer {
         let supervisor = ChildSupervisor(wake: wake)
         do {
             for cluster in 0..<options.config.clusterCount {
-                try supervisor.start(cluster: cluster, arguments: [
-                    "cluster", "--coordinator", server.listenEndpoint, "--id", "\(cluster)", "--parent-pid", "\(getpid())",
-                ])
+                try supervisor.start(
+                    cluster: cluster,
+                    arguments: [
+                        "cluster", "--coordinator", server.listenEndpoint, "--id", "\(cluster)", "--parent-pid",
+                        "\(getpid())",
+                    ])
             }
             let summary = try server.run(initial: options.injections)
             supervisor.stopAll()
@@ -72,7 +78,8 @@ public enum LocalWafer {
             let ended = supervisor.exit(of: lost.cluster, waitingUpTo: 2)
             supervisor.stopAll(grace: 1)
             guard let ended else { throw lost }
-            throw CoordinatorServer.Abort.childDied(cluster: lost.cluster, pid: ended.pid, description: ended.description)
+            throw CoordinatorServer.Abort.childDied(
+                cluster: lost.cluster, pid: ended.pid, description: ended.description)
         } catch {
             supervisor.stopAll(grace: 1)
             throw error
@@ -81,10 +88,12 @@ public enum LocalWafer {
 
     private static func runInProcess(_ options: Options, wake: WakeSignal) throws -> RunSummary {
         try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
-        let trace = try ChromeTraceWriter(path: (options.outputDirectory as NSString).appendingPathComponent("trace.json"),
-                                          config: options.config, library: options.library)
-        let session = WaferSession.inProcess(config: options.config, library: options.library, scheduler: options.scheduler,
-                                             functional: options.functional?())
+        let trace = try ChromeTraceWriter(
+            path: (options.outputDirectory as NSString).appendingPathComponent("trace.json"),
+            config: options.config, library: options.library)
+        let session = WaferSession.inProcess(
+            config: options.config, library: options.library, scheduler: options.scheduler,
+            functional: options.functional?())
         session.traceSink = trace
         for injection in options.injections { try session.inject(injection) }
         let start = Date()
@@ -97,9 +106,12 @@ public enum LocalWafer {
         if let signal = interrupted { throw CoordinatorServer.Abort.interrupted(signal: signal) }
         let stats = try session.transport.collectStats(end: session.accountingEnd)
         let results = SummaryBuilder.results(session: session, stats: stats)
-        let host = SummaryBuilder.host(session: session, results: results, wallSeconds: Date().timeIntervalSince(start), processes: 1, stats: stats)
+        let host = SummaryBuilder.host(
+            session: session, results: results, wallSeconds: Date().timeIntervalSince(start), processes: 1, stats: stats
+        )
         let summary = RunSummary(results: results, host: host)
-        try SummaryRenderer.json(summary).write(to: URL(fileURLWithPath: (options.outputDirectory as NSString).appendingPathComponent("summary.json")))
+        try SummaryRenderer.json(summary).write(
+            to: URL(fileURLWithPath: (options.outputDirectory as NSString).appendingPathComponent("summary.json")))
         return summary
     }
 }

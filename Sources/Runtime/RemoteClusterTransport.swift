@@ -35,29 +35,36 @@ final class RemoteClusterTransport: ClusterTransport {
 
     func runWindow(_ plan: WindowPlan, active: [Int], fromCoordinator: [[Envelope]]) throws -> [ClusterWindowReport] {
         for cluster in active {
-            let grant = ClusterProtocol.Grant(window: plan.index, end: plan.end, expectedPeerMessages: sentTo[cluster],
-                                              fromCoordinator: fromCoordinator[cluster])
+            let grant = ClusterProtocol.Grant(
+                window: plan.index, end: plan.end, expectedPeerMessages: sentTo[cluster],
+                fromCoordinator: fromCoordinator[cluster])
             try send(cluster, ClusterProtocol.encode(grant))
         }
         let isActive = Set(active)
         var reports = [ClusterWindowReport?](repeating: nil, count: clusterCount)
         var next = sentTo
         var missing = active.count
-        try receive(until: { missing == 0 }) { cluster, tag, body in
-            guard tag == .report else { throw WireError(description: "cluster \(cluster) sent \(tag) during a window") }
-            let report = try ClusterProtocol.decodeReport(body)
-            guard report.window == plan.index, isActive.contains(cluster), reports[cluster] == nil else {
-                throw WireError(description: "cluster \(cluster) reported window \(report.window) during window \(plan.index)")
-            }
-            for traffic in report.peerTraffic where traffic.destination >= 0 && traffic.destination < self.clusterCount {
-                next[traffic.destination] += UInt64(traffic.count)
-            }
-            reports[cluster] = ClusterWindowReport(
-                cluster: cluster, nextEventTime: report.nextEvent, earliestOutput: report.earliestOutput,
-                peerTraffic: report.peerTraffic, toCoordinator: report.toCoordinator, trace: report.trace,
-                events: report.events, computeNanos: report.computeNanos)
-            missing -= 1
-        }
+        try receive(
+            until: { missing == 0 },
+            handle: { cluster, tag, body in
+                guard tag == .report else {
+                    throw WireError(description: "cluster \(cluster) sent \(tag) during a window")
+                }
+                let report = try ClusterProtocol.decodeReport(body)
+                guard report.window == plan.index, isActive.contains(cluster), reports[cluster] == nil else {
+                    throw WireError(
+                        description: "cluster \(cluster) reported window \(report.window) during window \(plan.index)")
+                }
+                for traffic in report.peerTraffic
+                where traffic.destination >= 0 && traffic.destination < self.clusterCount {
+                    next[traffic.destination] += UInt64(traffic.count)
+                }
+                reports[cluster] = ClusterWindowReport(
+                    cluster: cluster, nextEventTime: report.nextEvent, earliestOutput: report.earliestOutput,
+                    peerTraffic: report.peerTraffic, toCoordinator: report.toCoordinator, trace: report.trace,
+                    events: report.events, computeNanos: report.computeNanos)
+                missing -= 1
+            })
         sentTo = next
         return active.map { reports[$0]! }
     }
@@ -66,11 +73,15 @@ final class RemoteClusterTransport: ClusterTransport {
         for cluster in 0..<clusterCount { try send(cluster, ClusterProtocol.encodeCycle(.collect, end)) }
         var stats = [ClusterStats?](repeating: nil, count: clusterCount)
         var missing = clusterCount
-        try receive(until: { missing == 0 }) { cluster, tag, body in
-            guard tag == .stats, stats[cluster] == nil else { throw WireError(description: "cluster \(cluster) sent \(tag) instead of its statistics") }
-            stats[cluster] = try ClusterProtocol.decodeJSON(ClusterStats.self, body)
-            missing -= 1
-        }
+        try receive(
+            until: { missing == 0 },
+            handle: { cluster, tag, body in
+                guard tag == .stats, stats[cluster] == nil else {
+                    throw WireError(description: "cluster \(cluster) sent \(tag) instead of its statistics")
+                }
+                stats[cluster] = try ClusterProtocol.decodeJSON(ClusterStats.self, body)
+                missing -= 1
+            })
         return stats.map { $0! }
     }
 
@@ -86,7 +97,9 @@ final class RemoteClusterTransport: ClusterTransport {
         while !waiting.isEmpty, Date() < deadline {
             guard let ready = try? poller.poll(timeoutMs: 100), !ready.isEmpty else { continue }
             while let frames = try? router.receive(dontWait: true), let cluster = Self.cluster(from: frames) {
-                if let (tag, _) = try? ClusterProtocol.parse(Array(frames.dropFirst())), tag == .bye { waiting.remove(cluster) }
+                if let (tag, _) = try? ClusterProtocol.parse(Array(frames.dropFirst())), tag == .bye {
+                    waiting.remove(cluster)
+                }
             }
         }
     }
@@ -129,7 +142,9 @@ final class RemoteClusterTransport: ClusterTransport {
                 let (tag, body) = try ClusterProtocol.parse(Array(frames.dropFirst()))
                 if tag == .register {
                     // A second process claiming a running cluster's id.
-                    try? router.send([frames[0]] + ClusterProtocol.frames(.error, Array("cluster \(cluster) is already running".utf8)))
+                    try? router.send(
+                        [frames[0]]
+                            + ClusterProtocol.frames(.error, Array("cluster \(cluster) is already running".utf8)))
                     continue
                 }
                 try handle(cluster, tag, body)

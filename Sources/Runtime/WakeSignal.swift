@@ -1,7 +1,8 @@
 import Dispatch
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Wakes a thread blocked in `zmq_poll` from other threads (signal sources, child-exit handlers)
@@ -19,7 +20,9 @@ public final class WakeSignal: @unchecked Sendable {
     private var signalSources: [DispatchSourceSignal] = []
 
     public init() throws {
-        guard pipe(&fds) == 0 else { throw WireError(description: "pipe() failed: \(String(cString: strerror(errno)))") }
+        guard pipe(&fds) == 0 else {
+            throw WireError(description: "pipe() failed: \(String(cString: strerror(errno)))")
+        }
         _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
         _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
     }
@@ -47,7 +50,10 @@ public final class WakeSignal: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 64)
         while read(fds[0], &buffer, buffer.count) > 0 {}
         lock.lock()
-        defer { reasons.removeAll(); lock.unlock() }
+        defer {
+            reasons.removeAll()
+            lock.unlock()
+        }
         return reasons
     }
 

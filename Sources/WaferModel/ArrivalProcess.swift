@@ -94,7 +94,8 @@ public enum ArrivalProcess: Codable, Equatable, Sendable {
         case .poisson(let mean): return .poisson(meanInterval: mean / factor)
         case .burst: return .burst
         case .onOff(let mean, let on, let off): return .onOff(meanInterval: mean / factor, on: on, off: off)
-        case .markov(let states): return .markov(states.map { MarkovState(meanInterval: $0.meanInterval / factor, meanDwell: $0.meanDwell) })
+        case .markov(let states):
+            return .markov(states.map { MarkovState(meanInterval: $0.meanInterval / factor, meanDwell: $0.meanDwell) })
         case .replay(let offsets): return .replay(offsets.map(shrink))
         }
     }

@@ -24,7 +24,8 @@ public struct ConfigNode {
             }
             return ConfigNode(node: node, file: file, path: "")
         } catch let error as YamlError {
-            throw ConfigError(file: file, line: Self.line(of: error), field: "", message: "invalid YAML: \(Self.problem(of: error))")
+            throw ConfigError(
+                file: file, line: Self.line(of: error), field: "", message: "invalid YAML: \(Self.problem(of: error))")
         }
     }
 
@@ -110,7 +111,8 @@ public struct ConfigNode {
 
     /// The node as a floating-point number.
     public func double() throws -> Double {
-        guard let text = scalarText, let value = Double(text.replacingOccurrences(of: "_", with: "")), value.isFinite else {
+        guard let text = scalarText, let value = Double(text.replacingOccurrences(of: "_", with: "")), value.isFinite
+        else {
             throw error("expected a number, found \(describe())")
         }
         return value
@@ -158,8 +160,9 @@ public struct ConfigNode {
             guard let name = key.string else { throw error("mapping keys must be strings") }
             let childPath = path.isEmpty ? name : "\(path).\(name)"
             guard allowed.contains(name) else {
-                throw ConfigError(file: file, line: key.mark?.line, field: childPath,
-                                  message: "unknown field (expected one of: \(allowed.joined(separator: ", ")))")
+                throw ConfigError(
+                    file: file, line: key.mark?.line, field: childPath,
+                    message: "unknown field (expected one of: \(allowed.joined(separator: ", ")))")
             }
             entries.append((name, ConfigNode(node: value, file: file, path: childPath)))
         }

@@ -36,7 +36,9 @@ public struct Injection: Codable, Equatable, Sendable {
     /// `start` is used when the node gives no `start_cycle`; replay files are found relative to
     /// `directory`. A replay without `count` replays every recorded arrival; a larger `count` repeats the
     /// recording.
-    public static func parse(_ node: ConfigNode, defaultStart: Cycle, alsoAllowed: [String] = [], directory: String? = nil) throws -> Injection {
+    public static func parse(
+        _ node: ConfigNode, defaultStart: Cycle, alsoAllowed: [String] = [], directory: String? = nil
+    ) throws -> Injection {
         let m = try node.mapping(allowed: fields + alsoAllowed)
         let workflow = try m.required("workflow").string()
         let start = try m.optional("start_cycle")?.cycles() ?? defaultStart
@@ -60,13 +62,16 @@ public struct Injection: Codable, Equatable, Sendable {
     }
 
     static func parseArrival(_ arrivalNode: ConfigNode, directory: String?) throws -> ArrivalProcess {
-        let a = try arrivalNode.mapping(allowed: ["process", "period_cycles", "jitter_cycles", "mean_interval_cycles",
-                                                  "on_cycles", "off_cycles", "states", "file", "times_cycles", "column"])
+        let a = try arrivalNode.mapping(allowed: [
+            "process", "period_cycles", "jitter_cycles", "mean_interval_cycles",
+            "on_cycles", "off_cycles", "states", "file", "times_cycles", "column",
+        ])
         let processNode = try a.required("process")
         let process = try processNode.string()
         let used: [String: [String]] = [
             "periodic": ["period_cycles", "jitter_cycles"], "poisson": ["mean_interval_cycles"], "burst": [],
-            "onoff": ["mean_interval_cycles", "on_cycles", "off_cycles"], "markov": ["states"], "replay": ["file", "times_cycles", "column"],
+            "onoff": ["mean_interval_cycles", "on_cycles", "off_cycles"], "markov": ["states"],
+            "replay": ["file", "times_cycles", "column"],
         ]
         guard let allowed = used[process] else {
             throw processNode.error("'\(process)' is not one of: \(used.keys.sorted().joined(separator: ", "))")
@@ -83,29 +88,35 @@ public struct Injection: Codable, Equatable, Sendable {
         case "poisson":
             return .poisson(meanInterval: try positive(a.required("mean_interval_cycles")))
         case "onoff":
-            let on = try a.required("on_cycles").cycles(), off = try a.required("off_cycles").cycles()
+            let on = try a.required("on_cycles").cycles()
+            let off = try a.required("off_cycles").cycles()
             if on == 0 { throw try a.required("on_cycles").error("must be at least 1 cycle") }
             return .onOff(meanInterval: try positive(a.required("mean_interval_cycles")), on: on, off: off)
         case "markov":
             let statesNode = try a.required("states")
             let states = try statesNode.sequence().map { node -> ArrivalProcess.MarkovState in
                 let s = try node.mapping(allowed: ["mean_interval_cycles", "mean_dwell_cycles"])
-                return ArrivalProcess.MarkovState(meanInterval: try positive(s.required("mean_interval_cycles")),
-                                                  meanDwell: try positive(s.required("mean_dwell_cycles")))
+                return ArrivalProcess.MarkovState(
+                    meanInterval: try positive(s.required("mean_interval_cycles")),
+                    meanDwell: try positive(s.required("mean_dwell_cycles")))
             }
-            guard states.count >= 2 else { throw statesNode.error("a Markov-modulated process needs at least two states") }
+            guard states.count >= 2 else {
+                throw statesNode.error("a Markov-modulated process needs at least two states")
+            }
             return .markov(states)
         case "replay":
             switch (a.optional("file"), a.optional("times_cycles")) {
             case (let file?, nil):
                 let column = try a.optional("column")?.string()
-                return .replay(try ArrivalTrace.load(path: try file.string(), relativeTo: directory, column: column, node: file))
+                return .replay(
+                    try ArrivalTrace.load(path: try file.string(), relativeTo: directory, column: column, node: file))
             case (nil, let times?):
                 let values = try times.sequence().map { try $0.cycles() }
                 guard !values.isEmpty else { throw times.error("expected at least one arrival time") }
                 return .replay(values.sorted())
             default:
-                throw arrivalNode.error("a replay needs exactly one of 'file' (a CSV of arrival times) or 'times_cycles' (a list)")
+                throw arrivalNode.error(
+                    "a replay needs exactly one of 'file' (a CSV of arrival times) or 'times_cycles' (a list)")
             }
         default:
             return .burst
@@ -117,8 +128,11 @@ public struct Injection: Codable, Equatable, Sendable {
 /// the injection's start. An optional header row names the columns; `column` picks one by name
 /// (default: the first). Lines starting with `#` are comments.
 public enum ArrivalTrace {
-    public static func load(path: String, relativeTo directory: String?, column: String?, node: ConfigNode) throws -> [Cycle] {
-        let resolved = path.hasPrefix("/") || directory == nil ? path : (directory! as NSString).appendingPathComponent(path)
+    public static func load(path: String, relativeTo directory: String?, column: String?, node: ConfigNode) throws
+        -> [Cycle]
+    {
+        let resolved =
+            path.hasPrefix("/") || directory == nil ? path : (directory! as NSString).appendingPathComponent(path)
         guard let text = try? String(contentsOfFile: resolved, encoding: .utf8) else {
             throw node.error("cannot read arrival trace '\(resolved)'")
         }
@@ -133,14 +147,20 @@ public enum ArrivalTrace {
                 sawHeader = true
                 if let column {
                     guard let found = cells.firstIndex(of: column) else {
-                        throw ConfigError(file: resolved, line: number + 1, field: "", message: "no column '\(column)' (columns: \(cells.joined(separator: ", ")))")
+                        throw ConfigError(
+                            file: resolved, line: number + 1, field: "",
+                            message: "no column '\(column)' (columns: \(cells.joined(separator: ", ")))")
                     }
                     index = found
                 }
                 continue
             }
             guard index < cells.count, let value = Double(cells[index]), value >= 0, value.isFinite else {
-                throw ConfigError(file: resolved, line: number + 1, field: "", message: "expected a non-negative arrival time in cycles, found '\(index < cells.count ? cells[index] : "")'")
+                throw ConfigError(
+                    file: resolved, line: number + 1, field: "",
+                    message:
+                        "expected a non-negative arrival time in cycles, found '\(index < cells.count ? cells[index] : "")'"
+                )
             }
             times.append(Cycle(value.rounded(.down)))
         }
@@ -167,7 +187,9 @@ public enum WorkloadLoader {
 
     /// Parses workload YAML text.
     /// Parses workload YAML text; replay files are found relative to `directory`.
-    public static func parse(_ text: String, file: String, known: Set<String>, directory: String? = nil) throws -> [Injection] {
+    public static func parse(_ text: String, file: String, known: Set<String>, directory: String? = nil) throws
+        -> [Injection]
+    {
         try parse(ConfigNode.parse(text, file: file), known: known, directory: directory)
     }
 
@@ -177,8 +199,10 @@ public enum WorkloadLoader {
         return try nodes.map { node in
             let injection = try Injection.parse(node, defaultStart: 0, directory: directory)
             guard known.contains(injection.workflow) else {
-                throw try node.mapping(allowed: ["workflow", "count", "arrival", "start_cycle", "seed"]).required("workflow")
-                    .error("unknown workflow '\(injection.workflow)' (known: \(known.sorted().joined(separator: ", ")))")
+                throw try node.mapping(allowed: ["workflow", "count", "arrival", "start_cycle", "seed"]).required(
+                    "workflow"
+                )
+                .error("unknown workflow '\(injection.workflow)' (known: \(known.sorted().joined(separator: ", ")))")
             }
             return injection
         }

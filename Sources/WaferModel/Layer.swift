@@ -6,8 +6,9 @@ public enum Layer: Codable, Equatable, Sendable {
     /// A convolution over an `ifmapHeight × ifmapWidth × channels` input with `filters` filters of
     /// `filterHeight × filterWidth`, square stride. Depthwise convolutions run every channel as its
     /// own single-channel convolution, as SCALE-Sim does for layers whose name contains `DP`.
-    case conv(name: String, ifmapHeight: Int, ifmapWidth: Int, filterHeight: Int, filterWidth: Int,
-              channels: Int, filters: Int, stride: Int, depthwise: Bool)
+    case conv(
+        name: String, ifmapHeight: Int, ifmapWidth: Int, filterHeight: Int, filterWidth: Int,
+        channels: Int, filters: Int, stride: Int, depthwise: Bool)
 
     /// The layer's name.
     public var name: String {
@@ -32,7 +33,8 @@ public enum Layer: Codable, Equatable, Sendable {
         case .gemm(let name, let m, let n, let k):
             return [LoweredGEMM(name: name, m: m, n: n, k: k)]
         case .conv(let name, let h, let w, let fh, let fw, let c, let filters, let s, let depthwise):
-            let oh = (h - fh + s + s - 1) / s, ow = (w - fw + s + s - 1) / s
+            let oh = (h - fh + s + s - 1) / s
+            let ow = (w - fw + s + s - 1) / s
             if depthwise {
                 return (0..<c).map { LoweredGEMM(name: "\(name)Channel_\($0)", m: oh * ow, n: filters, k: fh * fw) }
             }
@@ -46,7 +48,9 @@ public enum Layer: Codable, Equatable, Sendable {
         case .gemm(_, let m, let n, let k):
             return m > 0 && n > 0 && k > 0 ? nil : "GEMM dimensions must be positive (M \(m), N \(n), K \(k))"
         case .conv(_, let h, let w, let fh, let fw, let c, let filters, let s, _):
-            if [h, w, fh, fw, c, filters, s].contains(where: { $0 <= 0 }) { return "convolution dimensions must be positive" }
+            if [h, w, fh, fw, c, filters, s].contains(where: { $0 <= 0 }) {
+                return "convolution dimensions must be positive"
+            }
             if fh > h || fw > w { return "the \(fh)×\(fw) filter is larger than the \(h)×\(w) input" }
             return nil
         }

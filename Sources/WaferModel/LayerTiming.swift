@@ -62,9 +62,13 @@ public struct LayerTiming: Equatable, Sendable {
         computeCycles = SystolicTiming.gemmCycles(m: m, n: n, k: k, array: array)
 
         let word = UInt64(array.wordBytes)
-        let ifmap = UInt64(m) * UInt64(k) * word, filter = UInt64(k) * UInt64(n) * word, ofmap = UInt64(m) * UInt64(n) * word
+        let ifmap = UInt64(m) * UInt64(k) * word
+        let filter = UInt64(k) * UInt64(n) * word
+        let ofmap = UInt64(m) * UInt64(n) * word
         let half = UInt64(array.sramBytes / 3 / 2)
-        func fetches(_ bytes: UInt64, refetchedPer times: Int) -> UInt64 { bytes <= half ? bytes : bytes * UInt64(times) }
+        func fetches(_ bytes: UInt64, refetchedPer times: Int) -> UInt64 {
+            bytes <= half ? bytes : bytes * UInt64(times)
+        }
         var traffic: UInt64
         switch array.dataflow {
         case .os: traffic = fetches(ifmap, refetchedPer: columnFolds) + fetches(filter, refetchedPer: rowFolds) + ofmap
@@ -84,7 +88,8 @@ public struct LayerTiming: Equatable, Sendable {
             let hidden = fillCycles + computeCycles + bandwidthStallCycles
             bufferStallCycles = outside > hidden ? outside - hidden : 0
         }
-        utilisation = SystolicTiming.utilisation(m: m, n: n, k: k, array: array, totalCycles: computeCycles + bandwidthStallCycles + bufferStallCycles)
+        utilisation = SystolicTiming.utilisation(
+            m: m, n: n, k: k, array: array, totalCycles: computeCycles + bandwidthStallCycles + bufferStallCycles)
     }
 
     /// Times every GEMM of `layer`.
@@ -106,7 +111,9 @@ extension SystolicTiming {
     /// GEMM with ⌈N/parts⌉ (or ⌈M/parts⌉) of the dimension; the slowest decides, then results are
     /// merged, costing one array drain (`R + C` cycles). Never modelled as faster than `parts` times
     /// one array, and `parts` = 1 costs exactly one array.
-    public static func splitGemmCycles(m: Int, n: Int, k: Int, array: PEArrayConfig, parts: Int, along dimension: SplitDimension) -> Cycle {
+    public static func splitGemmCycles(
+        m: Int, n: Int, k: Int, array: PEArrayConfig, parts: Int, along dimension: SplitDimension
+    ) -> Cycle {
         precondition(parts >= 1, "at least one array")
         guard parts > 1 else { return gemmCycles(m: m, n: n, k: k, array: array) }
         let slice: Cycle

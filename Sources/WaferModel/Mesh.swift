@@ -35,8 +35,10 @@ public struct Mesh: Equatable, Sendable {
     /// Hops on the XY route from `a` to `b`, split into hops inside a die and hops that cross a
     /// die boundary.
     public func hops(from a: Int, to b: Int) -> (intra: Int, inter: Int) {
-        let pa = position(of: a), pb = position(of: b)
-        var intra = 0, inter = 0
+        let pa = position(of: a)
+        let pb = position(of: b)
+        var intra = 0
+        var inter = 0
         // X first (along the row), then Y.
         var column = pa.column
         while column != pb.column {

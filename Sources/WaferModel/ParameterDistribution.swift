@@ -53,7 +53,8 @@ public enum ParameterDistribution: Codable, Equatable, Sendable {
             return counts.keys.sorted().map { ($0, Double(counts[$0]!) / Double(values.count)) }
         case .poisson(let mean, let max):
             var result: [(Int, Double)] = []
-            var p = exp(-mean), total = 0.0
+            var p = exp(-mean)
+            var total = 0.0
             for k in 0..<max {
                 result.append((k, p))
                 total += p
@@ -64,7 +65,8 @@ public enum ParameterDistribution: Codable, Equatable, Sendable {
         case .geometric(let mean, let max):
             let q = mean / (1 + mean)
             var result: [(Int, Double)] = []
-            var p = 1 - q, total = 0.0
+            var p = 1 - q
+            var total = 0.0
             for k in 0..<max {
                 result.append((k, p))
                 total += p
@@ -87,14 +89,16 @@ public enum ParameterDistribution: Codable, Equatable, Sendable {
             // Knuth's product method for small means, a rounded normal approximation otherwise.
             if mean < 30 {
                 let limit = exp(-mean)
-                var k = 0, product = rng.nextUnit()
+                var k = 0
+                var product = rng.nextUnit()
                 while product > limit && k < max {
                     k += 1
                     product *= rng.nextUnit()
                 }
                 return k
             }
-            let u1 = Swift.max(rng.nextUnit(), 1e-300), u2 = rng.nextUnit()
+            let u1 = Swift.max(rng.nextUnit(), 1e-300)
+            let u2 = rng.nextUnit()
             let normal = (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
             return Swift.min(max, Swift.max(0, Int((mean + normal * mean.squareRoot()).rounded())))
         case .geometric(let mean, let max):
@@ -116,7 +120,9 @@ public struct DynamicModel: Codable, Equatable, Sendable {
     /// Parameters drawn per request.
     public var drawn: [String: Phased<ParameterDistribution>]
 
-    public init(name: String, table: TopologyTable, fixed: [String: Int], drawn: [String: Phased<ParameterDistribution>]) {
+    public init(
+        name: String, table: TopologyTable, fixed: [String: Int], drawn: [String: Phased<ParameterDistribution>]
+    ) {
         self.name = name
         self.table = table
         self.fixed = fixed
@@ -142,6 +148,8 @@ public struct DynamicModel: Codable, Equatable, Sendable {
     public func cycles(values: [Int], array: PEArrayConfig, buffer: LayerTiming.ClusterBuffer?) -> Cycle {
         // Values were validated at load time, so the table evaluates.
         let layers = (try? self.layers(values: values)) ?? []
-        return layers.reduce(0) { total, layer in total + LayerTiming.of(layer, array: array, buffer: buffer).reduce(0) { $0 + $1.totalCycles } }
+        return layers.reduce(0) { total, layer in
+            total + LayerTiming.of(layer, array: array, buffer: buffer).reduce(0) { $0 + $1.totalCycles }
+        }
     }
 }

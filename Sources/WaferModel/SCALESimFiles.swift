@@ -22,13 +22,15 @@ public enum SCALESimFiles {
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") {
                 guard line.hasSuffix("]") else {
-                    throw ConfigError(file: file, line: index + 1, field: "", message: "malformed section header '\(line)'")
+                    throw ConfigError(
+                        file: file, line: index + 1, field: "", message: "malformed section header '\(line)'")
                 }
                 section = String(line.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces).lowercased()
                 continue
             }
             guard let separator = line.firstIndex(where: { $0 == ":" || $0 == "=" }) else {
-                throw ConfigError(file: file, line: index + 1, field: section, message: "expected 'key : value', found '\(line)'")
+                throw ConfigError(
+                    file: file, line: index + 1, field: section, message: "expected 'key : value', found '\(line)'")
             }
             guard section == "architecture_presets" else { continue }
             let key = line[..<separator].trimmingCharacters(in: .whitespaces).lowercased()
@@ -37,27 +39,36 @@ public enum SCALESimFiles {
         }
         func integer(_ key: String, _ label: String) throws -> Int {
             guard let entry = values[key.lowercased()] else {
-                throw ConfigError(file: file, line: nil, field: "architecture_presets.\(label)", message: "missing required field")
+                throw ConfigError(
+                    file: file, line: nil, field: "architecture_presets.\(label)", message: "missing required field")
             }
             // Bandwidth may list several values (one per DRAM channel); the first is the link's.
             let first = entry.value.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
             guard let number = Int(first), number > 0 else {
-                throw ConfigError(file: file, line: entry.line, field: "architecture_presets.\(label)", message: "expected a positive integer, found '\(entry.value)'")
+                throw ConfigError(
+                    file: file, line: entry.line, field: "architecture_presets.\(label)",
+                    message: "expected a positive integer, found '\(entry.value)'")
             }
             return number
         }
         let rows = try integer("ArrayHeight", "ArrayHeight")
         let columns = try integer("ArrayWidth", "ArrayWidth")
-        let sramKiB = try integer("IfmapSramSzkB", "IfmapSramSzkB") + integer("FilterSramSzkB", "FilterSramSzkB") + integer("OfmapSramSzkB", "OfmapSramSzkB")
+        let sramKiB =
+            try integer("IfmapSramSzkB", "IfmapSramSzkB") + integer("FilterSramSzkB", "FilterSramSzkB")
+            + integer("OfmapSramSzkB", "OfmapSramSzkB")
         guard let flow = values["dataflow"] else {
-            throw ConfigError(file: file, line: nil, field: "architecture_presets.Dataflow", message: "missing required field")
+            throw ConfigError(
+                file: file, line: nil, field: "architecture_presets.Dataflow", message: "missing required field")
         }
         guard let dataflow = Dataflow(rawValue: flow.value.lowercased()) else {
-            throw ConfigError(file: file, line: flow.line, field: "architecture_presets.Dataflow", message: "'\(flow.value)' is not one of: os, ws, is")
+            throw ConfigError(
+                file: file, line: flow.line, field: "architecture_presets.Dataflow",
+                message: "'\(flow.value)' is not one of: os, ws, is")
         }
         let bandwidth = values["bandwidth"] == nil ? 10 : try integer("Bandwidth", "Bandwidth")
-        return PEArrayConfig(rows: rows, columns: columns, dataflow: dataflow, sramBytes: sramKiB * 1024,
-                             bandwidthBytesPerCycle: bandwidth * wordBytes, wordBytes: wordBytes)
+        return PEArrayConfig(
+            rows: rows, columns: columns, dataflow: dataflow, sramBytes: sramKiB * 1024,
+            bandwidthBytesPerCycle: bandwidth * wordBytes, wordBytes: wordBytes)
     }
 
     /// Reads a SCALE-Sim topology CSV (or one of our tables with comments and parameters, see

@@ -15,7 +15,9 @@
 /// `scripts/scalesim-compare` checks this against SCALE-Sim 3.0.0 itself.
 public enum SystolicTiming {
     /// The spatial and temporal dimensions of a GEMM under `dataflow`.
-    public static func mapping(m: Int, n: Int, k: Int, dataflow: Dataflow) -> (spatialRows: Int, spatialColumns: Int, temporal: Int) {
+    public static func mapping(m: Int, n: Int, k: Int, dataflow: Dataflow) -> (
+        spatialRows: Int, spatialColumns: Int, temporal: Int
+    ) {
         switch dataflow {
         case .os: return (m, n, k)
         case .ws: return (k, n, m)
@@ -62,7 +64,8 @@ public enum SystolicTiming {
         let mappingEfficiency = Double(map.spatialRows) * Double(map.spatialColumns) / (pes * folds)
         // SCALE-Sim measures a fold's compute utilisation against the length of its last demand
         // matrix plus its width: T + R + C − 2 for OS, T + 2R + 2C − 3 for WS and IS.
-        let foldLength = array.dataflow == .os
+        let foldLength =
+            array.dataflow == .os
             ? Double(map.temporal + array.rows + array.columns - 2)
             : Double(map.temporal + 2 * array.rows + 2 * array.columns - 3)
         return Utilisation(

@@ -24,7 +24,8 @@ public enum TaskOperation: Codable, Equatable, Sendable {
     /// all its GEMMs).
     public func cycles(on array: PEArrayConfig, buffer: LayerTiming.ClusterBuffer? = nil) -> Cycle {
         switch self {
-        case .layer(let layer): return LayerTiming.of(layer, array: array, buffer: buffer).reduce(0) { $0 + $1.totalCycles }
+        case .layer(let layer):
+            return LayerTiming.of(layer, array: array, buffer: buffer).reduce(0) { $0 + $1.totalCycles }
         case .vector(_, let operation): return operation.cycles(on: array)
         case .fixed(_, let cycles): return cycles
         case .model(let model): return model.cycles(values: model.minimumValues, array: array, buffer: buffer)
@@ -50,10 +51,14 @@ extension TaskOperation {
     }
 
     /// Cycles of `layer` on `parts` arrays (see ``cycles(on:buffer:parts:)``).
-    public static func splitCycles(of layer: Layer, on array: PEArrayConfig, buffer: LayerTiming.ClusterBuffer?, parts: Int) -> Cycle {
+    public static func splitCycles(
+        of layer: Layer, on array: PEArrayConfig, buffer: LayerTiming.ClusterBuffer?, parts: Int
+    ) -> Cycle {
         let gemms = layer.lowered
         let merge = Cycle(array.rows + array.columns)
-        guard parts > 1 else { return gemms.reduce(0) { $0 + LayerTiming($1, array: array, buffer: buffer).totalCycles } }
+        guard parts > 1 else {
+            return gemms.reduce(0) { $0 + LayerTiming($1, array: array, buffer: buffer).totalCycles }
+        }
         if gemms.count > 1 {
             let each = gemms.map { LayerTiming($0, array: array, buffer: buffer).totalCycles }
             let perArray = (gemms.count + parts - 1) / parts
@@ -62,7 +67,8 @@ extension TaskOperation {
         }
         let gemm = gemms[0]
         func slice(m: Int, n: Int) -> Cycle {
-            LayerTiming(Layer.LoweredGEMM(name: gemm.name, m: m, n: n, k: gemm.k), array: array, buffer: buffer).totalCycles
+            LayerTiming(Layer.LoweredGEMM(name: gemm.name, m: m, n: n, k: gemm.k), array: array, buffer: buffer)
+                .totalCycles
         }
         let alongN = slice(m: gemm.m, n: (gemm.n + parts - 1) / parts)
         let alongM = slice(m: (gemm.m + parts - 1) / parts, n: gemm.n)

@@ -37,7 +37,9 @@ public struct Tensor: Codable, Equatable, Sendable {
         values.reserveCapacity(first.values.count * items.count)
         for item in items { values += item.values }
         // Items of different shapes (not produced by one block) are concatenated flat.
-        guard items.allSatisfy({ $0.shape == first.shape }) else { return Tensor(shape: [values.count], values: values) }
+        guard items.allSatisfy({ $0.shape == first.shape }) else {
+            return Tensor(shape: [values.count], values: values)
+        }
         return Tensor(shape: [items.count] + first.shape, values: values)
     }
 }
@@ -66,9 +68,13 @@ public enum TensorPredicate: Codable, Equatable, Sendable, CustomStringConvertib
         case .maxAbove(let t): return (tensor.values.max() ?? -.infinity) > Float(t)
         case .maxBelow(let t): return (tensor.values.max() ?? -.infinity) < Float(t)
         case .anyRowAbove(let column, let t):
-            return (0..<tensor.rows).contains { column < tensor.columns && tensor.values[$0 * tensor.columns + column] > Float(t) }
+            return (0..<tensor.rows).contains {
+                column < tensor.columns && tensor.values[$0 * tensor.columns + column] > Float(t)
+            }
         case .anyRowBelow(let column, let t):
-            return (0..<tensor.rows).contains { column < tensor.columns && tensor.values[$0 * tensor.columns + column] < Float(t) }
+            return (0..<tensor.rows).contains {
+                column < tensor.columns && tensor.values[$0 * tensor.columns + column] < Float(t)
+            }
         }
     }
 

@@ -51,20 +51,29 @@ public struct TopologyTable: Codable, Equatable, Sendable {
                 let definition = words.dropFirst(6).split(separator: "#", maxSplits: 1)[0]
                 let parts = definition.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
                 guard parts.count == 2, Self.isIdentifier(parts[0]), let value = Int(parts[1]) else {
-                    throw ConfigError(file: file, line: index + 1, field: "param", message: "expected '# param NAME = INTEGER'")
+                    throw ConfigError(
+                        file: file, line: index + 1, field: "param", message: "expected '# param NAME = INTEGER'")
                 }
                 parameters[parts[0]] = value
                 continue
             }
             if line.isEmpty { continue }
-            if !sawHeader { sawHeader = true; continue }
-            var cells = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            if !sawHeader {
+                sawHeader = true
+                continue
+            }
+            var cells = line.split(separator: ",", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
             if cells.last == "" { cells.removeLast() }
             guard let name = cells.first, !name.isEmpty else {
                 throw ConfigError(file: file, line: index + 1, field: "layer name", message: "empty layer name")
             }
             guard cells.count == 4 || cells.count >= 8 else {
-                throw ConfigError(file: file, line: index + 1, field: name, message: "expected 3 values (M, N, K) or 7 (H, W, FH, FW, C, filters, stride), found \(cells.count - 1)")
+                throw ConfigError(
+                    file: file, line: index + 1, field: name,
+                    message:
+                        "expected 3 values (M, N, K) or 7 (H, W, FH, FW, C, filters, stride), found \(cells.count - 1)")
             }
             rows.append(Row(line: index + 1, name: name, cells: Array(cells.dropFirst().prefix(7)), expressions: []))
         }
@@ -72,9 +81,15 @@ public struct TopologyTable: Codable, Equatable, Sendable {
         let known = Set(parameters.keys)
         for index in rows.indices {
             let row = rows[index]
-            rows[index].expressions = try row.cells.map { try Expression.parse($0, known: known, file: file, line: row.line, field: row.name) }
+            rows[index].expressions = try row.cells.map {
+                try Expression.parse($0, known: known, file: file, line: row.line, field: row.name)
+            }
         }
-        guard !rows.isEmpty else { throw ConfigError(file: file, line: nil, field: "", message: "no layers (the first line that is not a comment is the header)") }
+        guard !rows.isEmpty else {
+            throw ConfigError(
+                file: file, line: nil, field: "",
+                message: "no layers (the first line that is not a comment is the header)")
+        }
         // Evaluate once with the defaults so mistakes surface when the file is read.
         _ = try layers()
     }
@@ -83,7 +98,9 @@ public struct TopologyTable: Codable, Equatable, Sendable {
     public func layers(_ overrides: [String: Int] = [:]) throws -> [Layer] {
         for name in overrides.keys where parameters[name] == nil {
             let known = parameters.keys.sorted().joined(separator: ", ")
-            throw ConfigError(file: file, line: nil, field: name, message: "unknown parameter (this table has: \(known.isEmpty ? "none" : known))")
+            throw ConfigError(
+                file: file, line: nil, field: name,
+                message: "unknown parameter (this table has: \(known.isEmpty ? "none" : known))")
         }
         let values = parameters.merging(overrides) { _, new in new }
         return try rows.map { row in
@@ -92,16 +109,25 @@ public struct TopologyTable: Codable, Equatable, Sendable {
                 do {
                     value = try expression.evaluate(values)
                 } catch let failure as Expression.Failure {
-                    throw ConfigError(file: file, line: row.line, field: row.name, message: "in '\(cell)': \(failure.message)")
+                    throw ConfigError(
+                        file: file, line: row.line, field: row.name, message: "in '\(cell)': \(failure.message)")
                 }
-                guard value > 0 else { throw ConfigError(file: file, line: row.line, field: row.name, message: "'\(cell)' is \(value); dimensions must be positive") }
+                guard value > 0 else {
+                    throw ConfigError(
+                        file: file, line: row.line, field: row.name,
+                        message: "'\(cell)' is \(value); dimensions must be positive")
+                }
                 return value
             }
-            let layer: Layer = v.count == 3
+            let layer: Layer =
+                v.count == 3
                 ? .gemm(name: row.name, m: v[0], n: v[1], k: v[2])
-                : .conv(name: row.name, ifmapHeight: v[0], ifmapWidth: v[1], filterHeight: v[2], filterWidth: v[3],
-                        channels: v[4], filters: v[5], stride: v[6], depthwise: row.name.contains("DP"))
-            if let problem = layer.problem { throw ConfigError(file: file, line: row.line, field: row.name, message: problem) }
+                : .conv(
+                    name: row.name, ifmapHeight: v[0], ifmapWidth: v[1], filterHeight: v[2], filterWidth: v[3],
+                    channels: v[4], filters: v[5], stride: v[6], depthwise: row.name.contains("DP"))
+            if let problem = layer.problem {
+                throw ConfigError(file: file, line: row.line, field: row.name, message: problem)
+            }
             return layer
         }
     }
@@ -133,7 +159,8 @@ public struct TopologyTable: Codable, Equatable, Sendable {
                 case .subtract(let a, let b): return try a.evaluate(values) - b.evaluate(values)
                 case .multiply(let a, let b): return try a.evaluate(values) * b.evaluate(values)
                 case .divide(let a, let b):
-                    let lhs = try a.evaluate(values), rhs = try b.evaluate(values)
+                    let lhs = try a.evaluate(values)
+                    let rhs = try b.evaluate(values)
                     guard rhs > 0 else { throw Failure(message: "division by \(rhs)") }
                     return (lhs + rhs - 1) / rhs
                 }
@@ -146,7 +173,9 @@ public struct TopologyTable: Codable, Equatable, Sendable {
             do {
                 let node = try parser.expression()
                 parser.skipSpaces()
-                guard parser.position == parser.characters.count else { throw Failure(message: "unexpected '\(parser.characters[parser.position])'") }
+                guard parser.position == parser.characters.count else {
+                    throw Failure(message: "unexpected '\(parser.characters[parser.position])'")
+                }
                 return node
             } catch let failure as Failure {
                 throw ConfigError(file: file, line: line, field: field, message: "in '\(text)': \(failure.message)")
@@ -160,7 +189,9 @@ public struct TopologyTable: Codable, Equatable, Sendable {
             let known: Set<String>
             var position = 0
 
-            mutating func skipSpaces() { while position < characters.count, characters[position] == " " { position += 1 } }
+            mutating func skipSpaces() {
+                while position < characters.count, characters[position] == " " { position += 1 }
+            }
 
             mutating func expression() throws -> Node {
                 var node = try term()
@@ -194,18 +225,24 @@ public struct TopologyTable: Codable, Equatable, Sendable {
                     position += 1
                     let node = try expression()
                     skipSpaces()
-                    guard position < characters.count, characters[position] == ")" else { throw Failure(message: "missing ')'") }
+                    guard position < characters.count, characters[position] == ")" else {
+                        throw Failure(message: "missing ')'")
+                    }
                     position += 1
                     return node
                 }
                 let start = position
                 if c.isNumber {
                     while position < characters.count, characters[position].isNumber { position += 1 }
-                    guard let value = Int(String(characters[start..<position])) else { throw Failure(message: "number too large") }
+                    guard let value = Int(String(characters[start..<position])) else {
+                        throw Failure(message: "number too large")
+                    }
                     return .number(value)
                 }
                 if c.isLetter || c == "_" {
-                    while position < characters.count, characters[position].isLetter || characters[position].isNumber || characters[position] == "_" { position += 1 }
+                    while position < characters.count,
+                        characters[position].isLetter || characters[position].isNumber || characters[position] == "_"
+                    { position += 1 }
                     let name = String(characters[start..<position])
                     guard known.contains(name) else { throw Failure(message: "unknown parameter '\(name)'") }
                     return .parameter(name)

@@ -54,7 +54,8 @@ public enum VectorOperation: Codable, Equatable, Sendable {
 
     /// The workflow-file keys and the shapes they take.
     public static let keys: [(key: String, shape: String, count: Int)] = [
-        ("elementwise", "N", 1), ("activation", "N", 1), ("softmax", "[rows, cols]", 2), ("layernorm", "[rows, cols]", 2),
+        ("elementwise", "N", 1), ("activation", "N", 1), ("softmax", "[rows, cols]", 2),
+        ("layernorm", "[rows, cols]", 2),
         ("batchnorm", "N", 1), ("pool", "[outputs, window]", 2), ("nms", "N candidates", 1), ("topk", "[n, k]", 2),
         ("sort", "N", 1), ("gather", "[lookups, dim]", 2),
     ]

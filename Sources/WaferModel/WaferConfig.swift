@@ -10,7 +10,10 @@ public struct PEArrayConfig: Codable, Equatable, Sendable {
     /// Bytes per operand element (1 for int8).
     public var wordBytes: Int
 
-    public init(rows: Int, columns: Int, dataflow: Dataflow, sramBytes: Int, bandwidthBytesPerCycle: Int = 64, wordBytes: Int = 1) {
+    public init(
+        rows: Int, columns: Int, dataflow: Dataflow, sramBytes: Int, bandwidthBytesPerCycle: Int = 64,
+        wordBytes: Int = 1
+    ) {
         self.rows = rows
         self.columns = columns
         self.dataflow = dataflow

@@ -53,27 +53,36 @@ public enum WaferConfigLoader {
             reconfigurationCycles: 2000, controlBlockCycles: 50, loadSignalPeriod: 10_000)
         if let clusterNode = top.optional("cluster") {
             let c = try clusterNode.mapping(allowed: [
-                "tbus", "cbus", "buffer_bytes", "buffer_refill_bytes_per_cycle", "queue_capacity", "pe_array", "reconfiguration_cycles",
+                "tbus", "cbus", "buffer_bytes", "buffer_refill_bytes_per_cycle", "queue_capacity", "pe_array",
+                "reconfiguration_cycles",
                 "control_block_cycles", "load_signal_period_cycles",
             ])
             cluster.tbus = try c.optional("tbus")?.int(in: 1...1024) ?? cluster.tbus
             cluster.cbus = try c.optional("cbus")?.int(in: 1...64) ?? cluster.cbus
             cluster.bufferBytes = try c.optional("buffer_bytes")?.int(in: 1...Int(Int32.max)) ?? cluster.bufferBytes
-            cluster.bufferRefillBytesPerCycle = try c.optional("buffer_refill_bytes_per_cycle")?.int(in: 1...1_000_000) ?? cluster.bufferRefillBytesPerCycle
+            cluster.bufferRefillBytesPerCycle =
+                try c.optional("buffer_refill_bytes_per_cycle")?.int(in: 1...1_000_000)
+                ?? cluster.bufferRefillBytesPerCycle
             cluster.queueCapacity = try c.optional("queue_capacity")?.int(in: 1...1_000_000) ?? cluster.queueCapacity
-            cluster.reconfigurationCycles = try c.optional("reconfiguration_cycles")?.cycles() ?? cluster.reconfigurationCycles
+            cluster.reconfigurationCycles =
+                try c.optional("reconfiguration_cycles")?.cycles() ?? cluster.reconfigurationCycles
             cluster.controlBlockCycles = try c.optional("control_block_cycles")?.cycles() ?? cluster.controlBlockCycles
             if let node = c.optional("load_signal_period_cycles") {
                 cluster.loadSignalPeriod = try node.cycles()
                 if cluster.loadSignalPeriod == 0 { throw node.error("must be at least 1 cycle") }
             }
             if let arrayNode = c.optional("pe_array") {
-                let a = try arrayNode.mapping(allowed: ["rows", "columns", "dataflow", "sram_bytes", "bandwidth_bytes_per_cycle", "word_bytes"])
+                let a = try arrayNode.mapping(allowed: [
+                    "rows", "columns", "dataflow", "sram_bytes", "bandwidth_bytes_per_cycle", "word_bytes",
+                ])
                 cluster.peArray.rows = try a.optional("rows")?.int(in: 1...4096) ?? cluster.peArray.rows
                 cluster.peArray.columns = try a.optional("columns")?.int(in: 1...4096) ?? cluster.peArray.columns
                 cluster.peArray.dataflow = try a.optional("dataflow")?.choice(Dataflow.self) ?? cluster.peArray.dataflow
-                cluster.peArray.sramBytes = try a.optional("sram_bytes")?.int(in: 6...Int(Int32.max)) ?? cluster.peArray.sramBytes
-                cluster.peArray.bandwidthBytesPerCycle = try a.optional("bandwidth_bytes_per_cycle")?.int(in: 1...1_000_000) ?? cluster.peArray.bandwidthBytesPerCycle
+                cluster.peArray.sramBytes =
+                    try a.optional("sram_bytes")?.int(in: 6...Int(Int32.max)) ?? cluster.peArray.sramBytes
+                cluster.peArray.bandwidthBytesPerCycle =
+                    try a.optional("bandwidth_bytes_per_cycle")?.int(in: 1...1_000_000)
+                    ?? cluster.peArray.bandwidthBytesPerCycle
                 cluster.peArray.wordBytes = try a.optional("word_bytes")?.int(in: 1...16) ?? cluster.peArray.wordBytes
             }
         }
@@ -101,7 +110,8 @@ public enum WaferConfigLoader {
             link.hopLatency = try n.cycles()
             if link.hopLatency == 0 { throw n.error("must be at least 1 cycle (it bounds the lookahead)") }
         }
-        link.bandwidthBytesPerCycle = try m.optional("bandwidth_bytes_per_cycle")?.int(in: 1...1_000_000) ?? link.bandwidthBytesPerCycle
+        link.bandwidthBytesPerCycle =
+            try m.optional("bandwidth_bytes_per_cycle")?.int(in: 1...1_000_000) ?? link.bandwidthBytesPerCycle
         return link
     }
 }

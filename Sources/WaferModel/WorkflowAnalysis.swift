@@ -9,17 +9,22 @@ public struct WorkflowAnalysis: Sendable {
     public init(_ graph: WorkflowGraph) {
         self.graph = graph
         let structure = WorkflowStructure(graph)
-        visits = graph.phases.phases.indices.map { WorkflowAnalysis.expectedVisits(graph, structure: structure, phase: $0) }
+        visits = graph.phases.phases.indices.map {
+            WorkflowAnalysis.expectedVisits(graph, structure: structure, phase: $0)
+        }
     }
 
     /// Expected body runs per entry into a loop in `phase`.
     public static func expectedTrips(_ bound: LoopBound, max: Int, phase: Int) -> Double {
         switch bound {
         case .trips(let distribution):
-            return distribution[phase].probabilities.reduce(0) { $0 + Double(Swift.min($1.value, max)) * $1.probability }
+            return distribution[phase].probabilities.reduce(0) {
+                $0 + Double(Swift.min($1.value, max)) * $1.probability
+            }
         case .continueProbability(let p):
             // Body run k happens when the first k draws all continue: Σ_{k=1..max} p^k.
-            var total = 0.0, term = 1.0
+            var total = 0.0
+            var term = 1.0
             for _ in 0..<max {
                 term *= p[phase]
                 total += term
@@ -72,7 +77,9 @@ public struct WorkflowAnalysis: Sendable {
                 case .exit(let decision, let otherwise):
                     visits[b] = v
                     let p = decision.probability[phase]
-                    if let fanout = structure.enclosingFanout(of: b), let join = WorkflowStructure.join(of: fanout, in: graph) {
+                    if let fanout = structure.enclosingFanout(of: b),
+                        let join = WorkflowStructure.join(of: fanout, in: graph)
+                    {
                         inflow[join] += v * p
                     }
                     send(otherwise, v * (1 - p))
@@ -104,17 +111,25 @@ public struct WorkflowAnalysis: Sendable {
     /// Expected cycles of one run of each task block on `array` fed from `buffer` (0 for control
     /// blocks): exact over the shape distributions when they have at most `exactLimit`
     /// combinations, otherwise the mean of that many seeded samples.
-    public func expectedCycles(on array: PEArrayConfig, buffer: LayerTiming.ClusterBuffer?, phase: Int, exactLimit: Int = 2048) -> [Double] {
+    public func expectedCycles(
+        on array: PEArrayConfig, buffer: LayerTiming.ClusterBuffer?, phase: Int, exactLimit: Int = 2048
+    ) -> [Double] {
         graph.blocks.map { block in
             guard case .task(let task) = block.kind else { return 0 }
             return task.operations.reduce(0.0) { total, operation in
-                guard case .model(let model) = operation else { return total + Double(operation.cycles(on: array, buffer: buffer)) }
-                return total + WorkflowAnalysis.expectedCycles(of: model, on: array, buffer: buffer, phase: phase, exactLimit: exactLimit)
+                guard case .model(let model) = operation else {
+                    return total + Double(operation.cycles(on: array, buffer: buffer))
+                }
+                return total
+                    + WorkflowAnalysis.expectedCycles(
+                        of: model, on: array, buffer: buffer, phase: phase, exactLimit: exactLimit)
             }
         }
     }
 
-    static func expectedCycles(of model: DynamicModel, on array: PEArrayConfig, buffer: LayerTiming.ClusterBuffer?, phase: Int, exactLimit: Int) -> Double {
+    static func expectedCycles(
+        of model: DynamicModel, on array: PEArrayConfig, buffer: LayerTiming.ClusterBuffer?, phase: Int, exactLimit: Int
+    ) -> Double {
         let distributions = model.drawn.keys.sorted().map { model.drawn[$0]![phase].probabilities }
         let combinations = distributions.reduce(1) { $0 * $1.count }
         if combinations <= exactLimit {
@@ -124,14 +139,18 @@ public struct WorkflowAnalysis: Sendable {
                     total += probability * Double(model.cycles(values: values, array: array, buffer: buffer))
                     return
                 }
-                for (value, p) in distributions[index] where p > 0 { walk(index + 1, values + [value], probability * p) }
+                for (value, p) in distributions[index] where p > 0 {
+                    walk(index + 1, values + [value], probability * p)
+                }
             }
             walk(0, [], 1)
             return total
         }
         var rng = SplitMix64(keys: StreamPurpose.analysis.rawValue, UInt64(phase))
         var total = 0.0
-        for _ in 0..<exactLimit { total += Double(model.cycles(values: model.sample(&rng, phase: phase), array: array, buffer: buffer)) }
+        for _ in 0..<exactLimit {
+            total += Double(model.cycles(values: model.sample(&rng, phase: phase), array: array, buffer: buffer))
+        }
         return total / Double(exactLimit)
     }
 

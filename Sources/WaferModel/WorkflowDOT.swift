@@ -10,23 +10,27 @@ public enum WorkflowDOT {
             "\"" + s.replacingOccurrences(of: "\"", with: "\\\"") + "\""
         }
         func phased(_ p: Phased<Double>) -> String {
-            p.isConstant ? format(p[0]) : zip(graph.phases.names, p.values).map { "\($0) \(format($1))" }.joined(separator: ", ")
+            p.isConstant
+                ? format(p[0]) : zip(graph.phases.names, p.values).map { "\($0) \(format($1))" }.joined(separator: ", ")
         }
-        var lines = ["digraph \(quote(graph.name)) {",
-                     "  rankdir=TB;",
-                     "  node [fontname=\"Helvetica\", fontsize=11];",
-                     "  edge [fontname=\"Helvetica\", fontsize=9];",
-                     "  start [shape=point, width=0.15];",
-                     "  end [shape=doublecircle, label=\"end\", width=0.3];"]
+        var lines = [
+            "digraph \(quote(graph.name)) {",
+            "  rankdir=TB;",
+            "  node [fontname=\"Helvetica\", fontsize=11];",
+            "  edge [fontname=\"Helvetica\", fontsize=9];",
+            "  start [shape=point, width=0.15];",
+            "  end [shape=doublecircle, label=\"end\", width=0.3];",
+        ]
         for (index, block) in graph.blocks.enumerated() {
             var label = block.name
             let attributes: String
             switch block.kind {
             case .task(let task):
-                let models = Set(task.operations.compactMap { op -> String? in
-                    if case .model(let m) = op { return m.name }
-                    return nil
-                })
+                let models = Set(
+                    task.operations.compactMap { op -> String? in
+                        if case .model(let m) = op { return m.name }
+                        return nil
+                    })
                 label += "\\n\(task.operations.count) op\(task.operations.count == 1 ? "" : "s")"
                 if !models.isEmpty { label += " · " + models.sorted().joined(separator: ", ") }
                 attributes = "shape=box, style=\"rounded,filled\", fillcolor=\"#dbe9f6\""
@@ -39,9 +43,15 @@ public enum WorkflowDOT {
                 case .loop(_, _, _, _, let maximum):
                     label += "\\nloop ≤ \(maximum)"
                     attributes = "shape=ellipse, style=filled, fillcolor=\"#fdf0d5\""
-                case .forEach: label += "\\nfor each"; attributes = "shape=trapezium"
-                case .parallel: label += "\\nparallel"; attributes = "shape=trapezium"
-                case .join(let mode, _): label += "\\njoin \(mode.rawValue)"; attributes = "shape=invtrapezium"
+                case .forEach:
+                    label += "\\nfor each"
+                    attributes = "shape=trapezium"
+                case .parallel:
+                    label += "\\nparallel"
+                    attributes = "shape=trapezium"
+                case .join(let mode, _):
+                    label += "\\njoin \(mode.rawValue)"
+                    attributes = "shape=invtrapezium"
                 }
             }
             if let analysis {
@@ -58,13 +68,19 @@ public enum WorkflowDOT {
         func edge(_ from: Int, _ to: Successor, _ label: String?, dashed: Bool = false) {
             var attributes: [String] = []
             if let label, !label.isEmpty { attributes.append("label=\(quote(label))") }
-            if case .block(let b) = to, structure.isBackEdge(from: from, to: b) || dashed { attributes.append("style=dashed") }
-            lines.append("  b\(from) -> \(target(to))\(attributes.isEmpty ? "" : " [" + attributes.joined(separator: ", ") + "]");")
+            if case .block(let b) = to, structure.isBackEdge(from: from, to: b) || dashed {
+                attributes.append("style=dashed")
+            }
+            lines.append(
+                "  b\(from) -> \(target(to))\(attributes.isEmpty ? "" : " [" + attributes.joined(separator: ", ") + "]");"
+            )
         }
         for (index, block) in graph.blocks.enumerated() {
             switch block.kind {
             case .task(let task):
-                edge(index, task.next, task.output?.description ?? (task.outputBytes > 0 ? "\(task.outputBytes) B" : nil))
+                edge(
+                    index, task.next, task.output?.description ?? (task.outputBytes > 0 ? "\(task.outputBytes) B" : nil)
+                )
             case .control(let control):
                 switch control {
                 case .branch(let d, let then, let otherwise):
@@ -73,7 +89,9 @@ public enum WorkflowDOT {
                     edge(index, then, yes)
                     edge(index, otherwise, "else")
                 case .exit(_, let otherwise):
-                    if let fanout = structure.enclosingFanout(of: index), let join = WorkflowStructure.join(of: fanout, in: graph) {
+                    if let fanout = structure.enclosingFanout(of: index),
+                        let join = WorkflowStructure.join(of: fanout, in: graph)
+                    {
                         edge(index, .block(join), "exit item", dashed: true)
                     } else {
                         edge(index, .end, "exit", dashed: true)

@@ -20,8 +20,10 @@ public struct TaskBlock: Codable, Equatable, Sendable {
     /// What the block computes in functional mode (nil: it has no functional kernel).
     public var function: FunctionalKernel?
 
-    public init(operations: [TaskOperation], outputBytes: UInt64, next: Successor,
-                input: TensorSpec? = nil, output: TensorSpec? = nil, function: FunctionalKernel? = nil) {
+    public init(
+        operations: [TaskOperation], outputBytes: UInt64, next: Successor,
+        input: TensorSpec? = nil, output: TensorSpec? = nil, function: FunctionalKernel? = nil
+    ) {
         self.operations = operations
         self.outputBytes = outputBytes
         self.next = next
@@ -177,9 +179,11 @@ public struct WorkflowGraph: Codable, Equatable, Sendable {
     /// The group file it came from, when it belongs to one (e.g. `ar-assistant`).
     public var group: String?
 
-    public init(name: String, description: String, blocks: [WorkflowBlock], entry: Int, inputBytes: UInt64,
-                input: TensorSpec? = nil, generator: InputGenerator? = nil, phases: PhaseSchedule = .constant,
-                deadlineCycles: Cycle? = nil) {
+    public init(
+        name: String, description: String, blocks: [WorkflowBlock], entry: Int, inputBytes: UInt64,
+        input: TensorSpec? = nil, generator: InputGenerator? = nil, phases: PhaseSchedule = .constant,
+        deadlineCycles: Cycle? = nil
+    ) {
         self.name = name
         self.description = description
         self.blocks = blocks

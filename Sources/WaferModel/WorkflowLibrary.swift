@@ -13,7 +13,9 @@ public struct WorkflowLibrary: Codable, Equatable, Sendable {
     /// operations find their tables in `topologies` (default: the `topologies` directory beside
     /// `directory`, e.g. `Configs/topologies` for `Configs/workflows`).
     public static func load(directory: String, topologies: String? = nil) throws -> WorkflowLibrary {
-        let tableDirectory = topologies ?? ((directory as NSString).deletingLastPathComponent as NSString).appendingPathComponent("topologies")
+        let tableDirectory =
+            topologies
+            ?? ((directory as NSString).deletingLastPathComponent as NSString).appendingPathComponent("topologies")
         let files: [String]
         do {
             files = try FileManager.default.contentsOfDirectory(atPath: directory)
@@ -27,7 +29,9 @@ public struct WorkflowLibrary: Codable, Equatable, Sendable {
             let path = (directory as NSString).appendingPathComponent(file)
             for graph in try WorkflowLoader.loadAll(path: path, topologies: tableDirectory) {
                 if let other = seen[graph.name] {
-                    throw ConfigError(file: path, line: nil, field: "name", message: "workflow '\(graph.name)' is also defined in \(other)")
+                    throw ConfigError(
+                        file: path, line: nil, field: "name",
+                        message: "workflow '\(graph.name)' is also defined in \(other)")
                 }
                 seen[graph.name] = path
                 graphs.append(graph)

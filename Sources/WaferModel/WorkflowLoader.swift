@@ -29,8 +29,11 @@ public enum WorkflowLoader {
     public static func load(path: String, topologies: String? = nil) throws -> WorkflowGraph {
         let graphs = try loadAll(path: path, topologies: topologies)
         guard graphs.count == 1 else {
-            throw ConfigError(file: path, line: nil, field: "workflows",
-                              message: "this group file defines \(graphs.count) workflows (\(graphs.map(\.name).joined(separator: ", "))); name one of them")
+            throw ConfigError(
+                file: path, line: nil, field: "workflows",
+                message:
+                    "this group file defines \(graphs.count) workflows (\(graphs.map(\.name).joined(separator: ", "))); name one of them"
+            )
         }
         return graphs[0]
     }
@@ -51,7 +54,8 @@ public enum WorkflowLoader {
 
     static func parseAll(_ root: ConfigNode, topologies: TopologyResolver) throws -> [WorkflowGraph] {
         guard case .mapping = root.node, let group = try? root.mapping(allowed: ["group", "description", "workflows"]),
-              let list = group.optional("workflows") else {
+            let list = group.optional("workflows")
+        else {
             return [try parse(root, topologies: topologies)]
         }
         let groupName = try group.required("group").string()
@@ -60,7 +64,9 @@ public enum WorkflowLoader {
         var seen = Set<String>()
         return try nodes.map { node in
             var graph = try parse(node, topologies: topologies)
-            if !seen.insert(graph.name).inserted { throw node.error("duplicate workflow '\(graph.name)' in group '\(groupName)'") }
+            if !seen.insert(graph.name).inserted {
+                throw node.error("duplicate workflow '\(graph.name)' in group '\(groupName)'")
+            }
             graph.group = groupName
             return graph
         }
@@ -83,8 +89,10 @@ public enum WorkflowLoader {
     static let controlKeywords = ["branch", "loop", "foreach", "parallel", "join", "exit"]
 
     static func parse(_ root: ConfigNode, topologies: TopologyResolver) throws -> WorkflowGraph {
-        let top = try root.mapping(allowed: ["name", "description", "input_bytes", "input", "generator", "phases",
-                                             "deadline_cycles", "entry", "blocks"])
+        let top = try root.mapping(allowed: [
+            "name", "description", "input_bytes", "input", "generator", "phases",
+            "deadline_cycles", "entry", "blocks",
+        ])
         let name = try top.required("name").string()
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw try top.required("name").error("use letters, digits, '-' and '_' only")
@@ -97,7 +105,9 @@ public enum WorkflowLoader {
         }
         var inputBytes = UInt64(try top.optional("input_bytes")?.int(in: 0...Int(Int32.max)) ?? 0)
         if let input {
-            guard let bytes = input.bytes else { throw try top.required("input").error("the workflow input needs a numeric shape") }
+            guard let bytes = input.bytes else {
+                throw try top.required("input").error("the workflow input needs a numeric shape")
+            }
             inputBytes = bytes
         }
         let generator = try top.optional("generator").map { try parseGenerator($0, phases: phases) }
@@ -113,7 +123,8 @@ public enum WorkflowLoader {
         var names: [String: Int] = [:]
         var parsed: [(name: String, node: ConfigNode, fields: ConfigMapping)] = []
         for node in blockNodes {
-            let fields = try node.mapping(allowed: ["name", "task", "output_bytes", "input", "output", "function", "next"] + controlKeywords)
+            let fields = try node.mapping(
+                allowed: ["name", "task", "output_bytes", "input", "output", "function", "next"] + controlKeywords)
             let nameNode = try fields.required("name")
             let blockName = try nameNode.string()
             if blockName == "end" { throw nameNode.error("'end' is reserved: it means the request completes") }
@@ -127,7 +138,8 @@ public enum WorkflowLoader {
             let target = try node.string()
             if target == "end" { return .end }
             guard let index = names[target] else {
-                throw node.error("unknown block '\(target)' (known: \(names.keys.sorted().joined(separator: ", ")), end)")
+                throw node.error(
+                    "unknown block '\(target)' (known: \(names.keys.sorted().joined(separator: ", ")), end)")
             }
             return .block(index)
         }
@@ -141,7 +153,8 @@ public enum WorkflowLoader {
             let f = entry.fields
             let kinds = (["task"] + controlKeywords).filter { f.has($0) }
             guard kinds.count == 1 else {
-                throw entry.node.error("block '\(entry.name)' needs exactly one of: task, \(controlKeywords.joined(separator: ", "))")
+                throw entry.node.error(
+                    "block '\(entry.name)' needs exactly one of: task, \(controlKeywords.joined(separator: ", "))")
             }
             let kind = kinds[0]
             if kind != "task" {
@@ -151,14 +164,20 @@ public enum WorkflowLoader {
             }
             let usesNext = ["task", "loop", "join", "exit"].contains(kind)
             if !usesNext, let nextNode = f.optional("next") {
-                throw nextNode.error(kind == "branch" ? "a branch block has no 'next'; use its 'then' and 'else'"
-                                                      : "a \(kind) block has no 'next'; its join's 'next' says where the request goes")
+                throw nextNode.error(
+                    kind == "branch"
+                        ? "a branch block has no 'next'; use its 'then' and 'else'"
+                        : "a \(kind) block has no 'next'; its join's 'next' says where the request goes")
             }
             let next = try successor(f.optional("next"))
             switch kind {
             case "task":
-                let operations = try f.required("task").sequence().flatMap { try parseOperations($0, topologies: topologies, phases: phases) }
-                if operations.isEmpty { throw try f.required("task").error("a task block needs at least one operation") }
+                let operations = try f.required("task").sequence().flatMap {
+                    try parseOperations($0, topologies: topologies, phases: phases)
+                }
+                if operations.isEmpty {
+                    throw try f.required("task").error("a task block needs at least one operation")
+                }
                 let inputSpec = try f.optional("input").map(parseTensor)
                 let outputSpec = try f.optional("output").map(parseTensor)
                 if f.has("output_bytes"), let outputNode = f.optional("output") {
@@ -166,20 +185,36 @@ public enum WorkflowLoader {
                 }
                 var outputBytes = UInt64(try f.optional("output_bytes")?.int(in: 0...Int(Int32.max)) ?? 0)
                 if let outputSpec {
-                    guard let bytes = outputSpec.bytes else { throw try f.required("output").error("an output needs a numeric shape (named dimensions are for inputs)") }
+                    guard let bytes = outputSpec.bytes else {
+                        throw try f.required("output").error(
+                            "an output needs a numeric shape (named dimensions are for inputs)")
+                    }
                     outputBytes = bytes
                 }
                 let function = try f.optional("function").map(parseFunction)
-                blocks.append(WorkflowBlock(name: entry.name, kind: .task(TaskBlock(
-                    operations: operations, outputBytes: outputBytes, next: next, input: inputSpec, output: outputSpec, function: function))))
+                blocks.append(
+                    WorkflowBlock(
+                        name: entry.name,
+                        kind: .task(
+                            TaskBlock(
+                                operations: operations, outputBytes: outputBytes, next: next, input: inputSpec,
+                                output: outputSpec, function: function))))
             case "branch":
                 let b = try f.required("branch").mapping(allowed: ["probability", "when", "then", "else"])
                 let decision = try parseDecision(b, phases: phases)
-                blocks.append(WorkflowBlock(name: entry.name, kind: .control(.branch(decision, then: try successor(b.required("then")), otherwise: try successor(b.optional("else"))))))
+                blocks.append(
+                    WorkflowBlock(
+                        name: entry.name,
+                        kind: .control(
+                            .branch(
+                                decision, then: try successor(b.required("then")),
+                                otherwise: try successor(b.optional("else"))))))
             case "exit":
                 let node = try f.required("exit")
                 let e = try node.mapping(allowed: ["probability", "when"])
-                blocks.append(WorkflowBlock(name: entry.name, kind: .control(.exit(try parseDecision(e, phases: phases), otherwise: next))))
+                blocks.append(
+                    WorkflowBlock(
+                        name: entry.name, kind: .control(.exit(try parseDecision(e, phases: phases), otherwise: next))))
             case "loop":
                 let node = try f.required("loop")
                 let l = try node.mapping(allowed: ["body", "trips", "continue_probability", "until", "max"])
@@ -199,19 +234,37 @@ public enum WorkflowLoader {
                     throw p.error("give either 'trips' or 'continue_probability', not both")
                 }
                 let until = try l.optional("until").map(parsePredicate)
-                blocks.append(WorkflowBlock(name: entry.name, kind: .control(.loop(body: try block(l.required("body")), exit: next,
-                                                                                   bound: bound, until: until, max: maximum))))
+                blocks.append(
+                    WorkflowBlock(
+                        name: entry.name,
+                        kind: .control(
+                            .loop(
+                                body: try block(l.required("body")), exit: next,
+                                bound: bound, until: until, max: maximum))))
             case "foreach":
                 let fe = try f.required("foreach").mapping(allowed: ["count", "count_from", "body", "join"])
-                let count = try parsePhased(try fe.required("count"), phases: phases) { try parseDistribution($0, minimum: 0) }
+                let count = try parsePhased(try fe.required("count"), phases: phases) {
+                    try parseDistribution($0, minimum: 0)
+                }
                 let countFrom = try fe.optional("count_from").map(parseCount)
-                blocks.append(WorkflowBlock(name: entry.name, kind: .control(.forEach(body: try block(fe.required("body")), join: try block(fe.required("join")),
-                                                                                      count: count, countFrom: countFrom))))
+                blocks.append(
+                    WorkflowBlock(
+                        name: entry.name,
+                        kind: .control(
+                            .forEach(
+                                body: try block(fe.required("body")), join: try block(fe.required("join")),
+                                count: count, countFrom: countFrom))))
             case "parallel":
                 let pa = try f.required("parallel").mapping(allowed: ["branches", "join"])
                 let branchNodes = try pa.required("branches").sequence()
-                guard branchNodes.count >= 2 else { throw try pa.required("branches").error("a parallel block needs at least two branches") }
-                blocks.append(WorkflowBlock(name: entry.name, kind: .control(.parallel(branches: try branchNodes.map(block), join: try block(pa.required("join"))))))
+                guard branchNodes.count >= 2 else {
+                    throw try pa.required("branches").error("a parallel block needs at least two branches")
+                }
+                blocks.append(
+                    WorkflowBlock(
+                        name: entry.name,
+                        kind: .control(
+                            .parallel(branches: try branchNodes.map(block), join: try block(pa.required("join"))))))
             case "join":
                 let node = try f.required("join")
                 let mode: JoinMode
@@ -228,8 +281,9 @@ public enum WorkflowLoader {
 
         var entryIndex = 0
         if let entryNode = top.optional("entry") { entryIndex = try block(entryNode) }
-        let graph = WorkflowGraph(name: name, description: description, blocks: blocks, entry: entryIndex, inputBytes: inputBytes,
-                                  input: input, generator: generator, phases: phases, deadlineCycles: deadline)
+        let graph = WorkflowGraph(
+            name: name, description: description, blocks: blocks, entry: entryIndex, inputBytes: inputBytes,
+            input: input, generator: generator, phases: phases, deadlineCycles: deadline)
         try WorkflowValidator.validate(graph, blocks: parsed.map { ($0.node, $0.fields) })
         return graph
     }
@@ -241,7 +295,9 @@ public enum WorkflowLoader {
         let m = try node.mapping(allowed: ["repeat", "schedule"])
         let repeats = try m.optional("repeat")?.bool() ?? false
         let entries = try m.required("schedule").sequence()
-        guard !entries.isEmpty else { throw try m.required("schedule").error("a phase schedule needs at least one phase") }
+        guard !entries.isEmpty else {
+            throw try m.required("schedule").error("a phase schedule needs at least one phase")
+        }
         var phases: [PhaseSchedule.Phase] = []
         for (index, entry) in entries.enumerated() {
             let p = try entry.mapping(allowed: ["name", "duration_cycles"])
@@ -252,8 +308,10 @@ public enum WorkflowLoader {
             if duration == 0 { throw p.optional("duration_cycles")!.error("must be at least 1 cycle") }
             let isLast = index == entries.count - 1
             if duration == nil && (repeats || !isLast) {
-                throw entry.error(repeats ? "every phase of a repeating schedule needs 'duration_cycles'"
-                                          : "only the last phase may omit 'duration_cycles' (it then lasts forever)")
+                throw entry.error(
+                    repeats
+                        ? "every phase of a repeating schedule needs 'duration_cycles'"
+                        : "only the last phase may omit 'duration_cycles' (it then lasts forever)")
             }
             phases.append(PhaseSchedule.Phase(name: name, durationCycles: duration))
         }
@@ -261,12 +319,17 @@ public enum WorkflowLoader {
     }
 
     /// A value that is either the same in every phase or a mapping from each phase name to a value.
-    static func parsePhased<T>(_ node: ConfigNode, phases: PhaseSchedule, _ parseOne: (ConfigNode) throws -> T) throws -> Phased<T> {
+    static func parsePhased<T>(_ node: ConfigNode, phases: PhaseSchedule, _ parseOne: (ConfigNode) throws -> T) throws
+        -> Phased<T>
+    {
         let names = phases.names
         if names.count > 1, case .mapping = node.node, let m = try? node.mapping(allowed: names),
-           !m.entries.isEmpty {
+            !m.entries.isEmpty
+        {
             let missing = names.filter { !m.has($0) }
-            guard missing.isEmpty else { throw node.error("phase-dependent value misses phase(s) \(missing.joined(separator: ", "))") }
+            guard missing.isEmpty else {
+                throw node.error("phase-dependent value misses phase(s) \(missing.joined(separator: ", "))")
+            }
             return Phased(perPhase: try names.map { try parseOne(try m.required($0)) })
         }
         return Phased(try parseOne(node))
@@ -280,10 +343,12 @@ public enum WorkflowLoader {
 
     static func parseDecision(_ m: ConfigMapping, phases: PhaseSchedule) throws -> Decision {
         guard let probability = m.optional("probability") else {
-            throw m.owner.error("needs 'probability' (what timing mode draws; functional mode uses 'when' on the data when given)")
+            throw m.owner.error(
+                "needs 'probability' (what timing mode draws; functional mode uses 'when' on the data when given)")
         }
-        return Decision(probability: try parsePhased(probability, phases: phases, parseProbability),
-                        predicate: try m.optional("when").map(parsePredicate))
+        return Decision(
+            probability: try parsePhased(probability, phases: phases, parseProbability),
+            predicate: try m.optional("when").map(parsePredicate))
     }
 
     /// `{shape: [224, 224, 3], dtype: int8}`; a dimension may be a name (`[n, 6]`) matching any size.
@@ -292,7 +357,9 @@ public enum WorkflowLoader {
         let dims = try m.required("shape").sequence().map { d -> Dimension in
             if let n = try? d.int(in: 1...Int(Int32.max)) { return .fixed(n) }
             let symbol = try d.string()
-            guard let first = symbol.first, first.isLetter else { throw d.error("a dimension is a positive integer or a name") }
+            guard let first = symbol.first, first.isLetter else {
+                throw d.error("a dimension is a positive integer or a name")
+            }
             return .symbol(symbol)
         }
         guard !dims.isEmpty else { throw try m.required("shape").error("a shape needs at least one dimension") }
@@ -302,8 +369,12 @@ public enum WorkflowLoader {
 
     static func parsePredicate(_ node: ConfigNode) throws -> TensorPredicate {
         let m = try node.mapping(allowed: ["argmax_in", "max_above", "max_below", "any_row"])
-        guard m.entries.count == 1 else { throw node.error("a condition needs exactly one of: argmax_in, max_above, max_below, any_row") }
-        if let classes = m.optional("argmax_in") { return .argmaxIn(try classes.sequence().map { try $0.int(in: 0...Int(Int32.max)) }) }
+        guard m.entries.count == 1 else {
+            throw node.error("a condition needs exactly one of: argmax_in, max_above, max_below, any_row")
+        }
+        if let classes = m.optional("argmax_in") {
+            return .argmaxIn(try classes.sequence().map { try $0.int(in: 0...Int(Int32.max)) })
+        }
         if let t = m.optional("max_above") { return .maxAbove(try t.double()) }
         if let t = m.optional("max_below") { return .maxBelow(try t.double()) }
         let row = try m.required("any_row").mapping(allowed: ["column", "above", "below"])
@@ -317,11 +388,14 @@ public enum WorkflowLoader {
 
     static func parseCount(_ node: ConfigNode) throws -> TensorCount {
         if case .scalar = node.node {
-            guard try node.string() == "rows" else { throw node.error("expected 'rows' or {rows_where: {column: C, above: T}}") }
+            guard try node.string() == "rows" else {
+                throw node.error("expected 'rows' or {rows_where: {column: C, above: T}}")
+            }
             return .rows
         }
         let w = try node.mapping(allowed: ["rows_where"]).required("rows_where").mapping(allowed: ["column", "above"])
-        return .rowsWhere(column: try w.required("column").int(in: 0...Int(Int32.max)), above: try w.required("above").double())
+        return .rowsWhere(
+            column: try w.required("column").int(in: 0...Int(Int32.max)), above: try w.required("above").double())
     }
 
     static func parseFunction(_ node: ConfigNode) throws -> FunctionalKernel {
@@ -331,14 +405,18 @@ public enum WorkflowLoader {
         }
         switch key {
         case "detect":
-            return .detect(maxObjects: try value.mapping(allowed: ["max_objects"]).required("max_objects").int(in: 1...4096))
+            return .detect(
+                maxObjects: try value.mapping(allowed: ["max_objects"]).required("max_objects").int(in: 1...4096))
         case "nms":
             let n = try value.mapping(allowed: ["iou", "threshold"])
-            return .nms(iou: try n.optional("iou")?.double() ?? 0.5, threshold: try n.optional("threshold")?.double() ?? 0.5)
+            return .nms(
+                iou: try n.optional("iou")?.double() ?? 0.5, threshold: try n.optional("threshold")?.double() ?? 0.5)
         case "classify":
             return .classify(classes: try value.mapping(allowed: ["classes"]).required("classes").int(in: 2...100_000))
         default:
-            let activation = try value.mapping(allowed: ["activation"]).optional("activation")?.choice(FunctionalKernel.Activation.self) ?? .none
+            let activation =
+                try value.mapping(allowed: ["activation"]).optional("activation")?.choice(
+                    FunctionalKernel.Activation.self) ?? .none
             return .dense(activation: activation)
         }
     }
@@ -349,20 +427,30 @@ public enum WorkflowLoader {
             return .random
         }
         let s = try node.mapping(allowed: ["scene"]).required("scene").mapping(allowed: ["objects", "classes"])
-        let objects = try parsePhased(try s.required("objects"), phases: phases) { try parseDistribution($0, minimum: 0) }
+        let objects = try parsePhased(try s.required("objects"), phases: phases) {
+            try parseDistribution($0, minimum: 0)
+        }
         let classes = try parsePhased(try s.required("classes"), phases: phases) { node -> [Double] in
             let values = try node.sequence().map(parseProbability)
-            guard !values.isEmpty, abs(values.reduce(0, +) - 1) < 1e-6 else { throw node.error("class probabilities must sum to 1") }
+            guard !values.isEmpty, abs(values.reduce(0, +) - 1) < 1e-6 else {
+                throw node.error("class probabilities must sum to 1")
+            }
             return values
         }
         return .scene(objects: objects, classProbabilities: classes)
     }
 
     /// One entry of a task block's list: an operation, or a `model:` that expands into its table's layers.
-    static func parseOperations(_ node: ConfigNode, topologies: TopologyResolver, phases: PhaseSchedule = .constant) throws -> [TaskOperation] {
-        if case .mapping = node.node, let model = try? node.mapping(allowed: ["model", "params"]), let nameNode = model.optional("model") {
+    static func parseOperations(_ node: ConfigNode, topologies: TopologyResolver, phases: PhaseSchedule = .constant)
+        throws -> [TaskOperation]
+    {
+        if case .mapping = node.node, let model = try? node.mapping(allowed: ["model", "params"]),
+            let nameNode = model.optional("model")
+        {
             let name = try nameNode.string()
-            guard let table = try topologies(name) else { throw nameNode.error("no layer table '\(name)' (looked for \(name).csv in the topology directory)") }
+            guard let table = try topologies(name) else {
+                throw nameNode.error("no layer table '\(name)' (looked for \(name).csv in the topology directory)")
+            }
             var overrides: [String: Int] = [:]
             var drawn: [String: Phased<ParameterDistribution>] = [:]
             if let params = model.optional("params") {
@@ -401,7 +489,9 @@ public enum WorkflowLoader {
         let m = try node.mapping(allowed: ["uniform", "choice", "poisson", "geometric", "max"])
         if let uniform = m.optional("uniform") {
             let bounds = try uniform.sequence().map { try $0.int(in: minimum...Int(Int32.max)) }
-            guard bounds.count == 2, bounds[0] <= bounds[1] else { throw uniform.error("expected [low, high] with low ≤ high") }
+            guard bounds.count == 2, bounds[0] <= bounds[1] else {
+                throw uniform.error("expected [low, high] with low ≤ high")
+            }
             return .uniform(low: bounds[0], high: bounds[1])
         }
         if let choice = m.optional("choice") {
@@ -411,21 +501,30 @@ public enum WorkflowLoader {
         }
         for key in ["poisson", "geometric"] {
             guard let meanNode = m.optional(key) else { continue }
-            if minimum > 0 { throw meanNode.error("\(key) can draw 0, which is not a valid value here; use uniform or choice") }
+            if minimum > 0 {
+                throw meanNode.error("\(key) can draw 0, which is not a valid value here; use uniform or choice")
+            }
             let mean = try meanNode.double()
             guard mean > 0, mean < 1e6 else { throw meanNode.error("the mean must be positive") }
-            guard let maxNode = m.optional("max") else { throw node.error("\(key) needs 'max' (a bound on the values drawn)") }
+            guard let maxNode = m.optional("max") else {
+                throw node.error("\(key) needs 'max' (a bound on the values drawn)")
+            }
             let bound = try maxNode.int(in: 1...1_000_000)
             return key == "poisson" ? .poisson(mean: mean, max: bound) : .geometric(mean: mean, max: bound)
         }
-        throw node.error("expected a number, {uniform: [low, high]}, {choice: [values]}, {poisson: mean, max: M} or {geometric: mean, max: M}")
+        throw node.error(
+            "expected a number, {uniform: [low, high]}, {choice: [values]}, {poisson: mean, max: M} or {geometric: mean, max: M}"
+        )
     }
 
     static func parseOperation(_ node: ConfigNode) throws -> TaskOperation {
         let kinds = ["gemm", "conv", "depthwise", "cycles"] + VectorOperation.keys.map(\.key)
         let m = try node.mapping(allowed: ["name", "stride"] + kinds)
         let present = kinds.filter { m.has($0) }
-        guard present.count == 1 else { throw node.error("an operation needs exactly one of: \(kinds.joined(separator: ", ")) (or model: with params:)") }
+        guard present.count == 1 else {
+            throw node.error(
+                "an operation needs exactly one of: \(kinds.joined(separator: ", ")) (or model: with params:)")
+        }
         let name = try m.optional("name")?.string() ?? present[0]
         func dimensions(_ node: ConfigNode, _ count: Int, _ shape: String) throws -> [Int] {
             let dims = try node.sequence()
@@ -441,16 +540,20 @@ public enum WorkflowLoader {
         }
         for kind in ["conv", "depthwise"] {
             guard let conv = m.optional(kind) else { continue }
-            let v = try dimensions(conv, 6, "[ifmap height, ifmap width, filter height, filter width, channels, filters]")
+            let v = try dimensions(
+                conv, 6, "[ifmap height, ifmap width, filter height, filter width, channels, filters]")
             let stride = try m.optional("stride")?.int(in: 1...1024) ?? 1
-            let layer = Layer.conv(name: name, ifmapHeight: v[0], ifmapWidth: v[1], filterHeight: v[2], filterWidth: v[3],
-                                   channels: v[4], filters: v[5], stride: stride, depthwise: kind == "depthwise")
+            let layer = Layer.conv(
+                name: name, ifmapHeight: v[0], ifmapWidth: v[1], filterHeight: v[2], filterWidth: v[3],
+                channels: v[4], filters: v[5], stride: stride, depthwise: kind == "depthwise")
             if let problem = layer.problem { throw conv.error(problem) }
             return .layer(layer)
         }
         for entry in VectorOperation.keys {
             guard let valueNode = m.optional(entry.key) else { continue }
-            let values = entry.count == 1 ? [try valueNode.int(in: 1...Int(Int32.max))] : try dimensions(valueNode, entry.count, entry.shape)
+            let values =
+                entry.count == 1
+                ? [try valueNode.int(in: 1...Int(Int32.max))] : try dimensions(valueNode, entry.count, entry.shape)
             guard let operation = VectorOperation.make(key: entry.key, values: values) else {
                 throw valueNode.error("expected \(entry.shape)\(entry.key == "topk" ? " with k ≤ n" : "")")
             }

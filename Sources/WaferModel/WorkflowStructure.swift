@@ -15,11 +15,15 @@ public struct WorkflowStructure: Sendable {
             var stack = starts.filter { $0 != stop }
             while let b = stack.popLast() {
                 guard seen.insert(b).inserted else { continue }
-                for case .block(let n) in graph.blocks[b].successors where n != stop && !seen.contains(n) { stack.append(n) }
+                for case .block(let n) in graph.blocks[b].successors where n != stop && !seen.contains(n) {
+                    stack.append(n)
+                }
             }
             return seen
         }
-        var loops: [Int: Set<Int>] = [:], fanouts: [Int: Set<Int>] = [:], owners: [Int: [Int]] = [:]
+        var loops: [Int: Set<Int>] = [:]
+        var fanouts: [Int: Set<Int>] = [:]
+        var owners: [Int: [Int]] = [:]
         for (index, block) in graph.blocks.enumerated() {
             guard case .control(let control) = block.kind else { continue }
             switch control {

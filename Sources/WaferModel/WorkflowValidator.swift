@@ -17,14 +17,18 @@ enum WorkflowValidator {
             case .join:
                 let owners = structure.joinOwners[index] ?? []
                 if owners.isEmpty {
-                    throw field(index, "join").error("join '\(block.name)' is not the join of any foreach or parallel block")
+                    throw field(index, "join").error(
+                        "join '\(block.name)' is not the join of any foreach or parallel block")
                 }
                 if owners.count > 1 {
-                    throw field(index, "join").error("join '\(block.name)' is shared by \(owners.map(name).joined(separator: " and ")); give each fan-out its own join")
+                    throw field(index, "join").error(
+                        "join '\(block.name)' is shared by \(owners.map(name).joined(separator: " and ")); give each fan-out its own join"
+                    )
                 }
             case .forEach(_, let join, _, _), .parallel(_, let join):
                 guard case .control(.join) = graph.blocks[join].kind else {
-                    throw field(index, control.keyword).error("'\(name(join))' is not a join block (write `join: all` or `join: any` there)")
+                    throw field(index, control.keyword).error(
+                        "'\(name(join))' is not a join block (write `join: all` or `join: any` there)")
                 }
             case .loop(let body, _, _, _, _):
                 if body == index { throw field(index, "loop").error("a loop's body cannot be the loop itself") }
@@ -39,7 +43,9 @@ enum WorkflowValidator {
             colour[index] = 1
             for case .block(let next) in graph.blocks[index].successors {
                 if colour[next] == 1 && !structure.isBackEdge(from: index, to: next) {
-                    throw nodes[index].node.error("block '\(name(index))' leads back to '\(name(next))', a cycle that is not a declared loop (use a loop block with 'max')")
+                    throw nodes[index].node.error(
+                        "block '\(name(index))' leads back to '\(name(next))', a cycle that is not a declared loop (use a loop block with 'max')"
+                    )
                 }
                 if colour[next] == 0 { try visit(next) }
             }
@@ -47,17 +53,21 @@ enum WorkflowValidator {
         }
         try visit(graph.entry)
         if let unreachable = colour.firstIndex(of: 0) {
-            throw nodes[unreachable].node.error("block '\(name(unreachable))' cannot be reached from the entry block '\(name(graph.entry))'")
+            throw nodes[unreachable].node.error(
+                "block '\(name(unreachable))' cannot be reached from the entry block '\(name(graph.entry))'")
         }
 
         // Loop bodies come back to their loop: no path ends the request or escapes to a join outside.
         for (loop, region) in structure.loopRegions.sorted(by: { $0.key < $1.key }) {
             for b in region.sorted() {
                 if graph.blocks[b].successors.contains(.end) && !isItemExit(b, within: region, graph, structure) {
-                    throw nodes[b].node.error("block '\(name(b))' in the body of loop '\(name(loop))' can end the request; every path of a loop body must come back to '\(name(loop))'")
+                    throw nodes[b].node.error(
+                        "block '\(name(b))' in the body of loop '\(name(loop))' can end the request; every path of a loop body must come back to '\(name(loop))'"
+                    )
                 }
                 if let owners = structure.joinOwners[b], !owners.allSatisfy(region.contains) {
-                    throw nodes[b].node.error("the body of loop '\(name(loop))' reaches join '\(name(b))' of a fan-out outside the loop")
+                    throw nodes[b].node.error(
+                        "the body of loop '\(name(loop))' reaches join '\(name(b))' of a fan-out outside the loop")
                 }
             }
         }
@@ -67,7 +77,8 @@ enum WorkflowValidator {
         for (fanout, region) in structure.fanoutRegions.sorted(by: { $0.key < $1.key }) {
             let join = WorkflowStructure.join(of: fanout, in: graph)!
             if region.contains(fanout) {
-                throw nodes[fanout].node.error("the items of '\(name(fanout))' lead back to it before reaching join '\(name(join))'")
+                throw nodes[fanout].node.error(
+                    "the items of '\(name(fanout))' lead back to it before reaching join '\(name(join))'")
             }
             var reachesJoin = false
             for b in region.sorted() {
@@ -75,10 +86,13 @@ enum WorkflowValidator {
                 if successors.contains(.block(join)) { reachesJoin = true }
                 if case .control(.exit) = graph.blocks[b].kind { continue }
                 if successors.contains(.end) {
-                    throw nodes[b].node.error("block '\(name(b))' inside '\(name(fanout))' can end the request before join '\(name(join))'; route it to the join (or use an exit block to end the item)")
+                    throw nodes[b].node.error(
+                        "block '\(name(b))' inside '\(name(fanout))' can end the request before join '\(name(join))'; route it to the join (or use an exit block to end the item)"
+                    )
                 }
                 if let owners = structure.joinOwners[b], !owners.allSatisfy(region.contains) {
-                    throw nodes[b].node.error("the items of '\(name(fanout))' reach join '\(name(b))' of another fan-out")
+                    throw nodes[b].node.error(
+                        "the items of '\(name(fanout))' reach join '\(name(b))' of another fan-out")
                 }
             }
             if !reachesJoin {
@@ -90,15 +104,22 @@ enum WorkflowValidator {
     }
 
     /// An exit block that ends an item of a fan-out nested inside `region` (not the request).
-    private static func isItemExit(_ b: Int, within region: Set<Int>, _ graph: WorkflowGraph, _ structure: WorkflowStructure) -> Bool {
-        guard case .control(.exit) = graph.blocks[b].kind, let fanout = structure.enclosingFanout(of: b) else { return false }
+    private static func isItemExit(
+        _ b: Int, within region: Set<Int>, _ graph: WorkflowGraph, _ structure: WorkflowStructure
+    ) -> Bool {
+        guard case .control(.exit) = graph.blocks[b].kind, let fanout = structure.enclosingFanout(of: b) else {
+            return false
+        }
         return region.contains(fanout)
     }
 
     /// Propagates declared tensor shapes along the task flows and checks each against what the
     /// receiving task block declares as its input.
     private static func checkFlows(_ graph: WorkflowGraph, structure: WorkflowStructure, nodes: BlockNodes) throws {
-        struct Visit: Hashable { var block: Int; var spec: TensorSpec? }
+        struct Visit: Hashable {
+            var block: Int
+            var spec: TensorSpec?
+        }
         var seen = Set<Visit>()
         // (block, data flowing into it, the block that produced that data)
         var work: [(Int, TensorSpec?, String)] = [(graph.entry, graph.input, "the workflow input")]
@@ -109,9 +130,12 @@ enum WorkflowValidator {
             case .task(let task):
                 if let expected = task.input, let incoming, !incoming.fits(expected) {
                     throw (nodes[b].fields.optional("input") ?? nodes[b].node).error(
-                        "shape mismatch on the flow into '\(block.name)': \(producer) produces \(incoming), '\(block.name)' expects \(expected)")
+                        "shape mismatch on the flow into '\(block.name)': \(producer) produces \(incoming), '\(block.name)' expects \(expected)"
+                    )
                 }
-                if case .block(let n) = task.next { work.append((n, task.output ?? (task.operations.isEmpty ? incoming : nil), "'\(block.name)'")) }
+                if case .block(let n) = task.next {
+                    work.append((n, task.output ?? (task.operations.isEmpty ? incoming : nil), "'\(block.name)'"))
+                }
             case .control(let control):
                 switch control {
                 case .forEach(let body, let join, _, _):

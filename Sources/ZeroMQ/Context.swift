@@ -25,7 +25,9 @@ public final class Context {
 
     /// The version of the linked libzmq, e.g. (4, 3, 4).
     public static var version: (major: Int32, minor: Int32, patch: Int32) {
-        var major: Int32 = 0, minor: Int32 = 0, patch: Int32 = 0
+        var major: Int32 = 0
+        var minor: Int32 = 0
+        var patch: Int32 = 0
         zmq_version(&major, &minor, &patch)
         return (major, minor, patch)
     }

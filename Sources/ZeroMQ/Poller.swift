@@ -1,6 +1,7 @@
 import CZeroMQ
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Waits on several sockets and file descriptors at once (`zmq_poll`), so idle processes block

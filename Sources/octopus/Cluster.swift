@@ -7,10 +7,10 @@ struct Cluster: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one cluster of a wafer (normally started by `octopus run` or a launcher).",
         discussion: """
-        Connects to the coordinator, registers as cluster --id, receives the wafer configuration and
-        its peers' endpoints, and then executes the windows the coordinator grants, exchanging task
-        flows directly with peer clusters. Exits when the coordinator stops the wafer or is lost.
-        """)
+            Connects to the coordinator, registers as cluster --id, receives the wafer configuration and
+            its peers' endpoints, and then executes the windows the coordinator grants, exchanging task
+            flows directly with peer clusters. Exits when the coordinator stops the wafer or is lost.
+            """)
 
     @Option(help: "The coordinator's cluster endpoint (its --listen).")
     var coordinator = "tcp://127.0.0.1:5570"
@@ -33,8 +33,9 @@ struct Cluster: ParsableCommand {
 
     func run() throws {
         do {
-            var options = ClusterProcess.Options(coordinator: coordinator, cluster: id, dataBind: bind, parentPID: parentPid,
-                                                 setupTimeout: setupTimeout)
+            var options = ClusterProcess.Options(
+                coordinator: coordinator, cluster: id, dataBind: bind, parentPID: parentPid,
+                setupTimeout: setupTimeout)
             options.functional = { BLASExecutor() }
             let process = try ClusterProcess(options: options)
             try process.run()

@@ -14,21 +14,25 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Directory of workflow files (YAML); every file in it is loaded.")
     var workflows = "Configs/workflows"
 
-    @Option(help: ArgumentHelp(
-        "The scheduler: \(SchedulerRegistry.standard.names.joined(separator: ", ")). Some take parameters, e.g. "
-            + "reactive:threshold=1000000,steal=2. `octopus schedulers` lists them with their parameters; see docs/scheduling.md.",
-        valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "The scheduler: \(SchedulerRegistry.standard.names.joined(separator: ", ")). Some take parameters, e.g. "
+                + "reactive:threshold=1000000,steal=2. `octopus schedulers` lists them with their parameters; see docs/scheduling.md.",
+            valueName: "name"))
     var scheduler = "octopus"
 
-    @Flag(help: ArgumentHelp(
-        "Functional mode: requests carry real tensors (made by each workflow's generator), task blocks with a `function:` "
-            + "compute on them (GEMMs on OpenBLAS) and control blocks with a `when:` decide on the data. Timing still comes "
-            + "from the PE-array model. Default: timing mode."))
+    @Flag(
+        help: ArgumentHelp(
+            "Functional mode: requests carry real tensors (made by each workflow's generator), task blocks with a `function:` "
+                + "compute on them (GEMMs on OpenBLAS) and control blocks with a `when:` decide on the data. Timing still comes "
+                + "from the PE-array model. Default: timing mode."))
     var functional = false
 
     /// The parsed `--scheduler`.
     func schedulerSpec() throws -> Scheduler {
-        do { return try SchedulerRegistry.standard.scheduler(scheduler) } catch { throw ValidationError("--scheduler: \(error)") }
+        do { return try SchedulerRegistry.standard.scheduler(scheduler) } catch {
+            throw ValidationError("--scheduler: \(error)")
+        }
     }
 
     /// The kernels of functional mode when `--functional` is given (OpenBLAS), else nil.

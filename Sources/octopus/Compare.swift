@@ -9,15 +9,15 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run every scheduler on every workload and wafer size; write the speedup tables (Markdown and CSV).",
         discussion: """
-        Runs static, reactive (swept: the best setting by p99 latency is reported), fifo, score and
-        the ablation ladder static → +dual → +adaptive → +proactive → +diffusion (= octopus) on each
-        workload at each wafer size, in process and in virtual time, --jobs runs at a time. Workloads
-        are scaled to each size (rate and requests × clusters / --reference-clusters) so the load per
-        cluster is constant. Latency is compared at the first --loads value, throughput at the last.
-        Writes DIR/compare.md and DIR/compare.csv and prints the Markdown. The results depend only on
-        the inputs and their seeds (listed in the report), never on --jobs or the machine.
-        Example (small and quick): octopus compare --sizes 2x2 --workloads recsys --loads 1
-        """)
+            Runs static, reactive (swept: the best setting by p99 latency is reported), fifo, score and
+            the ablation ladder static → +dual → +adaptive → +proactive → +diffusion (= octopus) on each
+            workload at each wafer size, in process and in virtual time, --jobs runs at a time. Workloads
+            are scaled to each size (rate and requests × clusters / --reference-clusters) so the load per
+            cluster is constant. Latency is compared at the first --loads value, throughput at the last.
+            Writes DIR/compare.md and DIR/compare.csv and prints the Markdown. The results depend only on
+            the inputs and their seeds (listed in the report), never on --jobs or the machine.
+            Example (small and quick): octopus compare --sizes 2x2 --workloads recsys --loads 1
+            """)
 
     @Option(help: "Base wafer (YAML); each size reshapes its mesh and keeps the rest.")
     var wafer = "Configs/wafers/default.yaml"
@@ -34,7 +34,10 @@ struct Compare: ParsableCommand {
     @Option(help: "Comma-separated wafer sizes in clusters, RxC.")
     var sizes = CompareMatrix.defaultSizes.map(\.description).joined(separator: ",")
 
-    @Option(help: "Comma-separated offered loads (multiples of each workload's rate); latency at the first, throughput at the last.")
+    @Option(
+        help:
+            "Comma-separated offered loads (multiples of each workload's rate); latency at the first, throughput at the last."
+    )
     var loads = "1,4"
 
     @Option(help: "Cluster count the workload files are written for (their rate is scaled by clusters / this).")
@@ -55,20 +58,28 @@ struct Compare: ParsableCommand {
             let base = try WaferConfigLoader.load(path: wafer)
             let library = try WorkflowLibrary.load(directory: workflows)
             var injections: [String: [Injection]] = [:]
-            var seedLines = ["Wafer seed \(base.seed) (from \(wafer)); every random stream of a run derives from it and the injection seeds."]
+            var seedLines = [
+                "Wafer seed \(base.seed) (from \(wafer)); every random stream of a run derives from it and the injection seeds."
+            ]
             for name in matrix.workloads {
                 let path = name.hasSuffix(".yaml") || name.contains("/") ? name : "\(workloadDir)/\(name).yaml"
                 let loaded = try WorkloadLoader.load(path: path, known: Set(library.names))
                 injections[name] = loaded
-                seedLines.append("\(name) (\(path)): injection seeds \(loaded.map { "\($0.workflow)=\($0.seed)" }.joined(separator: ", ")).")
+                seedLines.append(
+                    "\(name) (\(path)): injection seeds \(loaded.map { "\($0.workflow)=\($0.seed)" }.joined(separator: ", "))."
+                )
             }
             guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
             var runner = CompareRunner(matrix: matrix, base: base, library: library, workloads: injections, jobs: jobs)
             let quiet = self.quiet
             runner.progress = { done, total, run in
                 guard !quiet else { return }
-                let p99 = run.results.overall.latency.map { String(format: "p99 %.0f µs", $0.p99Us) } ?? "nothing completed"
-                FileHandle.standardError.write(Data("[\(done)/\(total)] \(run.workload) \(run.size) load \(run.load) \(run.scheduler): \(p99), \(String(format: "%.0f", run.results.overall.throughputPerSecond)) req/s\n".utf8))
+                let p99 =
+                    run.results.overall.latency.map { String(format: "p99 %.0f µs", $0.p99Us) } ?? "nothing completed"
+                FileHandle.standardError.write(
+                    Data(
+                        "[\(done)/\(total)] \(run.workload) \(run.size) load \(run.load) \(run.scheduler): \(p99), \(String(format: "%.0f", run.results.overall.throughputPerSecond)) req/s\n"
+                            .utf8))
             }
             let runs = try runner.run()
             let report = CompareReport(matrix: matrix, runs: runs, command: commandLine(), seeds: seedLines)
@@ -93,7 +104,9 @@ struct Compare: ParsableCommand {
             return size
         }
         let loadList = try loads.split(separator: ",").map { text -> Double in
-            guard let value = Double(text), value > 0, value.isFinite else { throw ValidationError("--loads: '\(text)' is not a positive number") }
+            guard let value = Double(text), value > 0, value.isFinite else {
+                throw ValidationError("--loads: '\(text)' is not a positive number")
+            }
             return value
         }
         let workloadList = workloads.split(separator: ",").map(String.init)
@@ -101,7 +114,8 @@ struct Compare: ParsableCommand {
         guard !loadList.isEmpty else { throw ValidationError("--loads: give at least one load") }
         guard !workloadList.isEmpty else { throw ValidationError("--workloads: give at least one workload") }
         guard referenceClusters >= 1 else { throw ValidationError("--reference-clusters must be at least 1") }
-        return CompareMatrix(workloads: workloadList, sizes: sizeList, loads: loadList, referenceClusters: referenceClusters)
+        return CompareMatrix(
+            workloads: workloadList, sizes: sizeList, loads: loadList, referenceClusters: referenceClusters)
     }
 
     /// The command as given, without --jobs, --out and --quiet (which do not change the results).
@@ -109,8 +123,10 @@ struct Compare: ParsableCommand {
         var parts = ["octopus", "compare"]
         let given: [(String, String, String)] = [
             ("--wafer", wafer, "Configs/wafers/default.yaml"), ("--workflows", workflows, "Configs/workflows"),
-            ("--workloads", workloads, CompareMatrix.defaultWorkloads.joined(separator: ",")), ("--workload-dir", workloadDir, "Configs/workloads"),
-            ("--sizes", sizes, CompareMatrix.defaultSizes.map(\.description).joined(separator: ",")), ("--loads", loads, "1,4"),
+            ("--workloads", workloads, CompareMatrix.defaultWorkloads.joined(separator: ",")),
+            ("--workload-dir", workloadDir, "Configs/workloads"),
+            ("--sizes", sizes, CompareMatrix.defaultSizes.map(\.description).joined(separator: ",")),
+            ("--loads", loads, "1,4"),
             ("--reference-clusters", "\(referenceClusters)", "16"),
         ]
         for (flag, value, standard) in given where value != standard { parts += [flag, value] }

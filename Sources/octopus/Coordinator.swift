@@ -8,11 +8,11 @@ struct Coordinator: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the coordinator of a wafer whose clusters are started separately.",
         discussion: """
-        Binds --listen for clusters and --control for `octopus ctl`, waits until every cluster of
-        the wafer has registered (start them with `octopus cluster --coordinator <listen> --id N`),
-        then serves: inject work, query status, drain, write the trace, stop. The wafer runs until a
-        `stop` request (or Ctrl-C), then writes trace.json and summary.json to --out.
-        """)
+            Binds --listen for clusters and --control for `octopus ctl`, waits until every cluster of
+            the wafer has registered (start them with `octopus cluster --coordinator <listen> --id N`),
+            then serves: inject work, query status, drain, write the trace, stop. The wafer runs until a
+            `stop` request (or Ctrl-C), then writes trace.json and summary.json to --out.
+            """)
 
     @OptionGroup var model: ModelOptions
 
@@ -35,8 +35,9 @@ struct Coordinator: ParsableCommand {
         do {
             let (config, library) = try model.load()
             let injections = try workload.map { try WorkloadLoader.load(path: $0, known: Set(library.names)) } ?? []
-            var options = CoordinatorServer.Options(config: config, library: library, listen: listen, control: control,
-                                                    outputDirectory: out ?? defaultRunDirectory())
+            var options = CoordinatorServer.Options(
+                config: config, library: library, listen: listen, control: control,
+                outputDirectory: out ?? defaultRunDirectory())
             options.scheduler = try model.schedulerSpec()
             options.functional = model.kernels
             options.registrationTimeout = registrationTimeout

@@ -29,10 +29,10 @@ struct Ctl: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Inject requests of a workflow.",
             discussion: """
-            --workflow takes a name from the wafer's library or a workflow file: the file is validated \
-            here and its graph sent along; the wafer accepts it when it runs the same definition (the \
-            library is fixed when the wafer starts: start it with the file in --workflows).
-            """)
+                --workflow takes a name from the wafer's library or a workflow file: the file is validated \
+                here and its graph sent along; the wafer accepts it when it runs the same definition (the \
+                library is fixed when the wafer starts: start it with the file in --workflows).
+                """)
         @OptionGroup var options: ControlOptions
         @Option(help: "Workflow name (as in the wafer's workflow library) or workflow file.") var workflow: String
         @Option(help: "Number of requests (a replay defaults to every recorded arrival).") var count: Int?
@@ -42,11 +42,14 @@ struct Ctl: ParsableCommand {
         @Option(help: "poisson, onoff: mean cycles between arrivals.") var meanIntervalCycles: Double?
         @Option(help: "onoff: cycles of each on period.") var onCycles: Int?
         @Option(help: "onoff: cycles of each off period.") var offCycles: Int?
-        @Option(help: "markov: states as INTERVAL:DWELL pairs (mean cycles), comma-separated, e.g. 2000:1e6,20000:4e6.") var states: String?
+        @Option(help: "markov: states as INTERVAL:DWELL pairs (mean cycles), comma-separated, e.g. 2000:1e6,20000:4e6.")
+        var states: String?
         @Option(help: "replay: a CSV file of arrival times in cycles (read here, sent inline).") var traceFile: String?
         @Option(help: "Virtual time of the first arrival (default: now).") var startCycle: Int?
         @Option(help: "Seed of this injection's arrival stream.") var seed = 1
-        @Option(help: "Directory of model tables for a workflow file (default: the topologies folder beside its folder).") var topologies: String?
+        @Option(
+            help: "Directory of model tables for a workflow file (default: the topologies folder beside its folder).")
+        var topologies: String?
 
         func run() throws {
             var arrivalFields: [String: Any] = ["process": arrival]
@@ -58,18 +61,25 @@ struct Ctl: ParsableCommand {
             if let states {
                 arrivalFields["states"] = try states.split(separator: ",").map { pair -> [String: Double] in
                     let parts = pair.split(separator: ":").compactMap { Double($0) }
-                    guard parts.count == 2 else { throw ValidationError("--states: expected INTERVAL:DWELL pairs, found '\(pair)'") }
+                    guard parts.count == 2 else {
+                        throw ValidationError("--states: expected INTERVAL:DWELL pairs, found '\(pair)'")
+                    }
                     return ["mean_interval_cycles": parts[0], "mean_dwell_cycles": parts[1]]
                 }
             }
             do {
                 if let traceFile {
                     let node = try ConfigNode.parse("trace", file: "--trace-file")
-                    arrivalFields["times_cycles"] = try ArrivalTrace.load(path: traceFile, relativeTo: nil, column: nil, node: node)
+                    arrivalFields["times_cycles"] = try ArrivalTrace.load(
+                        path: traceFile, relativeTo: nil, column: nil, node: node)
                 }
-                var request: [String: Any] = ["cmd": "inject", "workflow": workflow, "arrival": arrivalFields, "seed": seed]
+                var request: [String: Any] = [
+                    "cmd": "inject", "workflow": workflow, "arrival": arrivalFields, "seed": seed,
+                ]
                 if FileManager.default.fileExists(atPath: workflow) {
-                    let beside = (((workflow as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent as NSString).appendingPathComponent("topologies")
+                    let beside =
+                        (((workflow as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+                        as NSString).appendingPathComponent("topologies")
                     let graph = try WorkflowLoader.load(path: workflow, topologies: topologies ?? beside)
                     request["workflow"] = graph.name
                     request["definition"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(graph))
@@ -84,27 +94,32 @@ struct Ctl: ParsableCommand {
     }
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Virtual time, requests in flight and completed, per-cluster load.")
+        static let configuration = CommandConfiguration(
+            abstract: "Virtual time, requests in flight and completed, per-cluster load.")
         @OptionGroup var options: ControlOptions
         func run() throws { try options.send(["cmd": "status"]) }
     }
 
     struct Drain: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Refuse new injections and wait until every request in flight has finished.")
+        static let configuration = CommandConfiguration(
+            abstract: "Refuse new injections and wait until every request in flight has finished.")
         @OptionGroup var options: ControlOptions
         func run() throws { try options.send(["cmd": "drain"], defaultTimeout: nil) }
     }
 
     struct Stop: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write trace and summary, then shut down every process of the wafer.")
+        static let configuration = CommandConfiguration(
+            abstract: "Write trace and summary, then shut down every process of the wafer.")
         @OptionGroup var options: ControlOptions
         func run() throws { try options.send(["cmd": "stop"], defaultTimeout: 60) }
     }
 
     struct TraceNow: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "trace", abstract: "Write a complete copy of the trace so far.")
+        static let configuration = CommandConfiguration(
+            commandName: "trace", abstract: "Write a complete copy of the trace so far.")
         @OptionGroup var options: ControlOptions
-        @Option(help: "File to write (default: trace-snapshot-<cycle>.json in the run's output directory).") var path: String?
+        @Option(help: "File to write (default: trace-snapshot-<cycle>.json in the run's output directory).") var path:
+            String?
         func run() throws {
             var request: [String: Any] = ["cmd": "trace"]
             if let path { request["path"] = path }
@@ -113,7 +128,8 @@ struct Ctl: ParsableCommand {
     }
 
     struct Send: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Send a raw JSON request (for scripting and testing).")
+        static let configuration = CommandConfiguration(
+            abstract: "Send a raw JSON request (for scripting and testing).")
         @OptionGroup var options: ControlOptions
         @Argument(help: "The request, e.g. '{\"cmd\": \"status\"}'.") var json: String
         func run() throws {

@@ -4,12 +4,16 @@ import ArgumentParser
 struct Octopus: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "octopus",
-        abstract: "A wafer-scale spatial-architecture emulator: one process per cluster, ZeroMQ between them, virtual time.",
+        abstract:
+            "A wafer-scale spatial-architecture emulator: one process per cluster, ZeroMQ between them, virtual time.",
         discussion: """
-        Start here:  octopus run                      (the default 4×4 wafer and workload, to completion)
-        By hand:     octopus coordinator …  +  octopus cluster … per cluster  +  octopus ctl …
-        Configs live in Configs/ (wafers/, workflows/, workloads/); see README.md and docs/.
-        """,
-        subcommands: [Run.self, Compare.self, Coordinator.self, Cluster.self, Ctl.self, Schedulers.self, Workflows.self, Graph.self, PEA.self, Validate.self],
+            Start here:  octopus run                      (the default 4×4 wafer and workload, to completion)
+            By hand:     octopus coordinator …  +  octopus cluster … per cluster  +  octopus ctl …
+            Configs live in Configs/ (wafers/, workflows/, workloads/); see README.md and docs/.
+            """,
+        subcommands: [
+            Run.self, Compare.self, Coordinator.self, Cluster.self, Ctl.self, Schedulers.self, Workflows.self,
+            Graph.self, PEA.self, Validate.self,
+        ],
         defaultSubcommand: nil)
 }

@@ -7,14 +7,14 @@ struct PEA: ParsableCommand {
         commandName: "pea",
         abstract: "Per-layer timing of a PE array on its own (SCALE-Sim-exact compute cycles, plus fill and stalls).",
         discussion: """
-        Give a SCALE-Sim config and topology:
-          octopus pea --config scale.cfg --topology resnet50.csv [--csv COMPUTE_REPORT.csv]
-        or one GEMM (M×K · K×N):
-          octopus pea --gemm 3136,64,147 --array 32x32 --dataflow ws
-        Topologies may use SCALE-Sim's conv rows (name, H, W, FH, FW, C, filters, stride) or GEMM rows
-        (name, M, N, K); names containing DP are depthwise. The CSV starts with SCALE-Sim's
-        COMPUTE_REPORT.csv columns; its Total Cycles are compute + stall cycles, as SCALE-Sim counts.
-        """)
+            Give a SCALE-Sim config and topology:
+              octopus pea --config scale.cfg --topology resnet50.csv [--csv COMPUTE_REPORT.csv]
+            or one GEMM (M×K · K×N):
+              octopus pea --gemm 3136,64,147 --array 32x32 --dataflow ws
+            Topologies may use SCALE-Sim's conv rows (name, H, W, FH, FW, C, filters, stride) or GEMM rows
+            (name, M, N, K); names containing DP are depthwise. The CSV starts with SCALE-Sim's
+            COMPUTE_REPORT.csv columns; its Total Cycles are compute + stall cycles, as SCALE-Sim counts.
+            """)
 
     @Option(help: "SCALE-Sim configuration (.cfg): its [architecture_presets] give the array.") var config: String?
     @Option(help: "SCALE-Sim topology CSV (conv or GEMM rows).") var topology: String?
@@ -24,11 +24,15 @@ struct PEA: ParsableCommand {
     @Option(help: "TBU SRAM in bytes (default 512 KiB, or the .cfg's three buffers).") var sramBytes: Int?
     @Option(help: "Link bandwidth in bytes per cycle (default 64, or the .cfg's Bandwidth).") var bandwidth: Int?
     @Option(help: "Cluster buffer in bytes that feeds the array (default: unlimited).") var clusterBufferBytes: Int?
-    @Option(help: "Refill bandwidth of the cluster buffer in bytes per cycle (with --cluster-buffer-bytes).") var refillBandwidth: Int = 32
+    @Option(help: "Refill bandwidth of the cluster buffer in bytes per cycle (with --cluster-buffer-bytes).")
+    var refillBandwidth: Int = 32
     @Option(help: "Set a topology parameter, e.g. --param seq=512 (repeatable).") var param: [String] = []
     @Option(help: "Write the CSV report here.") var csv: String?
     @Flag(help: "Print JSON instead of the table.") var json = false
-    @Option(name: .customLong("repeat"), help: "Evaluate the topology this many times and report layer evaluations per second (for scripts/bench).") var repetitions: Int?
+    @Option(
+        name: .customLong("repeat"),
+        help: "Evaluate the topology this many times and report layer evaluations per second (for scripts/bench).")
+    var repetitions: Int?
 
     func run() throws {
         do {
@@ -36,17 +40,23 @@ struct PEA: ParsableCommand {
             if let config { peArray = try SCALESimFiles.config(path: config) }
             if let array {
                 let parts = array.lowercased().split(separator: "x").compactMap { Int($0) }
-                guard parts.count == 2, parts.allSatisfy({ $0 > 0 }) else { throw ValidationError("--array must look like 32x32, not '\(array)'") }
+                guard parts.count == 2, parts.allSatisfy({ $0 > 0 }) else {
+                    throw ValidationError("--array must look like 32x32, not '\(array)'")
+                }
                 peArray.rows = parts[0]
                 peArray.columns = parts[1]
             }
             if let dataflow {
-                guard let flow = Dataflow(rawValue: dataflow.lowercased()) else { throw ValidationError("--dataflow must be os, ws or is, not '\(dataflow)'") }
+                guard let flow = Dataflow(rawValue: dataflow.lowercased()) else {
+                    throw ValidationError("--dataflow must be os, ws or is, not '\(dataflow)'")
+                }
                 peArray.dataflow = flow
             }
             if let sramBytes { peArray.sramBytes = sramBytes }
             if let bandwidth { peArray.bandwidthBytesPerCycle = bandwidth }
-            guard peArray.sramBytes >= 6, peArray.bandwidthBytesPerCycle > 0 else { throw ValidationError("--sram-bytes and --bandwidth must be positive") }
+            guard peArray.sramBytes >= 6, peArray.bandwidthBytesPerCycle > 0 else {
+                throw ValidationError("--sram-bytes and --bandwidth must be positive")
+            }
 
             let layers: [Layer]
             switch (topology, gemm) {
@@ -54,13 +64,17 @@ struct PEA: ParsableCommand {
                 var values: [String: Int] = [:]
                 for item in param {
                     let parts = item.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
-                    guard parts.count == 2, let value = Int(parts[1]) else { throw ValidationError("--param must look like NAME=INTEGER, not '\(item)'") }
+                    guard parts.count == 2, let value = Int(parts[1]) else {
+                        throw ValidationError("--param must look like NAME=INTEGER, not '\(item)'")
+                    }
                     values[parts[0]] = value
                 }
                 layers = try SCALESimFiles.topology(path: path, parameters: values)
             case (nil, let text?):
                 let dims = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-                guard dims.count == 3, dims.allSatisfy({ $0 > 0 }) else { throw ValidationError("--gemm must be M,N,K with positive integers, not '\(text)'") }
+                guard dims.count == 3, dims.allSatisfy({ $0 > 0 }) else {
+                    throw ValidationError("--gemm must be M,N,K with positive integers, not '\(text)'")
+                }
                 layers = [.gemm(name: "gemm", m: dims[0], n: dims[1], k: dims[2])]
             default:
                 throw ValidationError("give exactly one of --topology or --gemm")
@@ -68,20 +82,27 @@ struct PEA: ParsableCommand {
             if let bytes = clusterBufferBytes, bytes <= 0 || refillBandwidth <= 0 {
                 throw ValidationError("--cluster-buffer-bytes and --refill-bandwidth must be positive")
             }
-            let buffer = clusterBufferBytes.map { LayerTiming.ClusterBuffer(bytes: $0, refillBytesPerCycle: refillBandwidth) }
+            let buffer = clusterBufferBytes.map {
+                LayerTiming.ClusterBuffer(bytes: $0, refillBytesPerCycle: refillBandwidth)
+            }
             if let repetitions {
                 guard repetitions > 0 else { throw ValidationError("--repeat must be positive") }
                 let start = Date()
                 var evaluated = 0
-                for _ in 0..<repetitions { evaluated += PEAReport(layers: layers, array: peArray, buffer: buffer).rows.count }
+                for _ in 0..<repetitions {
+                    evaluated += PEAReport(layers: layers, array: peArray, buffer: buffer).rows.count
+                }
                 let seconds = Date().timeIntervalSince(start)
-                print("\(evaluated) layer evaluations in \(String(format: "%.3f", seconds)) s: \(String(format: "%.0f", Double(evaluated) / max(seconds, 1e-9))) per second")
+                print(
+                    "\(evaluated) layer evaluations in \(String(format: "%.3f", seconds)) s: \(String(format: "%.0f", Double(evaluated) / max(seconds, 1e-9))) per second"
+                )
                 return
             }
             let report = PEAReport(layers: layers, array: peArray, buffer: buffer)
             if let csv { try report.csv.write(toFile: csv, atomically: true, encoding: .utf8) }
             if json {
-                let data = try JSONSerialization.data(withJSONObject: report.jsonObject, options: [.prettyPrinted, .sortedKeys])
+                let data = try JSONSerialization.data(
+                    withJSONObject: report.jsonObject, options: [.prettyPrinted, .sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 print(report.table)

@@ -8,13 +8,13 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Launch a whole wafer on this machine, run a workload to completion, and write trace and summary.",
         discussion: """
-        Starts the coordinator in this process and one child process per cluster, connected over
-        ZeroMQ (ipc:// by default). Injects the workload, runs until every request has finished,
-        prints a summary table and writes runs/<id>/trace.json (open it in ui.perfetto.dev) and
-        runs/<id>/summary.json. Ctrl-C, or the death of any cluster process, stops every process.
-        --single-process runs the same state machines in one event loop without sockets: the
-        oracle whose results the multi-process run reproduces exactly.
-        """)
+            Starts the coordinator in this process and one child process per cluster, connected over
+            ZeroMQ (ipc:// by default). Injects the workload, runs until every request has finished,
+            prints a summary table and writes runs/<id>/trace.json (open it in ui.perfetto.dev) and
+            runs/<id>/summary.json. Ctrl-C, or the death of any cluster process, stops every process.
+            --single-process runs the same state machines in one event loop without sockets: the
+            oracle whose results the multi-process run reproduces exactly.
+            """)
 
     @OptionGroup var model: ModelOptions
 
@@ -27,7 +27,10 @@ struct Run: ParsableCommand {
     @Option(help: "Transport between processes: ipc or tcp (loopback).")
     var transport: String = "ipc"
 
-    @Option(help: "Control socket endpoint for `octopus ctl` while the run is going (default: a private ipc:// endpoint, printed at start).")
+    @Option(
+        help:
+            "Control socket endpoint for `octopus ctl` while the run is going (default: a private ipc:// endpoint, printed at start)."
+    )
     var control: String?
 
     @Flag(help: "Run every cluster in this process, without sockets (the deterministic oracle).")
@@ -44,7 +47,8 @@ struct Run: ParsableCommand {
                 throw ValidationError("--transport must be ipc or tcp, not '\(transport)'")
             }
             let directory = out ?? defaultRunDirectory()
-            var options = LocalWafer.Options(config: config, library: library, injections: injections, outputDirectory: directory)
+            var options = LocalWafer.Options(
+                config: config, library: library, injections: injections, outputDirectory: directory)
             options.transport = chosen
             options.control = control
             options.scheduler = try model.schedulerSpec()
@@ -53,8 +57,12 @@ struct Run: ParsableCommand {
             if quiet { options.log = { _ in } }
             let total = injections.reduce(0) { $0 + $1.count }
             if !quiet {
-                let mode = singleProcess ? "in one process" : "as \(config.clusterCount + 1) processes over \(chosen.rawValue)://"
-                print("Running wafer \(config.name) (\(config.rows)×\(config.columns) clusters) \(mode) in \(model.functional ? "functional" : "timing") mode; \(total) requests from \(workload)")
+                let mode =
+                    singleProcess
+                    ? "in one process" : "as \(config.clusterCount + 1) processes over \(chosen.rawValue)://"
+                print(
+                    "Running wafer \(config.name) (\(config.rows)×\(config.columns) clusters) \(mode) in \(model.functional ? "functional" : "timing") mode; \(total) requests from \(workload)"
+                )
             }
             let summary = try LocalWafer.run(options)
             print(SummaryRenderer.table(summary))

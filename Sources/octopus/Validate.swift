@@ -5,13 +5,18 @@ import WaferModel
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check wafer, workflow and workload files; print every problem with file, line and field.",
-        discussion: "The kind of each file is taken from its folder (wafers/, workflows/, workloads/) or, failing that, from its top-level fields.")
+        discussion:
+            "The kind of each file is taken from its folder (wafers/, workflows/, workloads/) or, failing that, from its top-level fields."
+    )
 
     @Argument(help: "Files to check.") var files: [String]
 
     @Option(help: "Workflow directory that workloads may refer to.") var workflows = "Configs/workflows"
 
-    @Option(help: "Directory of model tables for `model:` operations (default: the topologies folder beside the workflow's folder).") var topologies: String?
+    @Option(
+        help:
+            "Directory of model tables for `model:` operations (default: the topologies folder beside the workflow's folder)."
+    ) var topologies: String?
 
     func run() throws {
         var failures = 0
@@ -22,7 +27,9 @@ struct Validate: ParsableCommand {
                 switch kind {
                 case "wafer": _ = try WaferConfigLoader.load(path: file)
                 case "workflow":
-                    let beside = (((file as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent as NSString).appendingPathComponent("topologies")
+                    let beside =
+                        (((file as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+                        as NSString).appendingPathComponent("topologies")
                     _ = try WorkflowLoader.loadAll(path: file, topologies: topologies ?? beside)
                 default: _ = try WorkloadLoader.load(path: file, known: known)
                 }
@@ -36,13 +43,15 @@ struct Validate: ParsableCommand {
     }
 
     private func kindOf(_ file: String) throws -> String {
-        for (folder, kind) in [("wafers/", "wafer"), ("workflows/", "workflow"), ("workloads/", "workload")] where file.contains(folder) {
+        for (folder, kind) in [("wafers/", "wafer"), ("workflows/", "workflow"), ("workloads/", "workload")]
+        where file.contains(folder) {
             return kind
         }
         let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
         if text.contains("mesh:") { return "wafer" }
         if text.contains("blocks:") { return "workflow" }
         if text.contains("injections:") { return "workload" }
-        throw ConfigError(file: file, line: nil, field: "", message: "cannot tell whether this is a wafer, workflow or workload file")
+        throw ConfigError(
+            file: file, line: nil, field: "", message: "cannot tell whether this is a wafer, workflow or workload file")
     }
 }

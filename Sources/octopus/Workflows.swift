@@ -7,7 +7,10 @@ struct WorkflowSource: ParsableArguments {
     @Option(help: "Directory of workflow files (the suite).")
     var workflows = "Configs/workflows"
 
-    @Option(help: "Directory of model tables for `model:` operations (default: the topologies folder beside the workflow's folder).")
+    @Option(
+        help:
+            "Directory of model tables for `model:` operations (default: the topologies folder beside the workflow's folder)."
+    )
     var topologies: String?
 
     func library() throws -> WorkflowLibrary { try WorkflowLibrary.load(directory: workflows, topologies: topologies) }
@@ -15,12 +18,15 @@ struct WorkflowSource: ParsableArguments {
     /// A workflow by name from the suite, or from a file when `nameOrFile` is a path.
     func graph(_ nameOrFile: String) throws -> WorkflowGraph {
         if nameOrFile.hasSuffix(".yaml") || nameOrFile.hasSuffix(".yml") || nameOrFile.contains("/") {
-            let beside = (((nameOrFile as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent as NSString).appendingPathComponent("topologies")
+            let beside =
+                (((nameOrFile as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent as NSString)
+                .appendingPathComponent("topologies")
             return try WorkflowLoader.load(path: nameOrFile, topologies: topologies ?? beside)
         }
         let library = try library()
         guard let index = library.index(of: nameOrFile) else {
-            throw ValidationError("no workflow '\(nameOrFile)' in \(workflows) (known: \(library.names.joined(separator: ", ")))")
+            throw ValidationError(
+                "no workflow '\(nameOrFile)' in \(workflows) (known: \(library.names.joined(separator: ", ")))")
         }
         return library[index]
     }
@@ -30,14 +36,15 @@ struct Workflows: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the workflow suite, or show one workflow's blocks, flows and expected work.",
         discussion: """
-        Expected runs per request are computed analytically from the graph (branch probabilities ×
-        loop trip counts × for-each counts), per phase; expected cycles use the wafer's PE array.
-        """,
+            Expected runs per request are computed analytically from the graph (branch probabilities ×
+            loop trip counts × for-each counts), per phase; expected cycles use the wafer's PE array.
+            """,
         subcommands: [List.self, Show.self],
         defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the workflows with their expected work per request.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the workflows with their expected work per request.")
         @OptionGroup var source: WorkflowSource
         @Option(help: "Wafer whose PE array times the expected work.") var wafer = "Configs/wafers/default.yaml"
 
@@ -45,16 +52,25 @@ struct Workflows: ParsableCommand {
             do {
                 let library = try source.library()
                 let config = try WaferConfigLoader.load(path: wafer)
-                print(pad("workflow", 22) + pad("blocks", 8) + pad("phases", 20) + pad("task blocks/req", 17) + pad("Mcycles/req", 13) + "description")
+                print(
+                    pad("workflow", 22) + pad("blocks", 8) + pad("phases", 20) + pad("task blocks/req", 17)
+                        + pad("Mcycles/req", 13) + "description")
                 for graph in library.workflows {
                     let analysis = WorkflowAnalysis(graph)
                     let phases = graph.phases.phases.count
-                    let blocks = (0..<phases).map { WorkflowDOT.format(round(analysis.expectedTaskBlocks(phase: $0) * 100) / 100) }.joined(separator: "/")
-                    let work = (0..<phases).map {
-                        String(format: "%.2f", analysis.expectedWork(on: config.cluster.peArray, buffer: config.cluster.buffer, phase: $0) / 1e6)
+                    let blocks = (0..<phases).map {
+                        WorkflowDOT.format(round(analysis.expectedTaskBlocks(phase: $0) * 100) / 100)
                     }.joined(separator: "/")
-                    print(pad(graph.name, 22) + pad(String(graph.blocks.count), 8) + pad(phases == 1 ? "-" : graph.phases.names.joined(separator: "/"), 20)
-                          + pad(blocks, 17) + pad(work, 13) + graph.description)
+                    let work = (0..<phases).map {
+                        String(
+                            format: "%.2f",
+                            analysis.expectedWork(on: config.cluster.peArray, buffer: config.cluster.buffer, phase: $0)
+                                / 1e6)
+                    }.joined(separator: "/")
+                    print(
+                        pad(graph.name, 22) + pad(String(graph.blocks.count), 8)
+                            + pad(phases == 1 ? "-" : graph.phases.names.joined(separator: "/"), 20)
+                            + pad(blocks, 17) + pad(work, 13) + graph.description)
                 }
             } catch let error as ConfigError {
                 exitReporting(error)
@@ -63,7 +79,8 @@ struct Workflows: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a workflow's blocks, task flows, phases and expected runs and cycles per request.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show a workflow's blocks, task flows, phases and expected runs and cycles per request.")
         @Argument(help: "Workflow name (from the suite) or file.") var workflow: String
         @OptionGroup var source: WorkflowSource
         @Option(help: "Wafer whose PE array times the expected work.") var wafer = "Configs/wafers/default.yaml"
@@ -111,34 +128,64 @@ enum WorkflowReport {
         let phases = graph.phases.phases
         var out: [String] = []
         out.append("\(graph.name): \(graph.description)")
-        out.append("input: \(graph.input?.description ?? "\(graph.inputBytes) bytes")"
-                   + (graph.generator.map { g -> String in if case .scene = g { return " · functional input: scene generator" } else { return " · functional input: random" } } ?? ""))
-        if let deadline = graph.deadlineCycles { out.append("deadline: \(deadline) cycles after arrival (\(String(format: "%.1f", config.microseconds(deadline))) µs)") }
+        out.append(
+            "input: \(graph.input?.description ?? "\(graph.inputBytes) bytes")"
+                + (graph.generator.map { g -> String in
+                    if case .scene = g {
+                        return " · functional input: scene generator"
+                    } else {
+                        return " · functional input: random"
+                    }
+                } ?? ""))
+        if let deadline = graph.deadlineCycles {
+            out.append(
+                "deadline: \(deadline) cycles after arrival (\(String(format: "%.1f", config.microseconds(deadline))) µs)"
+            )
+        }
         if phases.count > 1 {
-            let schedule = phases.map { "\($0.name)" + ($0.durationCycles.map { " \($0) cycles" } ?? " (then forever)") }
+            let schedule = phases.map {
+                "\($0.name)" + ($0.durationCycles.map { " \($0) cycles" } ?? " (then forever)")
+            }
             out.append("phases: " + schedule.joined(separator: " → ") + (graph.phases.repeats ? " → repeat" : ""))
         }
         out.append("")
-        out.append("blocks (expected runs per request\(phases.count > 1 ? ", by phase " + graph.phases.names.joined(separator: "/") : "")):")
-        let cycles = phases.indices.map { analysis.expectedCycles(on: config.cluster.peArray, buffer: config.cluster.buffer, phase: $0) }
+        out.append(
+            "blocks (expected runs per request\(phases.count > 1 ? ", by phase " + graph.phases.names.joined(separator: "/") : "")):"
+        )
+        let cycles = phases.indices.map {
+            analysis.expectedCycles(on: config.cluster.peArray, buffer: config.cluster.buffer, phase: $0)
+        }
         for (index, block) in graph.blocks.enumerated() {
-            let runs = phases.indices.map { WorkflowDOT.format((analysis.visits[$0][index] * 1000).rounded() / 1000) }.joined(separator: "/")
+            let runs = phases.indices.map { WorkflowDOT.format((analysis.visits[$0][index] * 1000).rounded() / 1000) }
+                .joined(separator: "/")
             var detail: String
             switch block.kind {
             case .task(let task):
                 let perRun = phases.indices.map { String(format: "%.0f", cycles[$0][index]) }.joined(separator: "/")
-                detail = "task, \(task.operations.count) ops, \(perRun) cycles/run" + (task.isDynamic ? " (shapes drawn per request)" : "")
+                detail =
+                    "task, \(task.operations.count) ops, \(perRun) cycles/run"
+                    + (task.isDynamic ? " (shapes drawn per request)" : "")
                 if let f = task.function { detail += ", functional: \(f.keyword)" }
             case .control(let control):
                 detail = control.keyword
                 switch control {
                 case .branch(let d, _, _), .exit(let d, _):
-                    detail += " p=" + d.probability.values.map { WorkflowDOT.format($0) }.joined(separator: "/") + (d.predicate.map { ", when \($0)" } ?? "")
+                    detail +=
+                        " p=" + d.probability.values.map { WorkflowDOT.format($0) }.joined(separator: "/")
+                        + (d.predicate.map { ", when \($0)" } ?? "")
                 case .loop(_, _, let bound, let until, let maximum):
-                    let trips = phases.indices.map { WorkflowDOT.format((WorkflowAnalysis.expectedTrips(bound, max: maximum, phase: $0) * 100).rounded() / 100) }
-                    detail += " ≤ \(maximum), mean trips " + trips.joined(separator: "/") + (until.map { ", until \($0)" } ?? "")
+                    let trips = phases.indices.map {
+                        WorkflowDOT.format(
+                            (WorkflowAnalysis.expectedTrips(bound, max: maximum, phase: $0) * 100).rounded() / 100)
+                    }
+                    detail +=
+                        " ≤ \(maximum), mean trips " + trips.joined(separator: "/")
+                        + (until.map { ", until \($0)" } ?? "")
                 case .forEach(_, _, let count, let countFrom):
-                    detail += " mean items " + count.values.map { WorkflowDOT.format(($0.mean * 100).rounded() / 100) }.joined(separator: "/") + (countFrom.map { ", functional: \($0)" } ?? "")
+                    detail +=
+                        " mean items "
+                        + count.values.map { WorkflowDOT.format(($0.mean * 100).rounded() / 100) }.joined(
+                            separator: "/") + (countFrom.map { ", functional: \($0)" } ?? "")
                 case .join(let mode, _): detail += " \(mode.rawValue)"
                 default: break
                 }
@@ -159,9 +206,12 @@ enum WorkflowReport {
         for phase in phases.indices {
             let name = phases.count > 1 ? " (\(phases[phase].name))" : ""
             let work = analysis.expectedWork(on: config.cluster.peArray, buffer: config.cluster.buffer, phase: phase)
-            out.append(String(format: "expected per request%@: %.2f task blocks, %.0f PE-array cycles (%.1f µs on one %d×%d TBU of %@)",
-                              name, analysis.expectedTaskBlocks(phase: phase), work, config.microseconds(Cycle(work)),
-                              config.cluster.peArray.rows, config.cluster.peArray.columns, config.name))
+            out.append(
+                String(
+                    format:
+                        "expected per request%@: %.2f task blocks, %.0f PE-array cycles (%.1f µs on one %d×%d TBU of %@)",
+                    name, analysis.expectedTaskBlocks(phase: phase), work, config.microseconds(Cycle(work)),
+                    config.cluster.peArray.rows, config.cluster.peArray.columns, config.name))
         }
         return out.joined(separator: "\n")
     }

@@ -1,28 +1,36 @@
-import XCTest
-@testable import Emulation
 import Scheduling
 import WaferModel
+import XCTest
+
+@testable import Emulation
 
 final class ClusterEngineTests: XCTestCase {
     /// One cluster of a 1×2 wafer with two TBUs, and a one-block workflow of 1,000 cycles.
     func makeEngine(queueCapacity: Int = 8) throws -> (ClusterEngine, WorkflowLibrary) {
-        var config = try WaferConfigLoader.parse("""
-        mesh: {rows: 1, columns: 2}
-        cluster: {tbus: 2, reconfiguration_cycles: 100, load_signal_period_cycles: 500}
-        links: {control_latency_cycles: 10}
-        """, file: "c.yaml")
+        var config = try WaferConfigLoader.parse(
+            """
+            mesh: {rows: 1, columns: 2}
+            cluster: {tbus: 2, reconfiguration_cycles: 100, load_signal_period_cycles: 500}
+            links: {control_latency_cycles: 10}
+            """, file: "c.yaml")
         config.cluster.queueCapacity = queueCapacity
-        let library = WorkflowLibrary([try WorkflowLoader.parse("""
-        name: one
-        blocks:
-          - {name: work, task: [{cycles: 1000}], output_bytes: 8}
-        """, file: "w.yaml")])
+        let library = WorkflowLibrary([
+            try WorkflowLoader.parse(
+                """
+                name: one
+                blocks:
+                  - {name: work, task: [{cycles: 1000}], output_bytes: 8}
+                """, file: "w.yaml")
+        ])
         return (ClusterEngine(id: 0, config: config, library: library, scheduler: .standard("least-loaded")), library)
     }
 
     func task(_ request: UInt64, at time: Cycle) -> Envelope {
-        Envelope(source: .coordinator, destination: .cluster(0), sendTime: time - 10, arrival: time, sequence: request + 1,
-                 message: .task(TaskMessage(request: request, taskType: TaskType(workflow: 0, block: 0), bytes: 0, injected: time - 10)))
+        Envelope(
+            source: .coordinator, destination: .cluster(0), sendTime: time - 10, arrival: time, sequence: request + 1,
+            message: .task(
+                TaskMessage(request: request, taskType: TaskType(workflow: 0, block: 0), bytes: 0, injected: time - 10))
+        )
     }
 
     func testLoadSignalsCarryPerTypeWorkAndConfigurations() throws {
@@ -38,7 +46,8 @@ final class ClusterEngineTests: XCTestCase {
         XCTAssertEqual(second.envelopes.first?.arrival, 510)
         XCTAssertEqual(load.busyTBUs, 2)
         XCTAssertEqual(load.queuedTasks, 1)
-        XCTAssertEqual(load.byType, [TaskTypeLoad(taskType: TaskType(workflow: 0, block: 0), queuedTasks: 1, pendingCycles: 1000)])
+        XCTAssertEqual(
+            load.byType, [TaskTypeLoad(taskType: TaskType(workflow: 0, block: 0), queuedTasks: 1, pendingCycles: 1000)])
         XCTAssertEqual(load.configurations, [TaskType(workflow: 0, block: 0), TaskType(workflow: 0, block: 0)])
         // Two running blocks end at 100 + 100 (reconfiguration) + 1000 = 1200, 700 cycles after 500.
         XCTAssertEqual(load.pendingCycles, 1000 + 2 * 700)

@@ -1,8 +1,9 @@
 import Foundation
-import XCTest
-@testable import Emulation
 import Scheduling
 import WaferModel
+import XCTest
+
+@testable import Emulation
 
 /// Proof that refactoring changes no result: the `results` section of the summary and every byte
 /// of the trace are hashed for every scheduler on small versions of the workloads, and compared
@@ -49,8 +50,9 @@ final class GoldenDigestTests: XCTestCase {
     /// `results` and trace digests of one case.
     static func run(_ c: Case, directory: String) throws -> (results: String, trace: String) {
         let tracePath = directory + "/\(c.name.replacingOccurrences(of: "/", with: "_")).json"
-        let (_, results) = try runInProcess(wafer: c.wafer, workload: c.workload, scheduler: try SchedulerRegistry.standard.scheduler(c.scheduler),
-                                            tracePath: tracePath)
+        let (_, results) = try runInProcess(
+            wafer: c.wafer, workload: c.workload, scheduler: try SchedulerRegistry.standard.scheduler(c.scheduler),
+            tracePath: tracePath)
         let summary = try SummaryRenderer.json(RunSummary(results: results, host: nil))
         let trace = try Data(contentsOf: URL(fileURLWithPath: tracePath))
         try? FileManager.default.removeItem(atPath: tracePath)
@@ -73,14 +75,16 @@ final class GoldenDigestTests: XCTestCase {
             return
         }
         let recorded = try String(contentsOfFile: Self.digestFile, encoding: .utf8)
-        let expected = Dictionary(uniqueKeysWithValues: recorded.split(separator: "\n").map { line -> (String, String) in
-            let fields = line.split(separator: " ", maxSplits: 1)
-            return (String(fields[0]), String(fields[1]))
-        })
+        let expected = Dictionary(
+            uniqueKeysWithValues: recorded.split(separator: "\n").map { line -> (String, String) in
+                let fields = line.split(separator: " ", maxSplits: 1)
+                return (String(fields[0]), String(fields[1]))
+            })
         for line in lines {
             let fields = line.split(separator: " ", maxSplits: 1)
-            XCTAssertEqual(String(fields[1]), expected[String(fields[0])],
-                           "\(fields[0]): results/trace digests differ from golden-digests.txt (or the case is new)")
+            XCTAssertEqual(
+                String(fields[1]), expected[String(fields[0])],
+                "\(fields[0]): results/trace digests differ from golden-digests.txt (or the case is new)")
         }
         XCTAssertEqual(lines.count, expected.count, "every recorded case still runs")
     }

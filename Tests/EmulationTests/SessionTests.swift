@@ -1,8 +1,9 @@
 import Foundation
-import XCTest
-@testable import Emulation
 import Scheduling
 import WaferModel
+import XCTest
+
+@testable import Emulation
 
 let repositoryRoot: String = {
     var url = URL(fileURLWithPath: #filePath)
@@ -11,12 +12,15 @@ let repositoryRoot: String = {
 }()
 
 /// Builds and runs an in-process session over the repository's configs.
-func runInProcess(wafer: String = "small-2x2", workload: String = "small", scheduler: Scheduler = .octopus,
-                  edit: (inout WaferConfig) -> Void = { _ in }, tracePath: String? = nil) throws -> (WaferSession, RunSummary.Results) {
+func runInProcess(
+    wafer: String = "small-2x2", workload: String = "small", scheduler: Scheduler = .octopus,
+    edit: (inout WaferConfig) -> Void = { _ in }, tracePath: String? = nil
+) throws -> (WaferSession, RunSummary.Results) {
     var config = try WaferConfigLoader.load(path: repositoryRoot + "/Configs/wafers/\(wafer).yaml")
     edit(&config)
     let library = try WorkflowLibrary.load(directory: repositoryRoot + "/Configs/workflows")
-    let injections = try WorkloadLoader.load(path: repositoryRoot + "/Configs/workloads/\(workload).yaml", known: Set(library.names))
+    let injections = try WorkloadLoader.load(
+        path: repositoryRoot + "/Configs/workloads/\(workload).yaml", known: Set(library.names))
     let session = WaferSession.inProcess(config: config, library: library, scheduler: scheduler)
     var writer: ChromeTraceWriter?
     if let tracePath {
@@ -42,7 +46,8 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(session.coordinator.inFlight, 0)
         for outcome in session.coordinator.records.map(\.outcome) where outcome.status == .completed {
             XCTAssertGreaterThan(outcome.finished, outcome.injected)
-            XCTAssertGreaterThanOrEqual(outcome.tasksDone, 2, "at least preprocess/features and the detector/spotter ran")
+            XCTAssertGreaterThanOrEqual(
+                outcome.tasksDone, 2, "at least preprocess/features and the detector/spotter ran")
         }
     }
 
@@ -64,20 +69,25 @@ final class SessionTests: XCTestCase {
         let (session, _) = try runInProcess(wafer: "default", workload: "default")
         // detect-classify: 3 task blocks when the branch is taken (p = 0.7), else 2.
         let detect = UInt16(session.coordinator.library.index(of: "detect-classify")!)
-        let outcomes = session.coordinator.records.map(\.outcome).filter { $0.workflow == detect && $0.status == .completed }
+        let outcomes = session.coordinator.records.map(\.outcome).filter {
+            $0.workflow == detect && $0.status == .completed
+        }
         let taken = Double(outcomes.filter { $0.tasksDone == 3 }.count) / Double(outcomes.count)
         XCTAssertEqual(outcomes.count, 400)
         XCTAssertEqual(taken, 0.7, accuracy: 0.07, "400 Bernoulli(0.7) draws: σ ≈ 0.023")
     }
 
     func testRunsAreDeterministic() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-determinism-\(getpid())").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-determinism-\(getpid())")
+            .path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let (_, first) = try runInProcess(tracePath: directory + "/a.json")
         let (_, second) = try runInProcess(tracePath: directory + "/b.json")
         XCTAssertEqual(first, second)
-        XCTAssertEqual(try SummaryRenderer.json(RunSummary(results: first, host: nil)), try SummaryRenderer.json(RunSummary(results: second, host: nil)))
+        XCTAssertEqual(
+            try SummaryRenderer.json(RunSummary(results: first, host: nil)),
+            try SummaryRenderer.json(RunSummary(results: second, host: nil)))
         let a = try Data(contentsOf: URL(fileURLWithPath: directory + "/a.json"))
         XCTAssertEqual(a, try Data(contentsOf: URL(fileURLWithPath: directory + "/b.json")))
         XCTAssertGreaterThan(a.count, 10_000)
@@ -104,7 +114,8 @@ final class SessionTests: XCTestCase {
     /// blocks, queue with task blocks): every request ends exactly once, with every scheduler.
     func testFullQueuesWithFanOutsEndEveryRequestOnce() throws {
         for spec in SchedulerRegistry.standard.names.map(Scheduler.standard) {
-            let (session, results) = try runInProcess(workload: "suite-small", scheduler: spec, edit: { $0.cluster.queueCapacity = 2 })
+            let (session, results) = try runInProcess(
+                workload: "suite-small", scheduler: spec, edit: { $0.cluster.queueCapacity = 2 })
             XCTAssertGreaterThan(results.overall.rejected, 0, spec.name)
             XCTAssertEqual(results.overall.completed + results.overall.rejected, 64, spec.name)
             XCTAssertEqual(Set(session.coordinator.records.map(\.outcome.request)).count, 64, spec.name)
@@ -125,7 +136,8 @@ final class SessionTests: XCTestCase {
         for spec in SchedulerRegistry.standard.names.map(Scheduler.standard) {
             let (_, r) = try runInProcess(scheduler: spec)
             let total = r.time.busy + r.time.reconfiguring + r.time.starved + r.time.unassigned + r.time.blocked
-            XCTAssertEqual(total, 1, accuracy: 1e-9, "\(spec.name): every TBU-cycle up to the end is accounted for once")
+            XCTAssertEqual(
+                total, 1, accuracy: 1e-9, "\(spec.name): every TBU-cycle up to the end is accounted for once")
             XCTAssertGreaterThan(r.utilisation, 0, spec.name)
             XCTAssertLessThanOrEqual(r.utilisation, 1, spec.name)
         }
@@ -135,14 +147,19 @@ final class SessionTests: XCTestCase {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-trace-\(getpid()).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         _ = try runInProcess(tracePath: path)
-        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        let object =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
         let events = object["traceEvents"] as! [[String: Any]]
         let phases = Set(events.compactMap { $0["ph"] as? String })
         XCTAssertTrue(phases.isSuperset(of: ["M", "X", "C", "s", "f", "i"]), "\(phases)")
-        let processNames = events.filter { $0["name"] as? String == "process_name" }.compactMap { ($0["args"] as? [String: Any])?["name"] as? String }
+        let processNames = events.filter { $0["name"] as? String == "process_name" }.compactMap {
+            ($0["args"] as? [String: Any])?["name"] as? String
+        }
         XCTAssertEqual(processNames.filter { $0.hasPrefix("cluster ") }.count, 4)
         XCTAssertTrue(processNames.contains("coordinator"))
-        let threads = events.filter { $0["name"] as? String == "thread_name" }.compactMap { ($0["args"] as? [String: Any])?["name"] as? String }
+        let threads = events.filter { $0["name"] as? String == "thread_name" }.compactMap {
+            ($0["args"] as? [String: Any])?["name"] as? String
+        }
         XCTAssertEqual(threads.filter { $0.hasPrefix("TBU ") }.count, 12)
         XCTAssertEqual(threads.filter { $0.hasPrefix("CBU ") }.count, 4)
         // Every flow that starts also ends, and slices on one TBU never overlap.
@@ -153,7 +170,8 @@ final class SessionTests: XCTestCase {
         var lastEnd: [String: Double] = [:]
         for e in events where e["ph"] as? String == "X" && e["cat"] as? String != "layer" {
             let key = "\(e["pid"]!)/\(e["tid"]!)"
-            let ts = e["ts"] as! Double, dur = e["dur"] as! Double
+            let ts = e["ts"] as! Double
+            let dur = e["dur"] as! Double
             XCTAssertGreaterThanOrEqual(ts + 1e-9, lastEnd[key] ?? 0, "overlapping slices on \(key)")
             lastEnd[key] = max(lastEnd[key] ?? 0, ts + dur)
         }
@@ -162,9 +180,12 @@ final class SessionTests: XCTestCase {
         let layers = events.filter { $0["cat"] as? String == "layer" }
         XCTAssertGreaterThan(layers.count, tasks.count)
         for task in tasks.prefix(50) {
-            let ts = task["ts"] as! Double, end = ts + (task["dur"] as! Double)
-            let inside = layers.filter { $0["pid"] as! Int == task["pid"] as! Int && $0["tid"] as! Int == task["tid"] as! Int
-                && ($0["ts"] as! Double) >= ts - 1e-6 && ($0["ts"] as! Double) < end - 1e-6 }
+            let ts = task["ts"] as! Double
+            let end = ts + (task["dur"] as! Double)
+            let inside = layers.filter {
+                $0["pid"] as! Int == task["pid"] as! Int && $0["tid"] as! Int == task["tid"] as! Int
+                    && ($0["ts"] as! Double) >= ts - 1e-6 && ($0["ts"] as! Double) < end - 1e-6
+            }
             let cycles = inside.reduce(0) { $0 + (($1["args"] as! [String: Any])["cycles"] as! Int) }
             XCTAssertEqual(cycles, (task["args"] as! [String: Any])["cycles"] as? Int)
         }
@@ -186,7 +207,8 @@ final class SessionTests: XCTestCase {
 final class TraceTimingTests: XCTestCase {
     /// The cycles a run's trace shows for each layer are what `octopus pea` reports for it.
     func testTraceLayerCyclesEqualThePEAReport() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-pea-trace-\(getpid()).json").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-pea-trace-\(getpid()).json")
+            .path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let (session, _) = try runInProcess(tracePath: path)
         let config = session.coordinator.config
@@ -198,16 +220,22 @@ final class TraceTimingTests: XCTestCase {
         let report = PEAReport(layers: layers, array: config.cluster.peArray)
         let expected = Dictionary(uniqueKeysWithValues: report.rows.map { ($0.name, Int($0.totalCycles)) })
 
-        let events = (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any])["traceEvents"] as! [[String: Any]]
-        let tasks = events.filter { $0["cat"] as? String == "task" && $0["name"] as? String == "detect-classify/detector" }
+        let events =
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any])[
+                "traceEvents"] as! [[String: Any]]
+        let tasks = events.filter {
+            $0["cat"] as? String == "task" && $0["name"] as? String == "detect-classify/detector"
+        }
         // A block split across arrays runs each layer in parts; the PEA report is for one array.
         let splitLeads = splitLeaders(events)
         let whole = tasks.filter { !splitLeads.contains(sliceKey($0)) }
         XCTAssertFalse(whole.isEmpty)
         let first = whole[0]
-        let start = first["ts"] as! Double, end = start + (first["dur"] as! Double)
+        let start = first["ts"] as! Double
+        let end = start + (first["dur"] as! Double)
         let layerSlices = events.filter {
-            $0["cat"] as? String == "layer" && $0["pid"] as? Int == first["pid"] as? Int && $0["tid"] as? Int == first["tid"] as? Int
+            $0["cat"] as? String == "layer" && $0["pid"] as? Int == first["pid"] as? Int
+                && $0["tid"] as? Int == first["tid"] as? Int
                 && ($0["ts"] as! Double) >= start - 1e-6 && ($0["ts"] as! Double) < end - 1e-6
         }
         XCTAssertEqual(layerSlices.count, layers.count)
@@ -222,27 +250,45 @@ final class DynamicShapeTests: XCTestCase {
     /// The encoder's shape is drawn per request: durations vary, each is the model's time for one
     /// allowed sequence length, and runs repeat exactly.
     func testPerRequestShapesVaryAndRepeat() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-dynamic-\(getpid())").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-dynamic-\(getpid())")
+            .path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let (session, results) = try runInProcess(tracePath: directory + "/a.json")
         _ = try runInProcess(tracePath: directory + "/b.json")
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: directory + "/a.json")), try Data(contentsOf: URL(fileURLWithPath: directory + "/b.json")))
+        XCTAssertEqual(
+            try Data(contentsOf: URL(fileURLWithPath: directory + "/a.json")),
+            try Data(contentsOf: URL(fileURLWithPath: directory + "/b.json")))
         XCTAssertEqual(results.workflows["intent-classifier"]?.completed, 12)
 
         let config = session.coordinator.config
         let graph = session.coordinator.library.workflows.first { $0.name == "intent-classifier" }!
-        guard case .task(let encoder) = graph.blocks[graph.index(of: "encoder")!].kind, case .model(let model) = encoder.operations[0] else {
+        guard case .task(let encoder) = graph.blocks[graph.index(of: "encoder")!].kind,
+            case .model(let model) = encoder.operations[0]
+        else {
             return XCTFail("the encoder's first operation is a per-request model")
         }
-        let rest = encoder.operations.dropFirst().reduce(Cycle(0)) { $0 + $1.cycles(on: config.cluster.peArray, buffer: config.cluster.buffer) }
-        let allowed = Set((16...128).map { model.cycles(values: [$0], array: config.cluster.peArray, buffer: config.cluster.buffer) + rest })
-        let events = (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/a.json"))) as! [String: Any])["traceEvents"] as! [[String: Any]]
-        let encoders = events.filter { $0["cat"] as? String == "task" && $0["name"] as? String == "intent-classifier/encoder" }
+        let rest = encoder.operations.dropFirst().reduce(Cycle(0)) {
+            $0 + $1.cycles(on: config.cluster.peArray, buffer: config.cluster.buffer)
+        }
+        let allowed = Set(
+            (16...128).map {
+                model.cycles(values: [$0], array: config.cluster.peArray, buffer: config.cluster.buffer) + rest
+            })
+        let events =
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/a.json")))
+            as! [String: Any])["traceEvents"] as! [[String: Any]]
+        let encoders = events.filter {
+            $0["cat"] as? String == "task" && $0["name"] as? String == "intent-classifier/encoder"
+        }
         XCTAssertEqual(encoders.count, 12, "one slice per request; split parts are on their own tracks")
         let splitLeads = splitLeaders(events)
-        let durations = encoders.filter { !splitLeads.contains(sliceKey($0)) }.map { Cycle(($0["args"] as! [String: Any])["cycles"] as! Int) }
-        for duration in durations { XCTAssertTrue(allowed.contains(duration), "\(duration) is the time of some sequence length in 16...128") }
+        let durations = encoders.filter { !splitLeads.contains(sliceKey($0)) }.map {
+            Cycle(($0["args"] as! [String: Any])["cycles"] as! Int)
+        }
+        for duration in durations {
+            XCTAssertTrue(allowed.contains(duration), "\(duration) is the time of some sequence length in 16...128")
+        }
         XCTAssertGreaterThan(Set(durations).count, durations.count / 2, "draws from 113 lengths are mostly distinct")
         // The table's lower bound (used for promises and predictions) is the shortest sentence.
         XCTAssertEqual(encoder.cycles(on: config.cluster.peArray, buffer: config.cluster.buffer), allowed.min())
@@ -252,7 +298,9 @@ final class DynamicShapeTests: XCTestCase {
         let topologies = repositoryRoot + "/Configs/topologies"
         func error(_ params: String) -> ConfigError? {
             do {
-                _ = try WorkflowLoader.parse("name: w\nblocks:\n  - {name: a, task: [{model: bert-base-layer, params: {seq: \(params)}}]}", file: "w.yaml", topologies: topologies)
+                _ = try WorkflowLoader.parse(
+                    "name: w\nblocks:\n  - {name: a, task: [{model: bert-base-layer, params: {seq: \(params)}}]}",
+                    file: "w.yaml", topologies: topologies)
                 return nil
             } catch { return error as? ConfigError }
         }

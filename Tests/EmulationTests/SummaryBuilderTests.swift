@@ -1,6 +1,7 @@
-import XCTest
-@testable import Emulation
 import WaferModel
+import XCTest
+
+@testable import Emulation
 
 final class SummaryBuilderTests: XCTestCase {
     /// The timeline of a step function keeps its integral whatever the run length, including lengths

@@ -1,10 +1,13 @@
-import XCTest
-@testable import Emulation
 import WaferModel
+import XCTest
+
+@testable import Emulation
 
 final class WindowSynchronizerTests: XCTestCase {
     func synchronizer(_ mode: SyncMode = .exact, window: Cycle = 1000) throws -> WindowSynchronizer {
-        var config = try WaferConfigLoader.parse("mesh: {rows: 1, columns: 2}\nlinks: {intra_die: {hop_latency_cycles: 50}, control_latency_cycles: 80}", file: "s.yaml")
+        var config = try WaferConfigLoader.parse(
+            "mesh: {rows: 1, columns: 2}\nlinks: {intra_die: {hop_latency_cycles: 50}, control_latency_cycles: 80}",
+            file: "s.yaml")
         config.sync = SyncConfig(mode: mode, window: window)
         return WindowSynchronizer(config: config)
     }
@@ -46,13 +49,20 @@ final class WindowSynchronizerTests: XCTestCase {
 
     func testQuantumWindowsAreAtLeastTheQuantum() throws {
         var s = try synchronizer(.quantum, window: 1000)
-        XCTAssertEqual(s.plan([ParticipantTiming(nextEvent: 100, earliestOutput: 100)]), WindowPlan(index: 1, start: 100, end: 1100))
+        XCTAssertEqual(
+            s.plan([ParticipantTiming(nextEvent: 100, earliestOutput: 100)]),
+            WindowPlan(index: 1, start: 100, end: 1100))
         // A long promise still extends the window beyond the quantum.
-        XCTAssertEqual(s.plan([ParticipantTiming(nextEvent: 2000, earliestOutput: 9000)]), WindowPlan(index: 2, start: 2000, end: 9050))
+        XCTAssertEqual(
+            s.plan([ParticipantTiming(nextEvent: 2000, earliestOutput: 9000)]),
+            WindowPlan(index: 2, start: 2000, end: 9050))
     }
 
     func testEventKeyOrder() {
-        let keys = [EventKey(time: 5, rank: 0, tie: 9), EventKey(time: 4, rank: 9, tie: 0), EventKey(time: 5, rank: 0, tie: 1), EventKey(time: 5, rank: 2, tie: 0)]
+        let keys = [
+            EventKey(time: 5, rank: 0, tie: 9), EventKey(time: 4, rank: 9, tie: 0), EventKey(time: 5, rank: 0, tie: 1),
+            EventKey(time: 5, rank: 2, tie: 0),
+        ]
         XCTAssertEqual(keys.sorted(), [keys[1], keys[2], keys[0], keys[3]])
         var queue = EventQueue<Int>()
         for (i, k) in keys.enumerated() { queue.insert(i, key: k) }

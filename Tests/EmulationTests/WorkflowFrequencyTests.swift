@@ -1,14 +1,16 @@
-import XCTest
-@testable import Emulation
 import Scheduling
 import WaferModel
+import XCTest
+
+@testable import Emulation
 
 /// Counts the runs of every block per request from the trace (task and control slices).
 final class BlockRunCounter: TraceSink {
     var runs: [UInt64: [UInt16: Int]] = [:]
 
     func append(_ records: [TraceRecord]) throws {
-        for case .slice(_, _, _, _, let kind, let type, let request) in records where kind == .task || kind == .control {
+        for case .slice(_, _, _, _, let kind, let type, let request) in records where kind == .task || kind == .control
+        {
             runs[request, default: [:]][type.block, default: 0] += 1
         }
     }
@@ -31,7 +33,8 @@ final class WorkflowFrequencyTests: XCTestCase {
         let session = WaferSession.inProcess(config: config, library: library)
         let counter = BlockRunCounter()
         session.traceSink = counter
-        try session.inject(Injection(workflow: name, count: count, arrival: .periodic(period: period, jitter: period / 2), seed: 5))
+        try session.inject(
+            Injection(workflow: name, count: count, arrival: .periodic(period: period, jitter: period / 2), seed: 5))
         try session.runUntilIdle()
         let outcomes = session.coordinator.records.map(\.outcome)
         XCTAssertEqual(outcomes.count, count, file: file, line: line)
@@ -50,11 +53,13 @@ final class WorkflowFrequencyTests: XCTestCase {
             let mean = differences.reduce(0, +) / n
             let variance = differences.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)
             let tolerance = 4 * (variance / n).squareRoot() + 1e-9
-            XCTAssertLessThanOrEqual(abs(mean), tolerance,
-                                     "\(name).\(block.name): observed − expected runs per request = \(mean) (tolerance \(tolerance))",
-                                     file: file, line: line)
+            XCTAssertLessThanOrEqual(
+                abs(mean), tolerance,
+                "\(name).\(block.name): observed − expected runs per request = \(mean) (tolerance \(tolerance))",
+                file: file, line: line)
         }
-        XCTAssertEqual(phasesSeen.count, graph.phases.phases.count, "the run covers every phase", file: file, line: line)
+        XCTAssertEqual(
+            phasesSeen.count, graph.phases.phases.count, "the run covers every phase", file: file, line: line)
     }
 
     func testVideoAnalytics() throws { try check("video-analytics", count: 600, period: 100_000) }

@@ -1,19 +1,27 @@
-import XCTest
-@testable import Emulation
 import Scheduling
 import WaferModel
+import XCTest
+
+@testable import Emulation
 
 /// The workflow interpreter on its own: what follows each kind of block, without queues, arrays
 /// or clusters.
 final class WorkflowInterpreterTests: XCTestCase {
-    func interpreter(_ yaml: String, cluster: Int = 3, seed: UInt64 = 11) throws -> (WorkflowInterpreter, WorkflowGraph) {
+    func interpreter(_ yaml: String, cluster: Int = 3, seed: UInt64 = 11) throws -> (WorkflowInterpreter, WorkflowGraph)
+    {
         let graph = try WorkflowLoader.parse(yaml, file: "w.yaml")
         let library = WorkflowLibrary([graph])
-        return (WorkflowInterpreter(cluster: cluster, library: library, streams: RequestStreams(seed: seed, library: library), functional: nil), graph)
+        return (
+            WorkflowInterpreter(
+                cluster: cluster, library: library, streams: RequestStreams(seed: seed, library: library),
+                functional: nil), graph
+        )
     }
 
     func task(_ graph: WorkflowGraph, at block: String, request: UInt64 = 1, bytes: UInt64 = 64) -> TaskMessage {
-        TaskMessage(request: request, taskType: TaskType(workflow: 0, block: graph.index(of: block)!), bytes: bytes, injected: 0)
+        TaskMessage(
+            request: request, taskType: TaskType(workflow: 0, block: graph.index(of: block)!), bytes: bytes, injected: 0
+        )
     }
 
     /// The block a `.run` action goes to.
@@ -23,12 +31,13 @@ final class WorkflowInterpreterTests: XCTestCase {
     }
 
     func testATaskBlockFollowsItsSuccessorWithItsOutputAndCountsItself() throws {
-        let (i, graph) = try interpreter("""
-        name: w
-        blocks:
-          - {name: a, task: [{cycles: 10}], output_bytes: 128, next: b}
-          - {name: b, task: [{cycles: 10}]}
-        """)
+        let (i, graph) = try interpreter(
+            """
+            name: w
+            blocks:
+              - {name: a, task: [{cycles: 10}], output_bytes: 128, next: b}
+              - {name: b, task: [{cycles: 10}]}
+            """)
         var interpreter = i
         let actions = interpreter.finishedTask(task(graph, at: "a"))
         XCTAssertEqual(actions.count, 1)
@@ -37,36 +46,42 @@ final class WorkflowInterpreterTests: XCTestCase {
         XCTAssertEqual(next.bytes, 128)
         XCTAssertEqual(next.tasksDone, 1)
         XCTAssertEqual(next.flow, 0, "a flow id is the router's to give")
-        guard case .finish(let done, .completed) = interpreter.finishedTask(next).first else { return XCTFail("b ends the request") }
+        guard case .finish(let done, .completed) = interpreter.finishedTask(next).first else {
+            return XCTFail("b ends the request")
+        }
         XCTAssertEqual(done.tasksDone, 2)
     }
 
     func testBranchesFollowTheirProbabilityAndRepeatPerRequest() throws {
-        let (i, graph) = try interpreter("""
-        name: w
-        blocks:
-          - {name: pick, branch: {probability: 0.3, then: x, else: y}}
-          - {name: x, task: [{cycles: 10}]}
-          - {name: y, task: [{cycles: 10}]}
-        """)
+        let (i, graph) = try interpreter(
+            """
+            name: w
+            blocks:
+              - {name: pick, branch: {probability: 0.3, then: x, else: y}}
+              - {name: x, task: [{cycles: 10}]}
+              - {name: y, task: [{cycles: 10}]}
+            """)
         var interpreter = i
         var taken = 0
         for request in 0..<2000 {
             let first = interpreter.decided(task(graph, at: "pick", request: UInt64(request)))
-            XCTAssertEqual(first, interpreter.decided(task(graph, at: "pick", request: UInt64(request))), "the same request decides the same")
+            XCTAssertEqual(
+                first, interpreter.decided(task(graph, at: "pick", request: UInt64(request))),
+                "the same request decides the same")
             if blockName(first[0], graph) == "x" { taken += 1 }
         }
         XCTAssertEqual(Double(taken) / 2000, 0.3, accuracy: 0.04, "2000 Bernoulli(0.3) draws: σ ≈ 0.01")
     }
 
     func testALoopRunsItsDrawnTripsThenExits() throws {
-        let (i, graph) = try interpreter("""
-        name: w
-        blocks:
-          - {name: rounds, loop: {body: work, trips: 3, max: 5}, next: after}
-          - {name: work, task: [{cycles: 10}], next: rounds}
-          - {name: after, task: [{cycles: 10}]}
-        """)
+        let (i, graph) = try interpreter(
+            """
+            name: w
+            blocks:
+              - {name: rounds, loop: {body: work, trips: 3, max: 5}, next: after}
+              - {name: work, task: [{cycles: 10}], next: rounds}
+              - {name: after, task: [{cycles: 10}]}
+            """)
         var interpreter = i
         var current = task(graph, at: "rounds")
         var bodies = 0
@@ -90,14 +105,15 @@ final class WorkflowInterpreterTests: XCTestCase {
     }
 
     func testForEachFansOutAndTheJoinWaitsForEveryItem() throws {
-        let (i, graph) = try interpreter("""
-        name: w
-        blocks:
-          - {name: each, foreach: {count: 4, body: item, join: gather}}
-          - {name: item, task: [{cycles: 10}], output_bytes: 8, next: gather}
-          - {name: gather, join: all, next: after}
-          - {name: after, task: [{cycles: 10}]}
-        """)
+        let (i, graph) = try interpreter(
+            """
+            name: w
+            blocks:
+              - {name: each, foreach: {count: 4, body: item, join: gather}}
+              - {name: item, task: [{cycles: 10}], output_bytes: 8, next: gather}
+              - {name: gather, join: all, next: after}
+              - {name: after, task: [{cycles: 10}]}
+            """)
         var interpreter = i
         let items = interpreter.decided(task(graph, at: "each", bytes: 400))
         XCTAssertEqual(items.count, 4)
@@ -126,15 +142,17 @@ final class WorkflowInterpreterTests: XCTestCase {
     }
 
     func testAFailedItemFailsAnAllJoinAndAnAnyJoinWaitsForASuccess() throws {
-        let yaml = { (mode: String) in """
-        name: w
-        blocks:
-          - {name: both, parallel: {branches: [p, q], join: meet}}
-          - {name: p, task: [{cycles: 10}], next: meet}
-          - {name: q, task: [{cycles: 10}], next: meet}
-          - {name: meet, join: \(mode), next: after}
-          - {name: after, task: [{cycles: 10}]}
-        """ }
+        let yaml = { (mode: String) in
+            """
+            name: w
+            blocks:
+              - {name: both, parallel: {branches: [p, q], join: meet}}
+              - {name: p, task: [{cycles: 10}], next: meet}
+              - {name: q, task: [{cycles: 10}], next: meet}
+              - {name: meet, join: \(mode), next: after}
+              - {name: after, task: [{cycles: 10}]}
+            """
+        }
         for mode in ["all", "any"] {
             let (i, graph) = try interpreter(yaml(mode))
             var interpreter = i
@@ -150,38 +168,46 @@ final class WorkflowInterpreterTests: XCTestCase {
             guard case .run(let qAtJoin) = interpreter.finishedTask(q)[0] else { return XCTFail() }
             let last = interpreter.decided(qAtJoin)
             if mode == "all" {
-                guard case .finish(let request, .rejected) = last.first else { return XCTFail("an all-join with a failed item rejects its request") }
+                guard case .finish(let request, .rejected) = last.first else {
+                    return XCTFail("an all-join with a failed item rejects its request")
+                }
                 XCTAssertTrue(request.fanouts.isEmpty)
             } else {
-                XCTAssertEqual(last.first.flatMap { blockName($0, graph) }, "after", "an any-join continues with the item that succeeded")
+                XCTAssertEqual(
+                    last.first.flatMap { blockName($0, graph) }, "after",
+                    "an any-join continues with the item that succeeded")
             }
             XCTAssertEqual(interpreter.openJoins, 0)
         }
     }
 
     func testAnExitEndsTheRequestOrTheItem() throws {
-        let (i, graph) = try interpreter("""
-        name: w
-        blocks:
-          - {name: stop, exit: {probability: 1}, next: more}
-          - {name: more, task: [{cycles: 10}]}
-        """)
+        let (i, graph) = try interpreter(
+            """
+            name: w
+            blocks:
+              - {name: stop, exit: {probability: 1}, next: more}
+              - {name: more, task: [{cycles: 10}]}
+            """)
         var interpreter = i
-        guard case .finish(_, .completed) = interpreter.decided(task(graph, at: "stop")).first else { return XCTFail("an exit ends the request") }
+        guard case .finish(_, .completed) = interpreter.decided(task(graph, at: "stop")).first else {
+            return XCTFail("an exit ends the request")
+        }
         XCTAssertEqual(interpreter.earlyExits, 1)
         // Outside a fan-out a failure rejects the request.
         XCTAssertEqual(WorkflowInterpreter.fail(task(graph, at: "more")), .finish(task(graph, at: "more"), .rejected))
     }
 
     func testAForEachWithNoItemsGoesStraightPastItsJoin() throws {
-        let (i, graph) = try interpreter("""
-        name: w
-        blocks:
-          - {name: each, foreach: {count: 0, body: item, join: gather}}
-          - {name: item, task: [{cycles: 10}], next: gather}
-          - {name: gather, join: all, next: after}
-          - {name: after, task: [{cycles: 10}]}
-        """)
+        let (i, graph) = try interpreter(
+            """
+            name: w
+            blocks:
+              - {name: each, foreach: {count: 0, body: item, join: gather}}
+              - {name: item, task: [{cycles: 10}], next: gather}
+              - {name: gather, join: all, next: after}
+              - {name: after, task: [{cycles: 10}]}
+            """)
         var interpreter = i
         let actions = interpreter.decided(task(graph, at: "each"))
         XCTAssertEqual(actions.count, 1)

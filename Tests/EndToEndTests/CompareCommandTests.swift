@@ -6,24 +6,35 @@ final class CompareCommandTests: XCTestCase {
     func testCompareIsDeterministicAndComplete() throws {
         let directory = try makeTemporaryDirectory("compare")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let arguments = ["compare", "--wafer", "Configs/wafers/small-2x2.yaml", "--sizes", "2x2", "--workloads", "small",
-                         "--reference-clusters", "4", "--loads", "1,2", "--quiet"]
+        let arguments = [
+            "compare", "--wafer", "Configs/wafers/small-2x2.yaml", "--sizes", "2x2", "--workloads", "small",
+            "--reference-clusters", "4", "--loads", "1,2", "--quiet",
+        ]
         var outputs: [(md: String, csv: String)] = []
         for jobs in ["1", "2"] {
             let out = directory + "/jobs" + jobs
-            let result = try octopus(arguments + ["--jobs", jobs, "--out", out], in: directory, name: "compare-\(jobs)", seconds: 600)
+            let result = try octopus(
+                arguments + ["--jobs", jobs, "--out", out], in: directory, name: "compare-\(jobs)", seconds: 600)
             XCTAssertEqual(result.status, 0, result.stderr)
             let md = try String(contentsOfFile: out + "/compare.md", encoding: .utf8)
-            XCTAssertEqual(result.stdout.trimmingCharacters(in: .newlines), md.trimmingCharacters(in: .newlines), "the report is printed too")
+            XCTAssertEqual(
+                result.stdout.trimmingCharacters(in: .newlines), md.trimmingCharacters(in: .newlines),
+                "the report is printed too")
             outputs.append((md, try String(contentsOfFile: out + "/compare.csv", encoding: .utf8)))
         }
         XCTAssertEqual(outputs[0].md, outputs[1].md, "the Markdown does not depend on --jobs")
         XCTAssertEqual(outputs[0].csv, outputs[1].csv, "the CSV does not depend on --jobs")
 
         let md = outputs[0].md
-        XCTAssertTrue(md.contains("octopus compare --wafer Configs/wafers/small-2x2.yaml --workloads small --sizes 2x2 --loads 1,2 --reference-clusters 4"), md)
+        XCTAssertTrue(
+            md.contains(
+                "octopus compare --wafer Configs/wafers/small-2x2.yaml --workloads small --sizes 2x2 --loads 1,2 --reference-clusters 4"
+            ), md)
         XCTAssertTrue(md.contains("Wafer seed 7"), "the seeds are documented")
-        for heading in ["## Speedup of Octopus over each baseline", "## Ablation ladder", "## Absolute numbers", "**geometric mean**", "+ diffusion (= octopus)"] {
+        for heading in [
+            "## Speedup of Octopus over each baseline", "## Ablation ladder", "## Absolute numbers",
+            "**geometric mean**", "+ diffusion (= octopus)",
+        ] {
             XCTAssertTrue(md.contains(heading), heading)
         }
 
@@ -32,12 +43,17 @@ final class CompareCommandTests: XCTestCase {
         let rows = outputs[0].csv.split(separator: "\n").dropFirst().map { csvFields(String($0)) }
         XCTAssertEqual(rows.count, 13 + 8)
         let schedulers = Set(rows.map { $0[4] })
-        for name in ["static", "fifo", "score", "static+dual", "static+dual+adaptive", "static+dual+adaptive+proactive", "octopus"] {
+        for name in [
+            "static", "fifo", "score", "static+dual", "static+dual+adaptive", "static+dual+adaptive+proactive",
+            "octopus",
+        ] {
             XCTAssertTrue(schedulers.contains(name), name)
         }
         XCTAssertEqual(schedulers.filter { $0.hasPrefix("reactive:") }.count, 6, "the reactive sweep")
         for row in rows {
-            let injected = Int(row[5])!, completed = Int(row[6])!, rejected = Int(row[7])!
+            let injected = Int(row[5])!
+            let completed = Int(row[6])!
+            let rejected = Int(row[7])!
             XCTAssertEqual(completed + rejected, injected, "\(row[4]) at load \(row[3]): every request ends once")
             XCTAssertEqual(injected, row[3] == "1.00" ? 112 : 224, "the workload scaled by the load")
         }
@@ -52,7 +68,8 @@ final class CompareCommandTests: XCTestCase {
         let load = try octopus(["compare", "--loads", "1,-2"], in: directory, name: "load", seconds: 60)
         XCTAssertNotEqual(load.status, 0)
         XCTAssertTrue(load.stderr.contains("--loads: '-2'"), load.stderr)
-        let workload = try octopus(["compare", "--workloads", "nope", "--sizes", "2x2"], in: directory, name: "workload", seconds: 60)
+        let workload = try octopus(
+            ["compare", "--workloads", "nope", "--sizes", "2x2"], in: directory, name: "workload", seconds: 60)
         XCTAssertEqual(workload.status, 2)
         XCTAssertTrue(workload.stderr.contains("nope.yaml"), workload.stderr)
     }
@@ -66,7 +83,12 @@ func csvFields(_ line: String) -> [String] {
     var previousQuote = false
     for character in line {
         if quoted {
-            if character == "\"" { quoted = false; previousQuote = true } else { field.append(character) }
+            if character == "\"" {
+                quoted = false
+                previousQuote = true
+            } else {
+                field.append(character)
+            }
         } else if character == "\"" {
             if previousQuote { field.append("\"") }
             quoted = true

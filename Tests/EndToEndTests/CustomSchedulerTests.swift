@@ -4,8 +4,9 @@ import Runtime
 import Scheduling
 import WaferModel
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // A scheduler that exists only in this test target — the recipe of docs/scheduling.md, "Adding a
@@ -29,10 +30,14 @@ struct LongestFirstDispatch: TBUDispatchPolicy {
     let name = "longest-first"
     func maximumArrays(of tbus: Int) -> Int { 1 }
 
-    func dispatch(queue: some RandomAccessCollection<QueuedTask>, tbus: [TBUSnapshot], context: DispatchContext) -> [DispatchDecision] {
+    func dispatch(queue: some RandomAccessCollection<QueuedTask>, tbus: [TBUSnapshot], context: DispatchContext)
+        -> [DispatchDecision]
+    {
         var free = tbus.filter { !$0.isBusy }
         var decisions: [DispatchDecision] = []
-        let order = queue.enumerated().sorted { ($0.element.predictedCycles, $1.offset) > ($1.element.predictedCycles, $0.offset) }
+        let order = queue.enumerated().sorted {
+            ($0.element.predictedCycles, $1.offset) > ($1.element.predictedCycles, $0.offset)
+        }
         for (position, task) in order {
             guard let slot = free.firstIndex(where: { $0.accepts(task) }) else { continue }
             decisions.append(DispatchDecision(queuePosition: position, tbu: free[slot].index))
@@ -43,8 +48,12 @@ struct LongestFirstDispatch: TBUDispatchPolicy {
 }
 
 enum RoundRobinScheduler {
-    static let definition = SchedulerDefinition(name: "round-robin", summary: "test: next-cluster placement, longest block first") { _ in
-        Scheduler(name: "round-robin", controlPlane: .cbu, routing: .placement(NextClusterPlacement()), dispatch: LongestFirstDispatch())
+    static let definition = SchedulerDefinition(
+        name: "round-robin", summary: "test: next-cluster placement, longest block first"
+    ) { _ in
+        Scheduler(
+            name: "round-robin", controlPlane: .cbu, routing: .placement(NextClusterPlacement()),
+            dispatch: LongestFirstDispatch())
     }
 
     static let registry = SchedulerRegistry.standard.adding(definition)
@@ -59,19 +68,23 @@ final class CustomSchedulerTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let config = try WaferConfigLoader.load(path: repositoryRoot + "/Configs/wafers/small-2x2.yaml")
         let library = try WorkflowLibrary.load(directory: repositoryRoot + "/Configs/workflows")
-        let injections = try WorkloadLoader.load(path: repositoryRoot + "/Configs/workloads/suite-small.yaml", known: Set(library.names))
+        let injections = try WorkloadLoader.load(
+            path: repositoryRoot + "/Configs/workloads/suite-small.yaml", known: Set(library.names))
         let scheduler = try RoundRobinScheduler.registry.scheduler("round-robin")
-        XCTAssertThrowsError(try SchedulerRegistry.standard.scheduler("round-robin"), "only the extended registry knows it")
+        XCTAssertThrowsError(
+            try SchedulerRegistry.standard.scheduler("round-robin"), "only the extended registry knows it")
 
         // The oracle, in this process.
         let session = WaferSession.inProcess(config: config, library: library, scheduler: scheduler)
         for injection in injections { try session.inject(injection) }
         try session.runUntilIdle()
-        let oracle = SummaryBuilder.results(session: session, stats: try session.transport.collectStats(end: session.accountingEnd))
+        let oracle = SummaryBuilder.results(
+            session: session, stats: try session.transport.collectStats(end: session.accountingEnd))
 
         // The same across processes.
-        var options = CoordinatorServer.Options(config: config, library: library, listen: "ipc://\(directory)/coordinator",
-                                                control: "ipc://\(directory)/control", outputDirectory: directory + "/out")
+        var options = CoordinatorServer.Options(
+            config: config, library: library, listen: "ipc://\(directory)/coordinator",
+            control: "ipc://\(directory)/control", outputDirectory: directory + "/out")
         options.scheduler = scheduler
         options.exitWhenIdle = true
         options.log = { _ in }
@@ -98,7 +111,8 @@ final class CustomSchedulerTests: XCTestCase {
         }
         let summary = try server.run(initial: injections)
         for child in children {
-            XCTAssertTrue(eventually(20) { !child.isRunning }, "cluster host \(child.processIdentifier) exits after STOP")
+            XCTAssertTrue(
+                eventually(20) { !child.isRunning }, "cluster host \(child.processIdentifier) exits after STOP")
             XCTAssertEqual(child.terminationStatus, 0)
         }
 
@@ -110,9 +124,11 @@ final class CustomSchedulerTests: XCTestCase {
         let standard = WaferSession.inProcess(config: config, library: library, scheduler: .standard("least-loaded"))
         for injection in injections { try standard.inject(injection) }
         try standard.runUntilIdle()
-        let leastLoaded = SummaryBuilder.results(session: standard, stats: try standard.transport.collectStats(end: standard.accountingEnd))
+        let leastLoaded = SummaryBuilder.results(
+            session: standard, stats: try standard.transport.collectStats(end: standard.accountingEnd))
         XCTAssertNotEqual(summary.results.messages.byteHops, leastLoaded.messages.byteHops)
-        XCTAssertTrue(summary.results.clusterDetails.allSatisfy { $0.tbus.contains { $0.tasks > 0 } }, "every cluster ran work")
+        XCTAssertTrue(
+            summary.results.clusterDetails.allSatisfy { $0.tbus.contains { $0.tasks > 0 } }, "every cluster ran work")
         XCTAssertEqual(summary.results.emulation.causalityViolations, 0)
     }
 }
@@ -122,7 +138,9 @@ final class CustomSchedulerTests: XCTestCase {
 final class CustomSchedulerClusterHost: XCTestCase {
     func testHostOneClusterWhenAsked() throws {
         let environment = ProcessInfo.processInfo.environment
-        guard let id = environment["OCTOPUS_TEST_CLUSTER"].flatMap(Int.init), let coordinator = environment["OCTOPUS_TEST_COORDINATOR"] else {
+        guard let id = environment["OCTOPUS_TEST_CLUSTER"].flatMap(Int.init),
+            let coordinator = environment["OCTOPUS_TEST_COORDINATOR"]
+        else {
             throw XCTSkip("runs only as a cluster process of CustomSchedulerTests")
         }
         var options = ClusterProcess.Options(coordinator: coordinator, cluster: id, setupTimeout: 30)

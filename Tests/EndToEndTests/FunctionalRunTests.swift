@@ -10,7 +10,10 @@ final class FunctionalRunTests: XCTestCase {
     func testVideoAnalyticsRunsOnRealDataAcrossProcesses() throws {
         let directory = try makeTemporaryDirectory("functional")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let arguments = ["run", "--functional", "--wafer", "Configs/wafers/small-2x2.yaml", "--workload", "Configs/workloads/video-small.yaml", "--quiet"]
+        let arguments = [
+            "run", "--functional", "--wafer", "Configs/wafers/small-2x2.yaml", "--workload",
+            "Configs/workloads/video-small.yaml", "--quiet",
+        ]
         var summaries: [String: RunSummary] = [:]
         var traces: [String: Data] = [:]
         for (name, extra) in [("ipc", []), ("ipc-again", []), ("oracle", ["--single-process"])] {
@@ -33,21 +36,27 @@ final class FunctionalRunTests: XCTestCase {
         let library = try WorkflowLibrary.load(directory: repositoryRoot + "/Configs/workflows")
         let graph = library[library.index(of: "video-analytics")!]
         func block(_ name: String) -> TaskBlock {
-            guard case .task(let task) = graph.blocks[graph.index(of: name)!].kind else { fatalError("\(name) is a task block") }
+            guard case .task(let task) = graph.blocks[graph.index(of: name)!].kind else {
+                fatalError("\(name) is a task block")
+            }
             return task
         }
         guard case .control(.forEach(_, _, _, let countFrom?)) = graph.blocks[graph.index(of: "objects")!].kind,
-              case .control(.branch(let isPerson, _, _)) = graph.blocks[graph.index(of: "is-person")!].kind else {
+            case .control(.branch(let isPerson, _, _)) = graph.blocks[graph.index(of: "is-person")!].kind
+        else {
             return XCTFail("video-analytics has a data-dependent for-each and person branch")
         }
         let trace = try JSONSerialization.jsonObject(with: traces["ipc"]!) as! [String: Any]
         let injections = (trace["traceEvents"] as! [[String: Any]]).filter { $0["cat"] as? String == "inject" }
         XCTAssertEqual(injections.count, 24)
         let executor = BLASExecutor()
-        var classifiers = 0, poses = 0
+        var classifiers = 0
+        var poses = 0
         for event in injections {
             let args = event["args"] as! [String: Any]
-            let input = executor.input(of: graph, request: UInt64(args["request"] as! Int), injected: UInt64(args["cycle"] as! Int), seed: config.seed)
+            let input = executor.input(
+                of: graph, request: UInt64(args["request"] as! Int), injected: UInt64(args["cycle"] as! Int),
+                seed: config.seed)
             var data = executor.run(block("preprocess"), of: graph, input: input, seed: config.seed)
             data = executor.run(block("detector"), of: graph, input: data, seed: config.seed)
             data = executor.run(block("nms"), of: graph, input: data, seed: config.seed)

@@ -1,13 +1,16 @@
 import Foundation
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A wafer started piece by piece, as a user would across hosts: a coordinator, four cluster
 /// processes over tcp://127.0.0.1, driven through the control socket while it runs.
 final class ManualWaferTests: XCTestCase {
-    func ctl(_ arguments: [String], control: String, in directory: String, name: String) throws -> (Int32, [String: Any]) {
+    func ctl(_ arguments: [String], control: String, in directory: String, name: String) throws -> (
+        Int32, [String: Any]
+    ) {
         let result = try octopus(["ctl"] + arguments + ["--control", control], in: directory, name: name, seconds: 60)
         let object = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any] ?? [:]
         return (result.status, object)
@@ -19,37 +22,63 @@ final class ManualWaferTests: XCTestCase {
         let listen = "tcp://127.0.0.1:\(freePort())"
         let control = "tcp://127.0.0.1:\(freePort())"
         let out = directory + "/out"
-        let coordinator = try Launched(["coordinator", "--wafer", "Configs/wafers/small-2x2.yaml", "--listen", listen,
-                                        "--control", control, "--out", out], in: directory, name: "coordinator")
+        let coordinator = try Launched(
+            [
+                "coordinator", "--wafer", "Configs/wafers/small-2x2.yaml", "--listen", listen,
+                "--control", control, "--out", out,
+            ], in: directory, name: "coordinator")
         // Before all clusters have registered, status already answers.
-        XCTAssertTrue(eventually(20) { (try? self.ctl(["status"], control: control, in: directory, name: "status0").1["state"] as? String) == "waiting" })
-        let clusters = try (0..<4).map { try Launched(["cluster", "--coordinator", listen, "--id", "\($0)"], in: directory, name: "cluster\($0)") }
-        XCTAssertTrue(eventually(30) { (try? self.ctl(["status"], control: control, in: directory, name: "status1").1["clusters_registered"] as? Int) == 4 })
+        XCTAssertTrue(
+            eventually(20) {
+                (try? self.ctl(["status"], control: control, in: directory, name: "status0").1["state"] as? String)
+                    == "waiting"
+            })
+        let clusters = try (0..<4).map {
+            try Launched(["cluster", "--coordinator", listen, "--id", "\($0)"], in: directory, name: "cluster\($0)")
+        }
+        XCTAssertTrue(
+            eventually(30) {
+                (try? self.ctl(["status"], control: control, in: directory, name: "status1").1["clusters_registered"]
+                    as? Int) == 4
+            })
 
         // A bad request gets an error reply, and the wafer keeps serving.
-        let bad = try octopus(["ctl", "send", #"{"cmd": "explode"}"#, "--control", control], in: directory, name: "bad")
+        let bad = try octopus(
+            ["ctl", "send", #"{"cmd": "explode"}"#, "--control", control], in: directory, name: "bad")
         XCTAssertTrue(bad.stdout.contains("unknown command 'explode'"), bad.stdout)
-        let (unknownStatus, unknown) = try ctl(["inject", "--workflow", "nope"], control: control, in: directory, name: "unknown")
+        let (unknownStatus, unknown) = try ctl(
+            ["inject", "--workflow", "nope"], control: control, in: directory, name: "unknown")
         XCTAssertEqual(unknownStatus, 1)
         XCTAssertTrue((unknown["error"] as? String ?? "").contains("unknown workflow 'nope'"), "\(unknown)")
 
-        let (injectStatus, injected) = try ctl(["inject", "--workflow", "detect-classify", "--count", "30", "--arrival", "periodic",
-                                                "--period-cycles", "5000", "--seed", "3"], control: control, in: directory, name: "inject")
+        let (injectStatus, injected) = try ctl(
+            [
+                "inject", "--workflow", "detect-classify", "--count", "30", "--arrival", "periodic",
+                "--period-cycles", "5000", "--seed", "3",
+            ], control: control, in: directory, name: "inject")
         XCTAssertEqual(injectStatus, 0, "\(injected)")
         XCTAssertEqual(injected["requests"] as? [Int], [0, 29])
-        let (_, more) = try ctl(["inject", "--workflow", "speech-cascade", "--count", "10", "--arrival", "poisson", "--mean-interval-cycles", "7000"],
-                                control: control, in: directory, name: "inject2")
+        let (_, more) = try ctl(
+            [
+                "inject", "--workflow", "speech-cascade", "--count", "10", "--arrival", "poisson",
+                "--mean-interval-cycles", "7000",
+            ],
+            control: control, in: directory, name: "inject2")
         XCTAssertEqual(more["requests"] as? [Int], [30, 39])
         // A workflow file: accepted when it is the definition the wafer runs, refused when it differs.
-        let (fileStatus, fromFile) = try ctl(["inject", "--workflow", "Configs/workflows/recsys.yaml", "--count", "5", "--arrival", "markov",
-                                              "--states", "20000:100000,80000:300000"], control: control, in: directory, name: "inject3")
+        let (fileStatus, fromFile) = try ctl(
+            [
+                "inject", "--workflow", "Configs/workflows/recsys.yaml", "--count", "5", "--arrival", "markov",
+                "--states", "20000:100000,80000:300000",
+            ], control: control, in: directory, name: "inject3")
         XCTAssertEqual(fileStatus, 0, "\(fromFile)")
         XCTAssertEqual(fromFile["requests"] as? [Int], [40, 44])
         let changed = try String(contentsOfFile: repositoryRoot + "/Configs/workflows/recsys.yaml", encoding: .utf8)
             .replacingOccurrences(of: "normal: 0.85", with: "normal: 0.5")
         try changed.write(toFile: directory + "/recsys.yaml", atomically: true, encoding: .utf8)
-        let (changedStatus, refused) = try ctl(["inject", "--workflow", directory + "/recsys.yaml", "--topologies", "Configs/topologies"],
-                                               control: control, in: directory, name: "inject4")
+        let (changedStatus, refused) = try ctl(
+            ["inject", "--workflow", directory + "/recsys.yaml", "--topologies", "Configs/topologies"],
+            control: control, in: directory, name: "inject4")
         XCTAssertEqual(changedStatus, 1)
         XCTAssertTrue((refused["error"] as? String ?? "").contains("differs from the one the wafer runs"), "\(refused)")
 
@@ -83,7 +112,9 @@ final class ManualWaferTests: XCTestCase {
         for (id, cluster) in clusters.enumerated() {
             XCTAssertEqual(cluster.wait(seconds: 15), 0, "cluster \(id): \(cluster.stderr)")
         }
-        for pid in [coordinator.pid] + clusters.map(\.pid) { XCTAssertNotEqual(kill(pid, 0), 0, "process \(pid) is gone") }
+        for pid in [coordinator.pid] + clusters.map(\.pid) {
+            XCTAssertNotEqual(kill(pid, 0), 0, "process \(pid) is gone")
+        }
         let summary = try readJSON(out + "/summary.json")
         let overall = (summary["results"] as? [String: Any])?["overall"] as? [String: Any]
         XCTAssertEqual(overall?["injected"] as? Int, 45)
@@ -98,10 +129,16 @@ final class ManualWaferTests: XCTestCase {
         }
         let directory = try makeTemporaryDirectory("pyzmq")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let listen = "ipc://\(directory)/coordinator", control = "tcp://127.0.0.1:\(freePort())"
-        let coordinator = try Launched(["coordinator", "--wafer", "Configs/wafers/small-2x2.yaml", "--listen", listen,
-                                        "--control", control, "--out", directory + "/out"], in: directory, name: "coordinator")
-        let clusters = try (0..<4).map { try Launched(["cluster", "--coordinator", listen, "--id", "\($0)"], in: directory, name: "cluster\($0)") }
+        let listen = "ipc://\(directory)/coordinator"
+        let control = "tcp://127.0.0.1:\(freePort())"
+        let coordinator = try Launched(
+            [
+                "coordinator", "--wafer", "Configs/wafers/small-2x2.yaml", "--listen", listen,
+                "--control", control, "--out", directory + "/out",
+            ], in: directory, name: "coordinator")
+        let clusters = try (0..<4).map {
+            try Launched(["cluster", "--coordinator", listen, "--id", "\($0)"], in: directory, name: "cluster\($0)")
+        }
         // Deliberately no wait for registration: a drain sent meanwhile waits for the wafer to start.
         let example = Process()
         example.executableURL = URL(fileURLWithPath: python)
@@ -125,11 +162,14 @@ final class ManualWaferTests: XCTestCase {
     func testClusterWithoutCoordinatorGivesUpWithAClearMessage() throws {
         let directory = try makeTemporaryDirectory("lonely")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let result = try octopus(["cluster", "--coordinator", "tcp://127.0.0.1:\(freePort())", "--id", "0", "--setup-timeout", "1"],
-                                 in: directory, name: "cluster", seconds: 30)
+        let result = try octopus(
+            ["cluster", "--coordinator", "tcp://127.0.0.1:\(freePort())", "--id", "0", "--setup-timeout", "1"],
+            in: directory, name: "cluster", seconds: 30)
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.stderr.contains("no setup from a coordinator"), result.stderr)
-        let remote = try octopus(["cluster", "--coordinator", "tcp://192.0.2.1:5570", "--id", "0"], in: directory, name: "remote", seconds: 30)
+        let remote = try octopus(
+            ["cluster", "--coordinator", "tcp://192.0.2.1:5570", "--id", "0"], in: directory, name: "remote",
+            seconds: 30)
         XCTAssertEqual(remote.status, 1)
         XCTAssertTrue(remote.stderr.contains("CurveZMQ"), remote.stderr)
     }

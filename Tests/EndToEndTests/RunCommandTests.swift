@@ -1,20 +1,24 @@
 import Emulation
 import Foundation
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `octopus run` as users run it: real cluster processes over ZeroMQ, compared with the
 /// single-process oracle.
 final class RunCommandTests: XCTestCase {
-    let common = ["run", "--wafer", "Configs/wafers/small-2x2.yaml", "--workload", "Configs/workloads/small.yaml", "--quiet"]
+    let common = [
+        "run", "--wafer", "Configs/wafers/small-2x2.yaml", "--workload", "Configs/workloads/small.yaml", "--quiet",
+    ]
 
     func testMultiProcessRunsEqualTheOracleOverIPCAndTCP() throws {
         let directory = try makeTemporaryDirectory("run")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let variants: [(String, [String])] = [
-            ("oracle", ["--single-process"]), ("ipc", ["--transport", "ipc"]), ("tcp", ["--transport", "tcp"]), ("ipc-again", []),
+            ("oracle", ["--single-process"]), ("ipc", ["--transport", "ipc"]), ("tcp", ["--transport", "tcp"]),
+            ("ipc-again", []),
         ]
         var summaries: [String: RunSummary] = [:]
         var traces: [String: Data] = [:]
@@ -32,7 +36,8 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(oracle.results.overall.rejected, 0)
         XCTAssertEqual(oracle.host?.processes, 1)
         for name in ["ipc", "tcp", "ipc-again"] {
-            XCTAssertEqual(summaries[name]?.results, oracle.results, "\(name) results differ from the single-process oracle")
+            XCTAssertEqual(
+                summaries[name]?.results, oracle.results, "\(name) results differ from the single-process oracle")
             XCTAssertEqual(traces[name], traces["oracle"], "\(name) trace differs from the oracle's")
             XCTAssertEqual(summaries[name]?.host?.processes, 5)
         }
@@ -48,7 +53,10 @@ final class RunCommandTests: XCTestCase {
     func testTheSuiteAcrossProcessesEqualsTheOracle() throws {
         let directory = try makeTemporaryDirectory("suite")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let arguments = ["run", "--wafer", "Configs/wafers/small-2x2.yaml", "--workload", "Configs/workloads/suite-small.yaml", "--quiet"]
+        let arguments = [
+            "run", "--wafer", "Configs/wafers/small-2x2.yaml", "--workload", "Configs/workloads/suite-small.yaml",
+            "--quiet",
+        ]
         var summaries: [String: RunSummary] = [:]
         var traces: [String: Data] = [:]
         for (name, extra) in [("oracle", ["--single-process"]), ("ipc", [])] {
@@ -72,15 +80,21 @@ final class RunCommandTests: XCTestCase {
     func testEverySchedulerAcrossProcessesCompletesEveryRequestOnce() throws {
         let directory = try makeTemporaryDirectory("schedulers")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let schedulers = ["static", "reactive:threshold=200000,steal=4", "fifo", "score", "least-loaded",
-                          "static+dual", "static+dual+adaptive", "static+dual+adaptive+proactive", "octopus"]
+        let schedulers = [
+            "static", "reactive:threshold=200000,steal=4", "fifo", "score", "least-loaded",
+            "static+dual", "static+dual+adaptive", "static+dual+adaptive+proactive", "octopus",
+        ]
         for scheduler in schedulers {
             var results: [String: RunSummary.Results] = [:]
             for (name, extra) in [("oracle", ["--single-process"]), ("ipc", [])] {
                 let out = directory + "/" + scheduler + "-" + name
-                let result = try octopus(common + ["--scheduler", scheduler, "--out", out] + extra, in: directory, name: "\(scheduler)-\(name)")
+                let result = try octopus(
+                    common + ["--scheduler", scheduler, "--out", out] + extra, in: directory,
+                    name: "\(scheduler)-\(name)")
                 XCTAssertEqual(result.status, 0, "\(scheduler) \(name): \(result.stderr)")
-                results[name] = try SummaryRenderer.decode(Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))).results
+                results[name] = try SummaryRenderer.decode(
+                    Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))
+                ).results
             }
             let ipc = try XCTUnwrap(results["ipc"])
             XCTAssertEqual(ipc.scheduler, scheduler)
@@ -96,8 +110,10 @@ final class RunCommandTests: XCTestCase {
         let directory = try makeTemporaryDirectory("bad")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let wafer = directory + "/bad.yaml"
-        try "mesh: {rows: 2, columns: 2}\ncluster:\n  tbus: lots\n".write(toFile: wafer, atomically: true, encoding: .utf8)
-        let result = try octopus(["run", "--wafer", wafer, "--out", directory + "/out"], in: directory, name: "bad", seconds: 30)
+        try "mesh: {rows: 2, columns: 2}\ncluster:\n  tbus: lots\n".write(
+            toFile: wafer, atomically: true, encoding: .utf8)
+        let result = try octopus(
+            ["run", "--wafer", wafer, "--out", directory + "/out"], in: directory, name: "bad", seconds: 30)
         XCTAssertEqual(result.status, 2)
         XCTAssertTrue(result.stderr.contains("\(wafer):3: cluster.tbus: expected an integer"), result.stderr)
         let unknown = try octopus(["run", "--transport", "udp"], in: directory, name: "transport", seconds: 30)
@@ -116,7 +132,8 @@ final class RunCommandTests: XCTestCase {
         let status = launcher.wait(seconds: 30)
         XCTAssertEqual(status, 1)
         XCTAssertTrue(launcher.stderr.contains("(pid \(victim)) killed by signal 9"), launcher.stderr)
-        XCTAssertTrue(eventually(10) { clusterChildren(of: launcher.pid).isEmpty }, "no cluster process outlives the launcher")
+        XCTAssertTrue(
+            eventually(10) { clusterChildren(of: launcher.pid).isEmpty }, "no cluster process outlives the launcher")
     }
 
     func testCtrlCStopsEveryProcess() throws {
@@ -128,7 +145,8 @@ final class RunCommandTests: XCTestCase {
         kill(launcher.pid, SIGINT)
         XCTAssertEqual(launcher.wait(seconds: 30), 130, launcher.stderr)
         XCTAssertTrue(launcher.stderr.contains("interrupted"), launcher.stderr)
-        XCTAssertTrue(eventually(10) { clusterChildren(of: launcher.pid).isEmpty }, "no cluster process outlives Ctrl-C")
+        XCTAssertTrue(
+            eventually(10) { clusterChildren(of: launcher.pid).isEmpty }, "no cluster process outlives Ctrl-C")
         // The trace written so far is still a complete JSON document.
         XCTAssertNoThrow(try readJSON(directory + "/out/trace.json"))
     }
@@ -140,7 +158,8 @@ final class ValidateCommandTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var files: [String] = []
         for folder in ["wafers", "workflows", "workloads"] {
-            let names = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/Configs/" + folder).filter { $0.hasSuffix(".yaml") }
+            let names = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/Configs/" + folder)
+                .filter { $0.hasSuffix(".yaml") }
             files += names.map { "Configs/\(folder)/\($0)" }
         }
         let result = try octopus(["validate"] + files, in: directory, name: "validate", seconds: 60)
@@ -148,9 +167,11 @@ final class ValidateCommandTests: XCTestCase {
         XCTAssertEqual(result.stdout.split(separator: "\n").filter { $0.hasPrefix("ok: ") }.count, files.count)
         let bad = directory + "/workflows/bad.yaml"
         try FileManager.default.createDirectory(atPath: directory + "/workflows", withIntermediateDirectories: true)
-        try "name: bad\nblocks:\n  - {name: a, task: [{model: nope}]}\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        try "name: bad\nblocks:\n  - {name: a, task: [{model: nope}]}\n".write(
+            toFile: bad, atomically: true, encoding: .utf8)
         let failed = try octopus(["validate", bad], in: directory, name: "validate-bad", seconds: 60)
         XCTAssertEqual(failed.status, 1)
-        XCTAssertTrue(failed.stdout.contains("bad.yaml:3: blocks[0].task[0].model: no layer table 'nope'"), failed.stdout)
+        XCTAssertTrue(
+            failed.stdout.contains("bad.yaml:3: blocks[0].task[0].model: no layer table 'nope'"), failed.stdout)
     }
 }

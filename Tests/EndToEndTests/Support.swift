@@ -1,7 +1,8 @@
 import Foundation
 import XCTest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 let repositoryRoot: String = {
@@ -14,7 +15,9 @@ let repositoryRoot: String = {
 let octopusBinary: String = {
     if let path = ProcessInfo.processInfo.environment["OCTOPUS_BIN"] { return path }
     var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    if directory.path.hasSuffix(".xctest/Contents/MacOS") { directory = directory.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+    if directory.path.hasSuffix(".xctest/Contents/MacOS") {
+        directory = directory.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
     return directory.appendingPathComponent("octopus").path
 }()
 
@@ -50,7 +53,9 @@ final class Launched {
         if process.isRunning {
             kill(pid, SIGKILL)
             process.waitUntilExit()
-            XCTFail("process \(process.arguments ?? []) did not exit within \(seconds) s; stderr: \(stderr)", file: file, line: line)
+            XCTFail(
+                "process \(process.arguments ?? []) did not exit within \(seconds) s; stderr: \(stderr)", file: file,
+                line: line)
             return -1
         }
         return process.terminationStatus
@@ -65,7 +70,9 @@ final class Launched {
 }
 
 /// Runs `octopus` with `arguments` to completion.
-func octopus(_ arguments: [String], in directory: String, name: String, seconds: Double = 120) throws -> (status: Int32, stdout: String, stderr: String) {
+func octopus(_ arguments: [String], in directory: String, name: String, seconds: Double = 120) throws -> (
+    status: Int32, stdout: String, stderr: String
+) {
     let launched = try Launched(arguments, in: directory, name: name)
     let status = launched.wait(seconds: seconds)
     return (status, launched.stdout, launched.stderr)
@@ -75,7 +82,9 @@ func octopus(_ arguments: [String], in directory: String, name: String, seconds:
 func processes(matching fragments: [String]) -> [Int32] {
     guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
     return entries.compactMap { entry -> Int32? in
-        guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
+        guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else {
+            return nil
+        }
         let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
         let line = arguments.joined(separator: " ")
         // Zombies already reaped or exiting processes have an empty command line.
@@ -114,8 +123,12 @@ func freePort() -> Int {
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     address.sin_port = 0
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+    }
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
@@ -126,7 +139,8 @@ func readJSON(_ path: String) throws -> [String: Any] {
 /// User + system CPU time of `pid` in clock ticks (from /proc/PID/stat).
 func cpuTicks(_ pid: Int32) -> Int? {
     guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = text.lastIndex(of: ")") else { return nil }
+        let close = text.lastIndex(of: ")")
+    else { return nil }
     let fields = text[text.index(after: close)...].split(separator: " ")
     // After the command name: state is field 3, utime field 14, stime field 15 (1-based in proc(5)).
     guard fields.count > 13, let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }

@@ -1,6 +1,7 @@
-import XCTest
-@testable import Functional
 import WaferModel
+import XCTest
+
+@testable import Functional
 
 final class KernelTests: XCTestCase {
     func testGEMMMatchesANaiveProduct() {
@@ -24,15 +25,18 @@ extension KernelTests {
         let templates = SeededWeights.classTemplates(classes: 8, seed: 1, workflow: "w")
         var found = 0
         for request in 0..<60 {
-            let (frame, objects) = SceneGenerator.scene(shape: [416, 416, 3], objects: .uniform(low: 0, high: 16),
-                                                        classProbabilities: Array(repeating: 0.125, count: 8), templates: templates,
-                                                        keys: [1, UInt64(request)])
+            let (frame, objects) = SceneGenerator.scene(
+                shape: [416, 416, 3], objects: .uniform(low: 0, high: 16),
+                classProbabilities: Array(repeating: 0.125, count: 8), templates: templates,
+                keys: [1, UInt64(request)])
             let detections = Kernels.nms(Kernels.detect(frame, maxObjects: 64), iou: 0.5, threshold: 0.5)
             let rows = TensorCount.rowsWhere(column: 4, above: 0.5).items(of: detections)
             XCTAssertEqual(rows.count, objects.count, "request \(request)")
             for row in rows {
                 let item = detections.item(row)
-                let object = objects.first { $0.column * 16 == Int(item.values[0]) && $0.row * 16 == Int(item.values[1]) }
+                let object = objects.first {
+                    $0.column * 16 == Int(item.values[0]) && $0.row * 16 == Int(item.values[1])
+                }
                 XCTAssertNotNil(object, "a detection where nothing was painted")
                 let logits = Kernels.classify(item, templates: templates, classes: 8)
                 XCTAssertTrue(TensorPredicate.argmaxIn([object?.objectClass ?? -1]).holds(for: logits))
@@ -44,7 +48,9 @@ extension KernelTests {
 
     func testNMSSuppressesOverlapsAndWeakRows() {
         // Two overlapping boxes (IoU 0.6), one separate, one weak.
-        let rows: [[Float]] = [[0, 0, 10, 10, 0.9], [0, 2.5, 10, 10, 0.8], [50, 50, 10, 10, 0.7], [80, 80, 10, 10, 0.3]]
+        let rows: [[Float]] = [
+            [0, 0, 10, 10, 0.9], [0, 2.5, 10, 10, 0.8], [50, 50, 10, 10, 0.7], [80, 80, 10, 10, 0.3],
+        ]
         let out = Kernels.nms(Tensor(shape: [4, 5], values: rows.flatMap { $0 }), iou: 0.5, threshold: 0.5)
         XCTAssertEqual((0..<4).map { out.values[$0 * 5 + 4] }, [0.9, 0, 0.7, 0])
     }

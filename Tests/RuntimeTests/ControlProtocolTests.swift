@@ -1,6 +1,7 @@
-import XCTest
-@testable import Runtime
 import WaferModel
+import XCTest
+
+@testable import Runtime
 
 final class ControlProtocolTests: XCTestCase {
     func parse(_ text: String) throws -> ControlProtocol.Request { try ControlProtocol.parse(Array(text.utf8)) }
@@ -9,11 +10,16 @@ final class ControlProtocolTests: XCTestCase {
         guard case .status = try parse(#"{"cmd": "status"}"#) else { return XCTFail() }
         guard case .trace(let path) = try parse(#"{"cmd": "trace", "path": "/tmp/x.json"}"#) else { return XCTFail() }
         XCTAssertEqual(path, "/tmp/x.json")
-        guard case .inject(let node) = try parse(#"{"cmd": "inject", "workflow": "w", "count": 3, "arrival": {"process": "poisson", "mean_interval_cycles": 50}}"#) else {
+        guard
+            case .inject(let node) = try parse(
+                #"{"cmd": "inject", "workflow": "w", "count": 3, "arrival": {"process": "poisson", "mean_interval_cycles": 50}}"#
+            )
+        else {
             return XCTFail()
         }
         let injection = try Injection.parse(node, defaultStart: 1000, alsoAllowed: ["cmd"])
-        XCTAssertEqual(injection, Injection(workflow: "w", count: 3, arrival: .poisson(meanInterval: 50), start: 1000, seed: 1))
+        XCTAssertEqual(
+            injection, Injection(workflow: "w", count: 3, arrival: .poisson(meanInterval: 50), start: 1000, seed: 1))
     }
 
     func testBadRequestsNameTheProblem() {
@@ -37,12 +43,18 @@ final class ControlProtocolTests: XCTestCase {
         XCTAssertNoThrow(try Endpoints.check("tcp://127.0.0.1:5570", what: "x"))
         XCTAssertNoThrow(try Endpoints.check("tcp://localhost:*", what: "x"))
         XCTAssertNoThrow(try Endpoints.check("ipc:///tmp/a", what: "x"))
-        for bad in ["tcp://0.0.0.0:5570", "tcp://10.1.2.3:1", "udp://127.0.0.1:1", "tcp://127.0.0.1", "tcp://127.0.0.1:http", "ipc://"] {
+        for bad in [
+            "tcp://0.0.0.0:5570", "tcp://10.1.2.3:1", "udp://127.0.0.1:1", "tcp://127.0.0.1", "tcp://127.0.0.1:http",
+            "ipc://",
+        ] {
             XCTAssertThrowsError(try Endpoints.check(bad, what: "--listen"), bad) { error in
                 XCTAssertTrue("\(error)".hasPrefix("--listen"), "\(error)")
             }
         }
-        XCTAssertEqual(Endpoints.defaultDataEndpoint(coordinator: "ipc:///tmp/run/coordinator", cluster: 3), "ipc:///tmp/run/cluster-3.data")
-        XCTAssertEqual(Endpoints.defaultDataEndpoint(coordinator: "tcp://127.0.0.1:5570", cluster: 3), "tcp://127.0.0.1:*")
+        XCTAssertEqual(
+            Endpoints.defaultDataEndpoint(coordinator: "ipc:///tmp/run/coordinator", cluster: 3),
+            "ipc:///tmp/run/cluster-3.data")
+        XCTAssertEqual(
+            Endpoints.defaultDataEndpoint(coordinator: "tcp://127.0.0.1:5570", cluster: 3), "tcp://127.0.0.1:*")
     }
 }

@@ -1,39 +1,66 @@
-import XCTest
-@testable import Runtime
 import Emulation
 import Scheduling
 import WaferModel
+import XCTest
+
+@testable import Runtime
 
 final class WireCodecTests: XCTestCase {
     let envelopes: [Envelope] = [
-        Envelope(source: .cluster(2), destination: .cluster(3), sendTime: 10, arrival: 35, sequence: 1,
-                 message: .task(TaskMessage(request: 77, taskType: TaskType(workflow: 1, block: 4), bytes: 4096, injected: 3, tasksDone: 2, flow: 99))),
-        Envelope(source: .cluster(3), destination: .cluster(0), sendTime: 10, arrival: 40, sequence: 5,
-                 message: .task(TaskMessage(request: 78, taskType: TaskType(workflow: 2, block: 7), bytes: 24, injected: 3, tasksDone: 5, flow: 0,
-                                            loops: [LoopFrame(block: 2, iteration: 17, trips: .max), LoopFrame(block: 5, iteration: 0, trips: 3)],
-                                            fanouts: [FanoutFrame(home: 3, id: 9, item: 4, join: 8)], failed: true,
-                                            payload: Tensor(shape: [2, 3], values: [1, -2.5, 3, .infinity, 0, -0.0])))),
-        Envelope(source: .cluster(0), destination: .coordinator, sendTime: 11, arrival: 111, sequence: 2,
-                 message: .outcome(RequestOutcome(request: 5, workflow: 1, injected: 2, finished: 11, status: .rejected, tasksDone: 1, cluster: 0))),
-        Envelope(source: .cluster(1), destination: .coordinator, sendTime: 12, arrival: 112, sequence: 3,
-                 message: .load(ClusterLoad(cluster: 1, tbus: 4, busyTBUs: 2, queuedTasks: 9, pendingCycles: 123_456,
-                                            byType: [TaskTypeLoad(taskType: TaskType(workflow: 0, block: 1), queuedTasks: 9, pendingCycles: 100_000)],
-                                            configurations: [nil, TaskType(workflow: 0, block: 1), nil, TaskType(workflow: 1, block: 3)]))),
-        Envelope(source: .coordinator, destination: .cluster(1), sendTime: 13, arrival: 113, sequence: 4,
-                 message: .view(WaferLoadView(time: 13, clusters: [ClusterLoad(cluster: 0, tbus: 4), ClusterLoad(cluster: 1, tbus: 4, busyTBUs: 1)]))),
+        Envelope(
+            source: .cluster(2), destination: .cluster(3), sendTime: 10, arrival: 35, sequence: 1,
+            message: .task(
+                TaskMessage(
+                    request: 77, taskType: TaskType(workflow: 1, block: 4), bytes: 4096, injected: 3, tasksDone: 2,
+                    flow: 99))),
+        Envelope(
+            source: .cluster(3), destination: .cluster(0), sendTime: 10, arrival: 40, sequence: 5,
+            message: .task(
+                TaskMessage(
+                    request: 78, taskType: TaskType(workflow: 2, block: 7), bytes: 24, injected: 3, tasksDone: 5,
+                    flow: 0,
+                    loops: [
+                        LoopFrame(block: 2, iteration: 17, trips: .max), LoopFrame(block: 5, iteration: 0, trips: 3),
+                    ],
+                    fanouts: [FanoutFrame(home: 3, id: 9, item: 4, join: 8)], failed: true,
+                    payload: Tensor(shape: [2, 3], values: [1, -2.5, 3, .infinity, 0, -0.0])))),
+        Envelope(
+            source: .cluster(0), destination: .coordinator, sendTime: 11, arrival: 111, sequence: 2,
+            message: .outcome(
+                RequestOutcome(
+                    request: 5, workflow: 1, injected: 2, finished: 11, status: .rejected, tasksDone: 1, cluster: 0))),
+        Envelope(
+            source: .cluster(1), destination: .coordinator, sendTime: 12, arrival: 112, sequence: 3,
+            message: .load(
+                ClusterLoad(
+                    cluster: 1, tbus: 4, busyTBUs: 2, queuedTasks: 9, pendingCycles: 123_456,
+                    byType: [
+                        TaskTypeLoad(taskType: TaskType(workflow: 0, block: 1), queuedTasks: 9, pendingCycles: 100_000)
+                    ],
+                    configurations: [nil, TaskType(workflow: 0, block: 1), nil, TaskType(workflow: 1, block: 3)]))),
+        Envelope(
+            source: .coordinator, destination: .cluster(1), sendTime: 13, arrival: 113, sequence: 4,
+            message: .view(
+                WaferLoadView(
+                    time: 13,
+                    clusters: [ClusterLoad(cluster: 0, tbus: 4), ClusterLoad(cluster: 1, tbus: 4, busyTBUs: 1)]))),
     ]
 
     let trace: [TraceRecord] = [
-        .slice(cluster: 1, unit: 2, start: 5, duration: 6, kind: .reconfigure, taskType: TaskType(workflow: 0, block: 1), request: 8),
+        .slice(
+            cluster: 1, unit: 2, start: 5, duration: 6, kind: .reconfigure, taskType: TaskType(workflow: 0, block: 1),
+            request: 8),
         .flowStart(cluster: 1, unit: 2, time: 5, flow: 42), .flowEnd(cluster: 3, unit: 1, time: 9, flow: 42),
-        .queue(cluster: 0, time: 1, tasks: 3, busyTBUs: 2, pendingCycles: 999), .rejected(cluster: 2, time: 4, request: 6, taskType: TaskType(workflow: 1, block: 0)),
+        .queue(cluster: 0, time: 1, tasks: 3, busyTBUs: 2, pendingCycles: 999),
+        .rejected(cluster: 2, time: 4, request: 6, taskType: TaskType(workflow: 1, block: 0)),
         .injected(time: 0, request: 1, workflow: 1, cluster: 3), .inFlight(time: 2, count: 17),
     ]
 
     func testReportRoundTrip() throws {
-        let report = ClusterProtocol.Report(window: 9, nextEvent: .never, earliestOutput: 1234, events: 55, computeNanos: 66,
-                                            peerTraffic: [PeerTraffic(destination: 3, count: 1, earliestArrival: 35)],
-                                            toCoordinator: envelopes, trace: trace)
+        let report = ClusterProtocol.Report(
+            window: 9, nextEvent: .never, earliestOutput: 1234, events: 55, computeNanos: 66,
+            peerTraffic: [PeerTraffic(destination: 3, count: 1, earliestArrival: 35)],
+            toCoordinator: envelopes, trace: trace)
         let (tag, body) = try ClusterProtocol.parse(ClusterProtocol.encode(report))
         XCTAssertEqual(tag, .report)
         let decoded = try ClusterProtocol.decodeReport(body)
@@ -59,20 +86,34 @@ final class WireCodecTests: XCTestCase {
 
     /// One message of every kind, each with non-empty contents (lists, optionals and floats set).
     static var everyKind: [Message] {
-        let a = TaskType(workflow: 1, block: 2), b = TaskType(workflow: 3, block: 4)
-        let load = ClusterLoad(cluster: 2, tbus: 3, busyTBUs: 2, queuedTasks: 5, pendingCycles: 77_000,
-                               byType: [TaskTypeLoad(taskType: a, queuedTasks: 3, pendingCycles: 40_000), TaskTypeLoad(taskType: b, queuedTasks: 2, pendingCycles: 37_000)],
-                               configurations: [a, nil, b], finished: [TypeRuns(taskType: a, runs: 4, cycles: 1234.5, squares: 9.75e6)], running: [a, b])
-        let plan = WaferPlan(epoch: 7, reserved: [[[a, b], [], [b]], [[], [a], []]], weights: [[[0.25, 0.75], [], [1]], [[], [0.5], []]],
-                             configure: [[nil, b, nil], [a, nil, nil]])
-        let task = TaskMessage(request: 9, taskType: a, bytes: 512, injected: 100, tasksDone: 3, flow: 42,
-                               loops: [LoopFrame(block: 1, iteration: 2, trips: 5)], fanouts: [FanoutFrame(home: 1, id: 3, item: 2, join: 6)],
-                               failed: true, payload: Tensor(shape: [1, 2], values: [0.5, -1]))
+        let a = TaskType(workflow: 1, block: 2)
+        let b = TaskType(workflow: 3, block: 4)
+        let load = ClusterLoad(
+            cluster: 2, tbus: 3, busyTBUs: 2, queuedTasks: 5, pendingCycles: 77_000,
+            byType: [
+                TaskTypeLoad(taskType: a, queuedTasks: 3, pendingCycles: 40_000),
+                TaskTypeLoad(taskType: b, queuedTasks: 2, pendingCycles: 37_000),
+            ],
+            configurations: [a, nil, b], finished: [TypeRuns(taskType: a, runs: 4, cycles: 1234.5, squares: 9.75e6)],
+            running: [a, b])
+        let plan = WaferPlan(
+            epoch: 7, reserved: [[[a, b], [], [b]], [[], [a], []]],
+            weights: [[[0.25, 0.75], [], [1]], [[], [0.5], []]],
+            configure: [[nil, b, nil], [a, nil, nil]])
+        let task = TaskMessage(
+            request: 9, taskType: a, bytes: 512, injected: 100, tasksDone: 3, flow: 42,
+            loops: [LoopFrame(block: 1, iteration: 2, trips: 5)],
+            fanouts: [FanoutFrame(home: 1, id: 3, item: 2, join: 6)],
+            failed: true, payload: Tensor(shape: [1, 2], values: [0.5, -1]))
         return [
             .task(task),
-            .outcome(RequestOutcome(request: 9, workflow: 1, injected: 100, finished: 900, status: .completed, tasksDone: 4, cluster: 2)),
+            .outcome(
+                RequestOutcome(
+                    request: 9, workflow: 1, injected: 100, finished: 900, status: .completed, tasksDone: 4, cluster: 2)
+            ),
             .load(load),
-            .view(WaferLoadView(time: 5000, clusters: [load, ClusterLoad(cluster: 3, tbus: 3, busyTBUs: 1)], plan: plan)),
+            .view(
+                WaferLoadView(time: 5000, clusters: [load, ClusterLoad(cluster: 3, tbus: 3, busyTBUs: 1)], plan: plan)),
             .ready(ReadyTask(task: task, origin: 2, pinned: 1)),
             .release(TBURelease(cluster: 2, units: 3)),
             .balance(BalanceSignal(kind: .request, cluster: 2, cycles: 12_345, count: 4)),
@@ -83,7 +124,9 @@ final class WireCodecTests: XCTestCase {
         let messages = Self.everyKind
         XCTAssertEqual(Set(messages.map(\.tag)), Set(MessageTag.allCases), "a sample of every message kind")
         for (sequence, message) in messages.enumerated() {
-            let envelope = Envelope(source: .cluster(2), destination: .coordinator, sendTime: 10, arrival: 110, sequence: UInt64(sequence), message: message)
+            let envelope = Envelope(
+                source: .cluster(2), destination: .coordinator, sendTime: 10, arrival: 110, sequence: UInt64(sequence),
+                message: message)
             var w = ByteWriter()
             w.write(envelope)
             var r = ByteReader(w.bytes)

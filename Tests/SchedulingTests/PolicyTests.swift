@@ -1,14 +1,18 @@
-import XCTest
 import Scheduling
 import WaferModel
+import XCTest
 
 final class PolicyTests: XCTestCase {
-    let mesh = try! WaferConfigLoader.parse("mesh: {rows: 2, columns: 2}\nlinks: {intra_die: {hop_latency_cycles: 10, bandwidth_bytes_per_cycle: 1}}", file: "p.yaml").mesh
+    let mesh = try! WaferConfigLoader.parse(
+        "mesh: {rows: 2, columns: 2}\nlinks: {intra_die: {hop_latency_cycles: 10, bandwidth_bytes_per_cycle: 1}}",
+        file: "p.yaml"
+    ).mesh
 
     let context = DispatchContext(now: 0, reconfigurationCycles: 0)
 
     func request(origin: Int?, bytes: UInt64 = 0) -> PlacementRequest {
-        PlacementRequest(taskType: TaskType(workflow: 0, block: 0), predictedCycles: 100, inputBytes: bytes, origin: origin)
+        PlacementRequest(
+            taskType: TaskType(workflow: 0, block: 0), predictedCycles: 100, inputBytes: bytes, origin: origin)
     }
 
     func testLeastLoadedPicksTheEarliestFinish() {
@@ -47,14 +51,24 @@ final class PolicyTests: XCTestCase {
     }
 
     func testFIFOFillsFreeTBUsInOrder() {
-        let queue = (0..<3).map { QueuedTask(taskType: TaskType(workflow: 0, block: $0), predictedCycles: 10, enqueued: 0) }
-        let tbus = [TBUSnapshot(index: 0, isBusy: true, configuredFor: nil),
-                    TBUSnapshot(index: 1, isBusy: false, configuredFor: nil),
-                    TBUSnapshot(index: 2, isBusy: false, configuredFor: nil),
-                    TBUSnapshot(index: 3, isBusy: false, configuredFor: nil)]
-        XCTAssertEqual(FIFODispatch().dispatch(queue: queue, tbus: tbus, context: context),
-                       [DispatchDecision(queuePosition: 0, tbu: 1), DispatchDecision(queuePosition: 1, tbu: 2), DispatchDecision(queuePosition: 2, tbu: 3)])
-        XCTAssertEqual(FIFODispatch().dispatch(queue: Array(queue.prefix(1)), tbus: tbus, context: context), [DispatchDecision(queuePosition: 0, tbu: 1)])
+        let queue = (0..<3).map {
+            QueuedTask(taskType: TaskType(workflow: 0, block: $0), predictedCycles: 10, enqueued: 0)
+        }
+        let tbus = [
+            TBUSnapshot(index: 0, isBusy: true, configuredFor: nil),
+            TBUSnapshot(index: 1, isBusy: false, configuredFor: nil),
+            TBUSnapshot(index: 2, isBusy: false, configuredFor: nil),
+            TBUSnapshot(index: 3, isBusy: false, configuredFor: nil),
+        ]
+        XCTAssertEqual(
+            FIFODispatch().dispatch(queue: queue, tbus: tbus, context: context),
+            [
+                DispatchDecision(queuePosition: 0, tbu: 1), DispatchDecision(queuePosition: 1, tbu: 2),
+                DispatchDecision(queuePosition: 2, tbu: 3),
+            ])
+        XCTAssertEqual(
+            FIFODispatch().dispatch(queue: Array(queue.prefix(1)), tbus: tbus, context: context),
+            [DispatchDecision(queuePosition: 0, tbu: 1)])
         XCTAssertEqual(FIFODispatch().dispatch(queue: [QueuedTask](), tbus: tbus, context: context), [])
     }
 
@@ -64,18 +78,28 @@ final class PolicyTests: XCTestCase {
             let scheduler = try registry.scheduler(name)
             XCTAssertEqual(try registry.scheduler(scheduler.description).description, scheduler.description)
         }
-        XCTAssertEqual(try registry.scheduler("reactive").description, "reactive:threshold=1000000,steal=2", "defaults are written out")
+        XCTAssertEqual(
+            try registry.scheduler("reactive").description, "reactive:threshold=1000000,steal=2",
+            "defaults are written out")
         let reactive = try registry.scheduler("reactive:threshold=5_000,steal=3")
         XCTAssertEqual(reactive.description, "reactive:threshold=5000,steal=3")
         XCTAssertEqual((reactive.balancing as? WorkStealingBalancing)?.rule, WorkStealing(threshold: 5000, size: 3))
         func message(_ text: String) -> String {
-            do { _ = try registry.scheduler(text); return "" } catch { return "\(error)" }
+            do {
+                _ = try registry.scheduler(text)
+                return ""
+            } catch { return "\(error)" }
         }
-        XCTAssertTrue(message("lottery").contains("unknown scheduler 'lottery' (known: static, reactive"), message("lottery"))
+        XCTAssertTrue(
+            message("lottery").contains("unknown scheduler 'lottery' (known: static, reactive"), message("lottery"))
         XCTAssertTrue(message("static:threshold=1").contains("takes no parameters"))
-        XCTAssertTrue(message("reactive:threshold=-4").contains("must be a whole number in 1..."), message("reactive:threshold=-4"))
+        XCTAssertTrue(
+            message("reactive:threshold=-4").contains("must be a whole number in 1..."),
+            message("reactive:threshold=-4"))
         XCTAssertTrue(message("reactive:threshold=1e3").contains("must be a whole number"))
-        XCTAssertTrue(message("reactive:depth=4").contains("unknown parameter 'depth' of scheduler 'reactive' (known: threshold, steal)"))
+        XCTAssertTrue(
+            message("reactive:depth=4").contains(
+                "unknown parameter 'depth' of scheduler 'reactive' (known: threshold, steal)"))
         XCTAssertTrue(message("reactive:threshold").contains("needs a value"), message("reactive:threshold"))
         XCTAssertTrue(message("reactive:threshold=").contains("must be a whole number"), message("reactive:threshold="))
     }

@@ -1,6 +1,6 @@
-import XCTest
 import Scheduling
 import WaferModel
+import XCTest
 
 /// The decisions of each Octopus strategy and baseline on hand-built state snapshots.
 final class StrategyTests: XCTestCase {
@@ -19,16 +19,21 @@ final class StrategyTests: XCTestCase {
     /// the b2 blocks are queued, and only then moves work.
     func testProactivePlannerMovesBeforeTheShiftThatStealingOnlyFollows() throws {
         let mesh = try mesh(2, 2)
-        var predictor = DemandPredictor(visits: [a: 1, b1: 1, b2: 1], cycles: [a: 10_000, b1: 1_000, b2: 200_000], downstream: [b1: [b2]])
+        var predictor = DemandPredictor(
+            visits: [a: 1, b1: 1, b2: 1], cycles: [a: 10_000, b1: 1_000, b2: 200_000], downstream: [b1: [b2]])
         predictor.observe(length: 1_000_000, arrivals: [0: 50], runs: [a: (runs: 50, cycles: 500_000)])
         let demand = predictor.predict(horizon: 1_000_000, inFlight: [b1: 8])
-        XCTAssertEqual(demand[b2] ?? 0, 8 * 200_000, accuracy: 1e-6, "in-flight requests announce their downstream work")
+        XCTAssertEqual(
+            demand[b2] ?? 0, 8 * 200_000, accuracy: 1e-6, "in-flight requests announce their downstream work")
         XCTAssertGreaterThan(demand[b2] ?? 0, demand[a] ?? 0)
 
-        let before = ProportionalMapping.plan(ProportionalMapping.map([a: 1], mesh: mesh, tbus: 2), clusters: 4, tbus: 2, stable: [a], epoch: 1)
+        let before = ProportionalMapping.plan(
+            ProportionalMapping.map([a: 1], mesh: mesh, tbus: 2), clusters: 4, tbus: 2, stable: [a], epoch: 1)
         XCTAssertFalse(before.configure.joined().contains(b2))
-        let next = try XCTUnwrap(ProactivePlanner().plan(demand: demand, stable: [a], mesh: mesh, tbus: 2, current: before))
-        XCTAssertGreaterThan(next.configure.joined().filter { $0 == b2 }.count, 0, "arrays are prepared for b2 ahead of its first block")
+        let next = try XCTUnwrap(
+            ProactivePlanner().plan(demand: demand, stable: [a], mesh: mesh, tbus: 2, current: before))
+        XCTAssertGreaterThan(
+            next.configure.joined().filter { $0 == b2 }.count, 0, "arrays are prepared for b2 ahead of its first block")
 
         // The reactive baseline at the same moment: 8 small b1 blocks queued on cluster 0.
         let stealing = WorkStealing(threshold: 200_000, size: 2)
@@ -67,7 +72,8 @@ final class StrategyTests: XCTestCase {
     }
 
     func testDiffusionSendsOnlyToLighterNeighbours() {
-        let flows = DiffusionBalancer(rate: 0.25).flows(own: 100, neighbours: [(cluster: 1, load: 20), (cluster: 2, load: 150), (cluster: 3, load: 100)])
+        let flows = DiffusionBalancer(rate: 0.25).flows(
+            own: 100, neighbours: [(cluster: 1, load: 20), (cluster: 2, load: 150), (cluster: 3, load: 100)])
         XCTAssertEqual(flows.map(\.cluster), [1])
         XCTAssertEqual(flows[0].amount, 20)
     }
@@ -104,7 +110,8 @@ final class StrategyTests: XCTestCase {
             // a: one run of 1000 cycles per request; b1: 500 or 1500 cycles, and 0 or 2 runs per request.
             classifier.observeRuns(a, runs: 8, cycles: 8_000, squares: 8 * 1_000_000)
             let runs: Double = window % 2 == 0 ? 16 : 4
-            classifier.observeRuns(b1, runs: runs, cycles: runs * 1_000, squares: runs / 2 * (500 * 500 + 1_500 * 1_500))
+            classifier.observeRuns(
+                b1, runs: runs, cycles: runs * 1_000, squares: runs / 2 * (500 * 500 + 1_500 * 1_500))
             classifier.observeArrivals(workflow: 0, count: 8)
             classifier.observeArrivals(workflow: 1, count: 8)
         }
@@ -116,25 +123,37 @@ final class StrategyTests: XCTestCase {
     // MARK: Adaptive TBU scheduling
 
     func testAdaptiveDispatchPrefersAConfiguredTBU() {
-        let tbus = [TBUSnapshot(index: 0, isBusy: false, configuredFor: a), TBUSnapshot(index: 1, isBusy: false, configuredFor: b1)]
-        let queue = [QueuedTask(taskType: b1, predictedCycles: 100, enqueued: 0), QueuedTask(taskType: a, predictedCycles: 100, enqueued: 0)]
-        let decisions = AdaptiveDispatch().dispatch(queue: queue, tbus: tbus, context: DispatchContext(now: 0, reconfigurationCycles: 1_000))
-        XCTAssertEqual(decisions, [DispatchDecision(queuePosition: 0, tbu: 1), DispatchDecision(queuePosition: 1, tbu: 0)])
+        let tbus = [
+            TBUSnapshot(index: 0, isBusy: false, configuredFor: a),
+            TBUSnapshot(index: 1, isBusy: false, configuredFor: b1),
+        ]
+        let queue = [
+            QueuedTask(taskType: b1, predictedCycles: 100, enqueued: 0),
+            QueuedTask(taskType: a, predictedCycles: 100, enqueued: 0),
+        ]
+        let decisions = AdaptiveDispatch().dispatch(
+            queue: queue, tbus: tbus, context: DispatchContext(now: 0, reconfigurationCycles: 1_000))
+        XCTAssertEqual(
+            decisions, [DispatchDecision(queuePosition: 0, tbu: 1), DispatchDecision(queuePosition: 1, tbu: 0)])
     }
 
     func testAdaptiveDispatchSplitsWhenTheQueueIsShortAndNotWhenLong() {
         let tbus = (0..<4).map { TBUSnapshot(index: $0, isBusy: false, configuredFor: a) }
         let context = DispatchContext(now: 0, reconfigurationCycles: 0) { _, parts in 1_000_000 / Cycle(parts) + 1_000 }
-        let short = AdaptiveDispatch().dispatch(queue: [QueuedTask(taskType: a, predictedCycles: 1_001_000, enqueued: 0)], tbus: tbus, context: context)
-        XCTAssertEqual(short, [DispatchDecision(queuePosition: 0, tbus: [0, 1, 2, 3])], "one long block takes every free array")
+        let short = AdaptiveDispatch().dispatch(
+            queue: [QueuedTask(taskType: a, predictedCycles: 1_001_000, enqueued: 0)], tbus: tbus, context: context)
+        XCTAssertEqual(
+            short, [DispatchDecision(queuePosition: 0, tbus: [0, 1, 2, 3])], "one long block takes every free array")
         let long = (0..<6).map { _ in QueuedTask(taskType: a, predictedCycles: 1_001_000, enqueued: 0) }
         let decisions = AdaptiveDispatch().dispatch(queue: long, tbus: tbus, context: context)
         XCTAssertEqual(decisions.count, 4)
         XCTAssertTrue(decisions.allSatisfy { $0.tbus.count == 1 }, "a long queue runs blocks side by side")
         // A split that does not pay for itself is not taken.
         let flat = DispatchContext(now: 0, reconfigurationCycles: 0) { _, parts in parts == 1 ? 100_000 : 95_000 }
-        XCTAssertEqual(AdaptiveDispatch().dispatch(queue: [QueuedTask(taskType: a, predictedCycles: 100_000, enqueued: 0)], tbus: tbus, context: flat),
-                       [DispatchDecision(queuePosition: 0, tbu: 0)])
+        XCTAssertEqual(
+            AdaptiveDispatch().dispatch(
+                queue: [QueuedTask(taskType: a, predictedCycles: 100_000, enqueued: 0)], tbus: tbus, context: flat),
+            [DispatchDecision(queuePosition: 0, tbu: 0)])
     }
 
     // MARK: Score
@@ -144,8 +163,10 @@ final class StrategyTests: XCTestCase {
         let relaxed = QueuedTask(taskType: a, predictedCycles: 1_000, enqueued: 0, deadline: 10_000_000)
         let urgent = QueuedTask(taskType: b1, predictedCycles: 1_000, enqueued: 500, deadline: 3_000)
         var score = ScoreDispatch()
-        XCTAssertEqual(score.dispatch(queue: [relaxed, urgent], tbus: tbus, context: DispatchContext(now: 1_000, reconfigurationCycles: 0)),
-                       [DispatchDecision(queuePosition: 1, tbu: 0)])
+        XCTAssertEqual(
+            score.dispatch(
+                queue: [relaxed, urgent], tbus: tbus, context: DispatchContext(now: 1_000, reconfigurationCycles: 0)),
+            [DispatchDecision(queuePosition: 1, tbu: 0)])
         XCTAssertEqual(score.weights.urgency + score.weights.affinity + score.weights.fairness, 3, accuracy: 1e-9)
     }
 
@@ -153,11 +174,17 @@ final class StrategyTests: XCTestCase {
 
     func testStealingGivesTheYoungestBlocksWithoutReversingTheImbalance() {
         let stealing = WorkStealing(threshold: 1_000, size: 4)
-        let queue = [QueuedTask(taskType: a, predictedCycles: 4_000, enqueued: 0),
-                     QueuedTask(taskType: a, predictedCycles: 1_000, enqueued: 1, isControl: true),
-                     QueuedTask(taskType: a, predictedCycles: 3_000, enqueued: 2),
-                     QueuedTask(taskType: a, predictedCycles: 2_000, enqueued: 3)]
-        XCTAssertEqual(stealing.give(queue: queue, victimPending: 10_000, thiefPending: 0), [3, 2], "control blocks stay; stop before reversing")
-        XCTAssertEqual(stealing.give(queue: queue, victimPending: 1_500, thiefPending: 1_000), [], "below the threshold nothing moves")
+        let queue = [
+            QueuedTask(taskType: a, predictedCycles: 4_000, enqueued: 0),
+            QueuedTask(taskType: a, predictedCycles: 1_000, enqueued: 1, isControl: true),
+            QueuedTask(taskType: a, predictedCycles: 3_000, enqueued: 2),
+            QueuedTask(taskType: a, predictedCycles: 2_000, enqueued: 3),
+        ]
+        XCTAssertEqual(
+            stealing.give(queue: queue, victimPending: 10_000, thiefPending: 0), [3, 2],
+            "control blocks stay; stop before reversing")
+        XCTAssertEqual(
+            stealing.give(queue: queue, victimPending: 1_500, thiefPending: 1_000), [],
+            "below the threshold nothing moves")
     }
 }

@@ -1,23 +1,32 @@
 import XCTest
+
 @testable import WaferModel
 
 final class LayerTimingTests: XCTestCase {
-    func array(_ rows: Int, _ columns: Int, _ dataflow: Dataflow, sram: Int = 1 << 20, bandwidth: Int = 1 << 20) -> PEArrayConfig {
-        PEArrayConfig(rows: rows, columns: columns, dataflow: dataflow, sramBytes: sram, bandwidthBytesPerCycle: bandwidth)
+    func array(_ rows: Int, _ columns: Int, _ dataflow: Dataflow, sram: Int = 1 << 20, bandwidth: Int = 1 << 20)
+        -> PEArrayConfig
+    {
+        PEArrayConfig(
+            rows: rows, columns: columns, dataflow: dataflow, sramBytes: sram, bandwidthBytesPerCycle: bandwidth)
     }
 
     func testConvolutionLowersLikeSCALESim() {
         // ResNet-50 conv1: 224×224×3, 7×7, 64 filters, stride 2: ⌈(224 − 7 + 2)/2⌉ = 110 per side
         // (SCALE-Sim's formula, no padding), window 7·7·3 = 147.
-        let conv1 = Layer.conv(name: "conv1", ifmapHeight: 224, ifmapWidth: 224, filterHeight: 7, filterWidth: 7,
-                               channels: 3, filters: 64, stride: 2, depthwise: false)
+        let conv1 = Layer.conv(
+            name: "conv1", ifmapHeight: 224, ifmapWidth: 224, filterHeight: 7, filterWidth: 7,
+            channels: 3, filters: 64, stride: 2, depthwise: false)
         XCTAssertEqual(conv1.lowered, [Layer.LoweredGEMM(name: "conv1", m: 110 * 110, n: 64, k: 147)])
-        let dw = Layer.conv(name: "DP1", ifmapHeight: 8, ifmapWidth: 8, filterHeight: 3, filterWidth: 3,
-                            channels: 4, filters: 1, stride: 1, depthwise: true)
+        let dw = Layer.conv(
+            name: "DP1", ifmapHeight: 8, ifmapWidth: 8, filterHeight: 3, filterWidth: 3,
+            channels: 4, filters: 1, stride: 1, depthwise: true)
         XCTAssertEqual(dw.lowered.count, 4, "one single-channel GEMM per channel")
         XCTAssertEqual(dw.lowered[3], Layer.LoweredGEMM(name: "DP1Channel_3", m: 36, n: 1, k: 9))
-        XCTAssertNotNil(Layer.conv(name: "x", ifmapHeight: 2, ifmapWidth: 2, filterHeight: 3, filterWidth: 1,
-                                   channels: 1, filters: 1, stride: 1, depthwise: false).problem)
+        XCTAssertNotNil(
+            Layer.conv(
+                name: "x", ifmapHeight: 2, ifmapWidth: 2, filterHeight: 3, filterWidth: 1,
+                channels: 1, filters: 1, stride: 1, depthwise: false
+            ).problem)
     }
 
     func testAmpleBandwidthLeavesOnlyTheFill() {
@@ -43,7 +52,8 @@ final class LayerTimingTests: XCTestCase {
     func testSmallSRAMRefetchesOperands() {
         // 96-byte SRAM: 16 bytes usable per operand (a third, halved), so the 64-byte ifmap is
         // fetched once per column fold (2) and the filter once per row fold (2): 128 + 128 + 64.
-        let t = LayerTiming(Layer.LoweredGEMM(name: "g", m: 8, n: 8, k: 8), array: array(4, 4, .os, sram: 96, bandwidth: 1))
+        let t = LayerTiming(
+            Layer.LoweredGEMM(name: "g", m: 8, n: 8, k: 8), array: array(4, 4, .os, sram: 96, bandwidth: 1))
         XCTAssertEqual(t.trafficBytes, 320)
     }
 
@@ -59,7 +69,9 @@ final class LayerTimingTests: XCTestCase {
         XCTAssertEqual(small.bufferStallCycles, 72)
         XCTAssertEqual(small.totalCycles, 128)
         // A buffer that holds everything adds nothing.
-        XCTAssertEqual(LayerTiming(gemm, array: array(4, 4, .os), buffer: .init(bytes: 192, refillBytesPerCycle: 1)).bufferStallCycles, 0)
+        XCTAssertEqual(
+            LayerTiming(gemm, array: array(4, 4, .os), buffer: .init(bytes: 192, refillBytesPerCycle: 1))
+                .bufferStallCycles, 0)
     }
 
     func testWeightStationaryPartialSums() {
@@ -76,8 +88,10 @@ final class LayerTimingTests: XCTestCase {
                 XCTAssertEqual(SystolicTiming.splitGemmCycles(m: m, n: n, k: k, array: a, parts: 1, along: .n), one)
                 for parts in 2...8 {
                     for dimension in SystolicTiming.SplitDimension.allCases {
-                        let split = SystolicTiming.splitGemmCycles(m: m, n: n, k: k, array: a, parts: parts, along: dimension)
-                        XCTAssertGreaterThanOrEqual(split * Cycle(parts), one, "\(dataflow) \(m)×\(n)×\(k) on \(parts) along \(dimension)")
+                        let split = SystolicTiming.splitGemmCycles(
+                            m: m, n: n, k: k, array: a, parts: parts, along: dimension)
+                        XCTAssertGreaterThanOrEqual(
+                            split * Cycle(parts), one, "\(dataflow) \(m)×\(n)×\(k) on \(parts) along \(dimension)")
                     }
                 }
             }
@@ -92,44 +106,55 @@ final class LayerTimingTests: XCTestCase {
     }
 
     func testWorkflowConvOperations() throws {
-        let graph = try WorkflowLoader.parse("""
-        name: w
-        blocks:
-          - name: a
-            task:
-              - {conv: [32, 32, 3, 3, 16, 32], stride: 2, name: c1}
-              - {depthwise: [15, 15, 3, 3, 32, 1], name: dw}
-        """, file: "w.yaml")
-        guard case .task(let block) = graph.blocks[0].kind, case .layer(let c1) = block.operations[0], case .layer(let dw) = block.operations[1] else {
+        let graph = try WorkflowLoader.parse(
+            """
+            name: w
+            blocks:
+              - name: a
+                task:
+                  - {conv: [32, 32, 3, 3, 16, 32], stride: 2, name: c1}
+                  - {depthwise: [15, 15, 3, 3, 32, 1], name: dw}
+            """, file: "w.yaml")
+        guard case .task(let block) = graph.blocks[0].kind, case .layer(let c1) = block.operations[0],
+            case .layer(let dw) = block.operations[1]
+        else {
             return XCTFail()
         }
         // ⌈(32 − 3 + 2)/2⌉ = 16 per side.
         XCTAssertEqual(c1.lowered.first, Layer.LoweredGEMM(name: "c1", m: 16 * 16, n: 32, k: 144))
         XCTAssertEqual(dw.lowered.count, 32)
-        XCTAssertThrowsError(try WorkflowLoader.parse("name: w\nblocks:\n  - {name: a, task: [{conv: [2, 2, 3, 3, 1, 1]}]}", file: "w.yaml")) { error in
+        XCTAssertThrowsError(
+            try WorkflowLoader.parse(
+                "name: w\nblocks:\n  - {name: a, task: [{conv: [2, 2, 3, 3, 1, 1]}]}", file: "w.yaml")
+        ) { error in
             XCTAssertTrue((error as! ConfigError).message.contains("larger than"), "\(error)")
         }
-        XCTAssertThrowsError(try WorkflowLoader.parse("name: w\nblocks:\n  - {name: a, task: [{gemm: [2, 2, 3], stride: 2}]}", file: "w.yaml"))
+        XCTAssertThrowsError(
+            try WorkflowLoader.parse(
+                "name: w\nblocks:\n  - {name: a, task: [{gemm: [2, 2, 3], stride: 2}]}", file: "w.yaml"))
     }
 }
 
 final class TopologyTableTests: XCTestCase {
     func testParametersAndExpressions() throws {
-        let table = try TopologyTable(text: """
-        # Source: a test
-        # param seq = 8      # tokens
-        # param heads = 2
-        Layer, M, N, K,
-        qkv, seq, 3*64, 64,
-        scores, seq*heads, seq, 64/3,
-        padded, (seq + 1) * 2, 1, 1,
-        """, file: "t.csv")
+        let table = try TopologyTable(
+            text: """
+                # Source: a test
+                # param seq = 8      # tokens
+                # param heads = 2
+                Layer, M, N, K,
+                qkv, seq, 3*64, 64,
+                scores, seq*heads, seq, 64/3,
+                padded, (seq + 1) * 2, 1, 1,
+                """, file: "t.csv")
         XCTAssertEqual(table.parameters, ["seq": 8, "heads": 2])
-        XCTAssertEqual(try table.layers().map(\.lowered), [
-            [Layer.LoweredGEMM(name: "qkv", m: 8, n: 192, k: 64)],
-            [Layer.LoweredGEMM(name: "scores", m: 16, n: 8, k: 22)],  // 64/3 rounds up
-            [Layer.LoweredGEMM(name: "padded", m: 18, n: 1, k: 1)],
-        ])
+        XCTAssertEqual(
+            try table.layers().map(\.lowered),
+            [
+                [Layer.LoweredGEMM(name: "qkv", m: 8, n: 192, k: 64)],
+                [Layer.LoweredGEMM(name: "scores", m: 16, n: 8, k: 22)],  // 64/3 rounds up
+                [Layer.LoweredGEMM(name: "padded", m: 18, n: 1, k: 1)],
+            ])
         XCTAssertEqual(try table.layers(["seq": 100])[0].lowered[0].m, 100)
         XCTAssertThrowsError(try table.layers(["tokens": 1])) { XCTAssertEqual(($0 as! ConfigError).field, "tokens") }
     }
@@ -153,15 +178,19 @@ final class TopologyTableTests: XCTestCase {
 
     func testShippedTablesLoad() throws {
         let directory = repositoryRoot + "/Configs/topologies"
-        let expected = ["bert-base-layer": 28, "dlrm-mlp": 8, "gpt2-small-decode": 337, "mobilenetv2": 52, "resnet50": 53,
-                        "resnet50-fc": 1, "yolov3-tiny": 13]
+        let expected = [
+            "bert-base-layer": 28, "dlrm-mlp": 8, "gpt2-small-decode": 337, "mobilenetv2": 52, "resnet50": 53,
+            "resnet50-fc": 1, "yolov3-tiny": 13,
+        ]
         for (name, rows) in expected {
             let text = try String(contentsOfFile: "\(directory)/\(name).csv", encoding: .utf8)
             XCTAssertTrue(text.hasPrefix("# "), "\(name) starts with a comment naming its source")
             XCTAssertEqual(try TopologyTable.load(path: "\(directory)/\(name).csv").layers().count, rows, name)
         }
         // torchvision lists ResNet-50 (v1.5) at 4.09 G multiply-adds; the convolutions here give the same.
-        let macs = try TopologyTable.load(path: "\(directory)/resnet50.csv").layers().flatMap(\.lowered).reduce(0) { $0 + $1.m * $1.n * $1.k }
+        let macs = try TopologyTable.load(path: "\(directory)/resnet50.csv").layers().flatMap(\.lowered).reduce(0) {
+            $0 + $1.m * $1.n * $1.k
+        }
         XCTAssertEqual(Double(macs) / 1e9, 4.09, accuracy: 0.05)
         // GPT-2 decode grows with the context only in the attention GEMMs.
         let gpt = try TopologyTable.load(path: "\(directory)/gpt2-small-decode.csv")
@@ -171,22 +200,29 @@ final class TopologyTableTests: XCTestCase {
     }
 
     func testWorkflowsUseTablesWithParameters() throws {
-        let graph = try WorkflowLoader.parse("""
-        name: w
-        blocks:
-          - name: decode
-            task: [{model: gpt2-small-decode, params: {ctx: 64}}, {elementwise: 768, name: sample}]
-        """, file: "w.yaml", topologies: repositoryRoot + "/Configs/topologies")
+        let graph = try WorkflowLoader.parse(
+            """
+            name: w
+            blocks:
+              - name: decode
+                task: [{model: gpt2-small-decode, params: {ctx: 64}}, {elementwise: 768, name: sample}]
+            """, file: "w.yaml", topologies: repositoryRoot + "/Configs/topologies")
         guard case .task(let block) = graph.blocks[0].kind else { return XCTFail() }
         XCTAssertEqual(block.operations.count, 338)
         guard case .layer(let scores) = block.operations[1] else { return XCTFail() }
         XCTAssertEqual(scores.lowered[0], Layer.LoweredGEMM(name: "l0_scores_h0", m: 1, n: 64, k: 64))
-        XCTAssertThrowsError(try WorkflowLoader.parse("name: w\nblocks:\n  - {name: a, task: [{model: nope}]}", file: "w.yaml",
-                                                      topologies: repositoryRoot + "/Configs/topologies")) { error in
+        XCTAssertThrowsError(
+            try WorkflowLoader.parse(
+                "name: w\nblocks:\n  - {name: a, task: [{model: nope}]}", file: "w.yaml",
+                topologies: repositoryRoot + "/Configs/topologies")
+        ) { error in
             XCTAssertTrue("\(error)".contains("no layer table 'nope'"), "\(error)")
         }
-        XCTAssertThrowsError(try WorkflowLoader.parse("name: w\nblocks:\n  - {name: a, task: [{model: dlrm-mlp, params: {seq: 2}}]}", file: "w.yaml",
-                                                      topologies: repositoryRoot + "/Configs/topologies")) { error in
+        XCTAssertThrowsError(
+            try WorkflowLoader.parse(
+                "name: w\nblocks:\n  - {name: a, task: [{model: dlrm-mlp, params: {seq: 2}}]}", file: "w.yaml",
+                topologies: repositoryRoot + "/Configs/topologies")
+        ) { error in
             XCTAssertEqual((error as! ConfigError).field, "blocks[0].task[0].params.seq")
         }
     }
@@ -194,22 +230,30 @@ final class TopologyTableTests: XCTestCase {
 
 final class VectorOperationParsingTests: XCTestCase {
     func testWorkflowVectorOperations() throws {
-        let graph = try WorkflowLoader.parse("""
-        name: w
-        blocks:
-          - name: post
-            task: [{nms: 100}, {softmax: [4, 80]}, {topk: [1000, 5], name: best}, {gather: [26, 128]}, {activation: 4096}]
-        """, file: "w.yaml")
+        let graph = try WorkflowLoader.parse(
+            """
+            name: w
+            blocks:
+              - name: post
+                task: [{nms: 100}, {softmax: [4, 80]}, {topk: [1000, 5], name: best}, {gather: [26, 128]}, {activation: 4096}]
+            """, file: "w.yaml")
         guard case .task(let block) = graph.blocks[0].kind else { return XCTFail() }
-        XCTAssertEqual(block.operations, [
-            .vector(name: "nms", .nms(candidates: 100)), .vector(name: "softmax", .softmax(rows: 4, columns: 80)),
-            .vector(name: "best", .topK(elements: 1000, k: 5)), .vector(name: "gather", .gather(lookups: 26, dimension: 128)),
-            .vector(name: "activation", .elementwise(elements: 4096)),
-        ])
-        XCTAssertThrowsError(try WorkflowLoader.parse("name: w\nblocks:\n  - {name: a, task: [{topk: [5, 10]}]}", file: "w.yaml")) { error in
+        XCTAssertEqual(
+            block.operations,
+            [
+                .vector(name: "nms", .nms(candidates: 100)), .vector(name: "softmax", .softmax(rows: 4, columns: 80)),
+                .vector(name: "best", .topK(elements: 1000, k: 5)),
+                .vector(name: "gather", .gather(lookups: 26, dimension: 128)),
+                .vector(name: "activation", .elementwise(elements: 4096)),
+            ])
+        XCTAssertThrowsError(
+            try WorkflowLoader.parse("name: w\nblocks:\n  - {name: a, task: [{topk: [5, 10]}]}", file: "w.yaml")
+        ) { error in
             XCTAssertEqual((error as! ConfigError).field, "blocks[0].task[0].topk")
         }
-        XCTAssertThrowsError(try WorkflowLoader.parse("name: w\nblocks:\n  - {name: a, task: [{softmax: 3}]}", file: "w.yaml")) { error in
+        XCTAssertThrowsError(
+            try WorkflowLoader.parse("name: w\nblocks:\n  - {name: a, task: [{softmax: 3}]}", file: "w.yaml")
+        ) { error in
             XCTAssertEqual((error as! ConfigError).field, "blocks[0].task[0].softmax")
         }
     }

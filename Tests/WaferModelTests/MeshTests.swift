@@ -1,15 +1,18 @@
 import XCTest
+
 @testable import WaferModel
 
 final class MeshTests: XCTestCase {
     /// 4×4 clusters, dies of 2×2: a hop from column 1 to 2 (or row 1 to 2) crosses a die boundary.
     func mesh() throws -> Mesh {
-        try WaferConfigLoader.parse("""
-        mesh: {rows: 4, columns: 4, die_rows: 2, die_columns: 2}
-        links:
-          intra_die: {hop_latency_cycles: 20, bandwidth_bytes_per_cycle: 64}
-          inter_die: {hop_latency_cycles: 200, bandwidth_bytes_per_cycle: 16}
-        """, file: "m.yaml").mesh
+        try WaferConfigLoader.parse(
+            """
+            mesh: {rows: 4, columns: 4, die_rows: 2, die_columns: 2}
+            links:
+              intra_die: {hop_latency_cycles: 20, bandwidth_bytes_per_cycle: 64}
+              inter_die: {hop_latency_cycles: 200, bandwidth_bytes_per_cycle: 16}
+            """, file: "m.yaml"
+        ).mesh
     }
 
     func testPositionsAndDies() throws {

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import WaferModel
 
 final class SystolicTimingTests: XCTestCase {
@@ -53,7 +54,8 @@ final class SystolicTimingTests: XCTestCase {
         XCTAssertEqual(u.mapping, 1, accuracy: 1e-12)
         XCTAssertEqual(u.compute, 8.0 / 14.0, accuracy: 1e-12)
         // 5×9×8: folds use 4·4, 4·4, 4·1, 1·4, 1·4, 1·1 PEs: mean 45/96 = 46.875 %.
-        XCTAssertEqual(SystolicTiming.utilisation(m: 5, n: 9, k: 8, array: os, totalCycles: 83).mapping, 0.46875, accuracy: 1e-12)
+        XCTAssertEqual(
+            SystolicTiming.utilisation(m: 5, n: 9, k: 8, array: os, totalCycles: 83).mapping, 0.46875, accuracy: 1e-12)
     }
 
     func array(_ rows: Int, _ columns: Int, _ dataflow: Dataflow) -> PEArrayConfig {
@@ -112,9 +114,14 @@ final class SystolicTimingTests: XCTestCase {
 
     func testVectorCostsGrowWithTheirInputs() {
         for n in [1, 2, 15, 16, 17, 100, 1000] {
-            XCTAssertLessThanOrEqual(VectorOperation.sort(elements: n).cycles(on: os), VectorOperation.sort(elements: n + 1).cycles(on: os))
-            XCTAssertLessThanOrEqual(VectorOperation.nms(candidates: n).cycles(on: os), VectorOperation.nms(candidates: n + 1).cycles(on: os))
-            XCTAssertLessThanOrEqual(VectorOperation.softmax(rows: 3, columns: n).cycles(on: os), VectorOperation.softmax(rows: 3, columns: n + 1).cycles(on: os))
+            XCTAssertLessThanOrEqual(
+                VectorOperation.sort(elements: n).cycles(on: os), VectorOperation.sort(elements: n + 1).cycles(on: os))
+            XCTAssertLessThanOrEqual(
+                VectorOperation.nms(candidates: n).cycles(on: os), VectorOperation.nms(candidates: n + 1).cycles(on: os)
+            )
+            XCTAssertLessThanOrEqual(
+                VectorOperation.softmax(rows: 3, columns: n).cycles(on: os),
+                VectorOperation.softmax(rows: 3, columns: n + 1).cycles(on: os))
         }
     }
 }

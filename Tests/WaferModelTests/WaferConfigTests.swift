@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import WaferModel
 
 final class WaferConfigTests: XCTestCase {
@@ -22,11 +23,11 @@ final class WaferConfigTests: XCTestCase {
 
     func testUnknownFieldNamesFileLineAndField() {
         let yaml = """
-        mesh: {rows: 2, columns: 2}
-        cluster:
-          tbus: 4
-          pe_aray: {rows: 8}
-        """
+            mesh: {rows: 2, columns: 2}
+            cluster:
+              tbus: 4
+              pe_aray: {rows: 8}
+            """
         XCTAssertThrowsError(try WaferConfigLoader.parse(yaml, file: "bad.yaml")) { error in
             let e = error as! ConfigError
             XCTAssertEqual(e.file, "bad.yaml")
@@ -46,7 +47,10 @@ final class WaferConfigTests: XCTestCase {
         XCTAssertThrowsError(try WaferConfigLoader.parse("mesh: {rows: 0, columns: 2}", file: "t.yaml")) { error in
             XCTAssertEqual((error as! ConfigError).field, "mesh.rows")
         }
-        XCTAssertThrowsError(try WaferConfigLoader.parse("mesh: {rows: 2, columns: 2}\ncluster: {pe_array: {dataflow: xs}}", file: "t.yaml")) { error in
+        XCTAssertThrowsError(
+            try WaferConfigLoader.parse(
+                "mesh: {rows: 2, columns: 2}\ncluster: {pe_array: {dataflow: xs}}", file: "t.yaml")
+        ) { error in
             let e = error as! ConfigError
             XCTAssertEqual(e.field, "cluster.pe_array.dataflow")
             XCTAssertTrue(e.message.contains("os, ws, is"), e.message)
@@ -57,7 +61,8 @@ final class WaferConfigTests: XCTestCase {
         XCTAssertThrowsError(try WaferConfigLoader.parse("name: x", file: "t.yaml")) { error in
             XCTAssertEqual((error as! ConfigError).field, "mesh")
         }
-        XCTAssertThrowsError(try WaferConfigLoader.parse("mesh: {rows: 4, columns: 4, die_rows: 3}", file: "t.yaml")) { error in
+        XCTAssertThrowsError(try WaferConfigLoader.parse("mesh: {rows: 4, columns: 4, die_rows: 3}", file: "t.yaml")) {
+            error in
             let e = error as! ConfigError
             XCTAssertEqual(e.field, "mesh.die_rows")
             XCTAssertTrue(e.message.contains("divide"), e.message)
@@ -79,13 +84,14 @@ final class WaferConfigTests: XCTestCase {
     }
 
     func testLookaheadIsTheSmallestInterProcessLatency() throws {
-        var config = try WaferConfigLoader.parse("""
-        mesh: {rows: 2, columns: 2, die_rows: 1, die_columns: 2}
-        links:
-          intra_die: {hop_latency_cycles: 30}
-          inter_die: {hop_latency_cycles: 300}
-          control_latency_cycles: 100
-        """, file: "l.yaml")
+        var config = try WaferConfigLoader.parse(
+            """
+            mesh: {rows: 2, columns: 2, die_rows: 1, die_columns: 2}
+            links:
+              intra_die: {hop_latency_cycles: 30}
+              inter_die: {hop_latency_cycles: 300}
+              control_latency_cycles: 100
+            """, file: "l.yaml")
         XCTAssertEqual(config.lookahead, 30)
         config.controlLatency = 10
         XCTAssertEqual(config.lookahead, 10)

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import WaferModel
 
 final class WorkflowLoaderTests: XCTestCase {
@@ -7,7 +8,10 @@ final class WorkflowLoaderTests: XCTestCase {
         XCTAssertEqual(library.names, library.names.sorted(), "sorted by name")
         let graph = library[library.index(of: "detect-classify")!]
         XCTAssertEqual(graph.blocks[graph.entry].name, "preprocess")
-        guard case .control(.branch(let p, let then, let otherwise)) = graph.blocks[graph.index(of: "objects-found")!].kind else {
+        guard
+            case .control(.branch(let p, let then, let otherwise)) = graph.blocks[graph.index(of: "objects-found")!]
+                .kind
+        else {
             return XCTFail("objects-found is a branch")
         }
         XCTAssertEqual(p.probability[0], 0.7)
@@ -25,50 +29,59 @@ final class WorkflowLoaderTests: XCTestCase {
     }
 
     func testUnknownSuccessorIsLocated() {
-        let e = error("""
-        name: w
-        blocks:
-          - name: a
-            task: [{cycles: 10}]
-            next: b
-        """)
+        let e = error(
+            """
+            name: w
+            blocks:
+              - name: a
+                task: [{cycles: 10}]
+                next: b
+            """)
         XCTAssertEqual(e?.line, 5)
         XCTAssertEqual(e?.field, "blocks[0].next")
         XCTAssertTrue(e?.message.contains("unknown block 'b'") ?? false)
     }
 
     func testCyclesAreRejected() {
-        let e = error("""
-        name: w
-        blocks:
-          - name: a
-            task: [{cycles: 10}]
-            next: c
-          - name: c
-            branch: {probability: 0.5, then: a, else: end}
-        """)
+        let e = error(
+            """
+            name: w
+            blocks:
+              - name: a
+                task: [{cycles: 10}]
+                next: c
+              - name: c
+                branch: {probability: 0.5, then: a, else: end}
+            """)
         XCTAssertTrue(e?.message.contains("a cycle that is not a declared loop") ?? false, "\(String(describing: e))")
     }
 
     func testUnreachableBlocksAreRejected() {
-        let e = error("""
-        name: w
-        blocks:
-          - name: a
-            task: [{cycles: 10}]
-          - name: orphan
-            task: [{cycles: 10}]
-        """)
+        let e = error(
+            """
+            name: w
+            blocks:
+              - name: a
+                task: [{cycles: 10}]
+              - name: orphan
+                task: [{cycles: 10}]
+            """)
         XCTAssertEqual(e?.line, 5)
         XCTAssertTrue(e?.message.contains("cannot be reached") ?? false)
     }
 
     func testBadOperationsAndProbabilities() {
-        XCTAssertEqual(error("name: w\nblocks:\n  - {name: a, task: [{gemm: [1, 2]}]}")?.field, "blocks[0].task[0].gemm")
-        XCTAssertEqual(error("name: w\nblocks:\n  - {name: a, task: [{gemm: [1, 2, 3], cycles: 4}]}")?.field, "blocks[0].task[0]")
-        XCTAssertEqual(error("name: w\nblocks:\n  - {name: a, branch: {probability: 1.5, then: end}}")?.field, "blocks[0].branch.probability")
+        XCTAssertEqual(
+            error("name: w\nblocks:\n  - {name: a, task: [{gemm: [1, 2]}]}")?.field, "blocks[0].task[0].gemm")
+        XCTAssertEqual(
+            error("name: w\nblocks:\n  - {name: a, task: [{gemm: [1, 2, 3], cycles: 4}]}")?.field, "blocks[0].task[0]")
+        XCTAssertEqual(
+            error("name: w\nblocks:\n  - {name: a, branch: {probability: 1.5, then: end}}")?.field,
+            "blocks[0].branch.probability")
         XCTAssertEqual(error("name: w\nblocks:\n  - {name: a}")?.field, "blocks[0]")
-        XCTAssertEqual(error("name: w\nblocks:\n  - {name: a, task: [{cycles: 1}]}\n  - {name: a, task: [{cycles: 1}]}")?.field, "blocks[1].name")
+        XCTAssertEqual(
+            error("name: w\nblocks:\n  - {name: a, task: [{cycles: 1}]}\n  - {name: a, task: [{cycles: 1}]}")?.field,
+            "blocks[1].name")
         XCTAssertEqual(error("name: 'w x'\nblocks:\n  - {name: a, task: [{cycles: 1}]}")?.field, "name")
     }
 
@@ -87,12 +100,17 @@ final class WorkflowLoaderTests: XCTestCase {
     }
 
     func testWorkloadRejectsUnknownWorkflow() {
-        XCTAssertThrowsError(try WorkloadLoader.parse("injections:\n  - {workflow: nope, count: 1}", file: "wl.yaml", known: ["a"])) { error in
+        XCTAssertThrowsError(
+            try WorkloadLoader.parse("injections:\n  - {workflow: nope, count: 1}", file: "wl.yaml", known: ["a"])
+        ) { error in
             let e = error as! ConfigError
             XCTAssertEqual(e.field, "injections[0].workflow")
             XCTAssertEqual(e.line, 2)
         }
-        XCTAssertThrowsError(try WorkloadLoader.parse("injections:\n  - {workflow: a, count: 1, arrival: {process: periodic}}", file: "wl.yaml", known: ["a"])) { error in
+        XCTAssertThrowsError(
+            try WorkloadLoader.parse(
+                "injections:\n  - {workflow: a, count: 1, arrival: {process: periodic}}", file: "wl.yaml", known: ["a"])
+        ) { error in
             XCTAssertEqual((error as! ConfigError).field, "injections[0].arrival.period_cycles")
         }
     }

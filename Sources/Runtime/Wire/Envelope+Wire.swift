@@ -17,8 +17,13 @@ extension Envelope: WireCodable {
     }
 
     init(from r: inout ByteReader) throws {
-        let source = try r.read(ParticipantID.self), destination = try r.read(ParticipantID.self)
-        let send = try r.u64(), arrival = try r.u64(), sequence = try r.u64()
-        self.init(source: source, destination: destination, sendTime: send, arrival: arrival, sequence: sequence, message: try r.read())
+        let source = try r.read(ParticipantID.self)
+        let destination = try r.read(ParticipantID.self)
+        let send = try r.u64()
+        let arrival = try r.u64()
+        let sequence = try r.u64()
+        self.init(
+            source: source, destination: destination, sendTime: send, arrival: arrival, sequence: sequence,
+            message: try r.read())
     }
 }

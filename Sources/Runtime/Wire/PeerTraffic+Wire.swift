@@ -2,7 +2,9 @@ import Emulation
 
 extension PeerTraffic: WireCodable {
     func write(to w: inout ByteWriter) {
-        w.i32(Int32(destination)); w.u32(count); w.u64(earliestArrival)
+        w.i32(Int32(destination))
+        w.u32(count)
+        w.u64(earliestArrival)
     }
 
     init(from r: inout ByteReader) throws {

@@ -2,7 +2,9 @@ import Emulation
 
 extension ReadyTask: WireCodable {
     func write(to w: inout ByteWriter) {
-        w.write(task); w.i32(origin); w.i32(pinned)
+        w.write(task)
+        w.i32(origin)
+        w.i32(pinned)
     }
 
     init(from r: inout ByteReader) throws {

@@ -2,7 +2,8 @@ import Emulation
 
 extension TBURelease: WireCodable {
     func write(to w: inout ByteWriter) {
-        w.i32(cluster); w.u16(units)
+        w.i32(cluster)
+        w.u16(units)
     }
 
     init(from r: inout ByteReader) throws {

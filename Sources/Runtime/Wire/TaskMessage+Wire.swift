@@ -4,7 +4,9 @@ import WaferModel
 
 extension LoopFrame: WireCodable {
     func write(to w: inout ByteWriter) {
-        w.u16(block); w.u32(iteration); w.u32(trips)
+        w.u16(block)
+        w.u32(iteration)
+        w.u32(trips)
     }
 
     init(from r: inout ByteReader) throws {
@@ -14,7 +16,10 @@ extension LoopFrame: WireCodable {
 
 extension FanoutFrame: WireCodable {
     func write(to w: inout ByteWriter) {
-        w.i32(home); w.u32(id); w.u32(item); w.u16(join)
+        w.i32(home)
+        w.u32(id)
+        w.u32(item)
+        w.u16(join)
     }
 
     init(from r: inout ByteReader) throws {
@@ -42,8 +47,12 @@ extension Tensor: WireCodable {
 
 extension TaskMessage: WireCodable {
     func write(to w: inout ByteWriter) {
-        w.u64(request); w.write(taskType)
-        w.u64(bytes); w.u64(injected); w.u32(tasksDone); w.u64(flow)
+        w.u64(request)
+        w.write(taskType)
+        w.u64(bytes)
+        w.u64(injected)
+        w.u32(tasksDone)
+        w.u64(flow)
         w.u8((failed ? 1 : 0) | (payload == nil ? 0 : 2))
         w.write(loops)
         w.write(fanouts)
@@ -51,14 +60,20 @@ extension TaskMessage: WireCodable {
     }
 
     init(from r: inout ByteReader) throws {
-        let request = try r.u64(), type = try r.read(TaskType.self)
-        let bytes = try r.u64(), injected = try r.u64(), done = try r.u32(), flow = try r.u64()
+        let request = try r.u64()
+        let type = try r.read(TaskType.self)
+        let bytes = try r.u64()
+        let injected = try r.u64()
+        let done = try r.u32()
+        let flow = try r.u64()
         let flags = try r.u8()
         guard flags < 4 else { throw WireError(description: "bad task flags \(flags)") }
         let loops = try r.readArray(LoopFrame.self)
         let fanouts = try r.readArray(FanoutFrame.self)
         let payload = flags & 2 != 0 ? try r.read(Tensor.self) : nil
-        self.init(request: request, taskType: type, bytes: bytes, injected: injected, tasksDone: done, flow: flow, loops: loops,
-                  fanouts: fanouts, failed: flags & 1 != 0, payload: payload)
+        self.init(
+            request: request, taskType: type, bytes: bytes, injected: injected, tasksDone: done, flow: flow,
+            loops: loops,
+            fanouts: fanouts, failed: flags & 1 != 0, payload: payload)
     }
 }

@@ -19,11 +19,16 @@ extension WaferPlan: WireCodable {
 
     init(from r: inout ByteReader) throws {
         let epoch = try r.u32()
-        var reserved: [[[TaskType]]] = [], weights: [[[Double]]] = [], configure: [[TaskType?]] = []
+        var reserved: [[[TaskType]]] = []
+        var weights: [[[Double]]] = []
+        var configure: [[TaskType?]] = []
         for _ in 0..<(try r.count()) {
-            var clusterReserved: [[TaskType]] = [], clusterWeights: [[Double]] = [], clusterConfigure: [TaskType?] = []
+            var clusterReserved: [[TaskType]] = []
+            var clusterWeights: [[Double]] = []
+            var clusterConfigure: [TaskType?] = []
             for _ in 0..<(try r.count()) {
-                var types: [TaskType] = [], shares: [Double] = []
+                var types: [TaskType] = []
+                var shares: [Double] = []
                 for _ in 0..<(try r.count()) {
                     types.append(try r.read())
                     shares.append(Double(bitPattern: try r.u64()))

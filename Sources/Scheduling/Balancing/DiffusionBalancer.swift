@@ -70,7 +70,8 @@ public struct DiffusionBalancing: BalancingPolicy {
         let last = lastSignal
         guard last == .max || (perTBU > last ? perTBU - last : last - perTBU) * 10 > max(last, 1) else { return .none }
         lastSignal = perTBU
-        let signal = BalanceSignal(kind: .load, cluster: Int32(state.cluster), cycles: perTBU, count: UInt32(state.queueCount))
+        let signal = BalanceSignal(
+            kind: .load, cluster: Int32(state.cluster), cycles: perTBU, count: UInt32(state.queueCount))
         return BalancingDecision(actions: state.mesh.neighbours(of: state.cluster).map { .signal(signal, to: $0) })
     }
 
@@ -91,7 +92,8 @@ public struct DiffusionBalancing: BalancingPolicy {
             var budget = flow.amount * Double(tbus)
             var room = state.queueCapacity / 2 - neighbourLoads[flow.cluster]!.queued
             var positions: [Int] = []
-            for position in queue.indices.reversed() where !queue[position].isControl && !state.plan.isReserved(queue[position].taskType) {
+            for position in queue.indices.reversed()
+            where !queue[position].isControl && !state.plan.isReserved(queue[position].taskType) {
                 guard room > 0, positions.count + 1 < queue.count else { break }
                 let cycles = Double(queue[position].predictedCycles)
                 guard cycles <= budget + cycles / 2 else { continue }

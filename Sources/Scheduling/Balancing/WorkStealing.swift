@@ -70,9 +70,14 @@ public struct WorkStealingBalancing: BalancingPolicy {
             switch signal.kind {
             case .request:
                 let thief = Int(signal.cluster)
-                let positions = rule.give(queue: state.queue, victimPending: state.pendingCycles, thiefPending: signal.cycles)
+                let positions = rule.give(
+                    queue: state.queue, victimPending: state.pendingCycles, thiefPending: signal.cycles)
                 var actions: [BalancingAction] = positions.isEmpty ? [] : [.migrate(positions: positions, to: thief)]
-                actions.append(.signal(BalanceSignal(kind: .reply, cluster: Int32(state.cluster), cycles: 0, count: UInt32(positions.count)), to: thief))
+                actions.append(
+                    .signal(
+                        BalanceSignal(
+                            kind: .reply, cluster: Int32(state.cluster), cycles: 0, count: UInt32(positions.count)),
+                        to: thief))
                 return BalancingDecision(actions: actions)
             case .reply:
                 outstanding = false

@@ -24,7 +24,9 @@ public struct AdaptiveDispatch: TBUDispatchPolicy {
         self.minimumGain = minimumGain
     }
 
-    public func dispatch(queue: some RandomAccessCollection<QueuedTask>, tbus: [TBUSnapshot], context: DispatchContext) -> [DispatchDecision] {
+    public func dispatch(queue: some RandomAccessCollection<QueuedTask>, tbus: [TBUSnapshot], context: DispatchContext)
+        -> [DispatchDecision]
+    {
         var free = tbus.filter { !$0.isBusy }
         guard !free.isEmpty else { return [] }
         let wanted = Set(queue.lazy.filter { !$0.isControl }.map(\.taskType))
@@ -40,7 +42,8 @@ public struct AdaptiveDispatch: TBUDispatchPolicy {
                 unassigned += 1
                 continue
             }
-            let slot = candidates.first { free[$0].configuredFor == task.taskType }
+            let slot =
+                candidates.first { free[$0].configuredFor == task.taskType }
                 ?? candidates.first { free[$0].configuredFor.map { !wanted.contains($0) } ?? true }
                 ?? candidates[0]
             decisions.append(DispatchDecision(queuePosition: position, tbu: free[slot].index))
@@ -51,7 +54,10 @@ public struct AdaptiveDispatch: TBUDispatchPolicy {
         // Short queue: lend the remaining arrays to the longest blocks just started.
         let queueArray = Array(queue)
         let order = decisions.indices.filter { !queueArray[decisions[$0].queuePosition].isControl }
-            .sorted { queueArray[decisions[$0].queuePosition].predictedCycles > queueArray[decisions[$1].queuePosition].predictedCycles }
+            .sorted {
+                queueArray[decisions[$0].queuePosition].predictedCycles
+                    > queueArray[decisions[$1].queuePosition].predictedCycles
+            }
         for d in order {
             let position = decisions[d].queuePosition
             let task = queueArray[position]

@@ -9,7 +9,9 @@ public struct FIFODispatch: TBUDispatchPolicy {
 
     public init() {}
 
-    public func dispatch(queue: some RandomAccessCollection<QueuedTask>, tbus: [TBUSnapshot], context: DispatchContext) -> [DispatchDecision] {
+    public func dispatch(queue: some RandomAccessCollection<QueuedTask>, tbus: [TBUSnapshot], context: DispatchContext)
+        -> [DispatchDecision]
+    {
         var free = tbus.filter { !$0.isBusy }
         var decisions: [DispatchDecision] = []
         for (position, task) in queue.enumerated() {

@@ -30,7 +30,9 @@ public struct ScoreDispatch: TBUDispatchPolicy {
         self.learningRate = learningRate
     }
 
-    public mutating func dispatch(queue: some RandomAccessCollection<QueuedTask>, tbus: [TBUSnapshot], context: DispatchContext) -> [DispatchDecision] {
+    public mutating func dispatch(
+        queue: some RandomAccessCollection<QueuedTask>, tbus: [TBUSnapshot], context: DispatchContext
+    ) -> [DispatchDecision] {
         let items = Array(queue)
         var taken = Set<Int>()
         var decisions: [DispatchDecision] = []
@@ -38,7 +40,9 @@ public struct ScoreDispatch: TBUDispatchPolicy {
             let mostServed = max(served.values.max() ?? 0, 1)
             var best: (position: Int, score: Double)?
             for (position, task) in items.enumerated() where !taken.contains(position) && tbu.accepts(task) {
-                let s = score(task, on: tbu, now: context.now, reconfiguration: context.reconfigurationCycles, mostServed: mostServed)
+                let s = score(
+                    task, on: tbu, now: context.now, reconfiguration: context.reconfigurationCycles,
+                    mostServed: mostServed)
                 if best == nil || s > best!.score { best = (position, s) }
             }
             guard let chosen = best else { continue }
@@ -49,11 +53,14 @@ public struct ScoreDispatch: TBUDispatchPolicy {
         return decisions
     }
 
-    func score(_ task: QueuedTask, on tbu: TBUSnapshot, now: Cycle, reconfiguration: Cycle, mostServed: Double) -> Double {
+    func score(_ task: QueuedTask, on tbu: TBUSnapshot, now: Cycle, reconfiguration: Cycle, mostServed: Double)
+        -> Double
+    {
         let length = Double(max(task.predictedCycles, 1))
         let slack = Double(task.deadline) - Double(now) - length
         let urgency = slack >= 0 ? 1 - slack / (slack + length) : 1 + min(1, -slack / length)
-        let affinity = task.isControl || tbu.configuredFor == task.taskType ? 1 : length / (length + Double(reconfiguration))
+        let affinity =
+            task.isControl || tbu.configuredFor == task.taskType ? 1 : length / (length + Double(reconfiguration))
         let fairness = 1 - (served[task.taskType.workflow] ?? 0) / mostServed
         return weights.urgency * urgency + weights.affinity * affinity + weights.fairness * fairness
     }

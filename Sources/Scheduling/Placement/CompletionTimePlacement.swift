@@ -21,8 +21,10 @@ public struct CompletionTimePlacement: PlacementPolicy {
     public func place(_ request: PlacementRequest, in context: PlacementContext) -> Int {
         let pool = context.plan.poolClusters
         let candidates = pool.count == context.mesh.count || pool.isEmpty ? nil : pool
-        return CompletionTimePlacement(reconfigurationCycles: context.reconfigurationCycles, planned: context.plan.planned)
-            .place(request, view: context.view, mesh: context.mesh, candidates: candidates)
+        return CompletionTimePlacement(
+            reconfigurationCycles: context.reconfigurationCycles, planned: context.plan.planned
+        )
+        .place(request, view: context.view, mesh: context.mesh, candidates: candidates)
     }
 
     /// The cluster for `request` among `candidates` (all clusters when nil), with this value's
@@ -31,9 +33,12 @@ public struct CompletionTimePlacement: PlacementPolicy {
         var best = candidates?.first ?? 0
         var bestKey = (finish: Cycle.max, transfer: Cycle.max)
         func consider(_ load: ClusterLoad) {
-            let transfer = request.origin.map { mesh.transferLatency(from: $0, to: load.cluster, bytes: request.inputBytes) } ?? 0
+            let transfer =
+                request.origin.map { mesh.transferLatency(from: $0, to: load.cluster, bytes: request.inputBytes) } ?? 0
             let wait = load.pendingCycles / Cycle(max(load.tbus, 1))
-            let configured = load.configurations.contains(request.taskType) || planned[request.taskType]?.contains(load.cluster) == true
+            let configured =
+                load.configurations.contains(request.taskType)
+                || planned[request.taskType]?.contains(load.cluster) == true
             let finish = wait + transfer + (configured ? 0 : reconfigurationCycles) + request.predictedCycles
             if finish < bestKey.finish || (finish == bestKey.finish && transfer < bestKey.transfer) {
                 best = load.cluster

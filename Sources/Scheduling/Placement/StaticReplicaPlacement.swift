@@ -10,7 +10,8 @@ public struct StaticReplicaPlacement: Sendable {
         precondition(!hosts.isEmpty, "a reserved type has hosts")
         guard hosts.count > 1 else { return hosts[0].cluster }
         let total = hosts.reduce(0) { $0 + $1.weight }
-        var rng = SplitMix64(keys: request.key, UInt64(request.taskType.workflow) << 16 | UInt64(request.taskType.block))
+        var rng = SplitMix64(
+            keys: request.key, UInt64(request.taskType.workflow) << 16 | UInt64(request.taskType.block))
         var point = rng.nextUnit() * total
         for host in hosts {
             point -= host.weight

@@ -21,7 +21,10 @@ public struct DemandPredictor: Sendable {
     /// Task-block types reachable from each block (task or control), within its workflow.
     public let downstream: [TaskType: [TaskType]]
 
-    public init(visits: [TaskType: Double], cycles: [TaskType: Double], downstream: [TaskType: [TaskType]], smoothing: Double = 0.3) {
+    public init(
+        visits: [TaskType: Double], cycles: [TaskType: Double], downstream: [TaskType: [TaskType]],
+        smoothing: Double = 0.3
+    ) {
         self.visits = visits
         self.cycles = cycles
         self.downstream = downstream
@@ -30,7 +33,9 @@ public struct DemandPredictor: Sendable {
 
     /// Folds in one planning period of `length` cycles: arrivals per workflow and, per type, runs
     /// and their total cycles.
-    public mutating func observe(length: Cycle, arrivals: [UInt16: Int], runs: [TaskType: (runs: Double, cycles: Double)]) {
+    public mutating func observe(
+        length: Cycle, arrivals: [UInt16: Int], runs: [TaskType: (runs: Double, cycles: Double)]
+    ) {
         guard length > 0 else { return }
         let workflows = Set(arrivals.keys).union(arrivalRate.keys)
         for workflow in workflows {

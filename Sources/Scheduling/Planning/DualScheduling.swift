@@ -25,7 +25,9 @@ public struct DualScheduling: PlanningPolicy {
     public mutating func injected(_ streams: [OfferedStream], current: WaferPlan) -> WaferPlan? {
         guard let context else { preconditionFailure("DualScheduling used before start") }
         slots = ProportionalMapping.map(context.offeredLoads(streams), mesh: context.mesh, tbus: context.tbus)
-        return ProportionalMapping.plan(slots, clusters: context.mesh.count, tbus: context.tbus, stable: classifier.stableTypes, epoch: current.epoch &+ 1)
+        return ProportionalMapping.plan(
+            slots, clusters: context.mesh.count, tbus: context.tbus, stable: classifier.stableTypes,
+            epoch: current.epoch &+ 1)
     }
 
     public mutating func observeArrival(workflow: UInt16) {
@@ -38,8 +40,9 @@ public struct DualScheduling: PlanningPolicy {
 
     public func step(at now: Cycle, view: WaferLoadView, current: WaferPlan) -> PlanningStep {
         guard let context, !slots.isEmpty else { return PlanningStep() }
-        let candidate = ProportionalMapping.plan(slots, clusters: context.mesh.count, tbus: context.tbus, stable: classifier.stableTypes,
-                                                 epoch: current.epoch &+ 1)
+        let candidate = ProportionalMapping.plan(
+            slots, clusters: context.mesh.count, tbus: context.tbus, stable: classifier.stableTypes,
+            epoch: current.epoch &+ 1)
         return PlanningStep(plan: candidate.reserved != current.reserved ? candidate : nil)
     }
 }

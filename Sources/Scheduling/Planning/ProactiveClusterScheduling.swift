@@ -55,7 +55,8 @@ public struct ProactiveClusterScheduling: PlanningPolicy {
             for type in load.running { inFlight[type, default: 0] += 1 }
         }
         let demand = predictor.predict(horizon: horizon, inFlight: inFlight)
-        let plan = planner.plan(demand: demand, stable: stable, mesh: context.mesh, tbus: context.tbus, current: current)
+        let plan = planner.plan(
+            demand: demand, stable: stable, mesh: context.mesh, tbus: context.tbus, current: current)
         periodArrivals.removeAll(keepingCapacity: true)
         periodRuns.removeAll(keepingCapacity: true)
         lastStep = now

@@ -14,10 +14,13 @@ public struct ProactivePlanner: Sendable {
     }
 
     /// The plan for `demand` (cycles per type over the horizon), or nil to keep `current`.
-    public func plan(demand: [TaskType: Double], stable: Set<TaskType>, mesh: Mesh, tbus: Int, current: WaferPlan) -> WaferPlan? {
+    public func plan(demand: [TaskType: Double], stable: Set<TaskType>, mesh: Mesh, tbus: Int, current: WaferPlan)
+        -> WaferPlan?
+    {
         guard demand.values.contains(where: { $0 > 0 }) else { return nil }
         let slots = ProportionalMapping.map(demand, mesh: mesh, tbus: tbus)
-        var plan = ProportionalMapping.plan(slots, clusters: mesh.count, tbus: tbus, stable: stable, epoch: current.epoch &+ 1)
+        var plan = ProportionalMapping.plan(
+            slots, clusters: mesh.count, tbus: tbus, stable: stable, epoch: current.epoch &+ 1)
         // Pool TBUs: configuration wishes for dynamic types, proportional to their demand.
         let dynamicDemand = demand.filter { !stable.contains($0.key) || !PlanIndex(plan).isReserved($0.key) }
         let pool = slots.filter { plan.reserved[$0.cluster][$0.tbu].isEmpty }
@@ -36,7 +39,8 @@ public struct ProactivePlanner: Sendable {
                 plan.configure[slot.cluster][slot.tbu] = ordered[index].key
             }
         }
-        let changed = zip(plan.reserved.joined(), current.reserved.joined()).filter { $0 != $1 }.count
+        let changed =
+            zip(plan.reserved.joined(), current.reserved.joined()).filter { $0 != $1 }.count
             + zip(plan.configure.joined(), current.configure.joined()).filter { $0 != $1 }.count
         let total = mesh.count * tbus
         return Double(changed) >= hysteresis * Double(total) ? plan : nil

@@ -18,7 +18,8 @@ public enum ProportionalMapping {
         public var types: [(TaskType, Double)]
 
         public static func == (a: Slot, b: Slot) -> Bool {
-            a.cluster == b.cluster && a.tbu == b.tbu && a.types.map(\.0) == b.types.map(\.0) && a.types.map(\.1) == b.types.map(\.1)
+            a.cluster == b.cluster && a.tbu == b.tbu && a.types.map(\.0) == b.types.map(\.0)
+                && a.types.map(\.1) == b.types.map(\.1)
         }
     }
 
@@ -37,9 +38,11 @@ public enum ProportionalMapping {
         var typeIndex = 0
         var typeStart = 0.0
         for (k, slot) in slots.enumerated() {
-            let start = Double(k) * segment, end = Double(k + 1) * segment
+            let start = Double(k) * segment
+            let end = Double(k + 1) * segment
             var hosted: [(TaskType, Double)] = []
-            var t = typeIndex, tStart = typeStart
+            var t = typeIndex
+            var tStart = typeStart
             while t < types.count {
                 let tEnd = tStart + lengths[t]
                 let overlap = min(end, tEnd) - max(start, tStart)
@@ -69,7 +72,9 @@ public enum ProportionalMapping {
     /// mapping). Otherwise only types in `stable` stay reserved, and only on TBUs where they cover
     /// at least half the segment; the other TBUs form the elastic pool (at least one when a
     /// dynamic type exists).
-    public static func plan(_ slots: [Slot], clusters: Int, tbus: Int, stable: Set<TaskType>?, epoch: UInt32) -> WaferPlan {
+    public static func plan(_ slots: [Slot], clusters: Int, tbus: Int, stable: Set<TaskType>?, epoch: UInt32)
+        -> WaferPlan
+    {
         var plan = WaferPlan.empty(clusters: clusters, tbus: tbus)
         plan.epoch = epoch
         var dynamicSlots: [(index: Int, share: Double)] = []
@@ -84,7 +89,9 @@ public enum ProportionalMapping {
             plan.reserved[slot.cluster][slot.tbu] = kept.map(\.0)
             plan.weights[slot.cluster][slot.tbu] = kept.map(\.1)
         }
-        if stable != nil, !plan.hasPoolTBU, let widest = dynamicSlots.max(by: { $0.share < $1.share || ($0.share == $1.share && $0.index > $1.index) }) {
+        if stable != nil, !plan.hasPoolTBU,
+            let widest = dynamicSlots.max(by: { $0.share < $1.share || ($0.share == $1.share && $0.index > $1.index) })
+        {
             let slot = slots[widest.index]
             plan.reserved[slot.cluster][slot.tbu] = []
             plan.weights[slot.cluster][slot.tbu] = []

@@ -16,7 +16,8 @@ public struct StaticMapping: PlanningPolicy {
     public func injected(_ streams: [OfferedStream], current: WaferPlan) -> WaferPlan? {
         guard let context else { preconditionFailure("StaticMapping used before start") }
         let slots = ProportionalMapping.map(context.offeredLoads(streams), mesh: context.mesh, tbus: context.tbus)
-        return ProportionalMapping.plan(slots, clusters: context.mesh.count, tbus: context.tbus, stable: nil, epoch: current.epoch &+ 1)
+        return ProportionalMapping.plan(
+            slots, clusters: context.mesh.count, tbus: context.tbus, stable: nil, epoch: current.epoch &+ 1)
     }
 
     public func step(at now: Cycle, view: WaferLoadView, current: WaferPlan) -> PlanningStep { PlanningStep() }

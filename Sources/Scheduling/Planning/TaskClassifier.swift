@@ -53,7 +53,8 @@ public struct TaskClassifier: Sendable {
     private var windowRuns: [TaskType: Double] = [:]
     private var typesOf: [UInt16: Set<TaskType>] = [:]
 
-    public init(threshold: Double = 0.15, minimumRuns: Double = 8, minimumWindows: Double = 3, windowRequests: Int = 8) {
+    public init(threshold: Double = 0.15, minimumRuns: Double = 8, minimumWindows: Double = 3, windowRequests: Int = 8)
+    {
         self.threshold = threshold
         self.minimumRuns = minimumRuns
         self.minimumWindows = minimumWindows
@@ -86,7 +87,9 @@ public struct TaskClassifier: Sendable {
 
     /// The class of `type` from what has been observed.
     public func classify(_ type: TaskType) -> Class {
-        guard let t = time[type], let f = frequency[type], t.count >= minimumRuns, f.count >= minimumWindows else { return .unknown }
+        guard let t = time[type], let f = frequency[type], t.count >= minimumRuns, f.count >= minimumWindows else {
+            return .unknown
+        }
         return t.coefficientOfVariation <= threshold && f.coefficientOfVariation <= threshold ? .stable : .dynamic
     }
 

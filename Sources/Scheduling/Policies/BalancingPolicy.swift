@@ -67,8 +67,10 @@ public struct BalancingState {
     private let queueSnapshot: () -> [QueuedTask]
     private let pending: () -> Cycle
 
-    public init(cluster: Int, now: Cycle, tbus: Int, hasFreeTBU: Bool, queueCapacity: Int, queueCount: Int, view: WaferLoadView,
-                plan: PlanIndex, mesh: Mesh, queue: @escaping () -> [QueuedTask], pendingCycles: @escaping () -> Cycle) {
+    public init(
+        cluster: Int, now: Cycle, tbus: Int, hasFreeTBU: Bool, queueCapacity: Int, queueCount: Int, view: WaferLoadView,
+        plan: PlanIndex, mesh: Mesh, queue: @escaping () -> [QueuedTask], pendingCycles: @escaping () -> Cycle
+    ) {
         self.cluster = cluster
         self.now = now
         self.tbus = tbus

@@ -11,7 +11,10 @@ public struct PlanningContext: Sendable {
     /// Task-block types reachable downstream of each block (task or control) in its workflow.
     public var downstream: [TaskType: [TaskType]]
 
-    public init(mesh: Mesh, tbus: Int, visits: [TaskType: Double], cycles: [TaskType: Double], downstream: [TaskType: [TaskType]]) {
+    public init(
+        mesh: Mesh, tbus: Int, visits: [TaskType: Double], cycles: [TaskType: Double],
+        downstream: [TaskType: [TaskType]]
+    ) {
         self.mesh = mesh
         self.tbus = tbus
         self.visits = visits

@@ -12,7 +12,9 @@ public struct QueuedTask: Equatable, Sendable {
     /// reference deadline for workflows without one).
     public var deadline: Cycle
 
-    public init(taskType: TaskType, predictedCycles: Cycle, enqueued: Cycle, isControl: Bool = false, deadline: Cycle = .max) {
+    public init(
+        taskType: TaskType, predictedCycles: Cycle, enqueued: Cycle, isControl: Bool = false, deadline: Cycle = .max
+    ) {
         self.taskType = taskType
         self.predictedCycles = predictedCycles
         self.enqueued = enqueued
@@ -96,5 +98,7 @@ public protocol TBUDispatchPolicy: Sendable {
     /// policy that never splits).
     func maximumArrays(of tbus: Int) -> Int
     /// The blocks to start now.
-    mutating func dispatch(queue: some RandomAccessCollection<QueuedTask>, tbus: [TBUSnapshot], context: DispatchContext) -> [DispatchDecision]
+    mutating func dispatch(
+        queue: some RandomAccessCollection<QueuedTask>, tbus: [TBUSnapshot], context: DispatchContext
+    ) -> [DispatchDecision]
 }

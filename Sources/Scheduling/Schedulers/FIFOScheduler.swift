@@ -9,6 +9,7 @@ public enum FIFOScheduler {
         summary: "one global FIFO queue in the coordinator; any free PE array; control blocks queue with task blocks",
         comparison: ComparisonRole(baseline: true)
     ) { _ in
-        Scheduler(name: "fifo", controlPlane: .tbu, routing: .centralQueue(NearestFreeArray()), dispatch: FIFODispatch())
+        Scheduler(
+            name: "fifo", controlPlane: .tbu, routing: .centralQueue(NearestFreeArray()), dispatch: FIFODispatch())
     }
 }

@@ -7,6 +7,8 @@ public enum LeastLoadedScheduler {
         name: "least-loaded",
         summary: "earliest-completion placement, FIFO dispatch, control on the CBUs"
     ) { _ in
-        Scheduler(name: "least-loaded", controlPlane: .cbu, routing: .placement(CompletionTimePlacement()), dispatch: FIFODispatch())
+        Scheduler(
+            name: "least-loaded", controlPlane: .cbu, routing: .placement(CompletionTimePlacement()),
+            dispatch: FIFODispatch())
     }
 }

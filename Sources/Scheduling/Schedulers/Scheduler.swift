@@ -29,8 +29,12 @@ public struct Scheduler: Sendable, CustomStringConvertible {
     public var balancing: any BalancingPolicy
     public var planning: any PlanningPolicy
 
-    public init(name: String, parameters: [(name: String, value: String)] = [], controlPlane: ControlPlane, routing: ReadyBlockRouting,
-                dispatch: any TBUDispatchPolicy, balancing: any BalancingPolicy = NoBalancing(), planning: any PlanningPolicy = NoPlanning()) {
+    public init(
+        name: String, parameters: [(name: String, value: String)] = [], controlPlane: ControlPlane,
+        routing: ReadyBlockRouting,
+        dispatch: any TBUDispatchPolicy, balancing: any BalancingPolicy = NoBalancing(),
+        planning: any PlanningPolicy = NoPlanning()
+    ) {
         self.name = name
         self.parameters = parameters
         self.controlPlane = controlPlane

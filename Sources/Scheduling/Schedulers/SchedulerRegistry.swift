@@ -11,7 +11,9 @@ public struct SchedulerParameter: Sendable {
     /// Smallest and largest accepted values.
     public var range: ClosedRange<Double>
 
-    public init(name: String, help: String, defaultValue: Double, integer: Bool = true, range: ClosedRange<Double> = 1...1e15) {
+    public init(
+        name: String, help: String, defaultValue: Double, integer: Bool = true, range: ClosedRange<Double> = 1...1e15
+    ) {
         self.name = name
         self.help = help
         self.defaultValue = defaultValue
@@ -69,8 +71,10 @@ public struct SchedulerDefinition: Sendable {
     public var comparison: ComparisonRole
     public var make: @Sendable (SchedulerParameterValues) -> Scheduler
 
-    public init(name: String, summary: String, parameters: [SchedulerParameter] = [], comparison: ComparisonRole = .none,
-                make: @escaping @Sendable (SchedulerParameterValues) -> Scheduler) {
+    public init(
+        name: String, summary: String, parameters: [SchedulerParameter] = [], comparison: ComparisonRole = .none,
+        make: @escaping @Sendable (SchedulerParameterValues) -> Scheduler
+    ) {
         self.name = name
         self.summary = summary
         self.parameters = parameters
@@ -105,9 +109,11 @@ public struct SchedulerRegistry: Sendable {
 
     /// Adds `definition`; a name may be registered once.
     public mutating func register(_ definition: SchedulerDefinition) {
-        precondition(!definition.name.isEmpty && !definition.name.contains(":") && !definition.name.contains(","),
-                     "a scheduler name is not empty and has no ':' or ','")
-        precondition(self.definition(named: definition.name) == nil, "scheduler '\(definition.name)' is registered twice")
+        precondition(
+            !definition.name.isEmpty && !definition.name.contains(":") && !definition.name.contains(","),
+            "a scheduler name is not empty and has no ':' or ','")
+        precondition(
+            self.definition(named: definition.name) == nil, "scheduler '\(definition.name)' is registered twice")
         definitions.append(definition)
     }
 
@@ -128,7 +134,9 @@ public struct SchedulerRegistry: Sendable {
 
     /// The ablation ladder, from its base to the scheduler under test.
     public var ablationLadder: [SchedulerDefinition] {
-        definitions.filter { $0.comparison.ablationStep != nil }.sorted { $0.comparison.ablationStep! < $1.comparison.ablationStep! }
+        definitions.filter { $0.comparison.ablationStep != nil }.sorted {
+            $0.comparison.ablationStep! < $1.comparison.ablationStep!
+        }
     }
 
     /// A scheduler's text form could not be read.
@@ -145,16 +153,21 @@ public struct SchedulerRegistry: Sendable {
         var given: [String: Double] = [:]
         if parts.count == 2 {
             guard !definition.parameters.isEmpty else {
-                throw ParseError(description: "scheduler '\(definition.name)' takes no parameters (found '\(parts[1])')")
+                throw ParseError(
+                    description: "scheduler '\(definition.name)' takes no parameters (found '\(parts[1])')")
             }
             for pair in parts[1].split(separator: ",", omittingEmptySubsequences: false) {
                 let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 guard kv.count == 2 else {
-                    throw ParseError(description: "scheduler parameter '\(pair)' of '\(definition.name)' needs a value: key=value")
+                    throw ParseError(
+                        description: "scheduler parameter '\(pair)' of '\(definition.name)' needs a value: key=value")
                 }
                 guard let parameter = definition.parameters.first(where: { $0.name == kv[0] }) else {
                     let known = definition.parameters.map(\.name).joined(separator: ", ")
-                    throw ParseError(description: "unknown parameter '\(kv.first ?? String(pair))' of scheduler '\(definition.name)' (known: \(known))")
+                    throw ParseError(
+                        description:
+                            "unknown parameter '\(kv.first ?? String(pair))' of scheduler '\(definition.name)' (known: \(known))"
+                    )
                 }
                 given[parameter.name] = try value(kv[1], of: parameter, in: definition)
             }
@@ -168,7 +181,9 @@ public struct SchedulerRegistry: Sendable {
             throw ParseError(description: "unknown scheduler '\(name)' (known: \(names.joined(separator: ", ")))")
         }
         var all: [String: Double] = [:]
-        for parameter in definition.parameters { all[parameter.name] = values[parameter.name] ?? parameter.defaultValue }
+        for parameter in definition.parameters {
+            all[parameter.name] = values[parameter.name] ?? parameter.defaultValue
+        }
         if let unknown = values.keys.sorted().first(where: { all[$0] == nil }) {
             throw ParseError(description: "unknown parameter '\(unknown)' of scheduler '\(name)'")
         }
@@ -178,13 +193,19 @@ public struct SchedulerRegistry: Sendable {
         return scheduler
     }
 
-    private func value(_ text: String, of parameter: SchedulerParameter, in definition: SchedulerDefinition) throws -> Double {
+    private func value(_ text: String, of parameter: SchedulerParameter, in definition: SchedulerDefinition) throws
+        -> Double
+    {
         let cleaned = text.replacingOccurrences(of: "_", with: "")
-        let number: Double? = parameter.integer ? Int64(cleaned).map(Double.init) : Double(cleaned).flatMap { $0.isFinite ? $0 : nil }
+        let number: Double? =
+            parameter.integer ? Int64(cleaned).map(Double.init) : Double(cleaned).flatMap { $0.isFinite ? $0 : nil }
         guard let number, parameter.range.contains(number) else {
             let kind = parameter.integer ? "a whole number" : "a number"
-            throw ParseError(description: "scheduler parameter '\(parameter.name)=\(text)' of '\(definition.name)' must be \(kind) in "
-                + "\(parameter.text(parameter.range.lowerBound))...\(parameter.text(parameter.range.upperBound)) (\(parameter.help))")
+            throw ParseError(
+                description:
+                    "scheduler parameter '\(parameter.name)=\(text)' of '\(definition.name)' must be \(kind) in "
+                    + "\(parameter.text(parameter.range.lowerBound))...\(parameter.text(parameter.range.upperBound)) (\(parameter.help))"
+            )
         }
         return number
     }
@@ -197,8 +218,10 @@ public struct SchedulerRegistry: Sendable {
     /// One line per scheduler for `--help`: name, parameters with defaults, summary.
     public var helpLines: [String] {
         definitions.map { definition in
-            let parameters = definition.parameters.map { "\($0.name)=\($0.text($0.defaultValue))" }.joined(separator: ",")
-            return (parameters.isEmpty ? definition.name : "\(definition.name)[:\(parameters)]") + " — " + definition.summary
+            let parameters = definition.parameters.map { "\($0.name)=\($0.text($0.defaultValue))" }.joined(
+                separator: ",")
+            return (parameters.isEmpty ? definition.name : "\(definition.name)[:\(parameters)]") + " — "
+                + definition.summary
         }
     }
 }

@@ -6,9 +6,12 @@ import WaferModel
 public enum ScoreScheduler {
     public static let definition = SchedulerDefinition(
         name: "score",
-        summary: "SDRM3/DREAM-style score (urgency, affinity, fairness) with online weights; earliest-completion placement",
+        summary:
+            "SDRM3/DREAM-style score (urgency, affinity, fairness) with online weights; earliest-completion placement",
         comparison: ComparisonRole(baseline: true)
     ) { _ in
-        Scheduler(name: "score", controlPlane: .cbu, routing: .placement(CompletionTimePlacement()), dispatch: ScoreDispatch())
+        Scheduler(
+            name: "score", controlPlane: .cbu, routing: .placement(CompletionTimePlacement()), dispatch: ScoreDispatch()
+        )
     }
 }

@@ -7,10 +7,12 @@ import WaferModel
 public enum StaticScheduler {
     public static let definition = SchedulerDefinition(
         name: "static",
-        summary: "spatial mapping in proportion to expected load, fixed stream split, control on the arrays, no rebalancing",
+        summary:
+            "spatial mapping in proportion to expected load, fixed stream split, control on the arrays, no rebalancing",
         comparison: ComparisonRole(baseline: true, ablationStep: 0)
     ) { _ in
-        Scheduler(name: "static", controlPlane: .tbu, routing: .placement(MappedPlacement()), dispatch: FIFODispatch(),
-                  planning: StaticMapping())
+        Scheduler(
+            name: "static", controlPlane: .tbu, routing: .placement(MappedPlacement()), dispatch: FIFODispatch(),
+            planning: StaticMapping())
     }
 }

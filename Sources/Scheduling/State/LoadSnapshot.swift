@@ -49,8 +49,11 @@ public struct ClusterLoad: Codable, Equatable, Sendable {
     /// Running task blocks by type (for the planner's in-flight positions).
     public var running: [TaskType]
 
-    public init(cluster: Int, tbus: Int, busyTBUs: Int = 0, queuedTasks: Int = 0, pendingCycles: Cycle = 0,
-                byType: [TaskTypeLoad] = [], configurations: [TaskType?] = [], finished: [TypeRuns] = [], running: [TaskType] = []) {
+    public init(
+        cluster: Int, tbus: Int, busyTBUs: Int = 0, queuedTasks: Int = 0, pendingCycles: Cycle = 0,
+        byType: [TaskTypeLoad] = [], configurations: [TaskType?] = [], finished: [TypeRuns] = [],
+        running: [TaskType] = []
+    ) {
         self.cluster = cluster
         self.tbus = tbus
         self.busyTBUs = busyTBUs
@@ -83,7 +86,9 @@ public struct WaferLoadView: Equatable, Sendable {
 
     /// An empty wafer of `count` clusters with `tbus` TBUs each.
     public static func idle(clusters count: Int, tbus: Int) -> WaferLoadView {
-        WaferLoadView(time: 0, clusters: (0..<count).map { ClusterLoad(cluster: $0, tbus: tbus) }, plan: .empty(clusters: count, tbus: tbus))
+        WaferLoadView(
+            time: 0, clusters: (0..<count).map { ClusterLoad(cluster: $0, tbus: tbus) },
+            plan: .empty(clusters: count, tbus: tbus))
     }
 
     /// Records that `cycles` of work were just sent to `cluster`, so the next decision made from

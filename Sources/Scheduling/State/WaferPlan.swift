@@ -25,9 +25,10 @@ public struct WaferPlan: Equatable, Sendable {
 
     /// No reservations and no wishes.
     public static func empty(clusters: Int, tbus: Int) -> WaferPlan {
-        WaferPlan(epoch: 0, reserved: Array(repeating: Array(repeating: [], count: tbus), count: clusters),
-                  weights: Array(repeating: Array(repeating: [], count: tbus), count: clusters),
-                  configure: Array(repeating: Array(repeating: nil, count: tbus), count: clusters))
+        WaferPlan(
+            epoch: 0, reserved: Array(repeating: Array(repeating: [], count: tbus), count: clusters),
+            weights: Array(repeating: Array(repeating: [], count: tbus), count: clusters),
+            configure: Array(repeating: Array(repeating: nil, count: tbus), count: clusters))
     }
 
     /// True when some TBU is reserved.
@@ -53,7 +54,9 @@ public struct PlanIndex: Sendable {
             var hasPool = false
             for (tbu, types) in tbus.enumerated() {
                 if types.isEmpty { hasPool = true }
-                for (i, type) in types.enumerated() { hosts[type, default: [:]][cluster, default: 0] += plan.weights[cluster][tbu][i] }
+                for (i, type) in types.enumerated() {
+                    hosts[type, default: [:]][cluster, default: 0] += plan.weights[cluster][tbu][i]
+                }
             }
             if hasPool { pool.append(cluster) }
             for case let type? in plan.configure[cluster] { planned[type, default: []].insert(cluster) }
