@@ -75,15 +75,14 @@ extension ClusterEngine {
 
     // MARK: Plans and rebalancing
 
-    /// A new view from the coordinator; a new plan rebuilds the index and prepares idle TBUs for
-    /// the types the plan wishes here.
-    func receiveView(_ published: WaferLoadView, at now: Cycle) {
-        let newPlan = published.plan.epoch != planIndex.epoch
-        view = published
-        if newPlan {
-            planIndex = PlanIndex(published.plan)
-            if id < published.plan.configure.count {
-                for (index, wanted) in published.plan.configure[id].enumerated() where index < pool.count {
+    /// A new plan from the coordinator: rebuilds the index and prepares idle TBUs for the types the
+    /// plan wishes here.
+    func receivePlan(_ published: WaferPlan, at now: Cycle) {
+        if published.epoch != planIndex.epoch {
+            plan = published
+            planIndex = PlanIndex(published)
+            if id < published.configure.count {
+                for (index, wanted) in published.configure[id].enumerated() where index < pool.count {
                     guard let wanted, pool[index].isFree, pool[index].configuredFor != wanted else { continue }
                     // Reconfigure ahead of demand, off the critical path of any block.
                     pool.closeIdle(index, at: now, queue: queue)
@@ -163,7 +162,7 @@ extension ClusterEngine {
                     bound, rejectionPossible && !control ? key.time : key.time.adding(costs[task.taskType] / divisor))
                 // An arrival schedules a load signal at the next period boundary.
                 if !signaller.tickScheduled { bound = min(bound, signaller.nextBoundary(after: key.time)) }
-            case .view, .peer:
+            case .view, .plan, .peer:
                 if reactsToMessages { bound = min(bound, key.time) }
             case .tbuReady:
                 break

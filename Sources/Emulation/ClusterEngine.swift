@@ -17,7 +17,8 @@ public final class ClusterEngine {
         case tbuReady(Int)
         case cbuDone(Int)
         case arrival(TaskMessage)
-        case view(WaferLoadView)
+        case view(LoadViewUpdate)
+        case plan(WaferPlan)
         case peer(BalanceSignal)
         case loadTick
 
@@ -26,7 +27,7 @@ public final class ClusterEngine {
             case .tbuDone, .tbuReady: return 0
             case .cbuDone: return 1
             // A plan published at the same time as work must be in force when the work arrives.
-            case .view: return 2
+            case .view, .plan: return 2
             case .arrival: return 3
             case .peer: return 4
             case .loadTick: return 5
@@ -61,8 +62,13 @@ public final class ClusterEngine {
     var queue = ClusterQueue()
     var pool: TBUPool
     var cbus: ControlUnits
-    /// The coordinator's last published view, updated with this cluster's own placements since.
+    /// The coordinator's view as last published (every update applied).
+    var publishedView: WaferLoadView
+    /// The view placement and balancing read: the published one plus this cluster's own
+    /// placements since the last update.
     var view: WaferLoadView
+    /// The scheduler's current partition of the TBUs, and its lookups.
+    var plan: WaferPlan
     var planIndex: PlanIndex
     /// Task flows delivered but not yet arrived (they may overflow the queue).
     var pendingArrivals = 0
@@ -94,8 +100,10 @@ public final class ClusterEngine {
             reportsExecution: scheduler.planning.observesExecution)
         pool = TBUPool(count: config.cluster.tbus)
         cbus = ControlUnits(count: config.cluster.cbus)
-        view = .idle(clusters: config.clusterCount, tbus: config.cluster.tbus)
-        planIndex = PlanIndex(.empty(clusters: config.clusterCount, tbus: config.cluster.tbus))
+        publishedView = .idle(clusters: config.clusterCount, tbus: config.cluster.tbus)
+        view = publishedView
+        plan = .empty(clusters: config.clusterCount, tbus: config.cluster.tbus)
+        planIndex = PlanIndex(plan)
         stats = ClusterStats(cluster: id, tbus: config.cluster.tbus)
     }
 
@@ -111,7 +119,8 @@ public final class ClusterEngine {
             case .task(let task):
                 event = .arrival(task)
                 pendingArrivals += 1
-            case .view(let published): event = .view(published)
+            case .view(let update): event = .view(update)
+            case .plan(let plan): event = .plan(plan)
             case .balance(let signal): event = .peer(signal)
             case .outcome, .load, .ready, .release:
                 preconditionFailure("clusters do not receive \(envelope.message.kindName) messages")
@@ -157,7 +166,12 @@ public final class ClusterEngine {
         case .cbuDone(let index):
             finishControl(on: index, at: now)
             ensureLoadTick(after: now)
-        case .view(let published): receiveView(published, at: now)
+        case .view(let update):
+            // Local notes since the last update give way to what the coordinator now knows.
+            publishedView.apply(update)
+            view = publishedView
+            balance(.view, at: now)
+        case .plan(let plan): receivePlan(plan, at: now)
         case .peer(let signal): balance(.signal(signal), at: now)
         case .loadTick: loadTick(at: now)
         }
@@ -210,7 +224,7 @@ public final class ClusterEngine {
             [unowned self] position, parts in
             self.costs.totalCycles(of: self.queue[position].task, parts: parts)
         }
-        let reserved = view.plan.reserved.indices.contains(id) ? view.plan.reserved[id] : []
+        let reserved = plan.reserved.indices.contains(id) ? plan.reserved[id] : []
         let decisions = dispatcher.dispatch(
             queue: queue.tasks, tbus: pool.snapshots(reserved: reserved, queue: queue), context: context)
         stats.decisions += 1

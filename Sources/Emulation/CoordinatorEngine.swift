@@ -13,15 +13,17 @@ public final class CoordinatorEngine {
     enum Event: ParticipantEvent {
         case arrival(stream: Int)
         case message(Message)
-        case broadcast
         case plan
+        case publish
+        case broadcast
 
         var rank: UInt8 {
             switch self {
             case .message: return 0
             case .arrival: return 1
             case .plan: return 2
-            case .broadcast: return 3
+            case .publish: return 3
+            case .broadcast: return 4
             }
         }
     }
@@ -52,8 +54,11 @@ public final class CoordinatorEngine {
     private var imbalanceRecorder = ImbalanceRecorder()
     private var streams = InjectionStreams()
     private var view: WaferLoadView
-    private var viewChanged = false
+    /// Clusters whose entry in the view changed since the last broadcast.
+    private var changed = Set<Int>()
     private var broadcastScheduled = false
+    /// A new plan waits to be sent (at the publish event).
+    private var publishScheduled = false
 
     /// Plans published (the initial mapping included).
     public private(set) var planChanges: UInt64 = 0
@@ -179,11 +184,11 @@ public final class CoordinatorEngine {
         case .message(.load(let load)):
             for runs in load.finished { planning.observe(runs) }
             audit.observe(load.finished, at: now)
-            var published = load
-            published.finished = []
-            view.clusters[load.cluster] = published
+            var observed = load
+            observed.finished = []
+            view.clusters[load.cluster] = observed
             view.time = now
-            viewChanged = true
+            changed.insert(load.cluster)
             imbalanceRecorder.record(view.clusters, at: now)
             ensureBroadcast(after: now)
         case .message(.ready(let ready)):
@@ -195,6 +200,11 @@ public final class CoordinatorEngine {
             preconditionFailure("the coordinator does not receive \(other.kindName) messages")
         case .broadcast:
             broadcast(at: now)
+        case .publish:
+            publishScheduled = false
+            for cluster in 0..<config.clusterCount {
+                core.outbox.send(.plan(plan), to: .cluster(cluster), at: now, latency: config.controlLatency)
+            }
         case .plan:
             planningStep(at: now)
         }
@@ -240,7 +250,7 @@ public final class CoordinatorEngine {
         decisions += 1
         decisionNanos += clock.elapsed
         view.notePlaced(cycles: predicted, on: cluster)
-        viewChanged = true
+        changed.insert(cluster)
         ensureBroadcast(after: now)
         core.trace.append(.injected(time: now, request: request, workflow: UInt16(workflow), cluster: Int32(cluster)))
         core.outbox.send(
@@ -256,15 +266,15 @@ public final class CoordinatorEngine {
 
     // MARK: Plans
 
-    /// Makes `newPlan` current and sends it to every cluster now.
+    /// Makes `newPlan` current and sends it to every cluster now (through an event, so the send
+    /// happens inside a window even when the plan comes from an injection between windows).
     private func publish(_ newPlan: WaferPlan, at now: Cycle) {
         plan = newPlan
         planIndex = PlanIndex(newPlan)
-        view.plan = newPlan
         planChanges += 1
-        viewChanged = true
-        core.schedule(.broadcast, at: now)
-        broadcastScheduled = true
+        guard !publishScheduled else { return }
+        publishScheduled = true
+        core.schedule(.publish, at: now)
     }
 
     private func schedulePlanning(after now: Cycle) {
@@ -294,13 +304,15 @@ public final class CoordinatorEngine {
         core.schedule(.broadcast, at: (now / period + 1) * period)
     }
 
+    /// Publishes the entries of the view that changed since the last broadcast.
     private func broadcast(at now: Cycle) {
         broadcastScheduled = false
-        guard viewChanged else { return }
-        viewChanged = false
+        guard !changed.isEmpty else { return }
         view.time = now
+        let update = LoadViewUpdate(time: now, clusters: changed.sorted().map { LoadViewUpdate.published(view.clusters[$0]) })
+        changed.removeAll(keepingCapacity: true)
         for cluster in 0..<config.clusterCount {
-            core.outbox.send(.view(view), to: .cluster(cluster), at: now, latency: config.controlLatency)
+            core.outbox.send(.view(update), to: .cluster(cluster), at: now, latency: config.controlLatency)
         }
     }
 
@@ -351,7 +363,7 @@ public final class CoordinatorEngine {
         var bound = Cycle.never
         for (key, event) in core.events.unordered {
             switch event {
-            case .arrival, .broadcast, .plan: bound = min(bound, key.time)
+            case .arrival, .broadcast, .plan, .publish: bound = min(bound, key.time)
             case .message(.load): bound = min(bound, key.time)  // schedules a broadcast no earlier than this
             case .message(.ready), .message(.release): bound = min(bound, key.time)  // central dispatch
             case .message: break

@@ -135,8 +135,11 @@ public enum Message: Equatable, Sendable {
     case outcome(RequestOutcome)
     /// A periodic load signal (cluster → coordinator).
     case load(ClusterLoad)
-    /// The coordinator's published load view and plan (coordinator → clusters).
-    case view(WaferLoadView)
+    /// What changed in the coordinator's load view (coordinator → clusters, each load-signal
+    /// period in which something changed).
+    case view(LoadViewUpdate)
+    /// A new plan of the TBUs (coordinator → clusters, only when it changes).
+    case plan(WaferPlan)
     /// A ready block for the global queue (cluster → coordinator, scheduler `fifo`).
     case ready(ReadyTask)
     /// TBUs a cluster has freed (cluster → coordinator, with a central queue).
@@ -151,6 +154,7 @@ public enum Message: Equatable, Sendable {
         case .outcome: return "outcome"
         case .load: return "load"
         case .view: return "view"
+        case .plan: return "plan"
         case .ready: return "ready"
         case .release: return "release"
         case .balance(let signal): return signal.kind.counterName

@@ -41,7 +41,7 @@ final class WireCodecTests: XCTestCase {
         Envelope(
             source: .coordinator, destination: .cluster(1), sendTime: 13, arrival: 113, sequence: 4,
             message: .view(
-                WaferLoadView(
+                LoadViewUpdate(
                     time: 13,
                     clusters: [ClusterLoad(cluster: 0, tbus: 4), ClusterLoad(cluster: 1, tbus: 4, busyTBUs: 1)]))),
     ]
@@ -112,8 +112,8 @@ final class WireCodecTests: XCTestCase {
                     request: 9, workflow: 1, injected: 100, finished: 900, status: .completed, tasksDone: 4, cluster: 2)
             ),
             .load(load),
-            .view(
-                WaferLoadView(time: 5000, clusters: [load, ClusterLoad(cluster: 3, tbus: 3, busyTBUs: 1)], plan: plan)),
+            .view(LoadViewUpdate(time: 5000, clusters: [load, ClusterLoad(cluster: 3, tbus: 3, busyTBUs: 1)])),
+            .plan(plan),
             .ready(ReadyTask(task: task, origin: 2, pinned: 1)),
             .release(TBURelease(cluster: 2, units: 3)),
             .balance(BalanceSignal(kind: .request, cluster: 2, cycles: 12_345, count: 4)),

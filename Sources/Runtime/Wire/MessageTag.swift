@@ -10,6 +10,7 @@ enum MessageTag: UInt8, CaseIterable {
     case ready = 4
     case release = 5
     case balance = 6
+    case plan = 7
 }
 
 extension Message {
@@ -22,6 +23,7 @@ extension Message {
         case .ready: return .ready
         case .release: return .release
         case .balance: return .balance
+        case .plan: return .plan
         }
     }
 }
@@ -37,6 +39,7 @@ extension Message: WireCodable {
         case .ready(let ready): w.write(ready)
         case .release(let release): w.write(release)
         case .balance(let signal): w.write(signal)
+        case .plan(let plan): w.write(plan)
         }
     }
 
@@ -49,6 +52,7 @@ extension Message: WireCodable {
         case .ready: self = .ready(try r.read())
         case .release: self = .release(try r.read())
         case .balance: self = .balance(try r.read())
+        case .plan: self = .plan(try r.read())
         }
     }
 }

@@ -40,7 +40,7 @@ public struct BalanceSignal: Equatable, Sendable {
 public enum BalancingTrigger: Equatable, Sendable {
     /// A load-signal period boundary after a change of the cluster's state.
     case loadTick
-    /// A new view (and perhaps plan) from the coordinator arrived.
+    /// A new view or plan from the coordinator arrived.
     case view
     /// A block finished here (after the freed TBUs were given new work).
     case blockFinished

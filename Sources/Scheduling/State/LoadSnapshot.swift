@@ -69,26 +69,23 @@ public struct ClusterLoad: Codable, Equatable, Sendable {
     public var isIdle: Bool { busyTBUs == 0 && queuedTasks == 0 && pendingCycles == 0 }
 }
 
-/// The wafer-wide load picture a cluster-level placement decision is made over.
+/// The wafer-wide load picture a cluster-level placement decision is made over: the coordinator's
+/// from the clusters' load signals and its own placements; each cluster's a copy of what the
+/// coordinator publishes, updated with its own placements since.
 public struct WaferLoadView: Equatable, Sendable {
     /// Virtual time the view describes.
     public var time: Cycle
     /// One entry per cluster, indexed by cluster id.
     public var clusters: [ClusterLoad]
-    /// The scheduler's current partition of the TBUs.
-    public var plan: WaferPlan
 
-    public init(time: Cycle, clusters: [ClusterLoad], plan: WaferPlan? = nil) {
+    public init(time: Cycle, clusters: [ClusterLoad]) {
         self.time = time
         self.clusters = clusters
-        self.plan = plan ?? .empty(clusters: clusters.count, tbus: clusters.first?.tbus ?? 0)
     }
 
     /// An empty wafer of `count` clusters with `tbus` TBUs each.
     public static func idle(clusters count: Int, tbus: Int) -> WaferLoadView {
-        WaferLoadView(
-            time: 0, clusters: (0..<count).map { ClusterLoad(cluster: $0, tbus: tbus) },
-            plan: .empty(clusters: count, tbus: tbus))
+        WaferLoadView(time: 0, clusters: (0..<count).map { ClusterLoad(cluster: $0, tbus: tbus) })
     }
 
     /// Records that `cycles` of work were just sent to `cluster`, so the next decision made from
@@ -96,5 +93,34 @@ public struct WaferLoadView: Equatable, Sendable {
     public mutating func notePlaced(cycles: Cycle, on cluster: Int) {
         clusters[cluster].queuedTasks += 1
         clusters[cluster].pendingCycles += cycles
+    }
+
+    /// Takes in what the coordinator published.
+    public mutating func apply(_ update: LoadViewUpdate) {
+        time = update.time
+        for entry in update.clusters where clusters.indices.contains(entry.cluster) { clusters[entry.cluster] = entry }
+    }
+}
+
+/// What the coordinator publishes of its view: the entries of the clusters whose load changed
+/// since its last publication, with only what placement and balancing read (pending cycles,
+/// queued blocks, busy TBUs, configurations — not the per-type detail and the runs that only
+/// the coordinator's planner uses).
+public struct LoadViewUpdate: Equatable, Sendable {
+    public var time: Cycle
+    public var clusters: [ClusterLoad]
+
+    public init(time: Cycle, clusters: [ClusterLoad]) {
+        self.time = time
+        self.clusters = clusters
+    }
+
+    /// `load` as published: without per-type queues, finished runs and running blocks.
+    public static func published(_ load: ClusterLoad) -> ClusterLoad {
+        var slim = load
+        slim.byType = []
+        slim.finished = []
+        slim.running = []
+        return slim
     }
 }
