@@ -52,7 +52,7 @@ extension ClusterEngine {
         switch route {
         case .coordinator(let pinned):
             next.flow = router.nextFlow()
-            core.trace.append(
+            core.record(
                 .flowStart(cluster: Int32(id), unit: producer.unit, time: producer.sliceStart, flow: next.flow))
             send(
                 .ready(ReadyTask(task: next, origin: Int32(id), pinned: pinned)), to: .coordinator, at: now,
@@ -64,7 +64,7 @@ extension ClusterEngine {
         case .peer(let destination):
             view.notePlaced(cycles: costs[next.taskType], on: destination)
             next.flow = router.nextFlow()
-            core.trace.append(
+            core.record(
                 .flowStart(cluster: Int32(id), unit: producer.unit, time: producer.sliceStart, flow: next.flow))
             stats.byteHops += next.bytes * UInt64(mesh.distance(from: id, to: destination))
             send(

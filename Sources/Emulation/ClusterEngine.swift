@@ -199,7 +199,7 @@ public final class ClusterEngine {
         // the join must still count it.
         guard queue.count < config.cluster.queueCapacity || router.usesCentralQueue || task.failed else {
             stats.rejected += 1
-            core.trace.append(.rejected(cluster: Int32(id), time: now, request: task.request, taskType: task.taskType))
+            core.record(.rejected(cluster: Int32(id), time: now, request: task.request, taskType: task.taskType))
             perform([WorkflowInterpreter.fail(task)], producer: nil, at: now)
             return
         }
@@ -258,7 +258,7 @@ public final class ClusterEngine {
     func configure(_ index: Int, for type: TaskType, at now: Cycle, request: UInt64) -> Cycle {
         guard let cost = pool.configure(index, for: type, cost: config.cluster.reconfigurationCycles) else { return 0 }
         if cost > 0 {
-            core.trace.append(
+            core.record(
                 .slice(
                     cluster: Int32(id), unit: TraceUnit.tbu(index), start: now, duration: cost, kind: .reconfigure,
                     taskType: type, request: request))
@@ -286,14 +286,14 @@ public final class ClusterEngine {
         let operationCycles =
             control ? [costs.table.controlBlockCycles] : costs.operationCycles(of: task, parts: units.count)
         let duration = operationCycles.reduce(0, +)
-        core.trace.append(
+        core.record(
             .slice(
                 cluster: Int32(id), unit: unit, start: begin, duration: duration, kind: control ? .control : .task,
                 taskType: task.taskType, request: task.request))
         if !control {
             var layerStart = begin
             for (index, layerCycles) in operationCycles.enumerated() where layerCycles > 0 {
-                core.trace.append(
+                core.record(
                     .slice(
                         cluster: Int32(id), unit: unit, start: layerStart, duration: layerCycles, kind: .operation,
                         taskType: task.taskType, request: UInt64(index)))
@@ -301,13 +301,13 @@ public final class ClusterEngine {
             }
         }
         for helper in units.dropFirst() {
-            core.trace.append(
+            core.record(
                 .slice(
                     cluster: Int32(id), unit: TraceUnit.tbu(helper), start: begin, duration: duration, kind: .splitPart,
                     taskType: task.taskType, request: task.request))
         }
         if units.count > 1 { stats.splits += 1 }
-        if task.flow != 0 { core.trace.append(.flowEnd(cluster: Int32(id), unit: unit, time: begin, flow: task.flow)) }
+        if task.flow != 0 { core.record(.flowEnd(cluster: Int32(id), unit: unit, time: begin, flow: task.flow)) }
         if control {
             stats.controlBlocks += 1
             stats.controlOnTBUs += 1
@@ -350,13 +350,13 @@ public final class ClusterEngine {
             stats.controlBlocks += 1
             stats.blockRuns[task.taskType, default: 0] += 1
             let unit = TraceUnit.cbu(index)
-            core.trace.append(
+            core.record(
                 .slice(
                     cluster: Int32(id), unit: unit, start: now, duration: duration, kind: .control,
                     taskType: task.taskType,
                     request: task.request))
             if task.flow != 0 {
-                core.trace.append(.flowEnd(cluster: Int32(id), unit: unit, time: now, flow: task.flow))
+                core.record(.flowEnd(cluster: Int32(id), unit: unit, time: now, flow: task.flow))
             }
             core.schedule(.cbuDone(index), at: now + duration)
         }
@@ -387,7 +387,7 @@ public final class ClusterEngine {
     }
 
     func recordQueue(at now: Cycle) {
-        core.trace.append(
+        core.record(
             .queue(
                 cluster: Int32(id), time: now, tasks: UInt32(queue.count), busyTBUs: UInt16(pool.busyCount),
                 pendingCycles: queue.pendingCycles))

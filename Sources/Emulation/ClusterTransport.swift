@@ -9,14 +9,14 @@ public struct ClusterWindowReport: Sendable {
     public var peerTraffic: [PeerTraffic]
     /// Envelopes addressed to the coordinator.
     public var toCoordinator: [Envelope]
-    public var trace: [TraceRecord]
+    public var trace: [TimedTraceRecord]
     public var events: UInt64
     /// Host measurement: wall nanoseconds the cluster spent computing the window.
     public var computeNanos: UInt64
 
     public init(
         cluster: Int, nextEventTime: Cycle, earliestOutput: Cycle, peerTraffic: [PeerTraffic],
-        toCoordinator: [Envelope], trace: [TraceRecord], events: UInt64, computeNanos: UInt64
+        toCoordinator: [Envelope], trace: [TimedTraceRecord], events: UInt64, computeNanos: UInt64
     ) {
         self.cluster = cluster
         self.nextEventTime = nextEventTime

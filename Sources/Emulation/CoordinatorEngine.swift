@@ -180,7 +180,7 @@ public final class CoordinatorEngine {
         case .arrival(let index): arrive(stream: index, at: now)
         case .message(.outcome(let outcome)):
             records.append(Record(outcome: outcome, reported: now))
-            core.trace.append(.inFlight(time: now, count: UInt32(clamping: inFlightArrived)))
+            core.record(.inFlight(time: now, count: UInt32(clamping: inFlightArrived)))
         case .message(.load(let load)):
             for runs in load.finished { planning.observe(runs) }
             audit.observe(load.finished, at: now)
@@ -230,9 +230,9 @@ public final class CoordinatorEngine {
             ? nil : functional?.input(of: graph, request: request, injected: now, seed: config.seed)
         let task = TaskMessage(
             request: request, taskType: type, bytes: graph.inputBytes, injected: now, payload: payload)
-        core.trace.append(.inFlight(time: now, count: UInt32(clamping: inFlightArrived)))
+        core.record(.inFlight(time: now, count: UInt32(clamping: inFlightArrived)))
         guard let placement = scheduler.placement else {
-            core.trace.append(.injected(time: now, request: request, workflow: UInt16(workflow), cluster: -1))
+            core.record(.injected(time: now, request: request, workflow: UInt16(workflow), cluster: -1))
             enqueueCentrally(ReadyTask(task: task, origin: -1), at: now)
             return
         }
@@ -252,7 +252,7 @@ public final class CoordinatorEngine {
         view.notePlaced(cycles: predicted, on: cluster)
         changed.insert(cluster)
         ensureBroadcast(after: now)
-        core.trace.append(.injected(time: now, request: request, workflow: UInt16(workflow), cluster: Int32(cluster)))
+        core.record(.injected(time: now, request: request, workflow: UInt16(workflow), cluster: Int32(cluster)))
         core.outbox.send(
             .task(task), to: .cluster(cluster), at: now, latency: injectionLatency(bytes: graph.inputBytes))
     }
@@ -323,7 +323,7 @@ public final class CoordinatorEngine {
     private func enqueueCentrally(_ ready: ReadyTask, at now: Cycle) {
         precondition(centralQueue != nil, "a ready block without a central queue")
         if !centralQueue!.enqueue(ready) {
-            core.trace.append(
+            core.record(
                 .rejected(cluster: -1, time: now, request: ready.task.request, taskType: ready.task.taskType))
             switch WorkflowInterpreter.fail(ready.task) {
             case .failedItem(let failed, let home):

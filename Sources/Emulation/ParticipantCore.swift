@@ -13,8 +13,10 @@ final class ParticipantCore<Event: ParticipantEvent> {
     private(set) var events = EventQueue<Event>()
     private var localSequence: UInt64 = 0
     var outbox: Outbox
-    /// Trace records of the window being run.
-    var trace: [TraceRecord] = []
+    /// Trace records of the window being run, with the time of the event that made each.
+    private var trace: [TimedTraceRecord] = []
+    /// Time of the event being handled.
+    private(set) var currentTime: Cycle = 0
     /// Events processed over the run.
     private(set) var eventCount: UInt64 = 0
 
@@ -36,6 +38,11 @@ final class ParticipantCore<Event: ParticipantEvent> {
         events.insert(event, key: EventKey(time: time, rank: event.rank &+ 8, tie: localSequence))
     }
 
+    /// Adds a trace record made by the event being handled.
+    func record(_ record: TraceRecord) {
+        trace.append(TimedTraceRecord(time: currentTime, record: record))
+    }
+
     /// Time of the next pending event, or ``Cycle/never``.
     var nextEventTime: Cycle { events.nextTime }
 
@@ -46,6 +53,7 @@ final class ParticipantCore<Event: ParticipantEvent> {
         var processed: UInt64 = 0
         while let (key, event) = events.popIfBefore(end) {
             processed += 1
+            currentTime = key.time
             handle(event, key.time)
         }
         eventCount += processed

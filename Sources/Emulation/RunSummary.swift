@@ -78,10 +78,6 @@ public struct RunSummary: Codable, Equatable, Sendable {
     public struct Emulation: Codable, Equatable, Sendable {
         public var syncMode: String
         public var lookaheadCycles: Cycle
-        public var windows: UInt64
-        /// Σ over windows of the clusters that took part (idle clusters sit windows out).
-        public var clusterWindows: UInt64
-        public var skippedCycles: Cycle
         public var events: UInt64
         public var quantumDelayedMessages: UInt64
         public var quantumDelayCycles: Cycle
@@ -167,8 +163,21 @@ public struct RunSummary: Codable, Equatable, Sendable {
         public var emulation: Emulation
     }
 
+    /// How the run was synchronised. In exact mode none of it touches `results` (the same results
+    /// and trace come out of any windowing); the counts are fixed for a given host and method,
+    /// unlike the wall-clock figures beside them.
+    public struct Synchronisation: Codable, Equatable, Sendable {
+        /// Windows run (committed).
+        public var windows: UInt64
+        /// Σ over windows of the clusters that took part (idle clusters sit windows out).
+        public var clusterWindows: UInt64
+        /// Virtual cycles skipped between windows (nothing pending anywhere).
+        public var skippedCycles: Cycle
+    }
+
     /// Wall-clock cost of the emulation itself.
     public struct Host: Codable, Equatable, Sendable {
+        public var synchronisation: Synchronisation
         public var processes: Int
         public var wallSeconds: Double
         public var eventsPerSecond: Double

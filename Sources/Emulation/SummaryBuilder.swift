@@ -94,9 +94,8 @@ public enum SummaryBuilder {
                 predictionErrorTimeline: coordinator.predictionErrors.isEmpty
                     ? nil : bucketMeans(coordinator.predictionErrors.map { ($0.time, $0.error) }, end: end)),
             emulation: RunSummary.Emulation(
-                syncMode: config.sync.mode.rawValue, lookaheadCycles: sync.lookahead, windows: sync.windows,
-                clusterWindows: session.activeClusterWindows,
-                skippedCycles: sync.skippedCycles, events: events, quantumDelayedMessages: quantumDelayed,
+                syncMode: config.sync.mode.rawValue, lookaheadCycles: sync.lookahead, events: events,
+                quantumDelayedMessages: quantumDelayed,
                 quantumDelayCycles: quantumCycles, causalityViolations: violations))
     }
 
@@ -108,12 +107,15 @@ public enum SummaryBuilder {
     ) -> RunSummary.Host {
         let decisionNanos = session.coordinator.decisionNanos + stats.reduce(0) { $0 + $1.decisionNanos }
         let wall = max(wallSeconds, 1e-9)
-        let windows = Double(results.emulation.windows)
+        let sync = session.synchronizer
+        let windows = Double(sync.windows)
         let windowSeconds = Double(session.host.windowNanos) / 1e9
         let overhead =
             session.host.clusterComputeNanos == 0 || session.host.windowNanos == 0
             ? 0 : max(0, 1 - Double(session.host.clusterComputeNanos) / Double(session.host.windowNanos))
         return RunSummary.Host(
+            synchronisation: RunSummary.Synchronisation(
+                windows: sync.windows, clusterWindows: session.activeClusterWindows, skippedCycles: sync.skippedCycles),
             processes: processes, wallSeconds: wallSeconds,
             eventsPerSecond: Double(results.emulation.events) / wall,
             taskBlocksPerSecond: Double(results.clusterDetails.reduce(0) { $0 + $1.tbus.reduce(0) { $0 + $1.tasks } })

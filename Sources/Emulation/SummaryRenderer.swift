@@ -56,11 +56,15 @@ public enum SummaryRenderer {
         )
         let e = r.emulation
         lines.append(
-            "virtual end \(r.endCycles) cycles; \(e.windows) windows (\(e.syncMode), lookahead \(e.lookaheadCycles) cycles, \(String(format: "%.1f", e.windows > 0 ? Double(e.clusterWindows) / Double(e.windows) : 0)) clusters active per window); \(e.events) events"
+            "virtual end \(r.endCycles) cycles (\(e.syncMode) synchronisation, lookahead \(e.lookaheadCycles) cycles); \(e.events) events"
                 + (e.quantumDelayedMessages > 0
                     ? "; \(e.quantumDelayedMessages) messages deferred by \(e.quantumDelayCycles) cycles in total" : "")
         )
         if let h = summary.host {
+            let s = h.synchronisation
+            lines.append(
+                "host synchronisation: \(s.windows) windows, \(String(format: "%.1f", s.windows > 0 ? Double(s.clusterWindows) / Double(s.windows) : 0)) clusters active per window"
+            )
             lines.append(
                 String(
                     format:

@@ -45,3 +45,49 @@ public enum TraceUnit {
     /// Track of CBU `index`.
     public static func cbu(_ index: Int) -> UInt16 { UInt16(1001 + index) }
 }
+
+/// A trace record with the virtual time of the event that made it. Records are ordered by that
+/// time, then by participant (coordinator first, then clusters by id), then as made — an order
+/// that does not depend on how the run was cut into windows (``TraceOrder``).
+public struct TimedTraceRecord: Equatable, Sendable {
+    public var time: Cycle
+    public var record: TraceRecord
+
+    public init(time: Cycle, record: TraceRecord) {
+        self.time = time
+        self.record = record
+    }
+}
+
+/// The canonical order of a window's trace records.
+public enum TraceOrder {
+    /// Merges the records of one window, `lists` given in participant order (coordinator, then
+    /// clusters by id) and each in the order its participant made them: by event time, ties by
+    /// participant. Every window's events lie before the next window's, so the whole trace ends up
+    /// in (time, participant, sequence) order however the run was cut into windows.
+    public static func merge(_ lists: [[TimedTraceRecord]]) -> [TraceRecord] {
+        let nonEmpty = lists.filter { !$0.isEmpty }
+        if nonEmpty.count <= 1 { return nonEmpty.first?.map(\.record) ?? [] }
+        var result: [TraceRecord] = []
+        result.reserveCapacity(nonEmpty.reduce(0) { $0 + $1.count })
+        var positions = Array(repeating: 0, count: nonEmpty.count)
+        while true {
+            var best = -1
+            var bestTime = Cycle.max
+            for (index, list) in nonEmpty.enumerated() where positions[index] < list.count {
+                let time = list[positions[index]].time
+                if time < bestTime {
+                    best = index
+                    bestTime = time
+                }
+            }
+            guard best >= 0 else { return result }
+            // Take every record of that participant at this time in one go.
+            let list = nonEmpty[best]
+            while positions[best] < list.count && list[positions[best]].time == bestTime {
+                result.append(list[positions[best]].record)
+                positions[best] += 1
+            }
+        }
+    }
+}

@@ -2,8 +2,8 @@ import Foundation
 import Scheduling
 import WaferModel
 
-/// Receives the trace records of each window, in a fixed order (coordinator first, then clusters
-/// by id), so the rendered trace is identical however the clusters are hosted.
+/// Receives the trace records of each window in the canonical order of ``TraceOrder``, so the
+/// rendered trace is identical however the clusters are hosted and the run is cut into windows.
 public protocol TraceSink: AnyObject {
     func append(_ records: [TraceRecord]) throws
 }
@@ -125,8 +125,7 @@ public final class WaferSession {
             earliestOutput: coordinatorOutput.earliestOutput,
             earliestInbound: coordinatorInbound)
         if let sink = traceSink {
-            try sink.append(coordinatorOutput.trace)
-            for report in reports { try sink.append(report.trace) }
+            try sink.append(TraceOrder.merge([coordinatorOutput.trace] + reports.map(\.trace)))
         }
         let wall = DispatchTime.now().uptimeNanoseconds - wallStart
         host.windowNanos += wall

@@ -5,7 +5,7 @@ public struct WindowOutput: Sendable {
     /// Envelopes sent in the window (all arrive at or after its end).
     public var envelopes: [Envelope]
     /// Trace records produced in the window.
-    public var trace: [TraceRecord]
+    public var trace: [TimedTraceRecord]
     /// Time of the participant's next pending event, or ``Cycle/never``.
     public var nextEventTime: Cycle
     /// Earliest time the participant could send anything, given what it knows now.
@@ -14,7 +14,7 @@ public struct WindowOutput: Sendable {
     public var events: UInt64
 
     public init(
-        envelopes: [Envelope], trace: [TraceRecord], nextEventTime: Cycle, earliestOutput: Cycle, events: UInt64
+        envelopes: [Envelope], trace: [TimedTraceRecord], nextEventTime: Cycle, earliestOutput: Cycle, events: UInt64
     ) {
         self.envelopes = envelopes
         self.trace = trace

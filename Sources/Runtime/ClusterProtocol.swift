@@ -64,7 +64,7 @@ enum ClusterProtocol {
         var computeNanos: UInt64
         var peerTraffic: [PeerTraffic]
         var toCoordinator: [Envelope]
-        var trace: [TraceRecord]
+        var trace: [TimedTraceRecord]
     }
 
     static func frames(_ tag: Tag, _ body: [UInt8] = []) -> [[UInt8]] { [[tag.rawValue], body] }
@@ -127,7 +127,7 @@ enum ClusterProtocol {
         let nanos = try r.u64()
         let traffic = try r.readArray(PeerTraffic.self)
         let envelopes = try r.readArray(Envelope.self)
-        let trace = try r.readArray(TraceRecord.self)
+        let trace = try r.readArray(TimedTraceRecord.self)
         try r.expectEnd()
         return Report(
             window: window, nextEvent: next, earliestOutput: earliest, events: events, computeNanos: nanos,

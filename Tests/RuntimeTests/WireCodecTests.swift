@@ -46,7 +46,11 @@ final class WireCodecTests: XCTestCase {
                     clusters: [ClusterLoad(cluster: 0, tbus: 4), ClusterLoad(cluster: 1, tbus: 4, busyTBUs: 1)]))),
     ]
 
-    let trace: [TraceRecord] = [
+    var trace: [TimedTraceRecord] {
+        records.enumerated().map { TimedTraceRecord(time: UInt64($0.offset * 10), record: $0.element) }
+    }
+
+    let records: [TraceRecord] = [
         .slice(
             cluster: 1, unit: 2, start: 5, duration: 6, kind: .reconfigure, taskType: TaskType(workflow: 0, block: 1),
             request: 8),

@@ -87,3 +87,14 @@ extension TraceRecord: WireCodable {
         }
     }
 }
+
+extension TimedTraceRecord: WireCodable {
+    func write(to w: inout ByteWriter) {
+        w.u64(time)
+        w.write(record)
+    }
+
+    init(from r: inout ByteReader) throws {
+        self.init(time: try r.u64(), record: try r.read())
+    }
+}
