@@ -6,9 +6,17 @@ import WaferModel
 /// chrome://tracing): one process per cluster and one for the coordinator, one thread per TBU/CBU,
 /// `X` slices for block executions and reconfigurations, `s`/`f` flow events for task flows between
 /// clusters, `C` counters for queue length and requests in flight, `M` metadata for names.
-/// Timestamps are microseconds of virtual time. Records are written as they arrive, window by
-/// window, so a crash loses at most the last window.
+/// Timestamps are microseconds of virtual time.
+///
+/// Rendering and writing happen on a thread of their own, window by window, so the run never waits
+/// for JSON; at most `backlog` windows are in flight, and ``close()`` and ``snapshot(to:)`` wait
+/// for everything appended before them. A write error is reported by the next call.
 public final class ChromeTraceWriter: TraceSink {
+    private let queue = DispatchQueue(label: "octopus.trace-writer")
+    private let inFlight: DispatchSemaphore
+    /// The first write error (guarded by `failureLock`: it is read off the writer's queue).
+    private var failure: Error?
+    private let failureLock = NSLock()
     private let handle: FileHandle
     private let config: WaferConfig
     private let library: WorkflowLibrary
@@ -21,7 +29,8 @@ public final class ChromeTraceWriter: TraceSink {
     public private(set) var eventCount = 0
 
     /// Creates (truncates) `path` and writes the metadata events.
-    public init(path: String, config: WaferConfig, library: WorkflowLibrary) throws {
+    public init(path: String, config: WaferConfig, library: WorkflowLibrary, backlog: Int = 256) throws {
+        inFlight = DispatchSemaphore(value: backlog)
         guard FileManager.default.createFile(atPath: path, contents: nil),
             let handle = FileHandle(forWritingAtPath: path)
         else {
@@ -73,26 +82,60 @@ public final class ChromeTraceWriter: TraceSink {
         }
     }
 
-    public func append(_ records: [TraceRecord]) throws {
-        for record in records { render(record) }
-        try flush()
+    public func append(window lists: [[TimedTraceRecord]]) throws {
+        try reportFailure()
+        inFlight.wait()
+        queue.async { [self] in
+            defer { inFlight.signal() }
+            guard currentFailure == nil else { return }
+            for record in TraceOrder.merge(lists) { render(record) }
+            do { try flush() } catch {
+                failureLock.lock()
+                failure = error
+                failureLock.unlock()
+            }
+        }
     }
 
-    /// Finishes the JSON document. Further appends are errors.
+    /// Appends records already in order (written before this returns).
+    public func append(_ records: [TraceRecord]) throws {
+        try queue.sync {
+            for record in records { render(record) }
+            try flush()
+        }
+    }
+
+    /// Finishes the JSON document once everything appended is written. Further appends are errors.
     public func close() throws {
-        guard !closed else { return }
-        buffer += "\n]}\n"
-        try flush()
-        closed = true
-        try handle.close()
+        try queue.sync {
+            guard !closed else { return }
+            if let failure = currentFailure { throw failure }
+            buffer += "\n]}\n"
+            try flush()
+            closed = true
+            try handle.close()
+        }
     }
 
     /// Writes a complete, valid copy of everything traced so far to `path` (the live file stays open).
     public func snapshot(to target: String) throws {
-        try flush()
-        var data = try Data(contentsOf: URL(fileURLWithPath: path))
-        data.append(Data("\n]}\n".utf8))
-        try data.write(to: URL(fileURLWithPath: target))
+        try queue.sync {
+            if let failure = currentFailure { throw failure }
+            try flush()
+            var data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data.append(Data("\n]}\n".utf8))
+            try data.write(to: URL(fileURLWithPath: target))
+        }
+    }
+
+    private var currentFailure: Error? {
+        failureLock.lock()
+        defer { failureLock.unlock() }
+        return failure
+    }
+
+    private func reportFailure() throws {
+        if let failure = currentFailure { throw failure }
     }
 
     private func flush() throws {

@@ -111,22 +111,25 @@ public final class ClusterEngine {
 
     /// Accepts envelopes addressed to this cluster (any order: their keys fix the processing order).
     public func receive(_ envelopes: [Envelope]) {
-        for envelope in envelopes {
-            precondition(
-                envelope.destination == .cluster(id), "envelope for \(envelope.destination) delivered to cluster \(id)")
-            let event: Event
-            switch envelope.message {
-            case .task(let task):
-                event = .arrival(task)
-                pendingArrivals += 1
-            case .view(let update): event = .view(update)
-            case .plan(let plan): event = .plan(plan)
-            case .balance(let signal): event = .peer(signal)
-            case .outcome, .load, .ready, .release:
-                preconditionFailure("clusters do not receive \(envelope.message.kindName) messages")
-            }
-            core.deliver(event, of: envelope)
+        for envelope in envelopes { receive(envelope) }
+    }
+
+    /// Accepts one envelope addressed to this cluster.
+    public func receive(_ envelope: Envelope) {
+        precondition(
+            envelope.destination == .cluster(id), "envelope for \(envelope.destination) delivered to cluster \(id)")
+        let event: Event
+        switch envelope.message {
+        case .task(let task):
+            event = .arrival(task)
+            pendingArrivals += 1
+        case .view(let update): event = .view(update)
+        case .plan(let plan): event = .plan(plan)
+        case .balance(let signal): event = .peer(signal)
+        case .outcome, .load, .ready, .release:
+            preconditionFailure("clusters do not receive \(envelope.message.kindName) messages")
         }
+        core.deliver(event, of: envelope)
     }
 
     /// Processes every event before `end` and returns what the window produced.
@@ -135,6 +138,19 @@ public final class ClusterEngine {
         stats.events += output.events
         return output
     }
+
+    /// Processes every event before `end`, leaving its sends and trace records in the engine
+    /// (see ``takeEnvelopes()``, ``takeTrace()``); for hosts that deliver messages at once.
+    public func advance(before end: Cycle) {
+        stats.events += core.advance(before: end, handle: handle)
+    }
+
+    /// Envelopes sent since the last take (or window).
+    public func takeEnvelopes() -> [Envelope] { core.takeEnvelopes() }
+    /// Trace records made since the last take (or window).
+    public func takeTrace() -> [TimedTraceRecord] { core.takeTrace() }
+    /// Time of the next pending event.
+    public var nextEventTime: Cycle { core.nextEventTime }
 
     /// The run's accounting up to `end`, with open idle periods closed at `end`.
     public func finalStats(end: Cycle) -> ClusterStats {
@@ -226,7 +242,7 @@ public final class ClusterEngine {
         }
         let reserved = plan.reserved.indices.contains(id) ? plan.reserved[id] : []
         let decisions = dispatcher.dispatch(
-            queue: queue.tasks, tbus: pool.snapshots(reserved: reserved, queue: queue), context: context)
+            queue: queue.view, tbus: pool.snapshots(reserved: reserved, queue: queue), context: context)
         stats.decisions += 1
         stats.decisionNanos += clock.elapsed
         guard !decisions.isEmpty else { return }

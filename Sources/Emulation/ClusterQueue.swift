@@ -24,6 +24,12 @@ struct ClusterQueue {
 
     subscript(position: Int) -> QueuedBlock { entries[position] }
 
+    /// The queue as a dispatch policy sees it (a snapshot: it shares the storage until the queue changes).
+    var view: QueueView {
+        let entries = self.entries
+        return QueueView(count: entries.count) { entries[$0].info }
+    }
+
     mutating func append(_ block: QueuedBlock, at now: Cycle) {
         updateIntegral(at: now)
         entries.append(block)

@@ -90,6 +90,14 @@ public final class InProcessTransport: ClusterTransport {
         return reports
     }
 
+    /// Hands every cluster the peer mail held for its next window (all of it arrives in the future).
+    func deliverHeldMail() {
+        for index in peerMail.indices where !peerMail[index].isEmpty {
+            clusters[index].receive(peerMail[index])
+            peerMail[index].removeAll()
+        }
+    }
+
     public func collectStats(end: Cycle) throws -> [ClusterStats] {
         clusters.map { $0.finalStats(end: end) }
     }

@@ -163,7 +163,12 @@ public final class CoordinatorEngine {
 
     /// Accepts envelopes addressed to the coordinator.
     public func receive(_ envelopes: [Envelope]) {
-        for envelope in envelopes { core.deliver(.message(envelope.message), of: envelope) }
+        for envelope in envelopes { receive(envelope) }
+    }
+
+    /// Accepts one envelope addressed to the coordinator.
+    public func receive(_ envelope: Envelope) {
+        core.deliver(.message(envelope.message), of: envelope)
     }
 
     /// Processes every event before `end`.
@@ -172,6 +177,18 @@ public final class CoordinatorEngine {
         if end != .never { now = max(now, end) }
         return output
     }
+
+    /// Processes every event before `end`, leaving sends and trace records for
+    /// ``takeEnvelopes()`` and ``takeTrace()``.
+    public func advance(before end: Cycle) {
+        core.advance(before: end, handle: handle)
+        if end != .never { now = max(now, end) }
+    }
+
+    /// Envelopes sent since the last take (or window).
+    public func takeEnvelopes() -> [Envelope] { core.takeEnvelopes() }
+    /// Trace records made since the last take (or window).
+    public func takeTrace() -> [TimedTraceRecord] { core.takeTrace() }
 
     // MARK: Events
 
@@ -309,7 +326,8 @@ public final class CoordinatorEngine {
         broadcastScheduled = false
         guard !changed.isEmpty else { return }
         view.time = now
-        let update = LoadViewUpdate(time: now, clusters: changed.sorted().map { LoadViewUpdate.published(view.clusters[$0]) })
+        let update = LoadViewUpdate(
+            time: now, clusters: changed.sorted().map { LoadViewUpdate.published(view.clusters[$0]) })
         changed.removeAll(keepingCapacity: true)
         for cluster in 0..<config.clusterCount {
             core.outbox.send(.view(update), to: .cluster(cluster), at: now, latency: config.controlLatency)

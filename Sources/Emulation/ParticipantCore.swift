@@ -49,6 +49,18 @@ final class ParticipantCore<Event: ParticipantEvent> {
     /// Runs every event before `end` through `handle` and returns what the window produced;
     /// `earliestOutput` is asked after the last event.
     func runWindow(end: Cycle, handle: (Event, Cycle) -> Void, earliestOutput: () -> Cycle) -> WindowOutput {
+        let processed = advance(before: end, handle: handle)
+        let output = WindowOutput(
+            envelopes: outbox.take(), trace: trace, nextEventTime: events.nextTime,
+            earliestOutput: earliestOutput(), events: processed)
+        trace.removeAll(keepingCapacity: true)
+        return output
+    }
+
+    /// Runs every event before `end` through `handle`, leaving what it sent and traced for
+    /// ``takeEnvelopes()`` and ``takeTrace()``; returns how many events it processed.
+    @discardableResult
+    func advance(before end: Cycle, handle: (Event, Cycle) -> Void) -> UInt64 {
         outbox.windowEnd = end
         var processed: UInt64 = 0
         while let (key, event) = events.popIfBefore(end) {
@@ -57,10 +69,18 @@ final class ParticipantCore<Event: ParticipantEvent> {
             handle(event, key.time)
         }
         eventCount += processed
-        let output = WindowOutput(
-            envelopes: outbox.take(), trace: trace, nextEventTime: events.nextTime,
-            earliestOutput: earliestOutput(), events: processed)
-        trace.removeAll(keepingCapacity: true)
-        return output
+        return processed
+    }
+
+    /// What was sent since the last take.
+    func takeEnvelopes() -> [Envelope] { outbox.take() }
+
+    /// True when something was sent since the last take.
+    var hasEnvelopes: Bool { !outbox.envelopes.isEmpty }
+
+    /// Trace records made since the last take.
+    func takeTrace() -> [TimedTraceRecord] {
+        defer { trace.removeAll(keepingCapacity: true) }
+        return trace
     }
 }

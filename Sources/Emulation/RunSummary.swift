@@ -167,6 +167,8 @@ public struct RunSummary: Codable, Equatable, Sendable {
     /// and trace come out of any windowing); the counts are fixed for a given host and method,
     /// unlike the wall-clock figures beside them.
     public struct Synchronisation: Codable, Equatable, Sendable {
+        /// `global event order` (in process, exact mode: no windows) or `windows`.
+        public var method: String
         /// Windows run (committed).
         public var windows: UInt64
         /// Σ over windows of the clusters that took part (idle clusters sit windows out).

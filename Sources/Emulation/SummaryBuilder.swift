@@ -115,6 +115,7 @@ public enum SummaryBuilder {
             ? 0 : max(0, 1 - Double(session.host.clusterComputeNanos) / Double(session.host.windowNanos))
         return RunSummary.Host(
             synchronisation: RunSummary.Synchronisation(
+                method: sync.windows == 0 && session.host.sequentialNanos > 0 ? "global event order" : "windows",
                 windows: sync.windows, clusterWindows: session.activeClusterWindows, skippedCycles: sync.skippedCycles),
             processes: processes, wallSeconds: wallSeconds,
             eventsPerSecond: Double(results.emulation.events) / wall,

@@ -63,7 +63,10 @@ public enum SummaryRenderer {
         if let h = summary.host {
             let s = h.synchronisation
             lines.append(
-                "host synchronisation: \(s.windows) windows, \(String(format: "%.1f", s.windows > 0 ? Double(s.clusterWindows) / Double(s.windows) : 0)) clusters active per window"
+                "host synchronisation: \(s.method)"
+                    + (s.windows > 0
+                        ? ", \(s.windows) windows, \(String(format: "%.1f", Double(s.clusterWindows) / Double(s.windows))) clusters active per window"
+                        : "")
             )
             lines.append(
                 String(

@@ -5,7 +5,10 @@ import WaferModel
 /// Receives the trace records of each window in the canonical order of ``TraceOrder``, so the
 /// rendered trace is identical however the clusters are hosted and the run is cut into windows.
 public protocol TraceSink: AnyObject {
-    func append(_ records: [TraceRecord]) throws
+    /// One window's records, one list per participant in participant order (coordinator, then
+    /// clusters by id), each in the order its participant made them. The sink orders them with
+    /// ``TraceOrder/merge(_:)``; it may do so, and write them, after returning.
+    func append(window lists: [[TimedTraceRecord]]) throws
 }
 
 /// Runs the wafer window by window: plans each window with the ``WindowSynchronizer``, runs the
@@ -16,15 +19,19 @@ public final class WaferSession {
     public let transport: ClusterTransport
     public private(set) var synchronizer: WindowSynchronizer
     public var traceSink: TraceSink?
+    /// In process and in exact mode, run in one global event order rather than window by window
+    /// (the same results and trace; set false to exercise the windows in one process).
+    public var usesGlobalEventOrder = true
 
-    private var clusterTiming: [ParticipantTiming]
-    private var coordinatorTiming = ParticipantTiming()
-    private var toClusters: [[Envelope]]
-    private var clusterEvents: UInt64 = 0
+    var clusterTiming: [ParticipantTiming]
+    var coordinatorTiming = ParticipantTiming()
+    var toClusters: [[Envelope]]
+    /// Virtual time reached by runs in global event order (see ``runUntilIdle(shouldStop:)``).
+    var sequentialNow: Cycle = 0
     /// Σ over windows of the clusters taking part (deterministic; windows × clusters at most).
     public private(set) var activeClusterWindows: UInt64 = 0
     /// Host measurements, kept apart from the deterministic results.
-    public private(set) var host = HostMeasurements()
+    public internal(set) var host = HostMeasurements()
 
     public init(coordinator: CoordinatorEngine, transport: ClusterTransport) {
         self.coordinator = coordinator
@@ -49,7 +56,7 @@ public final class WaferSession {
     }
 
     /// Virtual time every participant has reached.
-    public var now: Cycle { synchronizer.now }
+    public var now: Cycle { max(synchronizer.now, sequentialNow) }
 
     /// The end of the accounted period: the last request's finish (all work lies before it), or
     /// ``now`` when nothing has finished. Statistics and the summary both use it.
@@ -116,7 +123,6 @@ public final class WaferSession {
             }
             for envelope in report.toCoordinator { coordinatorInbound = min(coordinatorInbound, envelope.arrival) }
             toCoordinator += report.toCoordinator
-            clusterEvents += report.events
             maxCompute = max(maxCompute, report.computeNanos)
         }
         coordinator.receive(toCoordinator)
@@ -125,7 +131,7 @@ public final class WaferSession {
             earliestOutput: coordinatorOutput.earliestOutput,
             earliestInbound: coordinatorInbound)
         if let sink = traceSink {
-            try sink.append(TraceOrder.merge([coordinatorOutput.trace] + reports.map(\.trace)))
+            try sink.append(window: [coordinatorOutput.trace] + reports.map(\.trace))
         }
         let wall = DispatchTime.now().uptimeNanoseconds - wallStart
         host.windowNanos += wall
@@ -133,13 +139,17 @@ public final class WaferSession {
         return true
     }
 
-    /// Runs windows until the wafer is idle, or `shouldStop` says so between windows.
+    /// Runs until the wafer is idle, or `shouldStop` says so (it is asked every few thousand
+    /// events). In one process and exact mode the participants run in one global event order,
+    /// without windows (``runSequentially(shouldStop:)``: the same results and trace, faster);
+    /// otherwise window by window.
     public func runUntilIdle(shouldStop: () -> Bool = { false }) throws {
-        while !shouldStop(), try step() {}
+        if runsSequentially {
+            try runSequentially(shouldStop: shouldStop)
+        } else {
+            while !shouldStop(), try step() {}
+        }
     }
-
-    /// Events processed by the clusters and the coordinator.
-    public var totalEvents: UInt64 { clusterEvents + coordinator.eventCount }
 }
 
 /// Wall-clock measurements of a session (they vary from run to run by nature).
@@ -148,4 +158,6 @@ public struct HostMeasurements: Sendable {
     public var windowNanos: UInt64 = 0
     /// Σ over windows of the slowest cluster's compute time (0 in process: there it is not split out).
     public var clusterComputeNanos: UInt64 = 0
+    /// Wall time spent running in global event order (in process, exact mode).
+    public var sequentialNanos: UInt64 = 0
 }

@@ -14,7 +14,7 @@ let repositoryRoot: String = {
 /// Builds and runs an in-process session over the repository's configs.
 func runInProcess(
     wafer: String = "small-2x2", workload: String = "small", scheduler: Scheduler = .octopus,
-    edit: (inout WaferConfig) -> Void = { _ in }, tracePath: String? = nil
+    edit: (inout WaferConfig) -> Void = { _ in }, tracePath: String? = nil, windows: Bool = false
 ) throws -> (WaferSession, RunSummary.Results) {
     var config = try WaferConfigLoader.load(path: repositoryRoot + "/Configs/wafers/\(wafer).yaml")
     edit(&config)
@@ -22,6 +22,7 @@ func runInProcess(
     let injections = try WorkloadLoader.load(
         path: repositoryRoot + "/Configs/workloads/\(workload).yaml", known: Set(library.names))
     let session = WaferSession.inProcess(config: config, library: library, scheduler: scheduler)
+    session.usesGlobalEventOrder = !windows
     var writer: ChromeTraceWriter?
     if let tracePath {
         writer = try ChromeTraceWriter(path: tracePath, config: config, library: library)
@@ -99,8 +100,28 @@ final class SessionTests: XCTestCase {
         XCTAssertNotEqual(a.overall.latency, b.overall.latency)
     }
 
+    /// The fast in-process engine (one global event order) and the windows of the multi-process
+    /// protocol, run in one process, give the same results and the same trace, byte for byte.
+    func testGlobalEventOrderEqualsWindowsForEveryScheduler() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-order-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for name in SchedulerRegistry.standard.names {
+            let (windowed, viaWindows) = try runInProcess(
+                workload: "suite-small", scheduler: .standard(name), tracePath: directory + "/w.json", windows: true)
+            let (sequential, inOrder) = try runInProcess(
+                workload: "suite-small", scheduler: .standard(name), tracePath: directory + "/s.json")
+            XCTAssertGreaterThan(windowed.synchronizer.windows, 0, name)
+            XCTAssertEqual(sequential.synchronizer.windows, 0, "\(name): no windows in global event order")
+            XCTAssertEqual(inOrder, viaWindows, name)
+            XCTAssertEqual(
+                try Data(contentsOf: URL(fileURLWithPath: directory + "/s.json")),
+                try Data(contentsOf: URL(fileURLWithPath: directory + "/w.json")), "\(name): the same trace")
+        }
+    }
+
     func testQuantumModeDefersMessagesAndReportsIt() throws {
-        let (exactSession, exact) = try runInProcess()
+        let (exactSession, exact) = try runInProcess(windows: true)
         let (quantumSession, quantum) = try runInProcess(wafer: "small-2x2-quantum")
         XCTAssertEqual(exact.emulation.quantumDelayedMessages, 0)
         XCTAssertGreaterThan(quantum.emulation.quantumDelayedMessages, 0)

@@ -8,9 +8,9 @@ import XCTest
 final class BlockRunCounter: TraceSink {
     var runs: [UInt64: [UInt16: Int]] = [:]
 
-    func append(_ records: [TraceRecord]) throws {
-        for case .slice(_, _, _, _, let kind, let type, let request) in records where kind == .task || kind == .control
-        {
+    func append(window lists: [[TimedTraceRecord]]) throws {
+        for case .slice(_, _, _, _, let kind, let type, let request) in lists.joined().map(\.record)
+        where kind == .task || kind == .control {
             runs[request, default: [:]][type.block, default: 0] += 1
         }
     }

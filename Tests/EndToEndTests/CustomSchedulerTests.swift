@@ -30,7 +30,7 @@ struct LongestFirstDispatch: TBUDispatchPolicy {
     let name = "longest-first"
     func maximumArrays(of tbus: Int) -> Int { 1 }
 
-    func dispatch(queue: some RandomAccessCollection<QueuedTask>, tbus: [TBUSnapshot], context: DispatchContext)
+    func dispatch(queue: QueueView, tbus: [TBUSnapshot], context: DispatchContext)
         -> [DispatchDecision]
     {
         var free = tbus.filter { !$0.isBusy }

@@ -29,8 +29,8 @@ final class ModeAgreementTests: XCTestCase {
             var runs: [UInt64: [String: Int]] = [:]
             let graph: WorkflowGraph
             init(_ graph: WorkflowGraph) { self.graph = graph }
-            func append(_ records: [TraceRecord]) throws {
-                for case .slice(_, _, _, _, .task, let type, let request) in records {
+            func append(window lists: [[TimedTraceRecord]]) throws {
+                for case .slice(_, _, _, _, .task, let type, let request) in lists.joined().map(\.record) {
                     runs[request, default: [:]][graph.blocks[Int(type.block)].name, default: 0] += 1
                 }
             }

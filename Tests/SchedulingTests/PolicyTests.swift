@@ -61,15 +61,15 @@ final class PolicyTests: XCTestCase {
             TBUSnapshot(index: 3, isBusy: false, configuredFor: nil),
         ]
         XCTAssertEqual(
-            FIFODispatch().dispatch(queue: queue, tbus: tbus, context: context),
+            FIFODispatch().dispatch(queue: QueueView(queue), tbus: tbus, context: context),
             [
                 DispatchDecision(queuePosition: 0, tbu: 1), DispatchDecision(queuePosition: 1, tbu: 2),
                 DispatchDecision(queuePosition: 2, tbu: 3),
             ])
         XCTAssertEqual(
-            FIFODispatch().dispatch(queue: Array(queue.prefix(1)), tbus: tbus, context: context),
+            FIFODispatch().dispatch(queue: QueueView(Array(queue.prefix(1))), tbus: tbus, context: context),
             [DispatchDecision(queuePosition: 0, tbu: 1)])
-        XCTAssertEqual(FIFODispatch().dispatch(queue: [QueuedTask](), tbus: tbus, context: context), [])
+        XCTAssertEqual(FIFODispatch().dispatch(queue: QueueView([QueuedTask]()), tbus: tbus, context: context), [])
     }
 
     func testSchedulersParseFromTheirTextForm() throws {

@@ -132,7 +132,7 @@ final class StrategyTests: XCTestCase {
             QueuedTask(taskType: a, predictedCycles: 100, enqueued: 0),
         ]
         let decisions = AdaptiveDispatch().dispatch(
-            queue: queue, tbus: tbus, context: DispatchContext(now: 0, reconfigurationCycles: 1_000))
+            queue: QueueView(queue), tbus: tbus, context: DispatchContext(now: 0, reconfigurationCycles: 1_000))
         XCTAssertEqual(
             decisions, [DispatchDecision(queuePosition: 0, tbu: 1), DispatchDecision(queuePosition: 1, tbu: 0)])
     }
@@ -145,7 +145,7 @@ final class StrategyTests: XCTestCase {
         XCTAssertEqual(
             short, [DispatchDecision(queuePosition: 0, tbus: [0, 1, 2, 3])], "one long block takes every free array")
         let long = (0..<6).map { _ in QueuedTask(taskType: a, predictedCycles: 1_001_000, enqueued: 0) }
-        let decisions = AdaptiveDispatch().dispatch(queue: long, tbus: tbus, context: context)
+        let decisions = AdaptiveDispatch().dispatch(queue: QueueView(long), tbus: tbus, context: context)
         XCTAssertEqual(decisions.count, 4)
         XCTAssertTrue(decisions.allSatisfy { $0.tbus.count == 1 }, "a long queue runs blocks side by side")
         // A split that does not pay for itself is not taken.

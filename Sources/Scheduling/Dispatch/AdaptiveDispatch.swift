@@ -24,28 +24,42 @@ public struct AdaptiveDispatch: TBUDispatchPolicy {
         self.minimumGain = minimumGain
     }
 
-    public func dispatch(queue: some RandomAccessCollection<QueuedTask>, tbus: [TBUSnapshot], context: DispatchContext)
+    public func dispatch(queue: QueueView, tbus: [TBUSnapshot], context: DispatchContext)
         -> [DispatchDecision]
     {
         var free = tbus.filter { !$0.isBusy }
         guard !free.isEmpty else { return [] }
-        let wanted = Set(queue.lazy.filter { !$0.isControl }.map(\.taskType))
+        // Types some queued task block wants, computed only if a configured TBU's fate depends on it.
+        var wantedTypes: Set<TaskType>?
+        func wanted(_ type: TaskType) -> Bool {
+            if wantedTypes == nil { wantedTypes = Set(queue.lazy.filter { !$0.isControl }.map(\.taskType)) }
+            return wantedTypes!.contains(type)
+        }
         var decisions: [DispatchDecision] = []
         var unassigned = 0
         for (position, task) in queue.enumerated() {
             guard !free.isEmpty else {
+                // No array left: the rest stays queued, and nothing will be split.
+                unassigned += 1
+                break
+            }
+            // The first free TBU configured for the type; else the first whose configuration no
+            // queued block wants (or that has none); else the first that accepts the block.
+            var configured: Int?
+            var unwanted: Int?
+            var first: Int?
+            for slot in free.indices where free[slot].accepts(task) {
+                if first == nil { first = slot }
+                if free[slot].configuredFor == task.taskType {
+                    configured = slot
+                    break
+                }
+                if unwanted == nil, free[slot].configuredFor.map({ !wanted($0) }) ?? true { unwanted = slot }
+            }
+            guard let slot = configured ?? unwanted ?? first else {
                 unassigned += 1
                 continue
             }
-            let candidates = free.indices.filter { free[$0].accepts(task) }
-            guard !candidates.isEmpty else {
-                unassigned += 1
-                continue
-            }
-            let slot =
-                candidates.first { free[$0].configuredFor == task.taskType }
-                ?? candidates.first { free[$0].configuredFor.map { !wanted.contains($0) } ?? true }
-                ?? candidates[0]
             decisions.append(DispatchDecision(queuePosition: position, tbu: free[slot].index))
             free.remove(at: slot)
         }

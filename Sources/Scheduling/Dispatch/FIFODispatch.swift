@@ -9,7 +9,7 @@ public struct FIFODispatch: TBUDispatchPolicy {
 
     public init() {}
 
-    public func dispatch(queue: some RandomAccessCollection<QueuedTask>, tbus: [TBUSnapshot], context: DispatchContext)
+    public func dispatch(queue: QueueView, tbus: [TBUSnapshot], context: DispatchContext)
         -> [DispatchDecision]
     {
         var free = tbus.filter { !$0.isBusy }

@@ -31,7 +31,7 @@ public struct ScoreDispatch: TBUDispatchPolicy {
     }
 
     public mutating func dispatch(
-        queue: some RandomAccessCollection<QueuedTask>, tbus: [TBUSnapshot], context: DispatchContext
+        queue: QueueView, tbus: [TBUSnapshot], context: DispatchContext
     ) -> [DispatchDecision] {
         let items = Array(queue)
         var taken = Set<Int>()

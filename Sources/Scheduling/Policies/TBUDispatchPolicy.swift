@@ -23,6 +23,30 @@ public struct QueuedTask: Equatable, Sendable {
     }
 }
 
+/// A cluster's queue as a dispatch policy sees it: blocks oldest first, a block's index being its
+/// queue position. A concrete type (not a generic collection) so a policy called through
+/// `any TBUDispatchPolicy` reads it without generic dispatch.
+public struct QueueView: RandomAccessCollection, ExpressibleByArrayLiteral {
+    public let count: Int
+    private let element: (Int) -> QueuedTask
+
+    /// A view of `count` blocks, block `i` given by `element(i)`.
+    public init(count: Int, element: @escaping (Int) -> QueuedTask) {
+        self.count = count
+        self.element = element
+    }
+
+    public init(_ tasks: [QueuedTask]) {
+        self.init(count: tasks.count) { tasks[$0] }
+    }
+
+    public init(arrayLiteral elements: QueuedTask...) { self.init(elements) }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { count }
+    public subscript(position: Int) -> QueuedTask { element(position) }
+}
+
 /// A TBU as the dispatcher sees it.
 public struct TBUSnapshot: Equatable, Sendable {
     public var index: Int
@@ -99,6 +123,6 @@ public protocol TBUDispatchPolicy: Sendable {
     func maximumArrays(of tbus: Int) -> Int
     /// The blocks to start now.
     mutating func dispatch(
-        queue: some RandomAccessCollection<QueuedTask>, tbus: [TBUSnapshot], context: DispatchContext
+        queue: QueueView, tbus: [TBUSnapshot], context: DispatchContext
     ) -> [DispatchDecision]
 }

@@ -1,0 +1,102 @@
+import Collections
+import Dispatch
+import WaferModel
+
+/// The fast in-process engine: every participant in one global event order, messages delivered
+/// the moment they are sent. Nothing here changes a result: each participant still handles its
+/// own events in its own order and sees every message before its arrival time (an arrival is
+/// always later than its send), and participants with events at the same time are visited
+/// coordinator first, then clusters by id — the canonical order of the trace (``TraceOrder``).
+/// Windows exist only for hosts that must synchronise processes; quantum mode, whose timing is
+/// defined by its windows, keeps them.
+extension WaferSession {
+    /// One participant's next event: the coordinator is participant 0, cluster `c` is `c + 1`.
+    struct NextEvent: Comparable {
+        var time: Cycle
+        var participant: Int
+
+        static func < (a: NextEvent, b: NextEvent) -> Bool {
+            a.time != b.time ? a.time < b.time : a.participant < b.participant
+        }
+    }
+
+    /// True when this session runs its participants in one global event order.
+    var runsSequentially: Bool {
+        usesGlobalEventOrder && transport is InProcessTransport && coordinator.config.sync.mode == .exact
+    }
+
+    /// Runs every participant in global event order until nothing is pending or `shouldStop`
+    /// says so.
+    func runSequentially(shouldStop: () -> Bool) throws {
+        guard let local = transport as? InProcessTransport else { preconditionFailure("in process only") }
+        let wallStart = DispatchTime.now().uptimeNanoseconds
+        let clusters = local.clusters
+        // Deliver everything held for later windows: every arrival lies ahead.
+        for index in toClusters.indices where !toClusters[index].isEmpty {
+            clusters[index].receive(toClusters[index])
+            toClusters[index].removeAll()
+        }
+        local.deliverHeldMail()
+
+        // Lazy deletion: an entry is current when its participant's next event is still at its time.
+        var heap = Heap<NextEvent>()
+        func nextTime(_ participant: Int) -> Cycle {
+            participant == 0 ? coordinator.nextEventTime : clusters[participant - 1].nextEventTime
+        }
+        func push(_ participant: Int) {
+            let time = nextTime(participant)
+            if time != .never { heap.insert(NextEvent(time: time, participant: participant)) }
+        }
+        for participant in 0...clusters.count { push(participant) }
+
+        var trace: [TimedTraceRecord] = []
+        func route(_ envelopes: [Envelope]) {
+            for envelope in envelopes {
+                if let cluster = envelope.destination.clusterIndex {
+                    clusters[cluster].receive(envelope)
+                    heap.insert(NextEvent(time: envelope.arrival, participant: cluster + 1))
+                } else {
+                    coordinator.receive(envelope)
+                    heap.insert(NextEvent(time: envelope.arrival, participant: 0))
+                }
+            }
+        }
+        func flushTrace() throws {
+            guard !trace.isEmpty else { return }
+            try traceSink?.append(window: [trace])
+            trace.removeAll(keepingCapacity: true)
+        }
+
+        var steps = 0
+        while let top = heap.popMin() {
+            guard nextTime(top.participant) == top.time else { continue }
+            let end = top.time + 1
+            if top.participant == 0 {
+                coordinator.advance(before: end)
+                if traceSink != nil { trace += coordinator.takeTrace() }
+                route(coordinator.takeEnvelopes())
+            } else {
+                let cluster = clusters[top.participant - 1]
+                cluster.advance(before: end)
+                if traceSink != nil { trace += cluster.takeTrace() }
+                route(cluster.takeEnvelopes())
+            }
+            push(top.participant)
+            sequentialNow = max(sequentialNow, end)
+            steps += 1
+            if steps & 4095 == 0 {
+                try flushTrace()
+                if shouldStop() { break }
+            }
+        }
+        try flushTrace()
+        // A later windowed step starts from what the engines know now.
+        coordinatorTiming = ParticipantTiming(
+            nextEvent: coordinator.nextEventTime, earliestOutput: coordinator.nextEventTime)
+        for (index, cluster) in clusters.enumerated() {
+            clusterTiming[index] = ParticipantTiming(
+                nextEvent: cluster.nextEventTime, earliestOutput: cluster.nextEventTime)
+        }
+        host.sequentialNanos += DispatchTime.now().uptimeNanoseconds - wallStart
+    }
+}
