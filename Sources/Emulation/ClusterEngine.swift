@@ -166,6 +166,64 @@ public final class ClusterEngine {
         return result
     }
 
+    // MARK: Speculation
+
+    /// A cluster's whole state at a window's start, for a speculative window that may have to run
+    /// again (values: they share storage with the live state until it changes).
+    public struct Snapshot {
+        fileprivate var core: ParticipantCore<Event>.Snapshot
+        fileprivate var dispatcher: any TBUDispatchPolicy
+        fileprivate var balancer: any BalancingPolicy
+        fileprivate var interpreter: WorkflowInterpreter
+        fileprivate var router: FlowRouter
+        fileprivate var signaller: LoadSignaller
+        fileprivate var queue: ClusterQueue
+        fileprivate var pool: TBUPool.Snapshot
+        fileprivate var cbus: ControlUnits
+        fileprivate var publishedView: WaferLoadView
+        fileprivate var view: WaferLoadView
+        fileprivate var plan: WaferPlan
+        fileprivate var planIndex: PlanIndex
+        fileprivate var pendingArrivals: Int
+        fileprivate var stats: ClusterStats
+    }
+
+    /// Saves the state between windows.
+    public func snapshot() -> Snapshot {
+        Snapshot(
+            core: core.snapshot(), dispatcher: dispatcher, balancer: balancer, interpreter: interpreter, router: router,
+            signaller: signaller, queue: queue, pool: pool.snapshot(), cbus: cbus, publishedView: publishedView,
+            view: view,
+            plan: plan, planIndex: planIndex, pendingArrivals: pendingArrivals, stats: stats)
+    }
+
+    /// Returns to `snapshot`, as if nothing had happened since it was taken.
+    public func restore(_ snapshot: Snapshot) {
+        core.restore(snapshot.core)
+        dispatcher = snapshot.dispatcher
+        balancer = snapshot.balancer
+        interpreter = snapshot.interpreter
+        router = snapshot.router
+        signaller = snapshot.signaller
+        queue = snapshot.queue
+        pool.restore(snapshot.pool)
+        cbus = snapshot.cbus
+        publishedView = snapshot.publishedView
+        view = snapshot.view
+        plan = snapshot.plan
+        planIndex = snapshot.planIndex
+        pendingArrivals = snapshot.pendingArrivals
+        stats = snapshot.stats
+    }
+
+    /// Runs a window that may deliver messages inside itself (speculation: the host runs it again
+    /// from a snapshot when a message arrives inside time already run).
+    public func runSpeculativeWindow(end: Cycle) -> WindowOutput {
+        let output = core.runWindow(end: end, speculative: true, handle: handle, earliestOutput: earliestOutput)
+        stats.events += output.events
+        return output
+    }
+
     // MARK: Events
 
     private func handle(_ event: Event, at now: Cycle) {

@@ -190,6 +190,71 @@ public final class CoordinatorEngine {
     /// Trace records made since the last take (or window).
     public func takeTrace() -> [TimedTraceRecord] { core.takeTrace() }
 
+    // MARK: Speculation
+
+    /// The coordinator's state at a window's start, for a speculative window that may have to run
+    /// again. Append-only logs (records, prediction errors, the imbalance timeline) are saved by
+    /// length, not copied.
+    public struct Snapshot {
+        fileprivate var core: ParticipantCore<Event>.Snapshot
+        fileprivate var planning: any PlanningPolicy
+        fileprivate var plan: WaferPlan
+        fileprivate var planIndex: PlanIndex
+        fileprivate var planScheduled: Bool
+        fileprivate var audit: PredictionAudit.Snapshot
+        fileprivate var centralQueue: CentralQueue?
+        fileprivate var imbalance: ImbalanceRecorder.Snapshot
+        fileprivate var streams: InjectionStreams
+        fileprivate var view: WaferLoadView
+        fileprivate var changed: Set<Int>
+        fileprivate var broadcastScheduled: Bool
+        fileprivate var publishScheduled: Bool
+        fileprivate var planChanges: UInt64
+        fileprivate var decisions: UInt64
+        fileprivate var arrived: [UInt64]
+        fileprivate var recordCount: Int
+        fileprivate var now: Cycle
+    }
+
+    /// Saves the state between windows.
+    public func snapshot() -> Snapshot {
+        Snapshot(
+            core: core.snapshot(), planning: planning, plan: plan, planIndex: planIndex, planScheduled: planScheduled,
+            audit: audit.snapshot(), centralQueue: centralQueue, imbalance: imbalanceRecorder.snapshot(),
+            streams: streams,
+            view: view, changed: changed, broadcastScheduled: broadcastScheduled, publishScheduled: publishScheduled,
+            planChanges: planChanges, decisions: decisions, arrived: arrived, recordCount: records.count, now: now)
+    }
+
+    /// Returns to `snapshot`, as if nothing had happened since it was taken.
+    public func restore(_ snapshot: Snapshot) {
+        core.restore(snapshot.core)
+        planning = snapshot.planning
+        plan = snapshot.plan
+        planIndex = snapshot.planIndex
+        planScheduled = snapshot.planScheduled
+        audit.restore(snapshot.audit)
+        centralQueue = snapshot.centralQueue
+        imbalanceRecorder.restore(snapshot.imbalance)
+        streams = snapshot.streams
+        view = snapshot.view
+        changed = snapshot.changed
+        broadcastScheduled = snapshot.broadcastScheduled
+        publishScheduled = snapshot.publishScheduled
+        planChanges = snapshot.planChanges
+        decisions = snapshot.decisions
+        arrived = snapshot.arrived
+        records.removeLast(records.count - snapshot.recordCount)
+        now = snapshot.now
+    }
+
+    /// Runs a window that may deliver messages inside itself (see ``ClusterEngine/runSpeculativeWindow(end:)``).
+    public func runSpeculativeWindow(end: Cycle) -> WindowOutput {
+        let output = core.runWindow(end: end, speculative: true, handle: handle, earliestOutput: earliestOutput)
+        if end != .never { now = max(now, end) }
+        return output
+    }
+
     // MARK: Events
 
     private func handle(_ event: Event, at now: Cycle) {

@@ -7,6 +7,19 @@ struct ImbalanceRecorder {
     /// (time, value) at every change; a change at the same time replaces the previous value.
     private(set) var timeline: [(time: Cycle, value: Double)] = []
 
+    /// The timeline's length and last entry at a window's start (it only grows or rewrites its last entry).
+    struct Snapshot {
+        var count: Int
+        var last: (time: Cycle, value: Double)?
+    }
+
+    func snapshot() -> Snapshot { Snapshot(count: timeline.count, last: timeline.last) }
+
+    mutating func restore(_ snapshot: Snapshot) {
+        timeline.removeLast(timeline.count - snapshot.count)
+        if let last = snapshot.last { timeline[timeline.count - 1] = last }
+    }
+
     mutating func record(_ clusters: [ClusterLoad], at now: Cycle) {
         let loads = clusters.map { Double($0.pendingCycles) }
         let mean = loads.reduce(0, +) / Double(max(loads.count, 1))

@@ -24,6 +24,34 @@ final class ParticipantCore<Event: ParticipantEvent> {
         outbox = Outbox(source: source, mode: mode)
     }
 
+    /// The core's state at a window's start, for a speculative window that may have to run again.
+    struct Snapshot {
+        var events: EventQueue<Event>
+        var localSequence: UInt64
+        var outbox: Outbox
+        var eventCount: UInt64
+        var currentTime: Cycle
+    }
+
+    /// Saves the state (values share storage until the run changes them). Trace and sends of the
+    /// window must have been taken.
+    func snapshot() -> Snapshot {
+        precondition(trace.isEmpty && outbox.envelopes.isEmpty, "a snapshot is taken between windows")
+        return Snapshot(
+            events: events, localSequence: localSequence, outbox: outbox, eventCount: eventCount,
+            currentTime: currentTime)
+    }
+
+    /// Returns to `snapshot`, dropping what was traced and sent since.
+    func restore(_ snapshot: Snapshot) {
+        events = snapshot.events
+        localSequence = snapshot.localSequence
+        outbox = snapshot.outbox
+        eventCount = snapshot.eventCount
+        currentTime = snapshot.currentTime
+        trace.removeAll(keepingCapacity: true)
+    }
+
     /// Queues the event a delivered message causes, at its arrival. The envelope's tie-break
     /// (source, then the source's sequence) fixes the order among simultaneous deliveries, whatever
     /// order the host delivered them in.
@@ -48,8 +76,10 @@ final class ParticipantCore<Event: ParticipantEvent> {
 
     /// Runs every event before `end` through `handle` and returns what the window produced;
     /// `earliestOutput` is asked after the last event.
-    func runWindow(end: Cycle, handle: (Event, Cycle) -> Void, earliestOutput: () -> Cycle) -> WindowOutput {
-        let processed = advance(before: end, handle: handle)
+    func runWindow(
+        end: Cycle, speculative: Bool = false, handle: (Event, Cycle) -> Void, earliestOutput: () -> Cycle
+    ) -> WindowOutput {
+        let processed = advance(before: end, speculative: speculative, handle: handle)
         let output = WindowOutput(
             envelopes: outbox.take(), trace: trace, nextEventTime: events.nextTime,
             earliestOutput: earliestOutput(), events: processed)
@@ -60,8 +90,10 @@ final class ParticipantCore<Event: ParticipantEvent> {
     /// Runs every event before `end` through `handle`, leaving what it sent and traced for
     /// ``takeEnvelopes()`` and ``takeTrace()``; returns how many events it processed.
     @discardableResult
-    func advance(before end: Cycle, handle: (Event, Cycle) -> Void) -> UInt64 {
-        outbox.windowEnd = end
+    func advance(before end: Cycle, speculative: Bool = false, handle: (Event, Cycle) -> Void) -> UInt64 {
+        // A speculative window may deliver messages inside itself (the host runs their receivers
+        // again), so the rule "nothing arrives inside its window" holds only without speculation.
+        outbox.windowEnd = speculative ? 0 : end
         var processed: UInt64 = 0
         while let (key, event) = events.popIfBefore(end) {
             processed += 1

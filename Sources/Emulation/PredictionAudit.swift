@@ -9,6 +9,20 @@ struct PredictionAudit {
     /// The error of every prediction whose horizon has passed, by the time it was made.
     private(set) var errors: [(time: Cycle, error: Double)] = []
 
+    /// The audit at a window's start: the open predictions, and how many errors were recorded
+    /// (an append-only log).
+    struct Snapshot {
+        var open: [(time: Cycle, prediction: DemandPrediction, actual: [TaskType: Double])]
+        var errorCount: Int
+    }
+
+    func snapshot() -> Snapshot { Snapshot(open: open, errorCount: errors.count) }
+
+    mutating func restore(_ snapshot: Snapshot) {
+        open = snapshot.open
+        errors.removeLast(errors.count - snapshot.errorCount)
+    }
+
     /// A prediction made at `now`.
     mutating func record(_ prediction: DemandPrediction, at now: Cycle) {
         open.append((now, prediction, [:]))

@@ -36,7 +36,6 @@ extension WaferSession {
             clusters[index].receive(toClusters[index])
             toClusters[index].removeAll()
         }
-        local.deliverHeldMail()
 
         // Lazy deletion: an entry is current when its participant's next event is still at its time.
         var heap = Heap<NextEvent>()

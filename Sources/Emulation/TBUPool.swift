@@ -23,10 +23,31 @@ struct TBUPool {
 
     private(set) var units: [TBU]
     var stats: [TBUStats]
+    /// Start times of each TBU's idle periods, an append-only log kept apart from `stats` so a
+    /// snapshot records its length instead of copying it.
+    private var idleStarts: [[Cycle]]
 
     init(count: Int) {
         units = Array(repeating: TBU(), count: count)
         stats = Array(repeating: TBUStats(), count: count)
+        idleStarts = Array(repeating: [], count: count)
+    }
+
+    /// The pool's state at a window's start.
+    struct Snapshot {
+        var units: [TBU]
+        var stats: [TBUStats]
+        var idleStartCounts: [Int]
+    }
+
+    func snapshot() -> Snapshot { Snapshot(units: units, stats: stats, idleStartCounts: idleStarts.map(\.count)) }
+
+    mutating func restore(_ snapshot: Snapshot) {
+        units = snapshot.units
+        stats = snapshot.stats
+        for (index, count) in snapshot.idleStartCounts.enumerated() where idleStarts[index].count > count {
+            idleStarts[index].removeLast(idleStarts[index].count - count)
+        }
     }
 
     var count: Int { units.count }
@@ -54,12 +75,13 @@ struct TBUPool {
         let (starved, unassigned) = Self.idleSplit(tbu, to: now, queue: queue)
         stats[index].starvedCycles += starved
         stats[index].unassignedCycles += unassigned
-        if now > tbu.idleSince { stats[index].idleStarts.append(tbu.idleSince) }
+        if now > tbu.idleSince { idleStarts[index].append(tbu.idleSince) }
     }
 
     /// The accounting up to `end`, with the open idle periods closed there.
     func finalStats(end: Cycle, queue: ClusterQueue) -> [TBUStats] {
         var result = stats
+        for index in result.indices { result[index].idleStarts = idleStarts[index] }
         for (index, tbu) in units.enumerated() where tbu.isFree && end > tbu.idleSince {
             let (starved, unassigned) = Self.idleSplit(tbu, to: end, queue: queue)
             result[index].starvedCycles += starved

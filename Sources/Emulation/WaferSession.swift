@@ -22,6 +22,8 @@ public final class WaferSession {
     /// In process and in exact mode, run in one global event order rather than window by window
     /// (the same results and trace; set false to exercise the windows in one process).
     public var usesGlobalEventOrder = true
+    /// Speculative windows (exact mode, windowed hosts): on by default for the multi-process wafer.
+    public var speculation = Speculation(enabled: false)
 
     var clusterTiming: [ParticipantTiming]
     var coordinatorTiming = ParticipantTiming()
@@ -83,60 +85,169 @@ public final class WaferSession {
     // The coordinator's own queue can change between windows (injections), so read it afresh.
     private var coordinatorNextEvent: Cycle { coordinator.nextEventTime }
 
-    /// Runs one window. Returns false when the wafer is idle (nothing was run).
+    /// Runs one window (conservative, or speculative when that is on and the conservative window
+    /// would be shorter than the speculative length). Returns false when the wafer is idle.
     @discardableResult
     public func step() throws -> Bool {
-        guard let plan = synchronizer.plan(planInputs()) else { return false }
+        guard let proposal = synchronizer.propose(planInputs()) else { return false }
         let wallStart = DispatchTime.now().uptimeNanoseconds
-
-        // Only clusters with an event or a delivery before the window's end take part; the others'
-        // state cannot change in it. Active clusters receive everything pending for them.
-        let active = clusterTiming.indices.filter {
-            clusterTiming[$0].nextEvent < plan.end || clusterTiming[$0].earliestInbound < plan.end
+        defer { host.windowNanos += DispatchTime.now().uptimeNanoseconds - wallStart }
+        if speculates, proposal.start.adding(speculation.length) > proposal.end {
+            try speculativeStep(start: proposal.start, conservativeEnd: proposal.end)
+        } else {
+            try conservativeStep(synchronizer.commit(proposal))
         }
-        var outgoing = Array(repeating: [Envelope](), count: toClusters.count)
-        for index in active {
-            outgoing[index] = toClusters[index]
-            toClusters[index].removeAll()
-            clusterTiming[index].earliestInbound = .never
+        return true
+    }
+
+    /// True when exact windows may run speculatively (see ``Speculation``).
+    var speculates: Bool { speculation.enabled && coordinator.config.sync.mode == .exact }
+
+    /// Clusters with an event or a delivery before `end`; only they take part in a window ending
+    /// there (the others' state cannot change in it).
+    private func activeClusters(before end: Cycle) -> [Int] {
+        clusterTiming.indices.filter { clusterTiming[$0].nextEvent < end || clusterTiming[$0].earliestInbound < end }
+    }
+
+    /// Everything held for `cluster`, handed over now.
+    private func takeInputs(of cluster: Int) -> [Envelope] {
+        defer {
+            toClusters[cluster].removeAll()
+            clusterTiming[cluster].earliestInbound = .never
+        }
+        return toClusters[cluster]
+    }
+
+    /// A conservative window: nothing sent in it arrives in it. Clusters in `restoring` return to
+    /// the snapshot of an abandoned speculative run of the same start first.
+    private func conservativeStep(_ plan: WindowPlan, restoring: Set<Int> = []) throws {
+        let active = Set(activeClusters(before: plan.end)).union(restoring).sorted()
+        let runs = active.map { cluster in
+            restoring.contains(cluster)
+                ? WindowRun(cluster: cluster, restore: true)
+                : WindowRun(cluster: cluster, inputs: takeInputs(of: cluster))
         }
         activeClusterWindows += UInt64(active.count)
-
         let coordinatorOutput = coordinator.runWindow(end: plan.end)
-        let reports = try transport.runWindow(plan, active: active, fromCoordinator: outgoing)
+        let reports = try transport.run(plan, speculative: false, runs: runs)
+        host.rounds += 1
+        try finish(plan, coordinator: coordinatorOutput, clusters: reports)
+    }
 
-        var coordinatorInbound = Cycle.never
-        var toCoordinator: [Envelope] = []
-        for (cluster, envelopes) in RoutedEnvelopes(coordinatorOutput.envelopes).toClusters {
-            toClusters[cluster] += envelopes
-            for envelope in envelopes {
-                clusterTiming[cluster].earliestInbound = min(clusterTiming[cluster].earliestInbound, envelope.arrival)
+    /// A speculative window `[start, start + length)`: every participant saves its state and runs
+    /// the whole window; messages that arrive inside it are handed to their receivers, which run it
+    /// again from their saved state, until no participant's in-window inputs change. Positive
+    /// latencies make the fixed point unique — the execution a conservative run produces — so the
+    /// results are exact. Too many rounds abandon the speculation for a conservative window.
+    private func speculativeStep(start: Cycle, conservativeEnd: Cycle) throws {
+        let end = start.adding(speculation.length)
+        let plan = WindowPlan(index: synchronizer.windows + 1, start: start, end: end)
+        let saved = coordinator.snapshot()
+        var coordinatorOutput = coordinator.runSpeculativeWindow(end: end)
+        let first = activeClusters(before: end)
+        var latest: [Int: ClusterWindowReport] = [:]
+        for report in try transport.run(
+            plan, speculative: true, runs: first.map { WindowRun(cluster: $0, inputs: takeInputs(of: $0)) })
+        {
+            latest[report.cluster] = report
+        }
+        var ran = Set(first)
+        var rounds: UInt64 = 1
+        var reruns: UInt64 = 0
+        // The in-window envelopes each participant last ran with (nil key: the coordinator).
+        var delivered: [Int: [Envelope]] = [:]
+        while true {
+            // In-window envelopes by receiver (-1: the coordinator), from everyone's latest run, in
+            // participant order.
+            var inWindow: [Int: [Envelope]] = [:]
+            for envelope in coordinatorOutput.envelopes where envelope.arrival < end {
+                inWindow[envelope.destination.clusterIndex ?? -1, default: []].append(envelope)
+            }
+            for cluster in latest.keys.sorted() {
+                for envelope in latest[cluster]!.envelopes where envelope.arrival < end {
+                    inWindow[envelope.destination.clusterIndex ?? -1, default: []].append(envelope)
+                }
+            }
+            let changed = Set(inWindow.keys).union(delivered.keys).filter {
+                (inWindow[$0] ?? []) != (delivered[$0] ?? [])
+            }.sorted()
+            if changed.isEmpty { break }
+            guard rounds < speculation.maximumRounds else {
+                // Abandon: everyone back to the window's start, and a conservative window instead.
+                coordinator.restore(saved)
+                speculation.abandoned(rounds: rounds)
+                host.abandonedWindows += 1
+                host.rounds += rounds
+                try conservativeStep(synchronizer.commit((start, conservativeEnd)), restoring: ran)
+                return
+            }
+            rounds += 1
+            if changed.first == -1 {
+                coordinator.restore(saved)
+                coordinator.receive(inWindow[-1] ?? [])
+                coordinatorOutput = coordinator.runSpeculativeWindow(end: end)
+                delivered[-1] = inWindow[-1] ?? []
+            }
+            let clusters = changed.filter { $0 >= 0 }
+            let runs = clusters.map { cluster in
+                ran.contains(cluster)
+                    ? WindowRun(cluster: cluster, inWindow: inWindow[cluster] ?? [], restore: true)
+                    : WindowRun(cluster: cluster, inputs: takeInputs(of: cluster), inWindow: inWindow[cluster] ?? [])
+            }
+            reruns += UInt64(clusters.filter { ran.contains($0) }.count)
+            for report in try transport.run(plan, speculative: true, runs: runs) { latest[report.cluster] = report }
+            for cluster in clusters {
+                ran.insert(cluster)
+                delivered[cluster] = inWindow[cluster] ?? []
             }
         }
+        let committed = synchronizer.commit((start, end))
+        activeClusterWindows += UInt64(ran.count)
+        host.rounds += rounds
+        host.reruns += reruns
+        host.speculativeWindows += 1
+        speculation.committed(rounds: rounds)
+        // In-window envelopes are part of their receivers' final runs; the rest travels on.
+        try finish(
+            committed, coordinator: coordinatorOutput, clusters: latest.keys.sorted().map { latest[$0]! },
+            deliveredBefore: end)
+    }
+
+    /// Routes what a window's final runs sent (envelopes arriving at or after `deliveredBefore`;
+    /// earlier ones were already delivered inside a speculative window), takes in their timing,
+    /// and appends their trace records.
+    private func finish(
+        _ plan: WindowPlan, coordinator coordinatorOutput: WindowOutput, clusters reports: [ClusterWindowReport],
+        deliveredBefore: Cycle = 0
+    ) throws {
+        var coordinatorInbound = Cycle.never
+        func route(_ envelopes: [Envelope]) {
+            for envelope in envelopes where envelope.arrival >= deliveredBefore {
+                if let cluster = envelope.destination.clusterIndex {
+                    toClusters[cluster].append(envelope)
+                    clusterTiming[cluster].earliestInbound = min(
+                        clusterTiming[cluster].earliestInbound, envelope.arrival)
+                } else {
+                    coordinator.receive(envelope)
+                    coordinatorInbound = min(coordinatorInbound, envelope.arrival)
+                }
+            }
+        }
+        route(coordinatorOutput.envelopes)
         var maxCompute: UInt64 = 0
         for report in reports {
             clusterTiming[report.cluster].nextEvent = report.nextEventTime
             clusterTiming[report.cluster].earliestOutput = report.earliestOutput
-            for traffic in report.peerTraffic {
-                clusterTiming[traffic.destination].earliestInbound = min(
-                    clusterTiming[traffic.destination].earliestInbound, traffic.earliestArrival)
-            }
-            for envelope in report.toCoordinator { coordinatorInbound = min(coordinatorInbound, envelope.arrival) }
-            toCoordinator += report.toCoordinator
+            route(report.envelopes)
             maxCompute = max(maxCompute, report.computeNanos)
         }
-        coordinator.receive(toCoordinator)
         coordinatorTiming = ParticipantTiming(
-            nextEvent: coordinatorOutput.nextEventTime,
-            earliestOutput: coordinatorOutput.earliestOutput,
+            nextEvent: coordinatorOutput.nextEventTime, earliestOutput: coordinatorOutput.earliestOutput,
             earliestInbound: coordinatorInbound)
         if let sink = traceSink {
             try sink.append(window: [coordinatorOutput.trace] + reports.map(\.trace))
         }
-        let wall = DispatchTime.now().uptimeNanoseconds - wallStart
-        host.windowNanos += wall
         host.clusterComputeNanos += maxCompute
-        return true
     }
 
     /// Runs until the wafer is idle, or `shouldStop` says so (it is asked every few thousand
@@ -160,4 +271,10 @@ public struct HostMeasurements: Sendable {
     public var clusterComputeNanos: UInt64 = 0
     /// Wall time spent running in global event order (in process, exact mode).
     public var sequentialNanos: UInt64 = 0
+    /// Rounds (each a grant and a report per cluster taking part), windows run speculatively,
+    /// cluster re-runs from a snapshot, and speculative windows abandoned for conservative ones.
+    public var rounds: UInt64 = 0
+    public var speculativeWindows: UInt64 = 0
+    public var reruns: UInt64 = 0
+    public var abandonedWindows: UInt64 = 0
 }

@@ -53,6 +53,13 @@ public struct WindowSynchronizer: Sendable {
 
     /// Plans the next window, or returns nil when nothing is pending anywhere (the wafer is idle).
     public mutating func plan(_ participants: [ParticipantTiming]) -> WindowPlan? {
+        guard let window = propose(participants) else { return nil }
+        return commit(window)
+    }
+
+    /// The next conservative window, without counting it yet (nil: the wafer is idle). A
+    /// speculative host may run a longer one from the same start (``commit(_:)`` it then).
+    public func propose(_ participants: [ParticipantTiming]) -> (start: Cycle, end: Cycle)? {
         var start = Cycle.never
         var promise = Cycle.never
         for p in participants {
@@ -65,10 +72,16 @@ public struct WindowSynchronizer: Sendable {
         var end = promise.adding(lookahead)
         if mode == .quantum { end = max(end, start.adding(quantum)) }
         precondition(end > start, "empty window at \(start)")
+        return (start, end)
+    }
+
+    /// Counts the window `[start, end)` as run.
+    public mutating func commit(_ window: (start: Cycle, end: Cycle)) -> WindowPlan {
+        precondition(window.start >= now && window.end > window.start, "window \(window) before \(now) or empty")
         windows += 1
-        skippedCycles += start - now
-        coveredCycles += end == .never ? 0 : end - start
-        if end != .never { now = end }
-        return WindowPlan(index: windows, start: start, end: end)
+        skippedCycles += window.start - now
+        coveredCycles += window.end == .never ? 0 : window.end - window.start
+        if window.end != .never { now = window.end }
+        return WindowPlan(index: windows, start: window.start, end: window.end)
     }
 }

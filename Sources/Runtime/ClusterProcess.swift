@@ -9,15 +9,13 @@ import ZeroMQ
     import Glibc
 #endif
 
-/// The cluster process: registers with the coordinator, receives its configuration and peers,
-/// then runs the windows it is granted on its ``ClusterEngine``, sending task flows straight to
-/// peer clusters and reports to the coordinator. Blocks in `zmq_poll` whenever it has nothing to do.
+/// The cluster process: registers with the coordinator, receives its configuration, then runs the
+/// rounds it is granted on its ``ClusterEngine`` — the envelopes it receives come with the grant,
+/// the envelopes it sends go back with its report. Blocks in `zmq_poll` whenever it has nothing to do.
 public final class ClusterProcess {
     public struct Options {
         public var coordinator: String
         public var cluster: Int
-        /// Where to bind the data (task-flow) socket; derived from `coordinator` when nil.
-        public var dataBind: String?
         /// Exit when this process is no longer our parent (set by `octopus run`).
         public var parentPID: Int32?
         /// Give up when no setup arrives within this many seconds.
@@ -27,13 +25,9 @@ public final class ClusterProcess {
         /// The kernels of functional mode, used when the coordinator runs the wafer in it.
         public var functional: FunctionalKernels?
 
-        public init(
-            coordinator: String, cluster: Int, dataBind: String? = nil, parentPID: Int32? = nil,
-            setupTimeout: TimeInterval = 60
-        ) {
+        public init(coordinator: String, cluster: Int, parentPID: Int32? = nil, setupTimeout: TimeInterval = 60) {
             self.coordinator = coordinator
             self.cluster = cluster
-            self.dataBind = dataBind
             self.parentPID = parentPID
             self.setupTimeout = setupTimeout
         }
@@ -46,15 +40,11 @@ public final class ClusterProcess {
     private let options: Options
     private let context: Context
     private let dealer: Socket
-    private let pull: Socket
     private let monitor: Socket
-    private var pushes: [Int: Socket] = [:]
-    private var peers: [String] = []
     private var engine: ClusterEngine?
-    /// Peer envelopes received, by the window they were sent in.
-    private var inbox: [UInt64: [Envelope]] = [:]
-    /// Peer envelopes handed to the engine so far.
-    private var delivered: UInt64 = 0
+    /// The engine's state when the current speculative window first ran.
+    private var snapshot: ClusterEngine.Snapshot?
+    private var snapshotWindow: UInt64 = 0
 
     public init(options: Options) throws {
         self.options = options
@@ -65,10 +55,6 @@ public final class ClusterProcess {
             if getppid() != parent { throw Failure(description: "launcher \(parent) is already gone") }
         }
         try Endpoints.check(options.coordinator, what: "--coordinator")
-        let dataBind =
-            options.dataBind
-            ?? Endpoints.defaultDataEndpoint(coordinator: options.coordinator, cluster: options.cluster)
-        try Endpoints.check(dataBind, what: "--bind")
         context = try Context()
         dealer = try context.socket(.dealer)
         try dealer.setRoutingID("cluster-\(options.cluster)")
@@ -77,22 +63,17 @@ public final class ClusterProcess {
         monitor = try dealer.monitor(
             events: Socket.Event.disconnected, context: context, name: "cluster-\(options.cluster)-\(getpid())")
         try dealer.connect(options.coordinator)
-        pull = try context.socket(.pull)
-        try pull.setHighWaterMarks(send: 0, receive: 0)
-        try pull.bind(dataBind)
     }
 
     /// Runs until the coordinator says stop. Throws when the coordinator or the launcher is lost,
     /// or a protocol error occurs.
     public func run() throws {
         let registration = ClusterProtocol.Registration(
-            cluster: options.cluster, dataEndpoint: try pull.lastEndpoint(), pid: getpid(),
-            host: ProcessInfo.processInfo.hostName)
+            cluster: options.cluster, pid: getpid(), host: ProcessInfo.processInfo.hostName)
         try dealer.send(ClusterProtocol.json(.register, registration))
 
         var poller = Poller()
         let dealerIndex = poller.add(.socket(dealer))
-        let pullIndex = poller.add(.socket(pull))
         let monitorIndex = poller.add(.socket(monitor))
         let started = Date()
         while true {
@@ -107,7 +88,6 @@ public final class ClusterProcess {
                         "no setup from a coordinator at \(options.coordinator) within \(Int(options.setupTimeout)) s (is it running, and expecting cluster \(options.cluster)?)"
                 )
             }
-            if ready.contains(pullIndex) { try drainPeers(block: false) }
             if ready.contains(dealerIndex) {
                 while let frames = try dealer.receive(dontWait: true) {
                     if try handle(frames) { return }
@@ -149,7 +129,6 @@ public final class ClusterProcess {
                 }
                 kernels = make()
             }
-            peers = setup.peers
             engine = ClusterEngine(
                 id: options.cluster, config: setup.config, library: setup.library, scheduler: scheduler,
                 functional: kernels)
@@ -174,70 +153,28 @@ public final class ClusterProcess {
 
     private func runWindow(_ grant: ClusterProtocol.Grant) throws {
         guard let engine else { throw Failure(description: "window granted before setup") }
-        // No message may be in flight when a window starts: wait for every peer envelope sent in
-        // earlier windows (batches of the current window, from peers already running it, wait).
-        func earlier() -> [UInt64] { inbox.keys.filter { $0 < grant.window }.sorted() }
-        while delivered + earlier().reduce(0, { $0 + UInt64(inbox[$1]!.count) }) < grant.expectedPeerMessages {
-            try drainPeers(block: true)
-        }
         let start = DispatchTime.now().uptimeNanoseconds
-        engine.receive(grant.fromCoordinator)
-        for window in earlier() {
-            let batch = inbox.removeValue(forKey: window)!
-            engine.receive(batch)
-            delivered += UInt64(batch.count)
+        if grant.restore {
+            guard let snapshot, snapshotWindow == grant.window else {
+                throw Failure(description: "asked to run window \(grant.window) again without having run it")
+            }
+            engine.restore(snapshot)
+        } else {
+            engine.receive(grant.inputs)
+            snapshot = grant.speculative ? engine.snapshot() : nil
+            snapshotWindow = grant.window
         }
-        let output = engine.runWindow(end: grant.end)
-
-        let routed = RoutedEnvelopes(output.envelopes)
-        for (peer, envelopes) in routed.toClusters {
-            try push(to: peer).send(ClusterProtocol.encodeBatch(window: grant.window, envelopes))
-        }
-        let nanos = DispatchTime.now().uptimeNanoseconds - start
+        engine.receive(grant.inWindow)
+        let output = grant.speculative ? engine.runSpeculativeWindow(end: grant.end) : engine.runWindow(end: grant.end)
         let report = ClusterProtocol.Report(
             window: grant.window, nextEvent: output.nextEventTime, earliestOutput: output.earliestOutput,
-            events: output.events, computeNanos: nanos, peerTraffic: routed.peerTraffic,
-            toCoordinator: routed.toCoordinator, trace: output.trace)
+            events: output.events, computeNanos: DispatchTime.now().uptimeNanoseconds - start,
+            envelopes: output.envelopes, trace: output.trace)
         try dealer.send(ClusterProtocol.encode(report))
     }
 
-    private func push(to peer: Int) throws -> Socket {
-        if let socket = pushes[peer] { return socket }
-        guard peers.indices.contains(peer) else { throw Failure(description: "no endpoint for peer cluster \(peer)") }
-        let socket = try context.socket(.push)
-        try socket.setHighWaterMarks(send: 0, receive: 0)
-        try socket.connect(peers[peer])
-        pushes[peer] = socket
-        return socket
-    }
-
-    /// Reads peer batches; with `block`, waits (checking the coordinator and launcher each second)
-    /// until at least one arrives.
-    private func drainPeers(block: Bool) throws {
-        if block {
-            var poller = Poller()
-            let pullIndex = poller.add(.socket(pull))
-            let monitorIndex = poller.add(.socket(monitor))
-            while true {
-                let ready = try poller.poll(timeoutMs: 1000)
-                try checkParent()
-                if ready.contains(monitorIndex), try Socket.readMonitorEvent(monitor) != nil {
-                    throw Failure(description: "lost the connection to the coordinator while waiting for peer data")
-                }
-                if ready.contains(pullIndex) { break }
-            }
-        }
-        while let frames = try pull.receive(dontWait: true) {
-            guard frames.count == 1 else { throw WireError(description: "peer batch with \(frames.count) frames") }
-            let batch = try ClusterProtocol.decodeBatch(frames[0])
-            inbox[batch.window, default: []] += batch.envelopes
-        }
-    }
-
     deinit {
-        for socket in pushes.values { socket.close() }
         monitor.close()
-        pull.close()
         dealer.close()
     }
 }

@@ -3,17 +3,21 @@ import Foundation
 import WaferModel
 
 /// Messages between the coordinator (ROUTER) and its clusters (DEALER). Every message is
-/// `[tag, body]`; setup-time messages carry JSON, per-window messages the binary ``WireCodec``.
+/// `[tag, body]`; setup-time messages carry JSON, per-window messages the binary wire format
+/// (`Wire/`).
 ///
 /// ```
-/// cluster → coordinator: REGISTER {cluster, data_endpoint, pid, host}
-/// coordinator → cluster: SETUP {cluster, config, library, scheduler, peers}
-/// per window:            GRANT(window, end, peer messages sent so far, coordinator envelopes)
-///                        REPORT(window, next event, earliest output, peer traffic, envelopes, trace)
-///                        (only clusters with something to do before the window's end are granted it)
+/// cluster → coordinator: REGISTER {cluster, pid, host}
+/// coordinator → cluster: SETUP {cluster, config, library, scheduler, functional}
+/// per round:             GRANT(window, end, speculative, restore, inputs, in-window envelopes)
+///                        REPORT(window, next event, earliest output, events, envelopes, trace)
+///                        (only clusters with something to do before the window's end are granted
+///                        it; in a speculative window, those whose in-window inputs changed again)
 /// at the end:            COLLECT(end) → STATS {…};  STOP → BYE
-/// cluster → peer (PUSH→PULL): BATCH(window, envelopes)
 /// ```
+///
+/// Every message between clusters travels in the sender's REPORT and the receiver's next GRANT:
+/// one message each way per cluster per round, and no connection between clusters.
 enum ClusterProtocol {
     enum Tag: UInt8 {
         case register = 1
@@ -30,7 +34,6 @@ enum ClusterProtocol {
 
     struct Registration: Codable {
         var cluster: Int
-        var dataEndpoint: String
         var pid: Int32
         var host: String
     }
@@ -41,29 +44,32 @@ enum ClusterProtocol {
         var library: WorkflowLibrary
         /// The scheduler, in its text form (``Scheduler/description``).
         var scheduler: String
-        /// Data endpoint of every cluster, by id.
-        var peers: [String]
         /// Functional mode: task blocks compute on real tensors that travel with the task flows.
         var functional: Bool = false
     }
 
-    struct Grant {
+    /// A round of a window for one cluster (see ``WindowRun``).
+    struct Grant: Equatable {
         var window: UInt64
         var end: Cycle
-        /// Envelopes peers have sent this cluster in all earlier windows: the cluster waits until it
-        /// has them all before starting, so no message is in flight when a window starts.
-        var expectedPeerMessages: UInt64
-        var fromCoordinator: [Envelope]
+        /// Save the state before running (first run of a speculative window).
+        var speculative: Bool
+        /// Return to the state saved when this window first ran.
+        var restore: Bool
+        /// Envelopes for the cluster from earlier windows (taken before the snapshot).
+        var inputs: [Envelope]
+        /// Envelopes arriving inside the window (taken after the snapshot).
+        var inWindow: [Envelope]
     }
 
-    struct Report {
+    struct Report: Equatable {
         var window: UInt64
         var nextEvent: Cycle
         var earliestOutput: Cycle
         var events: UInt64
         var computeNanos: UInt64
-        var peerTraffic: [PeerTraffic]
-        var toCoordinator: [Envelope]
+        /// Everything sent in the window, to peers and to the coordinator.
+        var envelopes: [Envelope]
         var trace: [TimedTraceRecord]
     }
 
@@ -88,32 +94,36 @@ enum ClusterProtocol {
     }
 
     static func encode(_ g: Grant) -> [[UInt8]] {
-        var w = ByteWriter(capacity: 64 + g.fromCoordinator.count * 64)
+        var w = ByteWriter(capacity: 64 + (g.inputs.count + g.inWindow.count) * 64)
         w.u64(g.window)
         w.u64(g.end)
-        w.u64(g.expectedPeerMessages)
-        w.write(g.fromCoordinator)
+        w.u8((g.speculative ? 1 : 0) | (g.restore ? 2 : 0))
+        w.write(g.inputs)
+        w.write(g.inWindow)
         return frames(.grant, w.bytes)
     }
 
     static func decodeGrant(_ body: [UInt8]) throws -> Grant {
         var r = ByteReader(body)
+        let window = try r.u64()
+        let end = try r.u64()
+        let flags = try r.u8()
+        guard flags < 4 else { throw WireError(description: "bad grant flags \(flags)") }
         let g = Grant(
-            window: try r.u64(), end: try r.u64(), expectedPeerMessages: try r.u64(), fromCoordinator: try r.readArray()
-        )
+            window: window, end: end, speculative: flags & 1 != 0, restore: flags & 2 != 0,
+            inputs: try r.readArray(), inWindow: try r.readArray())
         try r.expectEnd()
         return g
     }
 
     static func encode(_ report: Report) -> [[UInt8]] {
-        var w = ByteWriter(capacity: 128 + report.toCoordinator.count * 64 + report.trace.count * 40)
+        var w = ByteWriter(capacity: 128 + report.envelopes.count * 64 + report.trace.count * 48)
         w.u64(report.window)
         w.u64(report.nextEvent)
         w.u64(report.earliestOutput)
         w.u64(report.events)
         w.u64(report.computeNanos)
-        w.write(report.peerTraffic)
-        w.write(report.toCoordinator)
+        w.write(report.envelopes)
         w.write(report.trace)
         return frames(.report, w.bytes)
     }
@@ -125,29 +135,12 @@ enum ClusterProtocol {
         let earliest = try r.u64()
         let events = try r.u64()
         let nanos = try r.u64()
-        let traffic = try r.readArray(PeerTraffic.self)
         let envelopes = try r.readArray(Envelope.self)
         let trace = try r.readArray(TimedTraceRecord.self)
         try r.expectEnd()
         return Report(
             window: window, nextEvent: next, earliestOutput: earliest, events: events, computeNanos: nanos,
-            peerTraffic: traffic, toCoordinator: envelopes, trace: trace)
-    }
-
-    /// A batch of envelopes one cluster sent another in `window`.
-    static func encodeBatch(window: UInt64, _ envelopes: [Envelope]) -> [UInt8] {
-        var w = ByteWriter(capacity: 16 + envelopes.count * 64)
-        w.u64(window)
-        w.write(envelopes)
-        return w.bytes
-    }
-
-    static func decodeBatch(_ body: [UInt8]) throws -> (window: UInt64, envelopes: [Envelope]) {
-        var r = ByteReader(body)
-        let window = try r.u64()
-        let envelopes = try r.readArray(Envelope.self)
-        try r.expectEnd()
-        return (window, envelopes)
+            envelopes: envelopes, trace: trace)
     }
 
     static func encodeCycle(_ tag: Tag, _ value: Cycle) -> [[UInt8]] {

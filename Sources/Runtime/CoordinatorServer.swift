@@ -110,6 +110,7 @@ public final class CoordinatorServer {
                 functional: options.functional?()),
             transport: transport)
         session.traceSink = trace
+        session.speculation.enabled = options.config.sync.speculation
         transport.healthCheck = { [unowned self] in try self.checkWake() }
     }
 
@@ -156,11 +157,10 @@ public final class CoordinatorServer {
             guard ready.contains(routerIndex) else { continue }
             while let frames = try router.receive(dontWait: true) { try handleRegistration(frames) }
         }
-        let peers = (0..<count).map { registered[$0]!.dataEndpoint }
         for cluster in 0..<count {
             let setup = ClusterProtocol.Setup(
                 cluster: cluster, config: options.config, library: options.library,
-                scheduler: options.scheduler.description, peers: peers,
+                scheduler: options.scheduler.description,
                 functional: options.functional != nil)
             try transport.send(cluster, ClusterProtocol.json(.setup, setup))
         }
@@ -188,9 +188,6 @@ public final class CoordinatorServer {
         }
         guard registered[id] == nil else {
             return refuse("cluster \(id) is already registered (pid \(registered[id]!.pid))")
-        }
-        do { try Endpoints.check(registration.dataEndpoint, what: "data endpoint of cluster \(id)") } catch {
-            return refuse("\(error)")
         }
         registered[id] = registration
     }

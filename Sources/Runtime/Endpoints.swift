@@ -40,14 +40,4 @@ public enum Endpoints {
     public static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
-
-    /// Where a cluster binds its data socket by default: beside an `ipc://` coordinator endpoint,
-    /// or on a free loopback TCP port.
-    public static func defaultDataEndpoint(coordinator: String, cluster: Int) -> String {
-        if coordinator.hasPrefix("ipc://") {
-            let directory = (String(coordinator.dropFirst(6)) as NSString).deletingLastPathComponent
-            return "ipc://" + (directory as NSString).appendingPathComponent("cluster-\(cluster).data")
-        }
-        return "tcp://127.0.0.1:*"
-    }
 }

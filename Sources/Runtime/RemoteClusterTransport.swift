@@ -3,9 +3,8 @@ import Foundation
 import WaferModel
 import ZeroMQ
 
-/// Cluster processes reached over a ZeroMQ ROUTER socket: grants out, reports back. Peer-to-peer
-/// task flows bypass the coordinator; only their counts pass through it, so each cluster knows how
-/// many messages to wait for before its next window.
+/// Cluster processes reached over a ZeroMQ ROUTER socket: one grant out and one report back per
+/// cluster per round, the envelopes between clusters travelling inside them.
 final class RemoteClusterTransport: ClusterTransport {
     let router: Socket
     let clusterCount: Int
@@ -13,14 +12,11 @@ final class RemoteClusterTransport: ClusterTransport {
     /// (a signal, a dead child, an unreachable cluster).
     var healthCheck: () throws -> Void = {}
     let wakeDescriptor: Int32
-    /// Envelopes peers have sent each cluster in all windows so far (reported counts).
-    private var sentTo: [UInt64]
 
     init(router: Socket, clusterCount: Int, wakeDescriptor: Int32) {
         self.router = router
         self.clusterCount = clusterCount
         self.wakeDescriptor = wakeDescriptor
-        sentTo = Array(repeating: 0, count: clusterCount)
     }
 
     static func identity(_ cluster: Int) -> [UInt8] { Array("cluster-\(cluster)".utf8) }
@@ -33,17 +29,17 @@ final class RemoteClusterTransport: ClusterTransport {
         }
     }
 
-    func runWindow(_ plan: WindowPlan, active: [Int], fromCoordinator: [[Envelope]]) throws -> [ClusterWindowReport] {
-        for cluster in active {
+    func run(_ plan: WindowPlan, speculative: Bool, runs: [WindowRun]) throws -> [ClusterWindowReport] {
+        for run in runs {
             let grant = ClusterProtocol.Grant(
-                window: plan.index, end: plan.end, expectedPeerMessages: sentTo[cluster],
-                fromCoordinator: fromCoordinator[cluster])
-            try send(cluster, ClusterProtocol.encode(grant))
+                window: plan.index, end: plan.end, speculative: speculative, restore: run.restore, inputs: run.inputs,
+                inWindow: run.inWindow)
+            try send(run.cluster, ClusterProtocol.encode(grant))
         }
-        let isActive = Set(active)
+        var expected = [Bool](repeating: false, count: clusterCount)
+        for run in runs { expected[run.cluster] = true }
         var reports = [ClusterWindowReport?](repeating: nil, count: clusterCount)
-        var next = sentTo
-        var missing = active.count
+        var missing = runs.count
         try receive(
             until: { missing == 0 },
             handle: { cluster, tag, body in
@@ -51,22 +47,17 @@ final class RemoteClusterTransport: ClusterTransport {
                     throw WireError(description: "cluster \(cluster) sent \(tag) during a window")
                 }
                 let report = try ClusterProtocol.decodeReport(body)
-                guard report.window == plan.index, isActive.contains(cluster), reports[cluster] == nil else {
+                guard report.window == plan.index, expected[cluster], reports[cluster] == nil else {
                     throw WireError(
                         description: "cluster \(cluster) reported window \(report.window) during window \(plan.index)")
                 }
-                for traffic in report.peerTraffic
-                where traffic.destination >= 0 && traffic.destination < self.clusterCount {
-                    next[traffic.destination] += UInt64(traffic.count)
-                }
                 reports[cluster] = ClusterWindowReport(
                     cluster: cluster, nextEventTime: report.nextEvent, earliestOutput: report.earliestOutput,
-                    peerTraffic: report.peerTraffic, toCoordinator: report.toCoordinator, trace: report.trace,
-                    events: report.events, computeNanos: report.computeNanos)
+                    envelopes: report.envelopes, trace: report.trace, events: report.events,
+                    computeNanos: report.computeNanos)
                 missing -= 1
             })
-        sentTo = next
-        return active.map { reports[$0]! }
+        return runs.map { reports[$0.cluster]! }
     }
 
     func collectStats(end: Cycle) throws -> [ClusterStats] {

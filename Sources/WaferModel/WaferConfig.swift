@@ -62,7 +62,8 @@ public struct ClusterConfig: Codable, Equatable, Sendable {
 
 /// How processes synchronise virtual time.
 public enum SyncMode: String, Codable, CaseIterable, Sendable {
-    /// Conservative windows bounded by lookahead: exact timing.
+    /// Exact timing: windows bounded by the lookahead, or speculative windows that run again
+    /// where a message arrives inside them (see `speculation`).
     case exact
     /// Fixed windows of at least `window` cycles: messages landing inside a window are delivered at
     /// its end (bounded, reported timing error; faster).
@@ -74,10 +75,14 @@ public struct SyncConfig: Codable, Equatable, Sendable {
     public var mode: SyncMode
     /// Window length for `quantum` mode.
     public var window: Cycle
+    /// Exact mode across processes: run speculative windows (same results, fewer rounds). Off:
+    /// conservative windows only.
+    public var speculation: Bool
 
-    public init(mode: SyncMode, window: Cycle) {
+    public init(mode: SyncMode, window: Cycle, speculation: Bool = true) {
         self.mode = mode
         self.window = window
+        self.speculation = speculation
     }
 }
 

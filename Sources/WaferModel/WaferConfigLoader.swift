@@ -89,8 +89,9 @@ public enum WaferConfigLoader {
 
         var sync = SyncConfig(mode: .exact, window: 50_000)
         if let syncNode = top.optional("sync") {
-            let s = try syncNode.mapping(allowed: ["mode", "window_cycles"])
+            let s = try syncNode.mapping(allowed: ["mode", "window_cycles", "speculation"])
             sync.mode = try s.optional("mode")?.choice(SyncMode.self) ?? .exact
+            sync.speculation = try s.optional("speculation")?.bool() ?? true
             if let node = s.optional("window_cycles") {
                 sync.window = try node.cycles()
                 if sync.window == 0 { throw node.error("must be at least 1 cycle") }

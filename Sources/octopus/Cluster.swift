@@ -7,9 +7,10 @@ struct Cluster: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one cluster of a wafer (normally started by `octopus run` or a launcher).",
         discussion: """
-            Connects to the coordinator, registers as cluster --id, receives the wafer configuration and
-            its peers' endpoints, and then executes the windows the coordinator grants, exchanging task
-            flows directly with peer clusters. Exits when the coordinator stops the wafer or is lost.
+            Connects to the coordinator, registers as cluster --id, receives the wafer configuration, and
+            then executes the windows the coordinator grants; task flows to and from other clusters travel
+            with the grants and reports, so a cluster opens no socket of its own. Exits when the
+            coordinator stops the wafer or is lost.
             """)
 
     @Option(help: "The coordinator's cluster endpoint (its --listen).")
@@ -17,9 +18,6 @@ struct Cluster: ParsableCommand {
 
     @Option(help: "This cluster's id: 0 … clusters-1, row-major over the mesh.")
     var id: Int
-
-    @Option(help: "Endpoint for incoming task flows (default: beside an ipc:// coordinator, else tcp://127.0.0.1:*).")
-    var bind: String?
 
     @Option(help: "Exit when this process is no longer our parent (used by `octopus run`).")
     var parentPid: Int32?
@@ -34,7 +32,7 @@ struct Cluster: ParsableCommand {
     func run() throws {
         do {
             var options = ClusterProcess.Options(
-                coordinator: coordinator, cluster: id, dataBind: bind, parentPID: parentPid,
+                coordinator: coordinator, cluster: id, parentPID: parentPid,
                 setupTimeout: setupTimeout)
             options.functional = { BLASExecutor() }
             let process = try ClusterProcess(options: options)

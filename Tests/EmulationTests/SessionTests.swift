@@ -14,7 +14,8 @@ let repositoryRoot: String = {
 /// Builds and runs an in-process session over the repository's configs.
 func runInProcess(
     wafer: String = "small-2x2", workload: String = "small", scheduler: Scheduler = .octopus,
-    edit: (inout WaferConfig) -> Void = { _ in }, tracePath: String? = nil, windows: Bool = false
+    edit: (inout WaferConfig) -> Void = { _ in }, tracePath: String? = nil, windows: Bool = false,
+    speculation: Speculation? = nil
 ) throws -> (WaferSession, RunSummary.Results) {
     var config = try WaferConfigLoader.load(path: repositoryRoot + "/Configs/wafers/\(wafer).yaml")
     edit(&config)
@@ -22,7 +23,8 @@ func runInProcess(
     let injections = try WorkloadLoader.load(
         path: repositoryRoot + "/Configs/workloads/\(workload).yaml", known: Set(library.names))
     let session = WaferSession.inProcess(config: config, library: library, scheduler: scheduler)
-    session.usesGlobalEventOrder = !windows
+    session.usesGlobalEventOrder = !windows && speculation == nil
+    if let speculation { session.speculation = speculation }
     var writer: ChromeTraceWriter?
     if let tracePath {
         writer = try ChromeTraceWriter(path: tracePath, config: config, library: library)

@@ -51,10 +51,5 @@ final class ControlProtocolTests: XCTestCase {
                 XCTAssertTrue("\(error)".hasPrefix("--listen"), "\(error)")
             }
         }
-        XCTAssertEqual(
-            Endpoints.defaultDataEndpoint(coordinator: "ipc:///tmp/run/coordinator", cluster: 3),
-            "ipc:///tmp/run/cluster-3.data")
-        XCTAssertEqual(
-            Endpoints.defaultDataEndpoint(coordinator: "tcp://127.0.0.1:5570", cluster: 3), "tcp://127.0.0.1:*")
     }
 }

@@ -1,0 +1,95 @@
+import Foundation
+import Scheduling
+import WaferModel
+import XCTest
+
+@testable import Emulation
+
+/// Speculative windows: run past the lookahead from a saved state, run again the receivers of
+/// messages that arrive inside the window, commit when nothing changes. Results and traces must be
+/// those of the exact execution.
+final class SpeculationTests: XCTestCase {
+    func testSpeculativeWindowsEqualTheExactExecutionForEveryScheduler() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-spec-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var reruns: UInt64 = 0
+        for name in SchedulerRegistry.standard.names {
+            let (exactSession, exact) = try runInProcess(
+                workload: "suite-small", scheduler: .standard(name), tracePath: directory + "/exact.json")
+            let (session, speculative) = try runInProcess(
+                workload: "suite-small", scheduler: .standard(name), tracePath: directory + "/spec.json",
+                speculation: Speculation(enabled: true))
+            XCTAssertEqual(speculative, exact, name)
+            XCTAssertEqual(
+                try Data(contentsOf: URL(fileURLWithPath: directory + "/spec.json")),
+                try Data(contentsOf: URL(fileURLWithPath: directory + "/exact.json")), "\(name): the same trace")
+            XCTAssertGreaterThan(session.host.speculativeWindows, 0, name)
+            XCTAssertEqual(speculative.emulation.causalityViolations, 0, name)
+            XCTAssertEqual(exactSession.coordinator.records.count, session.coordinator.records.count, name)
+            reruns += session.host.reruns
+        }
+        XCTAssertGreaterThan(reruns, 0, "messages inside speculative windows made clusters run again")
+    }
+
+    /// Two clusters handing one request back and forth inside one long window: each hand-over
+    /// arrives inside time its receiver has already run, so the receiver runs that time again.
+    func testMessagesInsideOneWindowRunTheirReceiversAgain() throws {
+        let config = try WaferConfigLoader.parse(
+            """
+            mesh: {rows: 1, columns: 2}
+            links: {intra_die: {hop_latency_cycles: 20}, control_latency_cycles: 10}
+            cluster: {tbus: 1, load_signal_period_cycles: 1000000000}
+            """, file: "pingpong.yaml")
+        let library = WorkflowLibrary([
+            try WorkflowLoader.parse(
+                """
+                name: pingpong
+                blocks:
+                  - {name: a, task: [{cycles: 100}], output_bytes: 8, next: b}
+                  - {name: b, task: [{cycles: 100}], output_bytes: 8, next: c}
+                  - {name: c, task: [{cycles: 100}], output_bytes: 8}
+                """, file: "pingpong.yaml")
+        ])
+        // Every successor goes to the other cluster; the entry block to cluster 0.
+        struct OtherCluster: PlacementPolicy {
+            let name = "other-cluster"
+            let usesRequestKey = false
+            func place(_ request: PlacementRequest, in context: PlacementContext) -> Int {
+                request.origin.map { 1 - $0 } ?? 0
+            }
+        }
+        let scheduler = Scheduler(
+            name: "ping-pong", controlPlane: .cbu, routing: .placement(OtherCluster()), dispatch: FIFODispatch())
+        let injection = Injection(workflow: "pingpong", count: 1, arrival: .burst, start: 0, seed: 1)
+        func run(_ speculation: Speculation?) throws -> (WaferSession, RunSummary.Results) {
+            let session = WaferSession.inProcess(config: config, library: library, scheduler: scheduler)
+            session.usesGlobalEventOrder = false
+            if let speculation { session.speculation = speculation }
+            try session.inject(injection)
+            try session.runUntilIdle()
+            let stats = try session.transport.collectStats(end: session.accountingEnd)
+            return (session, SummaryBuilder.results(session: session, stats: stats))
+        }
+        let (conservative, exact) = try run(nil)
+        let (speculative, result) = try run(Speculation(enabled: true, length: 1_000_000))
+        XCTAssertEqual(result, exact)
+        XCTAssertEqual(result.overall.completed, 1)
+        XCTAssertEqual(result.overall.latency?.maxCycles, exact.overall.latency?.maxCycles)
+        // Conservatively every hand-over needs windows of its own; speculatively one window
+        // holds the request from injection to outcome.
+        XCTAssertGreaterThan(conservative.synchronizer.windows, 6)
+        XCTAssertEqual(speculative.host.speculativeWindows, 3)
+        XCTAssertEqual(speculative.synchronizer.windows, 3)
+        // Window 1, [0, 1,000,000), five rounds: the coordinator alone (it injects a → cluster 0);
+        // cluster 0 runs a (→ b to cluster 1); cluster 1 runs b (→ c to cluster 0); cluster 0 runs
+        // again from its snapshot, now with c (→ the outcome); the coordinator runs again with the
+        // outcome. Five rounds halve the length. Window 2, [10⁹, 10⁹ + 500,000), two rounds: both
+        // clusters signal their load at the period boundary, where the coordinator also broadcasts
+        // the placement it noted — its view reaches both clusters inside the window (two re-runs)
+        // and their loads reach the coordinator (it runs again). Window 3, at 2·10⁹: the broadcast
+        // of those loads, two rounds (the clusters' first run there is no re-run).
+        XCTAssertEqual(speculative.host.rounds, 5 + 2 + 2)
+        XCTAssertEqual(speculative.host.reruns, 1 + 2)
+    }
+}
