@@ -162,7 +162,8 @@ public final class ClusterEngine {
         result.messagesSent = core.outbox.counts
         result.quantumDelayedMessages = core.outbox.quantumDelayed
         result.quantumDelayCycles = core.outbox.quantumDelayCycles
-        result.causalityViolations = core.outbox.causalityViolations
+        // A committed execution never hands a join an item it cannot place (see WorkflowInterpreter).
+        result.causalityViolations = core.outbox.causalityViolations + interpreter.inconsistentInputs
         return result
     }
 

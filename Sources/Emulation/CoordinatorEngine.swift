@@ -136,7 +136,7 @@ public final class CoordinatorEngine {
     /// Requests accepted for injection (arrived or still to arrive).
     public var accepted: UInt64 { streams.accepted }
     /// Requests accepted but not yet finished (including those still to arrive).
-    public var inFlight: UInt64 { accepted - UInt64(records.count) }
+    public var inFlight: UInt64 { accepted > UInt64(records.count) ? accepted - UInt64(records.count) : 0 }
     /// Requests completed and rejected so far.
     public var completedCount: Int { records.lazy.filter { $0.outcome.status == .completed }.count }
     public var rejectedCount: Int { records.lazy.filter { $0.outcome.status == .rejected }.count }
@@ -292,7 +292,11 @@ public final class CoordinatorEngine {
         }
     }
 
-    private var inFlightArrived: UInt64 { arrived.reduce(0, +) - UInt64(records.count) }
+    private var inFlightArrived: UInt64 {
+        // Saturating: a speculative run may be handed stale outcomes (it is never the one committed).
+        let total = arrived.reduce(0, +)
+        return total > UInt64(records.count) ? total - UInt64(records.count) : 0
+    }
 
     private func scheduleArrival(stream index: Int) {
         if let time = streams.nextArrival(of: index) { core.schedule(.arrival(stream: index), at: time) }

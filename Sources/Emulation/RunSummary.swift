@@ -167,7 +167,8 @@ public struct RunSummary: Codable, Equatable, Sendable {
     /// and trace come out of any windowing); the counts are fixed for a given host and method,
     /// unlike the wall-clock figures beside them.
     public struct Synchronisation: Codable, Equatable, Sendable {
-        /// `global event order` (in process, exact mode: no windows) or `windows`.
+        /// `global event order` (in process, exact mode: no windows), `speculative windows` or
+        /// `windows` (conservative or quantum).
         public var method: String
         /// Windows run (committed).
         public var windows: UInt64
@@ -175,17 +176,29 @@ public struct RunSummary: Codable, Equatable, Sendable {
         public var clusterWindows: UInt64
         /// Virtual cycles skipped between windows (nothing pending anywhere).
         public var skippedCycles: Cycle
+        /// Rounds: a grant and a report for each cluster taking part (a conservative window is one
+        /// round; a speculative one a round per run of its participants).
+        public var rounds: UInt64
+        /// Windows run speculatively, cluster runs repeated from a snapshot, and speculative
+        /// windows abandoned for conservative ones.
+        public var speculativeWindows: UInt64
+        public var reruns: UInt64
+        public var abandonedWindows: UInt64
     }
 
     /// Wall-clock cost of the emulation itself.
     public struct Host: Codable, Equatable, Sendable {
         public var synchronisation: Synchronisation
         public var processes: Int
+        /// Seconds from the coordinator's start until every cluster had registered (0 in process).
+        public var setupSeconds: Double = 0
         public var wallSeconds: Double
         public var eventsPerSecond: Double
         public var taskBlocksPerSecond: Double
         public var windowsPerSecond: Double
         public var meanWindowMicroseconds: Double
+        /// Wall time per round (0 without windows).
+        public var meanRoundMicroseconds: Double
         public var virtualCyclesPerWallSecond: Double
         /// Share of window wall time not spent computing in the slowest cluster (messages and
         /// waiting); 0 when measured in one process.

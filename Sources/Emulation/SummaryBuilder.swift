@@ -115,14 +115,19 @@ public enum SummaryBuilder {
             ? 0 : max(0, 1 - Double(session.host.clusterComputeNanos) / Double(session.host.windowNanos))
         return RunSummary.Host(
             synchronisation: RunSummary.Synchronisation(
-                method: sync.windows == 0 && session.host.sequentialNanos > 0 ? "global event order" : "windows",
-                windows: sync.windows, clusterWindows: session.activeClusterWindows, skippedCycles: sync.skippedCycles),
+                method: sync.windows == 0 && session.host.sequentialNanos > 0
+                    ? "global event order" : session.host.speculativeWindows > 0 ? "speculative windows" : "windows",
+                windows: sync.windows, clusterWindows: session.activeClusterWindows, skippedCycles: sync.skippedCycles,
+                rounds: session.host.rounds,
+                speculativeWindows: session.host.speculativeWindows, reruns: session.host.reruns,
+                abandonedWindows: session.host.abandonedWindows),
             processes: processes, wallSeconds: wallSeconds,
             eventsPerSecond: Double(results.emulation.events) / wall,
             taskBlocksPerSecond: Double(results.clusterDetails.reduce(0) { $0 + $1.tbus.reduce(0) { $0 + $1.tasks } })
                 / wall,
             windowsPerSecond: windows / wall,
             meanWindowMicroseconds: windows > 0 ? windowSeconds / windows * 1e6 : 0,
+            meanRoundMicroseconds: session.host.rounds > 0 ? windowSeconds / Double(session.host.rounds) * 1e6 : 0,
             virtualCyclesPerWallSecond: Double(results.endCycles) / wall,
             syncOverheadFraction: overhead,
             decisionSeconds: Double(decisionNanos) / 1e9,

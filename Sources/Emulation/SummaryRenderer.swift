@@ -65,7 +65,10 @@ public enum SummaryRenderer {
             lines.append(
                 "host synchronisation: \(s.method)"
                     + (s.windows > 0
-                        ? ", \(s.windows) windows, \(String(format: "%.1f", Double(s.clusterWindows) / Double(s.windows))) clusters active per window"
+                        ? ", \(s.windows) windows, \(String(format: "%.1f", Double(s.clusterWindows) / Double(s.windows))) clusters active per window, \(s.rounds) rounds"
+                            + (s.speculativeWindows > 0
+                                ? " (\(s.speculativeWindows) speculative windows, \(s.reruns) re-runs, \(s.abandonedWindows) abandoned)"
+                                : "")
                         : "")
             )
             lines.append(

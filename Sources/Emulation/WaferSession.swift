@@ -138,67 +138,77 @@ public final class WaferSession {
     /// the whole window; messages that arrive inside it are handed to their receivers, which run it
     /// again from their saved state, until no participant's in-window inputs change. Positive
     /// latencies make the fixed point unique — the execution a conservative run produces — so the
-    /// results are exact. Too many rounds abandon the speculation for a conservative window.
+    /// results are exact. The coordinator, local and cheap, runs first and again whenever its
+    /// in-window inputs change, so the clusters' runs already see what it sends inside the window.
+    /// Too many rounds abandon the speculation for a conservative window.
     private func speculativeStep(start: Cycle, conservativeEnd: Cycle) throws {
         let end = start.adding(speculation.length)
         let plan = WindowPlan(index: synchronizer.windows + 1, start: start, end: end)
         let saved = coordinator.snapshot()
         var coordinatorOutput = coordinator.runSpeculativeWindow(end: end)
-        let first = activeClusters(before: end)
+        var coordinatorInputs: [Envelope] = []
         var latest: [Int: ClusterWindowReport] = [:]
-        for report in try transport.run(
-            plan, speculative: true, runs: first.map { WindowRun(cluster: $0, inputs: takeInputs(of: $0)) })
-        {
-            latest[report.cluster] = report
-        }
-        var ran = Set(first)
-        var rounds: UInt64 = 1
-        var reruns: UInt64 = 0
-        // The in-window envelopes each participant last ran with (nil key: the coordinator).
+        // The in-window envelopes each cluster last ran with.
         var delivered: [Int: [Envelope]] = [:]
+        var ran = Set<Int>()
+        var rounds: UInt64 = 0
+        var reruns: UInt64 = 0
+        var firstRound = true
         while true {
-            // In-window envelopes by receiver (-1: the coordinator), from everyone's latest run, in
-            // participant order.
+            // In-window envelopes for the clusters, from the latest runs, in participant order.
             var inWindow: [Int: [Envelope]] = [:]
             for envelope in coordinatorOutput.envelopes where envelope.arrival < end {
-                inWindow[envelope.destination.clusterIndex ?? -1, default: []].append(envelope)
+                if let cluster = envelope.destination.clusterIndex { inWindow[cluster, default: []].append(envelope) }
             }
             for cluster in latest.keys.sorted() {
                 for envelope in latest[cluster]!.envelopes where envelope.arrival < end {
-                    inWindow[envelope.destination.clusterIndex ?? -1, default: []].append(envelope)
+                    if let receiver = envelope.destination.clusterIndex {
+                        inWindow[receiver, default: []].append(envelope)
+                    }
                 }
             }
-            let changed = Set(inWindow.keys).union(delivered.keys).filter {
-                (inWindow[$0] ?? []) != (delivered[$0] ?? [])
-            }.sorted()
-            if changed.isEmpty { break }
-            guard rounds < speculation.maximumRounds else {
-                // Abandon: everyone back to the window's start, and a conservative window instead.
-                coordinator.restore(saved)
-                speculation.abandoned(rounds: rounds)
-                host.abandonedWindows += 1
-                host.rounds += rounds
-                try conservativeStep(synchronizer.commit((start, conservativeEnd)), restoring: ran)
-                return
+            var due = Set(inWindow.keys).union(delivered.keys).filter { (inWindow[$0] ?? []) != (delivered[$0] ?? []) }
+            if firstRound { due.formUnion(activeClusters(before: end)) }
+            firstRound = false
+            if !due.isEmpty {
+                guard rounds < speculation.maximumRounds else {
+                    // Abandon: everyone back to the window's start, and a conservative window instead.
+                    coordinator.restore(saved)
+                    speculation.abandoned(rounds: rounds)
+                    host.abandonedWindows += 1
+                    host.rounds += rounds
+                    try conservativeStep(synchronizer.commit((start, conservativeEnd)), restoring: ran)
+                    return
+                }
+                rounds += 1
+                let runs = due.sorted().map { cluster in
+                    ran.contains(cluster)
+                        ? WindowRun(cluster: cluster, inWindow: inWindow[cluster] ?? [], restore: true)
+                        : WindowRun(
+                            cluster: cluster, inputs: takeInputs(of: cluster), inWindow: inWindow[cluster] ?? [])
+                }
+                reruns += UInt64(due.filter { ran.contains($0) }.count)
+                for report in try transport.run(plan, speculative: true, runs: runs) { latest[report.cluster] = report }
+                for cluster in due {
+                    ran.insert(cluster)
+                    delivered[cluster] = inWindow[cluster] ?? []
+                }
             }
-            rounds += 1
-            if changed.first == -1 {
+            // The coordinator's in-window inputs from the clusters' latest runs.
+            var toCoordinator: [Envelope] = []
+            for cluster in latest.keys.sorted() {
+                toCoordinator += latest[cluster]!.envelopes.lazy.filter {
+                    $0.arrival < end && $0.destination.clusterIndex == nil
+                }
+            }
+            if toCoordinator != coordinatorInputs {
                 coordinator.restore(saved)
-                coordinator.receive(inWindow[-1] ?? [])
+                coordinator.receive(toCoordinator)
                 coordinatorOutput = coordinator.runSpeculativeWindow(end: end)
-                delivered[-1] = inWindow[-1] ?? []
-            }
-            let clusters = changed.filter { $0 >= 0 }
-            let runs = clusters.map { cluster in
-                ran.contains(cluster)
-                    ? WindowRun(cluster: cluster, inWindow: inWindow[cluster] ?? [], restore: true)
-                    : WindowRun(cluster: cluster, inputs: takeInputs(of: cluster), inWindow: inWindow[cluster] ?? [])
-            }
-            reruns += UInt64(clusters.filter { ran.contains($0) }.count)
-            for report in try transport.run(plan, speculative: true, runs: runs) { latest[report.cluster] = report }
-            for cluster in clusters {
-                ran.insert(cluster)
-                delivered[cluster] = inWindow[cluster] ?? []
+                coordinatorInputs = toCoordinator
+                host.coordinatorReruns += 1
+            } else if due.isEmpty {
+                break
             }
         }
         let committed = synchronizer.commit((start, end))
@@ -277,4 +287,6 @@ public struct HostMeasurements: Sendable {
     public var speculativeWindows: UInt64 = 0
     public var reruns: UInt64 = 0
     public var abandonedWindows: UInt64 = 0
+    /// Runs of the coordinator repeated from its snapshot (local: no round).
+    public var coordinatorReruns: UInt64 = 0
 }

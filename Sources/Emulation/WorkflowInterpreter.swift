@@ -49,6 +49,9 @@ struct WorkflowInterpreter {
     /// Items started by fan-outs here, and exits that ended a request or item early.
     private(set) var fanoutItems: UInt64 = 0
     private(set) var earlyExits: UInt64 = 0
+    /// Join arrivals that match no join state here: impossible in an execution that is committed,
+    /// possible in a speculative run handed another run's stale items.
+    private(set) var inconsistentInputs: UInt64 = 0
 
     init(cluster: Int, library: WorkflowLibrary, streams: RequestStreams, functional: (any FunctionalExecutor)?) {
         self.cluster = cluster
@@ -249,11 +252,18 @@ struct WorkflowInterpreter {
     private mutating func arriveAtJoin(
         _ task: TaskMessage, mode: JoinMode, next: Successor, into actions: inout [WorkflowAction]
     ) {
-        guard let frame = task.fanouts.last, frame.home == Int32(cluster) else {
-            preconditionFailure("join reached away from its fan-out's cluster")
+        // Inside a speculative window a run may be handed items from another cluster's run that the
+        // final execution will not produce (a fan-out numbered differently, one not yet made); they
+        // are counted and ignored, and that run is never the one committed. In a committed
+        // execution these never happen (the host checks).
+        guard let frame = task.fanouts.last, frame.home == Int32(cluster),
+            var state = joins[JoinKey(request: task.request, id: frame.id)],
+            Int(frame.item) < state.outputs.count, task.tasksDone >= state.baseTasks, state.arrived < state.expected
+        else {
+            inconsistentInputs += 1
+            return
         }
         let key = JoinKey(request: task.request, id: frame.id)
-        guard var state = joins[key] else { preconditionFailure("join without state") }
         state.arrived += 1
         state.itemTasks += task.tasksDone - state.baseTasks
         if task.failed { state.failed += 1 } else { state.outputs[Int(frame.item)] = task.payload }

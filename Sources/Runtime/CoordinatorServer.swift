@@ -123,11 +123,13 @@ public final class CoordinatorServer {
     /// `exitWhenIdle`) or until a `stop` request. Returns the summary written to the output directory.
     public func run(initial: [Injection] = []) throws -> RunSummary {
         do {
+            let setupStart = Date()
             try waitForClusters()
+            let setupSeconds = Date().timeIntervalSince(setupStart)
             for injection in initial { try session.inject(injection) }
             let wallStart = Date()
             try mainLoop()
-            return try finish(wallSeconds: Date().timeIntervalSince(wallStart))
+            return try finish(wallStart: wallStart, setupSeconds: setupSeconds)
         } catch {
             try? trace.close()
             transport.stopAll(timeout: 1)
@@ -228,16 +230,18 @@ public final class CoordinatorServer {
         }
     }
 
-    private func finish(wallSeconds: Double) throws -> RunSummary {
+    private func finish(wallStart: Date, setupSeconds: Double) throws -> RunSummary {
+        // The trace is written while the wafer runs; what is left of it counts in the wall time.
+        try trace.close()
         let stats = try transport.collectStats(end: session.accountingEnd)
         let results = SummaryBuilder.results(session: session, stats: stats)
-        let host = SummaryBuilder.host(
-            session: session, results: results, wallSeconds: wallSeconds, processes: options.config.clusterCount + 1,
-            stats: stats)
+        var host = SummaryBuilder.host(
+            session: session, results: results, wallSeconds: Date().timeIntervalSince(wallStart),
+            processes: options.config.clusterCount + 1, stats: stats)
+        host.setupSeconds = setupSeconds
         let summary = RunSummary(results: results, host: host)
         let summaryPath = (options.outputDirectory as NSString).appendingPathComponent("summary.json")
         try SummaryRenderer.json(summary).write(to: URL(fileURLWithPath: summaryPath))
-        try trace.close()
         if let requester = stopRequester {
             try? controlSocket.send(
                 requester + [ControlProtocol.encode(["ok": true, "stopped": true, "output": options.outputDirectory])])

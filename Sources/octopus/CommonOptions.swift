@@ -41,8 +41,41 @@ struct ModelOptions: ParsableArguments {
         return { BLASExecutor() }
     }
 
+    @Option(
+        help: ArgumentHelp(
+            "Synchronisation, overriding the wafer file's `sync`: exact (speculative windows across processes), "
+                + "conservative (exact, no speculation) or quantum:W (windows of at least W cycles; messages landing "
+                + "inside one are delivered at its end — faster, with the timing error reported; see docs/synchronisation.md).",
+            valueName: "mode"))
+    var sync: String?
+
+    /// The `--sync` setting applied to `config`.
+    func applySync(to config: inout WaferConfig) throws {
+        guard let sync else { return }
+        switch sync {
+        case "exact":
+            config.sync.mode = .exact
+            config.sync.speculation = true
+        case "conservative":
+            config.sync.mode = .exact
+            config.sync.speculation = false
+        default:
+            guard sync.hasPrefix("quantum:"),
+                let window = Cycle(sync.dropFirst(8).replacingOccurrences(of: "_", with: "")),
+                window >= 1
+            else {
+                throw ValidationError(
+                    "--sync must be exact, conservative or quantum:W with W ≥ 1 cycles, not '\(sync)'")
+            }
+            config.sync.mode = .quantum
+            config.sync.window = window
+        }
+    }
+
     func load() throws -> (WaferConfig, WorkflowLibrary) {
-        (try WaferConfigLoader.load(path: wafer), try WorkflowLibrary.load(directory: workflows))
+        var config = try WaferConfigLoader.load(path: wafer)
+        try applySync(to: &config)
+        return (config, try WorkflowLibrary.load(directory: workflows))
     }
 }
 

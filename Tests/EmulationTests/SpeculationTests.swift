@@ -81,15 +81,14 @@ final class SpeculationTests: XCTestCase {
         XCTAssertGreaterThan(conservative.synchronizer.windows, 6)
         XCTAssertEqual(speculative.host.speculativeWindows, 3)
         XCTAssertEqual(speculative.synchronizer.windows, 3)
-        // Window 1, [0, 1,000,000), five rounds: the coordinator alone (it injects a → cluster 0);
-        // cluster 0 runs a (→ b to cluster 1); cluster 1 runs b (→ c to cluster 0); cluster 0 runs
-        // again from its snapshot, now with c (→ the outcome); the coordinator runs again with the
-        // outcome. Five rounds halve the length. Window 2, [10⁹, 10⁹ + 500,000), two rounds: both
-        // clusters signal their load at the period boundary, where the coordinator also broadcasts
-        // the placement it noted — its view reaches both clusters inside the window (two re-runs)
-        // and their loads reach the coordinator (it runs again). Window 3, at 2·10⁹: the broadcast
-        // of those loads, two rounds (the clusters' first run there is no re-run).
-        XCTAssertEqual(speculative.host.rounds, 5 + 2 + 2)
-        XCTAssertEqual(speculative.host.reruns, 1 + 2)
+        // The coordinator runs first in every window (locally: no round). Window 1, [0, 10⁶), three
+        // rounds: it injects a → cluster 0; round 1: cluster 0 runs a (→ b to cluster 1); round 2:
+        // cluster 1 runs b (→ c to cluster 0); round 3: cluster 0 runs again from its snapshot,
+        // now with c too (→ the outcome); the coordinator runs again with the outcome. Window 2,
+        // at 10⁹: the coordinator's broadcast of the placement it noted and both clusters' load
+        // ticks — one round (the views reach the clusters' first runs; the loads arrive after
+        // the broadcast). Window 3, at 2·10⁹: the broadcast of those loads, one round.
+        XCTAssertEqual(speculative.host.rounds, 3 + 1 + 1)
+        XCTAssertEqual(speculative.host.reruns, 1, "cluster 0 ran window 1 twice")
     }
 }
