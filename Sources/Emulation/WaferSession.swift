@@ -22,6 +22,7 @@ public final class WaferSession {
     /// In process and in exact mode, run in one global event order rather than window by window
     /// (the same results and trace; set false to exercise the windows in one process).
     public var usesGlobalEventOrder = true
+    public var debugCauses: [String: Int] = [:]
     /// Speculative windows (exact mode, windowed hosts): on by default for the multi-process wafer.
     public var speculation = Speculation(enabled: false)
 
@@ -92,13 +93,30 @@ public final class WaferSession {
         guard let proposal = synchronizer.propose(planInputs()) else { return false }
         let wallStart = DispatchTime.now().uptimeNanoseconds
         defer { host.windowNanos += DispatchTime.now().uptimeNanoseconds - wallStart }
-        if speculates, proposal.start.adding(speculation.length) > proposal.end {
-            try speculativeStep(start: proposal.start, conservativeEnd: proposal.end)
+        if speculates, speculativeEnd(from: proposal.start) > proposal.end {
+            try speculativeStep(start: proposal.start, end: speculativeEnd(from: proposal.start), conservativeEnd: proposal.end)
         } else {
             try conservativeStep(synchronizer.commit(proposal))
         }
         return true
     }
+
+    /// Where a speculative window from `start` ends: after the speculative length, pulled back to
+    /// the last load-signal period boundary plus the lookahead when one lies inside. The periodic
+    /// traffic — load signals, diffusion's neighbour signals, the coordinator's views — is sent at
+    /// period boundaries; ending windows just after them (by the smallest latency there is) makes
+    /// all of it arrive after the window it was sent in, so it never forces a participant to run
+    /// a window again.
+    func speculativeEnd(from start: Cycle) -> Cycle {
+        let end = start.adding(speculation.length)
+        let period = coordinator.config.cluster.loadSignalPeriod
+        let offset = synchronizer.lookahead % period
+        guard end > offset else { return end }
+        let landing = (end - offset) / period * period + offset
+        return landing > start ? landing : end
+    }
+
+    var debugSpeculation: Bool { ProcessInfo.processInfo.environment["OCTOPUS_DEBUG_SPEC"] != nil }
 
     /// True when exact windows may run speculatively (see ``Speculation``).
     var speculates: Bool { speculation.enabled && coordinator.config.sync.mode == .exact }
@@ -141,8 +159,7 @@ public final class WaferSession {
     /// results are exact. The coordinator, local and cheap, runs first and again whenever its
     /// in-window inputs change, so the clusters' runs already see what it sends inside the window.
     /// Too many rounds abandon the speculation for a conservative window.
-    private func speculativeStep(start: Cycle, conservativeEnd: Cycle) throws {
-        let end = start.adding(speculation.length)
+    private func speculativeStep(start: Cycle, end: Cycle, conservativeEnd: Cycle) throws {
         let plan = WindowPlan(index: synchronizer.windows + 1, start: start, end: end)
         let saved = coordinator.snapshot()
         var coordinatorOutput = coordinator.runSpeculativeWindow(end: end)
@@ -188,6 +205,13 @@ public final class WaferSession {
                             cluster: cluster, inputs: takeInputs(of: cluster), inWindow: inWindow[cluster] ?? [])
                 }
                 reruns += UInt64(due.filter { ran.contains($0) }.count)
+                if debugSpeculation {
+                    for cluster in due where ran.contains(cluster) {
+                        let old = delivered[cluster] ?? [], new = inWindow[cluster] ?? []
+                        let kinds = Set(new.filter { !old.contains($0) }.map { $0.message.kindName + ($0.source == .coordinator ? "@c" : "@p") } + old.filter { !new.contains($0) }.map { "-" + $0.message.kindName })
+                        for kind in kinds { debugCauses[kind, default: 0] += 1 }
+                    }
+                }
                 for report in try transport.run(plan, speculative: true, runs: runs) { latest[report.cluster] = report }
                 for cluster in due {
                     ran.insert(cluster)

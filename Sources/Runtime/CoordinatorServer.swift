@@ -231,6 +231,7 @@ public final class CoordinatorServer {
     }
 
     private func finish(wallStart: Date, setupSeconds: Double) throws -> RunSummary {
+        if !session.debugCauses.isEmpty { print(session.debugCauses) }
         // The trace is written while the wafer runs; what is left of it counts in the wall time.
         try trace.close()
         let stats = try transport.collectStats(end: session.accountingEnd)
