@@ -22,7 +22,6 @@ public final class WaferSession {
     /// In process and in exact mode, run in one global event order rather than window by window
     /// (the same results and trace; set false to exercise the windows in one process).
     public var usesGlobalEventOrder = true
-    public var debugCauses: [String: Int] = [:]
     /// Speculative windows (exact mode, windowed hosts): on by default for the multi-process wafer.
     public var speculation = Speculation(enabled: false)
 
@@ -94,7 +93,8 @@ public final class WaferSession {
         let wallStart = DispatchTime.now().uptimeNanoseconds
         defer { host.windowNanos += DispatchTime.now().uptimeNanoseconds - wallStart }
         if speculates, speculativeEnd(from: proposal.start) > proposal.end {
-            try speculativeStep(start: proposal.start, end: speculativeEnd(from: proposal.start), conservativeEnd: proposal.end)
+            try speculativeStep(
+                start: proposal.start, end: speculativeEnd(from: proposal.start), conservativeEnd: proposal.end)
         } else {
             try conservativeStep(synchronizer.commit(proposal))
         }
@@ -107,16 +107,19 @@ public final class WaferSession {
     /// period boundaries; ending windows just after them (by the smallest latency there is) makes
     /// all of it arrive after the window it was sent in, so it never forces a participant to run
     /// a window again.
+    /// The landing point nearest the speculative length is taken, never one that would make the
+    /// window less than half that length.
     func speculativeEnd(from start: Cycle) -> Cycle {
-        let end = start.adding(speculation.length)
+        let length = speculation.length
+        let end = start.adding(length)
         let period = coordinator.config.cluster.loadSignalPeriod
         let offset = synchronizer.lookahead % period
-        guard end > offset else { return end }
-        let landing = (end - offset) / period * period + offset
-        return landing > start ? landing : end
+        guard end != .never, end > offset else { return end }
+        let before = (end - offset) / period * period + offset
+        let after = before.adding(period)
+        if before > start, before - start >= length / 2, end - before <= after - end { return before }
+        return after - start <= length * 2 ? after : end
     }
-
-    var debugSpeculation: Bool { ProcessInfo.processInfo.environment["OCTOPUS_DEBUG_SPEC"] != nil }
 
     /// True when exact windows may run speculatively (see ``Speculation``).
     var speculates: Bool { speculation.enabled && coordinator.config.sync.mode == .exact }
@@ -170,6 +173,8 @@ public final class WaferSession {
         var ran = Set<Int>()
         var rounds: UInt64 = 0
         var reruns: UInt64 = 0
+        var runs: UInt64 = 0
+        var events: UInt64 = 0
         var firstRound = true
         while true {
             // In-window envelopes for the clusters, from the latest runs, in participant order.
@@ -198,21 +203,18 @@ public final class WaferSession {
                     return
                 }
                 rounds += 1
-                let runs = due.sorted().map { cluster in
+                let grants = due.sorted().map { cluster in
                     ran.contains(cluster)
                         ? WindowRun(cluster: cluster, inWindow: inWindow[cluster] ?? [], restore: true)
                         : WindowRun(
                             cluster: cluster, inputs: takeInputs(of: cluster), inWindow: inWindow[cluster] ?? [])
                 }
                 reruns += UInt64(due.filter { ran.contains($0) }.count)
-                if debugSpeculation {
-                    for cluster in due where ran.contains(cluster) {
-                        let old = delivered[cluster] ?? [], new = inWindow[cluster] ?? []
-                        let kinds = Set(new.filter { !old.contains($0) }.map { $0.message.kindName + ($0.source == .coordinator ? "@c" : "@p") } + old.filter { !new.contains($0) }.map { "-" + $0.message.kindName })
-                        for kind in kinds { debugCauses[kind, default: 0] += 1 }
-                    }
+                for report in try transport.run(plan, speculative: true, runs: grants) {
+                    latest[report.cluster] = report
+                    events += report.events
                 }
-                for report in try transport.run(plan, speculative: true, runs: runs) { latest[report.cluster] = report }
+                runs += UInt64(due.count)
                 for cluster in due {
                     ran.insert(cluster)
                     delivered[cluster] = inWindow[cluster] ?? []
@@ -240,7 +242,7 @@ public final class WaferSession {
         host.rounds += rounds
         host.reruns += reruns
         host.speculativeWindows += 1
-        speculation.committed(rounds: rounds)
+        speculation.committed(cycles: end - start, rounds: rounds, runs: runs, events: events)
         // In-window envelopes are part of their receivers' final runs; the rest travels on.
         try finish(
             committed, coordinator: coordinatorOutput, clusters: latest.keys.sorted().map { latest[$0]! },

@@ -110,7 +110,11 @@ public final class CoordinatorServer {
                 functional: options.functional?()),
             transport: transport)
         session.traceSink = trace
-        session.speculation.enabled = options.config.sync.speculation
+        // Speculative windows start one load-signal period long and adapt between 1/8 and 2 of them.
+        let period = options.config.cluster.loadSignalPeriod
+        session.speculation = Speculation(
+            enabled: options.config.sync.speculation, length: period, minimumLength: max(1, period / 8),
+            maximumLength: period * 2)
         transport.healthCheck = { [unowned self] in try self.checkWake() }
     }
 
@@ -231,7 +235,6 @@ public final class CoordinatorServer {
     }
 
     private func finish(wallStart: Date, setupSeconds: Double) throws -> RunSummary {
-        if !session.debugCauses.isEmpty { print(session.debugCauses) }
         // The trace is written while the wafer runs; what is left of it counts in the wall time.
         try trace.close()
         let stats = try transport.collectStats(end: session.accountingEnd)

@@ -49,12 +49,15 @@ public struct WorkStealing: Equatable, Sendable {
 /// a free TBU) asks the most loaded cluster of its view for work when the imbalance exceeds the
 /// threshold (one request outstanding at a time); a cluster asked for work gives what
 /// ``WorkStealing/give(queue:victimPending:thiefPending:)`` allows and answers how much it sent.
+/// After an empty answer the thief waits for the next view before asking again.
 public struct WorkStealingBalancing: BalancingPolicy {
     public let name = "stealing"
     public let actsOnMessages = true
     public var rule: WorkStealing
     /// A request is on its way and not yet answered.
     private var outstanding = false
+    /// The last request came back empty: ask again only once the view has changed.
+    private var refused = false
 
     public init(threshold: Cycle, size: Int) {
         rule = WorkStealing(threshold: threshold, size: size)
@@ -64,7 +67,10 @@ public struct WorkStealingBalancing: BalancingPolicy {
         switch trigger {
         case .loadTick:
             return .none
-        case .view, .blockFinished:
+        case .view:
+            refused = false
+            return requestWork(state)
+        case .blockFinished:
             return requestWork(state)
         case .signal(let signal):
             switch signal.kind {
@@ -81,6 +87,9 @@ public struct WorkStealingBalancing: BalancingPolicy {
                 return BalancingDecision(actions: actions)
             case .reply:
                 outstanding = false
+                // A refusal is news only when the view changes: asking again at once would repeat
+                // the same question every round trip while nothing has changed.
+                refused = signal.count == 0
                 return requestWork(state)
             case .load:
                 return requestWork(state)
@@ -89,7 +98,7 @@ public struct WorkStealingBalancing: BalancingPolicy {
     }
 
     private mutating func requestWork(_ state: BalancingState) -> BalancingDecision {
-        guard !outstanding, state.queueCount == 0, state.hasFreeTBU else { return .none }
+        guard !outstanding, !refused, state.queueCount == 0, state.hasFreeTBU else { return .none }
         var view = state.view
         let pending = state.pendingCycles
         view.clusters[state.cluster].pendingCycles = pending
