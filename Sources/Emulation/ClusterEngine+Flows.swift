@@ -99,6 +99,7 @@ extension ClusterEngine {
 
     /// Asks the balancing policy what to do about `trigger`, and does it.
     func balance(_ trigger: BalancingTrigger, at now: Cycle) {
+        guard balancer.reacts(to: trigger) else { return }
         let clock = DecisionClock()
         let state = BalancingState(
             cluster: id, now: now, tbus: pool.count, hasFreeTBU: pool.hasFree,

@@ -278,14 +278,16 @@ public final class ClusterEngine {
             perform([WorkflowInterpreter.fail(task)], producer: nil, at: now)
             return
         }
-        let predicted = control ? costs.table.controlBlockCycles : costs.totalCycles(of: task, parts: 1)
+        let shape = control ? [] : costs.shape(of: task)
+        let predicted =
+            control ? costs.table.controlBlockCycles : costs.totalCycles(task.taskType, shape: shape, parts: 1)
         let deadline = task.injected.adding(referenceDeadline[Int(task.taskType.workflow)])
         queue.append(
             QueuedBlock(
                 task: task,
                 info: QueuedTask(
                     taskType: task.taskType, predictedCycles: predicted, enqueued: now,
-                    isControl: control, deadline: deadline)), at: now)
+                    isControl: control, deadline: deadline), shape: shape), at: now)
         dispatch(at: now)
         recordQueue(at: now)
         ensureLoadTick(after: now)
@@ -297,7 +299,8 @@ public final class ClusterEngine {
         let clock = DecisionClock()
         let context = DispatchContext(now: now, reconfigurationCycles: config.cluster.reconfigurationCycles) {
             [unowned self] position, parts in
-            self.costs.totalCycles(of: self.queue[position].task, parts: parts)
+            let block = self.queue[position]
+            return self.costs.totalCycles(block.task.taskType, shape: block.shape, parts: parts)
         }
         let reserved = plan.reserved.indices.contains(id) ? plan.reserved[id] : []
         let decisions = dispatcher.dispatch(
@@ -307,7 +310,9 @@ public final class ClusterEngine {
         guard !decisions.isEmpty else { return }
         checkContract(decisions)
         let taken = queue.remove(at: decisions.map(\.queuePosition), at: now)
-        for (decision, block) in zip(decisions, taken) { start(block.task, on: decision.tbus, at: now) }
+        for (decision, block) in zip(decisions, taken) {
+            start(block.task, shape: block.shape, on: decision.tbus, at: now)
+        }
     }
 
     /// Stops the run when the dispatch policy breaks its contract (see ``TBUDispatchPolicy``).
@@ -342,7 +347,7 @@ public final class ClusterEngine {
     }
 
     /// Starts `task` on the TBUs `units` (more than one: split across them, the first leads).
-    private func start(_ task: TaskMessage, on units: [Int], at now: Cycle) {
+    private func start(_ task: TaskMessage, shape: [Int], on units: [Int], at now: Cycle) {
         let lead = units[0]
         let unit = TraceUnit.tbu(lead)
         for u in units { pool.closeIdle(u, at: now, queue: queue) }
@@ -359,7 +364,8 @@ public final class ClusterEngine {
             }
         }
         let operationCycles =
-            control ? [costs.table.controlBlockCycles] : costs.operationCycles(of: task, parts: units.count)
+            control
+            ? [costs.table.controlBlockCycles] : costs.operationCycles(task.taskType, shape: shape, parts: units.count)
         let duration = operationCycles.reduce(0, +)
         core.record(
             .slice(
@@ -387,7 +393,7 @@ public final class ClusterEngine {
             stats.controlBlocks += 1
             stats.controlOnTBUs += 1
         } else {
-            let single = units.count == 1 ? duration : costs.totalCycles(of: task, parts: 1)
+            let single = units.count == 1 ? duration : costs.totalCycles(task.taskType, shape: shape, parts: 1)
             signaller.noteRun(task.taskType, cycles: Double(single))
         }
         stats.blockRuns[task.taskType, default: 0] += 1

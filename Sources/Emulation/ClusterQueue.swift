@@ -6,6 +6,8 @@ import WaferModel
 struct QueuedBlock {
     var task: TaskMessage
     var info: QueuedTask
+    /// The block's shape parameters drawn for this request (empty when its shapes are fixed).
+    var shape: [Int] = []
 }
 
 /// A cluster's queue of task blocks (and of control blocks when they run on the arrays), oldest

@@ -63,6 +63,8 @@ public struct WorkStealingBalancing: BalancingPolicy {
         rule = WorkStealing(threshold: threshold, size: size)
     }
 
+    public func reacts(to trigger: BalancingTrigger) -> Bool { trigger != .loadTick }
+
     public mutating func react(to trigger: BalancingTrigger, state: BalancingState) -> BalancingDecision {
         switch trigger {
         case .loadTick:

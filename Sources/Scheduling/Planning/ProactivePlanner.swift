@@ -22,7 +22,8 @@ public struct ProactivePlanner: Sendable {
         var plan = ProportionalMapping.plan(
             slots, clusters: mesh.count, tbus: tbus, stable: stable, epoch: current.epoch &+ 1)
         // Pool TBUs: configuration wishes for dynamic types, proportional to their demand.
-        let dynamicDemand = demand.filter { !stable.contains($0.key) || !PlanIndex(plan).isReserved($0.key) }
+        let index = PlanIndex(plan)
+        let dynamicDemand = demand.filter { !stable.contains($0.key) || !index.isReserved($0.key) }
         let pool = slots.filter { plan.reserved[$0.cluster][$0.tbu].isEmpty }
         if !pool.isEmpty, !dynamicDemand.isEmpty {
             let ordered = dynamicDemand.sorted { $0.key < $1.key }

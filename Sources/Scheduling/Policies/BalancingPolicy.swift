@@ -132,6 +132,12 @@ public protocol BalancingPolicy: Sendable {
     /// True when ``react(to:state:)`` may return actions for `.view` or `.signal` triggers.
     var actsOnMessages: Bool { get }
     mutating func react(to trigger: BalancingTrigger, state: BalancingState) -> BalancingDecision
+    /// False for triggers the policy always ignores (the engine then skips building its state).
+    func reacts(to trigger: BalancingTrigger) -> Bool
+}
+
+extension BalancingPolicy {
+    public func reacts(to trigger: BalancingTrigger) -> Bool { true }
 }
 
 /// No rebalancing: blocks stay where placement put them.
@@ -142,4 +148,5 @@ public struct NoBalancing: BalancingPolicy {
     public init() {}
 
     public func react(to trigger: BalancingTrigger, state: BalancingState) -> BalancingDecision { .none }
+    public func reacts(to trigger: BalancingTrigger) -> Bool { false }
 }
