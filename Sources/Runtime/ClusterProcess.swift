@@ -108,9 +108,9 @@ public final class ClusterProcess {
         switch tag {
         case .setup:
             let setup = try ClusterProtocol.decodeJSON(ClusterProtocol.Setup.self, body)
-            guard setup.cluster == options.cluster else {
+            guard options.cluster < setup.config.clusterCount else {
                 throw Failure(
-                    description: "coordinator sent setup for cluster \(setup.cluster) to cluster \(options.cluster)")
+                    description: "this is cluster \(options.cluster), but the wafer has \(setup.config.clusterCount) clusters")
             }
             let scheduler: Scheduler
             do { scheduler = try options.registry.scheduler(setup.scheduler) } catch {

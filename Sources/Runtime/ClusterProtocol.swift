@@ -8,7 +8,7 @@ import WaferModel
 ///
 /// ```
 /// cluster → coordinator: REGISTER {cluster, pid, host}
-/// coordinator → cluster: SETUP {cluster, config, library, scheduler, functional}
+/// coordinator → cluster: SETUP {config, library, scheduler, functional}
 /// per round:             GRANT(window, end, speculative, restore, inputs, in-window envelopes)
 ///                        REPORT(window, next event, earliest output, events, envelopes, trace)
 ///                        (only clusters with something to do before the window's end are granted
@@ -39,7 +39,6 @@ enum ClusterProtocol {
     }
 
     struct Setup: Codable {
-        var cluster: Int
         var config: WaferConfig
         var library: WorkflowLibrary
         /// The scheduler, in its text form (``Scheduler/description``).

@@ -163,12 +163,14 @@ public final class CoordinatorServer {
             guard ready.contains(routerIndex) else { continue }
             while let frames = try router.receive(dontWait: true) { try handleRegistration(frames) }
         }
+        // The setup is the same for every cluster (its routing id says which it is): encoded once.
+        let setup = try ClusterProtocol.json(
+            .setup,
+            ClusterProtocol.Setup(
+                config: options.config, library: options.library, scheduler: options.scheduler.description,
+                functional: options.functional != nil))
         for cluster in 0..<count {
-            let setup = ClusterProtocol.Setup(
-                cluster: cluster, config: options.config, library: options.library,
-                scheduler: options.scheduler.description,
-                functional: options.functional != nil)
-            try transport.send(cluster, ClusterProtocol.json(.setup, setup))
+            try transport.send(cluster, setup)
         }
         state = pendingDrains.isEmpty ? .idle : .draining
         options.log("all \(count) clusters registered")
