@@ -110,7 +110,8 @@ public final class ClusterProcess {
             let setup = try ClusterProtocol.decodeJSON(ClusterProtocol.Setup.self, body)
             guard options.cluster < setup.config.clusterCount else {
                 throw Failure(
-                    description: "this is cluster \(options.cluster), but the wafer has \(setup.config.clusterCount) clusters")
+                    description:
+                        "this is cluster \(options.cluster), but the wafer has \(setup.config.clusterCount) clusters")
             }
             let scheduler: Scheduler
             do { scheduler = try options.registry.scheduler(setup.scheduler) } catch {

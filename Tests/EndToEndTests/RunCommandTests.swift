@@ -18,7 +18,7 @@ final class RunCommandTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let variants: [(String, [String])] = [
             ("oracle", ["--single-process"]), ("ipc", ["--transport", "ipc"]), ("tcp", ["--transport", "tcp"]),
-            ("ipc-again", []),
+            ("ipc-again", []), ("conservative", ["--sync", "conservative"]),
         ]
         var summaries: [String: RunSummary] = [:]
         var traces: [String: Data] = [:]
@@ -35,12 +35,20 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(oracle.results.overall.completed, 112, "this workload fits the queues: every request completes")
         XCTAssertEqual(oracle.results.overall.rejected, 0)
         XCTAssertEqual(oracle.host?.processes, 1)
-        for name in ["ipc", "tcp", "ipc-again"] {
+        for name in ["ipc", "tcp", "ipc-again", "conservative"] {
             XCTAssertEqual(
                 summaries[name]?.results, oracle.results, "\(name) results differ from the single-process oracle")
             XCTAssertEqual(traces[name], traces["oracle"], "\(name) trace differs from the oracle's")
             XCTAssertEqual(summaries[name]?.host?.processes, 5)
         }
+        XCTAssertEqual(oracle.host?.synchronisation.method, "global event order")
+        XCTAssertEqual(summaries["ipc"]?.host?.synchronisation.method, "speculative windows")
+        XCTAssertEqual(summaries["conservative"]?.host?.synchronisation.method, "windows")
+        XCTAssertEqual(summaries["conservative"]?.host?.synchronisation.reruns, 0)
+        XCTAssertLessThan(
+            summaries["ipc"]?.host?.synchronisation.rounds ?? .max,
+            summaries["conservative"]?.host?.synchronisation.rounds ?? 0,
+            "speculative windows need fewer rounds")
         // The trace is valid Chrome-trace JSON with a track per cluster.
         let trace = try JSONSerialization.jsonObject(with: traces["ipc"]!) as! [String: Any]
         let events = trace["traceEvents"] as! [[String: Any]]
@@ -103,6 +111,17 @@ final class RunCommandTests: XCTestCase {
             XCTAssertEqual(ipc.overall.rejected, 0, scheduler)
             XCTAssertEqual(ipc.workflows.values.reduce(0) { $0 + $1.completed }, 112, scheduler)
             XCTAssertEqual(ipc, results["oracle"], "\(scheduler): the multi-process run differs from the oracle")
+        }
+    }
+
+    /// A bad command-line value is a usage error (exit 64, as for every option) naming the option.
+    func testABadSyncSettingIsAClearUsageError() throws {
+        let directory = try makeTemporaryDirectory("bad-sync")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for bad in ["fast", "quantum:", "quantum:0", "quantum:x"] {
+            let result = try octopus(common + ["--sync", bad, "--out", directory + "/out"], in: directory, name: "bad")
+            XCTAssertEqual(result.status, 64, bad)
+            XCTAssertTrue(result.stderr.contains("--sync must be exact, conservative or quantum:W"), result.stderr)
         }
     }
 
