@@ -192,6 +192,8 @@ public struct RunSummary: Codable, Equatable, Sendable {
         public var processes: Int
         /// Seconds from the coordinator's start until every cluster had registered (0 in process).
         public var setupSeconds: Double = 0
+        /// The host each cluster ran on, by cluster id (absent in process).
+        public var placement: [String]?
         public var wallSeconds: Double
         public var eventsPerSecond: Double
         public var taskBlocksPerSecond: Double

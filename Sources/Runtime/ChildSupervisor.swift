@@ -22,8 +22,18 @@ public final class ChildSupervisor: @unchecked Sendable {
 
     /// Starts cluster `id` with `arguments` (after the executable).
     public func start(cluster id: Int, arguments: [String]) throws {
+        try start(cluster: id, executable: Self.executablePath, arguments: arguments)
+    }
+
+    /// Starts cluster `id` through `/bin/sh -c command` (a launch template: ssh, ip netns exec, …).
+    /// The shell execs the command, so the child watched and signalled is the launcher itself.
+    public func start(cluster id: Int, shellCommand command: String) throws {
+        try start(cluster: id, executable: "/bin/sh", arguments: ["-c", "exec " + command])
+    }
+
+    private func start(cluster id: Int, executable: String, arguments: [String]) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executablePath)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.standardInput = FileHandle.nullDevice
         process.terminationHandler = { [weak self] p in

@@ -24,6 +24,10 @@ public final class ClusterProcess {
         public var registry: SchedulerRegistry = .standard
         /// The kernels of functional mode, used when the coordinator runs the wafer in it.
         public var functional: FunctionalKernels?
+        /// CurveZMQ keys, needed when the coordinator uses them (and to reach it off loopback).
+        public var keys: WaferKeys?
+        /// The name this cluster's host is reported under (default: the host name).
+        public var hostLabel: String?
 
         public init(coordinator: String, cluster: Int, parentPID: Int32? = nil, setupTimeout: TimeInterval = 60) {
             self.coordinator = coordinator
@@ -54,14 +58,15 @@ public final class ClusterProcess {
             signal(SIGINT, SIG_IGN)
             if getppid() != parent { throw Failure(description: "launcher \(parent) is already gone") }
         }
-        try Endpoints.check(options.coordinator, what: "--coordinator")
+        try Endpoints.check(options.coordinator, what: "--coordinator", authenticated: options.keys != nil)
         context = try Context()
         dealer = try context.socket(.dealer)
+        if let keys = options.keys { try dealer.makeCurveClient(serverKey: keys.coordinatorPublicKey, keys: keys.member) }
         try dealer.setRoutingID("cluster-\(options.cluster)")
         try dealer.setHighWaterMarks(send: 0, receive: 0)
         try dealer.setHeartbeat(intervalMs: 1000, timeoutMs: 5000)
         monitor = try dealer.monitor(
-            events: Socket.Event.disconnected, context: context, name: "cluster-\(options.cluster)-\(getpid())")
+            events: Socket.Event.disconnected | Socket.Event.handshakeFailed, context: context, name: "cluster-\(options.cluster)-\(getpid())")
         try dealer.connect(options.coordinator)
     }
 
@@ -69,7 +74,7 @@ public final class ClusterProcess {
     /// or a protocol error occurs.
     public func run() throws {
         let registration = ClusterProtocol.Registration(
-            cluster: options.cluster, pid: getpid(), host: ProcessInfo.processInfo.hostName)
+            cluster: options.cluster, pid: getpid(), host: options.hostLabel ?? ProcessInfo.processInfo.hostName)
         try dealer.send(ClusterProtocol.json(.register, registration))
 
         var poller = Poller()
@@ -79,7 +84,12 @@ public final class ClusterProcess {
         while true {
             let ready = try poller.poll(timeoutMs: 1000)
             try checkParent()
-            if ready.contains(monitorIndex), try Socket.readMonitorEvent(monitor) != nil {
+            if ready.contains(monitorIndex), let event = try Socket.readMonitorEvent(monitor) {
+                if Socket.Event.isHandshakeFailure(event.event) {
+                    throw Failure(
+                        description: HandshakeRefusal.description(
+                            endpoint: options.coordinator, withKeys: options.keys != nil))
+                }
                 throw Failure(description: "lost the connection to the coordinator at \(options.coordinator)")
             }
             if engine == nil, Date().timeIntervalSince(started) > options.setupTimeout {

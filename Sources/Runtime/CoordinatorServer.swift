@@ -28,6 +28,9 @@ public final class CoordinatorServer {
         /// Functional mode (real tensors through these kernels) instead of timing mode (nil).
         public var functional: FunctionalKernels?
         public var registrationTimeout: TimeInterval = 60
+        /// CurveZMQ keys: with them both sockets authenticate and encrypt every connection and may
+        /// bind to non-loopback addresses; without them they must be on loopback or ipc://.
+        public var keys: WaferKeys?
         /// Progress messages (to stderr by default).
         public var log: (String) -> Void = { FileHandle.standardError.write(Data(("octopus: " + $0 + "\n").utf8)) }
 
@@ -66,6 +69,7 @@ public final class CoordinatorServer {
 
     public let options: Options
     private let context: Context
+    private let authenticator: ZAPAuthenticator?
     private let router: Socket
     private let controlSocket: Socket
     private let wake: WakeSignal
@@ -83,18 +87,32 @@ public final class CoordinatorServer {
     /// Binds the cluster and control sockets and opens the trace. `wake` lets signals and child
     /// exits interrupt waiting.
     public init(options: Options, wake: WakeSignal) throws {
-        try Endpoints.check(options.listen, what: "--listen")
-        try Endpoints.check(options.control, what: "--control")
+        try Endpoints.check(options.listen, what: "--listen", authenticated: options.keys != nil)
+        try Endpoints.check(options.control, what: "--control", authenticated: options.keys != nil)
         self.options = options
         self.wake = wake
-        context = try Context()
+        let context = try Context()
+        self.context = context
+        // The ZAP handler is bound before any server socket, so no connection is ever admitted unchecked.
+        let log = options.log
+        authenticator = try options.keys.map { keys in
+            try ZAPAuthenticator(context: context, allowed: [keys.member.publicKey]) { log("security: " + $0) }
+        }
         router = try context.socket(.router)
         try router.setRouterMandatory()
         try router.setHighWaterMarks(send: 0, receive: 0)
         try router.setHeartbeat(intervalMs: 1000, timeoutMs: 5000)
+        controlSocket = try context.socket(.router)
+        if let keys = options.keys, let authenticator {
+            let pair = try keys.coordinatorPair()
+            try router.makeCurveServer(pair, domain: "octopus")
+            try controlSocket.makeCurveServer(pair, domain: "octopus")
+            try authenticator.watch(router, name: "cluster")
+            try authenticator.watch(controlSocket, name: "control")
+            authenticator.start()
+        }
         try router.bind(options.listen)
         listenEndpoint = try router.lastEndpoint()
-        controlSocket = try context.socket(.router)
         try controlSocket.bind(options.control)
         controlEndpoint = try controlSocket.lastEndpoint()
 
@@ -119,9 +137,13 @@ public final class CoordinatorServer {
     }
 
     deinit {
+        authenticator?.stop()
         controlSocket.close()
         router.close()
     }
+
+    /// Connections refused at the handshake so far (no keys, or not the wafer's).
+    public var refusedConnections: Int { authenticator?.refused ?? 0 }
 
     /// Runs the wafer: registration, setup, `initial` injections, windows until idle (with
     /// `exitWhenIdle`) or until a `stop` request. Returns the summary written to the output directory.
@@ -134,6 +156,15 @@ public final class CoordinatorServer {
             let wallStart = Date()
             try mainLoop()
             return try finish(wallStart: wallStart, setupSeconds: setupSeconds)
+        } catch var lost as ClusterLost {
+            // Name the host, and the clusters that went with it.
+            if let host = registered[lost.cluster]?.host {
+                lost.host = host
+                lost.siblings = registered.keys.sorted().filter { $0 != lost.cluster && registered[$0]!.host == host }
+            }
+            try? trace.close()
+            transport.stopAll(timeout: 1)
+            throw lost
         } catch {
             try? trace.close()
             transport.stopAll(timeout: 1)
@@ -245,6 +276,7 @@ public final class CoordinatorServer {
             session: session, results: results, wallSeconds: Date().timeIntervalSince(wallStart),
             processes: options.config.clusterCount + 1, stats: stats)
         host.setupSeconds = setupSeconds
+        host.placement = (0..<options.config.clusterCount).map { registered[$0]?.host ?? "" }
         let summary = RunSummary(results: results, host: host)
         let summaryPath = (options.outputDirectory as NSString).appendingPathComponent("summary.json")
         try SummaryRenderer.json(summary).write(to: URL(fileURLWithPath: summaryPath))
@@ -358,6 +390,8 @@ public final class CoordinatorServer {
             "virtual_time_cycles": session.now, "virtual_time_us": options.config.microseconds(session.now),
             "clusters": options.config.clusterCount, "clusters_registered": registered.count,
             "windows": session.synchronizer.windows,
+            "refused_connections": refusedConnections,
+            "hosts": registered.keys.sorted().map { ["cluster": $0, "host": registered[$0]!.host] as [String: Any] },
             "requests": [
                 "accepted": coordinator.accepted, "arrived": coordinator.arrived.reduce(0, +),
                 "completed": coordinator.completedCount, "rejected": coordinator.rejectedCount,

@@ -2,16 +2,17 @@ import Foundation
 
 /// Checks and derives ZeroMQ endpoints.
 ///
-/// The wafer binds to loopback only: sockets on other addresses need CurveZMQ authentication,
-/// which this version does not implement yet, so they are refused with a clear message rather
-/// than opened unauthenticated.
+/// The wafer binds to loopback unless told otherwise: a socket on another address must be
+/// authenticated (CurveZMQ, `--keys DIR`), so without keys it is refused with a clear message
+/// rather than opened to anyone who can reach it.
 public enum Endpoints {
     public struct Invalid: Error, CustomStringConvertible {
         public var description: String
     }
 
-    /// Validates an endpoint given on the command line (`what` names the option).
-    public static func check(_ endpoint: String, what: String) throws {
+    /// Validates an endpoint given on the command line (`what` names the option); a non-loopback
+    /// address is accepted only when the socket is `authenticated`.
+    public static func check(_ endpoint: String, what: String, authenticated: Bool = false) throws {
         if endpoint.hasPrefix("ipc://") {
             guard endpoint.count > 6 else { throw Invalid(description: "\(what): '\(endpoint)' has no path") }
             return
@@ -28,10 +29,10 @@ public enum Endpoints {
         guard port == "*" || (Int(port).map { (0...65535).contains($0) } ?? false) else {
             throw Invalid(description: "\(what): '\(port)' is not a port number")
         }
-        guard isLoopback(host) else {
+        guard isLoopback(host) || authenticated else {
             throw Invalid(
                 description:
-                    "\(what): '\(host)' is not a loopback address; non-loopback sockets require CurveZMQ authentication, which this version does not support yet (use 127.0.0.1, or ipc://)"
+                    "\(what): '\(host)' is not a loopback address; sockets reachable from other hosts must be authenticated: give --keys DIR (CurveZMQ keys from `octopus keys generate DIR`), or use 127.0.0.1 or ipc://"
             )
         }
     }

@@ -29,6 +29,16 @@ public enum LocalWafer {
         public var singleProcess = false
         /// Functional mode: real tensors through these kernels, decisions on the data (nil: timing mode).
         public var functional: FunctionalKernels?
+        /// Clusters on other hosts: which host runs which cluster (nil: all on this machine).
+        public var placement: HostPlacement?
+        /// How a cluster is started on its host: a shell template with `{host}`, `{command}`, `{id}`.
+        public var launch = "ssh {host} {command}"
+        /// The coordinator's cluster endpoint, reachable from every host (with `placement`).
+        public var listen: String?
+        /// The octopus executable on the other hosts (default: this one's path).
+        public var remoteExecutable: String?
+        /// CurveZMQ keys (required with `placement`): the same directory on every host.
+        public var keys: WaferKeys?
         public var log: (String) -> Void = { FileHandle.standardError.write(Data(("octopus: " + $0 + "\n").utf8)) }
 
         public init(config: WaferConfig, library: WorkflowLibrary, injections: [Injection], outputDirectory: String) {
@@ -51,10 +61,23 @@ public enum LocalWafer {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
+        if let placement = options.placement {
+            guard options.keys != nil else {
+                throw LaunchTemplate.Invalid(description: "--hosts needs --keys DIR: connections between hosts are authenticated")
+            }
+            guard options.listen != nil else {
+                throw LaunchTemplate.Invalid(
+                    description: "--hosts needs --listen tcp://ADDR:PORT, an address of this machine every host can reach")
+            }
+            try LaunchTemplate.check(options.launch)
+            for line in placement.description { options.log("placement: " + line) }
+        }
+        let listen =
+            options.listen ?? (options.transport == .ipc ? "ipc://\(directory)/coordinator" : "tcp://127.0.0.1:*")
         var serverOptions = CoordinatorServer.Options(
-            config: options.config, library: options.library,
-            listen: options.transport == .ipc ? "ipc://\(directory)/coordinator" : "tcp://127.0.0.1:*",
+            config: options.config, library: options.library, listen: listen,
             control: options.control ?? "ipc://\(directory)/control", outputDirectory: options.outputDirectory)
+        serverOptions.keys = options.keys
         serverOptions.scheduler = options.scheduler
         serverOptions.exitWhenIdle = true
         serverOptions.functional = options.functional
@@ -63,12 +86,25 @@ public enum LocalWafer {
         let supervisor = ChildSupervisor(wake: wake)
         do {
             for cluster in 0..<options.config.clusterCount {
-                try supervisor.start(
-                    cluster: cluster,
-                    arguments: [
+                if let placement = options.placement, let keys = options.keys {
+                    // On another host: through the launch template; that host's cluster exits when it
+                    // loses the coordinator (heartbeats), and its local launcher is stopped here.
+                    let host = placement.hosts[cluster]
+                    let arguments = [
+                        options.remoteExecutable ?? ChildSupervisor.executablePath, "cluster", "--coordinator",
+                        server.listenEndpoint, "--id", "\(cluster)", "--keys", keys.directory, "--host-label", host,
+                    ]
+                    try supervisor.start(
+                        cluster: cluster,
+                        shellCommand: LaunchTemplate.expand(options.launch, host: host, cluster: cluster, arguments: arguments))
+                } else {
+                    var arguments = [
                         "cluster", "--coordinator", server.listenEndpoint, "--id", "\(cluster)", "--parent-pid",
                         "\(getpid())",
-                    ])
+                    ]
+                    if let keys = options.keys { arguments += ["--keys", keys.directory] }
+                    try supervisor.start(cluster: cluster, arguments: arguments)
+                }
             }
             let summary = try server.run(initial: options.injections)
             supervisor.stopAll()
@@ -79,11 +115,23 @@ public enum LocalWafer {
             supervisor.stopAll(grace: 1)
             guard let ended else { throw lost }
             throw CoordinatorServer.Abort.childDied(
-                cluster: lost.cluster, pid: ended.pid, description: ended.description)
+                cluster: lost.cluster, pid: ended.pid, description: ended.description + onHost(lost.cluster, options))
+        } catch CoordinatorServer.Abort.childDied(let cluster, let pid, let description) {
+            supervisor.stopAll(grace: 1)
+            throw CoordinatorServer.Abort.childDied(
+                cluster: cluster, pid: pid, description: description + onHost(cluster, options))
         } catch {
             supervisor.stopAll(grace: 1)
             throw error
         }
+    }
+
+    /// " on host H (with clusters …)" for a cluster placed on another host, else "".
+    private static func onHost(_ cluster: Int, _ options: Options) -> String {
+        guard let placement = options.placement, placement.hosts.indices.contains(cluster) else { return "" }
+        let host = placement.hosts[cluster]
+        let others = placement.clusters(on: host).filter { $0 != cluster }
+        return " on host \(host)" + (others.isEmpty ? "" : " (which also runs clusters \(others.map(String.init).joined(separator: ", ")))")
     }
 
     private static func runInProcess(_ options: Options, wake: WakeSignal) throws -> RunSummary {

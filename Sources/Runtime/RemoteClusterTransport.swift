@@ -148,5 +148,20 @@ final class RemoteClusterTransport: ClusterTransport {
 public struct ClusterLost: Error, CustomStringConvertible {
     public var cluster: Int
     public var detail: String
-    public var description: String { "cluster \(cluster) lost: \(detail)" }
+    /// The host the cluster ran on, and the other clusters there (known once it registered).
+    public var host: String?
+    public var siblings: [Int] = []
+
+    public init(cluster: Int, detail: String, host: String? = nil, siblings: [Int] = []) {
+        self.cluster = cluster
+        self.detail = detail
+        self.host = host
+        self.siblings = siblings
+    }
+
+    public var description: String {
+        guard let host else { return "cluster \(cluster) lost: \(detail)" }
+        let others = siblings.isEmpty ? "" : ", which also runs clusters \(siblings.map(String.init).joined(separator: ", "))"
+        return "cluster \(cluster) on host \(host)\(others) lost: \(detail)"
+    }
 }

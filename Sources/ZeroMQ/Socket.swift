@@ -142,6 +142,12 @@ public final class Socket {
     public enum Event {
         public static let connected: Int32 = ZMQ_EVENT_CONNECTED
         public static let disconnected: Int32 = ZMQ_EVENT_DISCONNECTED
+        /// Any failed handshake: a security mechanism mismatch, a refused or unknown key.
+        public static let handshakeFailed: Int32 =
+            ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+
+        /// True when `event` (as read by ``readMonitorEvent(_:)``) is a failed handshake.
+        public static func isHandshakeFailure(_ event: UInt16) -> Bool { Int32(event) & handshakeFailed != 0 }
     }
 
     /// Starts a socket monitor for `events` (ZMQ_EVENT_* bit mask) and returns the PAIR socket on

@@ -17,7 +17,22 @@ struct Cluster: ParsableCommand {
     var coordinator = "tcp://127.0.0.1:5570"
 
     @Option(help: "This cluster's id: 0 … clusters-1, row-major over the mesh.")
-    var id: Int
+    var id: Int?
+
+    @Flag(
+        help:
+            "Take the id from the launcher's environment: SLURM_PROCID (srun), OMPI_COMM_WORLD_RANK (Open MPI) or PMI_RANK (MPICH, Hydra)."
+    )
+    var rankFromEnv = false
+
+    @Option(help: "Add this to the id (e.g. when several launches each start a range of clusters).")
+    var idOffset = 0
+
+    @Option(help: "CurveZMQ key directory (needed when the coordinator uses keys, and to reach it off loopback).")
+    var keys: String?
+
+    @Option(help: "The name this cluster's host is reported under in the summary (default: the host name).")
+    var hostLabel: String?
 
     @Option(help: "Exit when this process is no longer our parent (used by `octopus run`).")
     var parentPid: Int32?
@@ -25,21 +40,43 @@ struct Cluster: ParsableCommand {
     @Option(help: "Seconds to wait for the coordinator's setup.")
     var setupTimeout: Double = 120
 
+    /// Environment variables HPC launchers give each process its rank in, in the order tried.
+    static let rankVariables = ["SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK"]
+
     func validate() throws {
-        guard id >= 0 else { throw ValidationError("--id must be 0 or more") }
+        if rankFromEnv && id != nil { throw ValidationError("give either --id N or --rank-from-env, not both") }
+        if !rankFromEnv && id == nil { throw ValidationError("give --id N (or --rank-from-env under srun or mpirun)") }
+        if let id, id < 0 { throw ValidationError("--id must be 0 or more") }
+        guard idOffset >= 0 else { throw ValidationError("--id-offset must be 0 or more") }
+    }
+
+    /// The cluster id: --id, or the launcher's rank plus --id-offset.
+    func clusterID(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int {
+        if let id { return id }
+        for variable in Self.rankVariables {
+            guard let text = environment[variable] else { continue }
+            guard let rank = Int(text), rank >= 0 else {
+                throw ValidationError("--rank-from-env: \(variable)='\(text)' is not a rank (a whole number ≥ 0)")
+            }
+            return rank + idOffset
+        }
+        throw ValidationError(
+            "--rank-from-env: none of \(Self.rankVariables.joined(separator: ", ")) is set (start this under srun or mpirun, or give --id)")
     }
 
     func run() throws {
+        let cluster = try clusterID()
         do {
             var options = ClusterProcess.Options(
-                coordinator: coordinator, cluster: id, parentPID: parentPid,
-                setupTimeout: setupTimeout)
+                coordinator: coordinator, cluster: cluster, parentPID: parentPid, setupTimeout: setupTimeout)
             options.functional = { BLASExecutor() }
+            options.keys = try keys.map { try WaferKeys.load(from: $0) }
+            options.hostLabel = hostLabel
             let process = try ClusterProcess(options: options)
             try process.run()
         } catch {
-            FileHandle.standardError.write(Data("octopus cluster \(id): error: \(error)\n".utf8))
-            Foundation.exit(1)
+            FileHandle.standardError.write(Data("octopus cluster \(cluster): error: \(error)\n".utf8))
+            Foundation.exit(error is WaferKeys.Failure || error is Endpoints.Invalid ? 2 : 1)
         }
     }
 }

@@ -92,7 +92,9 @@ func defaultRunDirectory() -> String {
 func exitReporting(_ error: Error) -> Never {
     FileHandle.standardError.write(Data("octopus: error: \(error)\n".utf8))
     switch error {
-    case is ConfigError, is Endpoints.Invalid, is CoordinatorEngine.InjectionError: Foundation.exit(2)
+    case is ConfigError, is Endpoints.Invalid, is CoordinatorEngine.InjectionError, is WaferKeys.Failure,
+        is HostPlacement.Invalid, is LaunchTemplate.Invalid:
+        Foundation.exit(2)
     case CoordinatorServer.Abort.interrupted: Foundation.exit(130)
     default: Foundation.exit(1)
     }

@@ -31,6 +31,15 @@ struct Coordinator: ParsableCommand {
     @Option(help: "Seconds to wait for all clusters to register.")
     var registrationTimeout: Double = 120
 
+    @Option(
+        help:
+            "CurveZMQ key directory (`octopus keys generate DIR`): authenticate and encrypt both sockets, and allow non-loopback --listen and --control addresses."
+    )
+    var keys: String?
+
+    @Flag(help: "Stop (writing trace and summary) as soon as the wafer is idle, instead of serving until `ctl stop`.")
+    var exitWhenIdle = false
+
     func run() throws {
         do {
             let (config, library) = try model.load()
@@ -41,6 +50,8 @@ struct Coordinator: ParsableCommand {
             options.scheduler = try model.schedulerSpec()
             options.functional = model.kernels
             options.registrationTimeout = registrationTimeout
+            options.keys = try keys.map { try WaferKeys.load(from: $0) }
+            options.exitWhenIdle = exitWhenIdle
             let wake = try WakeSignal()
             wake.catchTerminationSignals()
             let server = try CoordinatorServer(options: options, wake: wake)

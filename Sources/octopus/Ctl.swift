@@ -10,9 +10,18 @@ struct ControlOptions: ParsableArguments {
     @Option(help: "Seconds to wait for the reply (drain waits until the wafer is idle unless given).")
     var timeout: Double?
 
+    @Option(help: "The wafer's CurveZMQ key directory (needed when the wafer uses keys; see `octopus keys`).")
+    var keys: String?
+
+    /// The loaded `--keys`.
+    func waferKeys() throws -> WaferKeys? {
+        try keys.map { try WaferKeys.load(from: $0) }
+    }
+
     /// Sends `request`, prints the reply as JSON, and fails when the wafer answered an error.
     func send(_ request: [String: Any], defaultTimeout: Double? = 10) throws {
-        let reply = try ControlClient.request(endpoint: control, request, timeout: timeout ?? defaultTimeout)
+        let reply = try ControlClient.request(
+            endpoint: control, request, timeout: timeout ?? defaultTimeout, keys: try waferKeys())
         let data = try JSONSerialization.data(withJSONObject: reply, options: [.prettyPrinted, .sortedKeys])
         print(String(decoding: data, as: UTF8.self))
         if reply["ok"] as? Bool != true { throw ExitCode(1) }
@@ -133,7 +142,8 @@ struct Ctl: ParsableCommand {
         @OptionGroup var options: ControlOptions
         @Argument(help: "The request, e.g. '{\"cmd\": \"status\"}'.") var json: String
         func run() throws {
-            let reply = try ControlClientRaw.send(endpoint: options.control, text: json, timeout: options.timeout ?? 10)
+            let reply = try ControlClientRaw.send(
+                endpoint: options.control, text: json, timeout: options.timeout ?? 10, keys: try options.waferKeys())
             print(reply)
         }
     }

@@ -36,6 +36,31 @@ struct Run: ParsableCommand {
     @Flag(help: "Run every cluster in this process, without sockets (the deterministic oracle).")
     var singleProcess = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Run the clusters on these hosts: round-robin (hostA,hostB) or by slots (hostA:4,hostB:12), "
+                + "started through --launch. Needs --keys and --listen.", valueName: "hosts"))
+    var hosts: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "How a cluster is started on its host: a shell template with {host}, {command} (the cluster's command "
+                + "line) and {id}; e.g. 'ssh {host} {command}' (default) or 'ip netns exec {host} {command}'.",
+            valueName: "template"))
+    var launch = "ssh {host} {command}"
+
+    @Option(help: "With --hosts: the coordinator's cluster endpoint, tcp://ADDR:PORT on an address every host can reach.")
+    var listen: String?
+
+    @Option(help: "With --hosts: the path of the octopus executable on the other hosts (default: this one's).")
+    var remoteOctopus: String?
+
+    @Option(
+        help:
+            "CurveZMQ key directory (`octopus keys generate DIR`; the same on every host): authenticate and encrypt every connection."
+    )
+    var keys: String?
+
     @Flag(help: "Print only the summary table.")
     var quiet = false
 
@@ -54,6 +79,17 @@ struct Run: ParsableCommand {
             options.scheduler = try model.schedulerSpec()
             options.singleProcess = singleProcess
             options.functional = model.kernels
+            options.keys = try keys.map { try WaferKeys.load(from: $0) }
+            if let hosts {
+                guard !singleProcess else { throw ValidationError("--hosts and --single-process exclude each other") }
+                options.placement = try HostPlacement(parsing: hosts, clusters: config.clusterCount)
+                options.launch = launch
+                options.listen = listen
+                options.remoteExecutable = remoteOctopus
+                options.transport = .tcp
+            } else if listen != nil {
+                throw ValidationError("--listen is for --hosts (a local run picks its own endpoint)")
+            }
             if quiet { options.log = { _ in } }
             let total = injections.reduce(0) { $0 + $1.count }
             if !quiet {

@@ -27,13 +27,19 @@ final class Launched {
     let stdoutPath: String
     let stderrPath: String
 
-    init(_ arguments: [String], in directory: String, name: String) throws {
+    /// Starts `executable` (the octopus binary unless given) with `arguments`; `environment`
+    /// replaces the inherited one when given.
+    init(
+        _ arguments: [String], in directory: String, name: String, executable: String = octopusBinary,
+        environment: [String: String]? = nil
+    ) throws {
         stdoutPath = directory + "/\(name).out"
         stderrPath = directory + "/\(name).err"
         FileManager.default.createFile(atPath: stdoutPath, contents: nil)
         FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: octopusBinary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let environment { process.environment = environment }
         process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
         process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
