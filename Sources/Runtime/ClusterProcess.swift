@@ -61,12 +61,15 @@ public final class ClusterProcess {
         try Endpoints.check(options.coordinator, what: "--coordinator", authenticated: options.keys != nil)
         context = try Context()
         dealer = try context.socket(.dealer)
-        if let keys = options.keys { try dealer.makeCurveClient(serverKey: keys.coordinatorPublicKey, keys: keys.member) }
+        if let keys = options.keys {
+            try dealer.makeCurveClient(serverKey: keys.coordinatorPublicKey, keys: keys.member)
+        }
         try dealer.setRoutingID("cluster-\(options.cluster)")
         try dealer.setHighWaterMarks(send: 0, receive: 0)
         try dealer.setHeartbeat(intervalMs: 1000, timeoutMs: 5000)
         monitor = try dealer.monitor(
-            events: Socket.Event.disconnected | Socket.Event.handshakeFailed, context: context, name: "cluster-\(options.cluster)-\(getpid())")
+            events: Socket.Event.disconnected | Socket.Event.handshakeFailed, context: context,
+            name: "cluster-\(options.cluster)-\(getpid())")
         try dealer.connect(options.coordinator)
     }
 

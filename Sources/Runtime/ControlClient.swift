@@ -65,6 +65,8 @@ public enum ControlClientRaw {
     public static func send(endpoint: String, text: String, timeout: TimeInterval, keys: WaferKeys? = nil) throws
         -> String
     {
-        String(decoding: try ControlClient.exchange(endpoint: endpoint, Array(text.utf8), timeout: timeout, keys: keys), as: UTF8.self)
+        String(
+            decoding: try ControlClient.exchange(endpoint: endpoint, Array(text.utf8), timeout: timeout, keys: keys),
+            as: UTF8.self)
     }
 }

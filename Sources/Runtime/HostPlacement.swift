@@ -18,19 +18,24 @@ public struct HostPlacement: Equatable, Sendable {
             let name = parts[0].trimmingCharacters(in: .whitespaces)
             guard !name.isEmpty, parts.count <= 2, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) })
             else {
-                throw Invalid(description: "--hosts: '\(item)' is not HOST or HOST:SLOTS (host names: letters, digits, '-', '_', '.')")
+                throw Invalid(
+                    description:
+                        "--hosts: '\(item)' is not HOST or HOST:SLOTS (host names: letters, digits, '-', '_', '.')")
             }
             var slots: Int?
             if parts.count == 2 {
                 guard let count = Int(parts[1]), count >= 1 else {
-                    throw Invalid(description: "--hosts: the slots of '\(name)' must be a whole number ≥ 1, not '\(parts[1])'")
+                    throw Invalid(
+                        description: "--hosts: the slots of '\(name)' must be a whole number ≥ 1, not '\(parts[1])'")
                 }
                 slots = count
             }
             entries.append((name, slots))
         }
         guard !entries.isEmpty else { throw Invalid(description: "--hosts: no host given") }
-        guard Set(entries.map(\.name)).count == entries.count else { throw Invalid(description: "--hosts: a host is listed twice") }
+        guard Set(entries.map(\.name)).count == entries.count else {
+            throw Invalid(description: "--hosts: a host is listed twice")
+        }
         let withSlots = entries.filter { $0.slots != nil }.count
         if withSlots == 0 {
             hosts = (0..<clusters).map { entries[$0 % entries.count].name }

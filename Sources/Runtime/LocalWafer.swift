@@ -63,11 +63,13 @@ public enum LocalWafer {
 
         if let placement = options.placement {
             guard options.keys != nil else {
-                throw LaunchTemplate.Invalid(description: "--hosts needs --keys DIR: connections between hosts are authenticated")
+                throw LaunchTemplate.Invalid(
+                    description: "--hosts needs --keys DIR: connections between hosts are authenticated")
             }
             guard options.listen != nil else {
                 throw LaunchTemplate.Invalid(
-                    description: "--hosts needs --listen tcp://ADDR:PORT, an address of this machine every host can reach")
+                    description:
+                        "--hosts needs --listen tcp://ADDR:PORT, an address of this machine every host can reach")
             }
             try LaunchTemplate.check(options.launch)
             for line in placement.description { options.log("placement: " + line) }
@@ -96,7 +98,8 @@ public enum LocalWafer {
                     ]
                     try supervisor.start(
                         cluster: cluster,
-                        shellCommand: LaunchTemplate.expand(options.launch, host: host, cluster: cluster, arguments: arguments))
+                        shellCommand: LaunchTemplate.expand(
+                            options.launch, host: host, cluster: cluster, arguments: arguments))
                 } else {
                     var arguments = [
                         "cluster", "--coordinator", server.listenEndpoint, "--id", "\(cluster)", "--parent-pid",
@@ -131,7 +134,8 @@ public enum LocalWafer {
         guard let placement = options.placement, placement.hosts.indices.contains(cluster) else { return "" }
         let host = placement.hosts[cluster]
         let others = placement.clusters(on: host).filter { $0 != cluster }
-        return " on host \(host)" + (others.isEmpty ? "" : " (which also runs clusters \(others.map(String.init).joined(separator: ", ")))")
+        return " on host \(host)"
+            + (others.isEmpty ? "" : " (which also runs clusters \(others.map(String.init).joined(separator: ", ")))")
     }
 
     private static func runInProcess(_ options: Options, wake: WakeSignal) throws -> RunSummary {

@@ -161,7 +161,8 @@ public struct ClusterLost: Error, CustomStringConvertible {
 
     public var description: String {
         guard let host else { return "cluster \(cluster) lost: \(detail)" }
-        let others = siblings.isEmpty ? "" : ", which also runs clusters \(siblings.map(String.init).joined(separator: ", "))"
+        let others =
+            siblings.isEmpty ? "" : ", which also runs clusters \(siblings.map(String.init).joined(separator: ", "))"
         return "cluster \(cluster) on host \(host)\(others) lost: \(detail)"
     }
 }

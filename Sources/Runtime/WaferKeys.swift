@@ -32,21 +32,29 @@ public struct WaferKeys: Sendable {
     /// existing key files.
     @discardableResult
     public static func generate(in directory: String) throws -> WaferKeys {
-        guard CurveKeyPair.isAvailable else { throw Failure(description: "this libzmq was built without CURVE support") }
+        guard CurveKeyPair.isAvailable else {
+            throw Failure(description: "this libzmq was built without CURVE support")
+        }
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         if manager.fileExists(atPath: directory, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw Failure(description: "\(directory) exists and is not a directory") }
+            guard isDirectory.boolValue else {
+                throw Failure(description: "\(directory) exists and is not a directory")
+            }
             for file in files where manager.fileExists(atPath: path(directory, file)) {
                 throw Failure(description: "\(path(directory, file)) exists; refusing to overwrite a wafer's keys")
             }
         } else {
-            try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try manager.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
-        guard chmod(directory, 0o700) == 0 else { throw Failure(description: "cannot make \(directory) private (mode 0700)") }
+        guard chmod(directory, 0o700) == 0 else {
+            throw Failure(description: "cannot make \(directory) private (mode 0700)")
+        }
         let coordinator = try CurveKeyPair.generate()
         let keys = WaferKeys(
-            directory: directory, coordinatorPublicKey: coordinator.publicKey, coordinatorSecretKey: coordinator.secretKey,
+            directory: directory, coordinatorPublicKey: coordinator.publicKey,
+            coordinatorSecretKey: coordinator.secretKey,
             member: try .generate())
         try write(coordinator.publicKey, to: path(directory, "coordinator.public"), mode: 0o644)
         try write(coordinator.secretKey, to: path(directory, "coordinator.secret"), mode: 0o600)
@@ -58,10 +66,13 @@ public struct WaferKeys: Sendable {
     /// Reads the key material of `directory`, checking every key and the secret files' modes.
     /// `coordinator.secret` may be missing (a host that runs only clusters or clients).
     public static func load(from directory: String) throws -> WaferKeys {
-        guard CurveKeyPair.isAvailable else { throw Failure(description: "this libzmq was built without CURVE support") }
+        guard CurveKeyPair.isAvailable else {
+            throw Failure(description: "this libzmq was built without CURVE support")
+        }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw Failure(description: "\(directory): no such key directory (make one with `octopus keys generate DIR`)")
+            throw Failure(
+                description: "\(directory): no such key directory (make one with `octopus keys generate DIR`)")
         }
         func pair(_ name: String, secretRequired: Bool) throws -> (publicKey: String, secretKey: String?) {
             let publicKey = try read(path(directory, "\(name).public"), secret: false)
@@ -69,14 +80,16 @@ public struct WaferKeys: Sendable {
             guard secretRequired || FileManager.default.fileExists(atPath: secretPath) else { return (publicKey, nil) }
             let secret = try read(secretPath, secret: true)
             guard CurveKeyPair.publicKey(of: secret) == publicKey else {
-                throw Failure(description: "\(secretPath) does not belong to \(name).public (a mixed-up key directory?)")
+                throw Failure(
+                    description: "\(secretPath) does not belong to \(name).public (a mixed-up key directory?)")
             }
             return (publicKey, secret)
         }
         let coordinator = try pair("coordinator", secretRequired: false)
         let member = try pair("member", secretRequired: true)
         return WaferKeys(
-            directory: directory, coordinatorPublicKey: coordinator.publicKey, coordinatorSecretKey: coordinator.secretKey,
+            directory: directory, coordinatorPublicKey: coordinator.publicKey,
+            coordinatorSecretKey: coordinator.secretKey,
             member: CurveKeyPair(publicKey: member.publicKey, secretKey: member.secretKey!))
     }
 
@@ -100,7 +113,8 @@ public struct WaferKeys: Sendable {
         guard fd >= 0 else { throw Failure(description: "cannot create \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         let line = Array((key + "\n").utf8)
-        guard line.withUnsafeBytes({ Glibc.write(fd, $0.baseAddress, $0.count) }) == line.count, fchmod(fd, mode) == 0 else {
+        guard line.withUnsafeBytes({ Glibc.write(fd, $0.baseAddress, $0.count) }) == line.count, fchmod(fd, mode) == 0
+        else {
             throw Failure(description: "cannot write \(path)")
         }
     }
@@ -108,16 +122,21 @@ public struct WaferKeys: Sendable {
     private static func read(_ path: String, secret: Bool) throws -> String {
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw Failure(description: "\(path): no such key file (make the directory with `octopus keys generate DIR`)")
+            throw Failure(
+                description: "\(path): no such key file (make the directory with `octopus keys generate DIR`)")
         }
         if secret && info.st_mode & 0o077 != 0 {
-            throw Failure(description: "\(path) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
+            throw Failure(
+                description:
+                    "\(path) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
         }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw Failure(description: "\(path) is not readable text")
         }
         let key = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard CurveKeyPair.isKey(key) else { throw Failure(description: "\(path) does not hold a CurveZMQ key (40 Z85 characters)") }
+        guard CurveKeyPair.isKey(key) else {
+            throw Failure(description: "\(path) does not hold a CurveZMQ key (40 Z85 characters)")
+        }
         return key
     }
 }

@@ -90,7 +90,10 @@ public final class ZAPAuthenticator: @unchecked Sendable {
             }
             for (position, index) in monitorIndices.enumerated() where ready.contains(index) {
                 while let event = try? Socket.readMonitorEvent(monitors[position].socket) {
-                    count(refusal: "a handshake on the \(monitors[position].name) socket failed (event \(event.event), \(event.endpoint)): a peer without the wafer's keys, or not speaking CURVE")
+                    count(
+                        refusal:
+                            "a handshake on the \(monitors[position].name) socket failed (event \(event.event), \(event.endpoint)): a peer without the wafer's keys, or not speaking CURVE"
+                    )
                 }
             }
         }
@@ -115,7 +118,8 @@ public final class ZAPAuthenticator: @unchecked Sendable {
             count(refusal: "refused a \(mechanism) connection from \(address): its key is not one of this wafer's")
         }
         try? handler.send([
-            Array("1.0".utf8), id, Array((ok ? "200" : "400").utf8), Array((ok ? "OK" : "not a key of this wafer").utf8),
+            Array("1.0".utf8), id, Array((ok ? "200" : "400").utf8),
+            Array((ok ? "OK" : "not a key of this wafer").utf8),
             [], [],
         ])
     }

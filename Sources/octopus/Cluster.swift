@@ -61,7 +61,8 @@ struct Cluster: ParsableCommand {
             return rank + idOffset
         }
         throw ValidationError(
-            "--rank-from-env: none of \(Self.rankVariables.joined(separator: ", ")) is set (start this under srun or mpirun, or give --id)")
+            "--rank-from-env: none of \(Self.rankVariables.joined(separator: ", ")) is set (start this under srun or mpirun, or give --id)"
+        )
     }
 
     func run() throws {

@@ -49,7 +49,8 @@ struct Run: ParsableCommand {
             valueName: "template"))
     var launch = "ssh {host} {command}"
 
-    @Option(help: "With --hosts: the coordinator's cluster endpoint, tcp://ADDR:PORT on an address every host can reach.")
+    @Option(
+        help: "With --hosts: the coordinator's cluster endpoint, tcp://ADDR:PORT on an address every host can reach.")
     var listen: String?
 
     @Option(help: "With --hosts: the path of the octopus executable on the other hosts (default: this one's).")

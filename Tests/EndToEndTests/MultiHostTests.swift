@@ -66,7 +66,8 @@ final class MultiHostTests: XCTestCase {
         let hosts = try VirtualHosts(count: 2)
         defer { hosts.remove() }
         try runOverHosts(
-            smallWafer, hosts: hosts, spec: { $0.names.joined(separator: ",") }, expected: [0, 1, 0, 1], name: "hosts2x2")
+            smallWafer, hosts: hosts, spec: { $0.names.joined(separator: ",") }, expected: [0, 1, 0, 1],
+            name: "hosts2x2")
     }
 
     func testAFourByFourWaferOverThreeHostsBySlotsEqualsTheOracle() throws {
@@ -112,7 +113,8 @@ final class MultiHostTests: XCTestCase {
         func cluster(_ id: Int, host: Int, keys: String, name: String) throws -> Launched {
             try Launched(
                 [
-                    "netns", "exec", hosts.names[host], octopusBinary, "cluster", "--coordinator", listen, "--id", "\(id)",
+                    "netns", "exec", hosts.names[host], octopusBinary, "cluster", "--coordinator", listen, "--id",
+                    "\(id)",
                     "--keys", keys, "--host-label", hosts.names[host],
                 ], in: directory, name: name, executable: VirtualHosts.ip!)
         }

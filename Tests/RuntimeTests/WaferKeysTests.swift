@@ -10,12 +10,15 @@ final class WaferKeysTests: XCTestCase {
     var directory = ""
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-keys-\(getpid())-\(UUID())").path
+        directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("octopus-keys-\(getpid())-\(UUID())").path
     }
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
 
-    func mode(_ path: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int) ?? -1 }
+    func mode(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int) ?? -1
+    }
 
     func testGenerateWritesPrivateFilesAndRefusesToOverwrite() throws {
         let keys = try WaferKeys.generate(in: directory)
@@ -45,7 +48,9 @@ final class WaferKeysTests: XCTestCase {
     }
 
     func testBadKeyDirectoriesNameTheFile() throws {
-        XCTAssertThrowsError(try WaferKeys.load(from: directory)) { XCTAssertTrue("\($0)".contains("no such key directory"), "\($0)") }
+        XCTAssertThrowsError(try WaferKeys.load(from: directory)) {
+            XCTAssertTrue("\($0)".contains("no such key directory"), "\($0)")
+        }
         try WaferKeys.generate(in: directory)
         chmod(directory + "/member.secret", 0o644)
         XCTAssertThrowsError(try WaferKeys.load(from: directory)) {
@@ -58,7 +63,8 @@ final class WaferKeysTests: XCTestCase {
         }
         // A public key that is valid but not the secret's own.
         try FileManager.default.removeItem(atPath: directory + "/member.public")
-        try FileManager.default.copyItem(atPath: directory + "/coordinator.public", toPath: directory + "/member.public")
+        try FileManager.default.copyItem(
+            atPath: directory + "/coordinator.public", toPath: directory + "/member.public")
         XCTAssertThrowsError(try WaferKeys.load(from: directory)) {
             XCTAssertTrue("\($0)".contains("member.secret does not belong to member.public"), "\($0)")
         }

@@ -10,7 +10,9 @@ final class CurveTests: XCTestCase {
         poller.add(.socket(socket))
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            if try !poller.poll(timeoutMs: 50).isEmpty, let frames = try socket.receive(dontWait: true) { return frames }
+            if try !poller.poll(timeoutMs: 50).isEmpty, let frames = try socket.receive(dontWait: true) {
+                return frames
+            }
         }
         return nil
     }
@@ -53,7 +55,8 @@ final class CurveTests: XCTestCase {
         let deadline = Date().addingTimeInterval(5)
         while authenticator.refused < 3 && Date() < deadline { usleep(20_000) }
         XCTAssertGreaterThanOrEqual(authenticator.refused, 3, log.lines.joined(separator: "\n"))
-        XCTAssertTrue(log.lines.contains { $0.contains("its key is not one of this wafer's") }, log.lines.joined(separator: "\n"))
+        XCTAssertTrue(
+            log.lines.contains { $0.contains("its key is not one of this wafer's") }, log.lines.joined(separator: "\n"))
         for socket in [good, wrongKey, wrongServer, plain] { socket.close() }
         router.close()
     }
