@@ -123,8 +123,24 @@ public final class CoordinatorEngine {
             throw InjectionError(
                 description: "start_cycle \(injection.start) is in the past (virtual time is \(earliest))")
         }
+        guard injection.count <= Limits.requestsPerInjection else {
+            throw InjectionError(
+                description: "count \(injection.count) is more than \(Limits.requestsPerInjection) requests per injection")
+        }
+        // Memory stays bounded under a flood of injections: beyond the limit they are refused.
+        guard inFlight + UInt64(injection.count) <= UInt64(Limits.outstandingRequests) else {
+            throw InjectionError(
+                description:
+                    "the wafer holds \(inFlight) requests not yet finished; with \(injection.count) more it would pass the limit of \(Limits.outstandingRequests) (wait, or drain, and inject again)"
+            )
+        }
         var rng = SplitMix64(keys: config.seed, injection.seed, UInt64(streams.count))
-        let arrivals = injection.arrival.arrivals(count: injection.count, start: injection.start, rng: &rng)
+        let arrivals: [Cycle]
+        do {
+            arrivals = try injection.arrival.arrivals(count: injection.count, start: injection.start, rng: &rng)
+        } catch let error as ArrivalProcess.OutOfRange {
+            throw InjectionError(description: "arrival: \(error.description)")
+        }
         let (index, requests) = streams.add(injection, workflow: workflow, arrivals: arrivals)
         scheduleArrival(stream: index)
         // A mapping is published before any of the new requests arrives.

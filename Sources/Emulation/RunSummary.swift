@@ -6,6 +6,14 @@ import WaferModel
 public struct RunSummary: Codable, Equatable, Sendable {
     public var results: Results
     public var host: Host?
+    /// False when the run stopped before its work was done (a lost cluster, a signal, an error);
+    /// `results` then covers only what the coordinator had recorded. True in the summary of a
+    /// finished run; absent where no run was written (e.g. `octopus compare`'s cells).
+    public var complete: Bool?
+    /// Why an incomplete run stopped.
+    public var stoppedBecause: String?
+    /// Virtual time an incomplete run had reached.
+    public var virtualTimeCycles: Cycle?
 
     public init(results: Results, host: Host?) {
         self.results = results

@@ -69,6 +69,10 @@ extension WaferSession {
         var steps = 0
         while let top = heap.popMin() {
             guard nextTime(top.participant) == top.time else { continue }
+            guard top.time < Limits.horizon else {
+                try flushTrace()
+                throw HorizonPassed(time: top.time)
+            }
             let end = top.time + 1
             if top.participant == 0 {
                 coordinator.advance(before: end)

@@ -85,11 +85,21 @@ public final class WaferSession {
     // The coordinator's own queue can change between windows (injections), so read it afresh.
     private var coordinatorNextEvent: Cycle { coordinator.nextEventTime }
 
+    /// The run reached ``Limits/horizon``: virtual time would pass what a ``Cycle`` can safely
+    /// hold, so the run stops here rather than wrap or saturate.
+    public struct HorizonPassed: Error, CustomStringConvertible {
+        public var time: Cycle
+        public var description: String {
+            "virtual time reached cycle \(time), past the horizon of \(Limits.horizon) cycles the emulator runs to (are some cycle counts in the configuration far too large?)"
+        }
+    }
+
     /// Runs one window (conservative, or speculative when that is on and the conservative window
     /// would be shorter than the speculative length). Returns false when the wafer is idle.
     @discardableResult
     public func step() throws -> Bool {
         guard let proposal = synchronizer.propose(planInputs()) else { return false }
+        guard proposal.start < Limits.horizon else { throw HorizonPassed(time: proposal.start) }
         let wallStart = DispatchTime.now().uptimeNanoseconds
         defer { host.windowNanos += DispatchTime.now().uptimeNanoseconds - wallStart }
         if speculates, speculativeEnd(from: proposal.start) > proposal.end {

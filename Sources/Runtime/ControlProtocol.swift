@@ -6,7 +6,7 @@ import WaferModel
 /// Requests: `{"cmd": "inject", "workflow": NAME, "count": N, "arrival": {...}, "seed": S,
 /// "start_cycle": T, "definition": {…}}` (the definition, optional, is a workflow graph as JSON that
 /// must equal the one the wafer runs), `{"cmd": "status"}`, `{"cmd": "drain"}`, `{"cmd": "stop"}`,
-/// `{"cmd": "trace", "path": FILE}`. Replies carry `"ok": true` and the result, or
+/// `{"cmd": "trace", "path": NAME}` (a file name inside the run's output directory). Replies carry `"ok": true` and the result, or
 /// `"ok": false` and an `"error"` that names the offending field.
 public enum ControlProtocol {
     /// A parsed request.
@@ -59,6 +59,27 @@ public enum ControlProtocol {
         default:
             throw cmdNode.error("unknown command '\(cmd)' (known: \(commands.joined(separator: ", ")))")
         }
+    }
+
+    /// Checks a trace snapshot's name: a plain file name ending in `.json`, written inside the
+    /// run's output directory — never a path, and never the run's own `trace.json` or
+    /// `summary.json`. Nil stays nil (the default name).
+    public static func snapshotName(_ name: String?) throws -> String? {
+        guard let name else { return nil }
+        let label = "<control message>"
+        guard !name.contains("/"), !name.hasPrefix("."), name.hasSuffix(".json"), name.count <= 255,
+            !name.contains("\0")
+        else {
+            throw ConfigError(
+                file: label, line: nil, field: "path",
+                message:
+                    "a snapshot is written inside the run's output directory: give a file name ending in .json (no '/', not starting with '.')"
+            )
+        }
+        guard name != "trace.json", name != "summary.json" else {
+            throw ConfigError(file: label, line: nil, field: "path", message: "'\(name)' is the run's own output")
+        }
+        return name
     }
 
     /// Encodes a reply object as compact JSON with sorted keys.

@@ -31,6 +31,11 @@ public final class CoordinatorServer {
         /// CurveZMQ keys: with them both sockets authenticate and encrypt every connection and may
         /// bind to non-loopback addresses; without them they must be on loopback or ipc://.
         public var keys: WaferKeys?
+        /// After a failure (a lost cluster, a protocol error, virtual time past the horizon) keep
+        /// answering `status` and `stop` for this many seconds before exiting (nil: exit at once).
+        public var serveAfterFailure: TimeInterval?
+        /// The only directory a control message's replay `file` may name (nil: none).
+        public var dataDirectory: String?
         /// Progress messages (to stderr by default).
         public var log: (String) -> Void = { FileHandle.standardError.write(Data(("octopus: " + $0 + "\n").utf8)) }
 
@@ -65,7 +70,7 @@ public final class CoordinatorServer {
         }
     }
 
-    private enum State: String { case waiting, running, idle, draining }
+    private enum State: String { case waiting, running, idle, draining, failed }
 
     public let options: Options
     private let context: Context
@@ -80,6 +85,9 @@ public final class CoordinatorServer {
     private var registered: [Int: ClusterProtocol.Registration] = [:]
     private var pendingDrains: [[[UInt8]]] = []
     private var stopRequester: [[UInt8]]?
+    private var rateLimiter = RequestRateLimiter()
+    /// Injections refused (bad fields, limits, draining).
+    private var refusedInjections = 0
     /// Endpoints after binding (ports chosen for `:*` resolved).
     public let listenEndpoint: String
     public let controlEndpoint: String
@@ -103,6 +111,8 @@ public final class CoordinatorServer {
         try router.setHighWaterMarks(send: 0, receive: 0)
         try router.setHeartbeat(intervalMs: 1000, timeoutMs: 5000)
         controlSocket = try context.socket(.router)
+        // Oversized requests are refused by libzmq before they are read into memory.
+        try controlSocket.setMaximumMessageSize(Int64(Limits.controlMessageBytes))
         if let keys = options.keys, let authenticator {
             let pair = try keys.coordinatorPair()
             try router.makeCurveServer(pair, domain: "octopus")
@@ -148,12 +158,13 @@ public final class CoordinatorServer {
     /// Runs the wafer: registration, setup, `initial` injections, windows until idle (with
     /// `exitWhenIdle`) or until a `stop` request. Returns the summary written to the output directory.
     public func run(initial: [Injection] = []) throws -> RunSummary {
+        let setupStart = Date()
+        var wallStart = Date()
         do {
-            let setupStart = Date()
             try waitForClusters()
             let setupSeconds = Date().timeIntervalSince(setupStart)
             for injection in initial { try session.inject(injection) }
-            let wallStart = Date()
+            wallStart = Date()
             try mainLoop()
             return try finish(wallStart: wallStart, setupSeconds: setupSeconds)
         } catch var lost as ClusterLost {
@@ -162,13 +173,78 @@ public final class CoordinatorServer {
                 lost.host = host
                 lost.siblings = registered.keys.sorted().filter { $0 != lost.cluster && registered[$0]!.host == host }
             }
-            try? trace.close()
-            transport.stopAll(timeout: 1)
+            stopAfterFailure(lost, wallStart: wallStart)
             throw lost
         } catch {
-            try? trace.close()
-            transport.stopAll(timeout: 1)
+            stopAfterFailure(error, wallStart: wallStart)
             throw error
+        }
+    }
+
+    /// Saves what a failed run has — a closed trace and a summary marked incomplete — stops the
+    /// clusters, and (for a hand-started coordinator) stays to answer `status` and `stop`.
+    private func stopAfterFailure(_ error: Error, wallStart: Date) {
+        try? trace.close()
+        transport.stopAll(timeout: 1)
+        writeIncompleteSummary(reason: "\(error)", wallStart: wallStart)
+        var interrupted = false
+        if case Abort.interrupted = error { interrupted = true }
+        if let seconds = options.serveAfterFailure, !interrupted, stopRequester == nil {
+            serveFailed(reason: "\(error)", seconds: seconds)
+        }
+    }
+
+    /// The summary of a run that did not finish: `complete: false`, why, and the virtual time it
+    /// reached; results from what the coordinator recorded (per-cluster statistics are not
+    /// collected from a failed wafer).
+    private func writeIncompleteSummary(reason: String, wallStart: Date) {
+        let results = SummaryBuilder.results(session: session, stats: [])
+        var host = SummaryBuilder.host(
+            session: session, results: results, wallSeconds: Date().timeIntervalSince(wallStart),
+            processes: options.config.clusterCount + 1, stats: [])
+        host.placement = (0..<options.config.clusterCount).map { registered[$0]?.host ?? "" }
+        var summary = RunSummary(results: results, host: host)
+        summary.complete = false
+        summary.stoppedBecause = reason
+        summary.virtualTimeCycles = session.now
+        let path = (options.outputDirectory as NSString).appendingPathComponent("summary.json")
+        do {
+            try SummaryRenderer.json(summary).write(to: URL(fileURLWithPath: path))
+            options.log("wrote an incomplete summary to \(path)")
+        } catch {
+            options.log("could not write \(path): \(error)")
+        }
+    }
+
+    /// Answers the control socket in the `failed` state until `stop`, a signal or `seconds` pass.
+    private func serveFailed(reason: String, seconds: TimeInterval) {
+        state = .failed
+        options.log("the wafer failed; answering status and stop on \(controlEndpoint) for \(Int(seconds)) s")
+        var poller = Poller()
+        poller.add(.socket(controlSocket))
+        poller.add(.fileDescriptor(wake.fileDescriptor))
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            guard (try? poller.poll(timeoutMs: 500)) != nil else { return }
+            for reason in wake.drain() { if case .signal = reason { return } }
+            while let frames = try? controlSocket.receive(dontWait: true), frames.count >= 2 {
+                let envelope = Array(frames.dropLast())
+                var reply: [String: Any]
+                switch try? ControlProtocol.parse(frames.last!) {
+                case .status?:
+                    reply = status()
+                    reply["error"] = reason
+                case .stop?:
+                    try? controlSocket.send(
+                        envelope + [
+                            ControlProtocol.encode(["ok": true, "stopped": true, "output": options.outputDirectory])
+                        ])
+                    return
+                default:
+                    reply = ControlProtocol.error("the wafer has failed (\(reason)); only status and stop are answered")
+                }
+                try? controlSocket.send(envelope + [ControlProtocol.encode(reply)])
+            }
         }
     }
 
@@ -258,6 +334,11 @@ public final class CoordinatorServer {
             let ready = try poller.poll(timeoutMs: 1000)
             if ready.contains(routerIndex) {
                 while let frames = try router.receive(dontWait: true) {
+                    // A late cluster is told why it cannot join; anything else is dropped and counted.
+                    guard RemoteClusterTransport.cluster(from: frames) != nil else {
+                        transport.countDropped()
+                        continue
+                    }
                     try? router.send(
                         [frames[0]] + ClusterProtocol.frames(.error, Array("this wafer is already running".utf8)))
                 }
@@ -277,7 +358,8 @@ public final class CoordinatorServer {
             processes: options.config.clusterCount + 1, stats: stats)
         host.setupSeconds = setupSeconds
         host.placement = (0..<options.config.clusterCount).map { registered[$0]?.host ?? "" }
-        let summary = RunSummary(results: results, host: host)
+        var summary = RunSummary(results: results, host: host)
+        summary.complete = true
         let summaryPath = (options.outputDirectory as NSString).appendingPathComponent("summary.json")
         try SummaryRenderer.json(summary).write(to: URL(fileURLWithPath: summaryPath))
         if let requester = stopRequester {
@@ -308,6 +390,12 @@ public final class CoordinatorServer {
             guard frames.count >= 2 else { continue }
             let envelope = Array(frames.dropLast())
             let reply: [String: Any]?
+            guard rateLimiter.admit(envelope[0], now: ProcessInfo.processInfo.systemUptime) else {
+                let limit = "at most \(Int(rateLimiter.perSecond)) requests per second (bursts of \(Int(rateLimiter.burst)))"
+                try? controlSocket.send(
+                    envelope + [ControlProtocol.encode(ControlProtocol.error("rate limit: this connection sends \(limit)"))])
+                continue
+            }
             do {
                 let request = try ControlProtocol.parse(frames.last!)
                 reply = try answer(request, envelope: envelope)
@@ -327,9 +415,13 @@ public final class CoordinatorServer {
             )
         }
         let graph: WorkflowGraph
+        let value = node.plainValue
+        // Only an object can be a workflow (and JSONSerialization traps on scalars).
+        guard value is [String: Any], JSONSerialization.isValidJSONObject(value) else {
+            throw node.error("not a workflow definition: expected a JSON object")
+        }
         do {
-            graph = try JSONDecoder().decode(
-                WorkflowGraph.self, from: JSONSerialization.data(withJSONObject: node.plainValue))
+            graph = try JSONDecoder().decode(WorkflowGraph.self, from: JSONSerialization.data(withJSONObject: value))
         } catch {
             throw node.error("not a workflow definition: \(error)")
         }
@@ -347,15 +439,25 @@ public final class CoordinatorServer {
             return status()
         case .inject(let node):
             guard state != .draining, pendingDrains.isEmpty else {
+                refusedInjections += 1
                 return ControlProtocol.error("the wafer is draining; injections are refused until it is idle")
             }
-            let injection = try Injection.parse(node, defaultStart: session.now, alsoAllowed: ["cmd", "definition"])
-            if let definition = try node.mapping(allowed: Injection.fields + ["cmd", "definition"]).optional(
-                "definition")
-            {
-                try checkDefinition(definition, of: injection.workflow)
+            let ids: ClosedRange<UInt64>
+            let injection: Injection
+            do {
+                injection = try Injection.parse(
+                    node, defaultStart: session.now, alsoAllowed: ["cmd", "definition"],
+                    replayFiles: .confined(to: options.dataDirectory))
+                if let definition = try node.mapping(allowed: Injection.fields + ["cmd", "definition"]).optional(
+                    "definition")
+                {
+                    try checkDefinition(definition, of: injection.workflow)
+                }
+                ids = try session.inject(injection)
+            } catch {
+                refusedInjections += 1
+                throw error
             }
-            let ids = try session.inject(injection)
             return [
                 "ok": true, "requests": [ids.lowerBound, ids.upperBound], "workflow": injection.workflow,
                 "start_cycle": injection.start,
@@ -368,10 +470,9 @@ public final class CoordinatorServer {
         case .stop:
             stopRequester = envelope
             return nil
-        case .trace(let path):
-            let target =
-                path
-                ?? (options.outputDirectory as NSString).appendingPathComponent("trace-snapshot-\(session.now).json")
+        case .trace(let name):
+            let target = (options.outputDirectory as NSString).appendingPathComponent(
+                try ControlProtocol.snapshotName(name) ?? "trace-snapshot-\(session.now).json")
             try trace.snapshot(to: target)
             return ["ok": true, "path": target, "events": trace.eventCount]
         }
@@ -391,6 +492,8 @@ public final class CoordinatorServer {
             "clusters": options.config.clusterCount, "clusters_registered": registered.count,
             "windows": session.synchronizer.windows,
             "refused_connections": refusedConnections,
+            "refused_requests": rateLimiter.refused, "refused_injections": refusedInjections,
+            "dropped_messages": transport.droppedMessages,
             "hosts": registered.keys.sorted().map { ["cluster": $0, "host": registered[$0]!.host] as [String: Any] },
             "requests": [
                 "accepted": coordinator.accepted, "arrived": coordinator.arrived.reduce(0, +),

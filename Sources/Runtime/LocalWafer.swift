@@ -55,10 +55,8 @@ public enum LocalWafer {
         wake.catchTerminationSignals()
         if options.singleProcess { return try runInProcess(options, wake: wake) }
 
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "octopus-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        ).path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        RunDirectories.removeStale()
+        let directory = try RunDirectories.make()
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
         if let placement = options.placement {
@@ -150,20 +148,33 @@ public enum LocalWafer {
         for injection in options.injections { try session.inject(injection) }
         let start = Date()
         var interrupted: Int32?
-        try session.runUntilIdle(shouldStop: {
-            for case .signal(let signal) in wake.drain() { interrupted = signal }
-            return interrupted != nil
-        })
+        var failure: Error?
+        do {
+            try session.runUntilIdle(shouldStop: {
+                for case .signal(let signal) in wake.drain() { interrupted = signal }
+                return interrupted != nil
+            })
+        } catch {
+            failure = error
+        }
+        // Whatever stopped the run, the trace is closed and a summary written (marked incomplete).
         try trace.close()
-        if let signal = interrupted { throw CoordinatorServer.Abort.interrupted(signal: signal) }
+        if let signal = interrupted { failure = CoordinatorServer.Abort.interrupted(signal: signal) }
         let stats = try session.transport.collectStats(end: session.accountingEnd)
         let results = SummaryBuilder.results(session: session, stats: stats)
         let host = SummaryBuilder.host(
             session: session, results: results, wallSeconds: Date().timeIntervalSince(start), processes: 1, stats: stats
         )
-        let summary = RunSummary(results: results, host: host)
+        var summary = RunSummary(results: results, host: host)
+        summary.complete = failure == nil
+        if let failure {
+            summary.complete = false
+            summary.stoppedBecause = "\(failure)"
+            summary.virtualTimeCycles = session.now
+        }
         try SummaryRenderer.json(summary).write(
             to: URL(fileURLWithPath: (options.outputDirectory as NSString).appendingPathComponent("summary.json")))
+        if let failure { throw failure }
         return summary
     }
 }

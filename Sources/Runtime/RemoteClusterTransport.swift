@@ -11,6 +11,11 @@ final class RemoteClusterTransport: ClusterTransport {
     /// Called whenever waiting takes long or something woke the poller: throws to abort the run
     /// (a signal, a dead child, an unreachable cluster).
     var healthCheck: () throws -> Void = {}
+    /// Messages from peers that are not the wafer's clusters, dropped.
+    private(set) var droppedMessages = 0
+
+    /// Counts a message dropped elsewhere (between windows) for coming from no cluster of the wafer.
+    func countDropped() { droppedMessages += 1 }
     let wakeDescriptor: Int32
 
     init(router: Socket, clusterCount: Int, wakeDescriptor: Int32) {
@@ -111,8 +116,8 @@ final class RemoteClusterTransport: ClusterTransport {
     static func cluster(from frames: [[UInt8]]) -> Int? {
         guard let identity = frames.first else { return nil }
         let text = String(decoding: identity, as: UTF8.self)
-        guard text.hasPrefix("cluster-") else { return nil }
-        return Int(text.dropFirst(8))
+        guard text.hasPrefix("cluster-"), let id = Int(text.dropFirst(8)), id >= 0 else { return nil }
+        return id
     }
 
     /// Receives cluster messages until `done()`, checking health whenever the poller wakes or a
@@ -129,7 +134,11 @@ final class RemoteClusterTransport: ClusterTransport {
                 continue
             }
             while !done(), let frames = try router.receive(dontWait: true) {
-                guard let cluster = Self.cluster(from: frames), cluster < clusterCount else { continue }
+                guard let cluster = Self.cluster(from: frames), cluster < clusterCount else {
+                    // Not one of the wafer's clusters: dropped and counted, never fatal.
+                    droppedMessages += 1
+                    continue
+                }
                 let (tag, body) = try ClusterProtocol.parse(Array(frames.dropFirst()))
                 if tag == .register {
                     // A second process claiming a running cluster's id.

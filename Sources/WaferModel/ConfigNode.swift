@@ -22,6 +22,14 @@ public struct ConfigNode {
             guard let node = try Yams.compose(yaml: text) else {
                 throw ConfigError(file: file, line: nil, field: "", message: "the document is empty")
             }
+            var budget = Limits.yamlNodes
+            guard Self.fits(node, budget: &budget) else {
+                throw ConfigError(
+                    file: file, line: nil, field: "",
+                    message:
+                        "the document expands to more than \(Limits.yamlNodes) nodes (aliases counted each time they are used)"
+                )
+            }
             return ConfigNode(node: node, file: file, path: "")
         } catch let error as YamlError {
             throw ConfigError(
@@ -29,15 +37,45 @@ public struct ConfigNode {
         }
     }
 
+    /// Counts `node`'s expanded size against `budget`, stopping as soon as it is spent (so a
+    /// document built to expand exponentially costs at most `budget` steps).
+    private static func fits(_ node: Node, budget: inout Int) -> Bool {
+        budget -= 1
+        guard budget >= 0 else { return false }
+        switch node {
+        case .scalar, .alias: return true
+        case .sequence(let sequence):
+            for child in sequence where !fits(child, budget: &budget) { return false }
+            return true
+        case .mapping(let mapping):
+            for (key, value) in mapping where !fits(key, budget: &budget) || !fits(value, budget: &budget) {
+                return false
+            }
+            return true
+        }
+    }
+
+    /// Reads a text file, with an error that says what is wrong with an unusable path: no such
+    /// file, a directory, unreadable, empty, or not UTF-8.
+    public static func readText(path: String) throws -> String {
+        func failure(_ message: String) -> ConfigError { ConfigError(file: path, line: nil, field: "", message: message) }
+        guard !path.isEmpty else { throw failure("an empty path names no file") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw failure("no such file")
+        }
+        guard !isDirectory.boolValue else { throw failure("is a directory, not a file") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw failure("cannot read the file (permission denied?)")
+        }
+        guard !data.isEmpty else { throw failure("empty file") }
+        guard let text = String(data: data, encoding: .utf8) else { throw failure("not UTF-8 text") }
+        return text
+    }
+
     /// Reads and parses a YAML file.
     public static func load(path: String) throws -> ConfigNode {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(file: path, line: nil, field: "", message: "cannot read the file (does it exist?)")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError(file: path, line: nil, field: "", message: "the file is not UTF-8 text")
-        }
-        return try parse(text, file: path)
+        try parse(readText(path: path), file: path)
     }
 
     private static func line(of error: YamlError) -> Int? {
@@ -102,11 +140,32 @@ public struct ConfigNode {
         return value
     }
 
-    /// A non-negative cycle count.
+    /// A non-negative cycle count, at most ``Limits/largestCycles``.
     public func cycles() throws -> Cycle {
         let value = try int()
         guard value >= 0 else { throw error("must not be negative, found \(value)") }
+        guard Cycle(value) <= Limits.largestCycles else {
+            throw error("must be at most \(Limits.largestCycles) cycles, found \(value)")
+        }
         return Cycle(value)
+    }
+
+    /// A non-negative cycle count, at most `limit`.
+    public func cycles(atMost limit: Cycle) throws -> Cycle {
+        let value = try cycles()
+        guard value <= limit else { throw error("must be at most \(limit) cycles, found \(value)") }
+        return value
+    }
+
+    /// A positive, possibly fractional number of cycles (a mean interval), at most
+    /// ``Limits/largestCycles``.
+    public func positiveCycles() throws -> Double {
+        let value = try double()
+        guard value > 0 else { throw error("must be positive, found \(value)") }
+        guard value <= Double(Limits.largestCycles) else {
+            throw error("must be at most \(Limits.largestCycles) cycles, found \(value)")
+        }
+        return value
     }
 
     /// The node as a floating-point number.

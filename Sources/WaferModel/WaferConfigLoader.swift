@@ -42,7 +42,7 @@ public enum WaferConfigLoader {
             if let node = links.optional("intra_die") { intra = try parseLink(node, default: intra) }
             if let node = links.optional("inter_die") { inter = try parseLink(node, default: inter) }
             if let node = links.optional("control_latency_cycles") {
-                controlLatency = try node.cycles()
+                controlLatency = try node.cycles(atMost: Limits.largestDuration)
                 if controlLatency == 0 { throw node.error("must be at least 1 cycle (it bounds the lookahead)") }
             }
         }
@@ -65,10 +65,10 @@ public enum WaferConfigLoader {
                 ?? cluster.bufferRefillBytesPerCycle
             cluster.queueCapacity = try c.optional("queue_capacity")?.int(in: 1...1_000_000) ?? cluster.queueCapacity
             cluster.reconfigurationCycles =
-                try c.optional("reconfiguration_cycles")?.cycles() ?? cluster.reconfigurationCycles
-            cluster.controlBlockCycles = try c.optional("control_block_cycles")?.cycles() ?? cluster.controlBlockCycles
+                try c.optional("reconfiguration_cycles")?.cycles(atMost: Limits.largestDuration) ?? cluster.reconfigurationCycles
+            cluster.controlBlockCycles = try c.optional("control_block_cycles")?.cycles(atMost: Limits.largestDuration) ?? cluster.controlBlockCycles
             if let node = c.optional("load_signal_period_cycles") {
-                cluster.loadSignalPeriod = try node.cycles()
+                cluster.loadSignalPeriod = try node.cycles(atMost: Limits.largestDuration)
                 if cluster.loadSignalPeriod == 0 { throw node.error("must be at least 1 cycle") }
             }
             if let arrayNode = c.optional("pe_array") {
@@ -93,7 +93,7 @@ public enum WaferConfigLoader {
             sync.mode = try s.optional("mode")?.choice(SyncMode.self) ?? .exact
             sync.speculation = try s.optional("speculation")?.bool() ?? true
             if let node = s.optional("window_cycles") {
-                sync.window = try node.cycles()
+                sync.window = try node.cycles(atMost: Limits.largestDuration)
                 if sync.window == 0 { throw node.error("must be at least 1 cycle") }
             }
         }
@@ -108,7 +108,7 @@ public enum WaferConfigLoader {
         let m = try node.mapping(allowed: ["hop_latency_cycles", "bandwidth_bytes_per_cycle"])
         var link = value
         if let n = m.optional("hop_latency_cycles") {
-            link.hopLatency = try n.cycles()
+            link.hopLatency = try n.cycles(atMost: Limits.largestDuration)
             if link.hopLatency == 0 { throw n.error("must be at least 1 cycle (it bounds the lookahead)") }
         }
         link.bandwidthBytesPerCycle =

@@ -559,6 +559,6 @@ public enum WorkflowLoader {
             }
             return .vector(name: name, operation)
         }
-        return .fixed(name: name, cycles: try m.required("cycles").cycles())
+        return .fixed(name: name, cycles: try m.required("cycles").cycles(atMost: Limits.largestDuration))
     }
 }

@@ -42,6 +42,15 @@ public final class Socket {
         }
     }
 
+    /// Refuses inbound messages larger than `bytes`: libzmq drops the connection of a peer that
+    /// sends one before the application reads any of it (`ZMQ_MAXMSGSIZE`).
+    public func setMaximumMessageSize(_ bytes: Int64) throws {
+        var v = bytes
+        guard zmq_setsockopt(handle, ZMQ_MAXMSGSIZE, &v, MemoryLayout<Int64>.size) == 0 else {
+            throw ZMQError.last("zmq_setsockopt ZMQ_MAXMSGSIZE")
+        }
+    }
+
     /// Sets a byte-string socket option (routing id, subscription, CURVE keys).
     public func setOption(_ option: Int32, bytes: [UInt8]) throws {
         let rc = bytes.withUnsafeBytes { zmq_setsockopt(handle, option, $0.baseAddress, bytes.count) }

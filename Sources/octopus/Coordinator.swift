@@ -37,8 +37,30 @@ struct Coordinator: ParsableCommand {
     )
     var keys: String?
 
+    @Option(
+        help:
+            "The directory `inject` messages may read replay files from (paths relative to it); without it the control socket reads no files."
+    )
+    var dataDir: String?
+
+    @Option(
+        help:
+            "After a failure (a lost cluster, a protocol error), keep answering `ctl status` and `ctl stop` for this many seconds before exiting (0: exit at once; ignored with --exit-when-idle)."
+    )
+    var failedTimeout: Double = 600
+
     @Flag(help: "Stop (writing trace and summary) as soon as the wafer is idle, instead of serving until `ctl stop`.")
     var exitWhenIdle = false
+
+    func validate() throws {
+        guard failedTimeout >= 0, failedTimeout.isFinite else { throw ValidationError("--failed-timeout must be 0 or more seconds") }
+        if let dataDir {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dataDir, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--data-dir: '\(dataDir)' is not a directory")
+            }
+        }
+    }
 
     func run() throws {
         do {
@@ -52,6 +74,8 @@ struct Coordinator: ParsableCommand {
             options.registrationTimeout = registrationTimeout
             options.keys = try keys.map { try WaferKeys.load(from: $0) }
             options.exitWhenIdle = exitWhenIdle
+            options.dataDirectory = dataDir
+            options.serveAfterFailure = exitWhenIdle || failedTimeout <= 0 ? nil : failedTimeout
             let wake = try WakeSignal()
             wake.catchTerminationSignals()
             let server = try CoordinatorServer(options: options, wake: wake)

@@ -127,11 +127,13 @@ struct Ctl: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "trace", abstract: "Write a complete copy of the trace so far.")
         @OptionGroup var options: ControlOptions
-        @Option(help: "File to write (default: trace-snapshot-<cycle>.json in the run's output directory).") var path:
-            String?
+        @Option(
+            help:
+                "File name to write in the run's output directory, ending in .json (default: trace-snapshot-<cycle>.json); the wafer writes nowhere else."
+        ) var name: String?
         func run() throws {
             var request: [String: Any] = ["cmd": "trace"]
-            if let path { request["path"] = path }
+            if let name { request["path"] = name }
             try options.send(request)
         }
     }

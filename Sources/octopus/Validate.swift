@@ -39,15 +39,17 @@ struct Validate: ParsableCommand {
                 print("error: \(error)")
             }
         }
-        if failures > 0 { throw ExitCode(1) }
+        // Exit code 2: bad input, as for every other command.
+        if failures > 0 { throw ExitCode(2) }
     }
 
     private func kindOf(_ file: String) throws -> String {
+        // A missing, empty, directory or non-UTF-8 path is named as such before guessing its kind.
+        let text = try ConfigNode.readText(path: file)
         for (folder, kind) in [("wafers/", "wafer"), ("workflows/", "workflow"), ("workloads/", "workload")]
         where file.contains(folder) {
             return kind
         }
-        let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
         if text.contains("mesh:") { return "wafer" }
         if text.contains("blocks:") { return "workflow" }
         if text.contains("injections:") { return "workload" }

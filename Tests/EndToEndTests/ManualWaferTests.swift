@@ -100,9 +100,15 @@ final class ManualWaferTests: XCTestCase {
             XCTAssertLessThan((cpuTicks(pid) ?? 0) - start, 20, "process \(pid) used CPU while the wafer was idle")
         }
 
-        let snapshot = directory + "/snapshot.json"
-        let (traceStatus, _) = try ctl(["trace", "--path", snapshot], control: control, in: directory, name: "trace")
+        let snapshot = out + "/snapshot.json"
+        let (traceStatus, _) = try ctl(["trace", "--name", "snapshot.json"], control: control, in: directory, name: "trace")
         XCTAssertEqual(traceStatus, 0)
+        // A path, or the run's own files, are refused: the control socket writes only snapshots.
+        for name in ["/tmp/elsewhere.json", "../escape.json", "trace.json", "summary.json", ".hidden.json", "notes.txt"] {
+            let (status, reply) = try ctl(["trace", "--name", name], control: control, in: directory, name: "badtrace")
+            XCTAssertEqual(status, 1, "\(name): \(reply)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/elsewhere.json"))
+        }
         let events = try readJSON(snapshot)["traceEvents"] as? [[String: Any]] ?? []
         XCTAssertGreaterThan(events.filter { $0["ph"] as? String == "X" }.count, 60)
 
@@ -170,7 +176,7 @@ final class ManualWaferTests: XCTestCase {
         let remote = try octopus(
             ["cluster", "--coordinator", "tcp://192.0.2.1:5570", "--id", "0"], in: directory, name: "remote",
             seconds: 30)
-        XCTAssertEqual(remote.status, 1)
+        XCTAssertEqual(remote.status, 2, "a non-loopback endpoint without keys is bad input")
         XCTAssertTrue(remote.stderr.contains("CurveZMQ"), remote.stderr)
     }
 }

@@ -189,8 +189,21 @@ final class ValidateCommandTests: XCTestCase {
         try "name: bad\nblocks:\n  - {name: a, task: [{model: nope}]}\n".write(
             toFile: bad, atomically: true, encoding: .utf8)
         let failed = try octopus(["validate", bad], in: directory, name: "validate-bad", seconds: 60)
-        XCTAssertEqual(failed.status, 1)
+        XCTAssertEqual(failed.status, 2, "an invalid file is bad input")
         XCTAssertTrue(
             failed.stdout.contains("bad.yaml:3: blocks[0].task[0].model: no layer table 'nope'"), failed.stdout)
+        // Unusable paths say what is wrong with them.
+        try Data().write(to: URL(fileURLWithPath: directory + "/empty.yaml"))
+        try Data([0xff, 0xfe, 0x41]).write(to: URL(fileURLWithPath: directory + "/latin.yaml"))
+        let cases = [
+            ("", "an empty path names no file"), (directory + "/missing.yaml", "no such file"),
+            (directory + "/workflows", "is a directory"), (directory + "/empty.yaml", "empty file"),
+            (directory + "/latin.yaml", "not UTF-8"),
+        ]
+        for (path, message) in cases {
+            let result = try octopus(["validate", path], in: directory, name: "validate-path", seconds: 60)
+            XCTAssertEqual(result.status, 2, path)
+            XCTAssertTrue(result.stdout.contains(message), "\(path): \(result.stdout)")
+        }
     }
 }

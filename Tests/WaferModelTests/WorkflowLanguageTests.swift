@@ -242,14 +242,14 @@ final class WorkflowLanguageTests: XCTestCase {
 
     func testBurstyAndReplayedArrivals() throws {
         var rng = SplitMix64(seed: 3)
-        let onOff = ArrivalProcess.onOff(meanInterval: 50, on: 1000, off: 4000).arrivals(
+        let onOff = try ArrivalProcess.onOff(meanInterval: 50, on: 1000, off: 4000).arrivals(
             count: 2000, start: 100, rng: &rng)
         // Nothing arrives in an off period: offsets modulo the 5,000-cycle cycle fall in the first 1,000.
         XCTAssertTrue(onOff.allSatisfy { ($0 - 100) % 5000 < 1000 })
         let markov = ArrivalProcess.markov([
             .init(meanInterval: 10, meanDwell: 10_000), .init(meanInterval: 100, meanDwell: 10_000),
         ])
-        let times = markov.arrivals(count: 50_000, start: 0, rng: &rng)
+        let times = try markov.arrivals(count: 50_000, start: 0, rng: &rng)
         let rate = Double(times.count) / Double(times.last!)
         XCTAssertEqual(
             rate, markov.meanRate!, accuracy: markov.meanRate! * 0.1, "about 90 state changes: the rate is within 10%")
@@ -267,8 +267,8 @@ final class WorkflowLanguageTests: XCTestCase {
               - {workflow: w, count: 2, start_cycle: 1000, arrival: {process: replay, times_cycles: [5, 1]}}
             """, file: directory + "/wl.yaml", known: ["w"], directory: directory)
         XCTAssertEqual(injections[0].count, 3, "a replay without count replays every arrival")
-        XCTAssertEqual(injections[0].arrival.arrivals(count: 3, start: 10, rng: &rng), [110, 210, 310])
-        XCTAssertEqual(injections[1].arrival.arrivals(count: 2, start: 1000, rng: &rng), [1001, 1005])
+        XCTAssertEqual(try injections[0].arrival.arrivals(count: 3, start: 10, rng: &rng), [110, 210, 310])
+        XCTAssertEqual(try injections[1].arrival.arrivals(count: 2, start: 1000, rng: &rng), [1001, 1005])
 
         try "arrival\n100\nsoon\n".write(toFile: directory + "/bad.csv", atomically: true, encoding: .utf8)
         XCTAssertThrowsError(
@@ -279,13 +279,14 @@ final class WorkflowLanguageTests: XCTestCase {
             let e = error as! ConfigError
             XCTAssertEqual(e.line, 3)
             XCTAssertTrue(e.file.hasSuffix("bad.csv"))
-            XCTAssertTrue(e.message.contains("'soon'"), e.message)
+            XCTAssertTrue(e.message.contains("column 1 is not an arrival time"), e.message)
+            XCTAssertFalse(e.message.contains("soon"), "errors never quote the file's contents: \(e.message)")
         }
         // Beyond the recording, the replay repeats it shifted by its span (last arrival + mean gap).
         let repeated = try WorkloadLoader.parse(
             "injections:\n  - {workflow: w, count: 7, arrival: {process: replay, times_cycles: [0, 30, 60]}}",
             file: "wl.yaml", known: ["w"])
-        XCTAssertEqual(repeated[0].arrival.arrivals(count: 7, start: 0, rng: &rng), [0, 30, 60, 80, 110, 140, 160])
+        XCTAssertEqual(try repeated[0].arrival.arrivals(count: 7, start: 0, rng: &rng), [0, 30, 60, 80, 110, 140, 160])
         XCTAssertThrowsError(
             try WorkloadLoader.parse(
                 "injections:\n  - {workflow: w, count: 9, arrival: {process: onoff, mean_interval_cycles: 5, period_cycles: 3}}",
@@ -296,7 +297,7 @@ final class WorkflowLanguageTests: XCTestCase {
     }
 
     /// Scaling an injection multiplies its rate and its requests and keeps its span.
-    func testScaledInjectionsKeepTheirSpan() {
+    func testScaledInjectionsKeepTheirSpan() throws {
         var rng = SplitMix64(seed: 3)
         let periodic = Injection(workflow: "w", count: 100, arrival: .periodic(period: 1000, jitter: 100))
         let quadruple = periodic.scaled(by: 4)
@@ -312,7 +313,7 @@ final class WorkflowLanguageTests: XCTestCase {
             ArrivalProcess.onOff(meanInterval: 10, on: 100, off: 100).scaled(rate: 2).meanRate!, 0.1, accuracy: 1e-12)
         let replay = Injection(workflow: "w", count: 3, arrival: .replay([0, 400, 800])).scaled(by: 2)
         XCTAssertEqual(replay.count, 6)
-        let times = replay.arrival.arrivals(count: replay.count, start: 0, rng: &rng)
+        let times = try replay.arrival.arrivals(count: replay.count, start: 0, rng: &rng)
         XCTAssertEqual(times, [0, 200, 400, 533, 733, 933])
     }
 }

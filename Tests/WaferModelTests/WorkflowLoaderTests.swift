@@ -85,18 +85,18 @@ final class WorkflowLoaderTests: XCTestCase {
         XCTAssertEqual(error("name: 'w x'\nblocks:\n  - {name: a, task: [{cycles: 1}]}")?.field, "name")
     }
 
-    func testArrivals() {
+    func testArrivals() throws {
         var rng = SplitMix64(seed: 1)
-        let periodic = ArrivalProcess.periodic(period: 100, jitter: 0).arrivals(count: 4, start: 50, rng: &rng)
+        let periodic = try ArrivalProcess.periodic(period: 100, jitter: 0).arrivals(count: 4, start: 50, rng: &rng)
         XCTAssertEqual(periodic, [50, 150, 250, 350])
-        let jittered = ArrivalProcess.periodic(period: 100, jitter: 30).arrivals(count: 100, start: 0, rng: &rng)
+        let jittered = try ArrivalProcess.periodic(period: 100, jitter: 30).arrivals(count: 100, start: 0, rng: &rng)
         // Sorting may swap neighbours, so each arrival lies within one period of its slot.
         for (i, t) in jittered.enumerated() { XCTAssertTrue(abs(Int(t) - i * 100) < 130, "arrival \(i) at \(t)") }
         XCTAssertEqual(jittered, jittered.sorted())
-        let poisson = ArrivalProcess.poisson(meanInterval: 1000).arrivals(count: 20_000, start: 0, rng: &rng)
+        let poisson = try ArrivalProcess.poisson(meanInterval: 1000).arrivals(count: 20_000, start: 0, rng: &rng)
         let mean = Double(poisson.last!) / Double(poisson.count)
         XCTAssertEqual(mean, 1000, accuracy: 30, "sample mean of 20,000 exponential gaps (σ of the mean ≈ 7)")
-        XCTAssertEqual(ArrivalProcess.burst.arrivals(count: 3, start: 9, rng: &rng), [9, 9, 9])
+        XCTAssertEqual(try ArrivalProcess.burst.arrivals(count: 3, start: 9, rng: &rng), [9, 9, 9])
     }
 
     func testWorkloadRejectsUnknownWorkflow() {

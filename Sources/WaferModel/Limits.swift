@@ -1,0 +1,43 @@
+/// The largest values the emulator accepts from outside (files, control messages, command line),
+/// enforced where they are parsed so that nothing derived from them can overflow, spin or exhaust
+/// memory. Documented in `docs/configuration.md` ("Limits").
+public enum Limits {
+    /// The largest cycle count any field may give (2^48 ≈ 2.8·10^14 cycles: 78 hours at 1 GHz).
+    /// Sums of a few such values with any time before ``horizon`` still fit in a ``Cycle``.
+    public static let largestCycles: Cycle = 1 << 48
+
+    /// The largest per-event duration a wafer file may give — link and control latencies,
+    /// reconfiguration, control-block and load-signal periods, quantum windows (10^9 cycles:
+    /// 1 s at 1 GHz). Periodic load signals keep ticking while work waits, so a single step far
+    /// longer than this would cost millions of events; it is refused instead.
+    public static let largestDuration: Cycle = 1_000_000_000
+
+    /// Virtual time a run may reach (2^62 cycles). An event scheduled at or beyond it stops the run
+    /// with an error rather than letting time wrap or saturate.
+    public static let horizon: Cycle = 1 << 62
+
+    /// The latest arrival an injection may ask for (2^56 cycles), leaving room below ``horizon``
+    /// for the requests to run.
+    public static let latestArrival: Cycle = 1 << 56
+
+    /// Requests one injection (a workload entry or an `inject` message) may ask for.
+    public static let requestsPerInjection = 1_000_000
+
+    /// Requests a wafer holds accepted but not yet finished; an injection that would exceed it is
+    /// refused, so a flood of injections cannot exhaust the coordinator's memory.
+    public static let outstandingRequests = 2_000_000
+
+    /// State changes a Markov-modulated arrival process may make per request drawn (plus a fixed
+    /// allowance): beyond it the process is refused as degenerate rather than spun forever.
+    public static let markovStateChangesPerArrival = 100
+
+    /// Recorded arrivals a replay may hold.
+    public static let replayArrivals = 1_000_000
+
+    /// YAML nodes a document may expand to (aliases counted every time they are used), so a
+    /// "billion laughs" document is refused before anything walks it.
+    public static let yamlNodes = 1_000_000
+
+    /// Bytes of one control-socket message; larger messages are refused before they are read.
+    public static let controlMessageBytes = 4 << 20
+}
