@@ -125,7 +125,8 @@ public final class CoordinatorEngine {
         }
         guard injection.count <= Limits.requestsPerInjection else {
             throw InjectionError(
-                description: "count \(injection.count) is more than \(Limits.requestsPerInjection) requests per injection")
+                description:
+                    "count \(injection.count) is more than \(Limits.requestsPerInjection) requests per injection")
         }
         // Memory stays bounded under a flood of injections: beyond the limit they are refused.
         guard inFlight + UInt64(injection.count) <= UInt64(Limits.outstandingRequests) else {

@@ -391,9 +391,12 @@ public final class CoordinatorServer {
             let envelope = Array(frames.dropLast())
             let reply: [String: Any]?
             guard rateLimiter.admit(envelope[0], now: ProcessInfo.processInfo.systemUptime) else {
-                let limit = "at most \(Int(rateLimiter.perSecond)) requests per second (bursts of \(Int(rateLimiter.burst)))"
+                let limit =
+                    "at most \(Int(rateLimiter.perSecond)) requests per second (bursts of \(Int(rateLimiter.burst)))"
                 try? controlSocket.send(
-                    envelope + [ControlProtocol.encode(ControlProtocol.error("rate limit: this connection sends \(limit)"))])
+                    envelope + [
+                        ControlProtocol.encode(ControlProtocol.error("rate limit: this connection sends \(limit)"))
+                    ])
                 continue
             }
             do {

@@ -56,6 +56,18 @@ final class RemoteClusterTransport: ClusterTransport {
                     throw WireError(
                         description: "cluster \(cluster) reported window \(report.window) during window \(plan.index)")
                 }
+                // A well-formed report can still name peers the wafer does not have: refused before
+                // anything is routed by it.
+                for envelope in report.envelopes {
+                    guard envelope.source == .cluster(cluster),
+                        envelope.destination.clusterIndex.map({ (0..<clusterCount).contains($0) }) ?? true
+                    else {
+                        throw WireError(
+                            description:
+                                "cluster \(cluster) reported an envelope from \(envelope.source) to \(envelope.destination), outside this wafer"
+                        )
+                    }
+                }
                 reports[cluster] = ClusterWindowReport(
                     cluster: cluster, nextEventTime: report.nextEvent, earliestOutput: report.earliestOutput,
                     envelopes: report.envelopes, trace: report.trace, events: report.events,

@@ -58,7 +58,9 @@ public struct ConfigNode {
     /// Reads a text file, with an error that says what is wrong with an unusable path: no such
     /// file, a directory, unreadable, empty, or not UTF-8.
     public static func readText(path: String) throws -> String {
-        func failure(_ message: String) -> ConfigError { ConfigError(file: path, line: nil, field: "", message: message) }
+        func failure(_ message: String) -> ConfigError {
+            ConfigError(file: path, line: nil, field: "", message: message)
+        }
         guard !path.isEmpty else { throw failure("an empty path names no file") }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {

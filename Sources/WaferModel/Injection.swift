@@ -130,7 +130,8 @@ public struct Injection: Codable, Equatable, Sendable {
             switch (a.optional("file"), a.optional("times_cycles")) {
             case (let file?, nil):
                 let column = try a.optional("column")?.string()
-                return .replay(try ArrivalTrace.load(path: try file.string(), from: replayFiles, column: column, node: file))
+                return .replay(
+                    try ArrivalTrace.load(path: try file.string(), from: replayFiles, column: column, node: file))
             case (nil, let times?):
                 let list = try times.sequence()
                 guard list.count <= Limits.replayArrivals else {
@@ -183,7 +184,8 @@ public enum ArrivalTrace {
                 if let column {
                     guard let found = cells.firstIndex(of: column) else {
                         throw ConfigError(
-                            file: path, line: number + 1, field: "", message: "the header row has no column '\(column)'")
+                            file: path, line: number + 1, field: "", message: "the header row has no column '\(column)'"
+                        )
                     }
                     index = found
                 }
@@ -195,7 +197,8 @@ public enum ArrivalTrace {
                 throw ConfigError(
                     file: path, line: number + 1, field: "",
                     message:
-                        "column \(index + 1) is not an arrival time in cycles (a number from 0 to \(Limits.largestCycles))")
+                        "column \(index + 1) is not an arrival time in cycles (a number from 0 to \(Limits.largestCycles))"
+                )
             }
             guard times.count < Limits.replayArrivals else {
                 throw ConfigError(
@@ -212,7 +215,8 @@ public enum ArrivalTrace {
     static func resolve(_ path: String, access: Injection.ReplayFiles, node: ConfigNode) throws -> String {
         switch access {
         case .relative(let directory):
-            return path.hasPrefix("/") || directory == nil ? path : (directory! as NSString).appendingPathComponent(path)
+            return path.hasPrefix("/") || directory == nil
+                ? path : (directory! as NSString).appendingPathComponent(path)
         case .confined(nil):
             throw node.error(
                 "replay files are not read from control messages unless the coordinator was started with --data-dir DIR; send 'times_cycles' instead (octopus ctl inject --trace-file does)"

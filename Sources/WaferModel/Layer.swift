@@ -42,17 +42,37 @@ public enum Layer: Codable, Equatable, Sendable {
         }
     }
 
-    /// Checks the dimensions; returns a description of the first problem.
+    /// Checks the dimensions; returns a description of the first problem. Besides positive sizes,
+    /// a layer may do at most ``Limits/layerMACs`` multiply-accumulates, so its timing never
+    /// overflows and one block never spans an unbounded stretch of virtual time.
     public var problem: String? {
         switch self {
         case .gemm(_, let m, let n, let k):
-            return m > 0 && n > 0 && k > 0 ? nil : "GEMM dimensions must be positive (M \(m), N \(n), K \(k))"
+            guard m > 0 && n > 0 && k > 0 else { return "GEMM dimensions must be positive (M \(m), N \(n), K \(k))" }
+            return Self.macsProblem([m, n, k])
         case .conv(_, let h, let w, let fh, let fw, let c, let filters, let s, _):
             if [h, w, fh, fw, c, filters, s].contains(where: { $0 <= 0 }) {
                 return "convolution dimensions must be positive"
             }
             if fh > h || fw > w { return "the \(fh)×\(fw) filter is larger than the \(h)×\(w) input" }
-            return nil
+            // Output pixels as `lowered` counts them. A depthwise layer runs c single-channel GEMMs:
+            // the same total as one GEMM with k = fh·fw·c.
+            let oh = (h - fh + s + s - 1) / s
+            let ow = (w - fw + s + s - 1) / s
+            return Self.macsProblem([oh, ow, filters, fh, fw, c])
         }
+    }
+
+    /// The problem with a layer whose multiply-accumulates are the product of `factors`, if any.
+    static func macsProblem(_ factors: [Int]) -> String? {
+        var product = 1
+        for factor in factors {
+            let (next, overflow) = product.multipliedReportingOverflow(by: factor)
+            guard !overflow, next <= Limits.layerMACs else {
+                return "the layer would do more than \(Limits.layerMACs) multiply-accumulates (2^40)"
+            }
+            product = next
+        }
+        return nil
     }
 }

@@ -12,6 +12,10 @@ public enum Limits {
     /// longer than this would cost millions of events; it is refused instead.
     public static let largestDuration: Cycle = 1_000_000_000
 
+    /// Multiply-accumulates one model layer may do (2^40 ≈ 1.1·10^12; a 7B-parameter decoder's
+    /// prefill of 4,096 tokens does about 2^37 per projection).
+    public static let layerMACs = 1 << 40
+
     /// Virtual time a run may reach (2^62 cycles). An event scheduled at or beyond it stops the run
     /// with an error rather than letting time wrap or saturate.
     public static let horizon: Cycle = 1 << 62

@@ -155,15 +155,24 @@ public struct TopologyTable: Codable, Equatable, Sendable {
                 case .parameter(let name):
                     guard let value = values[name] else { throw Failure(message: "unknown parameter '\(name)'") }
                     return value
-                case .add(let a, let b): return try a.evaluate(values) + b.evaluate(values)
-                case .subtract(let a, let b): return try a.evaluate(values) - b.evaluate(values)
-                case .multiply(let a, let b): return try a.evaluate(values) * b.evaluate(values)
+                case .add(let a, let b):
+                    return try checked(a.evaluate(values).addingReportingOverflow(b.evaluate(values)))
+                case .subtract(let a, let b):
+                    return try checked(a.evaluate(values).subtractingReportingOverflow(b.evaluate(values)))
+                case .multiply(let a, let b):
+                    return try checked(a.evaluate(values).multipliedReportingOverflow(by: b.evaluate(values)))
                 case .divide(let a, let b):
                     let lhs = try a.evaluate(values)
                     let rhs = try b.evaluate(values)
                     guard rhs > 0 else { throw Failure(message: "division by \(rhs)") }
-                    return (lhs + rhs - 1) / rhs
+                    return try checked(lhs.addingReportingOverflow(rhs - 1)) / rhs
                 }
+            }
+
+            /// The result of checked arithmetic, refused when it overflowed.
+            private func checked(_ result: (partialValue: Int, overflow: Bool)) throws -> Int {
+                guard !result.overflow else { throw Failure(message: "the value overflows 64-bit integers") }
+                return result.partialValue
             }
         }
 

@@ -61,6 +61,23 @@ public enum VectorOperation: Codable, Equatable, Sendable {
     ]
 
     /// Builds the operation for workflow key `key` with `values` (as many as the key's shape).
+    /// The problem with this operation's size, if any: the elements it touches (n² pairs for NMS)
+    /// may be at most ``Limits/layerMACs``, so its timing never overflows.
+    public var sizeProblem: String? {
+        let factors: [Int]
+        switch self {
+        case .elementwise(let n), .batchNorm(let n), .sort(let n): factors = [n]
+        case .softmax(let rows, let columns), .layerNorm(let rows, let columns): factors = [rows, columns]
+        case .pool(let outputs, let window): factors = [outputs, window]
+        case .nms(let n): factors = [n, n]
+        case .topK(let n, let k): factors = [n, max(1, k)]
+        case .gather(let lookups, let dimension): factors = [lookups, dimension]
+        }
+        return Layer.macsProblem(factors).map { _ in
+            "the operation would touch more than \(Limits.layerMACs) elements (2^40)"
+        }
+    }
+
     public static func make(key: String, values: [Int]) -> VectorOperation? {
         switch (key, values.count) {
         case ("elementwise", 1), ("activation", 1): return .elementwise(elements: values[0])

@@ -65,8 +65,11 @@ public enum WaferConfigLoader {
                 ?? cluster.bufferRefillBytesPerCycle
             cluster.queueCapacity = try c.optional("queue_capacity")?.int(in: 1...1_000_000) ?? cluster.queueCapacity
             cluster.reconfigurationCycles =
-                try c.optional("reconfiguration_cycles")?.cycles(atMost: Limits.largestDuration) ?? cluster.reconfigurationCycles
-            cluster.controlBlockCycles = try c.optional("control_block_cycles")?.cycles(atMost: Limits.largestDuration) ?? cluster.controlBlockCycles
+                try c.optional("reconfiguration_cycles")?.cycles(atMost: Limits.largestDuration)
+                ?? cluster.reconfigurationCycles
+            cluster.controlBlockCycles =
+                try c.optional("control_block_cycles")?.cycles(atMost: Limits.largestDuration)
+                ?? cluster.controlBlockCycles
             if let node = c.optional("load_signal_period_cycles") {
                 cluster.loadSignalPeriod = try node.cycles(atMost: Limits.largestDuration)
                 if cluster.loadSignalPeriod == 0 { throw node.error("must be at least 1 cycle") }

@@ -474,6 +474,10 @@ public enum WorkflowLoader {
                         _ = try table.layers(values)
                     }
                 }
+                // And every parameter at its largest together (sizes grow with them).
+                var largest = overrides
+                for (key, phased) in drawn { largest[key] = phased.values.map(\.maximum).max()! }
+                _ = try table.layers(largest)
                 return [.model(dynamic)]
             } catch let error as ConfigError {
                 throw nameNode.error("\(error)")
@@ -536,7 +540,9 @@ public enum WorkflowLoader {
         }
         if let gemm = m.optional("gemm") {
             let v = try dimensions(gemm, 3, "[M, N, K]")
-            return .layer(.gemm(name: name, m: v[0], n: v[1], k: v[2]))
+            let layer = Layer.gemm(name: name, m: v[0], n: v[1], k: v[2])
+            if let problem = layer.problem { throw gemm.error(problem) }
+            return .layer(layer)
         }
         for kind in ["conv", "depthwise"] {
             guard let conv = m.optional(kind) else { continue }
@@ -557,6 +563,7 @@ public enum WorkflowLoader {
             guard let operation = VectorOperation.make(key: entry.key, values: values) else {
                 throw valueNode.error("expected \(entry.shape)\(entry.key == "topk" ? " with k ≤ n" : "")")
             }
+            if let problem = operation.sizeProblem { throw valueNode.error(problem) }
             return .vector(name: name, operation)
         }
         return .fixed(name: name, cycles: try m.required("cycles").cycles(atMost: Limits.largestDuration))

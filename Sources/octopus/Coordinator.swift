@@ -53,10 +53,13 @@ struct Coordinator: ParsableCommand {
     var exitWhenIdle = false
 
     func validate() throws {
-        guard failedTimeout >= 0, failedTimeout.isFinite else { throw ValidationError("--failed-timeout must be 0 or more seconds") }
+        guard failedTimeout >= 0, failedTimeout.isFinite else {
+            throw ValidationError("--failed-timeout must be 0 or more seconds")
+        }
         if let dataDir {
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: dataDir, isDirectory: &isDirectory), isDirectory.boolValue else {
+            guard FileManager.default.fileExists(atPath: dataDir, isDirectory: &isDirectory), isDirectory.boolValue
+            else {
                 throw ValidationError("--data-dir: '\(dataDir)' is not a directory")
             }
         }

@@ -66,7 +66,8 @@ final class ConfigFuzzTests: XCTestCase {
     /// An error from parsing a mutant must be a located ``ConfigError`` naming the file.
     func checkRefusal(_ error: Error, file: String, mutant: String) {
         guard let config = error as? ConfigError else {
-            return XCTFail("\(file): a mutant was refused with \(type(of: error)), not a located error: \(error)\n\(mutant)")
+            return XCTFail(
+                "\(file): a mutant was refused with \(type(of: error)), not a located error: \(error)\n\(mutant)")
         }
         XCTAssertEqual(config.file, file, "\(config)")
         XCTAssertFalse(config.message.isEmpty)
@@ -136,7 +137,8 @@ final class ConfigFuzzTests: XCTestCase {
                     let graph = try WorkflowLoader.parse(mutant, file: file, topologies: topologies)
                     let library = WorkflowLibrary(shipped.workflows.filter { $0.name != graph.name } + [graph])
                     runBriefly(
-                        config, library, [Injection(workflow: graph.name, count: 5, arrival: .poisson(meanInterval: 20_000))],
+                        config, library,
+                        [Injection(workflow: graph.name, count: 5, arrival: .poisson(meanInterval: 20_000))],
                         label: "\(file) mutant")
                 } catch {
                     checkRefusal(error, file: file, mutant: mutant)
@@ -186,7 +188,10 @@ final class ConfigFuzzTests: XCTestCase {
                 "{process: markov, states: [{mean_interval_cycles: 1000, mean_dwell_cycles: 1e-300}, {mean_interval_cycles: 1000, mean_dwell_cycles: 1e-300}]}",
                 "changed state"
             ),
-            ("{process: onoff, mean_interval_cycles: 10, on_cycles: 1, off_cycles: 281474976710656}", "would arrive after"),
+            (
+                "{process: onoff, mean_interval_cycles: 10, on_cycles: 1, off_cycles: 281474976710656}",
+                "would arrive after"
+            ),
         ]
         for (arrival, message) in workloads {
             XCTAssertThrowsError(
@@ -197,9 +202,24 @@ final class ConfigFuzzTests: XCTestCase {
                 XCTAssertTrue("\(error)".hasPrefix("l.yaml:2: injections[0].arrival"), "\(error)")
             }
         }
+        // Layers too large to time (found by this fuzzing: the timing model trapped on them).
+        for task in [
+            "{gemm: [2147483647, 2147483647, 2147483647]}", "{gemm: [1, 2147483647, 2147483647]}", "{nms: 2147483647}",
+        ] {
+            XCTAssertThrowsError(
+                try WorkflowLoader.parse(
+                    "name: big\nblocks:\n  - {name: a, task: [\(task)]}\n", file: "big.yaml",
+                    topologies: repositoryRoot + "/Configs/topologies")
+            ) { error in
+                XCTAssertTrue("\(error)".contains("more than 1099511627776"), "\(error)")
+            }
+        }
         // A billion-laughs document is refused before anything walks it.
         var bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n"
-        for level in 1..<12 { bomb += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ", ") + "]\n" }
+        for level in 1..<12 {
+            bomb +=
+                "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ", ") + "]\n"
+        }
         XCTAssertThrowsError(try ConfigNode.parse(bomb, file: "bomb.yaml")) { error in
             XCTAssertTrue("\(error)".contains("expands to more than"), "\(error)")
         }

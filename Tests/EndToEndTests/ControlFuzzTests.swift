@@ -66,7 +66,8 @@ final class ControlFuzzTests: XCTestCase {
                     var arrival = validArrivals[process]!.isEmpty ? [String]() : [validArrivals[process]!]
                     arrival = arrival.filter { !$0.contains("\"\(name)\"") }
                     let process = name == "process" ? value : "\"\(process)\""
-                    let body = (["\"process\": \(process)"] + arrival + (name == "process" ? [] : ["\"\(name)\": \(value)"]))
+                    let body =
+                        (["\"process\": \(process)"] + arrival + (name == "process" ? [] : ["\"\(name)\": \(value)"]))
                         .joined(separator: ", ")
                     requests.append(object(inject.merging(["cmd": "\"inject\"", "arrival": "{\(body)}"]) { $1 }))
                 }
@@ -83,10 +84,13 @@ final class ControlFuzzTests: XCTestCase {
 
     /// Random frames: bytes, broken JSON, deep nesting, YAML that is not JSON.
     static func randomRequests(count: Int, rng: inout SplitMix64) -> [[UInt8]] {
-        let pieces = ["{", "}", "[", "]", "\"cmd\"", ":", ",", "\"inject\"", "1e999", "&a", "*a", "!!binary", "\\", "\n", "é"]
+        let pieces = [
+            "{", "}", "[", "]", "\"cmd\"", ":", ",", "\"inject\"", "1e999", "&a", "*a", "!!binary", "\\", "\n", "é",
+        ]
         return (0..<count).map { index in
             if index % 3 == 0 { return (0..<Int(rng.next() % 200)).map { _ in UInt8(truncatingIfNeeded: rng.next()) } }
-            return Array((0..<Int(rng.next() % 40)).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined().utf8)
+            return Array(
+                (0..<Int(rng.next() % 40)).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined().utf8)
         }
     }
 
@@ -99,7 +103,8 @@ final class ControlFuzzTests: XCTestCase {
         try socket.send(request)
         var poller = Poller()
         poller.add(.socket(socket))
-        guard try !poller.poll(timeoutMs: seconds * 1000).isEmpty, let frames = try socket.receive(dontWait: true) else {
+        guard try !poller.poll(timeoutMs: seconds * 1000).isEmpty, let frames = try socket.receive(dontWait: true)
+        else {
             return nil
         }
         return (try? JSONSerialization.jsonObject(with: Data(frames.last ?? []))) as? [String: Any]
@@ -112,7 +117,10 @@ final class ControlFuzzTests: XCTestCase {
         let control = "tcp://127.0.0.1:\(freePort())"
         let out = directory + "/out"
         let coordinator = try Launched(
-            ["coordinator", "--wafer", "Configs/wafers/small-2x2.yaml", "--listen", listen, "--control", control, "--out", out],
+            [
+                "coordinator", "--wafer", "Configs/wafers/small-2x2.yaml", "--listen", listen, "--control", control,
+                "--out", out,
+            ],
             in: directory, name: "coordinator")
         defer { if coordinator.process.isRunning { kill(coordinator.pid, SIGKILL) } }
         let context = try Context()
@@ -120,7 +128,9 @@ final class ControlFuzzTests: XCTestCase {
         // Garbage on the cluster socket before the clusters come: bad identities, bad frames, bad
         // registrations. None may register or bring the coordinator down.
         var rng = SplitMix64(keys: Self.seed, 7)
-        for identity in ["cluster--1", "cluster-7", "cluster-x", "stranger", "cluster-0", "cluster-99999999999999999999"] {
+        for identity in [
+            "cluster--1", "cluster-7", "cluster-x", "stranger", "cluster-0", "cluster-99999999999999999999",
+        ] {
             let dealer = try context.socket(.dealer)
             try dealer.setRoutingID(identity)
             try dealer.connect(listen)
@@ -136,7 +146,8 @@ final class ControlFuzzTests: XCTestCase {
         defer { for cluster in clusters where cluster.process.isRunning { kill(cluster.pid, SIGKILL) } }
         XCTAssertTrue(
             eventually(30) {
-                (try? self.ask(context, control, Array(#"{"cmd": "status"}"#.utf8)))??["clusters_registered"] as? Int == 4
+                (try? self.ask(context, control, Array(#"{"cmd": "status"}"#.utf8)))??["clusters_registered"] as? Int
+                    == 4
             }, coordinator.stderr)
 
         // Structured and random control requests: each gets an ok: true/false reply.
@@ -183,7 +194,9 @@ final class ControlFuzzTests: XCTestCase {
         let injected = try XCTUnwrap(
             try ask(
                 context, control,
-                Array(#"{"cmd": "inject", "workflow": "speech-cascade", "count": 20, "arrival": {"process": "poisson", "mean_interval_cycles": 5000}}"#.utf8)))
+                Array(
+                    #"{"cmd": "inject", "workflow": "speech-cascade", "count": 20, "arrival": {"process": "poisson", "mean_interval_cycles": 5000}}"#
+                        .utf8)))
         XCTAssertEqual(injected["ok"] as? Bool, true, "\(injected)")
         let drained = try XCTUnwrap(try ask(context, control, Array(#"{"cmd": "drain"}"#.utf8), seconds: 120))
         XCTAssertEqual(drained["drained"] as? Bool, true, "\(drained)")

@@ -101,10 +101,13 @@ final class ManualWaferTests: XCTestCase {
         }
 
         let snapshot = out + "/snapshot.json"
-        let (traceStatus, _) = try ctl(["trace", "--name", "snapshot.json"], control: control, in: directory, name: "trace")
+        let (traceStatus, _) = try ctl(
+            ["trace", "--name", "snapshot.json"], control: control, in: directory, name: "trace")
         XCTAssertEqual(traceStatus, 0)
         // A path, or the run's own files, are refused: the control socket writes only snapshots.
-        for name in ["/tmp/elsewhere.json", "../escape.json", "trace.json", "summary.json", ".hidden.json", "notes.txt"] {
+        for name in [
+            "/tmp/elsewhere.json", "../escape.json", "trace.json", "summary.json", ".hidden.json", "notes.txt",
+        ] {
             let (status, reply) = try ctl(["trace", "--name", name], control: control, in: directory, name: "badtrace")
             XCTAssertEqual(status, 1, "\(name): \(reply)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/elsewhere.json"))
@@ -163,6 +166,60 @@ final class ManualWaferTests: XCTestCase {
         _ = try octopus(["ctl", "stop", "--control", control], in: directory, name: "stop")
         XCTAssertEqual(coordinator.wait(seconds: 30), 0, coordinator.stderr)
         for cluster in clusters { XCTAssertEqual(cluster.wait(seconds: 15), 0, cluster.stderr) }
+    }
+
+    /// A hand-started coordinator that loses a cluster keeps what it has (a closed trace, a summary
+    /// marked incomplete) and stays up in a `failed` state that answers `status` and `stop`.
+    func testAFailedWaferStaysToAnswerStatusAndStop() throws {
+        let directory = try makeTemporaryDirectory("failed")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let listen = "tcp://127.0.0.1:\(freePort())"
+        let control = "tcp://127.0.0.1:\(freePort())"
+        let out = directory + "/out"
+        let coordinator = try Launched(
+            [
+                "coordinator", "--wafer", "Configs/wafers/small-2x2.yaml", "--listen", listen, "--control", control,
+                "--out", out, "--failed-timeout", "120",
+            ], in: directory, name: "coordinator")
+        defer { if coordinator.process.isRunning { kill(coordinator.pid, SIGKILL) } }
+        let clusters = try (0..<4).map {
+            try Launched(["cluster", "--coordinator", listen, "--id", "\($0)"], in: directory, name: "cluster\($0)")
+        }
+        defer { for cluster in clusters where cluster.process.isRunning { kill(cluster.pid, SIGKILL) } }
+        XCTAssertTrue(
+            eventually(30) {
+                (try? self.ctl(["status"], control: control, in: directory, name: "status").1["clusters_registered"]
+                    as? Int) == 4
+            })
+        let (injectStatus, _) = try ctl(
+            [
+                "inject", "--workflow", "detect-classify", "--count", "100000", "--arrival", "periodic",
+                "--period-cycles", "5000",
+            ],
+            control: control, in: directory, name: "inject")
+        XCTAssertEqual(injectStatus, 0)
+        kill(clusters[2].pid, SIGKILL)
+        var status: [String: Any] = [:]
+        XCTAssertTrue(
+            eventually(30) {
+                status = (try? self.ctl(["status"], control: control, in: directory, name: "failed").1) ?? [:]
+                return status["state"] as? String == "failed"
+            }, "\(status) \(coordinator.stderr)")
+        XCTAssertTrue((status["error"] as? String ?? "").contains("cluster 2"), "\(status)")
+        let (refusedStatus, refused) = try ctl(
+            ["inject", "--workflow", "detect-classify", "--count", "1"], control: control, in: directory, name: "late")
+        XCTAssertEqual(refusedStatus, 1)
+        XCTAssertTrue((refused["error"] as? String ?? "").contains("the wafer has failed"), "\(refused)")
+        let summary = try readJSON(out + "/summary.json")
+        XCTAssertEqual(summary["complete"] as? Bool, false)
+        XCTAssertTrue((summary["stopped_because"] as? String ?? "").contains("cluster 2"), "\(summary)")
+        XCTAssertNoThrow(try readJSON(out + "/trace.json"))
+        for (id, cluster) in clusters.enumerated() where id != 2 {
+            XCTAssertEqual(cluster.wait(seconds: 20), 0, "the failed wafer stops cluster \(id): \(cluster.stderr)")
+        }
+        let (stopStatus, _) = try ctl(["stop"], control: control, in: directory, name: "stop")
+        XCTAssertEqual(stopStatus, 0)
+        XCTAssertEqual(coordinator.wait(seconds: 30), 1, "a failed run exits 1 once told to stop")
     }
 
     func testClusterWithoutCoordinatorGivesUpWithAClearMessage() throws {

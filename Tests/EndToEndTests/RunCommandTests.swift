@@ -153,6 +153,12 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(launcher.stderr.contains("(pid \(victim)) killed by signal 9"), launcher.stderr)
         XCTAssertTrue(
             eventually(10) { clusterChildren(of: launcher.pid).isEmpty }, "no cluster process outlives the launcher")
+        // Nothing lost: a closed trace and a summary marked incomplete, saying why and how far it got.
+        XCTAssertNoThrow(try readJSON(directory + "/out/trace.json"))
+        let summary = try readJSON(directory + "/out/summary.json")
+        XCTAssertEqual(summary["complete"] as? Bool, false)
+        XCTAssertTrue((summary["stopped_because"] as? String ?? "").contains("killed by signal 9"), "\(summary)")
+        XCTAssertNotNil(summary["virtual_time_cycles"] as? Int)
     }
 
     func testCtrlCStopsEveryProcess() throws {
@@ -166,8 +172,26 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(launcher.stderr.contains("interrupted"), launcher.stderr)
         XCTAssertTrue(
             eventually(10) { clusterChildren(of: launcher.pid).isEmpty }, "no cluster process outlives Ctrl-C")
-        // The trace written so far is still a complete JSON document.
+        // The trace written so far is still a complete JSON document, and the summary says the run
+        // was interrupted.
         XCTAssertNoThrow(try readJSON(directory + "/out/trace.json"))
+        let summary = try readJSON(directory + "/out/summary.json")
+        XCTAssertEqual(summary["complete"] as? Bool, false)
+        XCTAssertTrue((summary["stopped_because"] as? String ?? "").contains("interrupted by signal 2"), "\(summary)")
+    }
+
+    func testSIGTERMStopsEveryProcessAndKeepsTheWork() throws {
+        let directory = try makeTemporaryDirectory("sigterm")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let launcher = try Launched(["run", "--out", directory + "/out"], in: directory, name: "launcher")
+        XCTAssertTrue(eventually(30) { clusterChildren(of: launcher.pid).count == 16 })
+        usleep(300_000)
+        kill(launcher.pid, SIGTERM)
+        XCTAssertEqual(launcher.wait(seconds: 30), 130, launcher.stderr)
+        XCTAssertTrue(
+            eventually(10) { clusterChildren(of: launcher.pid).isEmpty }, "no cluster process outlives SIGTERM")
+        XCTAssertNoThrow(try readJSON(directory + "/out/trace.json"))
+        XCTAssertEqual(try readJSON(directory + "/out/summary.json")["complete"] as? Bool, false)
     }
 }
 

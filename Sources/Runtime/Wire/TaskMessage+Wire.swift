@@ -38,7 +38,13 @@ extension Tensor: WireCodable {
         var shape: [Int] = []
         for _ in 0..<(try r.count()) { shape.append(Int(try r.u32())) }
         let values = try r.floats()
-        guard shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue }) == values.count else {
+        var elements: Int? = 1
+        for d in shape {
+            elements = elements.flatMap { $0.multipliedReportingOverflow(by: d) }.flatMap {
+                $0.overflow ? nil : $0.partialValue
+            }
+        }
+        guard elements == values.count else {
             throw WireError(description: "tensor shape \(shape) does not hold \(values.count) values")
         }
         self.init(shape: shape, values: values)
