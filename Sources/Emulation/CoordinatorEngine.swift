@@ -135,14 +135,14 @@ public final class CoordinatorEngine {
                     "the wafer holds \(inFlight) requests not yet finished; with \(injection.count) more it would pass the limit of \(Limits.outstandingRequests) (wait, or drain, and inject again)"
             )
         }
-        var rng = SplitMix64(keys: config.seed, injection.seed, UInt64(streams.count))
-        let arrivals: [Cycle]
+        let rng = SplitMix64(keys: config.seed, injection.seed, UInt64(streams.count))
+        let index: Int
+        let requests: ClosedRange<UInt64>
         do {
-            arrivals = try injection.arrival.arrivals(count: injection.count, start: injection.start, rng: &rng)
+            (index, requests) = try streams.add(injection, workflow: workflow, rng: rng)
         } catch let error as ArrivalProcess.OutOfRange {
             throw InjectionError(description: "arrival: \(error.description)")
         }
-        let (index, requests) = streams.add(injection, workflow: workflow, arrivals: arrivals)
         scheduleArrival(stream: index)
         // A mapping is published before any of the new requests arrives.
         if let mapped = planning.injected(streams.offered, current: plan) { publish(mapped, at: earliest) }

@@ -35,98 +35,17 @@ public enum ArrivalProcess: Codable, Equatable, Sendable {
         public var description: String
     }
 
-    /// Arrival times of `count` requests starting at `start`, drawn from `rng`. Every time is at
-    /// most ``Limits/latestArrival``; arrivals that would pass it are refused, never wrapped or clipped.
+    /// Arrival times of `count` requests starting at `start`, drawn from `rng`, in time order.
+    /// Every time is at most ``Limits/latestArrival``; arrivals that would pass it are refused,
+    /// never wrapped or clipped. (The coordinator draws them one at a time with
+    /// ``ArrivalGenerator``; this collects the same sequence.)
     public func arrivals(count: Int, start: Cycle, rng: inout SplitMix64) throws -> [Cycle] {
-        func exponential(_ mean: Double) -> Double { -mean * log(1 - rng.nextUnit()) }  // 1 - u avoids log(0)
-        let latest = Limits.latestArrival
-        func tooLate(_ what: String) -> OutOfRange {
-            OutOfRange(
-                description:
-                    "\(what) would arrive after cycle \(latest), the latest arrival the emulator accepts (fewer requests, shorter intervals or an earlier start_cycle)"
-            )
-        }
-        /// A drawn clock value as a cycle, refused past the latest arrival.
-        func cycle(_ clock: Double, request: Int) throws -> Cycle {
-            guard clock < Double(latest) else { throw tooLate("request \(request + 1) of \(count)") }
-            return Cycle(clock.rounded(.down))
-        }
-        guard start <= latest else { throw tooLate("the first request (start_cycle \(start))") }
+        var generator = try ArrivalGenerator(self, count: count, start: start, rng: rng)
         var times: [Cycle] = []
         times.reserveCapacity(count)
-        switch self {
-        case .periodic(let period, let jitter):
-            // The last arrival bounds all others: start + (count - 1)·period + jitter.
-            let (span, overflow) = period.multipliedReportingOverflow(by: Cycle(max(0, count - 1)))
-            guard !overflow, span <= latest - start, jitter <= latest - start - span else {
-                throw tooLate("the last of \(count) requests (every \(period) cycles)")
-            }
-            for i in 0..<count {
-                let offset = jitter > 0 ? rng.next() % jitter : 0
-                times.append(start + Cycle(i) * period + offset)
-            }
-        case .poisson(let mean):
-            var clock = Double(start)
-            for i in 0..<count {
-                clock += exponential(mean)
-                times.append(try cycle(clock, request: i))
-            }
-        case .burst:
-            times = Array(repeating: start, count: count)
-        case .onOff(let mean, let on, let off):
-            // Time is measured in "on" time; each completed on period inserts an off gap.
-            var onClock = 0.0
-            for i in 0..<count {
-                onClock += exponential(mean)
-                let onTime = try cycle(onClock, request: i)
-                let (gaps, overflow) = (onTime / on).multipliedReportingOverflow(by: off)
-                guard !overflow, gaps <= latest, onTime <= latest - gaps, start <= latest - gaps - onTime else {
-                    throw tooLate("request \(i + 1) of \(count)")
-                }
-                times.append(start + onTime + gaps)
-            }
-        case .markov(let states):
-            var clock = Double(start)
-            var state = 0
-            var stateEnd = clock + exponential(states[0].meanDwell)
-            // A state change that draws no arrival costs a step; a degenerate process (dwell times
-            // far below the intervals) would otherwise spin without end.
-            var budget = Limits.markovStateChangesPerArrival * (count + 1)
-            while times.count < count {
-                let candidate = clock + exponential(states[state].meanInterval)
-                if candidate < stateEnd {
-                    clock = candidate
-                    times.append(try cycle(clock, request: times.count))
-                } else {
-                    // Memorylessness: the next gap restarts at the state change.
-                    budget -= 1
-                    guard budget > 0 else {
-                        throw OutOfRange(
-                            description:
-                                "the Markov-modulated process changed state \(Limits.markovStateChangesPerArrival * (count + 1)) times and drew only \(times.count) of \(count) arrivals: its mean_dwell_cycles are far shorter than its mean_interval_cycles"
-                        )
-                    }
-                    clock = stateEnd
-                    guard clock < Double(latest) else { throw tooLate("request \(times.count + 1) of \(count)") }
-                    state = (state + 1) % states.count
-                    stateEnd = clock + exponential(states[state].meanDwell)
-                }
-            }
-        case .replay(let offsets):
-            // Beyond the recording, the trace repeats, each copy shifted by the trace's span (its
-            // last arrival plus its mean gap), so the long-run rate is the recorded one.
-            let span = offsets.last! + max(1, offsets.last! / Cycle(offsets.count))
-            let copies = Cycle((count - 1) / offsets.count)
-            let (shift, overflow) = copies.multipliedReportingOverflow(by: span)
-            guard !overflow, shift <= latest - start, offsets.last! <= latest - start - shift else {
-                throw tooLate("the last of \(count) replayed requests")
-            }
-            for i in 0..<count {
-                times.append(start + Cycle(i / offsets.count) * span + offsets[i % offsets.count])
-            }
-        }
-        // Jitter may reorder neighbours; arrivals are processed in time order.
-        return times.sorted()
+        while let time = try generator.next() { times.append(time) }
+        rng = generator.rng
+        return times
     }
 
     /// The same process with arrivals `factor` times as frequent (intervals and jitter divided by

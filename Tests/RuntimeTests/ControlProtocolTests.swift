@@ -1,3 +1,4 @@
+import Foundation
 import WaferModel
 import XCTest
 
@@ -20,6 +21,53 @@ final class ControlProtocolTests: XCTestCase {
         let injection = try Injection.parse(node, defaultStart: 1000, alsoAllowed: ["cmd"])
         XCTAssertEqual(
             injection, Injection(workflow: "w", count: 3, arrival: .poisson(meanInterval: 50), start: 1000, seed: 1))
+    }
+
+    func testTraceSnapshotsAreNamesInsideTheOutputDirectory() throws {
+        XCTAssertEqual(try ControlProtocol.snapshotName("now.json"), "now.json")
+        XCTAssertNil(try ControlProtocol.snapshotName(nil))
+        for bad in ["/tmp/x.json", "../x.json", "a/b.json", ".x.json", "x.txt", "trace.json", "summary.json", ""] {
+            XCTAssertThrowsError(try ControlProtocol.snapshotName(bad), bad) { error in
+                XCTAssertEqual((error as? ConfigError)?.field, "path")
+            }
+        }
+    }
+
+    func testReplayFilesFromAControlMessageStayInsideTheDataDirectory() throws {
+        let directory = NSTemporaryDirectory() + "octopus-datadir-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory + "/traces", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "0\n10\n20\n".write(toFile: directory + "/traces/a.csv", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(
+            atPath: directory + "/escape.csv", withDestinationPath: "/etc/passwd")
+        func inject(_ file: String, dataDirectory: String?) throws -> Injection {
+            guard
+                case .inject(let node) = try parse(
+                    #"{"cmd": "inject", "workflow": "w", "arrival": {"process": "replay", "file": "\#(file)"}}"#)
+            else { throw XCTSkip("not an inject") }
+            return try Injection.parse(
+                node, defaultStart: 0, alsoAllowed: ["cmd"], replayFiles: .confined(to: dataDirectory))
+        }
+        XCTAssertEqual(try inject("traces/a.csv", dataDirectory: directory).count, 3)
+        for (file, message) in [
+            ("traces/a.csv", "--data-dir"), ("/etc/passwd", "relative path"), ("../etc/passwd", "relative path"),
+            ("escape.csv", "leads outside"),
+        ] {
+            XCTAssertThrowsError(try inject(file, dataDirectory: file == "traces/a.csv" ? nil : directory)) { error in
+                XCTAssertTrue("\(error)".contains(message), "\(file): \(error)")
+                XCTAssertFalse("\(error)".contains("root:"), "an error quoted the file")
+            }
+        }
+    }
+
+    func testTheRateLimiterAdmitsBurstsThenTheSustainedRate() {
+        var limiter = RequestRateLimiter(burst: 3, perSecond: 2, clients: 2)
+        let client = Array("a".utf8)
+        XCTAssertEqual((0..<5).map { _ in limiter.admit(client, now: 0) }, [true, true, true, false, false])
+        XCTAssertEqual(limiter.refused, 2)
+        XCTAssertTrue(limiter.admit(client, now: 0.5))  // one token back after half a second
+        XCTAssertFalse(limiter.admit(client, now: 0.5))
+        XCTAssertTrue(limiter.admit(Array("b".utf8), now: 0.5), "another connection has its own bucket")
     }
 
     func testBadRequestsNameTheProblem() {
