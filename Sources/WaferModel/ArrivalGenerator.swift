@@ -135,7 +135,8 @@ public struct ArrivalGenerator: Sendable {
         }
     }
 
-    private mutating func exponential(_ mean: Double) -> Double { -mean * log(1 - rng.nextUnit()) }  // 1 - u avoids log(0)
+    /// An exponential draw with mean `mean` (1 − u avoids log(0)).
+    private mutating func exponential(_ mean: Double) -> Double { -mean * log(1 - rng.nextUnit()) }
 
     /// A drawn clock value as a cycle (the next request's), refused past the latest arrival.
     private mutating func cycle(_ clock: Double, offset: Int = 1) throws -> Cycle {
