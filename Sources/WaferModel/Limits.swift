@@ -20,9 +20,11 @@ public enum Limits {
     /// with an error rather than letting time wrap or saturate.
     public static let horizon: Cycle = 1 << 62
 
-    /// The latest arrival an injection may ask for (2^56 cycles), leaving room below ``horizon``
-    /// for the requests to run.
-    public static let latestArrival: Cycle = 1 << 56
+    /// The latest arrival an injection may ask for (2^42 ≈ 4.4·10^12 cycles: 73 minutes at 1 GHz,
+    /// room for an hour-long production trace). Virtual time is not free even while the wafer
+    /// waits — a periodic planner steps every period while requests are pending — so arrivals
+    /// further out would keep a run busy for hours.
+    public static let latestArrival: Cycle = 1 << 42
 
     /// Requests one injection (a workload entry or an `inject` message) may ask for.
     public static let requestsPerInjection = 1_000_000
