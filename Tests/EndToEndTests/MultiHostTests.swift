@@ -187,6 +187,33 @@ final class MultiHostTests: XCTestCase {
         try loseHost(killProcesses: false)
     }
 
+    /// Ctrl-C on a run across hosts stops the clusters on every host and keeps what was done.
+    func testCtrlCStopsTheClustersOnEveryHost() throws {
+        let hosts = try VirtualHosts(count: 2)
+        defer { hosts.remove() }
+        let directory = try makeTemporaryDirectory("hosts-sigint")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try generateKeys(directory + "/keys")
+        let run = try Launched(
+            [
+                "run", "--out", directory + "/out", "--wafer", "Configs/wafers/small-2x2.yaml", "--workload",
+                "Configs/workloads/mixed.yaml", "--hosts", hosts.names.joined(separator: ","), "--keys",
+                directory + "/keys", "--listen", "tcp://\(hosts.gateway):\(freePort())", "--launch",
+                "\(VirtualHosts.ip!) netns exec {host} {command}",
+            ], in: directory, name: "run")
+        defer { if run.process.isRunning { kill(run.pid, SIGKILL) } }
+        XCTAssertTrue(
+            eventually(60) { run.stderr.contains("all 4 clusters registered") || !run.process.isRunning }, run.stderr)
+        XCTAssertTrue(run.process.isRunning, "the run ended before Ctrl-C: \(run.stderr)")
+        kill(run.pid, SIGINT)
+        XCTAssertEqual(run.wait(seconds: 30), 130, run.stderr)
+        XCTAssertTrue(
+            eventually(10) { hosts.names.indices.allSatisfy { hosts.processes(on: $0).isEmpty } },
+            "processes are left in the namespaces")
+        XCTAssertEqual(try readJSON(directory + "/out/summary.json")["complete"] as? Bool, false)
+        XCTAssertNoThrow(try readJSON(directory + "/out/trace.json"))
+    }
+
     func loseHost(killProcesses: Bool) throws {
         let hosts = try VirtualHosts(count: 2)
         defer { hosts.remove() }
