@@ -27,17 +27,25 @@ public enum SummaryRenderer {
         lines.append(
             "Wafer \(r.wafer): \(r.clusters) clusters × \(r.tbusPerCluster) TBUs, \(r.clockMhz) MHz, seed \(r.seed), scheduler \(r.scheduler)"
         )
+        lines.append("Latencies and throughput are in virtual time (the emulated wafer's clock), not wall time.")
         lines.append("")
         let header =
-            pad("workflow", 22) + pad("injected", 10) + pad("done", 8) + pad("rejected", 10) + pad("p50 µs", 11)
-            + pad("p95 µs", 11) + pad("p99 µs", 11) + pad("max µs", 11) + "req/s"
+            pad("workflow", 22) + pad("injected", 10) + pad("done", 8) + pad("rejected", 10) + pad("missed", 8)
+            + pad("mean", 11) + pad("p50", 11) + pad("p95", 11) + pad("p99", 11) + pad("max", 11) + "req per"
+        let units =
+            pad("", 58) + pad("virtual µs", 11) + pad("virtual µs", 11) + pad("virtual µs", 11) + pad("virtual µs", 11)
+            + pad("virtual µs", 11) + "virtual s"
         lines.append(header)
-        lines.append(String(repeating: "-", count: header.count))
+        lines.append(units)
+        lines.append(String(repeating: "-", count: max(header.count, units.count)))
         func row(_ name: String, _ q: RunSummary.Requests) -> String {
             let l = q.latency
+            // Deadline misses exist only for workflows with a deadline.
+            let missed = q.deadlineMisses.map { "\($0)" } ?? "-"
+            let mean = l.map { $0.meanCycles / Double(r.clockMhz) }
             return pad(name, 22) + pad("\(q.injected)", 10) + pad("\(q.completed)", 8) + pad("\(q.rejected)", 10)
-                + pad(fmt(l?.p50Us), 11) + pad(fmt(l?.p95Us), 11) + pad(fmt(l?.p99Us), 11) + pad(fmt(l?.maxUs), 11)
-                + String(format: "%.0f", q.throughputPerSecond)
+                + pad(missed, 8) + pad(fmt(mean), 11) + pad(fmt(l?.p50Us), 11) + pad(fmt(l?.p95Us), 11)
+                + pad(fmt(l?.p99Us), 11) + pad(fmt(l?.maxUs), 11) + String(format: "%.0f", q.throughputPerSecond)
         }
         for name in r.workflows.keys.sorted() { lines.append(row(name, r.workflows[name]!)) }
         lines.append(row("all", r.overall))

@@ -1,6 +1,6 @@
 /// A small, fast, seedable random stream (SplitMix64). Every random draw in the emulator comes
 /// from a stream owned by one entity, so results never depend on the order in which processes run.
-public struct SplitMix64: RandomNumberGenerator {
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     /// A stream starting from `seed`.

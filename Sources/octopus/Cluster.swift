@@ -7,9 +7,9 @@ struct Cluster: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one cluster of a wafer (normally started by `octopus run` or a launcher).",
         discussion: """
-            Connects to the coordinator, registers as cluster --id, receives the wafer configuration, and
-            then executes the windows the coordinator grants; task flows to and from other clusters travel
-            with the grants and reports, so a cluster opens no socket of its own. Exits when the
+            Connects to the coordinator, registers as cluster --id, receives the wafer configuration, and \
+            then executes the windows the coordinator grants; task flows to and from other clusters travel \
+            with the grants and reports, so a cluster opens no socket of its own. Exits when the \
             coordinator stops the wafer or is lost.
             """)
 

@@ -9,13 +9,14 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run every scheduler on every workload and wafer size; write the speedup tables (Markdown and CSV).",
         discussion: """
-            Runs static, reactive (swept: the best setting by p99 latency is reported), fifo, score and
-            the ablation ladder static → +dual → +adaptive → +proactive → +diffusion (= octopus) on each
-            workload at each wafer size, in process and in virtual time, --jobs runs at a time. Workloads
-            are scaled to each size (rate and requests × clusters / --reference-clusters) so the load per
-            cluster is constant. Latency is compared at the first --loads value, throughput at the last.
-            Writes DIR/compare.md and DIR/compare.csv and prints the Markdown. The results depend only on
+            Runs static, reactive (swept: the best setting by p99 latency is reported), fifo, score and \
+            the ablation ladder static → +dual → +adaptive → +proactive → +diffusion (= octopus) on each \
+            workload at each wafer size, in process and in virtual time, --jobs runs at a time. Workloads \
+            are scaled to each size (rate and requests × clusters / --reference-clusters) so the load per \
+            cluster is constant. Latency is compared at the first --loads value, throughput at the last. \
+            Writes DIR/compare.md and DIR/compare.csv and prints the Markdown. The results depend only on \
             the inputs and their seeds (listed in the report), never on --jobs or the machine.
+
             Example (small and quick): octopus compare --sizes 2x2 --workloads recsys --loads 1
             """)
 

@@ -8,9 +8,9 @@ struct Coordinator: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the coordinator of a wafer whose clusters are started separately.",
         discussion: """
-            Binds --listen for clusters and --control for `octopus ctl`, waits until every cluster of
-            the wafer has registered (start them with `octopus cluster --coordinator <listen> --id N`),
-            then serves: inject work, query status, drain, write the trace, stop. The wafer runs until a
+            Binds --listen for clusters and --control for `octopus ctl`, waits until every cluster of \
+            the wafer has registered (start them with `octopus cluster --coordinator <listen> --id N`), \
+            then serves: inject work, query status, drain, write the trace, stop. The wafer runs until a \
             `stop` request (or Ctrl-C), then writes trace.json and summary.json to --out.
             """)
 

@@ -7,8 +7,9 @@ struct Octopus: ParsableCommand {
         abstract:
             "A wafer-scale spatial-architecture emulator: one process per cluster, ZeroMQ between them, virtual time.",
         discussion: """
-            Start here:  octopus run                      (the default 4×4 wafer and workload, to completion)
-            By hand:     octopus coordinator …  +  octopus cluster … per cluster  +  octopus ctl …
+            Start here: `octopus run` runs the default 4×4 wafer and workload to completion. By hand: \
+            `octopus coordinator`, then one `octopus cluster` per cluster, driven with `octopus ctl`.
+
             Configs live in Configs/ (wafers/, workflows/, workloads/); see README.md and docs/.
             """,
         subcommands: [

@@ -8,11 +8,15 @@ struct PEA: ParsableCommand {
         abstract: "Per-layer timing of a PE array on its own (SCALE-Sim-exact compute cycles, plus fill and stalls).",
         discussion: """
             Give a SCALE-Sim config and topology:
-              octopus pea --config scale.cfg --topology resnet50.csv [--csv COMPUTE_REPORT.csv]
+
+            octopus pea --config scale.cfg --topology resnet50.csv [--csv COMPUTE_REPORT.csv]
+
             or one GEMM (M×K · K×N):
-              octopus pea --gemm 3136,64,147 --array 32x32 --dataflow ws
-            Topologies may use SCALE-Sim's conv rows (name, H, W, FH, FW, C, filters, stride) or GEMM rows
-            (name, M, N, K); names containing DP are depthwise. The CSV starts with SCALE-Sim's
+
+            octopus pea --gemm 3136,64,147 --array 32x32 --dataflow ws
+
+            Topologies may use SCALE-Sim's conv rows (name, H, W, FH, FW, C, filters, stride) or GEMM rows \
+            (name, M, N, K); names containing DP are depthwise. The CSV starts with SCALE-Sim's \
             COMPUTE_REPORT.csv columns; its Total Cycles are compute + stall cycles, as SCALE-Sim counts.
             """)
 

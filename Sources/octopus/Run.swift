@@ -8,11 +8,11 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Launch a whole wafer on this machine, run a workload to completion, and write trace and summary.",
         discussion: """
-            Starts the coordinator in this process and one child process per cluster, connected over
-            ZeroMQ (ipc:// by default). Injects the workload, runs until every request has finished,
-            prints a summary table and writes runs/<id>/trace.json (open it in ui.perfetto.dev) and
-            runs/<id>/summary.json. Ctrl-C, or the death of any cluster process, stops every process.
-            --single-process runs the same state machines in one event loop without sockets: the
+            Starts the coordinator in this process and one child process per cluster, connected over \
+            ZeroMQ (ipc:// by default). Injects the workload, runs until every request has finished, \
+            prints a summary table and writes runs/<id>/trace.json (open it in ui.perfetto.dev) and \
+            runs/<id>/summary.json. Ctrl-C, or the death of any cluster process, stops every process. \
+            --single-process runs the same state machines in one event loop without sockets: the \
             oracle whose results the multi-process run reproduces exactly.
             """)
 

@@ -36,7 +36,7 @@ struct Workflows: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the workflow suite, or show one workflow's blocks, flows and expected work.",
         discussion: """
-            Expected runs per request are computed analytically from the graph (branch probabilities ×
+            Expected runs per request are computed analytically from the graph (branch probabilities × \
             loop trip counts × for-each counts), per phase; expected cycles use the wafer's PE array.
             """,
         subcommands: [List.self, Show.self],
@@ -100,9 +100,10 @@ struct Workflows: ParsableCommand {
 struct Graph: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print a workflow's Orchestrated Workflow Graph as Graphviz DOT.",
-        discussion: "Example: octopus graph video-analytics --dot | dot -Tsvg > video-analytics.svg")
+        discussion: "Example: octopus graph video-analytics | dot -Tsvg > video-analytics.svg")
     @Argument(help: "Workflow name (from the suite) or file.") var workflow: String
-    @Flag(help: "Graphviz DOT output (the only format).") var dot = false
+    // DOT is the only format; the flag is still accepted so older scripts keep working.
+    @Flag(help: .hidden) var dot = false
     @Flag(help: "Label blocks with their expected runs per request (per phase).") var expected = false
     @OptionGroup var source: WorkflowSource
 

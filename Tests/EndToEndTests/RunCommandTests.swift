@@ -231,3 +231,47 @@ final class ValidateCommandTests: XCTestCase {
         }
     }
 }
+
+/// What a newcomer sees first: the summary table says its times are virtual, the README's
+/// `pea --config` example has its file, and `graph` needs no format flag.
+final class NewcomerTests: XCTestCase {
+    func testTheSummaryTableLabelsVirtualTimeAndShowsMeanAndMisses() throws {
+        let directory = try makeTemporaryDirectory("table")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try octopus(
+            [
+                "run", "--single-process", "--quiet", "--wafer", "Configs/wafers/small-2x2.yaml", "--workload",
+                "Configs/workloads/suite-small.yaml", "--out", directory + "/out",
+            ], in: directory, name: "run")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        for label in ["in virtual time", "virtual µs", "virtual s", "mean", "missed"] {
+            XCTAssertTrue(result.stdout.contains(label), "no '\(label)' in:\n\(result.stdout)")
+        }
+        // A workflow with a deadline shows its misses, as summary.json counts them.
+        let summary = try readJSON(directory + "/out/summary.json")
+        let workflows = (summary["results"] as? [String: Any])?["workflows"] as? [String: [String: Any]] ?? [:]
+        let withDeadline = workflows.filter { $0.value["deadline_misses"] != nil }
+        XCTAssertFalse(withDeadline.isEmpty, "the suite has a workflow with a deadline")
+        for (name, fields) in withDeadline {
+            let row = result.stdout.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+            let cells = row?.split(separator: " ", omittingEmptySubsequences: true).map(String.init) ?? []
+            XCTAssertEqual(
+                cells.count > 4 ? cells[4] : nil, "\(fields["deadline_misses"] as? Int ?? -1)", "\(row ?? "")")
+        }
+    }
+
+    func testTheShippedSCALESimConfigAndTheGraphCommandWork() throws {
+        let directory = try makeTemporaryDirectory("newcomer")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let pea = try octopus(
+            ["pea", "--config", "Configs/scalesim/octopus-tbu.cfg", "--topology", "Configs/topologies/resnet50.csv"],
+            in: directory, name: "pea")
+        XCTAssertEqual(pea.status, 0, pea.stderr)
+        XCTAssertTrue(pea.stdout.contains("PE array 32×32 OS"), pea.stdout)
+        let graph = try octopus(["graph", "detect-classify"], in: directory, name: "graph")
+        XCTAssertEqual(graph.status, 0, graph.stderr)
+        XCTAssertTrue(graph.stdout.hasPrefix("digraph"), graph.stdout)
+        let old = try octopus(["graph", "detect-classify", "--dot"], in: directory, name: "graph-dot")
+        XCTAssertEqual(old.stdout, graph.stdout, "--dot is still accepted and changes nothing")
+    }
+}

@@ -89,8 +89,8 @@ final class VirtualHosts {
         guard !removed else { return }
         removed = true
         for name in names { Self.removeNamespace(name) }
-        for link in rootLinks { try? Self.ip(["link", "del", link]) }
-        try? Self.ip(["link", "del", bridge])
+        for link in rootLinks { _ = try? Self.ip(["link", "del", link]) }
+        _ = try? Self.ip(["link", "del", bridge])
     }
 
     // MARK: Helpers
@@ -132,7 +132,7 @@ final class VirtualHosts {
             for pid in pids { kill(pid, SIGKILL) }
             usleep(20_000)
         }
-        try? ip(["netns", "del", name])
+        _ = try? ip(["netns", "del", name])
     }
 
     /// Removes namespaces and bridges of test processes that no longer exist.
@@ -155,7 +155,7 @@ final class VirtualHosts {
                 let owner = Int32(name[name.index(name.startIndex, offsetBy: 3)..<b]), owner != getpid(),
                 kill(owner, 0) != 0, errno == ESRCH
             else { continue }
-            try? ip(["link", "del", name])
+            _ = try? ip(["link", "del", name])
         }
     }
 
