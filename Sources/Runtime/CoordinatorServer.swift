@@ -36,6 +36,8 @@ public final class CoordinatorServer {
         public var serveAfterFailure: TimeInterval?
         /// The only directory a control message's replay `file` may name (nil: none).
         public var dataDirectory: String?
+        /// A progress line for a terminal (nil: none).
+        public var progress: ProgressLine?
         /// Progress messages (to stderr by default).
         public var log: (String) -> Void = { FileHandle.standardError.write(Data(("octopus: " + $0 + "\n").utf8)) }
 
@@ -184,6 +186,7 @@ public final class CoordinatorServer {
     /// Saves what a failed run has — a closed trace and a summary marked incomplete — stops the
     /// clusters, and (for a hand-started coordinator) stays to answer `status` and `stop`.
     private func stopAfterFailure(_ error: Error, wallStart: Date) {
+        options.progress?.finish()
         try? trace.close()
         transport.stopAll(timeout: 1)
         writeIncompleteSummary(reason: "\(error)", wallStart: wallStart)
@@ -318,8 +321,10 @@ public final class CoordinatorServer {
             if stopRequester != nil { return }
             if try session.step() {
                 if state == .idle { state = .running }
+                reportProgress()
                 continue
             }
+            reportProgress()
             // Idle: nothing pending anywhere.
             if state == .draining || !pendingDrains.isEmpty {
                 let reply = ControlProtocol.encode([
@@ -348,7 +353,16 @@ public final class CoordinatorServer {
         }
     }
 
+    private func reportProgress() {
+        guard let progress = options.progress, progress.enabled else { return }
+        let coordinator = session.coordinator
+        progress.run(
+            virtualMicroseconds: options.config.microseconds(session.now), finished: coordinator.records.count,
+            accepted: coordinator.accepted, windows: session.synchronizer.windows)
+    }
+
     private func finish(wallStart: Date, setupSeconds: Double) throws -> RunSummary {
+        options.progress?.finish()
         // The trace is written while the wafer runs; what is left of it counts in the wall time.
         try trace.close()
         let stats = try transport.collectStats(end: session.accountingEnd)

@@ -39,6 +39,8 @@ public enum LocalWafer {
         public var remoteExecutable: String?
         /// CurveZMQ keys (required with `placement`): the same directory on every host.
         public var keys: WaferKeys?
+        /// A progress line for a terminal (nil: none).
+        public var progress: ProgressLine?
         public var log: (String) -> Void = { FileHandle.standardError.write(Data(("octopus: " + $0 + "\n").utf8)) }
 
         public init(config: WaferConfig, library: WorkflowLibrary, injections: [Injection], outputDirectory: String) {
@@ -82,6 +84,7 @@ public enum LocalWafer {
         serverOptions.exitWhenIdle = true
         serverOptions.functional = options.functional
         serverOptions.log = options.log
+        serverOptions.progress = options.progress
         let server = try CoordinatorServer(options: serverOptions, wake: wake)
         let supervisor = ChildSupervisor(wake: wake)
         do {
@@ -152,11 +155,18 @@ public enum LocalWafer {
         do {
             try session.runUntilIdle(shouldStop: {
                 for case .signal(let signal) in wake.drain() { interrupted = signal }
+                if let progress = options.progress {
+                    progress.run(
+                        virtualMicroseconds: options.config.microseconds(session.now),
+                        finished: session.coordinator.records.count, accepted: session.coordinator.accepted,
+                        windows: 0)
+                }
                 return interrupted != nil
             })
         } catch {
             failure = error
         }
+        options.progress?.finish()
         // Whatever stopped the run, the trace is closed and a summary written (marked incomplete).
         try trace.close()
         if let signal = interrupted { failure = CoordinatorServer.Abort.interrupted(signal: signal) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Emulation
 import Experiments
 import Foundation
+import Runtime
 import Scheduling
 import WaferModel
 
@@ -73,8 +74,21 @@ struct Compare: ParsableCommand {
             guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
             var runner = CompareRunner(matrix: matrix, base: base, library: library, workloads: injections, jobs: jobs)
             let quiet = self.quiet
+            // On a terminal one line is redrawn with the time left; in a log, one line per run.
+            let line = ProgressLine.onStandardError(quiet: quiet)
+            let lock = NSLock()
             runner.progress = { done, total, run in
                 guard !quiet else { return }
+                if line.enabled {
+                    lock.lock()
+                    defer { lock.unlock() }
+                    let eta = ProgressLine.remaining(done: Double(done), total: Double(total), elapsed: line.elapsed)
+                    line.draw(
+                        "runs \(done)/\(total) · last: \(run.workload) \(run.size) \(run.scheduler)"
+                            + (eta.map { String(format: " · ETA %.0f s", $0) } ?? ""), force: done == total)
+                    if done == total { line.finish() }
+                    return
+                }
                 let p99 =
                     run.results.overall.latency.map { String(format: "p99 %.0f µs", $0.p99Us) } ?? "nothing completed"
                 FileHandle.standardError.write(

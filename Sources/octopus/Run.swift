@@ -92,6 +92,7 @@ struct Run: ParsableCommand {
                 throw ValidationError("--listen is for --hosts (a local run picks its own endpoint)")
             }
             if quiet { options.log = { _ in } }
+            options.progress = ProgressLine.onStandardError(quiet: quiet)
             let total = injections.reduce(0) { $0 + $1.count }
             if !quiet {
                 let mode =

@@ -275,3 +275,28 @@ final class NewcomerTests: XCTestCase {
         XCTAssertEqual(old.stdout, graph.stdout, "--dot is still accepted and changes nothing")
     }
 }
+
+/// The progress line: drawn on a terminal (a pseudo-terminal made by util-linux's `script`),
+/// absent from logs and pipes.
+final class ProgressLineTests: XCTestCase {
+    func testProgressIsDrawnOnATerminalOnly() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else {
+            throw XCTSkip("util-linux's script(1) is needed to give the run a terminal")
+        }
+        let directory = try makeTemporaryDirectory("progress")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let command =
+            "\(octopusBinary) run --wafer Configs/wafers/small-2x2.yaml --workload Configs/workloads/small.yaml --out \(directory)/tty"
+        let terminal = try Launched(["-qec", command, "/dev/null"], in: directory, name: "tty", executable: "/usr/bin/script")
+        XCTAssertEqual(terminal.wait(seconds: 120), 0, terminal.stdout)
+        XCTAssertTrue(terminal.stdout.contains("· requests "), terminal.stdout)
+        XCTAssertTrue(terminal.stdout.contains("windows/s"), terminal.stdout)
+        let piped = try octopus(
+            [
+                "run", "--wafer", "Configs/wafers/small-2x2.yaml", "--workload", "Configs/workloads/small.yaml", "--out",
+                directory + "/pipe",
+            ], in: directory, name: "pipe")
+        XCTAssertEqual(piped.status, 0, piped.stderr)
+        XCTAssertFalse(piped.stderr.contains("· requests ") || piped.stdout.contains("· requests "), piped.stderr)
+    }
+}
