@@ -200,6 +200,10 @@ public struct RunSummary: Codable, Equatable, Sendable {
         public var processes: Int
         /// Seconds from the coordinator's start until every cluster had registered (0 in process).
         public var setupSeconds: Double = 0
+        /// With `--pace`: the virtual µs per wall µs asked for, and the ratio reached (lower when
+        /// the model could not keep up).
+        public var pace: Double?
+        public var paceReached: Double?
         /// The host each cluster ran on, by cluster id (absent in process).
         public var placement: [String]?
         public var wallSeconds: Double

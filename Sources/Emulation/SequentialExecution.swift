@@ -73,6 +73,7 @@ extension WaferSession {
                 try flushTrace()
                 throw HorizonPassed(time: top.time)
             }
+            pace?(top.time)
             let end = top.time + 1
             if top.participant == 0 {
                 coordinator.advance(before: end)

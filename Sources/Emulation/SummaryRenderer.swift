@@ -85,6 +85,11 @@ public enum SummaryRenderer {
                         "host: %d processes, %.3f s wall, %.0f events/s, %.0f task blocks/s, %.0f windows/s (%.0f µs each), %.3g virtual cycles/s, sync overhead %.0f%%",
                     h.processes, h.wallSeconds, h.eventsPerSecond, h.taskBlocksPerSecond, h.windowsPerSecond,
                     h.meanWindowMicroseconds, h.virtualCyclesPerWallSecond, h.syncOverheadFraction * 100))
+            if let pace = h.pace {
+                lines.append(
+                    String(
+                        format: "paced at %g virtual µs per wall µs; reached %.3g", pace, h.paceReached ?? 0))
+            }
         }
         return lines.joined(separator: "\n")
     }

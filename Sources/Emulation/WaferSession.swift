@@ -75,6 +75,15 @@ public final class WaferSession {
     /// True when nothing is pending anywhere: no events, no messages in flight.
     public var isIdle: Bool { planInputs().allSatisfy { $0.nextEvent == .never && $0.earliestInbound == .never } }
 
+    /// The earliest time anything is pending (an event or a message in flight), or ``Cycle/never``.
+    public var nextPendingTime: Cycle {
+        planInputs().reduce(Cycle.never) { min($0, $1.nextEvent, $1.earliestInbound) }
+    }
+
+    /// Called with the virtual time the session is about to reach, before each step of a run in
+    /// one process (``runUntilIdle(shouldStop:)``): pacing waits here until wall time catches up.
+    public var pace: ((Cycle) -> Void)?
+
     private func planInputs() -> [ParticipantTiming] {
         var coordinatorNow = coordinatorTiming
         coordinatorNow.nextEvent = coordinatorNextEvent
@@ -100,6 +109,7 @@ public final class WaferSession {
     public func step() throws -> Bool {
         guard let proposal = synchronizer.propose(planInputs()) else { return false }
         guard proposal.start < Limits.horizon else { throw HorizonPassed(time: proposal.start) }
+        pace?(proposal.start)
         let wallStart = DispatchTime.now().uptimeNanoseconds
         defer { host.windowNanos += DispatchTime.now().uptimeNanoseconds - wallStart }
         if speculates, speculativeEnd(from: proposal.start) > proposal.end {

@@ -38,6 +38,8 @@ public final class CoordinatorServer {
         public var dataDirectory: String?
         /// A progress line for a terminal (nil: none).
         public var progress: ProgressLine?
+        /// Virtual µs per wall µs (nil: as fast as possible).
+        public var pace: Double?
         /// Progress messages (to stderr by default).
         public var log: (String) -> Void = { FileHandle.standardError.write(Data(("octopus: " + $0 + "\n").utf8)) }
 
@@ -88,6 +90,7 @@ public final class CoordinatorServer {
     private var pendingDrains: [[[UInt8]]] = []
     private var stopRequester: [[UInt8]]?
     private var rateLimiter = RequestRateLimiter()
+    private var pacer: Pacer?
     /// Injections refused (bad fields, limits, draining).
     private var refusedInjections = 0
     /// Endpoints after binding (ports chosen for `:*` resolved).
@@ -167,6 +170,7 @@ public final class CoordinatorServer {
             let setupSeconds = Date().timeIntervalSince(setupStart)
             for injection in initial { try session.inject(injection) }
             wallStart = Date()
+            pacer = options.pace.map { Pacer(ratio: $0, clockMHz: options.config.clockMHz) }
             try mainLoop()
             return try finish(wallStart: wallStart, setupSeconds: setupSeconds)
         } catch var lost as ClusterLost {
@@ -319,6 +323,16 @@ public final class CoordinatorServer {
             try checkWake()
             try serveControl()
             if stopRequester != nil { return }
+            // Pacing: wait (still answering the control socket) until wall time catches up.
+            pacer?.resume(at: session.now)
+            if let pacer, case let wait = pacer.wait(before: session.nextPendingTime), wait > 0 {
+                // Long waits listen to the control socket; the last millisecond is slept exactly.
+                if wait >= 0.002 {
+                    _ = try poller.poll(timeoutMs: Int(min(wait, 0.25) * 1000) - 1)
+                    continue
+                }
+                usleep(UInt32(wait * 1_000_000))
+            }
             if try session.step() {
                 if state == .idle { state = .running }
                 reportProgress()
@@ -326,6 +340,7 @@ public final class CoordinatorServer {
             }
             reportProgress()
             // Idle: nothing pending anywhere.
+            pacer?.pause(at: session.now)
             if state == .draining || !pendingDrains.isEmpty {
                 let reply = ControlProtocol.encode([
                     "ok": true, "drained": true, "virtual_time_cycles": session.now,
@@ -371,6 +386,8 @@ public final class CoordinatorServer {
             session: session, results: results, wallSeconds: Date().timeIntervalSince(wallStart),
             processes: options.config.clusterCount + 1, stats: stats)
         host.setupSeconds = setupSeconds
+        host.pace = options.pace
+        host.paceReached = pacer?.reached(at: session.now)
         host.placement = (0..<options.config.clusterCount).map { registered[$0]?.host ?? "" }
         var summary = RunSummary(results: results, host: host)
         summary.complete = true

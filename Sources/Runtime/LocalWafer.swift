@@ -41,6 +41,8 @@ public enum LocalWafer {
         public var keys: WaferKeys?
         /// A progress line for a terminal (nil: none).
         public var progress: ProgressLine?
+        /// Virtual µs per wall µs (nil: as fast as possible).
+        public var pace: Double?
         public var log: (String) -> Void = { FileHandle.standardError.write(Data(("octopus: " + $0 + "\n").utf8)) }
 
         public init(config: WaferConfig, library: WorkflowLibrary, injections: [Injection], outputDirectory: String) {
@@ -85,6 +87,7 @@ public enum LocalWafer {
         serverOptions.functional = options.functional
         serverOptions.log = options.log
         serverOptions.progress = options.progress
+        serverOptions.pace = options.pace
         let server = try CoordinatorServer(options: serverOptions, wake: wake)
         let supervisor = ChildSupervisor(wake: wake)
         do {
@@ -151,6 +154,17 @@ public enum LocalWafer {
         for injection in options.injections { try session.inject(injection) }
         let start = Date()
         var interrupted: Int32?
+        var pacer = options.pace.map { Pacer(ratio: $0, clockMHz: options.config.clockMHz) }
+        pacer?.resume(at: session.now)
+        if let pacer {
+            // Sleep in short steps so Ctrl-C is noticed while waiting.
+            session.pace = { cycle in
+                while interrupted == nil, case let wait = pacer.wait(before: cycle), wait > 0.0005 {
+                    for case .signal(let signal) in wake.drain() { interrupted = signal }
+                    usleep(UInt32(min(wait, 0.1) * 1_000_000))
+                }
+            }
+        }
         var failure: Error?
         do {
             try session.runUntilIdle(shouldStop: {
@@ -176,6 +190,8 @@ public enum LocalWafer {
             session: session, results: results, wallSeconds: Date().timeIntervalSince(start), processes: 1, stats: stats
         )
         var summary = RunSummary(results: results, host: host)
+        summary.host?.pace = options.pace
+        summary.host?.paceReached = pacer?.reached(at: session.now)
         summary.complete = failure == nil
         if let failure {
             summary.complete = false

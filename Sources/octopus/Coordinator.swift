@@ -49,10 +49,19 @@ struct Coordinator: ParsableCommand {
     )
     var failedTimeout: Double = 600
 
+    @Option(
+        help:
+            "Tie virtual time to wall time: RATIO virtual microseconds per wall microsecond (1 = real time), for live demos and interactive injection. The summary reports the ratio reached."
+    )
+    var pace: Double?
+
     @Flag(help: "Stop (writing trace and summary) as soon as the wafer is idle, instead of serving until `ctl stop`.")
     var exitWhenIdle = false
 
     func validate() throws {
+        if let pace, !(pace > 0 && pace.isFinite) {
+            throw ValidationError("--pace must be a positive ratio, not \(pace)")
+        }
         guard failedTimeout >= 0, failedTimeout.isFinite else {
             throw ValidationError("--failed-timeout must be 0 or more seconds")
         }
@@ -78,6 +87,7 @@ struct Coordinator: ParsableCommand {
             options.keys = try keys.map { try WaferKeys.load(from: $0) }
             options.exitWhenIdle = exitWhenIdle
             options.dataDirectory = dataDir
+            options.pace = pace
             options.serveAfterFailure = exitWhenIdle || failedTimeout <= 0 ? nil : failedTimeout
             let wake = try WakeSignal()
             wake.catchTerminationSignals()

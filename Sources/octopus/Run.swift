@@ -62,6 +62,12 @@ struct Run: ParsableCommand {
     )
     var keys: String?
 
+    @Option(
+        help:
+            "Tie virtual time to wall time: RATIO virtual microseconds per wall microsecond (1 = real time), for live demos and interactive injection. The summary reports the ratio reached."
+    )
+    var pace: Double?
+
     @Flag(help: "Print only the summary table.")
     var quiet = false
 
@@ -93,6 +99,12 @@ struct Run: ParsableCommand {
             }
             if quiet { options.log = { _ in } }
             options.progress = ProgressLine.onStandardError(quiet: quiet)
+            if let pace {
+                guard pace > 0, pace.isFinite else {
+                    throw ValidationError("--pace must be a positive ratio, not \(pace)")
+                }
+                options.pace = pace
+            }
             let total = injections.reduce(0) { $0 + $1.count }
             if !quiet {
                 let mode =

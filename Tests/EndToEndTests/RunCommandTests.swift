@@ -287,16 +287,51 @@ final class ProgressLineTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let command =
             "\(octopusBinary) run --wafer Configs/wafers/small-2x2.yaml --workload Configs/workloads/small.yaml --out \(directory)/tty"
-        let terminal = try Launched(["-qec", command, "/dev/null"], in: directory, name: "tty", executable: "/usr/bin/script")
+        let terminal = try Launched(
+            ["-qec", command, "/dev/null"], in: directory, name: "tty", executable: "/usr/bin/script")
         XCTAssertEqual(terminal.wait(seconds: 120), 0, terminal.stdout)
         XCTAssertTrue(terminal.stdout.contains("· requests "), terminal.stdout)
         XCTAssertTrue(terminal.stdout.contains("windows/s"), terminal.stdout)
         let piped = try octopus(
             [
-                "run", "--wafer", "Configs/wafers/small-2x2.yaml", "--workload", "Configs/workloads/small.yaml", "--out",
+                "run", "--wafer", "Configs/wafers/small-2x2.yaml", "--workload", "Configs/workloads/small.yaml",
+                "--out",
                 directory + "/pipe",
             ], in: directory, name: "pipe")
         XCTAssertEqual(piped.status, 0, piped.stderr)
         XCTAssertFalse(piped.stderr.contains("· requests ") || piped.stdout.contains("· requests "), piped.stderr)
+    }
+}
+
+/// `--pace` ties virtual time to wall time without changing any result.
+final class PacingTests: XCTestCase {
+    func testAPacedRunNeverRunsAheadAndKeepsItsResults() throws {
+        let directory = try makeTemporaryDirectory("pace")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let wafer = ["--wafer", "Configs/wafers/small-2x2.yaml", "--workload", "Configs/workloads/small.yaml"]
+        let oracle = try octopus(
+            ["run", "--single-process", "--quiet", "--out", directory + "/oracle"] + wafer, in: directory,
+            name: "oracle")
+        XCTAssertEqual(oracle.status, 0, oracle.stderr)
+        let expected = try readJSON(directory + "/oracle/summary.json")["results"] as? NSDictionary
+        // Slower than the model runs even in a debug build, so the pace is what limits the run.
+        let pace = 0.003
+        for mode in [["--single-process"], []] {
+            let out = directory + "/paced\(mode.count)"
+            let run = try octopus(
+                ["run", "--quiet", "--pace", "\(pace)", "--out", out] + mode + wafer, in: directory, name: "paced")
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let summary = try readJSON(out + "/summary.json")
+            XCTAssertEqual(summary["results"] as? NSDictionary, expected, "pacing changed the results (\(mode))")
+            let host = try XCTUnwrap(summary["host"] as? [String: Any])
+            XCTAssertEqual(host["pace"] as? Double, pace)
+            // Never ahead of the schedule: at most one window (20,000 cycles of 7 million) early.
+            let reached = try XCTUnwrap(host["pace_reached"] as? Double)
+            XCTAssertLessThanOrEqual(reached, pace * 1.01, "\(mode)")
+            XCTAssertTrue(run.stdout.contains("paced at 0.003 virtual µs per wall µs"), run.stdout)
+        }
+        let bad = try octopus(["run", "--pace", "0"] + wafer, in: directory, name: "bad-pace")
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(bad.stderr.contains("--pace must be a positive ratio"), bad.stderr)
     }
 }
