@@ -52,12 +52,14 @@ let package = Package(
             name: "Runtime",
             dependencies: ["Emulation", "WaferModel", "Scheduling", "ZeroMQ", "CProcessControl"]
         ),
+        // `octopus report`: a self-contained HTML page of one or more runs (Chart.js inlined).
+        .target(name: "Reports", dependencies: ["Emulation", "Experiments", "WaferModel"]),
         // `octopus compare`: the scheduler × workload × wafer-size experiment and its reports.
         .target(name: "Experiments", dependencies: ["Emulation", "Scheduling", "WaferModel"]),
         .executableTarget(
             name: "octopus",
             dependencies: [
-                "Runtime", "Emulation", "WaferModel", "Scheduling", "Experiments", "Functional",
+                "Runtime", "Emulation", "WaferModel", "Scheduling", "Experiments", "Functional", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

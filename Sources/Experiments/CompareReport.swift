@@ -105,31 +105,16 @@ public struct CompareReport {
                 "| workload | " + columns.map { "throughput vs \($0)" }.joined(separator: " | ") + " | "
                     + columns.map { "p99 vs \($0)" }.joined(separator: " | ") + " |")
             out.append("|---|" + String(repeating: "---:|", count: columns.count * 2))
-            var throughputs = [[Double]](repeating: [], count: columns.count)
-            var latencies = [[Double]](repeating: [], count: columns.count)
-            for workload in matrix.workloads {
-                var cells: [String] = []
-                var p99Cells: [String] = []
-                for (i, column) in columns.enumerated() {
-                    let baseline = CompareAnalysis.resolve(
-                        column, matrix, runs, workload: workload, size: size, latencyLoad: latencyLoad)
-                    let t = CompareAnalysis.throughputSpeedup(
-                        runs, workload: workload, size: size, load: throughputLoad, scheduler: octopus,
-                        baseline: baseline)
-                    let l = CompareAnalysis.latencySpeedup(
-                        runs, workload: workload, size: size, load: latencyLoad, scheduler: octopus, baseline: baseline)
-                    if let t { throughputs[i].append(t) }
-                    if let l { latencies[i].append(l) }
-                    cells.append(Self.ratio(t))
-                    p99Cells.append(Self.ratio(l))
-                }
-                out.append("| \(workload) | " + (cells + p99Cells).joined(separator: " | ") + " |")
+            let table = speedups(size: size)
+            for row in table.rows {
+                out.append(
+                    "| \(row.workload) | " + (row.throughput + row.latency).map(Self.ratio).joined(separator: " | ")
+                        + " |")
             }
-            let geo =
-                throughputs.map { CompareAnalysis.geometricMean($0) }
-                + latencies.map { CompareAnalysis.geometricMean($0) }
             out.append(
-                "| **geometric mean** | " + geo.map { "**" + Self.ratio($0) + "**" }.joined(separator: " | ") + " |")
+                "| **geometric mean** | "
+                    + (table.throughput + table.latency).map { "**" + Self.ratio($0) + "**" }.joined(separator: " | ")
+                    + " |")
         }
 
         out.append("")
@@ -145,30 +130,10 @@ public struct CompareReport {
             out.append(
                 "| step | throughput vs static | p99 vs static | utilisation | contagion index | imbalance (mean CV) |")
             out.append("|---|---:|---:|---:|---:|---:|")
-            let ladder = matrix.registry.ablationLadder
-            let base = ladder.first?.name ?? "static"
-            for step in ladder {
-                let name = step.name
-                let t = CompareAnalysis.geometricMean(
-                    matrix.workloads.compactMap {
-                        CompareAnalysis.throughputSpeedup(
-                            runs, workload: $0, size: size, load: throughputLoad, scheduler: name, baseline: base)
-                    })
-                let l = CompareAnalysis.geometricMean(
-                    matrix.workloads.compactMap {
-                        CompareAnalysis.latencySpeedup(
-                            runs, workload: $0, size: size, load: latencyLoad, scheduler: name, baseline: base)
-                    })
-                let atLatency = matrix.workloads.compactMap {
-                    CompareAnalysis.find(runs, workload: $0, size: size, load: latencyLoad, scheduler: name)
-                }
-                let label =
-                    name == base
-                    ? name : "+ " + (step.comparison.adds ?? name) + (name == octopus ? " (= \(octopus))" : "")
+            for step in ladder(size: size) {
                 out.append(
-                    "| \(label) | \(Self.ratio(t)) | \(Self.ratio(l)) | \(Self.percent(mean(atLatency.map(\.results.utilisation)))) | "
-                        + "\(Self.number(mean(atLatency.map(\.results.contagion.index)), 2)) | \(Self.number(mean(atLatency.map(\.results.imbalance.mean)), 3)) |"
-                )
+                    "| \(step.label) | \(Self.ratio(step.throughput)) | \(Self.ratio(step.latency)) | \(Self.percent(step.utilisation)) | "
+                        + "\(Self.number(step.contagion, 2)) | \(Self.number(step.imbalance, 3)) |")
             }
         }
 
@@ -208,6 +173,79 @@ public struct CompareReport {
             }
         }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// The speedups of the scheduler under test over each baseline at `size`: per workload and
+    /// their geometric means (throughput at the last load, p99 latency at the first), in the order
+    /// of ``baselineColumns``.
+    public func speedups(size: CompareMatrix.Size) -> (
+        rows: [(workload: String, throughput: [Double?], latency: [Double?])], throughput: [Double?],
+        latency: [Double?]
+    ) {
+        let columns = baselineColumns
+        var throughputs = [[Double]](repeating: [], count: columns.count)
+        var latencies = [[Double]](repeating: [], count: columns.count)
+        var rows: [(workload: String, throughput: [Double?], latency: [Double?])] = []
+        for workload in matrix.workloads {
+            var throughputRow: [Double?] = []
+            var latencyRow: [Double?] = []
+            for (i, column) in columns.enumerated() {
+                let baseline = CompareAnalysis.resolve(
+                    column, matrix, runs, workload: workload, size: size, latencyLoad: latencyLoad)
+                let t = CompareAnalysis.throughputSpeedup(
+                    runs, workload: workload, size: size, load: throughputLoad, scheduler: octopus, baseline: baseline)
+                let l = CompareAnalysis.latencySpeedup(
+                    runs, workload: workload, size: size, load: latencyLoad, scheduler: octopus, baseline: baseline)
+                if let t { throughputs[i].append(t) }
+                if let l { latencies[i].append(l) }
+                throughputRow.append(t)
+                latencyRow.append(l)
+            }
+            rows.append((workload, throughputRow, latencyRow))
+        }
+        return (
+            rows, throughputs.map { CompareAnalysis.geometricMean($0) },
+            latencies.map { CompareAnalysis.geometricMean($0) }
+        )
+    }
+
+    /// One step of the ablation ladder at one size: geometric means over the workloads relative
+    /// to its first step, and means of utilisation, contagion index and imbalance at the latency load.
+    public struct LadderStep {
+        public var label: String
+        public var throughput: Double?
+        public var latency: Double?
+        public var utilisation: Double
+        public var contagion: Double
+        public var imbalance: Double
+    }
+
+    /// The ablation ladder at `size`.
+    public func ladder(size: CompareMatrix.Size) -> [LadderStep] {
+        let ladder = matrix.registry.ablationLadder
+        let base = ladder.first?.name ?? "static"
+        return ladder.map { step in
+            let name = step.name
+            let t = CompareAnalysis.geometricMean(
+                matrix.workloads.compactMap {
+                    CompareAnalysis.throughputSpeedup(
+                        runs, workload: $0, size: size, load: throughputLoad, scheduler: name, baseline: base)
+                })
+            let l = CompareAnalysis.geometricMean(
+                matrix.workloads.compactMap {
+                    CompareAnalysis.latencySpeedup(
+                        runs, workload: $0, size: size, load: latencyLoad, scheduler: name, baseline: base)
+                })
+            let atLatency = matrix.workloads.compactMap {
+                CompareAnalysis.find(runs, workload: $0, size: size, load: latencyLoad, scheduler: name)
+            }
+            let label =
+                name == base ? name : "+ " + (step.comparison.adds ?? name) + (name == octopus ? " (= \(octopus))" : "")
+            return LadderStep(
+                label: label, throughput: t, latency: l, utilisation: mean(atLatency.map(\.results.utilisation)),
+                contagion: mean(atLatency.map(\.results.contagion.index)),
+                imbalance: mean(atLatency.map(\.results.imbalance.mean)))
+        }
     }
 
     func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }

@@ -85,6 +85,7 @@ public final class CoordinatorServer {
     private let transport: RemoteClusterTransport
     public let session: WaferSession
     private let trace: ChromeTraceWriter
+    private let timeline: UtilisationTimeline
     private var state = State.waiting
     private var registered: [Int: ClusterProtocol.Registration] = [:]
     private var pendingDrains: [[[UInt8]]] = []
@@ -142,7 +143,9 @@ public final class CoordinatorServer {
                 config: options.config, library: options.library, scheduler: options.scheduler,
                 functional: options.functional?()),
             transport: transport)
-        session.traceSink = trace
+        timeline = UtilisationTimeline(
+            clusters: options.config.clusterCount, tbusPerCluster: options.config.cluster.tbus, forward: trace)
+        session.traceSink = timeline
         // Speculative windows start one load-signal period long and adapt between 1/8 and 2 of them.
         let period = options.config.cluster.loadSignalPeriod
         session.speculation = Speculation(
@@ -217,6 +220,7 @@ public final class CoordinatorServer {
         let path = (options.outputDirectory as NSString).appendingPathComponent("summary.json")
         do {
             try SummaryRenderer.json(summary).write(to: URL(fileURLWithPath: path))
+            try RunTables.write(to: options.outputDirectory, session: session, timeline: timeline)
             options.log("wrote an incomplete summary to \(path)")
         } catch {
             options.log("could not write \(path): \(error)")
@@ -393,6 +397,7 @@ public final class CoordinatorServer {
         summary.complete = true
         let summaryPath = (options.outputDirectory as NSString).appendingPathComponent("summary.json")
         try SummaryRenderer.json(summary).write(to: URL(fileURLWithPath: summaryPath))
+        try RunTables.write(to: options.outputDirectory, session: session, timeline: timeline)
         if let requester = stopRequester {
             try? controlSocket.send(
                 requester + [ControlProtocol.encode(["ok": true, "stopped": true, "output": options.outputDirectory])])

@@ -150,7 +150,9 @@ public enum LocalWafer {
         let session = WaferSession.inProcess(
             config: options.config, library: options.library, scheduler: options.scheduler,
             functional: options.functional?())
-        session.traceSink = trace
+        let timeline = UtilisationTimeline(
+            clusters: options.config.clusterCount, tbusPerCluster: options.config.cluster.tbus, forward: trace)
+        session.traceSink = timeline
         for injection in options.injections { try session.inject(injection) }
         let start = Date()
         var interrupted: Int32?
@@ -200,6 +202,7 @@ public enum LocalWafer {
         }
         try SummaryRenderer.json(summary).write(
             to: URL(fileURLWithPath: (options.outputDirectory as NSString).appendingPathComponent("summary.json")))
+        try RunTables.write(to: options.outputDirectory, session: session, timeline: timeline)
         if let failure { throw failure }
         return summary
     }

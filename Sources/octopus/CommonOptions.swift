@@ -2,6 +2,7 @@ import ArgumentParser
 import Emulation
 import Foundation
 import Functional
+import Reports
 import Runtime
 import Scheduling
 import WaferModel
@@ -92,7 +93,8 @@ func defaultRunDirectory() -> String {
 func exitReporting(_ error: Error) -> Never {
     FileHandle.standardError.write(Data("octopus: error: \(error)\n".utf8))
     switch error {
-    case is ConfigError, is Endpoints.Invalid, is CoordinatorEngine.InjectionError, is WaferKeys.Failure,
+    case is ConfigError, is Endpoints.Invalid, is RunData.Failure, is CoordinatorEngine.InjectionError,
+        is WaferKeys.Failure,
         is HostPlacement.Invalid, is LaunchTemplate.Invalid:
         Foundation.exit(2)
     case CoordinatorServer.Abort.interrupted: Foundation.exit(130)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Emulation
 import Experiments
 import Foundation
+import Reports
 import Runtime
 import Scheduling
 import WaferModel
@@ -15,7 +16,7 @@ struct Compare: ParsableCommand {
             workload at each wafer size, in process and in virtual time, --jobs runs at a time. Workloads \
             are scaled to each size (rate and requests × clusters / --reference-clusters) so the load per \
             cluster is constant. Latency is compared at the first --loads value, throughput at the last. \
-            Writes DIR/compare.md and DIR/compare.csv and prints the Markdown. The results depend only on \
+            Writes DIR/compare.md, DIR/compare.csv and DIR/compare.html (charts) and prints the Markdown. The results depend only on \
             the inputs and their seeds (listed in the report), never on --jobs or the machine.
 
             Example (small and quick): octopus compare --sizes 2x2 --workloads recsys --loads 1
@@ -102,8 +103,13 @@ struct Compare: ParsableCommand {
             let markdown = report.markdown()
             try markdown.write(toFile: out + "/compare.md", atomically: true, encoding: .utf8)
             try report.csv().write(toFile: out + "/compare.csv", atomically: true, encoding: .utf8)
+            try ComparePage.html(report, chartLibrary: ChartLibrary.source()).write(
+                toFile: out + "/compare.html", atomically: true, encoding: .utf8)
             print(markdown)
-            if !quiet { FileHandle.standardError.write(Data("wrote \(out)/compare.md and \(out)/compare.csv\n".utf8)) }
+            if !quiet {
+                FileHandle.standardError.write(
+                    Data("wrote \(out)/compare.md, \(out)/compare.csv and \(out)/compare.html\n".utf8))
+            }
         } catch let error as ValidationError {
             throw error
         } catch {

@@ -13,7 +13,7 @@ struct Octopus: ParsableCommand {
             Configs live in Configs/ (wafers/, workflows/, workloads/); see README.md and docs/.
             """,
         subcommands: [
-            Run.self, Compare.self, Coordinator.self, Cluster.self, Ctl.self, Schedulers.self, Keys.self,
+            Run.self, Report.self, Compare.self, Coordinator.self, Cluster.self, Ctl.self, Schedulers.self, Keys.self,
             Workflows.self,
             Graph.self, PEA.self, Validate.self,
         ],

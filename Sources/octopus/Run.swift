@@ -68,6 +68,9 @@ struct Run: ParsableCommand {
     )
     var pace: Double?
 
+    @Flag(help: "Also write report.html (plots; see `octopus report`) into the output directory.")
+    var report = false
+
     @Flag(help: "Print only the summary table.")
     var quiet = false
 
@@ -117,6 +120,7 @@ struct Run: ParsableCommand {
             let summary = try LocalWafer.run(options)
             print(SummaryRenderer.table(summary))
             print("\nwrote \(directory)/trace.json and \(directory)/summary.json")
+            if report { print("wrote \(try ReportWriter.write(runs: [directory], to: nil))") }
         } catch let error as ValidationError {
             throw error
         } catch {

@@ -1,0 +1,151 @@
+import Foundation
+import WaferModel
+
+/// PE-array time over virtual time, per cluster, gathered from the trace records as they stream
+/// past (so it costs the engines nothing and is the same in one process and across processes):
+/// cycles spent running task blocks (a split's lent arrays included) and reconfiguring, in bins
+/// whose width doubles whenever the run outgrows ``maximumBins``, so memory stays bounded.
+public final class UtilisationTimeline: TraceSink {
+    /// Cycles of one bin of one cluster.
+    public struct Bin: Equatable, Sendable {
+        public var busy: Cycle = 0
+        public var reconfiguring: Cycle = 0
+    }
+
+    public let clusters: Int
+    public let tbusPerCluster: Int
+    /// Bins kept at most; past them the width doubles and neighbours merge.
+    public let maximumBins: Int
+    /// Width of a bin in cycles.
+    public private(set) var width: Cycle
+    /// `bins[cluster][i]` covers `[i·width, (i+1)·width)`.
+    public private(set) var bins: [[Bin]]
+    private let forward: TraceSink?
+
+    /// A timeline for `clusters` clusters of `tbusPerCluster` TBUs that passes every window on to
+    /// `forward` (the trace writer).
+    public init(clusters: Int, tbusPerCluster: Int, forward: TraceSink?, maximumBins: Int = 400, width: Cycle = 1000) {
+        self.clusters = clusters
+        self.tbusPerCluster = tbusPerCluster
+        self.forward = forward
+        self.maximumBins = maximumBins
+        self.width = max(1, width)
+        bins = Array(repeating: [], count: clusters)
+    }
+
+    public func append(window lists: [[TimedTraceRecord]]) throws {
+        for list in lists {
+            for timed in list {
+                guard case .slice(let cluster, _, let start, let duration, let kind, _, _) = timed.record,
+                    duration > 0, clusters > Int(cluster), cluster >= 0
+                else { continue }
+                switch kind {
+                case .task, .splitPart: add(cluster: Int(cluster), start: start, duration: duration, busy: true)
+                case .reconfigure: add(cluster: Int(cluster), start: start, duration: duration, busy: false)
+                case .control, .operation: continue
+                }
+            }
+        }
+        try forward?.append(window: lists)
+    }
+
+    /// Spreads `[start, start + duration)` over the bins it covers.
+    func add(cluster: Int, start: Cycle, duration: Cycle, busy: Bool) {
+        let end = start.adding(duration)
+        while end > width.multipliedReportingOverflow(by: Cycle(maximumBins)).partialValue, width < Cycle.max / 4 {
+            coarsen()
+        }
+        var time = start
+        while time < end {
+            let index = Int(time / width)
+            let binEnd = min(end, Cycle(index + 1) * width)
+            if bins[cluster].count <= index {
+                bins[cluster] += Array(repeating: Bin(), count: index + 1 - bins[cluster].count)
+            }
+            if busy {
+                bins[cluster][index].busy += binEnd - time
+            } else {
+                bins[cluster][index].reconfiguring += binEnd - time
+            }
+            time = binEnd
+        }
+    }
+
+    /// Doubles the width, merging neighbouring bins.
+    private func coarsen() {
+        width *= 2
+        for cluster in bins.indices {
+            let old = bins[cluster]
+            bins[cluster] = stride(from: 0, to: old.count, by: 2).map { index in
+                var merged = old[index]
+                if index + 1 < old.count {
+                    merged.busy += old[index + 1].busy
+                    merged.reconfiguring += old[index + 1].reconfiguring
+                }
+                return merged
+            }
+        }
+    }
+
+    /// CSV: one row per cluster and bin up to `end`, with the share of the cluster's PE-array time
+    /// spent busy and reconfiguring.
+    public func csv(end: Cycle) -> String {
+        var lines = ["cluster,start_cycle,end_cycle,busy,reconfiguring"]
+        let count = end == 0 ? 0 : Int((end - 1) / width) + 1
+        for cluster in 0..<clusters {
+            for index in 0..<count {
+                let start = Cycle(index) * width
+                let stop = min(end, start + width)
+                let capacity = Double(stop - start) * Double(tbusPerCluster)
+                let bin = index < bins[cluster].count ? bins[cluster][index] : Bin()
+                lines.append(
+                    "\(cluster),\(start),\(stop),\(Self.fraction(bin.busy, capacity)),\(Self.fraction(bin.reconfiguring, capacity))"
+                )
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func fraction(_ cycles: Cycle, _ capacity: Double) -> String {
+        capacity > 0 ? String(format: "%.4f", min(1, Double(cycles) / capacity)) : "0"
+    }
+}
+
+/// Writes a run's per-request outcomes as CSV (`requests.csv`), the data behind latency
+/// distributions and throughput over time.
+public enum RequestTable {
+    public static func csv(_ records: [CoordinatorEngine.Record], library: WorkflowLibrary) -> String {
+        var lines = ["request,workflow,status,injected_cycle,finished_cycle,latency_cycles,cluster"]
+        for record in records.sorted(by: { $0.outcome.request < $1.outcome.request }) {
+            let o = record.outcome
+            let name = Int(o.workflow) < library.workflows.count ? library.workflows[Int(o.workflow)].name : "?"
+            let latency = o.finished >= o.injected ? o.finished - o.injected : 0
+            lines.append(
+                "\(o.request),\(name),\(o.status == .completed ? "completed" : "rejected"),\(o.injected),\(o.finished),\(latency),\(o.cluster)"
+            )
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// The files a run writes beside `trace.json` and `summary.json`, for `octopus report` and for
+/// anyone's own analysis: `requests.csv` (one row per finished request), `timeline.csv` (PE-array
+/// time per cluster over virtual time) and `wafer.json` (the wafer configuration as run).
+public enum RunTables {
+    /// Writes both tables of `session` into `directory`.
+    public static func write(to directory: String, session: WaferSession, timeline: UtilisationTimeline?) throws {
+        let coordinator = session.coordinator
+        // The wafer as run, for reports (the mesh and dies of the heat map) and for the record.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(coordinator.config).write(
+            to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("wafer.json")))
+        try RequestTable.csv(coordinator.records, library: coordinator.library).write(
+            toFile: (directory as NSString).appendingPathComponent("requests.csv"), atomically: true, encoding: .utf8)
+        if let timeline {
+            try timeline.csv(end: session.accountingEnd).write(
+                toFile: (directory as NSString).appendingPathComponent("timeline.csv"), atomically: true,
+                encoding: .utf8)
+        }
+    }
+}

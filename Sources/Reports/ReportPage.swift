@@ -1,0 +1,266 @@
+import Emulation
+import Foundation
+import WaferModel
+
+/// `report.html`: one self-contained page (Chart.js inlined, the data embedded as JSON) with, per
+/// run, latency distributions, throughput and requests in flight over virtual time, PE-array
+/// utilisation over time and per cluster, a heat map of the wafer, imbalance and contagion, and
+/// the emulator's own cost; with several runs, a comparison first.
+public enum ReportPage {
+    /// Points kept per curve (latency CDFs and timelines are thinned to this many).
+    static let points = 240
+
+    /// The page for `runs` with `chartLibrary` (Chart.js source) inlined.
+    public static func html(runs: [RunData], chartLibrary: String) throws -> String {
+        let data = try JSONSerialization.data(withJSONObject: ["runs": runs.map(runObject)], options: [.sortedKeys])
+        // JSON inside a <script> element must not close it.
+        let json = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "</", with: "<\\/")
+        let title =
+            runs.count == 1
+            ? "Octopus run \(runs[0].name)" : "Octopus runs: \(runs.map(\.name).joined(separator: ", "))"
+        return """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
+            <style>\(style)</style>
+            <script>\(chartLibrary.replacingOccurrences(of: "</script", with: "<\\/script"))</script>
+            </head><body>
+            <h1>\(escape(title))</h1>
+            <p class="note">All latencies, rates and times are in <b>virtual</b> time — the emulated wafer's clock — except the emulator's own cost.</p>
+            <div id="report"></div>
+            <script type="application/json" id="data">\(json)</script>
+            <script>\(script)</script>
+            </body></html>
+
+            """
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    /// Every `n`-th of `values` so at most `points` remain (the last always kept).
+    static func thin<T>(_ values: [T]) -> [T] {
+        guard values.count > points else { return values }
+        let step = Double(values.count - 1) / Double(points - 1)
+        return (0..<points).map { values[Int((Double($0) * step).rounded())] }
+    }
+
+    static func runObject(_ run: RunData) -> [String: Any] {
+        let results = run.summary.results
+        let mhz = Double(results.clockMhz)
+        let end = max(results.endCycles, run.requests.map(\.finished).max() ?? 0)
+
+        // Latency CDFs: every workflow and all together.
+        var byWorkflow: [String: [Double]] = [:]
+        for request in run.requests where request.completed {
+            byWorkflow[request.workflow, default: []].append(Double(request.finished - request.injected) / mhz)
+        }
+        byWorkflow["all"] = byWorkflow.values.flatMap { $0 }
+        let cdfs = byWorkflow.keys.sorted().map { name -> [String: Any] in
+            let sorted = byWorkflow[name]!.sorted()
+            let points = thin(Array(sorted.enumerated())).map {
+                [max($0.element, 0.001), Double($0.offset + 1) / Double(sorted.count)]
+            }
+            return ["name": name, "points": points]
+        }
+
+        // Throughput and requests in flight over virtual time.
+        let bins = max(1, min(points, Int(end / 1000) + 1))
+        let width = max(1.0, Double(end) / Double(bins))
+        var completions = [Int](repeating: 0, count: bins)
+        var events: [(Cycle, Int)] = []
+        for request in run.requests {
+            events.append((request.injected, 1))
+            events.append((request.finished, -1))
+            if request.completed { completions[min(bins - 1, Int(Double(request.finished) / width))] += 1 }
+        }
+        events.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+        var inFlight: [Int] = []
+        var level = 0
+        var index = 0
+        for bin in 0..<bins {
+            let binEnd = Cycle(Double(bin + 1) * width)
+            while index < events.count, events[index].0 <= binEnd {
+                level += events[index].1
+                index += 1
+            }
+            inFlight.append(level)
+        }
+        let binSeconds = width / mhz / 1_000_000
+        let traffic: [String: Any] = [
+            "time_ms": (0..<bins).map { Double($0 + 1) * width / mhz / 1000 },
+            "throughput": completions.map { Double($0) / binSeconds }, "in_flight": inFlight,
+        ]
+
+        // PE-array time over virtual time, thinned by merging neighbouring bins.
+        var perCluster = [[RunData.TimelineBin]](repeating: [], count: results.clusters)
+        for bin in run.timeline where bin.cluster < results.clusters { perCluster[bin.cluster].append(bin) }
+        let merge = max(1, ((perCluster.first?.count ?? 0) + points - 1) / points)
+        func merged(_ bins: [RunData.TimelineBin]) -> [(time: Double, busy: Double, reconfiguring: Double)] {
+            stride(from: 0, to: bins.count, by: merge).map { start in
+                let group = bins[start..<min(bins.count, start + merge)]
+                let span = group.reduce(0.0) { $0 + Double($1.end - $1.start) }
+                let busy = group.reduce(0.0) { $0 + $1.busy * Double($1.end - $1.start) } / max(span, 1)
+                let reconfiguring =
+                    group.reduce(0.0) { $0 + $1.reconfiguring * Double($1.end - $1.start) } / max(span, 1)
+                return (Double(group.last!.end) / mhz / 1000, busy, reconfiguring)
+            }
+        }
+        let series = perCluster.map(merged)
+        let times = series.first?.map(\.time) ?? []
+        let average = times.indices.map { i in series.reduce(0.0) { $0 + $1[i].busy } / Double(max(1, series.count)) }
+        let averageReconfiguring = times.indices.map { i in
+            series.reduce(0.0) { $0 + $1[i].reconfiguring } / Double(max(1, series.count))
+        }
+        let utilisation: [String: Any] = [
+            "time_ms": times, "busy": average, "reconfiguring": averageReconfiguring,
+            // Per-cluster lines only while they stay readable.
+            "clusters": series.count <= 16 ? series.map { $0.map(\.busy) } : [],
+        ]
+
+        let breakdown = results.clusterDetails.map { cluster -> [String: Any] in
+            let n = Double(max(1, cluster.tbus.count))
+            func mean(_ part: (RunSummary.TimeBreakdown) -> Double) -> Double {
+                cluster.tbus.reduce(0.0) { $0 + part($1.time) } / n
+            }
+            return [
+                "cluster": cluster.cluster, "busy": mean(\.busy), "reconfiguring": mean(\.reconfiguring),
+                "starved": mean(\.starved), "unassigned": mean(\.unassigned), "blocked": mean(\.blocked),
+                "utilisation": cluster.utilisation,
+            ]
+        }
+        func requestsRow(_ name: String, _ q: RunSummary.Requests) -> [String: Any] {
+            var row: [String: Any] = [
+                "workflow": name, "injected": q.injected, "completed": q.completed, "rejected": q.rejected,
+                "throughput": q.throughputPerSecond,
+            ]
+            if let l = q.latency {
+                row["mean"] = l.meanCycles / mhz
+                row["p50"] = l.p50Us
+                row["p95"] = l.p95Us
+                row["p99"] = l.p99Us
+                row["max"] = l.maxUs
+            }
+            if let missed = q.deadlineMisses { row["missed"] = missed }
+            return row
+        }
+        let table =
+            results.workflows.keys.sorted().map { requestsRow($0, results.workflows[$0]!) }
+            + [requestsRow("all", results.overall)]
+        var host: [String: Any] = [:]
+        if let h = run.summary.host {
+            host = [
+                "processes": h.processes, "wall_seconds": h.wallSeconds, "events_per_second": h.eventsPerSecond,
+                "task_blocks_per_second": h.taskBlocksPerSecond, "method": h.synchronisation.method,
+                "windows": h.synchronisation.windows, "rounds": h.synchronisation.rounds,
+                "decision_mean_ns": h.decisionMeanNanoseconds, "setup_seconds": h.setupSeconds,
+            ]
+        }
+        return [
+            "name": run.name, "wafer": results.wafer, "scheduler": results.scheduler, "clock_mhz": results.clockMhz,
+            "end_ms": Double(results.endCycles) / mhz / 1000, "complete": run.summary.complete ?? true,
+            "mesh": [
+                "rows": run.wafer.rows, "columns": run.wafer.columns, "die_rows": run.wafer.dieRows,
+                "die_columns": run.wafer.dieColumns,
+            ],
+            "cdfs": cdfs, "table": table, "traffic": traffic, "utilisation": utilisation, "breakdown": breakdown,
+            "imbalance": [
+                "mean": results.imbalance.mean, "episodes": results.imbalance.episodes,
+                "fraction": results.imbalance.imbalancedFraction, "timeline": results.imbalance.timeline,
+                "mean_resolution_us": results.imbalance.meanResolutionUs,
+            ],
+            "contagion": [
+                "index": results.contagion.index, "observed": results.contagion.observed,
+                "expected": results.contagion.expected, "idle_periods": results.contagion.idlePeriods,
+            ],
+            "overall_utilisation": results.utilisation, "host": host,
+        ]
+    }
+
+    static let style = """
+        body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222}
+        h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ccc}h3{font-size:1.1em;margin-top:1.5em}
+        .note{color:#555}.grid{display:grid;grid-template-columns:1fr 1fr;gap:1.5em}
+        .chart{position:relative;height:320px}table{border-collapse:collapse;font-size:.9em}
+        td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f4f4f4}
+        td:first-child,th:first-child{text-align:left}
+        table.mesh td{width:46px;height:46px;text-align:center;font-size:.75em;border:1px solid #fff;white-space:pre-line}
+        table.mesh td.die-top{border-top:3px solid #222}table.mesh td.die-left{border-left:3px solid #222}
+        table.mesh td.die-bottom{border-bottom:3px solid #222}table.mesh td.die-right{border-right:3px solid #222}
+        """
+
+    /// Draws every chart from the embedded data, then records on <body> how many canvases hold
+    /// pixels (`data-charts-drawn` of `data-charts`) and any script error (`data-errors`), which
+    /// the browser test reads.
+    static let script = #"""
+        const errors = [];
+        window.addEventListener('error', e => { errors.push(String(e.message)); document.body.dataset.errors = errors.join(' | '); });
+        const data = JSON.parse(document.getElementById('data').textContent);
+        const root = document.getElementById('report');
+        const colours = ['#1f77b4','#ff7f0e','#2ca02c','#d62728','#9467bd','#8c564b','#e377c2','#7f7f7f','#bcbd22','#17becf'];
+        const colour = i => colours[i % colours.length];
+        const charts = [];
+        function el(tag, attrs, text) { const e = document.createElement(tag); Object.assign(e, attrs || {}); if (text !== undefined) e.textContent = text; return e; }
+        function chart(parent, title, config) {
+          const box = el('div'); box.appendChild(el('h3', {}, title));
+          const holder = el('div', {className: 'chart'}); const canvas = el('canvas'); holder.appendChild(canvas); box.appendChild(holder); parent.appendChild(box);
+          config.options = Object.assign({animation: false, responsive: true, maintainAspectRatio: false}, config.options || {});
+          charts.push({canvas, chart: new Chart(canvas, config)});
+        }
+        function table(parent, columns, rows) {
+          const t = el('table'); const head = el('tr'); columns.forEach(c => head.appendChild(el('th', {}, c[0]))); t.appendChild(head);
+          rows.forEach(r => { const tr = el('tr'); columns.forEach(c => { const v = r[c[1]]; tr.appendChild(el('td', {}, v === undefined ? '-' : (typeof v === 'number' ? (Number.isInteger(v) ? v.toString() : v.toFixed(c[2] === undefined ? 1 : c[2])) : v))); }); t.appendChild(tr); });
+          parent.appendChild(t);
+        }
+        const linear = (title) => ({type: 'linear', title: {display: true, text: title}});
+        function heat(value) { const v = Math.max(0, Math.min(1, value)); return `hsl(${(1 - v) * 220}, 75%, ${80 - v * 35}%)`; }
+
+        if (data.runs.length > 1) {
+          const section = el('section'); section.appendChild(el('h2', {}, 'Comparison')); root.appendChild(section);
+          const grid = el('div', {className: 'grid'}); section.appendChild(grid);
+          chart(grid, 'Latency distribution, all workflows (virtual µs)', {type: 'line', data: {datasets: data.runs.map((r, i) => ({label: r.name, data: (r.cdfs.find(c => c.name === 'all') || {points: []}).points.map(p => ({x: p[0], y: p[1]})), borderColor: colour(i), pointRadius: 0}))}, options: {scales: {x: Object.assign(linear('latency (virtual µs)'), {type: 'logarithmic'}), y: linear('fraction of requests')}}});
+          const overall = data.runs.map(r => r.table.find(t => t.workflow === 'all'));
+          chart(grid, 'Throughput and p99 latency per run', {type: 'bar', data: {labels: data.runs.map(r => r.name), datasets: [{label: 'requests per virtual s', data: overall.map(o => o.throughput), backgroundColor: colour(0), yAxisID: 'y'}, {label: 'p99 (virtual µs)', data: overall.map(o => o.p99 || 0), backgroundColor: colour(1), yAxisID: 'y1'}]}, options: {scales: {y: linear('requests per virtual s'), y1: Object.assign(linear('p99 (virtual µs)'), {position: 'right'})}}});
+          table(section, [['run', 'name'], ['scheduler', 'scheduler'], ['wafer', 'wafer'], ['utilisation', 'utilisation', 3], ['req per virtual s', 'throughput', 0], ['p99 virtual µs', 'p99']], data.runs.map((r, i) => Object.assign({name: r.name, scheduler: r.scheduler, wafer: r.wafer, utilisation: r.overall_utilisation}, overall[i])));
+        }
+
+        data.runs.forEach((run, index) => {
+          const section = el('section'); root.appendChild(section);
+          section.appendChild(el('h2', {}, `${run.name}: ${run.wafer}, scheduler ${run.scheduler}${run.complete ? '' : ' (incomplete run)'}`));
+          section.appendChild(el('p', {className: 'note'}, `virtual end ${run.end_ms.toFixed(3)} ms at ${run.clock_mhz} MHz; PE-array utilisation ${(run.overall_utilisation * 100).toFixed(1)}%`));
+          table(section, [['workflow', 'workflow'], ['injected', 'injected'], ['done', 'completed'], ['rejected', 'rejected'], ['missed deadline', 'missed'], ['mean µs', 'mean'], ['p50 µs', 'p50'], ['p95 µs', 'p95'], ['p99 µs', 'p99'], ['max µs', 'max'], ['req per virtual s', 'throughput', 0]], run.table);
+          const grid = el('div', {className: 'grid'}); section.appendChild(grid);
+          chart(grid, 'Latency distribution per workflow', {type: 'line', data: {datasets: run.cdfs.map((c, i) => ({label: c.name, data: c.points.map(p => ({x: p[0], y: p[1]})), borderColor: colour(i), borderWidth: c.name === 'all' ? 3 : 1.5, pointRadius: 0}))}, options: {scales: {x: Object.assign(linear('latency (virtual µs)'), {type: 'logarithmic'}), y: linear('fraction of requests')}}});
+          chart(grid, 'Throughput and requests in flight', {type: 'line', data: {labels: run.traffic.time_ms.map(t => t.toFixed(2)), datasets: [{label: 'completions per virtual s', data: run.traffic.throughput, borderColor: colour(0), pointRadius: 0, yAxisID: 'y'}, {label: 'in flight', data: run.traffic.in_flight, borderColor: colour(1), pointRadius: 0, yAxisID: 'y1', stepped: true}]}, options: {scales: {x: linear('virtual time (ms)'), y: linear('per virtual s'), y1: Object.assign(linear('requests'), {position: 'right'})}}});
+          const u = run.utilisation;
+          chart(grid, 'PE-array time over virtual time' + (u.clusters.length ? ' (wafer and each cluster busy)' : ' (wafer)'), {type: 'line', data: {labels: u.time_ms.map(t => t.toFixed(2)), datasets: [{label: 'wafer busy', data: u.busy, borderColor: '#000', borderWidth: 3, pointRadius: 0}, {label: 'wafer reconfiguring', data: u.reconfiguring, borderColor: colour(3), borderWidth: 2, pointRadius: 0}].concat(u.clusters.map((c, i) => ({label: `cluster ${i}`, data: c, borderColor: colour(i), borderWidth: 1, pointRadius: 0})))}, options: {scales: {x: linear('virtual time (ms)'), y: Object.assign(linear('share of PE-array time'), {min: 0, max: 1})}}});
+          const parts = [['busy', '#2ca02c'], ['reconfiguring', '#ff7f0e'], ['starved', '#d62728'], ['unassigned', '#7f7f7f'], ['blocked', '#9467bd']];
+          chart(grid, 'Where each cluster\'s PE-array time went', {type: 'bar', data: {labels: run.breakdown.map(b => `${b.cluster}`), datasets: parts.map(p => ({label: p[0], data: run.breakdown.map(b => b[p[0]]), backgroundColor: p[1]}))}, options: {scales: {x: Object.assign(linear('cluster'), {type: 'category', stacked: true}), y: Object.assign(linear('share of time'), {stacked: true, min: 0, max: 1})}}});
+          chart(grid, `Load imbalance over the run (${run.imbalance.episodes} episodes, ${(run.imbalance.fraction * 100).toFixed(1)}% of the time)`, {type: 'line', data: {labels: run.imbalance.timeline.map((_, i) => `${(i + 1) * 5}%`), datasets: [{label: 'coefficient of variation of pending cycles', data: run.imbalance.timeline, borderColor: colour(4)}]}, options: {scales: {x: Object.assign(linear('share of the run'), {type: 'category'}), y: linear('imbalance')}}});
+          // The wafer heat map: one cell per cluster, dies outlined, colour = utilisation.
+          const box = el('div'); box.appendChild(el('h3', {}, 'Wafer heat map (PE-array utilisation; dies outlined)'));
+          const mesh = el('table', {className: 'mesh'}); const m = run.mesh;
+          for (let r = 0; r < m.rows; r++) { const tr = el('tr'); for (let c = 0; c < m.columns; c++) {
+            const id = r * m.columns + c; const b = run.breakdown.find(x => x.cluster === id) || {utilisation: 0};
+            const td = el('td', {title: `cluster ${id}: ${(b.utilisation * 100).toFixed(1)}%`}, `${id}\n${(b.utilisation * 100).toFixed(0)}%`);
+            td.style.background = heat(b.utilisation);
+            if (r % m.die_rows === 0) td.classList.add('die-top'); if (c % m.die_columns === 0) td.classList.add('die-left');
+            if (r === m.rows - 1) td.classList.add('die-bottom'); if (c === m.columns - 1) td.classList.add('die-right');
+            tr.appendChild(td); } mesh.appendChild(tr); }
+          box.appendChild(mesh);
+          box.appendChild(el('p', {className: 'note'}, `Contagious idleness: index ${run.contagion.index.toFixed(2)} (observed ${(run.contagion.observed * 100).toFixed(1)}% vs ${(run.contagion.expected * 100).toFixed(1)}% by chance over ${run.contagion.idle_periods} idle periods). Links are not coloured: link traffic is not modelled per link yet.`));
+          grid.appendChild(box);
+          if (Object.keys(run.host).length) {
+            section.appendChild(el('h3', {}, 'The emulator\'s own cost (wall time)'));
+            table(section, [['processes', 'processes'], ['method', 'method'], ['wall s', 'wall_seconds', 3], ['setup s', 'setup_seconds', 2], ['events/s', 'events_per_second', 0], ['task blocks/s', 'task_blocks_per_second', 0], ['windows', 'windows'], ['rounds', 'rounds'], ['mean decision ns', 'decision_mean_ns', 0]], [run.host]);
+          }
+        });
+
+        // For tests and for people: how many charts hold pixels.
+        const drawn = charts.filter(({canvas}) => { const ctx = canvas.getContext('2d'); if (!canvas.width || !canvas.height) return false;
+          const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height).data; for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) return true; return false; }).length;
+        document.body.dataset.charts = String(charts.length);
+        document.body.dataset.chartsDrawn = String(drawn);
+        """#
+}

@@ -1,0 +1,106 @@
+import Foundation
+import XCTest
+
+/// `octopus report`, `run --report` and `compare`'s compare.html, rendered in a real browser
+/// (headless Chromium): no script error, and every chart drew (its canvas holds pixels). A
+/// screenshot of each page is left in `.build/report-screenshots/` for people to look at.
+final class ReportTests: XCTestCase {
+    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
+
+    /// Renders `page` and returns the <body> attributes the page's script set, after checking
+    /// that the browser reported no console error.
+    func render(_ page: String, screenshot name: String, in directory: String) throws -> [String: String] {
+        guard let chromium = Self.chromium else {
+            throw XCTSkip("Chromium is not installed (scripts/ensure-deps --test installs it)")
+        }
+        let flags = [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=10000",
+            "--user-data-dir=\(directory)/chromium-profile", "--enable-logging=stderr", "--v=0",
+        ]
+        let dump = try Launched(
+            flags + ["--dump-dom", "file://" + page], in: directory, name: "dom-\(name)", executable: chromium)
+        XCTAssertEqual(dump.wait(seconds: 120), 0, dump.stderr)
+        // Console messages of the page are logged as CONSOLE lines; errors must not appear.
+        let consoleErrors = dump.stderr.split(separator: "\n").filter {
+            $0.contains("CONSOLE") && ($0.contains("Uncaught") || $0.contains("Error"))
+        }
+        XCTAssertEqual(consoleErrors, [], "console errors in \(page)")
+        guard let body = dump.stdout.range(of: "<body[^>]*>", options: .regularExpression) else {
+            XCTFail("no <body> in the rendered page: \(dump.stdout.prefix(500))")
+            return [:]
+        }
+        var attributes: [String: String] = [:]
+        let tag = String(dump.stdout[body])
+        let pattern = try NSRegularExpression(pattern: #"([a-z-]+)="([^"]*)""#)
+        for match in pattern.matches(in: tag, range: NSRange(tag.startIndex..., in: tag)) {
+            attributes[String(tag[Range(match.range(at: 1), in: tag)!])] = String(
+                tag[Range(match.range(at: 2), in: tag)!])
+        }
+        let shots = repositoryRoot + "/.build/report-screenshots"
+        try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
+        let shot = try Launched(
+            flags + ["--window-size=1280,3000", "--screenshot=\(shots)/\(name).png", "file://" + page], in: directory,
+            name: "shot-\(name)", executable: chromium)
+        XCTAssertEqual(shot.wait(seconds: 120), 0, shot.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(shots)/\(name).png"))
+        return attributes
+    }
+
+    func checkEveryChartDrew(_ attributes: [String: String], expected: Int, _ page: String) {
+        XCTAssertNil(attributes["data-errors"], "script errors in \(page): \(attributes["data-errors"] ?? "")")
+        XCTAssertEqual(attributes["data-charts"], "\(expected)", "charts made in \(page)")
+        XCTAssertEqual(attributes["data-charts-drawn"], "\(expected)", "charts with pixels in \(page)")
+    }
+
+    func testReportsOfOneAndTwoRunsAndTheComparePageDrawInABrowser() throws {
+        let directory = try makeTemporaryDirectory("report")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = directory + "/octopus"
+        let run = try octopus(
+            [
+                "run", "--quiet", "--report", "--wafer", "Configs/wafers/small-2x2.yaml", "--workload",
+                "Configs/workloads/suite-small.yaml", "--out", first,
+            ], in: directory, name: "run")
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("wrote \(first)/report.html"), run.stdout)
+        let page = try String(contentsOfFile: first + "/report.html", encoding: .utf8)
+        XCTAssertFalse(page.contains("src=\"http"), "the report loads nothing from the network")
+        // One run: latency, traffic, utilisation over time, breakdown, imbalance.
+        checkEveryChartDrew(
+            try render(first + "/report.html", screenshot: "run", in: directory), expected: 5, "one run")
+
+        let second = directory + "/static"
+        let other = try octopus(
+            [
+                "run", "--quiet", "--single-process", "--scheduler", "static", "--wafer",
+                "Configs/wafers/small-2x2.yaml",
+                "--workload", "Configs/workloads/suite-small.yaml", "--out", second,
+            ], in: directory, name: "static")
+        XCTAssertEqual(other.status, 0, other.stderr)
+        let both = directory + "/both.html"
+        let report = try octopus(["report", first, second, "--out", both], in: directory, name: "report")
+        XCTAssertEqual(report.status, 0, report.stderr)
+        // Two runs: the comparison's two charts, then five per run.
+        checkEveryChartDrew(try render(both, screenshot: "two-runs", in: directory), expected: 12, "two runs")
+
+        let compare = try octopus(
+            [
+                "compare", "--sizes", "2x2", "--workloads", "recsys", "--loads", "1", "--quiet", "--out",
+                directory + "/cmp",
+            ],
+            in: directory, name: "compare", seconds: 300)
+        XCTAssertEqual(compare.status, 0, compare.stderr)
+        checkEveryChartDrew(
+            try render(directory + "/cmp/compare.html", screenshot: "compare", in: directory), expected: 4, "compare")
+    }
+
+    func testAReportOfSomethingThatIsNotARunSaysWhatIsMissing() throws {
+        let directory = try makeTemporaryDirectory("report-bad")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try octopus(["report", directory], in: directory, name: "report")
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.stderr.contains("summary.json: no such file"), result.stderr)
+    }
+}
