@@ -7,7 +7,7 @@ public enum ComparePage {
     public static func html(_ report: CompareReport, chartLibrary: String) throws -> String {
         let sizes = report.matrix.sizes.map { size -> [String: Any] in
             let table = report.speedups(size: size)
-            func values(_ list: [Double?]) -> [Any] { list.map { $0 ?? NSNull() } }
+            func values(_ list: [Double?]) -> [Any] { list.map { value -> Any in value.map { $0 as Any } ?? NSNull() } }
             return [
                 "size": "\(size)", "baselines": report.baselineColumns,
                 "throughput": values(table.throughput), "latency": values(table.latency),
