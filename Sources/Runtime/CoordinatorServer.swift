@@ -323,6 +323,11 @@ public final class CoordinatorServer {
         let routerIndex = poller.add(.socket(router))
         let controlIndex = poller.add(.socket(controlSocket))
         poller.add(.fileDescriptor(wake.fileDescriptor))
+        // While pacing waits, only requests and signals may wake it (a stray message on the
+        // cluster socket would otherwise keep the wait spinning).
+        var pacingPoller = Poller()
+        pacingPoller.add(.socket(controlSocket))
+        pacingPoller.add(.fileDescriptor(wake.fileDescriptor))
         while true {
             try checkWake()
             try serveControl()
@@ -332,7 +337,7 @@ public final class CoordinatorServer {
             if let pacer, case let wait = pacer.wait(before: session.nextPendingTime), wait > 0 {
                 // Long waits listen to the control socket; the last millisecond is slept exactly.
                 if wait >= 0.002 {
-                    _ = try poller.poll(timeoutMs: Int(min(wait, 0.25) * 1000) - 1)
+                    _ = try pacingPoller.poll(timeoutMs: Int(min(wait, 0.25) * 1000) - 1)
                     continue
                 }
                 usleep(UInt32(wait * 1_000_000))
