@@ -61,22 +61,22 @@ public enum ControlProtocol {
         }
     }
 
-    /// Checks a trace snapshot's name: a plain file name ending in `.json`, written inside the
-    /// run's output directory — never a path, and never the run's own `trace.json` or
-    /// `summary.json`. Nil stays nil (the default name).
-    public static func snapshotName(_ name: String?) throws -> String? {
+    /// Checks a trace snapshot's name: a plain file name ending in `extension` (the trace's own:
+    /// `.json` or `.pftrace`), written inside the run's output directory — never a path, and never
+    /// the run's own `trace.json`, `trace.pftrace` or `summary.json`. Nil stays nil (the default name).
+    public static func snapshotName(_ name: String?, extension: String = ".json") throws -> String? {
         guard let name else { return nil }
         let label = "<control message>"
-        guard !name.contains("/"), !name.hasPrefix("."), name.hasSuffix(".json"), name.count <= 255,
+        guard !name.contains("/"), !name.hasPrefix("."), name.hasSuffix(`extension`), name.count <= 255,
             !name.contains("\0")
         else {
             throw ConfigError(
                 file: label, line: nil, field: "path",
                 message:
-                    "a snapshot is written inside the run's output directory: give a file name ending in .json (no '/', not starting with '.')"
+                    "a snapshot is written inside the run's output directory: give a file name ending in \(`extension`) (no '/', not starting with '.')"
             )
         }
-        guard name != "trace.json", name != "summary.json" else {
+        guard !["trace.json", "trace.pftrace", "summary.json"].contains(name) else {
             throw ConfigError(file: label, line: nil, field: "path", message: "'\(name)' is the run's own output")
         }
         return name

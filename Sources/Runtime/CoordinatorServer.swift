@@ -40,6 +40,8 @@ public final class CoordinatorServer {
         public var progress: ProgressLine?
         /// Virtual µs per wall µs (nil: as fast as possible).
         public var pace: Double?
+        /// The trace's format (trace.json or trace.pftrace).
+        public var traceFormat = TraceFormat.json
         /// Progress messages (to stderr by default).
         public var log: (String) -> Void = { FileHandle.standardError.write(Data(("octopus: " + $0 + "\n").utf8)) }
 
@@ -84,7 +86,7 @@ public final class CoordinatorServer {
     private let wake: WakeSignal
     private let transport: RemoteClusterTransport
     public let session: WaferSession
-    private let trace: ChromeTraceWriter
+    private let trace: TraceFileWriter
     private let timeline: UtilisationTimeline
     private var state = State.waiting
     private var registered: [Int: ClusterProtocol.Registration] = [:]
@@ -133,9 +135,8 @@ public final class CoordinatorServer {
         controlEndpoint = try controlSocket.lastEndpoint()
 
         try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
-        trace = try ChromeTraceWriter(
-            path: (options.outputDirectory as NSString).appendingPathComponent("trace.json"),
-            config: options.config, library: options.library)
+        trace = try options.traceFormat.writer(
+            directory: options.outputDirectory, config: options.config, library: options.library)
         transport = RemoteClusterTransport(
             router: router, clusterCount: options.config.clusterCount, wakeDescriptor: wake.fileDescriptor)
         session = WaferSession(
@@ -516,11 +517,15 @@ public final class CoordinatorServer {
             return nil
         case .trace(let name):
             let target = (options.outputDirectory as NSString).appendingPathComponent(
-                try ControlProtocol.snapshotName(name) ?? "trace-snapshot-\(session.now).json")
+                try ControlProtocol.snapshotName(name, extension: snapshotExtension)
+                    ?? "trace-snapshot-\(session.now)\(snapshotExtension)")
             try trace.snapshot(to: target)
             return ["ok": true, "path": target, "events": trace.eventCount]
         }
     }
+
+    /// Snapshots keep the trace's own format.
+    private var snapshotExtension: String { options.traceFormat == .json ? ".json" : ".pftrace" }
 
     private func status() -> [String: Any] {
         let coordinator = session.coordinator

@@ -43,6 +43,8 @@ public enum LocalWafer {
         public var progress: ProgressLine?
         /// Virtual µs per wall µs (nil: as fast as possible).
         public var pace: Double?
+        /// The trace's format (trace.json or trace.pftrace).
+        public var traceFormat = TraceFormat.json
         public var log: (String) -> Void = { FileHandle.standardError.write(Data(("octopus: " + $0 + "\n").utf8)) }
 
         public init(config: WaferConfig, library: WorkflowLibrary, injections: [Injection], outputDirectory: String) {
@@ -88,6 +90,7 @@ public enum LocalWafer {
         serverOptions.log = options.log
         serverOptions.progress = options.progress
         serverOptions.pace = options.pace
+        serverOptions.traceFormat = options.traceFormat
         let server = try CoordinatorServer(options: serverOptions, wake: wake)
         let supervisor = ChildSupervisor(wake: wake)
         do {
@@ -144,9 +147,8 @@ public enum LocalWafer {
 
     private static func runInProcess(_ options: Options, wake: WakeSignal) throws -> RunSummary {
         try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
-        let trace = try ChromeTraceWriter(
-            path: (options.outputDirectory as NSString).appendingPathComponent("trace.json"),
-            config: options.config, library: options.library)
+        let trace = try options.traceFormat.writer(
+            directory: options.outputDirectory, config: options.config, library: options.library)
         let session = WaferSession.inProcess(
             config: options.config, library: options.library, scheduler: options.scheduler,
             functional: options.functional?())

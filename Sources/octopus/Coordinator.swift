@@ -55,10 +55,19 @@ struct Coordinator: ParsableCommand {
     )
     var pace: Double?
 
+    @Option(
+        help:
+            "Trace format: json (trace.json, Chrome Trace Event; the default) or perfetto (trace.pftrace, Perfetto's protobuf, several times smaller: better for long runs)."
+    )
+    var traceFormat = "json"
+
     @Flag(help: "Stop (writing trace and summary) as soon as the wafer is idle, instead of serving until `ctl stop`.")
     var exitWhenIdle = false
 
     func validate() throws {
+        guard TraceFormat(rawValue: traceFormat) != nil else {
+            throw ValidationError("--trace-format must be json or perfetto, not '\(traceFormat)'")
+        }
         if let pace, !(pace > 0 && pace.isFinite) {
             throw ValidationError("--pace must be a positive ratio, not \(pace)")
         }
@@ -88,13 +97,16 @@ struct Coordinator: ParsableCommand {
             options.exitWhenIdle = exitWhenIdle
             options.dataDirectory = dataDir
             options.pace = pace
+            options.traceFormat = TraceFormat(rawValue: traceFormat) ?? .json
             options.serveAfterFailure = exitWhenIdle || failedTimeout <= 0 ? nil : failedTimeout
             let wake = try WakeSignal()
             wake.catchTerminationSignals()
             let server = try CoordinatorServer(options: options, wake: wake)
             let summary = try server.run(initial: injections)
             print(SummaryRenderer.table(summary))
-            print("\nwrote \(options.outputDirectory)/trace.json and \(options.outputDirectory)/summary.json")
+            print(
+                "\nwrote \(options.outputDirectory)/\(options.traceFormat.fileName) and \(options.outputDirectory)/summary.json"
+            )
         } catch {
             exitReporting(error)
         }

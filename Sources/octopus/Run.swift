@@ -68,6 +68,12 @@ struct Run: ParsableCommand {
     )
     var pace: Double?
 
+    @Option(
+        help:
+            "Trace format: json (trace.json, Chrome Trace Event; the default) or perfetto (trace.pftrace, Perfetto's protobuf, several times smaller: better for long runs)."
+    )
+    var traceFormat = "json"
+
     @Flag(help: "Also write report.html (plots; see `octopus report`) into the output directory.")
     var report = false
 
@@ -102,6 +108,10 @@ struct Run: ParsableCommand {
             }
             if quiet { options.log = { _ in } }
             options.progress = ProgressLine.onStandardError(quiet: quiet)
+            guard let format = TraceFormat(rawValue: traceFormat) else {
+                throw ValidationError("--trace-format must be json or perfetto, not '\(traceFormat)'")
+            }
+            options.traceFormat = format
             if let pace {
                 guard pace > 0, pace.isFinite else {
                     throw ValidationError("--pace must be a positive ratio, not \(pace)")
@@ -119,7 +129,7 @@ struct Run: ParsableCommand {
             }
             let summary = try LocalWafer.run(options)
             print(SummaryRenderer.table(summary))
-            print("\nwrote \(directory)/trace.json and \(directory)/summary.json")
+            print("\nwrote \(directory)/\(options.traceFormat.fileName) and \(directory)/summary.json")
             if report { print("wrote \(try ReportWriter.write(runs: [directory], to: nil))") }
         } catch let error as ValidationError {
             throw error

@@ -1,0 +1,374 @@
+import Collections
+import Foundation
+import Scheduling
+import WaferModel
+
+/// What a trace file writer offers the hosts, whatever its format.
+public protocol TraceFileWriter: TraceSink {
+    /// The file being written.
+    var path: String { get }
+    /// Events written so far.
+    var eventCount: Int { get }
+    /// Finishes the file once everything appended is written.
+    func close() throws
+    /// Writes a complete, valid copy of everything traced so far to `path`.
+    func snapshot(to path: String) throws
+}
+
+extension ChromeTraceWriter: TraceFileWriter {}
+
+/// The formats a run's trace can be written in.
+public enum TraceFormat: String, CaseIterable, Sendable {
+    /// Chrome Trace Event JSON (`trace.json`): readable by chrome://tracing and ui.perfetto.dev.
+    case json
+    /// Perfetto's native protobuf (`trace.pftrace`): TrackEvent packets, several times smaller.
+    case perfetto
+
+    /// The trace file's name in the output directory.
+    public var fileName: String { self == .json ? "trace.json" : "trace.pftrace" }
+
+    /// A writer of this format for `config` at `directory/fileName`.
+    public func writer(directory: String, config: WaferConfig, library: WorkflowLibrary) throws -> TraceFileWriter {
+        let path = (directory as NSString).appendingPathComponent(fileName)
+        switch self {
+        case .json: return try ChromeTraceWriter(path: path, config: config, library: library)
+        case .perfetto: return try PerfettoTraceWriter(path: path, config: config, library: library)
+        }
+    }
+}
+
+/// Streams trace records as a Perfetto protobuf trace (`Trace { repeated TracePacket packet = 1 }`)
+/// of TrackEvents: a process track per cluster and one for the coordinator, a thread track per
+/// TBU/CBU, counter tracks for each cluster's load and the requests in flight, slices (begin/end)
+/// for blocks, operations, reconfigurations and control blocks, instants carrying flow ids for
+/// task flows, injections and rejections; event names are interned. The same records as the JSON
+/// trace, in a form several times smaller that Perfetto reads natively.
+///
+/// A slice's end is held back until every event before it on its track has been written, so each
+/// track's events come in time order with inner slices closed before outer ones; everything is
+/// written when the file is closed. Timestamps are nanoseconds of virtual time.
+public final class PerfettoTraceWriter: TraceFileWriter {
+    private let queue = DispatchQueue(label: "octopus.perfetto-writer")
+    private let handle: FileHandle
+    private let config: WaferConfig
+    private let library: WorkflowLibrary
+    public let path: String
+    public private(set) var eventCount = 0
+    private var failure: Error?
+    private var closed = false
+    private var buffer: [UInt8] = []
+    /// Interned event names and whether the sequence's incremental state has been set up.
+    private var names: [String: UInt64] = [:]
+    private var categories: [String: UInt64] = [:]
+    private var started = false
+    /// Slice ends waiting per track: (end time, order) — later-started slices end first on ties.
+    private var pendingEnds: [UInt64: Heap<PendingEnd>] = [:]
+    private var sliceOrder: UInt64 = 0
+
+    struct PendingEnd: Comparable {
+        var time: Cycle
+        /// Negated start order: among equal end times the slice started last (the inner one) ends first.
+        var order: Int64
+        static func < (a: PendingEnd, b: PendingEnd) -> Bool { (a.time, a.order) < (b.time, b.order) }
+    }
+
+    static let sequence: UInt64 = 1
+
+    public init(path: String, config: WaferConfig, library: WorkflowLibrary) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+            let handle = FileHandle(forWritingAtPath: path)
+        else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+        }
+        self.path = path
+        self.handle = handle
+        self.config = config
+        self.library = library
+        writeTracks()
+        try flush()
+    }
+
+    // MARK: Track identities
+
+    var coordinatorPID: Int { config.clusterCount + 1 }
+    /// Track uuids are numbered as the tracks are declared, so they stay one or two bytes long.
+    private var uuids: [String: UInt64] = [:]
+    private func uuid(_ key: String) -> UInt64 {
+        if let known = uuids[key] { return known }
+        let next = UInt64(uuids.count + 1)
+        uuids[key] = next
+        return next
+    }
+    private func processTrack(_ pid: Int) -> UInt64 { uuid("p\(pid)") }
+    private func threadTrack(_ pid: Int, _ unit: Int) -> UInt64 { uuid("t\(pid).\(unit)") }
+    private func counterTrack(_ pid: Int, _ index: Int) -> UInt64 { uuid("c\(pid).\(index)") }
+
+    private func writeTracks() {
+        process(pid: coordinatorPID, name: "coordinator")
+        thread(pid: coordinatorPID, unit: 1, name: "injections")
+        counter(counterTrack(coordinatorPID, 0), parent: processTrack(coordinatorPID), name: "requests in flight")
+        let mesh = config.mesh
+        let array = config.cluster.peArray
+        for cluster in 0..<config.clusterCount {
+            let p = mesh.position(of: cluster)
+            let d = mesh.die(of: cluster)
+            let pid = cluster + 1
+            process(pid: pid, name: "cluster \(cluster) (row \(p.row), col \(p.column), die \(d.row).\(d.column))")
+            thread(pid: pid, unit: 0, name: "events")
+            for tbu in 0..<config.cluster.tbus {
+                thread(
+                    pid: pid, unit: Int(TraceUnit.tbu(tbu)),
+                    name: "TBU \(tbu) (\(array.rows)x\(array.columns) \(array.dataflow.rawValue.uppercased()))")
+            }
+            for cbu in 0..<config.cluster.cbus { thread(pid: pid, unit: Int(TraceUnit.cbu(cbu)), name: "CBU \(cbu)") }
+            for (index, name) in ["queued tasks", "busy TBUs", "queued kcycles"].enumerated() {
+                counter(counterTrack(pid, index), parent: processTrack(pid), name: name)
+            }
+        }
+    }
+
+    private func process(pid: Int, name: String) {
+        var descriptor = ProtoWriter()
+        descriptor.varint(1, processTrack(pid))
+        var process = ProtoWriter()
+        process.varint(1, UInt64(pid))
+        process.string(6, name)
+        descriptor.message(3, process)
+        packet { $0.message(60, descriptor) }
+    }
+
+    private func thread(pid: Int, unit: Int, name: String) {
+        var descriptor = ProtoWriter()
+        descriptor.varint(1, threadTrack(pid, unit))
+        descriptor.varint(5, processTrack(pid))
+        var thread = ProtoWriter()
+        thread.varint(1, UInt64(pid))
+        thread.varint(2, UInt64(pid * 10_000 + unit))
+        thread.string(5, name)
+        descriptor.message(4, thread)
+        packet { $0.message(60, descriptor) }
+    }
+
+    private func counter(_ uuid: UInt64, parent: UInt64, name: String) {
+        var descriptor = ProtoWriter()
+        descriptor.varint(1, uuid)
+        descriptor.string(2, name)
+        descriptor.varint(5, parent)
+        descriptor.message(8, ProtoWriter())
+        packet { $0.message(60, descriptor) }
+    }
+
+    /// Appends one TracePacket (field 1 of Trace) built by `fill`.
+    private func packet(_ fill: (inout ProtoWriter) -> Void) {
+        var packet = ProtoWriter()
+        fill(&packet)
+        var outer = ProtoWriter()
+        outer.message(1, packet)
+        buffer += outer.bytes
+    }
+
+    // MARK: Events
+
+    private func nanoseconds(_ cycles: Cycle) -> UInt64 {
+        // Exact for whole-MHz clocks dividing 1000; otherwise rounded down to the nanosecond.
+        cycles.multipliedReportingOverflow(by: 1000).overflow
+            ? cycles / UInt64(config.clockMHz) * 1000 : cycles * 1000 / UInt64(config.clockMHz)
+    }
+
+    /// Writes one TrackEvent on `track` at `time`, named `name` (interned).
+    private func event(
+        _ type: UInt64, track: UInt64, at time: Cycle, name: String?, category: String? = nil, counter: Int64? = nil,
+        extraCounters: [(track: UInt64, value: Int64)] = [], flow: UInt64? = nil, terminatingFlow: UInt64? = nil
+    ) {
+        var interned = ProtoWriter()
+        /// The iid of `text` in `table`, interning it (InternedData field `field`) when new.
+        func intern(_ text: String, _ table: inout [String: UInt64], field: Int) -> UInt64 {
+            if let known = table[text] { return known }
+            let next = UInt64(table.count + 1)
+            table[text] = next
+            var entry = ProtoWriter()
+            entry.varint(1, next)
+            entry.string(2, text)
+            interned.message(field, entry)
+            return next
+        }
+        let iid = name.map { intern($0, &names, field: 2) }
+        let categoryIID = category.map { intern($0, &categories, field: 1) }
+        var trackEvent = ProtoWriter()
+        trackEvent.varint(9, type)
+        trackEvent.varint(11, track)
+        if let iid { trackEvent.varint(10, iid) }
+        if let categoryIID { trackEvent.varint(3, categoryIID) }
+        if let counter { trackEvent.varint(30, UInt64(bitPattern: counter)) }
+        for extra in extraCounters {
+            trackEvent.varint(31, extra.track)
+            trackEvent.varint(12, UInt64(bitPattern: extra.value))
+        }
+        if let flow { trackEvent.fixed64(47, flow) }
+        if let terminatingFlow { trackEvent.fixed64(48, terminatingFlow) }
+        packet { packet in
+            packet.varint(8, nanoseconds(time))
+            packet.varint(10, Self.sequence)
+            if !interned.bytes.isEmpty { packet.message(12, interned) }
+            // Events that use interned names need the sequence's state; the first clears it.
+            if !started || iid != nil { packet.varint(13, started ? 2 : 3) }
+            packet.message(11, trackEvent)
+        }
+        started = true
+        eventCount += 1
+    }
+
+    /// Writes the slice ends on `track` due at or before `time`.
+    private func flushEnds(_ track: UInt64, upTo time: Cycle) {
+        while let next = pendingEnds[track]?.min, next.time <= time {
+            _ = pendingEnds[track]?.popMin()
+            event(2, track: track, at: next.time, name: nil)
+        }
+    }
+
+    private func slice(_ track: UInt64, start: Cycle, duration: Cycle, name: String, category: String) {
+        flushEnds(track, upTo: start)
+        event(1, track: track, at: start, name: name, category: category)
+        sliceOrder += 1
+        pendingEnds[track, default: Heap()].insert(PendingEnd(time: start + duration, order: -Int64(sliceOrder)))
+    }
+
+    private func instant(
+        _ track: UInt64, at time: Cycle, name: String, category: String, flow: UInt64? = nil,
+        terminatingFlow: UInt64? = nil
+    ) {
+        flushEnds(track, upTo: time)
+        event(3, track: track, at: time, name: name, category: category, flow: flow, terminatingFlow: terminatingFlow)
+    }
+
+    private func name(of type: TaskType) -> String {
+        let graph = library[Int(type.workflow)]
+        return "\(graph.name)/\(graph.blocks[Int(type.block)].name)"
+    }
+
+    private func render(_ record: TraceRecord) {
+        switch record {
+        case .slice(let cluster, let unit, let start, let duration, let kind, let type, let request):
+            let track = threadTrack(Int(cluster) + 1, Int(unit))
+            switch kind {
+            case .task: slice(track, start: start, duration: duration, name: name(of: type), category: "task")
+            case .reconfigure:
+                slice(
+                    track, start: start, duration: duration, name: "configure " + name(of: type),
+                    category: "reconfigure")
+            case .control: slice(track, start: start, duration: duration, name: name(of: type), category: "control")
+            case .splitPart:
+                slice(
+                    track, start: start, duration: duration, name: name(of: type) + " (split part)", category: "split")
+            case .operation:
+                guard case .task(let block) = library[Int(type.workflow)].blocks[Int(type.block)].kind else { return }
+                slice(
+                    track, start: start, duration: duration, name: block.operations[Int(request)].name,
+                    category: "layer")
+            }
+        case .flowStart(let cluster, let unit, let time, let flow):
+            instant(
+                threadTrack(Int(cluster) + 1, Int(unit)), at: time, name: "task flow out", category: "flow", flow: flow)
+        case .flowEnd(let cluster, let unit, let time, let flow):
+            instant(
+                threadTrack(Int(cluster) + 1, Int(unit)), at: time, name: "task flow in", category: "flow",
+                terminatingFlow: flow)
+        case .queue(let cluster, let time, let tasks, let busy, let pending):
+            // One event sets all three of the cluster's counters.
+            let pid = Int(cluster) + 1
+            event(
+                4, track: counterTrack(pid, 0), at: time, name: nil, counter: Int64(tasks),
+                extraCounters: [(counterTrack(pid, 1), Int64(busy)), (counterTrack(pid, 2), Int64(pending / 1000))])
+        case .rejected(let cluster, let time, _, let type):
+            instant(
+                threadTrack(Int(cluster) + 1, 0), at: time, name: "rejected " + name(of: type), category: "rejected")
+        case .injected(let time, _, let workflow, _):
+            instant(threadTrack(coordinatorPID, 1), at: time, name: library[Int(workflow)].name, category: "inject")
+        case .inFlight(let time, let count):
+            event(4, track: counterTrack(coordinatorPID, 0), at: time, name: nil, counter: Int64(count))
+        }
+    }
+
+    // MARK: TraceSink
+
+    public func append(window lists: [[TimedTraceRecord]]) throws {
+        try queue.sync {
+            if let failure { throw failure }
+            for record in TraceOrder.merge(lists) { render(record) }
+            try flush()
+        }
+    }
+
+    public func close() throws {
+        try queue.sync {
+            guard !closed else { return }
+            if let failure { throw failure }
+            for track in pendingEnds.keys.sorted() { flushEnds(track, upTo: .max) }
+            try flush()
+            closed = true
+            try handle.close()
+        }
+    }
+
+    public func snapshot(to target: String) throws {
+        try queue.sync {
+            if let failure { throw failure }
+            try flush()
+            var data = try Data(contentsOf: URL(fileURLWithPath: path))
+            // The slices still open end where they will end: close them in the copy only.
+            let saved = (pendingEnds, eventCount, started)
+            for track in pendingEnds.keys.sorted() { flushEnds(track, upTo: .max) }
+            data.append(contentsOf: buffer)
+            buffer.removeAll()
+            (pendingEnds, eventCount, started) = saved
+            try data.write(to: URL(fileURLWithPath: target))
+        }
+    }
+
+    private func flush() throws {
+        guard !buffer.isEmpty else { return }
+        do {
+            try handle.write(contentsOf: Data(buffer))
+        } catch {
+            failure = error
+            throw error
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// A minimal protobuf encoder: varints, fixed64, strings and nested messages (wire types 0, 1, 2).
+struct ProtoWriter {
+    private(set) var bytes: [UInt8] = []
+
+    private mutating func raw(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            bytes.append(UInt8(v & 0x7F) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    private mutating func key(_ field: Int, _ wireType: UInt64) { raw(UInt64(field) << 3 | wireType) }
+
+    mutating func varint(_ field: Int, _ value: UInt64) {
+        key(field, 0)
+        raw(value)
+    }
+
+    mutating func fixed64(_ field: Int, _ value: UInt64) {
+        key(field, 1)
+        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+    }
+
+    mutating func string(_ field: Int, _ text: String) { bytesField(field, Array(text.utf8)) }
+
+    mutating func message(_ field: Int, _ message: ProtoWriter) { bytesField(field, message.bytes) }
+
+    private mutating func bytesField(_ field: Int, _ data: [UInt8]) {
+        key(field, 2)
+        raw(UInt64(data.count))
+        bytes += data
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import XCTest
+
+/// `--trace-format perfetto`: the protobuf trace decodes with the PyPI `perfetto` package's
+/// definitions and holds exactly the JSON trace's slices (track, start, duration, name, category),
+/// instants and counter values; it is the same file in one process and across processes.
+final class PerfettoTraceTests: XCTestCase {
+    /// The suite's Python with the perfetto protos (scripts/test installs them into .venv).
+    static let python: String? = {
+        let candidate = repositoryRoot + "/.venv/bin/python"
+        guard FileManager.default.isExecutableFile(atPath: candidate) else { return nil }
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: candidate)
+        check.arguments = ["-c", "import perfetto.protos.perfetto.trace.perfetto_trace_pb2"]
+        check.standardError = FileHandle.nullDevice
+        guard (try? check.run()) != nil else { return nil }
+        check.waitUntilExit()
+        return check.terminationStatus == 0 ? candidate : nil
+    }()
+
+    func testThePerfettoTraceHoldsWhatTheJSONTraceHolds() throws {
+        guard let python = Self.python else {
+            throw XCTSkip("no .venv with the PyPI perfetto package (scripts/test installs it)")
+        }
+        let directory = try makeTemporaryDirectory("perfetto")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let wafer = ["--wafer", "Configs/wafers/small-2x2.yaml", "--workload", "Configs/workloads/suite-small.yaml"]
+        for (name, extra) in [
+            ("json", ["--single-process"]), ("one", ["--single-process", "--trace-format", "perfetto"]),
+            ("many", ["--trace-format", "perfetto"]),
+        ] {
+            let run = try octopus(
+                ["run", "--quiet", "--out", directory + "/" + name] + extra + wafer, in: directory, name: name)
+            XCTAssertEqual(run.status, 0, run.stderr)
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/many/trace.pftrace"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/many/trace.json"))
+        XCTAssertEqual(
+            try Data(contentsOf: URL(fileURLWithPath: directory + "/one/trace.pftrace")),
+            try Data(contentsOf: URL(fileURLWithPath: directory + "/many/trace.pftrace")),
+            "the Perfetto trace differs between one process and many")
+        let check = try Launched(
+            ["scripts/pftrace_check.py", directory + "/many/trace.pftrace", directory + "/json/trace.json"],
+            in: directory,
+            name: "check", executable: python)
+        XCTAssertEqual(check.wait(seconds: 120), 0, check.stderr)
+        let report = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any], check.stdout)
+        for key in ["slices", "instants", "counters"] {
+            let pair = report[key] as? [Int] ?? []
+            XCTAssertEqual(pair.count, 2, key)
+            XCTAssertGreaterThan(pair.first ?? 0, 0, "\(key): \(check.stdout)")
+            XCTAssertEqual(pair.first, pair.last, "\(key) differ: \(check.stdout)")
+        }
+        XCTAssertEqual(report["unclosed"] as? Int, 0)
+        XCTAssertEqual((report["mismatches"] as? [Any])?.count, 0, check.stdout)
+        let bad = try octopus(["run", "--trace-format", "svg"] + wafer, in: directory, name: "bad")
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(bad.stderr.contains("--trace-format must be json or perfetto"), bad.stderr)
+    }
+}
