@@ -200,7 +200,8 @@ public final class CoordinatorServer {
         writeIncompleteSummary(reason: "\(error)", wallStart: wallStart)
         var interrupted = false
         if case Abort.interrupted = error { interrupted = true }
-        if let seconds = options.serveAfterFailure, !interrupted, stopRequester == nil {
+        // Only a wafer that had started has anything to answer for; one that never assembled exits.
+        if let seconds = options.serveAfterFailure, !interrupted, stopRequester == nil, state != .waiting {
             serveFailed(reason: "\(error)", seconds: seconds)
         }
     }

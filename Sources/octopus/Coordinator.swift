@@ -45,7 +45,7 @@ struct Coordinator: ParsableCommand {
 
     @Option(
         help:
-            "After a failure (a lost cluster, a protocol error), keep answering `ctl status` and `ctl stop` for this many seconds before exiting (0: exit at once; ignored with --exit-when-idle)."
+            "After a failure of the running wafer (a lost cluster, a protocol error), keep answering `ctl status` and `ctl stop` for this many seconds before exiting (0: exit at once; ignored with --exit-when-idle)."
     )
     var failedTimeout: Double = 600
 
