@@ -120,22 +120,36 @@ func makeTemporaryDirectory(_ name: String) throws -> String {
     return path
 }
 
-/// A loopback TCP port that was free a moment ago.
+/// A loopback TCP port that was free a moment ago, and whose successor was too (the Slurm script
+/// puts the control socket on PORT + 1).
+///
+/// Ports come from below the kernel's ephemeral range (32768–60999 by default), so an outgoing
+/// connection made meanwhile by some other socket cannot take them, and none is handed out twice
+/// in one test process.
 func freePort() -> Int {
+    while true {
+        let candidate = Int.random(in: 20_000..<32_000)
+        guard !handedOutPorts.contains(candidate), !handedOutPorts.contains(candidate + 1) else { continue }
+        guard canBind(candidate), canBind(candidate + 1) else { continue }
+        handedOutPorts.insert(candidate)
+        handedOutPorts.insert(candidate + 1)
+        return candidate
+    }
+}
+
+nonisolated(unsafe) private var handedOutPorts: Set<Int> = []
+
+private func canBind(_ port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    return withUnsafeMutablePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-    }
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
+    } == 0
 }
 
 func readJSON(_ path: String) throws -> [String: Any] {
