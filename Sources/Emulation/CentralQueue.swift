@@ -15,6 +15,8 @@ struct CentralQueue {
     private var busyTBUs: [Int]
     /// Bytes × hops and local flows of the task flows it routed, and blocks rejected when full.
     private(set) var byteHops: UInt64 = 0
+    /// Traffic per mesh link of the blocks it routed.
+    private(set) var links = LinkTraffic()
     private(set) var localFlows: UInt64 = 0
     private(set) var rejections: UInt64 = 0
 
@@ -67,6 +69,7 @@ struct CentralQueue {
                     localFlows += 1
                 } else {
                     byteHops += ready.task.bytes * UInt64(mesh.distance(from: Int(ready.origin), to: target))
+                    links.add(ready.task.bytes, from: Int(ready.origin), to: target, mesh: mesh)
                 }
             }
             handed.append((ready, target))

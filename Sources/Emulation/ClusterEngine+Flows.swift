@@ -67,6 +67,7 @@ extension ClusterEngine {
             core.record(
                 .flowStart(cluster: Int32(id), unit: producer.unit, time: producer.sliceStart, flow: next.flow))
             stats.byteHops += next.bytes * UInt64(mesh.distance(from: id, to: destination))
+            stats.links.add(next.bytes, from: id, to: destination, mesh: mesh)
             send(
                 .task(next), to: .cluster(destination), at: now,
                 latency: mesh.transferLatency(from: id, to: destination, bytes: next.bytes))
@@ -130,6 +131,7 @@ extension ClusterEngine {
         for block in queue.remove(at: positions.sorted(by: >), at: now) {
             stats.migrations += 1
             stats.migrationByteHops += block.task.bytes * UInt64(mesh.distance(from: id, to: target))
+            stats.links.add(block.task.bytes, from: id, to: target, mesh: mesh)
             view.notePlaced(cycles: block.info.predictedCycles, on: target)
             send(
                 .task(block.task), to: .cluster(target), at: now,

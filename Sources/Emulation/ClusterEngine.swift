@@ -156,6 +156,9 @@ public final class ClusterEngine {
     public func finalStats(end: Cycle) -> ClusterStats {
         var result = stats
         result.tbus = pool.finalStats(end: end, queue: queue)
+        result.idleTimeline = IdleTimeline(
+            periods: pool.idlePeriods(end: end), queueToggles: queue.toggles, end: end,
+            width: UtilisationTimeline.binWidth(covering: end))
         result.cbuBusyCycles = cbus.busyCycles
         result.fanoutItems = interpreter.fanoutItems
         result.earlyExits = interpreter.earlyExits
@@ -207,6 +210,7 @@ public final class ClusterEngine {
         router = snapshot.router
         signaller = snapshot.signaller
         queue = snapshot.queue
+        queue.trimToggleLog()
         pool.restore(snapshot.pool)
         cbus = snapshot.cbus
         publishedView = snapshot.publishedView

@@ -17,6 +17,12 @@ struct ClusterQueue {
     private(set) var entries = Deque<QueuedBlock>()
     private var integral: Cycle = 0
     private var integralUpdated: Cycle = 0
+    /// Times the queue became non-empty and empty again, alternately, for the idle timeline. The
+    /// log is shared by the queue's copies (a speculation snapshot copies the queue every window,
+    /// and copying the log each time would cost O(run length)); a restored copy trims what was
+    /// logged after it was taken (``trimToggleLog()``).
+    private let toggleLog = TimeLog()
+    private var toggleCount = 0
 
     var count: Int { entries.count }
     var isEmpty: Bool { entries.isEmpty }
@@ -34,6 +40,7 @@ struct ClusterQueue {
 
     mutating func append(_ block: QueuedBlock, at now: Cycle) {
         updateIntegral(at: now)
+        if entries.isEmpty { logToggle(at: now) }
         entries.append(block)
     }
 
@@ -42,8 +49,22 @@ struct ClusterQueue {
         updateIntegral(at: now)
         let taken = positions.map { entries[$0] }
         for position in positions.sorted(by: >) { entries.remove(at: position) }
+        if entries.isEmpty && !taken.isEmpty { logToggle(at: now) }
         return taken
     }
+
+    private mutating func logToggle(at now: Cycle) {
+        toggleLog.times.append(now)
+        toggleCount += 1
+    }
+
+    /// Drops toggles logged after this copy of the queue was taken (call after restoring a snapshot).
+    func trimToggleLog() {
+        if toggleLog.times.count > toggleCount { toggleLog.times.removeLast(toggleLog.times.count - toggleCount) }
+    }
+
+    /// When the queue became non-empty and empty again, alternately, oldest first.
+    var toggles: [Cycle] { Array(toggleLog.times.prefix(toggleCount)) }
 
     /// Predicted cycles of every queued block.
     var pendingCycles: Cycle { entries.reduce(0) { $0 + $1.info.predictedCycles } }
@@ -60,4 +81,9 @@ struct ClusterQueue {
         integral = integralValue(at: now)
         integralUpdated = now
     }
+}
+
+/// An append-only list of times shared by value copies of its owner.
+final class TimeLog {
+    var times: [Cycle] = []
 }

@@ -33,6 +33,8 @@ public struct ClusterStats: Codable, Equatable, Sendable {
     public var messagesSent: [String: UInt64] = [:]
     /// Σ bytes × hops of task flows sent to other clusters.
     public var byteHops: UInt64 = 0
+    /// Bytes and transfers of task flows and migrations this cluster sent, per mesh link.
+    public var links = LinkTraffic()
     /// Task flows that stayed inside the cluster.
     public var localFlows: UInt64 = 0
     /// Events processed (host cost accounting; deterministic).
@@ -61,6 +63,8 @@ public struct ClusterStats: Codable, Equatable, Sendable {
     /// (a host measurement; it varies from run to run and never enters the results).
     public var decisions: UInt64 = 0
     public var decisionNanos: UInt64 = 0
+    /// Starved and unassigned time over the run (for `timeline.csv` and reports).
+    public var idleTimeline: IdleTimeline?
 
     public init(cluster: Int, tbus: Int) {
         self.cluster = cluster

@@ -166,6 +166,8 @@ public final class CoordinatorEngine {
     /// Bytes × hops and local flows of task flows the central queue routed, and blocks it rejected.
     public var byteHops: UInt64 { centralQueue?.byteHops ?? 0 }
     public var localFlows: UInt64 { centralQueue?.localFlows ?? 0 }
+    /// Traffic per mesh link of the task flows the central queue routed.
+    public var links: LinkTraffic { centralQueue?.links ?? LinkTraffic() }
     public var globalRejections: UInt64 { centralQueue?.rejections ?? 0 }
     /// Blocks waiting in the central queue.
     public var globalQueueLength: Int { centralQueue?.count ?? 0 }

@@ -169,6 +169,24 @@ public struct RunSummary: Codable, Equatable, Sendable {
         public var imbalance: Imbalance
         public var scheduling: Scheduling
         public var emulation: Emulation
+        /// Traffic offered to each mesh link that carried any (task flows, migrations and blocks
+        /// routed by a central queue, along their XY routes), ordered by link. Absent in
+        /// summaries written before links were counted.
+        public var links: [Link]?
+    }
+
+    /// One directed mesh link's traffic over the run.
+    public struct Link: Codable, Equatable, Sendable {
+        /// The clusters it joins, in the direction of travel.
+        public var from: Int
+        public var to: Int
+        /// Whether it crosses a die boundary (`inter_die` link parameters).
+        public var interDie: Bool
+        public var bytes: UInt64
+        public var transfers: UInt64
+        /// bytes / (bandwidth × end cycles): the share of the link's capacity the traffic would
+        /// fill (links are pure delays in this model, so nothing queues on them).
+        public var load: Double
     }
 
     /// How the run was synchronised. In exact mode none of it touches `results` (the same results

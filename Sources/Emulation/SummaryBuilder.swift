@@ -96,7 +96,27 @@ public enum SummaryBuilder {
             emulation: RunSummary.Emulation(
                 syncMode: config.sync.mode.rawValue, lookaheadCycles: sync.lookahead, events: events,
                 quantumDelayedMessages: quantumDelayed,
-                quantumDelayCycles: quantumCycles, causalityViolations: violations))
+                quantumDelayCycles: quantumCycles, causalityViolations: violations),
+            links: links(stats, coordinator: coordinator.links, config: config, end: end))
+    }
+
+    /// Every link that carried traffic, by link index.
+    static func links(_ stats: [ClusterStats], coordinator: LinkTraffic, config: WaferConfig, end: Cycle)
+        -> [RunSummary.Link]
+    {
+        var total = coordinator
+        for s in stats { total.merge(s.links) }
+        let mesh = config.mesh
+        return total.bytes.keys.sorted().map { index in
+            let link = mesh.link(index)
+            let bandwidth =
+                link.interDie ? config.interDie.bandwidthBytesPerCycle : config.intraDie.bandwidthBytesPerCycle
+            let bytes = total.bytes[index] ?? 0
+            return RunSummary.Link(
+                from: link.from, to: link.to, interDie: link.interDie, bytes: bytes,
+                transfers: total.transfers[index] ?? 0,
+                load: end == 0 ? 0 : Double(bytes) / (Double(bandwidth) * Double(end)))
+        }
     }
 
     /// Host measurements for a run that took `wallSeconds` in `processes` processes; `stats` gives
@@ -188,21 +208,13 @@ public enum SummaryBuilder {
         let onset = 1.0
         let resolved = 0.5
         var weighted = 0.0
-        var inEpisode: Cycle = 0
-        var durations: [Cycle] = []
-        var episodeStart: Cycle?
         for (index, point) in points.enumerated() where point.time < end {
             let next = index + 1 < points.count ? min(points[index + 1].time, end) : end
             weighted += point.value * Double(next - point.time)
-            if episodeStart == nil, point.value > onset { episodeStart = point.time }
-            if let start = episodeStart, point.value <= resolved {
-                durations.append(point.time - start)
-                episodeStart = nil
-            }
-            if episodeStart != nil { inEpisode += next - point.time }
         }
-        if let start = episodeStart { durations.append(end - start) }
-        durations.sort()
+        let episodes = Episodes.imbalance(points, end: end, onset: onset, resolved: resolved)
+        let inEpisode = episodes.reduce(Cycle(0)) { $0 + ($1.end - $1.start) }
+        let durations = episodes.map { $0.end - $0.start }.sorted()
         let p95 =
             durations.isEmpty
             ? 0 : durations[min(durations.count - 1, Int((0.95 * Double(durations.count)).rounded(.up)) - 1)]

@@ -26,11 +26,14 @@ struct TBUPool {
     /// Start times of each TBU's idle periods, an append-only log kept apart from `stats` so a
     /// snapshot records its length instead of copying it.
     private var idleStarts: [[Cycle]]
+    /// The matching ends (for the idle timeline).
+    private var idleEnds: [[Cycle]]
 
     init(count: Int) {
         units = Array(repeating: TBU(), count: count)
         stats = Array(repeating: TBUStats(), count: count)
         idleStarts = Array(repeating: [], count: count)
+        idleEnds = Array(repeating: [], count: count)
     }
 
     /// The pool's state at a window's start.
@@ -47,6 +50,7 @@ struct TBUPool {
         stats = snapshot.stats
         for (index, count) in snapshot.idleStartCounts.enumerated() where idleStarts[index].count > count {
             idleStarts[index].removeLast(idleStarts[index].count - count)
+            idleEnds[index].removeLast(idleEnds[index].count - count)
         }
     }
 
@@ -75,7 +79,20 @@ struct TBUPool {
         let (starved, unassigned) = Self.idleSplit(tbu, to: now, queue: queue)
         stats[index].starvedCycles += starved
         stats[index].unassignedCycles += unassigned
-        if now > tbu.idleSince { idleStarts[index].append(tbu.idleSince) }
+        if now > tbu.idleSince {
+            idleStarts[index].append(tbu.idleSince)
+            idleEnds[index].append(now)
+        }
+    }
+
+    /// Every TBU's idle periods up to `end`, the open ones closed there.
+    func idlePeriods(end: Cycle) -> [(start: Cycle, end: Cycle)] {
+        var periods: [(start: Cycle, end: Cycle)] = []
+        for index in units.indices {
+            periods += zip(idleStarts[index], idleEnds[index]).map { (start: $0, end: $1) }
+            if units[index].isFree && end > units[index].idleSince { periods.append((units[index].idleSince, end)) }
+        }
+        return periods
     }
 
     /// The accounting up to `end`, with the open idle periods closed there.

@@ -49,6 +49,16 @@ public final class UtilisationTimeline: TraceSink {
         try forward?.append(window: lists)
     }
 
+    /// The width a timeline that starts at `initial` cycles per bin and doubles past `maximumBins`
+    /// has once it covers `[0, end)`: the smallest `initial × 2^k` with `end ≤ width × maximumBins`.
+    public static func binWidth(covering end: Cycle, maximumBins: Int = 400, initial: Cycle = 1000) -> Cycle {
+        var width = max(1, initial)
+        while end > width.multipliedReportingOverflow(by: Cycle(maximumBins)).partialValue, width < Cycle.max / 4 {
+            width *= 2
+        }
+        return width
+    }
+
     /// Spreads `[start, start + duration)` over the bins it covers.
     func add(cluster: Int, start: Cycle, duration: Cycle, busy: Bool) {
         let end = start.adding(duration)
@@ -88,19 +98,35 @@ public final class UtilisationTimeline: TraceSink {
     }
 
     /// CSV: one row per cluster and bin up to `end`, with the share of the cluster's PE-array time
-    /// spent busy and reconfiguring.
-    public func csv(end: Cycle) -> String {
-        var lines = ["cluster,start_cycle,end_cycle,busy,reconfiguring"]
-        let count = end == 0 ? 0 : Int((end - 1) / width) + 1
+    /// spent busy, reconfiguring, starved, unassigned and blocked. The idle columns come from the
+    /// clusters' `idle` timelines (indexed by cluster) and are left empty where one is missing (a
+    /// run that stopped before its clusters reported). Bins are as wide as the coarser of the two.
+    public func csv(end: Cycle, idle: [IdleTimeline?] = []) -> String {
+        var lines = ["cluster,start_cycle,end_cycle,busy,reconfiguring,starved,unassigned,blocked"]
+        let binWidth = idle.reduce(width) { max($0, $1?.width ?? 0) }
+        let factor = Int(binWidth / width)
+        let count = end == 0 ? 0 : Int((end - 1) / binWidth) + 1
         for cluster in 0..<clusters {
+            let idleBins = cluster < idle.count ? idle[cluster]?.coarsened(to: binWidth) : nil
             for index in 0..<count {
-                let start = Cycle(index) * width
-                let stop = min(end, start + width)
+                let start = Cycle(index) * binWidth
+                let stop = min(end, start + binWidth)
                 let capacity = Double(stop - start) * Double(tbusPerCluster)
-                let bin = index < bins[cluster].count ? bins[cluster][index] : Bin()
-                lines.append(
+                var bin = Bin()
+                for fine in stride(from: index * factor, to: min(bins[cluster].count, (index + 1) * factor), by: 1) {
+                    bin.busy += bins[cluster][fine].busy
+                    bin.reconfiguring += bins[cluster][fine].reconfiguring
+                }
+                var row =
                     "\(cluster),\(start),\(stop),\(Self.fraction(bin.busy, capacity)),\(Self.fraction(bin.reconfiguring, capacity))"
-                )
+                if let idleBins, idleBins.width == binWidth {
+                    let starved = index < idleBins.starved.count ? idleBins.starved[index] : 0
+                    let unassigned = index < idleBins.unassigned.count ? idleBins.unassigned[index] : 0
+                    row += ",\(Self.fraction(starved, capacity)),\(Self.fraction(unassigned, capacity)),0"
+                } else {
+                    row += ",,,"
+                }
+                lines.append(row)
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -130,10 +156,14 @@ public enum RequestTable {
 
 /// The files a run writes beside `trace.json` and `summary.json`, for `octopus report` and for
 /// anyone's own analysis: `requests.csv` (one row per finished request), `timeline.csv` (PE-array
-/// time per cluster over virtual time) and `wafer.json` (the wafer configuration as run).
+/// time per cluster over virtual time), `episodes.csv` (imbalance episodes and idleness cascades)
+/// and `wafer.json` (the wafer configuration as run).
 public enum RunTables {
-    /// Writes both tables of `session` into `directory`.
-    public static func write(to directory: String, session: WaferSession, timeline: UtilisationTimeline?) throws {
+    /// Writes both tables of `session` into `directory`; `stats` are the clusters' final reports
+    /// (empty when the run stopped before they came).
+    public static func write(
+        to directory: String, session: WaferSession, timeline: UtilisationTimeline?, stats: [ClusterStats]
+    ) throws {
         let coordinator = session.coordinator
         // The wafer as run, for reports (the mesh and dies of the heat map) and for the record.
         let encoder = JSONEncoder()
@@ -143,9 +173,37 @@ public enum RunTables {
         try RequestTable.csv(coordinator.records, library: coordinator.library).write(
             toFile: (directory as NSString).appendingPathComponent("requests.csv"), atomically: true, encoding: .utf8)
         if let timeline {
-            try timeline.csv(end: session.accountingEnd).write(
+            var idle = [IdleTimeline?](repeating: nil, count: timeline.clusters)
+            for report in stats where report.cluster >= 0 && report.cluster < idle.count {
+                idle[report.cluster] = report.idleTimeline
+            }
+            try timeline.csv(end: session.accountingEnd, idle: idle).write(
                 toFile: (directory as NSString).appendingPathComponent("timeline.csv"), atomically: true,
                 encoding: .utf8)
         }
+        try episodesCSV(session: session, stats: stats).write(
+            toFile: (directory as NSString).appendingPathComponent("episodes.csv"), atomically: true, encoding: .utf8)
+    }
+
+    /// `episodes.csv`: every imbalance episode and every cascade of idleness over two or more
+    /// clusters (see ``Episodes``), one row each.
+    static func episodesCSV(session: WaferSession, stats: [ClusterStats]) -> String {
+        let config = session.coordinator.config
+        let end = session.accountingEnd
+        var lines = ["kind,start_cycle,end_cycle,peak_imbalance,clusters,idle_periods,open"]
+        for episode in Episodes.imbalance(session.coordinator.imbalance, end: end) {
+            lines.append(
+                "imbalance,\(episode.start),\(episode.end),\(String(format: "%.4f", episode.peak)),,,\(episode.open)")
+        }
+        var starts = [[Cycle]](repeating: [], count: config.clusterCount)
+        for report in stats where report.cluster >= 0 && report.cluster < starts.count {
+            starts[report.cluster] = report.tbus.flatMap(\.idleStarts).sorted()
+        }
+        for cascade in Episodes.cascades(starts: starts, mesh: config.mesh, window: config.cluster.loadSignalPeriod) {
+            lines.append(
+                "idle cascade,\(cascade.start),\(cascade.end),,\(cascade.clusters.map(String.init).joined(separator: " ")),\(cascade.idlePeriods),false"
+            )
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -97,26 +97,59 @@ public enum ReportPage {
         var perCluster = [[RunData.TimelineBin]](repeating: [], count: results.clusters)
         for bin in run.timeline where bin.cluster < results.clusters { perCluster[bin.cluster].append(bin) }
         let merge = max(1, ((perCluster.first?.count ?? 0) + points - 1) / points)
-        func merged(_ bins: [RunData.TimelineBin]) -> [(time: Double, busy: Double, reconfiguring: Double)] {
+        typealias Shares = (
+            time: Double, busy: Double, reconfiguring: Double, starved: Double, unassigned: Double,
+            blocked: Double
+        )
+        func merged(_ bins: [RunData.TimelineBin]) -> [Shares] {
             stride(from: 0, to: bins.count, by: merge).map { start in
                 let group = bins[start..<min(bins.count, start + merge)]
-                let span = group.reduce(0.0) { $0 + Double($1.end - $1.start) }
-                let busy = group.reduce(0.0) { $0 + $1.busy * Double($1.end - $1.start) } / max(span, 1)
-                let reconfiguring =
-                    group.reduce(0.0) { $0 + $1.reconfiguring * Double($1.end - $1.start) } / max(span, 1)
-                return (Double(group.last!.end) / mhz / 1000, busy, reconfiguring)
+                let span = max(1, group.reduce(0.0) { $0 + Double($1.end - $1.start) })
+                func mean(_ share: (RunData.TimelineBin) -> Double) -> Double {
+                    group.reduce(0.0) { $0 + share($1) * Double($1.end - $1.start) } / span
+                }
+                return (
+                    Double(group.last!.end) / mhz / 1000, mean(\.busy), mean(\.reconfiguring),
+                    mean { $0.starved ?? 0 }, mean { $0.unassigned ?? 0 }, mean { $0.blocked ?? 0 }
+                )
             }
         }
         let series = perCluster.map(merged)
         let times = series.first?.map(\.time) ?? []
-        let average = times.indices.map { i in series.reduce(0.0) { $0 + $1[i].busy } / Double(max(1, series.count)) }
-        let averageReconfiguring = times.indices.map { i in
-            series.reduce(0.0) { $0 + $1[i].reconfiguring } / Double(max(1, series.count))
+        func wafer(_ share: (Shares) -> Double) -> [Double] {
+            times.indices.map { i in series.reduce(0.0) { $0 + share($1[i]) } / Double(max(1, series.count)) }
         }
-        let utilisation: [String: Any] = [
-            "time_ms": times, "busy": average, "reconfiguring": averageReconfiguring,
+        var utilisation: [String: Any] = [
+            "time_ms": times, "busy": wafer(\.busy), "reconfiguring": wafer(\.reconfiguring),
             // Per-cluster lines only while they stay readable.
             "clusters": series.count <= 16 ? series.map { $0.map(\.busy) } : [],
+        ]
+        if run.hasIdleTimeline {
+            utilisation["starved"] = wafer(\.starved)
+            utilisation["unassigned"] = wafer(\.unassigned)
+            utilisation["blocked"] = wafer(\.blocked)
+        }
+        let links = (results.links ?? []).map { link -> [String: Any] in
+            ["from": link.from, "to": link.to, "load": link.load, "bytes": link.bytes, "inter_die": link.interDie]
+        }
+        let imbalanceEpisodes = run.episodes.filter { $0.kind == "imbalance" }.sorted {
+            ($0.end - $0.start, $1.start) > ($1.end - $1.start, $0.start)
+        }.prefix(10).map { e -> [String: Any] in
+            [
+                "start_us": Double(e.start) / mhz, "duration_us": Double(e.end - e.start) / mhz,
+                "peak": e.peakImbalance ?? 0, "open": e.open ? "yes" : "no",
+            ]
+        }
+        let cascades = run.episodes.filter { $0.kind == "idle cascade" }.prefix(10).map { e -> [String: Any] in
+            [
+                "start_us": Double(e.start) / mhz, "duration_us": Double(e.end - e.start) / mhz,
+                "clusters": e.clusters.count, "members": e.clusters.map(String.init).joined(separator: " "),
+                "idle_periods": e.idlePeriods ?? 0,
+            ]
+        }
+        let episodeCounts = [
+            "imbalance": run.episodes.filter { $0.kind == "imbalance" }.count,
+            "cascades": run.episodes.filter { $0.kind == "idle cascade" }.count,
         ]
 
         let breakdown = results.clusterDetails.map { cluster -> [String: Any] in
@@ -165,6 +198,8 @@ public enum ReportPage {
                 "die_columns": run.wafer.dieColumns,
             ],
             "cdfs": cdfs, "table": table, "traffic": traffic, "utilisation": utilisation, "breakdown": breakdown,
+            "links": links, "imbalance_episodes": imbalanceEpisodes, "cascades": cascades,
+            "episode_counts": episodeCounts,
             "imbalance": [
                 "mean": results.imbalance.mean, "episodes": results.imbalance.episodes,
                 "fraction": results.imbalance.imbalancedFraction, "timeline": results.imbalance.timeline,
@@ -185,14 +220,13 @@ public enum ReportPage {
         .chart{position:relative;height:320px}table{border-collapse:collapse;font-size:.9em}
         td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f4f4f4}
         td:first-child,th:first-child{text-align:left}
-        table.mesh td{width:46px;height:46px;text-align:center;font-size:.75em;border:1px solid #fff;white-space:pre-line}
-        table.mesh td.die-top{border-top:3px solid #222}table.mesh td.die-left{border-left:3px solid #222}
-        table.mesh td.die-bottom{border-bottom:3px solid #222}table.mesh td.die-right{border-right:3px solid #222}
+        svg.mesh{max-width:100%;height:auto}
         """
 
     /// Draws every chart from the embedded data, then records on <body> how many canvases hold
-    /// pixels (`data-charts-drawn` of `data-charts`) and any script error (`data-errors`), which
-    /// the browser test reads.
+    /// pixels (`data-charts-drawn` of `data-charts`), any script error (`data-errors`), the heat
+    /// maps' cells and link arrows drawn / in the data (`data-mesh-cells`, `data-mesh-links`) and
+    /// the PE-array states each run's timeline stacks (`data-states`), which the browser test reads.
     static let script = #"""
         const errors = [];
         window.addEventListener('error', e => { errors.push(String(e.message)); document.body.dataset.errors = errors.join(' | '); });
@@ -225,6 +259,7 @@ public enum ReportPage {
           table(section, [['run', 'name'], ['scheduler', 'scheduler'], ['wafer', 'wafer'], ['utilisation', 'utilisation', 3], ['req per virtual s', 'throughput', 0], ['p99 virtual µs', 'p99']], data.runs.map((r, i) => Object.assign({name: r.name, scheduler: r.scheduler, wafer: r.wafer, utilisation: r.overall_utilisation}, overall[i])));
         }
 
+        let meshCells = 0, meshLinks = 0; const stateCounts = [];
         data.runs.forEach((run, index) => {
           const section = el('section'); root.appendChild(section);
           section.appendChild(el('h2', {}, `${run.name}: ${run.wafer}, scheduler ${run.scheduler}${run.complete ? '' : ' (incomplete run)'}`));
@@ -234,23 +269,57 @@ public enum ReportPage {
           chart(grid, 'Latency distribution per workflow', {type: 'line', data: {datasets: run.cdfs.map((c, i) => ({label: c.name, data: c.points.map(p => ({x: p[0], y: p[1]})), borderColor: colour(i), borderWidth: c.name === 'all' ? 3 : 1.5, pointRadius: 0}))}, options: {scales: {x: Object.assign(linear('latency (virtual µs)'), {type: 'logarithmic'}), y: linear('fraction of requests')}}});
           chart(grid, 'Throughput and requests in flight', {type: 'line', data: {labels: run.traffic.time_ms.map(t => t.toFixed(2)), datasets: [{label: 'completions per virtual s', data: run.traffic.throughput, borderColor: colour(0), pointRadius: 0, yAxisID: 'y'}, {label: 'in flight', data: run.traffic.in_flight, borderColor: colour(1), pointRadius: 0, yAxisID: 'y1', stepped: true}]}, options: {scales: {x: linear('virtual time (ms)'), y: linear('per virtual s'), y1: Object.assign(linear('requests'), {position: 'right'})}}});
           const u = run.utilisation;
-          chart(grid, 'PE-array time over virtual time' + (u.clusters.length ? ' (wafer and each cluster busy)' : ' (wafer)'), {type: 'line', data: {labels: u.time_ms.map(t => t.toFixed(2)), datasets: [{label: 'wafer busy', data: u.busy, borderColor: '#000', borderWidth: 3, pointRadius: 0}, {label: 'wafer reconfiguring', data: u.reconfiguring, borderColor: colour(3), borderWidth: 2, pointRadius: 0}].concat(u.clusters.map((c, i) => ({label: `cluster ${i}`, data: c, borderColor: colour(i), borderWidth: 1, pointRadius: 0})))}, options: {scales: {x: linear('virtual time (ms)'), y: Object.assign(linear('share of PE-array time'), {min: 0, max: 1})}}});
           const parts = [['busy', '#2ca02c'], ['reconfiguring', '#ff7f0e'], ['starved', '#d62728'], ['unassigned', '#7f7f7f'], ['blocked', '#9467bd']];
+          const states = parts.filter(p => u[p[0]] !== undefined); stateCounts.push(states.length);
+          chart(grid, 'Wafer PE-array time over virtual time' + (states.length < parts.length ? ' (busy and reconfiguring; this run has no idle split)' : ''), {type: 'line', data: {labels: u.time_ms.map(t => t.toFixed(2)), datasets: states.map((p, i) => ({label: p[0], data: u[p[0]], borderColor: p[1], backgroundColor: p[1] + 'aa', fill: i === 0 ? 'origin' : '-1', pointRadius: 0, borderWidth: 1}))}, options: {scales: {x: linear('virtual time (ms)'), y: Object.assign(linear('share of PE-array time'), {stacked: true, min: 0, max: 1})}}});
+          if (u.clusters.length) chart(grid, 'Each cluster\'s busy share over virtual time', {type: 'line', data: {labels: u.time_ms.map(t => t.toFixed(2)), datasets: u.clusters.map((c, i) => ({label: `cluster ${i}`, data: c, borderColor: colour(i), borderWidth: 1, pointRadius: 0}))}, options: {scales: {x: linear('virtual time (ms)'), y: Object.assign(linear('share of PE-array time'), {min: 0, max: 1})}}});
           chart(grid, 'Where each cluster\'s PE-array time went', {type: 'bar', data: {labels: run.breakdown.map(b => `${b.cluster}`), datasets: parts.map(p => ({label: p[0], data: run.breakdown.map(b => b[p[0]]), backgroundColor: p[1]}))}, options: {scales: {x: Object.assign(linear('cluster'), {type: 'category', stacked: true}), y: Object.assign(linear('share of time'), {stacked: true, min: 0, max: 1})}}});
           chart(grid, `Load imbalance over the run (${run.imbalance.episodes} episodes, ${(run.imbalance.fraction * 100).toFixed(1)}% of the time)`, {type: 'line', data: {labels: run.imbalance.timeline.map((_, i) => `${(i + 1) * 5}%`), datasets: [{label: 'coefficient of variation of pending cycles', data: run.imbalance.timeline, borderColor: colour(4)}]}, options: {scales: {x: Object.assign(linear('share of the run'), {type: 'category'}), y: linear('imbalance')}}});
-          // The wafer heat map: one cell per cluster, dies outlined, colour = utilisation.
-          const box = el('div'); box.appendChild(el('h3', {}, 'Wafer heat map (PE-array utilisation; dies outlined)'));
-          const mesh = el('table', {className: 'mesh'}); const m = run.mesh;
-          for (let r = 0; r < m.rows; r++) { const tr = el('tr'); for (let c = 0; c < m.columns; c++) {
-            const id = r * m.columns + c; const b = run.breakdown.find(x => x.cluster === id) || {utilisation: 0};
-            const td = el('td', {title: `cluster ${id}: ${(b.utilisation * 100).toFixed(1)}%`}, `${id}\n${(b.utilisation * 100).toFixed(0)}%`);
-            td.style.background = heat(b.utilisation);
-            if (r % m.die_rows === 0) td.classList.add('die-top'); if (c % m.die_columns === 0) td.classList.add('die-left');
-            if (r === m.rows - 1) td.classList.add('die-bottom'); if (c === m.columns - 1) td.classList.add('die-right');
-            tr.appendChild(td); } mesh.appendChild(tr); }
-          box.appendChild(mesh);
-          box.appendChild(el('p', {className: 'note'}, `Contagious idleness: index ${run.contagion.index.toFixed(2)} (observed ${(run.contagion.observed * 100).toFixed(1)}% vs ${(run.contagion.expected * 100).toFixed(1)}% by chance over ${run.contagion.idle_periods} idle periods). Links are not coloured: link traffic is not modelled per link yet.`));
+          // The wafer heat map: one cell per cluster (colour = utilisation), dies outlined, and each
+          // directed link as an arrow beside its wire (colour = its traffic's share of its capacity).
+          const box = el('div'); box.appendChild(el('h3', {}, 'Wafer heat map: clusters by PE-array utilisation, links by traffic'));
+          const m = run.mesh; const cell = 54, gap = 26, pad = 8;
+          const ns = 'http://www.w3.org/2000/svg';
+          const svg = document.createElementNS(ns, 'svg');
+          const width = pad * 2 + m.columns * cell + (m.columns - 1) * gap, height = pad * 2 + m.rows * cell + (m.rows - 1) * gap;
+          svg.setAttribute('width', width); svg.setAttribute('height', height); svg.setAttribute('viewBox', `0 0 ${width} ${height}`); svg.setAttribute('class', 'mesh');
+          function node(tag, attrs, text) { const e = document.createElementNS(ns, tag); for (const k in attrs) e.setAttribute(k, attrs[k]); if (text !== undefined) e.textContent = text; return e; }
+          const x = c => pad + c * (cell + gap), y = r => pad + r * (cell + gap);
+          for (let dr = 0; dr < m.rows; dr += m.die_rows) for (let dc = 0; dc < m.columns; dc += m.die_columns) {
+            const rows = Math.min(m.die_rows, m.rows - dr), cols = Math.min(m.die_columns, m.columns - dc);
+            svg.appendChild(node('rect', {x: x(dc) - pad / 2, y: y(dr) - pad / 2, width: cols * cell + (cols - 1) * gap + pad, height: rows * cell + (rows - 1) * gap + pad, fill: 'none', stroke: '#222', 'stroke-width': 2, 'stroke-dasharray': '6 3'}));
+          }
+          for (let r = 0; r < m.rows; r++) for (let c = 0; c < m.columns; c++) {
+            const id = r * m.columns + c; const b = run.breakdown.find(v => v.cluster === id) || {utilisation: 0};
+            const g = node('g', {}); g.appendChild(node('title', {}, `cluster ${id}: ${(b.utilisation * 100).toFixed(1)}% busy`));
+            g.appendChild(node('rect', {x: x(c), y: y(r), width: cell, height: cell, rx: 4, fill: heat(b.utilisation)}));
+            g.appendChild(node('text', {x: x(c) + cell / 2, y: y(r) + cell / 2 - 3, 'text-anchor': 'middle', 'font-size': 11}, `${id}`));
+            g.appendChild(node('text', {x: x(c) + cell / 2, y: y(r) + cell / 2 + 11, 'text-anchor': 'middle', 'font-size': 10}, `${(b.utilisation * 100).toFixed(0)}%`));
+            svg.appendChild(g);
+          }
+          const maxLoad = run.links.reduce((a, l) => Math.max(a, l.load), 0);
+          run.links.forEach(l => {
+            const fr = Math.floor(l.from / m.columns), fc = l.from % m.columns, tr = Math.floor(l.to / m.columns), tc = l.to % m.columns;
+            // Two arrows per wire: eastward/southward on one side, westward/northward on the other.
+            const forward = tr > fr || tc > fc; const off = forward ? -6 : 6;
+            let x1, y1, x2, y2;
+            if (fr === tr) { y1 = y2 = y(fr) + cell / 2 + off; x1 = forward ? x(fc) + cell + 3 : x(fc) - 3; x2 = forward ? x(tc) - 3 : x(tc) + cell + 3; }
+            else { x1 = x2 = x(fc) + cell / 2 + off; y1 = forward ? y(fr) + cell + 3 : y(fr) - 3; y2 = forward ? y(tr) - 3 : y(tr) + cell + 3; }
+            const share = maxLoad > 0 ? l.load / maxLoad : 0;
+            const line = node('line', {x1, y1, x2, y2, stroke: heat(share), 'stroke-width': 2 + 4 * share, 'stroke-linecap': 'round'});
+            line.appendChild(node('title', {}, `link ${l.from} → ${l.to}${l.inter_die ? ' (between dies)' : ''}: ${l.bytes} bytes, ${(l.load * 100).toFixed(2)}% of its capacity`));
+            svg.appendChild(line);
+          });
+          box.appendChild(svg);
+          meshCells += m.rows * m.columns; meshLinks += run.links.length;
+          box.appendChild(el('p', {className: 'note'}, run.links.length ? `Links: colour and width relative to the busiest link (${(maxLoad * 100).toFixed(2)}% of its capacity over the run). Links are pure delays in this model: the traffic offered, not contention.` : 'No traffic between clusters (or a run written before links were counted).'));
           grid.appendChild(box);
+          // Imbalance and contagion, episode by episode.
+          const episodes = el('div'); episodes.appendChild(el('h3', {}, 'Imbalance episodes and cascades of idleness'));
+          episodes.appendChild(el('p', {className: 'note'}, `Contagious idleness: index ${run.contagion.index.toFixed(2)} (observed ${(run.contagion.observed * 100).toFixed(1)}% vs ${(run.contagion.expected * 100).toFixed(1)}% by chance over ${run.contagion.idle_periods} idle periods). ${run.episode_counts.imbalance} imbalance episodes (coefficient of variation of pending cycles above 1 until it falls to 0.5); ${run.episode_counts.cascades} cascades (idle periods starting on neighbouring clusters within the load-signal period of each other) reached two or more clusters.`));
+          if (run.imbalance_episodes.length) { episodes.appendChild(el('p', {}, 'Longest imbalance episodes')); table(episodes, [['start (virtual µs)', 'start_us'], ['lasted (virtual µs)', 'duration_us'], ['peak imbalance', 'peak', 2], ['open at the end', 'open']], run.imbalance_episodes); }
+          if (run.cascades.length) { episodes.appendChild(el('p', {}, 'Widest cascades of idleness')); table(episodes, [['start (virtual µs)', 'start_us'], ['lasted (virtual µs)', 'duration_us'], ['clusters', 'clusters'], ['idle periods', 'idle_periods'], ['which', 'members']], run.cascades); }
+          grid.appendChild(episodes);
           if (Object.keys(run.host).length) {
             section.appendChild(el('h3', {}, 'The emulator\'s own cost (wall time)'));
             table(section, [['processes', 'processes'], ['method', 'method'], ['wall s', 'wall_seconds', 3], ['setup s', 'setup_seconds', 2], ['events/s', 'events_per_second', 0], ['task blocks/s', 'task_blocks_per_second', 0], ['windows', 'windows'], ['rounds', 'rounds'], ['mean decision ns', 'decision_mean_ns', 0]], [run.host]);
@@ -262,5 +331,8 @@ public enum ReportPage {
           const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height).data; for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) return true; return false; }).length;
         document.body.dataset.charts = String(charts.length);
         document.body.dataset.chartsDrawn = String(drawn);
+        document.body.dataset.meshCells = String(meshCells);
+        document.body.dataset.meshLinks = String(document.querySelectorAll('svg.mesh line').length) + '/' + String(meshLinks);
+        document.body.dataset.states = stateCounts.join(',');
         """#
 }

@@ -222,7 +222,7 @@ public final class CoordinatorServer {
         let path = (options.outputDirectory as NSString).appendingPathComponent("summary.json")
         do {
             try SummaryRenderer.json(summary).write(to: URL(fileURLWithPath: path))
-            try RunTables.write(to: options.outputDirectory, session: session, timeline: timeline)
+            try RunTables.write(to: options.outputDirectory, session: session, timeline: timeline, stats: [])
             options.log("wrote an incomplete summary to \(path)")
         } catch {
             options.log("could not write \(path): \(error)")
@@ -404,7 +404,7 @@ public final class CoordinatorServer {
         summary.complete = true
         let summaryPath = (options.outputDirectory as NSString).appendingPathComponent("summary.json")
         try SummaryRenderer.json(summary).write(to: URL(fileURLWithPath: summaryPath))
-        try RunTables.write(to: options.outputDirectory, session: session, timeline: timeline)
+        try RunTables.write(to: options.outputDirectory, session: session, timeline: timeline, stats: stats)
         if let requester = stopRequester {
             try? controlSocket.send(
                 requester + [ControlProtocol.encode(["ok": true, "stopped": true, "output": options.outputDirectory])])

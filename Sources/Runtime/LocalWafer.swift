@@ -204,7 +204,7 @@ public enum LocalWafer {
         }
         try SummaryRenderer.json(summary).write(
             to: URL(fileURLWithPath: (options.outputDirectory as NSString).appendingPathComponent("summary.json")))
-        try RunTables.write(to: options.outputDirectory, session: session, timeline: timeline)
+        try RunTables.write(to: options.outputDirectory, session: session, timeline: timeline, stats: stats)
         if let failure { throw failure }
         return summary
     }

@@ -73,6 +73,50 @@ public struct Mesh: Equatable, Sendable {
         return Cycle(h.intra) * intraDie.hopLatency + Cycle(h.inter) * interDie.hopLatency + serialisation
     }
 
+    /// The directed links of the XY route from `a` to `b` (along the row first, then along the
+    /// column; the order ``hops(from:to:)`` counts), each as ``linkIndex(from:to:)``. Empty when
+    /// `a == b`.
+    public func route(from a: Int, to b: Int) -> [Int] {
+        let target = position(of: b)
+        var (row, column) = position(of: a)
+        var links: [Int] = []
+        while column != target.column {
+            let next = column + (target.column > column ? 1 : -1)
+            links.append(linkIndex(from: id(row: row, column: column), to: id(row: row, column: next)))
+            column = next
+        }
+        while row != target.row {
+            let next = row + (target.row > row ? 1 : -1)
+            links.append(linkIndex(from: id(row: row, column: column), to: id(row: next, column: column)))
+            row = next
+        }
+        return links
+    }
+
+    /// The index of the directed link from cluster `a` to its neighbour `b`: `4 × a + direction`,
+    /// direction 0 north, 1 west, 2 east, 3 south.
+    public func linkIndex(from a: Int, to b: Int) -> Int {
+        let pa = position(of: a)
+        let pb = position(of: b)
+        let direction = pb.row < pa.row ? 0 : pb.column < pa.column ? 1 : pb.column > pa.column ? 2 : 3
+        return 4 * a + direction
+    }
+
+    /// The clusters a directed link joins, and whether it crosses a die boundary.
+    public func link(_ index: Int) -> (from: Int, to: Int, interDie: Bool) {
+        let from = index / 4
+        let p = position(of: from)
+        let (row, column) =
+            switch index % 4 {
+            case 0: (p.row - 1, p.column)
+            case 1: (p.row, p.column - 1)
+            case 2: (p.row, p.column + 1)
+            default: (p.row + 1, p.column)
+            }
+        let crosses = p.row / dieRows != row / dieRows || p.column / dieColumns != column / dieColumns
+        return (from, id(row: row, column: column), crosses)
+    }
+
     /// Neighbours of `id` on the mesh (north, west, east, south order).
     public func neighbours(of id: Int) -> [Int] {
         let p = position(of: id)

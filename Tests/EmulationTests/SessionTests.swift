@@ -157,13 +157,40 @@ final class SessionTests: XCTestCase {
     /// TBU-cycle up to the end is accounted for exactly once.
     func testUtilisationAndIdleBreakdownAddUp() throws {
         for spec in SchedulerRegistry.standard.names.map(Scheduler.standard) {
-            let (_, r) = try runInProcess(scheduler: spec)
+            let (session, r) = try runInProcess(scheduler: spec)
             let total = r.time.busy + r.time.reconfiguring + r.time.starved + r.time.unassigned + r.time.blocked
             XCTAssertEqual(
                 total, 1, accuracy: 1e-9, "\(spec.name): every TBU-cycle up to the end is accounted for once")
             XCTAssertGreaterThan(r.utilisation, 0, spec.name)
             XCTAssertLessThanOrEqual(r.utilisation, 1, spec.name)
+            // The idle timeline spreads exactly the starved and unassigned cycles over time.
+            for cluster in try session.transport.collectStats(end: session.accountingEnd) {
+                let timeline = try XCTUnwrap(cluster.idleTimeline, spec.name)
+                XCTAssertEqual(
+                    timeline.starved.reduce(0, +), cluster.tbus.reduce(0) { $0 + $1.starvedCycles },
+                    "\(spec.name), cluster \(cluster.cluster): starved")
+                XCTAssertEqual(
+                    timeline.unassigned.reduce(0, +), cluster.tbus.reduce(0) { $0 + $1.unassignedCycles },
+                    "\(spec.name), cluster \(cluster.cluster): unassigned")
+            }
         }
+    }
+
+    /// Starved and unassigned bins against a hand-worked queue history: two TBUs, one idle over
+    /// [0, 2500) and one over [1500, 4000), the queue non-empty over [1000, 1200) and [1800, ∞).
+    func testIdleTimelineSplitsIdleTimeByTheQueue() {
+        let timeline = IdleTimeline(
+            periods: [(0, 2500), (1500, 4000)], queueToggles: [1000, 1200, 1800], end: 4000, width: 1000)
+        // Bin 0: TBU 0 idle 1000, queue empty → starved 1000.
+        // Bin 1: TBU 0 idle 1000, queued 200 + 200; TBU 1 idle 500, queued 200 → unassigned 600.
+        // Bin 2: TBU 0 idle 500, TBU 1 idle 1000, all queued. Bin 3: TBU 1 idle 1000, queued.
+        XCTAssertEqual(timeline.unassigned, [0, 600, 1500, 1000])
+        XCTAssertEqual(timeline.starved, [1000, 900, 0, 0])
+        let coarse = timeline.coarsened(to: 2000)
+        XCTAssertEqual(coarse.unassigned, [600, 2500])
+        XCTAssertEqual(coarse.starved, [1900, 0])
+        XCTAssertEqual(IdleTimeline.nonEmptyCycles(from: 0, to: 100, toggles: [50, 50]), 0, "an empty-again toggle")
+        XCTAssertEqual(IdleTimeline.nonEmptyCycles(from: 60, to: 100, toggles: [50]), 40)
     }
 
     func testTraceIsValidChromeTraceJSON() throws {

@@ -21,6 +21,11 @@ final class SpeculationTests: XCTestCase {
                 workload: "suite-small", scheduler: .standard(name), tracePath: directory + "/spec.json",
                 speculation: Speculation(enabled: true))
             XCTAssertEqual(speculative, exact, name)
+            // Speculation's snapshots share the queue's toggle log: what a rerun undoes must go too.
+            XCTAssertEqual(
+                try session.transport.collectStats(end: session.accountingEnd).map(\.idleTimeline),
+                try exactSession.transport.collectStats(end: exactSession.accountingEnd).map(\.idleTimeline),
+                "\(name): the same idle timeline")
             XCTAssertEqual(
                 try Data(contentsOf: URL(fileURLWithPath: directory + "/spec.json")),
                 try Data(contentsOf: URL(fileURLWithPath: directory + "/exact.json")), "\(name): the same trace")

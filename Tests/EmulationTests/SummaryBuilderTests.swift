@@ -29,4 +29,30 @@ final class SummaryBuilderTests: XCTestCase {
         XCTAssertEqual(SummaryBuilder.stepMeans([(0, 2)], end: 1_000_003), [Double](repeating: 2, count: 20))
         XCTAssertEqual(SummaryBuilder.stepMeans([(0, 2)], end: 0), [])
     }
+
+    /// Imbalance episodes from change points: onset above 1, resolved at or below 0.5; one still
+    /// open at the end runs to the end; the peak is the highest value inside.
+    func testImbalanceEpisodesOneByOne() {
+        let points: [(time: Cycle, value: Double)] = [
+            (0, 0.2), (100, 1.5), (150, 2.5), (200, 0.8), (300, 0.4), (500, 1.2), (900, 3.0),
+        ]
+        let episodes = Episodes.imbalance(points, end: 1000)
+        XCTAssertEqual(
+            episodes,
+            [
+                Episodes.Imbalance(start: 100, end: 300, peak: 2.5, open: false),
+                Episodes.Imbalance(start: 500, end: 1000, peak: 3.0, open: true),
+            ])
+        XCTAssertEqual(Episodes.imbalance(points, end: 120).map(\.end), [120], "clipped at the end")
+    }
+
+    /// Cascades on a 1×4 mesh with a window of 10: idleness spreading 0 → 1 → 2 within the window is
+    /// one cascade; cluster 3 idle long after is not part of it; starts at cycle 0 are left out.
+    func testIdleCascadesFollowNeighboursWithinTheWindow() throws {
+        let mesh = try WaferConfigLoader.parse("mesh: {rows: 1, columns: 4}", file: "m.yaml").mesh
+        let cascades = Episodes.cascades(starts: [[0, 100], [105], [112], [0, 200]], mesh: mesh, window: 10)
+        XCTAssertEqual(cascades, [Episodes.Cascade(start: 100, end: 112, clusters: [0, 1, 2], idlePeriods: 3)])
+        XCTAssertEqual(
+            Episodes.cascades(starts: [[100], [111]], mesh: mesh, window: 10), [], "11 cycles apart: too late")
+    }
 }

@@ -67,9 +67,17 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(run.stdout.contains("wrote \(first)/report.html"), run.stdout)
         let page = try String(contentsOfFile: first + "/report.html", encoding: .utf8)
         XCTAssertFalse(page.contains("src=\"http"), "the report loads nothing from the network")
-        // One run: latency, traffic, utilisation over time, breakdown, imbalance.
-        checkEveryChartDrew(
-            try render(first + "/report.html", screenshot: "run", in: directory), expected: 5, "one run")
+        // One run: latency, traffic, the wafer's PE-array states over time, each cluster's busy
+        // share over time, the breakdown per cluster, imbalance.
+        let one = try render(first + "/report.html", screenshot: "run", in: directory)
+        checkEveryChartDrew(one, expected: 6, "one run")
+        XCTAssertEqual(one["data-states"], "5", "busy, reconfiguring, starved, unassigned and blocked over time")
+        XCTAssertEqual(one["data-mesh-cells"], "4")
+        let summary = try readJSON(first + "/summary.json")
+        let links = try XCTUnwrap((summary["results"] as? [String: Any])?["links"] as? [[String: Any]])
+        XCTAssertFalse(links.isEmpty, "task flows crossed links")
+        XCTAssertEqual(one["data-mesh-links"], "\(links.count)/\(links.count)", "an arrow for every link with traffic")
+        XCTAssertTrue(page.contains("Imbalance episodes and cascades of idleness"))
 
         let second = directory + "/static"
         let other = try octopus(
@@ -79,11 +87,21 @@ final class ReportTests: XCTestCase {
                 "--workload", "Configs/workloads/suite-small.yaml", "--out", second,
             ], in: directory, name: "static")
         XCTAssertEqual(other.status, 0, other.stderr)
+        // The second run as an older version wrote it: no idle columns, no episodes.csv.
+        let timeline = try String(contentsOfFile: second + "/timeline.csv", encoding: .utf8)
+        try timeline.split(separator: "\n").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).prefix(5).joined(separator: ",")
+        }
+        .joined(separator: "\n").write(toFile: second + "/timeline.csv", atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: second + "/episodes.csv")
         let both = directory + "/both.html"
         let report = try octopus(["report", first, second, "--out", both], in: directory, name: "report")
         XCTAssertEqual(report.status, 0, report.stderr)
-        // Two runs: the comparison's two charts, then five per run.
-        checkEveryChartDrew(try render(both, screenshot: "two-runs", in: directory), expected: 12, "two runs")
+        // Two runs: the comparison's two charts, then six per run.
+        let two = try render(both, screenshot: "two-runs", in: directory)
+        checkEveryChartDrew(two, expected: 14, "two runs")
+        XCTAssertEqual(two["data-states"], "5,2", "the older run's timeline has busy and reconfiguring only")
+        XCTAssertEqual(two["data-mesh-cells"], "8")
 
         let compare = try octopus(
             [

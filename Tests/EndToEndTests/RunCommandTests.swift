@@ -22,6 +22,7 @@ final class RunCommandTests: XCTestCase {
         ]
         var summaries: [String: RunSummary] = [:]
         var traces: [String: Data] = [:]
+        var tables: [String: [Data]] = [:]
         for (name, extra) in variants {
             let out = directory + "/" + name
             let result = try octopus(common + ["--out", out] + extra, in: directory, name: name)
@@ -29,6 +30,10 @@ final class RunCommandTests: XCTestCase {
             XCTAssertTrue(result.stdout.contains("PE-array utilisation"), result.stdout)
             summaries[name] = try SummaryRenderer.decode(Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
             traces[name] = try Data(contentsOf: URL(fileURLWithPath: out + "/trace.json"))
+            // (wafer.json is the configuration as run: it names the --sync setting, so it differs.)
+            tables[name] = try ["requests.csv", "timeline.csv", "episodes.csv"].map {
+                try Data(contentsOf: URL(fileURLWithPath: out + "/" + $0))
+            }
         }
         let oracle = try XCTUnwrap(summaries["oracle"])
         XCTAssertEqual(oracle.results.overall.injected, 112)
@@ -39,6 +44,7 @@ final class RunCommandTests: XCTestCase {
             XCTAssertEqual(
                 summaries[name]?.results, oracle.results, "\(name) results differ from the single-process oracle")
             XCTAssertEqual(traces[name], traces["oracle"], "\(name) trace differs from the oracle's")
+            XCTAssertEqual(tables[name], tables["oracle"], "\(name): the run's tables differ from the oracle's")
             XCTAssertEqual(summaries[name]?.host?.processes, 5)
         }
         XCTAssertEqual(oracle.host?.synchronisation.method, "global event order")

@@ -44,6 +44,27 @@ final class MeshTests: XCTestCase {
         XCTAssertEqual(m.transferLatency(from: 0, to: 2, bytes: 100), 20 + 200 + 7)
     }
 
+    /// XY routes: along the row first, then the column; one link per hop, each naming the
+    /// neighbours it joins and whether it crosses a die boundary.
+    func testRoutesFollowXYOrderOneLinkPerHop() throws {
+        let m = try mesh()
+        let route = m.route(from: 0, to: 15).map { m.link($0) }
+        XCTAssertEqual(route.map(\.from), [0, 1, 2, 3, 7, 11])
+        XCTAssertEqual(route.map(\.to), [1, 2, 3, 7, 11, 15])
+        XCTAssertEqual(route.map(\.interDie), [false, true, false, false, true, false])
+        XCTAssertEqual(m.route(from: 9, to: 9), [])
+        for a in 0..<m.count {
+            for b in 0..<m.count {
+                let links = m.route(from: a, to: b)
+                XCTAssertEqual(links.count, m.distance(from: a, to: b))
+                XCTAssertEqual(links.filter { m.link($0).interDie }.count, m.hops(from: a, to: b).inter)
+                XCTAssertEqual(Set(links).count, links.count, "a route never uses a link twice")
+            }
+        }
+        // The two directions of one wire are different links.
+        XCTAssertNotEqual(m.linkIndex(from: 5, to: 6), m.linkIndex(from: 6, to: 5))
+    }
+
     func testNeighbours() throws {
         let m = try mesh()
         XCTAssertEqual(m.neighbours(of: 0), [1, 4])
