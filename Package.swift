@@ -28,6 +28,12 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // zlib from Debian (zlib1g-dev) for compressed Perfetto traces, through pkg-config.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // prctl(PR_SET_PDEATHSIG) is variadic in C, so Swift reaches it through this shim.
         .target(name: "CProcessControl"),
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
@@ -42,7 +48,7 @@ let package = Package(
         .target(
             name: "Emulation",
             dependencies: [
-                "WaferModel", "Scheduling",
+                "WaferModel", "Scheduling", "CZlib",
                 .product(name: "Collections", package: "swift-collections"),
             ]
         ),

@@ -3,23 +3,41 @@ definitions of the PyPI `perfetto` package and compares it with the JSON trace o
 
 Usage: python scripts/pftrace_check.py trace.pftrace trace.json
 Prints one JSON object: the counts of both, and the slices that differ (at most 5), e.g.
-{"slices": [1445, 1445], "instants": [354, 354], "counters": [1754, 1754], "tracks": 27, "mismatches": []}
+{"slices": [1445, 1445], "instants": [354, 354], "counters": [1754, 1754], "tracks": 27,
+ "compressed_chunks": 2, "unclosed": 0, "mismatches": []}
 """
 import collections
 import json
 import sys
+import zlib
 
 from perfetto.protos.perfetto.trace import perfetto_trace_pb2
 
 proto_path, json_path = sys.argv[1], sys.argv[2]
-trace = perfetto_trace_pb2.Trace.FromString(open(proto_path, "rb").read())
+
+
+chunks = 0
+
+
+def packets(data):
+    """Every packet of a Trace, with `compressed_packets` chunks inflated in place (as Perfetto does)."""
+    global chunks
+    for packet in perfetto_trace_pb2.Trace.FromString(data).packet:
+        if packet.HasField("compressed_packets"):
+            chunks += 1
+            yield from packets(zlib.decompress(packet.compressed_packets))
+        else:
+            yield packet
+
+
+all_packets = list(packets(open(proto_path, "rb").read()))
 events = json.load(open(json_path))["traceEvents"]
 clock_mhz = json.load(open(json_path))["otherData"]["clock_mhz"]
 
 names, categories, tracks = {}, {}, {}
 slices, instants, counters = [], 0, 0
 open_slices = collections.defaultdict(list)
-for packet in trace.packet:
+for packet in all_packets:
     for entry in packet.interned_data.event_names:
         names[entry.iid] = entry.name
     for entry in packet.interned_data.event_categories:
@@ -51,5 +69,5 @@ proto_slices = sorted(slices)
 mismatches = [[list(a), list(b)] for a, b in zip(proto_slices, json_slices) if a != b][:5]
 print(json.dumps({
     "slices": [len(proto_slices), len(json_slices)], "instants": [instants, json_instants],
-    "counters": [counters, json_counters], "tracks": len(tracks), "unclosed": sum(len(v) for v in open_slices.values()),
+    "counters": [counters, json_counters], "tracks": len(tracks), "compressed_chunks": chunks, "unclosed": sum(len(v) for v in open_slices.values()),
     "mismatches": mismatches}))

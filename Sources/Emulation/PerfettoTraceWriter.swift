@@ -56,7 +56,12 @@ public final class PerfettoTraceWriter: TraceFileWriter {
     public private(set) var eventCount = 0
     private var failure: Error?
     private var closed = false
+    /// Packets not yet written, each framed as a `Trace.packet` field.
     private var buffer: [UInt8] = []
+    /// Packets are written in zlib-compressed chunks (TracePacket `compressed_packets`, which
+    /// Perfetto's trace processor and UI inflate natively) once this many bytes have gathered, and
+    /// at the end: big enough to compress well, small enough to keep the file close behind the run.
+    static let chunkBytes = 1 << 20
     /// Interned event names and whether the sequence's incremental state has been set up.
     private var names: [String: UInt64] = [:]
     private var categories: [String: UInt64] = [:]
@@ -85,7 +90,7 @@ public final class PerfettoTraceWriter: TraceFileWriter {
         self.config = config
         self.library = library
         writeTracks()
-        try flush()
+        try flush(force: true)
     }
 
     // MARK: Track identities
@@ -295,7 +300,7 @@ public final class PerfettoTraceWriter: TraceFileWriter {
         try queue.sync {
             if let failure { throw failure }
             for record in TraceOrder.merge(lists) { render(record) }
-            try flush()
+            try flush(force: false)
         }
     }
 
@@ -304,7 +309,7 @@ public final class PerfettoTraceWriter: TraceFileWriter {
             guard !closed else { return }
             if let failure { throw failure }
             for track in pendingEnds.keys.sorted() { flushEnds(track, upTo: .max) }
-            try flush()
+            try flush(force: true)
             closed = true
             try handle.close()
         }
@@ -313,22 +318,34 @@ public final class PerfettoTraceWriter: TraceFileWriter {
     public func snapshot(to target: String) throws {
         try queue.sync {
             if let failure { throw failure }
-            try flush()
+            try flush(force: true)
             var data = try Data(contentsOf: URL(fileURLWithPath: path))
             // The slices still open end where they will end: close them in the copy only.
             let saved = (pendingEnds, eventCount, started)
             for track in pendingEnds.keys.sorted() { flushEnds(track, upTo: .max) }
-            data.append(contentsOf: buffer)
+            data.append(contentsOf: Self.compressedChunk(buffer))
             buffer.removeAll()
             (pendingEnds, eventCount, started) = saved
             try data.write(to: URL(fileURLWithPath: target))
         }
     }
 
-    private func flush() throws {
-        guard !buffer.isEmpty else { return }
+    /// `packets` (framed `Trace.packet` fields) as one `Trace.packet` whose `compressed_packets`
+    /// holds them zlib-compressed; nothing for no packets.
+    static func compressedChunk(_ packets: [UInt8]) -> [UInt8] {
+        guard !packets.isEmpty else { return [] }
+        var compressed = ProtoWriter()
+        compressed.blob(50, Zlib.compress(packets))
+        var outer = ProtoWriter()
+        outer.message(1, compressed)
+        return outer.bytes
+    }
+
+    /// Writes the gathered packets as a compressed chunk once there are enough of them (or now).
+    private func flush(force: Bool) throws {
+        guard !buffer.isEmpty, force || buffer.count >= Self.chunkBytes else { return }
         do {
-            try handle.write(contentsOf: Data(buffer))
+            try handle.write(contentsOf: Data(Self.compressedChunk(buffer)))
         } catch {
             failure = error
             throw error
@@ -363,6 +380,8 @@ struct ProtoWriter {
     }
 
     mutating func string(_ field: Int, _ text: String) { bytesField(field, Array(text.utf8)) }
+
+    mutating func blob(_ field: Int, _ data: [UInt8]) { bytesField(field, data) }
 
     mutating func message(_ field: Int, _ message: ProtoWriter) { bytesField(field, message.bytes) }
 

@@ -3,7 +3,8 @@ import XCTest
 
 /// `--trace-format perfetto`: the protobuf trace decodes with the PyPI `perfetto` package's
 /// definitions and holds exactly the JSON trace's slices (track, start, duration, name, category),
-/// instants and counter values; it is the same file in one process and across processes.
+/// instants and counter values, in zlib-compressed chunks at least 5× smaller than the JSON; it is
+/// the same file in one process and across processes.
 final class PerfettoTraceTests: XCTestCase {
     /// The suite's Python with the perfetto protos (scripts/test installs them into .venv).
     static let python: String? = {
@@ -53,6 +54,14 @@ final class PerfettoTraceTests: XCTestCase {
             XCTAssertEqual(pair.first, pair.last, "\(key) differ: \(check.stdout)")
         }
         XCTAssertEqual(report["unclosed"] as? Int, 0)
+        XCTAssertGreaterThan(report["compressed_chunks"] as? Int ?? 0, 0, "packets come in compressed chunks")
+        // Sizes are deterministic (same inputs, same bytes), so the ratio is a fact, not a timing.
+        let jsonBytes = try FileManager.default.attributesOfItem(atPath: directory + "/json/trace.json")[.size] as! Int
+        let protoBytes =
+            try FileManager.default.attributesOfItem(atPath: directory + "/many/trace.pftrace")[.size] as! Int
+        XCTAssertGreaterThanOrEqual(
+            jsonBytes, 5 * protoBytes,
+            "the Perfetto trace (\(protoBytes) B) is at least 5× smaller than JSON (\(jsonBytes) B)")
         XCTAssertEqual((report["mismatches"] as? [Any])?.count, 0, check.stdout)
         let bad = try octopus(["run", "--trace-format", "svg"] + wafer, in: directory, name: "bad")
         XCTAssertEqual(bad.status, 64)
