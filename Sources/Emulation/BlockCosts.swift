@@ -12,8 +12,11 @@ final class BlockCosts {
     /// Per-operation cycles by type, drawn values and number of arrays, and their totals.
     private var cycles: [Key: [Cycle]] = [:]
     private var totals: [Key: Cycle] = [:]
-    /// Layers of per-request shapes (key: type, operation index then drawn values, parts 0).
-    private var layers: [Key: [Layer]] = [:]
+    /// Each dynamic model's rows split into those that do not depend on the drawn values and
+    /// groups of identical rows that do (key: type, operation index, parts 0), and the cycles of
+    /// the former on a number of arrays (key: type, operation index, parts).
+    private var groups: [Key: TopologyTable.Groups] = [:]
+    private var fixedCycles: [Key: Cycle] = [:]
     /// Cycles of a layer on `parts` arrays, by its dimensions.
     private var layerCycleCache: [LayerKey: Cycle] = [:]
 
@@ -60,7 +63,9 @@ final class BlockCosts {
         guard !dynamic.isEmpty else { return [] }
         var rng = streams.stream(for: task, .shape)
         let phase = streams.phase(of: task)
-        return dynamic.flatMap { $0.model.sample(&rng, phase: phase) }
+        return dynamic.flatMap { operation in
+            operation.model.sample(&rng, phase: phase) { self.streams.value(of: $0, for: task) }
+        }
     }
 
     /// Total cycles of `task`'s block on `parts` arrays.
@@ -108,17 +113,45 @@ final class BlockCosts {
         var offset = 0
         for (index, model) in dynamic {
             let count = model.drawn.count
-            let drawn = Array(values[offset..<offset + count])
-            // A request's layers are asked for with several part counts while dispatch weighs a
-            // split; most layers of a model do not depend on the drawn values and recur in every
-            // request, so each layer's cycles are kept by its dimensions.
-            let layersKey = Key(type: type, values: [index] + drawn, parts: 0)
-            let drawnLayers = layers[layersKey] ?? ((try? model.layers(values: drawn)) ?? [])
-            layers[layersKey] = drawnLayers
-            result[index] = drawnLayers.reduce(0) { $0 + layerCycles($1, parts: parts) }
+            result[index] = modelCycles(
+                type, operation: index, model: model, values: Array(values[offset..<offset + count]), parts: parts)
             offset += count
         }
         cycles[key] = result
         return result
+    }
+
+    /// Cycles of a model whose shape parameters were drawn as `values` (in name order) on `parts`
+    /// arrays: the layers that do not depend on them are timed once per part count, and each group
+    /// of identical dependent layers once per shape — a decoder's attention heads are hundreds of
+    /// identical rows. The sum is the same as timing every layer of the expanded table.
+    private func modelCycles(_ type: TaskType, operation index: Int, model: DynamicModel, values: [Int], parts: Int)
+        -> Cycle
+    {
+        let groupsKey = Key(type: type, values: [index], parts: 0)
+        let split: TopologyTable.Groups
+        if let known = groups[groupsKey] {
+            split = known
+        } else {
+            // The table was validated with these parameters at load, so it evaluates.
+            split =
+                (try? model.table.groups(overrides: model.fixed, varying: Set(model.drawn.keys)))
+                ?? TopologyTable.Groups(fixed: [], varying: [])
+            groups[groupsKey] = split
+        }
+        let fixedKey = Key(type: type, values: [index], parts: parts)
+        let fixed: Cycle
+        if let known = fixedCycles[fixedKey] {
+            fixed = known
+        } else {
+            fixed = split.fixed.reduce(0) { $0 + layerCycles($1, parts: parts) }
+            fixedCycles[fixedKey] = fixed
+        }
+        var parameters = model.fixed
+        for (name, value) in zip(model.drawn.keys.sorted(), values) { parameters[name] = value }
+        return split.varying.reduce(fixed) { total, group in
+            guard let layer = try? model.table.layer(row: group.row, parameters) else { return total }
+            return total + Cycle(group.count) * layerCycles(layer, parts: parts)
+        }
     }
 }

@@ -119,6 +119,9 @@ public final class CoordinatorEngine {
                     "unknown workflow '\(injection.workflow)' (known: \(library.names.joined(separator: ", ")))")
         }
         guard injection.count > 0 else { throw InjectionError(description: "count must be at least 1") }
+        if let unknown = injection.unknownParameter(of: library[workflow]) {
+            throw InjectionError(description: "arrival.params: \(unknown)")
+        }
         guard injection.start >= earliest else {
             throw InjectionError(
                 description: "start_cycle \(injection.start) is in the past (virtual time is \(earliest))")
@@ -139,7 +142,8 @@ public final class CoordinatorEngine {
         let index: Int
         let requests: ClosedRange<UInt64>
         do {
-            (index, requests) = try streams.add(injection, workflow: workflow, rng: rng)
+            (index, requests) = try streams.add(
+                injection, workflow: workflow, parameters: library[workflow].requestParameters, rng: rng)
         } catch let error as ArrivalProcess.OutOfRange {
             throw InjectionError(description: "arrival: \(error.description)")
         }
@@ -322,7 +326,7 @@ public final class CoordinatorEngine {
     }
 
     private func arrive(stream index: Int, at now: Cycle) {
-        let (request, workflow) = streams.take(from: index)
+        let (request, workflow, parameters) = streams.take(from: index)
         scheduleArrival(stream: index)
         arrived[workflow] += 1
         planning.observeArrival(workflow: UInt16(workflow))
@@ -334,7 +338,8 @@ public final class CoordinatorEngine {
             graph.generator == nil
             ? nil : functional?.input(of: graph, request: request, injected: now, seed: config.seed)
         let task = TaskMessage(
-            request: request, taskType: type, bytes: graph.inputBytes, injected: now, payload: payload)
+            request: request, taskType: type, bytes: graph.inputBytes, injected: now, payload: payload,
+            parameters: parameters)
         core.record(.inFlight(time: now, count: UInt32(clamping: inFlightArrived)))
         guard let placement = scheduler.placement else {
             core.record(.injected(time: now, request: request, workflow: UInt16(workflow), cluster: -1))

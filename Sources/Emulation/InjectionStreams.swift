@@ -16,6 +16,9 @@ struct InjectionStreams {
         /// The first and last arrival, for the offered rate of processes without a mean rate.
         var first: Cycle
         var last: Cycle
+        /// For each of the workflow's request parameters, the column of the injection's values
+        /// that gives it (nil: drawn); empty when the injection gives none.
+        var columns: [Int?] = []
     }
 
     private(set) var streams: [Stream] = []
@@ -28,9 +31,11 @@ struct InjectionStreams {
     /// Adds a stream of `injection`'s requests of `workflow` drawn from `rng`; returns its index and
     /// request ids. Every arrival is drawn once here to check it (and to find the last one), then
     /// drawn again as the stream is consumed: the same values, in constant memory.
-    mutating func add(_ injection: Injection, workflow: Int, rng: SplitMix64) throws -> (
-        index: Int, requests: ClosedRange<UInt64>
-    ) {
+    mutating func add(_ injection: Injection, workflow: Int, parameters: [RequestParameter] = [], rng: SplitMix64)
+        throws -> (
+            index: Int, requests: ClosedRange<UInt64>
+        )
+    {
         var check = try ArrivalGenerator(injection.arrival, count: injection.count, start: injection.start, rng: rng)
         var first: Cycle?
         var last: Cycle = injection.start
@@ -47,20 +52,30 @@ struct InjectionStreams {
         streams.append(
             Stream(
                 injection: injection, workflow: workflow, generator: generator, upcoming: upcoming,
-                firstRequest: start, first: first ?? injection.start, last: last))
+                firstRequest: start, first: first ?? injection.start, last: last,
+                columns: injection.parameters.map { values in parameters.map { values.names.firstIndex(of: $0.name) } }
+                    ?? []))
         return (streams.count - 1, start...(nextRequestID - 1))
     }
 
     /// The next arrival time of stream `index`, if any remains.
     func nextArrival(of index: Int) -> Cycle? { streams[index].upcoming }
 
-    /// Takes the next request of stream `index`: its id and workflow.
-    mutating func take(from index: Int) -> (request: UInt64, workflow: Int) {
-        let request = streams[index].firstRequest + UInt64(streams[index].next)
+    /// Takes the next request of stream `index`: its id, workflow and parameter values (in the
+    /// workflow's order, -1 where drawn; empty when the injection gives none).
+    mutating func take(from index: Int) -> (request: UInt64, workflow: Int, parameters: [Int32]) {
+        let position = streams[index].next
+        let request = streams[index].firstRequest + UInt64(position)
         streams[index].next += 1
         // The draw succeeded once already when the stream was added, so it cannot fail now.
         streams[index].upcoming = try? streams[index].generator.next()
-        return (request, streams[index].workflow)
+        var parameters: [Int32] = []
+        if let values = streams[index].injection.parameters, !streams[index].columns.isEmpty {
+            // Request i takes row i of the recording (its arrival is the i-th), repeating beyond it.
+            let row = values.rows[position % values.rows.count]
+            parameters = streams[index].columns.map { column in column.map { Int32(row[$0]) } ?? -1 }
+        }
+        return (request, streams[index].workflow, parameters)
     }
 
     /// True while some request has still to arrive.

@@ -52,11 +52,16 @@ public struct TaskMessage: Equatable, Sendable {
     public var failed: Bool
     /// The data on the flow, in functional mode (nil in timing mode).
     public var payload: Tensor?
+    /// The request's parameter values from a replayed trace, in the order of its workflow's
+    /// `request_params` (-1: not given, drawn instead); empty when the injection gave none.
+    public var parameters: [Int32]
 
     public init(
         request: UInt64, taskType: TaskType, bytes: UInt64, injected: Cycle, tasksDone: UInt32 = 0, flow: UInt64 = 0,
-        loops: [LoopFrame] = [], fanouts: [FanoutFrame] = [], failed: Bool = false, payload: Tensor? = nil
+        loops: [LoopFrame] = [], fanouts: [FanoutFrame] = [], failed: Bool = false, payload: Tensor? = nil,
+        parameters: [Int32] = []
     ) {
+        self.parameters = parameters
         self.request = request
         self.taskType = taskType
         self.bytes = bytes

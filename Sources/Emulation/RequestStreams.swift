@@ -15,6 +15,29 @@ struct RequestStreams: Sendable {
         return SplitMix64(keyList: keys)
     }
 
+    /// The value of request parameter `index` of `task`'s workflow: the one the request brought,
+    /// or else a draw made once per request (the same in every block that uses it).
+    func requestParameter(_ index: Int, of task: TaskMessage) -> Int {
+        if index < task.parameters.count, task.parameters[index] >= 0 { return Int(task.parameters[index]) }
+        var rng = SplitMix64(keys: seed, task.request, StreamPurpose.requestParameter.rawValue, UInt64(index))
+        return library[Int(task.taskType.workflow)].requestParameters[index].values.sample(&rng)
+    }
+
+    /// What `use` gives for `task`: its request parameter, plus the iteration of the named loop
+    /// when the task is inside it (0 outside). Nil when the parameter is unknown (never, once the
+    /// workflow validated).
+    func value(of use: RequestUse, for task: TaskMessage) -> Int? {
+        let graph = library[Int(task.taskType.workflow)]
+        guard let index = graph.requestParameterIndex(use.parameter) else { return nil }
+        var value = requestParameter(index, of: task)
+        if let loop = use.plusIterationOf, let block = graph.index(of: loop),
+            let frame = task.loops.last(where: { Int($0.block) == block })
+        {
+            value += Int(frame.iteration)
+        }
+        return value
+    }
+
     /// The phase of the request: the one of the virtual time it arrived at the wafer.
     func phase(of task: TaskMessage) -> Int {
         library[Int(task.taskType.workflow)].phases.index(at: task.injected)

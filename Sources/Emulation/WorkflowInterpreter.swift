@@ -189,7 +189,14 @@ struct WorkflowInterpreter {
             var trips = UInt32.max
             if case .trips(let distribution) = bound {
                 var rng = streams.stream(for: task, .loopTrips)
-                trips = UInt32(distribution[streams.phase(of: task)].sample(&rng))
+                let phased = distribution[streams.phase(of: task)]
+                trips = UInt32(phased.sample(&rng))
+                // A trip count the request brings (clamped into the parameter's range).
+                if let name = library[Int(task.taskType.workflow)].requestTrips[block],
+                    let index = library[Int(task.taskType.workflow)].requestParameterIndex(name)
+                {
+                    trips = UInt32(phased.clamp(streams.requestParameter(index, of: task)))
+                }
             }
             task.loops.append(LoopFrame(block: UInt16(block), iteration: 0, trips: trips))
         }

@@ -214,13 +214,18 @@ public struct ConfigNode {
 
     /// The node as a mapping whose keys must all be in `allowed`; unknown keys are errors, so typos
     /// never pass silently.
-    public func mapping(allowed: [String]) throws -> ConfigMapping {
+    public func mapping(allowed: [String]) throws -> ConfigMapping { try mapping(allowedKeys: allowed) }
+
+    /// The node as a mapping whose keys the caller names (a table of user-chosen names).
+    public func mapping() throws -> ConfigMapping { try mapping(allowedKeys: nil) }
+
+    private func mapping(allowedKeys allowed: [String]?) throws -> ConfigMapping {
         guard case .mapping(let mapping) = node else { throw error("expected a mapping, found \(describe())") }
         var entries: [(String, ConfigNode)] = []
         for (key, value) in mapping {
             guard let name = key.string else { throw error("mapping keys must be strings") }
             let childPath = path.isEmpty ? name : "\(path).\(name)"
-            guard allowed.contains(name) else {
+            if let allowed, !allowed.contains(name) {
                 throw ConfigError(
                     file: file, line: key.mark?.line, field: childPath,
                     message: "unknown field (expected one of: \(allowed.joined(separator: ", ")))")

@@ -10,13 +10,20 @@ public struct Injection: Codable, Equatable, Sendable {
     public var start: Cycle
     /// Seed of this injection's own arrival stream.
     public var seed: UInt64
+    /// Per-request values of workflow parameters, from a replayed trace's columns (nil: every
+    /// request draws them from the workflow's `request_params`).
+    public var parameters: RequestValues?
 
-    public init(workflow: String, count: Int, arrival: ArrivalProcess, start: Cycle = 0, seed: UInt64 = 1) {
+    public init(
+        workflow: String, count: Int, arrival: ArrivalProcess, start: Cycle = 0, seed: UInt64 = 1,
+        parameters: RequestValues? = nil
+    ) {
         self.workflow = workflow
         self.count = count
         self.arrival = arrival
         self.start = start
         self.seed = seed
+        self.parameters = parameters
     }
 
     /// This injection with `factor` times the arrival rate and `factor` times the requests (at
@@ -55,7 +62,9 @@ public struct Injection: Codable, Equatable, Sendable {
         let start = try m.optional("start_cycle")?.cycles() ?? defaultStart
         let seed = UInt64(try m.optional("seed")?.int(in: 0...Int.max) ?? 1)
         let arrivalNode = m.optional("arrival")
-        let arrival = try arrivalNode.map { try parseArrival($0, replayFiles: replayFiles) } ?? .burst
+        var arrival = ArrivalProcess.burst
+        var parameters: RequestValues?
+        if let arrivalNode { (arrival, parameters) = try parseArrival(arrivalNode, replayFiles: replayFiles) }
         var count: Int
         if let countNode = m.optional("count") {
             count = try countNode.int(in: 1...Limits.requestsPerInjection)
@@ -64,7 +73,8 @@ public struct Injection: Codable, Equatable, Sendable {
         } else {
             throw node.error("missing field 'count'")
         }
-        let injection = Injection(workflow: workflow, count: count, arrival: arrival, start: start, seed: seed)
+        let injection = Injection(
+            workflow: workflow, count: count, arrival: arrival, start: start, seed: seed, parameters: parameters)
         try injection.checkArrivals(at: arrivalNode ?? node)
         return injection
     }
@@ -81,19 +91,84 @@ public struct Injection: Codable, Equatable, Sendable {
         }
     }
 
+    /// Why `graph` cannot take the parameter values this injection gives (nil: it can).
+    public func unknownParameter(of graph: WorkflowGraph) -> String? {
+        guard let parameters else { return nil }
+        for name in parameters.names where graph.requestParameterIndex(name) == nil {
+            let declared = graph.requestParameters.map(\.name)
+            return declared.isEmpty
+                ? "workflow '\(graph.name)' declares no request_params, so it cannot take '\(name)' from the trace"
+                : "workflow '\(graph.name)' has no request parameter '\(name)' (declared: \(declared.joined(separator: ", ")))"
+        }
+        return nil
+    }
+
     static func positive(_ node: ConfigNode) throws -> Double { try node.positiveCycles() }
 
-    static func parseArrival(_ arrivalNode: ConfigNode, replayFiles: ReplayFiles) throws -> ArrivalProcess {
+    static func parseArrival(_ arrivalNode: ConfigNode, replayFiles: ReplayFiles) throws -> (
+        ArrivalProcess, RequestValues?
+    ) {
         let a = try arrivalNode.mapping(allowed: [
             "process", "period_cycles", "jitter_cycles", "mean_interval_cycles",
             "on_cycles", "off_cycles", "states", "file", "times_cycles", "column",
+            "time_format", "cycles_per_second", "rows", "params",
         ])
+        if a.optional("process").map({ (try? $0.string()) == "replay" }) == true, let file = a.optional("file") {
+            for (key, value) in a.entries where !Self.replayFields.contains(key) && key != "process" {
+                throw value.error(
+                    key == "times_cycles"
+                        ? "a replay needs exactly one of 'file' (a CSV of arrival times) or 'times_cycles' (a list)"
+                        : "a replay arrival process has no '\(key)'")
+            }
+            let format = try a.optional("time_format")?.choice(TraceTimeFormat.self) ?? .cycles
+            let scaleNode = a.optional("cycles_per_second")
+            let scale = try scaleNode?.double()
+            if format != .cycles && scale == nil {
+                throw arrivalNode.error(
+                    "time_format \(format.rawValue) needs 'cycles_per_second' (virtual cycles per second of the trace)")
+            }
+            if let scale, let scaleNode, !(scale > 0 && scale <= 1e15) {
+                throw scaleNode.error("must be a positive number of cycles (at most 1e15)")
+            }
+            if format == .cycles, let scaleNode { throw scaleNode.error("only for time_format seconds or datetime") }
+            var rows: ClosedRange<Int>?
+            if let rowsNode = a.optional("rows") {
+                let bounds = try rowsNode.sequence().map { try $0.int(in: 1...Limits.replayArrivals) }
+                guard bounds.count == 2, bounds[0] <= bounds[1] else {
+                    throw rowsNode.error("expected [first, last]: data rows counted from 1, first ≤ last")
+                }
+                rows = bounds[0]...bounds[1]
+            }
+            var columns: [(parameter: String, column: String)] = []
+            if let paramsNode = a.optional("params") {
+                for (name, column) in try paramsNode.mapping().entries { columns.append((name, try column.string())) }
+                if columns.isEmpty { throw paramsNode.error("expected parameter: column pairs") }
+            }
+            let table = try ArrivalTrace.table(
+                path: try file.string(), from: replayFiles,
+                options: ArrivalTrace.Options(
+                    timeColumn: try a.optional("column")?.string(), format: format, cyclesPerSecond: scale ?? 1,
+                    rows: rows, parameters: columns), node: file)
+            return (.replay(table.offsets), table.values)
+        }
+        for key in ["time_format", "cycles_per_second", "rows", "params"] {
+            if let node = a.optional(key) { throw node.error("'\(key)' is for a replay from a 'file'") }
+        }
+        return (try parseProcess(arrivalNode, a, replayFiles: replayFiles), nil)
+    }
+
+    /// The fields of a replay from a file.
+    static let replayFields = ["file", "column", "time_format", "cycles_per_second", "rows", "params"]
+
+    static func parseProcess(_ arrivalNode: ConfigNode, _ a: ConfigMapping, replayFiles: ReplayFiles) throws
+        -> ArrivalProcess
+    {
         let processNode = try a.required("process")
         let process = try processNode.string()
         let used: [String: [String]] = [
             "periodic": ["period_cycles", "jitter_cycles"], "poisson": ["mean_interval_cycles"], "burst": [],
             "onoff": ["mean_interval_cycles", "on_cycles", "off_cycles"], "markov": ["states"],
-            "replay": ["file", "times_cycles", "column"],
+            "replay": replayFields + ["times_cycles"],
         ]
         guard let allowed = used[process] else {
             throw processNode.error("'\(process)' is not one of: \(used.keys.sorted().joined(separator: ", "))")
@@ -150,6 +225,31 @@ public struct Injection: Codable, Equatable, Sendable {
     }
 }
 
+/// How a replayed trace gives its times.
+public enum TraceTimeFormat: String, CaseIterable, Codable, Sendable {
+    /// Cycles after the injection's start (numbers).
+    case cycles
+    /// Seconds (decimal numbers), converted with `cycles_per_second` relative to the first row.
+    case seconds
+    /// `YYYY-MM-DD HH:MM:SS[.fraction]` timestamps (UTC, as in the Azure traces), converted with
+    /// `cycles_per_second` relative to the first row.
+    case datetime
+}
+
+/// Per-request values of a workflow's request parameters, one row per recorded arrival in the
+/// order of the replay's (sorted) arrival times; request `i` of the injection takes row
+/// `i mod rows` (a replay longer than its recording repeats it).
+public struct RequestValues: Codable, Equatable, Sendable {
+    /// The workflow's request parameters the columns give, in column order.
+    public var names: [String]
+    public var rows: [[Int]]
+
+    public init(names: [String], rows: [[Int]]) {
+        self.names = names
+        self.rows = rows
+    }
+}
+
 /// Reads recorded arrival times for replay: a CSV file with one arrival per row, in cycles after
 /// the injection's start. An optional header row names the columns; `column` picks one by name
 /// (default: the first). Lines starting with `#` are comments. Errors name the line and column but
@@ -173,7 +273,7 @@ public enum ArrivalTrace {
         var index = 0
         var times: [Cycle] = []
         var sawHeader = false
-        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (number, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
             let cells = line.split(separator: ",", omittingEmptySubsequences: false).map {
@@ -209,6 +309,197 @@ public enum ArrivalTrace {
         if column != nil && !sawHeader { throw node.error("'column' needs a header row in '\(path)'") }
         guard !times.isEmpty else { throw node.error("arrival trace '\(path)' has no arrivals") }
         return times.sorted()
+    }
+
+    /// What to read from a trace with columns.
+    public struct Options {
+        /// The arrival-time column (default: the first).
+        public var timeColumn: String?
+        public var format: TraceTimeFormat
+        /// Virtual cycles per second of trace time (seconds and datetime formats).
+        public var cyclesPerSecond: Double
+        /// Data rows to replay, counted from 1 (nil: all).
+        public var rows: ClosedRange<Int>?
+        /// Request parameters and the columns that give them.
+        public var parameters: [(parameter: String, column: String)]
+
+        public init(
+            timeColumn: String? = nil, format: TraceTimeFormat = .cycles, cyclesPerSecond: Double = 1,
+            rows: ClosedRange<Int>? = nil, parameters: [(parameter: String, column: String)] = []
+        ) {
+            self.timeColumn = timeColumn
+            self.format = format
+            self.cyclesPerSecond = cyclesPerSecond
+            self.rows = rows
+            self.parameters = parameters
+        }
+    }
+
+    /// A replayed trace: arrival offsets in time order and, when asked for, each arrival's
+    /// parameter values.
+    public struct Table {
+        public var offsets: [Cycle]
+        public var values: RequestValues?
+    }
+
+    /// Loads a trace with a header row naming its columns (needed for `timeColumn` and parameters;
+    /// without either, as ``load(path:from:column:node:)`` reads it). Times in the seconds and
+    /// datetime formats become cycles after the first selected row's; rows are sorted by time, ties
+    /// kept in file order. Errors name the file, line and column, never the cells' contents.
+    public static func table(path: String, from access: Injection.ReplayFiles, options: Options, node: ConfigNode)
+        throws -> Table
+    {
+        if options.parameters.isEmpty && options.format == .cycles && options.rows == nil {
+            return Table(offsets: try load(path: path, from: access, column: options.timeColumn, node: node))
+        }
+        let resolved = try resolve(path, access: access, node: node)
+        guard let text = try? String(contentsOfFile: resolved, encoding: .utf8) else {
+            throw node.error("cannot read arrival trace '\(path)' (no such file, or not UTF-8 text)")
+        }
+        func fail(_ line: Int, _ message: String) -> ConfigError {
+            ConfigError(file: path, line: line, field: "", message: message)
+        }
+        var header: [String]?
+        var timeIndex = 0
+        var parameterIndices: [Int] = []
+        // (time in the trace's unit: cycles, nanoseconds or seconds; values; row number for ties)
+        var records: [(time: Double, exact: Int64, values: [Int])] = []
+        var dataRow = 0
+        for (number, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+            guard let columns = header else {
+                header = cells
+                if let name = options.timeColumn {
+                    guard let found = cells.firstIndex(of: name) else {
+                        throw fail(number + 1, "the header row has no column '\(name)'")
+                    }
+                    timeIndex = found
+                }
+                for (parameter, column) in options.parameters {
+                    guard let found = cells.firstIndex(of: column) else {
+                        throw fail(
+                            number + 1, "the header row has no column '\(column)' (for parameter '\(parameter)')")
+                    }
+                    parameterIndices.append(found)
+                }
+                continue
+            }
+            dataRow += 1
+            if let rows = options.rows {
+                if dataRow < rows.lowerBound { continue }
+                if dataRow > rows.upperBound { break }
+            }
+            guard cells.count == columns.count else {
+                throw fail(number + 1, "expected \(columns.count) columns as in the header, found \(cells.count)")
+            }
+            guard records.count < Limits.replayArrivals else {
+                throw fail(number + 1, "more than \(Limits.replayArrivals) arrivals")
+            }
+            let columnName = columns[timeIndex]
+            var time = 0.0
+            var exact: Int64 = 0
+            switch options.format {
+            case .cycles:
+                guard let value = Double(cells[timeIndex]), value >= 0, value <= Double(Limits.largestCycles) else {
+                    throw fail(
+                        number + 1,
+                        "column '\(columnName)' is not an arrival time in cycles (0 to \(Limits.largestCycles))")
+                }
+                time = value.rounded(.down)
+            case .seconds:
+                guard let value = Double(cells[timeIndex]), value.isFinite, value >= 0 else {
+                    throw fail(number + 1, "column '\(columnName)' is not a time in seconds (a number ≥ 0)")
+                }
+                time = value
+            case .datetime:
+                guard let nanoseconds = Self.nanoseconds(ofTimestamp: cells[timeIndex]) else {
+                    throw fail(number + 1, "column '\(columnName)' is not a timestamp YYYY-MM-DD HH:MM:SS[.fraction]")
+                }
+                exact = nanoseconds
+            }
+            var values: [Int] = []
+            for (index, column) in zip(parameterIndices, options.parameters) {
+                guard let value = Int(cells[index]), value >= 0, value <= Int(Int32.max) else {
+                    throw fail(number + 1, "column '\(column.column)' is not a whole number from 0 to \(Int32.max)")
+                }
+                values.append(value)
+            }
+            records.append((time, exact, values))
+        }
+        guard header != nil else { throw node.error("arrival trace '\(path)' has no header row") }
+        guard !records.isEmpty else {
+            throw node.error(
+                options.rows == nil
+                    ? "arrival trace '\(path)' has no arrivals" : "arrival trace '\(path)' has no rows in 'rows'")
+        }
+        // Stable sort by time (exact integer nanoseconds for timestamps).
+        let order = records.indices.sorted {
+            let a = records[$0]
+            let b = records[$1]
+            return options.format == .datetime
+                ? (a.exact, $0) < (b.exact, $1) : (a.time, $0) < (b.time, $1)
+        }
+        var offsets: [Cycle] = []
+        offsets.reserveCapacity(order.count)
+        let first = records[order[0]]
+        for index in order {
+            let record = records[index]
+            let offset: Double
+            switch options.format {
+            case .cycles: offset = record.time
+            case .seconds: offset = (record.time - first.time) * options.cyclesPerSecond
+            case .datetime: offset = Double(record.exact - first.exact) / 1e9 * options.cyclesPerSecond
+            }
+            guard offset <= Double(Limits.largestCycles) else {
+                throw node.error(
+                    "arrival trace '\(path)': an arrival lies more than \(Limits.largestCycles) cycles after the first (a smaller cycles_per_second compresses time)"
+                )
+            }
+            offsets.append(Cycle(offset.rounded(.down)))
+        }
+        let values =
+            options.parameters.isEmpty
+            ? nil
+            : RequestValues(names: options.parameters.map(\.parameter), rows: order.map { records[$0].values })
+        return Table(offsets: offsets, values: values)
+    }
+
+    /// Nanoseconds since 1970-01-01 of `YYYY-MM-DD HH:MM:SS[.fraction]` (UTC), or nil.
+    public static func nanoseconds(ofTimestamp text: String) -> Int64? {
+        let parts = text.split(separator: " ")
+        guard parts.count == 2 else { return nil }
+        let date = parts[0].split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+        let clock = parts[1].split(separator: ":", omittingEmptySubsequences: false)
+        guard date.count == 3, clock.count == 3, let year = date[0], let month = date[1], let day = date[2],
+            let hour = Int(clock[0]), let minute = Int(clock[1]),
+            (1...9999).contains(year), (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour),
+            (0...59).contains(minute)
+        else { return nil }
+        let secondParts = clock[2].split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(secondParts.count), let second = Int(secondParts[0]), (0...60).contains(second)
+        else { return nil }
+        var fraction: Int64 = 0
+        if secondParts.count == 2 {
+            let digits = secondParts[1]
+            guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy(\.isASCII), let value = Int64(digits) else {
+                return nil
+            }
+            fraction = value
+            for _ in digits.count..<9 { fraction *= 10 }
+        }
+        // Days since the epoch of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = Int64(era * 146_097 + dayOfEra - 719_468)
+        let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+        return seconds * 1_000_000_000 + fraction
     }
 
     /// The file `path` names under `access`, refused outside a confined directory.
@@ -253,6 +544,14 @@ public enum WorkloadLoader {
         try parse(ConfigNode.load(path: path), known: known, directory: (path as NSString).deletingLastPathComponent)
     }
 
+    /// Loads a workload file, checking workflow names and the request parameters replayed traces
+    /// give against `library`.
+    public static func load(path: String, library: WorkflowLibrary) throws -> [Injection] {
+        try parse(
+            ConfigNode.load(path: path), known: Set(library.names),
+            directory: (path as NSString).deletingLastPathComponent, library: library)
+    }
+
     /// Parses workload YAML text.
     /// Parses workload YAML text; replay files are found relative to `directory`.
     public static func parse(_ text: String, file: String, known: Set<String>, directory: String? = nil) throws
@@ -261,11 +560,34 @@ public enum WorkloadLoader {
         try parse(ConfigNode.parse(text, file: file), known: known, directory: directory)
     }
 
-    static func parse(_ root: ConfigNode, known: Set<String>, directory: String?) throws -> [Injection] {
-        let top = try root.mapping(allowed: ["description", "injections"])
+    /// The workflow directory a workload file names (`workflows: DIR`, relative to the file's
+    /// folder), or nil when it names none: the library its workflows come from.
+    public static func workflowDirectory(path: String) throws -> String? {
+        let top = try ConfigNode.load(path: path).mapping(allowed: fields)
+        guard let node = top.optional("workflows") else { return nil }
+        let directory = try node.string()
+        if directory.hasPrefix("/") { return directory }
+        return (((path as NSString).deletingLastPathComponent) as NSString).appendingPathComponent(directory)
+    }
+
+    /// The top-level fields of a workload file.
+    static let fields = ["description", "injections", "workflows"]
+
+    static func parse(_ root: ConfigNode, known: Set<String>, directory: String?, library: WorkflowLibrary? = nil)
+        throws -> [Injection]
+    {
+        let top = try root.mapping(allowed: fields)
         let nodes = try top.required("injections").sequence()
         return try nodes.map { node in
             let injection = try Injection.parse(node, defaultStart: 0, replayFiles: .relative(to: directory))
+            if let library, let index = library.index(of: injection.workflow),
+                let unknown = injection.unknownParameter(of: library[index]),
+                let params = try node.mapping(allowed: Injection.fields).optional("arrival")?.mapping(
+                    allowed: ["process"] + Injection.replayFields
+                ).optional("params")
+            {
+                throw params.error(unknown)
+            }
             guard known.contains(injection.workflow) else {
                 throw try node.mapping(allowed: ["workflow", "count", "arrival", "start_cycle", "seed"]).required(
                     "workflow"

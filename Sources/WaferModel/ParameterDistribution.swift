@@ -77,6 +77,10 @@ public enum ParameterDistribution: Codable, Equatable, Sendable {
         }
     }
 
+    /// `value` moved into `minimum...maximum` (a value a request brings must stay inside the range
+    /// the workflow was validated for, and no lower than the bounds timing predictions rely on).
+    public func clamp(_ value: Int) -> Int { Swift.min(maximum, Swift.max(minimum, value)) }
+
     /// The expected value (exact, including the clamp at `max`).
     public var mean: Double { probabilities.reduce(0) { $0 + Double($1.value) * $1.probability } }
 
@@ -117,21 +121,37 @@ public struct DynamicModel: Codable, Equatable, Sendable {
     public var table: TopologyTable
     /// Parameters fixed in the workflow file.
     public var fixed: [String: Int]
-    /// Parameters drawn per request.
+    /// Parameters drawn per request. A parameter taken from the request (``fromRequest``) is here
+    /// too, with the request parameter's distribution: what is drawn when the request brings no
+    /// value, and the range a value it brings is clamped into.
     public var drawn: [String: Phased<ParameterDistribution>]
+    /// Parameters whose value comes from the request's own parameters (`{request: NAME}`).
+    public var fromRequest: [String: RequestUse]
 
     public init(
-        name: String, table: TopologyTable, fixed: [String: Int], drawn: [String: Phased<ParameterDistribution>]
+        name: String, table: TopologyTable, fixed: [String: Int], drawn: [String: Phased<ParameterDistribution>],
+        fromRequest: [String: RequestUse] = [:]
     ) {
         self.name = name
         self.table = table
         self.fixed = fixed
         self.drawn = drawn
+        self.fromRequest = fromRequest
     }
 
-    /// The parameter values of one request in `phase`, drawn from `rng` in name order.
-    public func sample(_ rng: inout SplitMix64, phase: Int = 0) -> [Int] {
-        drawn.keys.sorted().map { drawn[$0]![phase].sample(&rng) }
+    /// The parameter values of one request in `phase`, drawn from `rng` in name order; a
+    /// parameter taken from the request uses `value(use)` when it gives one (clamped into the
+    /// parameter's range), else its draw. Every parameter is drawn either way, so the draws of the
+    /// others do not depend on which requests bring values.
+    public func sample(_ rng: inout SplitMix64, phase: Int = 0, requestValue value: (RequestUse) -> Int? = { _ in nil })
+        -> [Int]
+    {
+        drawn.keys.sorted().map { key in
+            let distribution = drawn[key]![phase]
+            let draw = distribution.sample(&rng)
+            guard let use = fromRequest[key], let given = value(use) else { return draw }
+            return distribution.clamp(given)
+        }
     }
 
     /// The smallest values of the drawn parameters over all phases, in name order.
@@ -151,5 +171,33 @@ public struct DynamicModel: Codable, Equatable, Sendable {
         return layers.reduce(0) { total, layer in
             total + LayerTiming.of(layer, array: array, buffer: buffer).reduce(0) { $0 + $1.totalCycles }
         }
+    }
+}
+
+/// A value taken from a request's own parameters (declared in the workflow's `request_params`,
+/// given per request by a replayed trace's columns), optionally plus the iteration of a loop the
+/// request is in (a decode step's context grows by one token per step).
+public struct RequestUse: Codable, Equatable, Hashable, Sendable {
+    /// The request parameter's name.
+    public var parameter: String
+    /// A loop block whose current iteration (0 for the first body run) is added.
+    public var plusIterationOf: String?
+
+    public init(parameter: String, plusIterationOf: String? = nil) {
+        self.parameter = parameter
+        self.plusIterationOf = plusIterationOf
+    }
+}
+
+/// A parameter every request of a workflow has (`request_params:`): its value comes from the
+/// request when the injection gives one (a trace column), otherwise it is drawn from `values`;
+/// given values are clamped into `values`' range.
+public struct RequestParameter: Codable, Equatable, Sendable {
+    public var name: String
+    public var values: ParameterDistribution
+
+    public init(name: String, values: ParameterDistribution) {
+        self.name = name
+        self.values = values
     }
 }

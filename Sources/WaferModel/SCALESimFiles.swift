@@ -17,7 +17,7 @@ public enum SCALESimFiles {
     public static func config(text: String, file: String, wordBytes: Int = 1) throws -> PEArrayConfig {
         var section = ""
         var values: [String: (value: String, line: Int)] = [:]
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") {

@@ -25,4 +25,6 @@ public enum StreamPurpose: UInt64, Sendable {
     case scene = 0x5343_454E
     /// A functional request's input tensor ("INPT").
     case input = 0x494E_5054
+    /// A request parameter the request did not bring, drawn once per request ("RQPM").
+    case requestParameter = 0x5251_504D
 }

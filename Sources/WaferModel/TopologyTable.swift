@@ -43,7 +43,7 @@ public struct TopologyTable: Codable, Equatable, Sendable {
         parameters = [:]
         rows = []
         var sawHeader = false
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.hasPrefix("#") {
                 let words = line.dropFirst().trimmingCharacters(in: .whitespaces)
@@ -132,6 +132,59 @@ public struct TopologyTable: Codable, Equatable, Sendable {
         }
     }
 
+    /// The table's rows split for repeated evaluation with `varying` parameters: the layers of
+    /// rows that mention none of them (evaluated once, with `overrides`), and the other rows
+    /// grouped by identical cells with their counts (a decoder's many identical attention heads
+    /// become one group). Summing a layer measure over `fixed` and `count ×` each group's layer
+    /// gives the same total as over ``layers(_:)``.
+    public func groups(overrides: [String: Int], varying: Set<String>) throws -> Groups {
+        var fixed: [Layer] = []
+        var groups: [Groups.Group] = []
+        var positions: [[Expression.Node]: Int] = [:]
+        let all = try layers(overrides)
+        for (index, row) in rows.enumerated() {
+            guard row.expressions.contains(where: { $0.mentions(varying) }) else {
+                fixed.append(all[index])
+                continue
+            }
+            // The name matters to timing only through its depthwise marker.
+            let key = row.expressions + [.number(row.name.contains("DP") ? 1 : 0)]
+            if let position = positions[key] {
+                groups[position].count += 1
+            } else {
+                positions[key] = groups.count
+                groups.append(Groups.Group(row: index, count: 1))
+            }
+        }
+        return Groups(fixed: fixed, varying: groups)
+    }
+
+    /// Rows of a table grouped for repeated evaluation (``groups(overrides:varying:)``).
+    public struct Groups: Sendable {
+        /// One group of identical rows that depend on the varying parameters.
+        public struct Group: Sendable {
+            /// The first row of the group.
+            public var row: Int
+            /// Rows in the group.
+            public var count: Int
+        }
+        /// Layers that do not depend on the varying parameters.
+        public var fixed: [Layer]
+        public var varying: [Group]
+
+        public init(fixed: [Layer], varying: [Group]) {
+            self.fixed = fixed
+            self.varying = varying
+        }
+    }
+
+    /// The layer of row `index` with `overrides` applied to the parameter defaults.
+    public func layer(row index: Int, _ overrides: [String: Int]) throws -> Layer {
+        var single = self
+        single.rows = [rows[index]]
+        return try single.layers(overrides)[0]
+    }
+
     static func isIdentifier(_ text: String) -> Bool {
         guard let first = text.first, first.isLetter || first == "_" else { return false }
         return text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
@@ -140,7 +193,7 @@ public struct TopologyTable: Codable, Equatable, Sendable {
     /// Integer expressions: `+ - * /` (division rounds up), parentheses, integers, parameters.
     enum Expression {
         /// A parsed expression.
-        indirect enum Node: Codable, Equatable, Sendable {
+        indirect enum Node: Codable, Hashable, Sendable {
             case number(Int)
             case parameter(String)
             case add(Node, Node)
@@ -166,6 +219,16 @@ public struct TopologyTable: Codable, Equatable, Sendable {
                     let rhs = try b.evaluate(values)
                     guard rhs > 0 else { throw Failure(message: "division by \(rhs)") }
                     return try checked(lhs.addingReportingOverflow(rhs - 1)) / rhs
+                }
+            }
+
+            /// True when the expression uses one of `names`.
+            func mentions(_ names: Set<String>) -> Bool {
+                switch self {
+                case .number: return false
+                case .parameter(let name): return names.contains(name)
+                case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b):
+                    return a.mentions(names) || b.mentions(names)
                 }
             }
 

@@ -178,6 +178,11 @@ public struct WorkflowGraph: Codable, Equatable, Sendable {
     public var deadlineCycles: Cycle?
     /// The group file it came from, when it belongs to one (e.g. `ar-assistant`).
     public var group: String?
+    /// Parameters each request carries (`request_params:`), in name order: the order of the
+    /// values in a request's task messages.
+    public var requestParameters: [RequestParameter] = []
+    /// Loops whose trip count is a request parameter (`trips: {request: NAME}`), by block index.
+    public var requestTrips: [Int: String] = [:]
 
     public init(
         name: String, description: String, blocks: [WorkflowBlock], entry: Int, inputBytes: UInt64,
@@ -197,4 +202,7 @@ public struct WorkflowGraph: Codable, Equatable, Sendable {
 
     /// Index of the block called `name`.
     public func index(of name: String) -> Int? { blocks.firstIndex { $0.name == name } }
+
+    /// Position of the request parameter `name` in a request's values.
+    public func requestParameterIndex(_ name: String) -> Int? { requestParameters.firstIndex { $0.name == name } }
 }

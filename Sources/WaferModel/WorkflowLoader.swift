@@ -91,7 +91,7 @@ public enum WorkflowLoader {
     static func parse(_ root: ConfigNode, topologies: TopologyResolver) throws -> WorkflowGraph {
         let top = try root.mapping(allowed: [
             "name", "description", "input_bytes", "input", "generator", "phases",
-            "deadline_cycles", "entry", "blocks",
+            "deadline_cycles", "entry", "blocks", "request_params",
         ])
         let name = try top.required("name").string()
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
@@ -115,6 +115,16 @@ public enum WorkflowLoader {
             let value = try node.cycles()
             if value == 0 { throw node.error("must be at least 1 cycle") }
             return value
+        }
+        // Parameters every request carries: a value from the request (a trace column) or a draw.
+        var requestParameters: [String: ParameterDistribution] = [:]
+        if let node = top.optional("request_params") {
+            for (key, value) in try node.mapping().entries {
+                guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                    throw value.error("a request parameter's name uses letters, digits and '_' only")
+                }
+                requestParameters[key] = try parseDistribution(value, minimum: 0)
+            }
         }
         let blockNodes = try top.required("blocks").sequence()
         guard !blockNodes.isEmpty else { throw try top.required("blocks").error("a workflow needs at least one block") }
@@ -149,6 +159,7 @@ public enum WorkflowLoader {
         }
 
         var blocks: [WorkflowBlock] = []
+        var requestTrips: [Int: String] = [:]
         for entry in parsed {
             let f = entry.fields
             let kinds = (["task"] + controlKeywords).filter { f.has($0) }
@@ -173,7 +184,9 @@ public enum WorkflowLoader {
             switch kind {
             case "task":
                 let operations = try f.required("task").sequence().flatMap {
-                    try parseOperations($0, topologies: topologies, phases: phases)
+                    try parseOperations(
+                        $0, topologies: topologies, phases: phases, requestParameters: requestParameters,
+                        blocks: names)
                 }
                 if operations.isEmpty {
                     throw try f.required("task").error("a task block needs at least one operation")
@@ -225,7 +238,16 @@ public enum WorkflowLoader {
                 let bound: LoopBound
                 switch (l.optional("trips"), l.optional("continue_probability")) {
                 case (let trips?, nil):
-                    bound = .trips(try parsePhased(trips, phases: phases) { try parseDistribution($0, minimum: 0) })
+                    if let use = try parseRequestUse(trips, requestParameters: requestParameters, blocks: names) {
+                        if let other = use.plusIterationOf {
+                            throw trips.error("a loop's trips cannot add the iteration of '\(other)'")
+                        }
+                        requestTrips[blocks.count] = use.parameter
+                        bound = .trips(Phased(requestParameters[use.parameter]!))
+                    } else {
+                        bound = .trips(
+                            try parsePhased(trips, phases: phases) { try parseDistribution($0, minimum: 0) })
+                    }
                 case (nil, let p?):
                     bound = .continueProbability(try parsePhased(p, phases: phases, parseProbability))
                 case (nil, nil):
@@ -281,9 +303,26 @@ public enum WorkflowLoader {
 
         var entryIndex = 0
         if let entryNode = top.optional("entry") { entryIndex = try block(entryNode) }
-        let graph = WorkflowGraph(
+        var graph = WorkflowGraph(
             name: name, description: description, blocks: blocks, entry: entryIndex, inputBytes: inputBytes,
             input: input, generator: generator, phases: phases, deadlineCycles: deadline)
+        graph.requestParameters = requestParameters.keys.sorted().map {
+            RequestParameter(name: $0, values: requestParameters[$0]!)
+        }
+        graph.requestTrips = requestTrips
+        // A step's context may grow with a loop's iteration: that block must be a loop.
+        for (index, block) in blocks.enumerated() {
+            guard case .task(let task) = block.kind else { continue }
+            for case .model(let model) in task.operations {
+                for use in model.fromRequest.values {
+                    guard let loop = use.plusIterationOf else { continue }
+                    guard case .control(.loop) = blocks[names[loop]!].kind else {
+                        throw parsed[index].node.error(
+                            "block '\(block.name)': plus_iteration_of names '\(loop)', which is not a loop block")
+                    }
+                }
+            }
+        }
         try WorkflowValidator.validate(graph, blocks: parsed.map { ($0.node, $0.fields) })
         return graph
     }
@@ -441,7 +480,10 @@ public enum WorkflowLoader {
     }
 
     /// One entry of a task block's list: an operation, or a `model:` that expands into its table's layers.
-    static func parseOperations(_ node: ConfigNode, topologies: TopologyResolver, phases: PhaseSchedule = .constant)
+    static func parseOperations(
+        _ node: ConfigNode, topologies: TopologyResolver, phases: PhaseSchedule = .constant,
+        requestParameters: [String: ParameterDistribution] = [:], blocks: [String: Int] = [:]
+    )
         throws -> [TaskOperation]
     {
         if case .mapping = node.node, let model = try? node.mapping(allowed: ["model", "params"]),
@@ -453,9 +495,13 @@ public enum WorkflowLoader {
             }
             var overrides: [String: Int] = [:]
             var drawn: [String: Phased<ParameterDistribution>] = [:]
+            var fromRequest: [String: RequestUse] = [:]
             if let params = model.optional("params") {
                 for (key, value) in try params.mapping(allowed: table.parameters.keys.sorted()).entries {
-                    if case .mapping = value.node {
+                    if let use = try parseRequestUse(value, requestParameters: requestParameters, blocks: blocks) {
+                        fromRequest[key] = use
+                        drawn[key] = Phased(requestParameters[use.parameter]!)
+                    } else if case .mapping = value.node {
                         drawn[key] = try parsePhased(value, phases: phases) { try parseDistribution($0) }
                     } else {
                         overrides[key] = try value.int(in: 1...Int(Int32.max))
@@ -464,7 +510,8 @@ public enum WorkflowLoader {
             }
             do {
                 guard !drawn.isEmpty else { return try table.layers(overrides).map { .layer($0) } }
-                let dynamic = DynamicModel(name: name, table: table, fixed: overrides, drawn: drawn)
+                let dynamic = DynamicModel(
+                    name: name, table: table, fixed: overrides, drawn: drawn, fromRequest: fromRequest)
                 // Check every extreme value now, so no request can hit an invalid shape at run time.
                 for (key, phased) in drawn {
                     for value in phased.values.flatMap(\.extremes) {
@@ -484,6 +531,30 @@ public enum WorkflowLoader {
             }
         }
         return [try parseOperation(node)]
+    }
+
+    /// `{request: NAME}` or `{request: NAME, plus_iteration_of: LOOP}`: a value taken from the
+    /// request's parameter NAME (declared in `request_params`); nil for any other node.
+    static func parseRequestUse(
+        _ node: ConfigNode, requestParameters: [String: ParameterDistribution], blocks: [String: Int]
+    ) throws -> RequestUse? {
+        guard case .mapping = node.node, let m = try? node.mapping(), m.has("request") else { return nil }
+        let fields = try node.mapping(allowed: ["request", "plus_iteration_of"])
+        let nameNode = try fields.required("request")
+        let name = try nameNode.string()
+        guard requestParameters[name] != nil else {
+            throw nameNode.error(
+                requestParameters.isEmpty
+                    ? "no request parameter '\(name)': declare it under the workflow's 'request_params'"
+                    : "no request parameter '\(name)' (declared: \(requestParameters.keys.sorted().joined(separator: ", ")))"
+            )
+        }
+        var loop: String?
+        if let loopNode = fields.optional("plus_iteration_of") {
+            loop = try loopNode.string()
+            guard blocks[loop!] != nil else { throw loopNode.error("unknown block '\(loop!)'") }
+        }
+        return RequestUse(parameter: name, plusIterationOf: loop)
     }
 
     /// A distribution over integers ≥ `minimum`: a number (constant), `{uniform: [low, high]}`,

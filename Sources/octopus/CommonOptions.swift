@@ -12,8 +12,12 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Wafer configuration (YAML).")
     var wafer = "Configs/wafers/default.yaml"
 
-    @Option(help: "Directory of workflow files (YAML); every file in it is loaded.")
-    var workflows = "Configs/workflows"
+    @Option(
+        help: ArgumentHelp(
+            "Directory of workflow files (YAML); every file in it is loaded. Default: the directory the workload file "
+                + "names in its `workflows:` field, else Configs/workflows.",
+            valueName: "dir"))
+    var workflows: String?
 
     @Option(
         help: ArgumentHelp(
@@ -73,10 +77,13 @@ struct ModelOptions: ParsableArguments {
         }
     }
 
-    func load() throws -> (WaferConfig, WorkflowLibrary) {
+    /// The wafer and the workflow library: `--workflows`, else the one `workload` names, else
+    /// Configs/workflows.
+    func load(workload: String? = nil) throws -> (WaferConfig, WorkflowLibrary) {
         var config = try WaferConfigLoader.load(path: wafer)
         try applySync(to: &config)
-        return (config, try WorkflowLibrary.load(directory: workflows))
+        let directory = try workflows ?? workload.flatMap(WorkloadLoader.workflowDirectory) ?? "Configs/workflows"
+        return (config, try WorkflowLibrary.load(directory: directory))
     }
 }
 

@@ -66,7 +66,7 @@ struct Compare: ParsableCommand {
             ]
             for name in matrix.workloads {
                 let path = name.hasSuffix(".yaml") || name.contains("/") ? name : "\(workloadDir)/\(name).yaml"
-                let loaded = try WorkloadLoader.load(path: path, known: Set(library.names))
+                let loaded = try WorkloadLoader.load(path: path, library: library)
                 injections[name] = loaded
                 seedLines.append(
                     "\(name) (\(path)): injection seeds \(loaded.map { "\($0.workflow)=\($0.seed)" }.joined(separator: ", "))."

@@ -85,8 +85,8 @@ struct Coordinator: ParsableCommand {
 
     func run() throws {
         do {
-            let (config, library) = try model.load()
-            let injections = try workload.map { try WorkloadLoader.load(path: $0, known: Set(library.names)) } ?? []
+            let (config, library) = try model.load(workload: workload)
+            let injections = try workload.map { try WorkloadLoader.load(path: $0, library: library) } ?? []
             var options = CoordinatorServer.Options(
                 config: config, library: library, listen: listen, control: control,
                 outputDirectory: out ?? defaultRunDirectory())

@@ -82,8 +82,8 @@ struct Run: ParsableCommand {
 
     func run() throws {
         do {
-            let (config, library) = try model.load()
-            let injections = try WorkloadLoader.load(path: workload, known: Set(library.names))
+            let (config, library) = try model.load(workload: workload)
+            let injections = try WorkloadLoader.load(path: workload, library: library)
             guard let chosen = LocalWafer.Transport(rawValue: transport) else {
                 throw ValidationError("--transport must be ipc or tcp, not '\(transport)'")
             }

@@ -11,7 +11,10 @@ struct Validate: ParsableCommand {
 
     @Argument(help: "Files to check.") var files: [String]
 
-    @Option(help: "Workflow directory that workloads may refer to.") var workflows = "Configs/workflows"
+    @Option(
+        help:
+            "Workflow directory that workloads may refer to (default: the one a workload names in `workflows:`, else Configs/workflows)."
+    ) var workflows: String?
 
     @Option(
         help:
@@ -20,7 +23,7 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         var failures = 0
-        let known = Set((try? WorkflowLibrary.load(directory: workflows))?.names ?? [])
+        let standard = try? WorkflowLibrary.load(directory: workflows ?? "Configs/workflows")
         for file in files {
             do {
                 let kind = try kindOf(file)
@@ -31,7 +34,17 @@ struct Validate: ParsableCommand {
                         (((file as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
                         as NSString).appendingPathComponent("topologies")
                     _ = try WorkflowLoader.loadAll(path: file, topologies: topologies ?? beside)
-                default: _ = try WorkloadLoader.load(path: file, known: known)
+                default:
+                    // A workload's own `workflows:` directory, unless --workflows overrides it.
+                    var library = standard
+                    if workflows == nil, let own = try WorkloadLoader.workflowDirectory(path: file) {
+                        library = try WorkflowLibrary.load(directory: own)
+                    }
+                    if let library {
+                        _ = try WorkloadLoader.load(path: file, library: library)
+                    } else {
+                        _ = try WorkloadLoader.load(path: file, known: [])
+                    }
                 }
                 print("ok: \(file) (\(kind))")
             } catch {

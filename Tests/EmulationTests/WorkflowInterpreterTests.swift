@@ -215,3 +215,70 @@ final class WorkflowInterpreterTests: XCTestCase {
         XCTAssertEqual(interpreter.openJoins, 0)
     }
 }
+
+/// Request parameters: a value the request brings wins (clamped where used); without one, each
+/// request draws once, so every block of it sees the same value; a loop's iteration can be added.
+final class RequestParameterTests: XCTestCase {
+    func testRequestValuesAreDrawnOncePerRequestAndGrowWithTheLoop() throws {
+        let graph = try WorkflowLoader.parse(
+            """
+            name: serve
+            request_params: {prompt: {uniform: [10, 1000]}, generated: {uniform: [1, 8]}}
+            blocks:
+              - {name: prefill, task: [{cycles: 10}], next: decode}
+              - {name: decode, loop: {body: step, trips: {request: generated}, max: 8}}
+              - {name: step, task: [{cycles: 10}], next: decode}
+            """, file: "serve.yaml")
+        let library = WorkflowLibrary([graph])
+        let streams = RequestStreams(seed: 9, library: library)
+        let prefill = TaskMessage(request: 4, taskType: TaskType(workflow: 0, block: 0), bytes: 0, injected: 0)
+        var step = TaskMessage(request: 4, taskType: TaskType(workflow: 0, block: 2), bytes: 0, injected: 0)
+        step.loops = [LoopFrame(block: 1, iteration: 5, trips: 8)]
+        let plain = RequestUse(parameter: "prompt")
+        let growing = RequestUse(parameter: "prompt", plusIterationOf: "decode")
+        let drawn = try XCTUnwrap(streams.value(of: plain, for: prefill))
+        XCTAssertTrue((10...1000).contains(drawn))
+        XCTAssertEqual(streams.value(of: plain, for: step), drawn, "one draw per request, whatever the block")
+        XCTAssertEqual(streams.value(of: growing, for: step), drawn + 5, "plus the loop's iteration")
+        XCTAssertEqual(streams.value(of: growing, for: prefill), drawn, "outside the loop nothing is added")
+        var other = prefill
+        other.request = 5
+        let values = (0..<64).map { request -> Int in
+            other.request = UInt64(request)
+            return streams.value(of: plain, for: other)!
+        }
+        XCTAssertGreaterThan(Set(values).count, 1, "different requests draw differently")
+
+        // A value the request brings (from a trace), by the workflow's parameter order (name order).
+        var given = step
+        given.parameters = [-1, 700]  // generated: drawn; prompt: 700
+        XCTAssertEqual(streams.value(of: growing, for: given), 705)
+        XCTAssertEqual(graph.requestParameters.map(\.name), ["generated", "prompt"])
+        XCTAssertEqual(graph.requestTrips, [1: "generated"])
+    }
+
+    func testUndeclaredOrMisusedRequestParametersAreLocatedErrors() {
+        func message(_ text: String) -> String {
+            do {
+                _ = try WorkflowLoader.parse(text, file: "w.yaml", topologies: repositoryRoot + "/Configs/topologies")
+                return "accepted"
+            } catch { return "\(error)" }
+        }
+        let undeclared = message(
+            """
+            name: w
+            blocks:
+              - {name: a, loop: {body: b, trips: {request: n}, max: 4}}
+              - {name: b, task: [{cycles: 1}], next: a}
+            """)
+        XCTAssertTrue(undeclared.contains("w.yaml:3") && undeclared.contains("declare it under"), undeclared)
+        let notALoop = message(
+            """
+            name: w
+            request_params: {n: {uniform: [1, 4]}}
+            blocks:
+              - {name: a, task: [{model: gpt2-small-decode, params: {ctx: {request: n, plus_iteration_of: a}}}]}
+            """)
+        XCTAssertTrue(notALoop.contains("not a loop block"), notALoop)
+    }
+}

@@ -206,7 +206,7 @@ final class ValidateCommandTests: XCTestCase {
         let directory = try makeTemporaryDirectory("validate")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var files: [String] = []
-        for folder in ["wafers", "workflows", "workloads"] {
+        for folder in ["wafers", "workflows", "workloads", "serving/workflows"] {
             let names = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/Configs/" + folder)
                 .filter { $0.hasSuffix(".yaml") }
             files += names.map { "Configs/\(folder)/\($0)" }

@@ -59,10 +59,14 @@ extension TaskMessage: WireCodable {
         w.u64(injected)
         w.u32(tasksDone)
         w.u64(flow)
-        w.u8((failed ? 1 : 0) | (payload == nil ? 0 : 2))
+        w.u8((failed ? 1 : 0) | (payload == nil ? 0 : 2) | (parameters.isEmpty ? 0 : 4))
         w.write(loops)
         w.write(fanouts)
         if let payload { w.write(payload) }
+        if !parameters.isEmpty {
+            w.count(parameters.count)
+            for value in parameters { w.i32(value) }
+        }
     }
 
     init(from r: inout ByteReader) throws {
@@ -73,13 +77,17 @@ extension TaskMessage: WireCodable {
         let done = try r.u32()
         let flow = try r.u64()
         let flags = try r.u8()
-        guard flags < 4 else { throw WireError(description: "bad task flags \(flags)") }
+        guard flags < 8 else { throw WireError(description: "bad task flags \(flags)") }
         let loops = try r.readArray(LoopFrame.self)
         let fanouts = try r.readArray(FanoutFrame.self)
         let payload = flags & 2 != 0 ? try r.read(Tensor.self) : nil
+        var parameters: [Int32] = []
+        if flags & 4 != 0 {
+            for _ in 0..<(try r.count()) { parameters.append(try r.i32()) }
+        }
         self.init(
             request: request, taskType: type, bytes: bytes, injected: injected, tasksDone: done, flow: flow,
             loops: loops,
-            fanouts: fanouts, failed: flags & 1 != 0, payload: payload)
+            fanouts: fanouts, failed: flags & 1 != 0, payload: payload, parameters: parameters)
     }
 }

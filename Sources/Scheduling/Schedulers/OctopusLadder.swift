@@ -4,16 +4,28 @@ import WaferModel
 /// + Adaptive TBU Scheduling → + Proactive Cluster Scheduling → + diffusion balancing (= `octopus`).
 /// Each step adds exactly one strategy to the one before.
 public enum OctopusLadder {
+    /// How often the coordinator re-plans (classification, mapping, prediction). The default
+    /// suits workloads whose blocks last microseconds to milliseconds; workloads whose blocks
+    /// last seconds (LLM serving) plan far less often without losing anything.
+    static let period = SchedulerParameter(
+        name: "period", help: "cycles between planning steps", defaultValue: 200_000, range: 1_000...1_000_000_000_000,
+        hiddenAtDefault: true)
+    /// How far ahead the proactive planner predicts demand.
+    static let horizon = SchedulerParameter(
+        name: "horizon", help: "cycles of demand the proactive planner predicts", defaultValue: 1_000_000,
+        range: 1_000...1_000_000_000_000, hiddenAtDefault: true)
+
     /// Step 1: control blocks on the CBUs, and only types found stable keep reserved TBUs.
     public static let dual = SchedulerDefinition(
         name: "static+dual",
         summary:
             "ablation: static + discriminate dual-scheduling (control on CBUs, stable types pinned, dynamic types pooled)",
+        parameters: [period],
         comparison: ComparisonRole(ablationStep: 1, adds: "dual")
-    ) { _ in
+    ) { values in
         Scheduler(
             name: "static+dual", controlPlane: .cbu, routing: .placement(MappedPlacement()), dispatch: FIFODispatch(),
-            planning: DualScheduling())
+            planning: DualScheduling(period: Cycle(values.int("period"))))
     }
 
     /// Step 2: + configuration-aware dispatch and adaptive parallelism inside each cluster.
@@ -21,33 +33,40 @@ public enum OctopusLadder {
         name: "static+dual+adaptive",
         summary:
             "ablation: + adaptive TBU scheduling (configuration-aware, splits long blocks when the queue is short)",
+        parameters: [period],
         comparison: ComparisonRole(ablationStep: 2, adds: "adaptive")
-    ) { _ in
+    ) { values in
         Scheduler(
             name: "static+dual+adaptive", controlPlane: .cbu, routing: .placement(MappedPlacement()),
             dispatch: AdaptiveDispatch(),
-            planning: DualScheduling())
+            planning: DualScheduling(period: Cycle(values.int("period"))))
     }
 
     /// Step 3: + demand prediction and re-partitioning ahead of it.
     public static let dualAdaptiveProactive = SchedulerDefinition(
         name: "static+dual+adaptive+proactive",
         summary: "ablation: + proactive cluster scheduling (predicts demand, reconfigures ahead of it)",
+        parameters: [period, horizon],
         comparison: ComparisonRole(ablationStep: 3, adds: "proactive")
-    ) { _ in
+    ) { values in
         Scheduler(
             name: "static+dual+adaptive+proactive", controlPlane: .cbu, routing: .placement(MappedPlacement()),
-            dispatch: AdaptiveDispatch(), planning: ProactiveClusterScheduling())
+            dispatch: AdaptiveDispatch(),
+            planning: ProactiveClusterScheduling(
+                period: Cycle(values.int("period")), horizon: Cycle(values.int("horizon"))))
     }
 
     /// The full scheduler: + diffusion load balancing between mesh neighbours.
     public static let octopus = SchedulerDefinition(
         name: "octopus",
         summary: "Octopus: all of the above + diffusion load balancing between mesh neighbours (default)",
+        parameters: [period, horizon],
         comparison: ComparisonRole(ablationStep: 4, adds: "diffusion")
-    ) { _ in
+    ) { values in
         Scheduler(
             name: "octopus", controlPlane: .cbu, routing: .placement(MappedPlacement()), dispatch: AdaptiveDispatch(),
-            balancing: DiffusionBalancing(rate: 0.2), planning: ProactiveClusterScheduling())
+            balancing: DiffusionBalancing(rate: 0.2),
+            planning: ProactiveClusterScheduling(
+                period: Cycle(values.int("period")), horizon: Cycle(values.int("horizon"))))
     }
 }

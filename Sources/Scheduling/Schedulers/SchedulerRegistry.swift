@@ -10,15 +10,20 @@ public struct SchedulerParameter: Sendable {
     public var integer: Bool
     /// Smallest and largest accepted values.
     public var range: ClosedRange<Double>
+    /// Left out of the scheduler's text form at its default (a parameter added to a scheduler
+    /// whose name runs already used: their text, and so their results, stay as they were).
+    public var hiddenAtDefault: Bool
 
     public init(
-        name: String, help: String, defaultValue: Double, integer: Bool = true, range: ClosedRange<Double> = 1...1e15
+        name: String, help: String, defaultValue: Double, integer: Bool = true, range: ClosedRange<Double> = 1...1e15,
+        hiddenAtDefault: Bool = false
     ) {
         self.name = name
         self.help = help
         self.defaultValue = defaultValue
         self.integer = integer
         self.range = range
+        self.hiddenAtDefault = hiddenAtDefault
     }
 
     /// `value` as the text form writes it.
@@ -189,7 +194,8 @@ public struct SchedulerRegistry: Sendable {
         }
         var scheduler = definition.make(SchedulerParameterValues(values: all))
         scheduler.name = definition.name
-        scheduler.parameters = definition.parameters.map { ($0.name, $0.text(all[$0.name]!)) }
+        scheduler.parameters = definition.parameters.filter { !$0.hiddenAtDefault || all[$0.name]! != $0.defaultValue }
+            .map { ($0.name, $0.text(all[$0.name]!)) }
         return scheduler
     }
 

@@ -1,0 +1,124 @@
+import Foundation
+import XCTest
+
+@testable import WaferModel
+
+/// Replaying a production trace: arrival times from a timestamp or seconds column, per-request
+/// workflow parameters from other columns, a row range, located errors for bad rows.
+final class TraceReplayTests: XCTestCase {
+    var directory = ""
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-trace-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
+
+    func write(_ name: String, _ text: String) throws {
+        try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+    }
+
+    func workload(_ arrival: String, known: [String: [String]] = ["serve": ["prompt", "generated"]]) throws
+        -> [Injection]
+    {
+        try WorkloadLoader.parse(
+            "injections:\n  - {workflow: serve, arrival: \(arrival)}\n", file: directory + "/w.yaml",
+            known: Set(known.keys), directory: directory)
+    }
+
+    func testTimestampsFromTheAzureTraceFormat() {
+        // Checked against Python's datetime (UTC): 2023-11-16 18:15:46.680590 → 1700158546680590000 ns.
+        XCTAssertEqual(ArrivalTrace.nanoseconds(ofTimestamp: "2023-11-16 18:15:46.6805900"), 1_700_158_546_680_590_000)
+        XCTAssertEqual(ArrivalTrace.nanoseconds(ofTimestamp: "1970-01-01 00:00:01.5"), 1_500_000_000)
+        XCTAssertEqual(ArrivalTrace.nanoseconds(ofTimestamp: "2024-02-29 00:00:00"), 1_709_164_800_000_000_000)
+        for bad in ["2023-11-16", "2023-13-01 00:00:00", "2023-11-16 25:00:00", "2023-11-16 18:15:46.", "yesterday"] {
+            XCTAssertNil(ArrivalTrace.nanoseconds(ofTimestamp: bad), bad)
+        }
+    }
+
+    /// Rows out of time order are sorted with their values; CRLF line ends and extra columns are
+    /// fine; times become cycles after the first row's at `cycles_per_second`.
+    func testArrivalsAndParametersComeFromTheColumns() throws {
+        try write(
+            "t.csv",
+            "TIMESTAMP,ContextTokens,GeneratedTokens,Region\r\n2023-11-16 18:15:46.5,374,44,eu\r\n"
+                + "2023-11-16 18:15:46.0,100,10,us\r\n2023-11-16 18:15:47.25,879,55,eu\r\n")
+        let injections = try workload(
+            "{process: replay, file: t.csv, column: TIMESTAMP, time_format: datetime, cycles_per_second: 1.0e9, params: {prompt: ContextTokens, generated: GeneratedTokens}}"
+        )
+        let injection = try XCTUnwrap(injections.first)
+        XCTAssertEqual(injection.count, 3)
+        guard case .replay(let offsets) = injection.arrival else { return XCTFail("not a replay") }
+        XCTAssertEqual(offsets, [0, 500_000_000, 1_250_000_000])
+        XCTAssertEqual(
+            injection.parameters,
+            RequestValues(names: ["prompt", "generated"], rows: [[100, 10], [374, 44], [879, 55]]))
+
+        // Seconds, a row range (data rows 2–3 of the file), time compressed 10×.
+        try write("s.csv", "# another service\nt,prompt_len,out_len\n0.0,5,1\n2.0,6,2\n3.5,7,3\n9.0,8,4\n")
+        let slice = try XCTUnwrap(
+            try workload(
+                "{process: replay, file: s.csv, column: t, time_format: seconds, cycles_per_second: 1.0e8, rows: [2, 3], params: {generated: out_len}}"
+            ).first)
+        guard case .replay(let sliceOffsets) = slice.arrival else { return XCTFail("not a replay") }
+        XCTAssertEqual(sliceOffsets, [0, 150_000_000])
+        XCTAssertEqual(slice.parameters?.rows, [[2], [3]])
+    }
+
+    /// Bad input is refused with the file, line and column, never the cell's contents.
+    func testBadRowsAndSettingsAreLocated() throws {
+        try write("t.csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.5,374,44\nsecret-value,1,2\n")
+        let datetime =
+            "process: replay, file: t.csv, column: TIMESTAMP, time_format: datetime, cycles_per_second: 1.0e9"
+        func message(_ arrival: String) -> String {
+            do {
+                _ = try workload(arrival)
+                return "accepted"
+            } catch { return "\(error)" }
+        }
+        let badTime = message("{\(datetime)}")
+        XCTAssertTrue(badTime.contains("t.csv:3"), badTime)
+        XCTAssertTrue(badTime.contains("column 'TIMESTAMP' is not a timestamp"), badTime)
+        XCTAssertFalse(badTime.contains("secret-value"), "errors never quote the file")
+
+        try write("p.csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.5,-3,44\n")
+        let badValue = message(
+            "{\(datetime.replacingOccurrences(of: "t.csv", with: "p.csv")), params: {prompt: ContextTokens}}")
+        XCTAssertTrue(badValue.contains("p.csv:2") && badValue.contains("column 'ContextTokens'"), badValue)
+
+        let missing = message("{\(datetime), params: {prompt: Prompt}}")
+        XCTAssertTrue(missing.contains("t.csv:1") && missing.contains("no column 'Prompt'"), missing)
+        let noScale = message("{process: replay, file: t.csv, column: TIMESTAMP, time_format: datetime}")
+        XCTAssertTrue(noScale.contains("needs 'cycles_per_second'"), noScale)
+        let badRows = message("{\(datetime), rows: [5, 2]}")
+        XCTAssertTrue(badRows.contains("arrival.rows") && badRows.contains("first ≤ last"), badRows)
+        let noRows = message("{\(datetime), rows: [10, 20]}")
+        XCTAssertTrue(noRows.contains("has no rows in 'rows'"), noRows)
+        let notReplay = message("{process: poisson, mean_interval_cycles: 100, rows: [1, 2]}")
+        XCTAssertTrue(notReplay.contains("'rows' is for a replay from a 'file'"), notReplay)
+    }
+
+    /// The workflow names which request parameters it takes; a trace column for another one is
+    /// refused where the workload names it.
+    func testParametersTheWorkflowDoesNotDeclareAreRefused() throws {
+        try write("t.csv", "t,a\n0,1\n")
+        let graph = try WorkflowLoader.parse(
+            """
+            name: serve
+            request_params: {prompt: {uniform: [1, 100]}}
+            blocks:
+              - {name: work, task: [{cycles: 10}]}
+            """, file: "serve.yaml")
+        let library = WorkflowLibrary([graph])
+        XCTAssertThrowsError(
+            try WorkloadLoader.parse(
+                ConfigNode.parse(
+                    "injections:\n  - {workflow: serve, arrival: {process: replay, file: t.csv, column: t, params: {tokens: a}}}\n",
+                    file: directory + "/w.yaml"), known: ["serve"], directory: directory, library: library)
+        ) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("arrival.params") && text.contains("no request parameter 'tokens'"), text)
+        }
+    }
+}
