@@ -6,7 +6,7 @@ import WaferModel
 /// the same numbers on every machine.
 public struct CompareMatrix: Sendable {
     /// A wafer size in clusters.
-    public struct Size: Hashable, Sendable, CustomStringConvertible {
+    public struct Size: Hashable, Sendable, CustomStringConvertible, Codable {
         public var rows: Int
         public var columns: Int
         public init(rows: Int, columns: Int) {
@@ -47,6 +47,16 @@ public struct CompareMatrix: Sendable {
         self.registry = registry
         self.referenceClusters = referenceClusters
     }
+
+    /// One workload on one wafer size: the unit a sharded run divides the matrix into (its runs
+    /// depend on each other — a swept baseline's best setting — and on nothing else).
+    public struct Cell: Sendable, Equatable {
+        public var size: Size
+        public var workload: String
+    }
+
+    /// The cells in matrix order (sizes, then workloads).
+    public var cells: [Cell] { sizes.flatMap { size in workloads.map { Cell(size: size, workload: $0) } } }
 
     /// The built-in suite and the mixed workload.
     public static let defaultWorkloads = [

@@ -4,7 +4,7 @@ import Scheduling
 import WaferModel
 
 /// The measurements of one run of the matrix: one scheduler, workload, wafer size and load.
-public struct CompareRun: Sendable, Equatable {
+public struct CompareRun: Sendable, Equatable, Codable {
     public var workload: String
     public var size: CompareMatrix.Size
     public var load: Double
@@ -46,43 +46,112 @@ public struct CompareRunner {
 
     /// Runs the whole matrix: first every scheduler (and every reactive setting) at the first load,
     /// then, at the other loads, every scheduler with reactive at its best setting.
-    public func run() throws -> [CompareRun] {
-        guard let firstLoad = matrix.loads.first else { return [] }
-        let fixed = matrix.fixedSchedulers
-        let sweeps = matrix.sweeps
-        var first: [Job] = []
-        for size in matrix.sizes {
-            for workload in matrix.workloads {
-                for scheduler in fixed + sweeps.flatMap(\.settings) {
-                    first.append(Job(workload: workload, size: size, load: firstLoad, scheduler: scheduler))
-                }
-            }
-        }
-        let otherLoads = Array(matrix.loads.dropFirst())
-        let perLoad = fixed.count + sweeps.count
-        let total = first.count + otherLoads.count * matrix.sizes.count * matrix.workloads.count * perLoad
-        let counter = Counter(total: total, progress: progress)
-        var runs = try execute(first, counter: counter)
-        var later: [Job] = []
-        for size in matrix.sizes {
-            for workload in matrix.workloads {
-                // A swept baseline runs on at its best setting.
-                let best = sweeps.map {
-                    CompareAnalysis.best(of: $0.baseline, runs, workload: workload, size: size, load: firstLoad)
-                }
-                for load in otherLoads {
-                    for s in fixed + best {
-                        later.append(Job(workload: workload, size: size, load: load, scheduler: s))
-                    }
-                }
-            }
-        }
-        runs += try execute(later, counter: counter)
-        return runs
+    public func run() throws -> [CompareRun] { try run(shard: .all) }
+
+    /// Runs the cells (wafer size × workload) of `shard`, skipping the runs in `done` (from an
+    /// interrupted run being resumed) and handing each new run to `record` as it finishes. Returns
+    /// every run of the shard's cells, `done` included, in the matrix's own order — the order of
+    /// an unsharded run — so reports do not depend on sharding or resuming.
+    public func run(shard: Shard, done: [CompareRun] = [], record: (@Sendable (CompareRun) -> Void)? = nil) throws
+        -> [CompareRun]
+    {
+        let cells = matrix.cells.enumerated().filter { shard.contains($0.offset) }.map(\.element)
+        let finished = Set(done.map(Self.key))
+        let firstJobs = phaseOne(cells).filter { !finished.contains(Self.key($0)) }
+        let otherLoads = matrix.loads.count - 1
+        let total =
+            phaseOne(cells).count + otherLoads * cells.count * (matrix.fixedSchedulers.count + matrix.sweeps.count)
+        let counter = Counter(total: total, progress: progress, already: done.count)
+        var runs = done + (try execute(firstJobs, counter: counter, record: record))
+        let laterJobs = phaseTwo(cells, after: runs).filter { !finished.contains(Self.key($0)) }
+        runs += try execute(laterJobs, counter: counter, record: record)
+        return try canonical(runs, cells: cells)
     }
 
+    /// Which cells of the matrix a run covers: `index` of `count` (from 1) takes every count-th
+    /// cell, in matrix order, starting with the index-th.
+    public struct Shard: Sendable, Equatable, CustomStringConvertible {
+        public var index: Int
+        public var count: Int
+        public static let all = Shard(index: 1, count: 1)
+
+        public init(index: Int, count: Int) {
+            self.index = index
+            self.count = count
+        }
+
+        /// Reads `I/N` with 1 ≤ I ≤ N.
+        public static func parse(_ text: String) -> Shard? {
+            let parts = text.split(separator: "/").compactMap { Int($0) }
+            guard parts.count == 2, parts[1] >= 1, (1...parts[1]).contains(parts[0]) else { return nil }
+            return Shard(index: parts[0], count: parts[1])
+        }
+
+        func contains(_ cell: Int) -> Bool { cell % count == index - 1 }
+        public var description: String { "\(index)/\(count)" }
+    }
+
+    func phaseOne(_ cells: [CompareMatrix.Cell]) -> [Job] { Self.phaseOne(cells, matrix) }
+    func phaseTwo(_ cells: [CompareMatrix.Cell], after runs: [CompareRun]) -> [Job] {
+        Self.phaseTwo(cells, after: runs, matrix)
+    }
+    public func canonical(_ runs: [CompareRun], cells: [CompareMatrix.Cell]? = nil) throws -> [CompareRun] {
+        try Self.canonical(runs, matrix: matrix, cells: cells)
+    }
+
+    /// The runs of `cells` at the first load: every fixed scheduler and every swept setting.
+    static func phaseOne(_ cells: [CompareMatrix.Cell], _ matrix: CompareMatrix) -> [Job] {
+        guard let firstLoad = matrix.loads.first else { return [] }
+        return cells.flatMap { cell in
+            (matrix.fixedSchedulers + matrix.sweeps.flatMap(\.settings)).map {
+                Job(workload: cell.workload, size: cell.size, load: firstLoad, scheduler: $0)
+            }
+        }
+    }
+
+    /// The runs of `cells` at the other loads, with each swept baseline at its best setting in `runs`.
+    static func phaseTwo(_ cells: [CompareMatrix.Cell], after runs: [CompareRun], _ matrix: CompareMatrix) -> [Job] {
+        guard let firstLoad = matrix.loads.first else { return [] }
+        return cells.flatMap { cell -> [Job] in
+            let best = matrix.sweeps.map {
+                CompareAnalysis.best(of: $0.baseline, runs, workload: cell.workload, size: cell.size, load: firstLoad)
+            }
+            return matrix.loads.dropFirst().flatMap { load in
+                (matrix.fixedSchedulers + best).map {
+                    Job(workload: cell.workload, size: cell.size, load: load, scheduler: $0)
+                }
+            }
+        }
+    }
+
+    /// `runs` of `cells` (default: the whole matrix) in the order an unsharded run makes them;
+    /// an error names how many runs are missing.
+    public static func canonical(_ runs: [CompareRun], matrix: CompareMatrix, cells: [CompareMatrix.Cell]? = nil)
+        throws -> [CompareRun]
+    {
+        let cells = cells ?? matrix.cells
+        var byKey: [String: CompareRun] = [:]
+        for run in runs { byKey[Self.key(run)] = run }
+        let phaseOneRuns = phaseOne(cells, matrix).compactMap { byKey[Self.key($0)] }
+        let jobs = phaseOne(cells, matrix) + phaseTwo(cells, after: phaseOneRuns, matrix)
+        let ordered = jobs.compactMap { byKey[Self.key($0)] }
+        guard ordered.count == jobs.count else {
+            let missing = jobs.filter { byKey[Self.key($0)] == nil }
+            throw CompareError(
+                message:
+                    "\(missing.count) of \(jobs.count) runs are missing (first: \(missing[0].workload) \(missing[0].size) load \(missing[0].load) \(missing[0].scheduler))"
+            )
+        }
+        return ordered
+    }
+
+    static func key(_ job: Job) -> String { "\(job.workload)|\(job.size)|\(job.load)|\(job.scheduler)" }
+    static func key(_ run: CompareRun) -> String { "\(run.workload)|\(run.size)|\(run.load)|\(run.scheduler)" }
+
     /// Runs `jobs` on up to `self.jobs` threads; results come back in the order of `jobs`.
-    func execute(_ list: [Job], counter: Counter) throws -> [CompareRun] {
+    func execute(_ list: [Job], counter: Counter, record: (@Sendable (CompareRun) -> Void)? = nil) throws
+        -> [CompareRun]
+    {
         let slots = ResultSlots(count: list.count)
         let workers = min(jobs, list.count)
         let group = DispatchGroup()
@@ -95,6 +164,7 @@ public struct CompareRunner {
                     do {
                         let run = try self.runOne(list[index])
                         slots.set(index, .success(run))
+                        record?(run)
                         counter.tick(run)
                     } catch {
                         slots.set(index, .failure(error))
@@ -133,9 +203,10 @@ public struct CompareRunner {
         let total: Int
         let progress: (@Sendable (Int, Int, CompareRun) -> Void)?
 
-        init(total: Int, progress: (@Sendable (Int, Int, CompareRun) -> Void)?) {
+        init(total: Int, progress: (@Sendable (Int, Int, CompareRun) -> Void)?, already: Int = 0) {
             self.total = total
             self.progress = progress
+            done = already
         }
 
         func tick(_ run: CompareRun) {

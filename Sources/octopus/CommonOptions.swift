@@ -1,5 +1,6 @@
 import ArgumentParser
 import Emulation
+import Experiments
 import Foundation
 import Functional
 import Reports
@@ -101,6 +102,7 @@ func exitReporting(_ error: Error) -> Never {
     FileHandle.standardError.write(Data("octopus: error: \(error)\n".utf8))
     switch error {
     case is ConfigError, is Endpoints.Invalid, is RunData.Failure, is CoordinatorEngine.InjectionError,
+        is CompareJournal.Problem, is CompareError,
         is WaferKeys.Failure,
         is HostPlacement.Invalid, is LaunchTemplate.Invalid:
         Foundation.exit(2)

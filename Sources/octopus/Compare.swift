@@ -7,8 +7,19 @@ import Runtime
 import Scheduling
 import WaferModel
 
+/// `octopus compare`: the matrix (its default subcommand) and `merge`.
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
+        abstract: "Run every scheduler on every workload and wafer size; write the speedup tables (Markdown and CSV).",
+        discussion:
+            "`octopus compare [options]` runs the matrix: `octopus compare matrix --help` lists its options (sizes, workloads, loads, --jobs, --out, --resume, --shard). `octopus compare merge DIR…` joins the directories of a sharded compare.",
+        subcommands: [Matrix.self, Merge.self], defaultSubcommand: Matrix.self)
+}
+
+/// The matrix itself (`octopus compare [options]`, also `octopus compare matrix`).
+struct Matrix: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "matrix",
         abstract: "Run every scheduler on every workload and wafer size; write the speedup tables (Markdown and CSV).",
         discussion: """
             Runs static, reactive (swept: the best setting by p99 latency is reported), fifo, score and \
@@ -18,6 +29,12 @@ struct Compare: ParsableCommand {
             cluster is constant. Latency is compared at the first --loads value, throughput at the last. \
             Writes DIR/compare.md, DIR/compare.csv and DIR/compare.html (charts) and prints the Markdown. The results depend only on \
             the inputs and their seeds (listed in the report), never on --jobs or the machine.
+
+            Runs are written to DIR/compare-runs.jsonl as they finish: an interrupted compare continues \
+            with --resume (the same command and --out). A big matrix can be spread over machines or a \
+            batch system's job array: --shard I/N runs every N-th (wafer size, workload) cell starting \
+            with the I-th and keeps its runs in its --out; `octopus compare merge DIR…` joins the N \
+            directories into the same reports an unsharded compare writes.
 
             Example (small and quick): octopus compare --sizes 2x2 --workloads recsys --loads 1
             """)
@@ -55,9 +72,22 @@ struct Compare: ParsableCommand {
     @Flag(help: "Print no progress lines (only the report).")
     var quiet = false
 
+    @Option(help: "Run one slice of the matrix: the I-th of N (1 ≤ I ≤ N); join the slices with `compare merge`.")
+    var shard: String?
+
+    @Flag(help: "Continue the compare whose runs are in --out (the same command and shard), skipping finished runs.")
+    var resume = false
+
     func run() throws {
         do {
             let matrix = try parseMatrix()
+            var slice = CompareRunner.Shard.all
+            if let shard {
+                guard let parsed = CompareRunner.Shard.parse(shard) else {
+                    throw ValidationError("--shard: '\(shard)' is not I/N with 1 ≤ I ≤ N (e.g. 2/4)")
+                }
+                slice = parsed
+            }
             let base = try WaferConfigLoader.load(path: wafer)
             let library = try WorkflowLibrary.load(directory: workflows)
             var injections: [String: [Injection]] = [:]
@@ -97,19 +127,25 @@ struct Compare: ParsableCommand {
                         "[\(done)/\(total)] \(run.workload) \(run.size) load \(run.load) \(run.scheduler): \(p99), \(String(format: "%.0f", run.results.overall.throughputPerSecond)) req/s\n"
                             .utf8))
             }
-            let runs = try runner.run()
-            let report = CompareReport(matrix: matrix, runs: runs, command: commandLine(), seeds: seedLines)
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            let markdown = report.markdown()
-            try markdown.write(toFile: out + "/compare.md", atomically: true, encoding: .utf8)
-            try report.csv().write(toFile: out + "/compare.csv", atomically: true, encoding: .utf8)
-            try ComparePage.html(report, chartLibrary: ChartLibrary.source()).write(
-                toFile: out + "/compare.html", atomically: true, encoding: .utf8)
-            print(markdown)
-            if !quiet {
-                FileHandle.standardError.write(
-                    Data("wrote \(out)/compare.md, \(out)/compare.csv and \(out)/compare.html\n".utf8))
+            let header = CompareJournal.Header(command: commandLine(), matrix: matrix, seeds: seedLines, shard: slice)
+            let (journal, done) = try CompareJournal.open(directory: out, header: header, resume: resume)
+            if !done.isEmpty && !quiet {
+                FileHandle.standardError.write(Data("resuming: \(done.count) runs already in \(journal.path)\n".utf8))
             }
+            let runs = try runner.run(shard: slice, done: done) { journal.append($0) }
+            journal.close()
+            guard slice == .all else {
+                FileHandle.standardError.write(
+                    Data(
+                        "shard \(slice): \(runs.count) runs in \(journal.path); when every shard has finished: octopus compare merge DIR… --out DIR\n"
+                            .utf8))
+                return
+            }
+            try Self.writeReports(
+                CompareReport(matrix: matrix, runs: runs, command: commandLine(), seeds: seedLines), to: out,
+                quiet: quiet)
+            // Complete: the journal has served its purpose (its runs are in compare.csv).
+            try? FileManager.default.removeItem(atPath: journal.path)
         } catch let error as ValidationError {
             throw error
         } catch {
@@ -117,6 +153,58 @@ struct Compare: ParsableCommand {
         }
     }
 
+    /// Writes compare.md, compare.csv and compare.html into `out` and prints the Markdown.
+    static func writeReports(_ report: CompareReport, to out: String, quiet: Bool) throws {
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let markdown = report.markdown()
+        try markdown.write(toFile: out + "/compare.md", atomically: true, encoding: .utf8)
+        try report.csv().write(toFile: out + "/compare.csv", atomically: true, encoding: .utf8)
+        try ComparePage.html(report, chartLibrary: ChartLibrary.source()).write(
+            toFile: out + "/compare.html", atomically: true, encoding: .utf8)
+        print(markdown)
+        if !quiet {
+            FileHandle.standardError.write(
+                Data("wrote \(out)/compare.md, \(out)/compare.csv and \(out)/compare.html\n".utf8))
+        }
+    }
+
+}
+
+/// `octopus compare merge`: the shards' runs as one compare's reports.
+extension Compare {
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Join the --out directories of `compare --shard 1/N … N/N` into one compare's reports.",
+            discussion:
+                "Each directory holds a shard's compare-runs.jsonl. The reports are those an unsharded compare of the same command writes, byte for byte."
+        )
+
+        @Argument(help: "The shards' --out directories.")
+        var directories: [String]
+
+        @Option(help: "Output directory for compare.md, compare.csv and compare.html.")
+        var out = "runs/compare"
+
+        @Flag(help: "Print only the report.")
+        var quiet = false
+
+        func run() throws {
+            do {
+                let (header, runs) = try CompareJournal.merge(directories)
+                let matrix = header.matrix
+                let ordered = try CompareRunner.canonical(runs, matrix: matrix)
+                try Matrix.writeReports(
+                    CompareReport(matrix: matrix, runs: ordered, command: header.command, seeds: header.seeds), to: out,
+                    quiet: quiet)
+            } catch {
+                exitReporting(error)
+            }
+        }
+    }
+
+}
+
+extension Matrix {
     func parseMatrix() throws -> CompareMatrix {
         let sizeList = try sizes.split(separator: ",").map { text -> CompareMatrix.Size in
             guard let size = CompareMatrix.Size.parse(String(text)) else {
@@ -139,7 +227,8 @@ struct Compare: ParsableCommand {
             workloads: workloadList, sizes: sizeList, loads: loadList, referenceClusters: referenceClusters)
     }
 
-    /// The command as given, without --jobs, --out and --quiet (which do not change the results).
+    /// The command as given, without --jobs, --out, --quiet, --shard and --resume (which do not
+    /// change the results).
     func commandLine() -> String {
         var parts = ["octopus", "compare"]
         let given: [(String, String, String)] = [

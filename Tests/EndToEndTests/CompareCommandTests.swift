@@ -59,6 +59,68 @@ final class CompareCommandTests: XCTestCase {
         }
     }
 
+    /// `--shard I/N` + `compare merge`, and an interrupted compare continued with `--resume`, give
+    /// the reports of one uninterrupted compare, byte for byte.
+    func testShardsMergeAndAnInterruptedCompareResumesToTheSameReports() throws {
+        let directory = try makeTemporaryDirectory("compare-shards")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Two cells (1x2 and 2x2 with the small workload), so two shards have one each.
+        let arguments = [
+            "compare", "--wafer", "Configs/wafers/small-2x2.yaml", "--sizes", "1x2,2x2", "--workloads", "small",
+            "--reference-clusters", "4", "--loads", "1,2", "--quiet", "--jobs", "2",
+        ]
+        func reports(_ out: String) throws -> [String] {
+            try ["compare.md", "compare.csv", "compare.html"].map {
+                try String(contentsOfFile: out + "/" + $0, encoding: .utf8)
+            }
+        }
+        let whole = try octopus(
+            arguments + ["--out", directory + "/whole"], in: directory, name: "whole", seconds: 600)
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: directory + "/whole/compare-runs.jsonl"),
+            "a finished compare leaves no journal")
+        let expected = try reports(directory + "/whole")
+
+        for shard in ["1/2", "2/2"] {
+            let result = try octopus(
+                arguments + ["--shard", shard, "--out", directory + "/shard" + shard.prefix(1)], in: directory,
+                name: "shard" + shard.prefix(1), seconds: 600)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertTrue(result.stderr.contains("21 runs"), result.stderr)
+        }
+        let missing = try octopus(
+            ["compare", "merge", directory + "/shard1", "--out", directory + "/merged"], in: directory, name: "missing")
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("not all of 1/N … N/N"), missing.stderr)
+        let merged = try octopus(
+            [
+                "compare", "merge", directory + "/shard2", directory + "/shard1", "--out", directory + "/merged",
+                "--quiet",
+            ],
+            in: directory, name: "merge")
+        XCTAssertEqual(merged.status, 0, merged.stderr)
+        XCTAssertEqual(try reports(directory + "/merged"), expected, "the merged shards differ from one compare")
+
+        // Killed after a few runs (perhaps mid-line), then continued.
+        let out = directory + "/interrupted"
+        let journal = out + "/compare-runs.jsonl"
+        let killed = try Launched(arguments + ["--jobs", "1", "--out", out], in: directory, name: "killed")
+        XCTAssertTrue(
+            eventually(300) {
+                ((try? String(contentsOfFile: journal, encoding: .utf8))?.split(separator: "\n").count ?? 0) >= 5
+            }, "the journal grows as runs finish")
+        kill(killed.pid, SIGKILL)
+        _ = killed.wait(seconds: 30)
+        let refused = try octopus(arguments + ["--out", out], in: directory, name: "refused")
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.stderr.contains("give --resume"), refused.stderr)
+        let resumed = try octopus(
+            Array(arguments.dropLast(2)) + ["--resume", "--out", out], in: directory, name: "resumed", seconds: 600)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try reports(out), expected, "the resumed compare differs from one uninterrupted")
+    }
+
     func testBadMatrixArgumentsAreClearErrors() throws {
         let directory = try makeTemporaryDirectory("compare-bad")
         defer { try? FileManager.default.removeItem(atPath: directory) }
