@@ -130,13 +130,30 @@ public struct WorkflowAnalysis: Sendable {
     static func expectedCycles(
         of model: DynamicModel, on array: PEArrayConfig, buffer: LayerTiming.ClusterBuffer?, phase: Int, exactLimit: Int
     ) -> Double {
-        let distributions = model.drawn.keys.sorted().map { model.drawn[$0]![phase].probabilities }
+        // Layers that do not depend on the drawn values are timed once; identical dependent rows
+        // (a decoder's heads) once per group — the same sum as timing the expanded table.
+        let names = model.drawn.keys.sorted()
+        let timing = { (layer: Layer) -> Cycle in
+            LayerTiming.of(layer, array: array, buffer: buffer).reduce(0) { $0 + $1.totalCycles }
+        }
+        let groups = try? model.table.groups(overrides: model.fixed, varying: Set(names))
+        let fixed = groups?.fixed.reduce(Cycle(0)) { $0 + timing($1) } ?? 0
+        func cycles(_ values: [Int]) -> Cycle {
+            guard let groups else { return model.cycles(values: values, array: array, buffer: buffer) }
+            var parameters = model.fixed
+            for (name, value) in zip(names, values) { parameters[name] = value }
+            return groups.varying.reduce(fixed) { total, group in
+                guard let layer = try? model.table.layer(row: group.row, parameters) else { return total }
+                return total + Cycle(group.count) * timing(layer)
+            }
+        }
+        let distributions = names.map { model.drawn[$0]![phase].probabilities }
         let combinations = distributions.reduce(1) { $0 * $1.count }
         if combinations <= exactLimit {
             var total = 0.0
             func walk(_ index: Int, _ values: [Int], _ probability: Double) {
                 guard index < distributions.count else {
-                    total += probability * Double(model.cycles(values: values, array: array, buffer: buffer))
+                    total += probability * Double(cycles(values))
                     return
                 }
                 for (value, p) in distributions[index] where p > 0 {
@@ -149,7 +166,7 @@ public struct WorkflowAnalysis: Sendable {
         var rng = SplitMix64(keys: StreamPurpose.analysis.rawValue, UInt64(phase))
         var total = 0.0
         for _ in 0..<exactLimit {
-            total += Double(model.cycles(values: model.sample(&rng, phase: phase), array: array, buffer: buffer))
+            total += Double(cycles(model.sample(&rng, phase: phase)))
         }
         return total / Double(exactLimit)
     }
