@@ -140,15 +140,21 @@ public struct Injection: Codable, Equatable, Sendable {
                 rows = bounds[0]...bounds[1]
             }
             var columns: [(parameter: String, column: String)] = []
+            var columnNodes: [ConfigNode] = []
             if let paramsNode = a.optional("params") {
-                for (name, column) in try paramsNode.mapping().entries { columns.append((name, try column.string())) }
+                for (name, column) in try paramsNode.mapping().entries {
+                    columns.append((name, try column.string()))
+                    columnNodes.append(column)
+                }
                 if columns.isEmpty { throw paramsNode.error("expected parameter: column pairs") }
             }
-            let table = try ArrivalTrace.table(
-                path: try file.string(), from: replayFiles,
-                options: ArrivalTrace.Options(
-                    timeColumn: try a.optional("column")?.string(), format: format, cyclesPerSecond: scale ?? 1,
-                    rows: rows, parameters: columns), node: file)
+            var options = ArrivalTrace.Options(
+                timeColumn: try a.optional("column")?.string(), format: format, cyclesPerSecond: scale ?? 1,
+                rows: rows, parameters: columns)
+            // A column the trace lacks is the workload's mistake: located where it names it.
+            options.timeColumnNode = a.optional("column")
+            options.parameterNodes = columnNodes
+            let table = try ArrivalTrace.table(path: try file.string(), from: replayFiles, options: options, node: file)
             return (.replay(table.offsets), table.values)
         }
         for key in ["time_format", "cycles_per_second", "rows", "params"] {
@@ -322,6 +328,9 @@ public enum ArrivalTrace {
         public var rows: ClosedRange<Int>?
         /// Request parameters and the columns that give them.
         public var parameters: [(parameter: String, column: String)]
+        /// Where the time column and each parameter's column are named (for errors).
+        public var timeColumnNode: ConfigNode?
+        public var parameterNodes: [ConfigNode] = []
 
         public init(
             timeColumn: String? = nil, format: TraceTimeFormat = .cycles, cyclesPerSecond: Double = 1,
@@ -375,14 +384,17 @@ public enum ArrivalTrace {
                 header = cells
                 if let name = options.timeColumn {
                     guard let found = cells.firstIndex(of: name) else {
-                        throw fail(number + 1, "the header row has no column '\(name)'")
+                        let message = "'\(path)' has no column '\(name)' in its header row (line \(number + 1))"
+                        throw options.timeColumnNode?.error(message) ?? node.error(message)
                     }
                     timeIndex = found
                 }
-                for (parameter, column) in options.parameters {
+                for (position, (parameter, column)) in options.parameters.enumerated() {
                     guard let found = cells.firstIndex(of: column) else {
-                        throw fail(
-                            number + 1, "the header row has no column '\(column)' (for parameter '\(parameter)')")
+                        let message =
+                            "'\(path)' has no column '\(column)' (for parameter '\(parameter)') in its header row (line \(number + 1))"
+                        throw position < options.parameterNodes.count
+                            ? options.parameterNodes[position].error(message) : node.error(message)
                     }
                     parameterIndices.append(found)
                 }

@@ -88,7 +88,9 @@ final class TraceReplayTests: XCTestCase {
         XCTAssertTrue(badValue.contains("p.csv:2") && badValue.contains("column 'ContextTokens'"), badValue)
 
         let missing = message("{\(datetime), params: {prompt: Prompt}}")
-        XCTAssertTrue(missing.contains("t.csv:1") && missing.contains("no column 'Prompt'"), missing)
+        XCTAssertTrue(
+            missing.contains("w.yaml") && missing.contains("arrival.params.prompt")
+                && missing.contains("'t.csv' has no column 'Prompt'"), missing)
         let noScale = message("{process: replay, file: t.csv, column: TIMESTAMP, time_format: datetime}")
         XCTAssertTrue(noScale.contains("needs 'cycles_per_second'"), noScale)
         let badRows = message("{\(datetime), rows: [5, 2]}")
