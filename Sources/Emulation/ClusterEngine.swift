@@ -308,7 +308,9 @@ public final class ClusterEngine {
         }
         let reserved = plan.reserved.indices.contains(id) ? plan.reserved[id] : []
         let decisions = dispatcher.dispatch(
-            queue: queue.view, tbus: pool.snapshots(reserved: reserved, queue: queue), context: context)
+            queue: queue.view,
+            tbus: pool.snapshots(reserved: reserved, queue: queue, lend: scheduler.lendsIdleReservations),
+            context: context)
         stats.decisions += 1
         stats.decisionNanos += clock.elapsed
         guard !decisions.isEmpty else { return }

@@ -169,9 +169,16 @@ struct TBUPool {
     /// The TBUs as a dispatcher sees them, with the plan's reservations for this cluster. A queued
     /// type no TBU here accepts (placed before the plan changed, or moved here by rebalancing) may
     /// use any TBU rather than wait forever.
-    func snapshots(reserved: [[TaskType]], queue: ClusterQueue) -> [TBUSnapshot] {
+    /// With `lend`, a free TBU none of whose reserved types is queued accepts any type.
+    func snapshots(reserved: [[TaskType]], queue: ClusterQueue, lend: Bool = false) -> [TBUSnapshot] {
         var lists: [[TaskType]?] = units.indices.map { index in
             index < reserved.count && !reserved[index].isEmpty ? reserved[index] : nil
+        }
+        if lend {
+            let waiting = Set(queue.tasks.filter { !$0.isControl }.map(\.taskType))
+            for index in lists.indices where units[index].isFree {
+                if let list = lists[index], !list.contains(where: waiting.contains) { lists[index] = nil }
+            }
         }
         if lists.allSatisfy({ $0 != nil }) {
             let accepted = Set(lists.compactMap { $0 }.joined())

@@ -85,3 +85,32 @@ final class ClusterEngineTests: XCTestCase {
         XCTAssertEqual(engine.finalStats(end: 101).rejected, 1)
     }
 }
+
+/// Work-conserving reservations (`octopus:lend=1`): a free TBU whose reserved types have nothing
+/// queued is lent to any type; while one of them waits it stays reserved.
+final class LendingTests: XCTestCase {
+    func testIdleReservedArraysAreLentOnlyWhileNothingOfTheirsWaits() {
+        let a = TaskType(workflow: 0, block: 0)
+        let b = TaskType(workflow: 0, block: 1)
+        let pool = TBUPool(count: 2)
+        var queue = ClusterQueue()
+        let message = TaskMessage(request: 1, taskType: b, bytes: 0, injected: 0)
+        queue.append(
+            QueuedBlock(task: message, info: QueuedTask(taskType: b, predictedCycles: 10, enqueued: 0)), at: 0)
+        let reserved = [[a], [b]]
+        XCTAssertEqual(pool.snapshots(reserved: reserved, queue: queue).map(\.reservedFor), [[a], [b]])
+        XCTAssertEqual(
+            pool.snapshots(reserved: reserved, queue: queue, lend: true).map(\.reservedFor), [nil, [b]],
+            "nothing of type a waits: its array is lent")
+        var both = queue
+        both.append(
+            QueuedBlock(
+                task: TaskMessage(request: 2, taskType: a, bytes: 0, injected: 0),
+                info: QueuedTask(taskType: a, predictedCycles: 10, enqueued: 0)), at: 0)
+        XCTAssertEqual(pool.snapshots(reserved: reserved, queue: both, lend: true).map(\.reservedFor), [[a], [b]])
+        let octopus = try? SchedulerRegistry.standard.scheduler("octopus:lend=1")
+        XCTAssertEqual(octopus?.lendsIdleReservations, true)
+        XCTAssertEqual(octopus?.description, "octopus:lend=1")
+        XCTAssertEqual(try? SchedulerRegistry.standard.scheduler("octopus").description, "octopus")
+    }
+}

@@ -10,6 +10,10 @@ public enum OctopusLadder {
     static let period = SchedulerParameter(
         name: "period", help: "cycles between planning steps", defaultValue: 200_000, range: 1_000...1_000_000_000_000,
         hiddenAtDefault: true)
+    /// Whether reserved TBUs are lent out while none of their types waits (work-conserving).
+    static let lend = SchedulerParameter(
+        name: "lend", help: "1: lend idle reserved TBUs to other types (work-conserving), 0: keep them",
+        defaultValue: 0, range: 0...1, hiddenAtDefault: true)
     /// How far ahead the proactive planner predicts demand.
     static let horizon = SchedulerParameter(
         name: "horizon", help: "cycles of demand the proactive planner predicts", defaultValue: 1_000_000,
@@ -60,13 +64,15 @@ public enum OctopusLadder {
     public static let octopus = SchedulerDefinition(
         name: "octopus",
         summary: "Octopus: all of the above + diffusion load balancing between mesh neighbours (default)",
-        parameters: [period, horizon],
+        parameters: [period, horizon, lend],
         comparison: ComparisonRole(ablationStep: 4, adds: "diffusion")
     ) { values in
-        Scheduler(
+        var scheduler = Scheduler(
             name: "octopus", controlPlane: .cbu, routing: .placement(MappedPlacement()), dispatch: AdaptiveDispatch(),
             balancing: DiffusionBalancing(rate: 0.2),
             planning: ProactiveClusterScheduling(
                 period: Cycle(values.int("period")), horizon: Cycle(values.int("horizon"))))
+        scheduler.lendsIdleReservations = values.int("lend") == 1
+        return scheduler
     }
 }

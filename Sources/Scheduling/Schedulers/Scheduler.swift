@@ -28,6 +28,11 @@ public struct Scheduler: Sendable, CustomStringConvertible {
     public var dispatch: any TBUDispatchPolicy
     public var balancing: any BalancingPolicy
     public var planning: any PlanningPolicy
+    /// Work-conserving reservations: a free TBU that the plan reserves for some types, none of
+    /// which is queued in its cluster, is lent to any queued block (it is the plan's again as soon
+    /// as one of its types waits). Off for the built-in schedulers unless asked for
+    /// (`octopus:lend=1`).
+    public var lendsIdleReservations = false
 
     public init(
         name: String, parameters: [(name: String, value: String)] = [], controlPlane: ControlPlane,
