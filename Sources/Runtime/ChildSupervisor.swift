@@ -36,6 +36,12 @@ public final class ChildSupervisor: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.standardInput = FileHandle.nullDevice
+        // OpenBLAS (functional mode) starts a worker thread per core at load time, and each spins
+        // on sched_yield for a while: in 17 processes on 2 cores that is measurable system time
+        // for nothing. Cluster processes share the cores anyway, so one BLAS thread each.
+        var environment = ProcessInfo.processInfo.environment
+        if environment["OPENBLAS_NUM_THREADS"] == nil { environment["OPENBLAS_NUM_THREADS"] = "1" }
+        process.environment = environment
         process.terminationHandler = { [weak self] p in
             guard let self else { return }
             self.lock.lock()
