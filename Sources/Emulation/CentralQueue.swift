@@ -51,7 +51,7 @@ struct CentralQueue {
     mutating func dispatch() -> [(ready: ReadyTask, cluster: Int)] {
         var handed: [(ready: ReadyTask, cluster: Int)] = []
         var position = 0
-        while position < queue.count, busyTBUs.contains(where: { $0 < tbus }) {
+        while position < queue.count, busyTBUs.indices.contains(where: { busyTBUs[$0] < mesh.workingTBUs(of: $0) }) {
             let ready = queue[position]
             let entry = CentralQueueEntry(
                 origin: ready.origin < 0 ? nil : Int(ready.origin), pinned: ready.pinned < 0 ? nil : Int(ready.pinned),
@@ -61,7 +61,8 @@ struct CentralQueue {
                 continue
             }
             precondition(
-                busyTBUs[target] < tbus, "\(policy.name) sent a block to cluster \(target), which has no free TBU")
+                busyTBUs[target] < mesh.workingTBUs(of: target),
+                "\(policy.name) sent a block to cluster \(target), which has no free TBU")
             queue.remove(at: position)
             busyTBUs[target] += 1
             if ready.origin >= 0 {

@@ -58,20 +58,17 @@ public final class ChromeTraceWriter: TraceSink {
             "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(coordinatorPID),\"tid\":1,\"args\":{\"name\":\"injections\"}}"
         )
         let mesh = config.mesh
-        let array = config.cluster.peArray
         for cluster in 0..<config.clusterCount {
-            let p = mesh.position(of: cluster)
-            let d = mesh.die(of: cluster)
             let pid = cluster + 1
             emit(
-                "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(pid),\"tid\":0,\"args\":{\"name\":\"cluster \(cluster) (row \(p.row), col \(p.column), die \(d.row).\(d.column))\"}}"
+                "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(pid),\"tid\":0,\"args\":{\"name\":\(Self.quote(TraceUnit.clusterName(cluster, config: config)))}}"
             )
             emit(
                 "{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":\(pid),\"tid\":0,\"args\":{\"sort_index\":\(cluster)}}"
             )
-            for tbu in 0..<config.cluster.tbus {
+            for tbu in 0..<mesh.workingTBUs(of: cluster) {
                 emit(
-                    "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(pid),\"tid\":\(TraceUnit.tbu(tbu)),\"args\":{\"name\":\"TBU \(tbu) (\(array.rows)x\(array.columns) \(array.dataflow.rawValue.uppercased()))\"}}"
+                    "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(pid),\"tid\":\(TraceUnit.tbu(tbu)),\"args\":{\"name\":\(Self.quote(TraceUnit.tbuName(tbu, of: cluster, config: config)))}}"
                 )
             }
             for cbu in 0..<config.cluster.cbus {

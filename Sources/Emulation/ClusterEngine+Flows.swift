@@ -100,7 +100,8 @@ extension ClusterEngine {
 
     /// Asks the balancing policy what to do about `trigger`, and does it.
     func balance(_ trigger: BalancingTrigger, at now: Cycle) {
-        guard balancer.reacts(to: trigger) else { return }
+        // A cluster without working TBUs holds no work to balance.
+        guard balancer.reacts(to: trigger), pool.count > 0 else { return }
         let clock = DecisionClock()
         let state = BalancingState(
             cluster: id, now: now, tbus: pool.count, hasFreeTBU: pool.hasFree,

@@ -96,15 +96,16 @@ public final class ClusterEngine {
         interpreter = WorkflowInterpreter(cluster: id, library: library, streams: streams, functional: functional)
         router = FlowRouter(cluster: id, library: library, routing: scheduler.routing)
         signaller = LoadSignaller(
-            cluster: id, tbus: config.cluster.tbus, period: config.cluster.loadSignalPeriod,
+            cluster: id, tbus: mesh.workingTBUs(of: id), period: config.cluster.loadSignalPeriod,
             reportsExecution: scheduler.planning.observesExecution)
-        pool = TBUPool(count: config.cluster.tbus)
+        // Defective TBUs are left out: the pool's TBUs are the working ones (see Mesh.physicalTBU).
+        pool = TBUPool(count: mesh.workingTBUs(of: id))
         cbus = ControlUnits(count: config.cluster.cbus)
-        publishedView = .idle(clusters: config.clusterCount, tbus: config.cluster.tbus)
+        publishedView = .idle(mesh: mesh)
         view = publishedView
         plan = .empty(clusters: config.clusterCount, tbus: config.cluster.tbus)
         planIndex = PlanIndex(plan)
-        stats = ClusterStats(cluster: id, tbus: config.cluster.tbus)
+        stats = ClusterStats(cluster: id, tbus: mesh.workingTBUs(of: id))
     }
 
     // MARK: Host interface

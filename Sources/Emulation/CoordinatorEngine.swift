@@ -98,7 +98,7 @@ public final class CoordinatorEngine {
                 clusters: config.clusterCount,
                 tbus: config.cluster.tbus, mesh: config.mesh)
         }
-        view = .idle(clusters: config.clusterCount, tbus: config.cluster.tbus)
+        view = .idle(mesh: config.mesh)
         arrived = Array(repeating: 0, count: library.workflows.count)
     }
 

@@ -113,17 +113,13 @@ public final class PerfettoTraceWriter: TraceFileWriter {
         thread(pid: coordinatorPID, unit: 1, name: "injections")
         counter(counterTrack(coordinatorPID, 0), parent: processTrack(coordinatorPID), name: "requests in flight")
         let mesh = config.mesh
-        let array = config.cluster.peArray
         for cluster in 0..<config.clusterCount {
-            let p = mesh.position(of: cluster)
-            let d = mesh.die(of: cluster)
             let pid = cluster + 1
-            process(pid: pid, name: "cluster \(cluster) (row \(p.row), col \(p.column), die \(d.row).\(d.column))")
+            process(pid: pid, name: TraceUnit.clusterName(cluster, config: config))
             thread(pid: pid, unit: 0, name: "events")
-            for tbu in 0..<config.cluster.tbus {
+            for tbu in 0..<mesh.workingTBUs(of: cluster) {
                 thread(
-                    pid: pid, unit: Int(TraceUnit.tbu(tbu)),
-                    name: "TBU \(tbu) (\(array.rows)x\(array.columns) \(array.dataflow.rawValue.uppercased()))")
+                    pid: pid, unit: Int(TraceUnit.tbu(tbu)), name: TraceUnit.tbuName(tbu, of: cluster, config: config))
             }
             for cbu in 0..<config.cluster.cbus { thread(pid: pid, unit: Int(TraceUnit.cbu(cbu)), name: "CBU \(cbu)") }
             for (index, name) in ["queued tasks", "busy TBUs", "queued kcycles"].enumerated() {

@@ -173,6 +173,9 @@ public struct RunSummary: Codable, Equatable, Sendable {
         /// routed by a central queue, along their XY routes), ordered by link. Absent in
         /// summaries written before links were counted.
         public var links: [Link]?
+        /// The wafer's defective clusters, TBUs and links (absent on a wafer without defects).
+        /// Utilisation and the time breakdown count working TBUs only.
+        public var defects: WaferDefects?
     }
 
     /// One directed mesh link's traffic over the run.

@@ -37,10 +37,12 @@ public enum SummaryBuilder {
         var quantumCycles: Cycle = 0
         var violations: UInt64 = 0
         var events = coordinator.eventCount
+        let mesh = config.mesh
         for s in stats {
             let tbus = s.tbus.enumerated().map { index, t in
                 RunSummary.TBU(
-                    tbu: index, tasks: t.tasks, utilisation: fraction(t.busyCycles, end),
+                    tbu: mesh.physicalTBU(index, of: s.cluster), tasks: t.tasks,
+                    utilisation: fraction(t.busyCycles, end),
                     reconfigurations: t.reconfigurations, time: breakdown(t, span: end))
             }
             let busy = s.tbus.reduce(Cycle(0)) { $0 + $1.busyCycles }
@@ -63,7 +65,7 @@ public enum SummaryBuilder {
             violations += s.causalityViolations
             events += s.events
         }
-        let tbuCount = Cycle(config.clusterCount * config.cluster.tbus)
+        let tbuCount = Cycle(config.mesh.totalWorkingTBUs)
         let sync = session.synchronizer
         return RunSummary.Results(
             wafer: config.name, clusters: config.clusterCount, tbusPerCluster: config.cluster.tbus,
@@ -97,7 +99,8 @@ public enum SummaryBuilder {
                 syncMode: config.sync.mode.rawValue, lookaheadCycles: sync.lookahead, events: events,
                 quantumDelayedMessages: quantumDelayed,
                 quantumDelayCycles: quantumCycles, causalityViolations: violations),
-            links: links(stats, coordinator: coordinator.links, config: config, end: end))
+            links: links(stats, coordinator: coordinator.links, config: config, end: end),
+            defects: config.defects.isEmpty ? nil : config.defects)
     }
 
     /// Every link that carried traffic, by link index.

@@ -27,6 +27,20 @@ public enum SummaryRenderer {
         lines.append(
             "Wafer \(r.wafer): \(r.clusters) clusters × \(r.tbusPerCluster) TBUs, \(r.clockMhz) MHz, seed \(r.seed), scheduler \(r.scheduler)"
         )
+        if let defects = r.defects {
+            var parts: [String] = []
+            if !defects.clusters.isEmpty {
+                parts.append("clusters \(defects.clusters.map(String.init).joined(separator: ", "))")
+            }
+            if !defects.tbus.isEmpty {
+                parts.append(
+                    "TBUs \(defects.tbus.map { "\($0.cluster).\($0.tbu)" }.joined(separator: ", ")) (cluster.TBU)")
+            }
+            if !defects.links.isEmpty {
+                parts.append("links \(defects.links.map { "\($0.a)-\($0.b)" }.joined(separator: ", "))")
+            }
+            lines.append("Defective (never used; routes go around them): \(parts.joined(separator: "; "))")
+        }
         lines.append("Latencies and throughput are in virtual time (the emulated wafer's clock), not wall time.")
         lines.append("")
         let header =

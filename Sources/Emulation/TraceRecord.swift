@@ -44,6 +44,29 @@ public enum TraceUnit {
     public static func tbu(_ index: Int) -> UInt16 { UInt16(index + 1) }
     /// Track of CBU `index`.
     public static func cbu(_ index: Int) -> UInt16 { UInt16(1001 + index) }
+
+    /// The name of cluster `cluster`'s track: its place on the mesh and its defects.
+    public static func clusterName(_ cluster: Int, config: WaferConfig) -> String {
+        let mesh = config.mesh
+        let p = mesh.position(of: cluster)
+        let d = mesh.die(of: cluster)
+        var name = "cluster \(cluster) (row \(p.row), col \(p.column), die \(d.row).\(d.column))"
+        if config.defects.clusters.contains(cluster) {
+            name += " defective"
+        } else {
+            let dead = config.defects.tbus.filter { $0.cluster == cluster }.map { String($0.tbu) }
+            if !dead.isEmpty { name += " defective TBU \(dead.joined(separator: ", "))" }
+        }
+        return name
+    }
+
+    /// The name of the track of working TBU `index` of `cluster` (named by its number among all
+    /// of the cluster's TBUs, defective ones included).
+    public static func tbuName(_ index: Int, of cluster: Int, config: WaferConfig) -> String {
+        let array = config.cluster.peArray
+        return
+            "TBU \(config.mesh.physicalTBU(index, of: cluster)) (\(array.rows)x\(array.columns) \(array.dataflow.rawValue.uppercased()))"
+    }
 }
 
 /// A trace record with the virtual time of the event that made it. Records are ordered by that

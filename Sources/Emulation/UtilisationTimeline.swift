@@ -13,7 +13,8 @@ public final class UtilisationTimeline: TraceSink {
     }
 
     public let clusters: Int
-    public let tbusPerCluster: Int
+    /// Working TBUs of each cluster.
+    public let tbus: [Int]
     /// Bins kept at most; past them the width doubles and neighbours merge.
     public let maximumBins: Int
     /// Width of a bin in cycles.
@@ -22,11 +23,11 @@ public final class UtilisationTimeline: TraceSink {
     public private(set) var bins: [[Bin]]
     private let forward: TraceSink?
 
-    /// A timeline for `clusters` clusters of `tbusPerCluster` TBUs that passes every window on to
-    /// `forward` (the trace writer).
-    public init(clusters: Int, tbusPerCluster: Int, forward: TraceSink?, maximumBins: Int = 400, width: Cycle = 1000) {
-        self.clusters = clusters
-        self.tbusPerCluster = tbusPerCluster
+    /// A timeline for the clusters of `mesh` (each with its working TBUs) that passes every
+    /// window on to `forward` (the trace writer).
+    public init(mesh: Mesh, forward: TraceSink?, maximumBins: Int = 400, width: Cycle = 1000) {
+        clusters = mesh.count
+        tbus = (0..<mesh.count).map(mesh.workingTBUs)
         self.forward = forward
         self.maximumBins = maximumBins
         self.width = max(1, width)
@@ -111,7 +112,7 @@ public final class UtilisationTimeline: TraceSink {
             for index in 0..<count {
                 let start = Cycle(index) * binWidth
                 let stop = min(end, start + binWidth)
-                let capacity = Double(stop - start) * Double(tbusPerCluster)
+                let capacity = Double(stop - start) * Double(tbus[cluster])
                 var bin = Bin()
                 for fine in stride(from: index * factor, to: min(bins[cluster].count, (index + 1) * factor), by: 1) {
                     bin.busy += bins[cluster][fine].busy

@@ -145,7 +145,7 @@ public final class CoordinatorServer {
                 functional: options.functional?()),
             transport: transport)
         timeline = UtilisationTimeline(
-            clusters: options.config.clusterCount, tbusPerCluster: options.config.cluster.tbus, forward: trace)
+            mesh: options.config.mesh, forward: trace)
         session.traceSink = timeline
         // Speculative windows start one load-signal period long and adapt between 1/8 and 2 of them.
         let period = options.config.cluster.loadSignalPeriod

@@ -153,7 +153,7 @@ public enum LocalWafer {
             config: options.config, library: options.library, scheduler: options.scheduler,
             functional: options.functional?())
         let timeline = UtilisationTimeline(
-            clusters: options.config.clusterCount, tbusPerCluster: options.config.cluster.tbus, forward: trace)
+            mesh: options.config.mesh, forward: trace)
         session.traceSink = timeline
         for injection in options.injections { try session.inject(injection) }
         let start = Date()

@@ -106,6 +106,19 @@ public struct WaferConfig: Codable, Equatable, Sendable {
     public var controlLatency: Cycle
     public var cluster: ClusterConfig
     public var sync: SyncConfig
+    /// Defective clusters, TBUs and links (older `wafer.json` files have none).
+    var storedDefects: WaferDefects?
+
+    /// Defective clusters, TBUs and links.
+    public var defects: WaferDefects {
+        get { storedDefects ?? .none }
+        set { storedDefects = newValue.isEmpty ? nil : newValue }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, clockMHz, seed, rows, columns, dieRows, dieColumns, intraDie, interDie, controlLatency, cluster, sync
+        case storedDefects = "defects"
+    }
 
     /// Number of clusters (= cluster processes).
     public var clusterCount: Int { rows * columns }

@@ -14,7 +14,9 @@ public enum WaferConfigLoader {
     }
 
     static func parse(_ root: ConfigNode) throws -> WaferConfig {
-        let top = try root.mapping(allowed: ["name", "clock_mhz", "seed", "mesh", "links", "cluster", "sync"])
+        let top = try root.mapping(allowed: [
+            "name", "clock_mhz", "seed", "mesh", "links", "cluster", "sync", "defects",
+        ])
         let name = try top.optional("name")?.string() ?? "wafer"
         let clock = try top.optional("clock_mhz")?.int(in: 1...100_000) ?? 1000
         let seed = try top.optional("seed").map { UInt64(try $0.int(in: 0...Int.max)) } ?? 1
@@ -101,10 +103,81 @@ public enum WaferConfigLoader {
             }
         }
 
-        return WaferConfig(
+        var config = WaferConfig(
             name: name, clockMHz: clock, seed: seed, rows: rows, columns: columns,
             dieRows: dieRows, dieColumns: dieColumns, intraDie: intra, interDie: inter,
             controlLatency: controlLatency, cluster: cluster, sync: sync)
+        if let node = top.optional("defects") {
+            config.defects = try parseDefects(node, config: config)
+            try checkDefects(config, node: node)
+        }
+        return config
+    }
+
+    /// `defects: {clusters: [ID…], tbus: [{cluster: ID, tbu: I}…], links: [[ID, ID]…],
+    /// yield: {clusters: P, tbus: P, links: P, seed: S}}` (docs/configuration.md).
+    private static func parseDefects(_ node: ConfigNode, config: WaferConfig) throws -> WaferDefects {
+        let d = try node.mapping(allowed: ["clusters", "tbus", "links", "yield"])
+        let count = config.clusterCount
+        let clusters = try d.optional("clusters")?.sequence().map { try $0.int(in: 0...(count - 1)) } ?? []
+        let tbus =
+            try d.optional("tbus")?.sequence().map { item -> WaferDefects.TBUAddress in
+                let t = try item.mapping(allowed: ["cluster", "tbu"])
+                return WaferDefects.TBUAddress(
+                    cluster: try t.required("cluster").int(in: 0...(count - 1)),
+                    tbu: try t.required("tbu").int(in: 0...(config.cluster.tbus - 1)))
+            } ?? []
+        let mesh = Mesh(config: config)
+        let links =
+            try d.optional("links")?.sequence().map { item -> WaferDefects.Link in
+                let ends = try item.sequence()
+                guard ends.count == 2 else {
+                    throw item.error("a link is a pair of neighbouring clusters, e.g. [1, 2]")
+                }
+                let a = try ends[0].int(in: 0...(count - 1))
+                let b = try ends[1].int(in: 0...(count - 1))
+                guard mesh.adjacent(to: a).contains(b) else {
+                    throw item.error("clusters \(a) and \(b) are not neighbours on the mesh, so no link joins them")
+                }
+                return WaferDefects.Link(a, b)
+            } ?? []
+        var defects = WaferDefects(clusters: clusters, tbus: tbus, links: links)
+        if let yieldNode = d.optional("yield") {
+            let y = try yieldNode.mapping(allowed: ["clusters", "tbus", "links", "seed"])
+            func rate(_ key: String) throws -> Double {
+                guard let n = y.optional(key) else { return 0 }
+                let value = try n.double()
+                guard (0...1).contains(value) else { throw n.error("must be a probability between 0 and 1") }
+                return value
+            }
+            let seed = try y.optional("seed").map { UInt64(try $0.int(in: 0...Int.max)) } ?? config.seed
+            defects = defects.merged(
+                with: WaferDefects.drawn(
+                    mesh: (config.rows, config.columns), tbusPerCluster: config.cluster.tbus,
+                    clusterRate: try rate("clusters"), tbuRate: try rate("tbus"), linkRate: try rate("links"),
+                    seed: seed))
+        }
+        return defects
+    }
+
+    /// Some cluster must host work, and every cluster that does must reach every other over
+    /// working links (work may be handed between any two).
+    private static func checkDefects(_ config: WaferConfig, node: ConfigNode) throws {
+        guard config.clusterCount <= 4096 || config.defects.isEmpty else {
+            throw node.error("defects are supported on wafers of up to 4096 clusters")
+        }
+        let mesh = Mesh(config: config)
+        let working = (0..<config.clusterCount).filter(mesh.hostsWork)
+        guard let first = working.first else {
+            throw node.error("no cluster is left with a working TBU")
+        }
+        for cluster in working
+        where !mesh.reachable(from: first, to: cluster) || !mesh.reachable(from: cluster, to: first) {
+            throw node.error(
+                "the defects cut the mesh: cluster \(cluster) cannot reach cluster \(first) over working links and routers"
+                    + " (defective clusters: \(config.defects.clusters), links: \(config.defects.links.map { [$0.a, $0.b] }))"
+            )
+        }
     }
 
     private static func parseLink(_ node: ConfigNode, default value: LinkConfig) throws -> LinkConfig {

@@ -89,6 +89,51 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(traces["ipc"], traces["oracle"], "the multi-process trace differs from the oracle's")
     }
 
+    /// A wafer with a dead cluster, a dead TBU and a dead link runs the suite in miniature to
+    /// completion under every kind of scheduler (planned, central queue, reactive), places nothing
+    /// on the dead parts, routes nothing over them, and equals the oracle across real processes.
+    func testADefectiveWaferRunsTheSuiteAroundItsDefects() throws {
+        let directory = try makeTemporaryDirectory("defects")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let arguments = [
+            "run", "--wafer", "Configs/wafers/defective-3x3.yaml", "--workload", "Configs/workloads/suite-small.yaml",
+            "--quiet",
+        ]
+        for scheduler in ["octopus", "fifo", "reactive", "static"] {
+            var summaries: [String: RunSummary] = [:]
+            var traces: [String: Data] = [:]
+            for (name, extra) in [("oracle", ["--single-process"]), ("ipc", [])] {
+                let out = directory + "/\(scheduler)-\(name)"
+                let result = try octopus(
+                    arguments + ["--scheduler", scheduler, "--out", out] + extra, in: directory,
+                    name: "\(scheduler)-\(name)")
+                XCTAssertEqual(result.status, 0, "\(scheduler) \(name): \(result.stderr)")
+                summaries[name] = try SummaryRenderer.decode(
+                    Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
+                traces[name] = try Data(contentsOf: URL(fileURLWithPath: out + "/trace.json"))
+            }
+            let oracle = try XCTUnwrap(summaries["oracle"]).results
+            XCTAssertEqual(oracle.overall.injected, 64, scheduler)
+            XCTAssertEqual(oracle.overall.completed, 64, "\(scheduler): every request completes")
+            XCTAssertEqual(oracle.defects?.clusters, [4])
+            let dead = try XCTUnwrap(oracle.clusterDetails.first { $0.cluster == 4 })
+            XCTAssertTrue(dead.tbus.isEmpty, scheduler)
+            XCTAssertEqual(dead.utilisation, 0, scheduler)
+            XCTAssertEqual(dead.controlBlocks, 0, scheduler)
+            let partly = try XCTUnwrap(oracle.clusterDetails.first { $0.cluster == 2 })
+            XCTAssertEqual(partly.tbus.map(\.tbu), [1, 2, 3], "\(scheduler): TBU 0 of cluster 2 is dead")
+            for link in oracle.links ?? [] {
+                XCTAssertFalse([link.from, link.to].contains(4), "\(scheduler): traffic through the dead cluster")
+                XCTAssertNotEqual(Set([link.from, link.to]), Set([0, 1]), "\(scheduler): traffic over the dead link")
+            }
+            XCTAssertEqual(summaries["ipc"]?.results, oracle, "\(scheduler): the multi-process results differ")
+            XCTAssertEqual(traces["ipc"], traces["oracle"], "\(scheduler): the multi-process trace differs")
+            let trace = String(decoding: try XCTUnwrap(traces["oracle"]), as: UTF8.self)
+            XCTAssertTrue(trace.contains("cluster 4 (row 1, col 1, die 0.0) defective"), scheduler)
+            XCTAssertTrue(trace.contains("defective TBU 0"), scheduler)
+        }
+    }
+
     /// Every scheduler (the baselines, the ablation steps and Octopus) across real cluster
     /// processes: each request completes exactly once and the run equals the single-process oracle.
     func testEverySchedulerAcrossProcessesCompletesEveryRequestOnce() throws {

@@ -33,6 +33,7 @@ public struct CompletionTimePlacement: PlacementPolicy {
         var best = candidates?.first ?? 0
         var bestKey = (finish: Cycle.max, transfer: Cycle.max)
         func consider(_ load: ClusterLoad) {
+            guard mesh.hostsWork(load.cluster) else { return }
             let transfer =
                 request.origin.map { mesh.transferLatency(from: $0, to: load.cluster, bytes: request.inputBytes) } ?? 0
             let wait = load.pendingCycles / Cycle(max(load.tbus, 1))

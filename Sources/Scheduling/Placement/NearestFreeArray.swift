@@ -9,9 +9,9 @@ public struct NearestFreeArray: CentralQueuePolicy {
     public init() {}
 
     public func cluster(for entry: CentralQueueEntry, busyTBUs: [Int], tbus: Int, mesh: Mesh) -> Int? {
-        if let pinned = entry.pinned { return busyTBUs[pinned] < tbus ? pinned : nil }
+        if let pinned = entry.pinned { return busyTBUs[pinned] < mesh.workingTBUs(of: pinned) ? pinned : nil }
         var best = (latency: Cycle.max, cluster: Int?.none)
-        for cluster in busyTBUs.indices where busyTBUs[cluster] < tbus {
+        for cluster in busyTBUs.indices where busyTBUs[cluster] < mesh.workingTBUs(of: cluster) {
             let latency = entry.origin.map { mesh.transferLatency(from: $0, to: cluster, bytes: entry.bytes) } ?? 0
             if latency < best.latency { best = (latency, cluster) }
         }

@@ -43,7 +43,7 @@ public struct ProactivePlanner: Sendable {
         let changed =
             zip(plan.reserved.joined(), current.reserved.joined()).filter { $0 != $1 }.count
             + zip(plan.configure.joined(), current.configure.joined()).filter { $0 != $1 }.count
-        let total = mesh.count * tbus
+        let total = min(mesh.count * tbus, mesh.totalWorkingTBUs)
         return Double(changed) >= hysteresis * Double(total) ? plan : nil
     }
 }

@@ -27,7 +27,10 @@ public enum ProportionalMapping {
     /// TBUs per cluster. Types with no load are left out.
     public static func map(_ loads: [TaskType: Double], mesh: Mesh, tbus: Int) -> [Slot] {
         let types = loads.filter { $0.value > 0 }.sorted { $0.key < $1.key }
-        let slots = snakeOrder(mesh).flatMap { cluster in (0..<tbus).map { (cluster, $0) } }
+        // Only working TBUs take a share (a cluster's working TBUs are numbered from 0).
+        let slots = snakeOrder(mesh).flatMap { cluster in
+            (0..<min(tbus, mesh.workingTBUs(of: cluster))).map { (cluster, $0) }
+        }
         guard !types.isEmpty, !slots.isEmpty else { return slots.map { Slot(cluster: $0.0, tbu: $0.1, types: []) } }
         let total = types.reduce(0) { $0 + $1.value }
         let floor = total * 0.002

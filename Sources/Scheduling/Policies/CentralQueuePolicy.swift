@@ -23,7 +23,8 @@ public struct CentralQueueEntry: Equatable, Sendable {
 /// Contract:
 /// - Deterministic and pure (a function of its arguments).
 /// - Returns nil (the block keeps waiting, without holding up younger blocks) or a cluster that
-///   has a free TBU (`busyTBUs[c] < tbus`); a `pinned` block may only go to its pinned cluster.
+///   has a free working TBU (`busyTBUs[c] < mesh.workingTBUs(of: c)`, which is `tbus` — TBUs per
+///   cluster — on a wafer without defective TBUs); a `pinned` block may only go to its pinned cluster.
 public protocol CentralQueuePolicy: Sendable {
     var name: String { get }
     /// The cluster for `entry`, or nil to leave it queued.

@@ -83,6 +83,12 @@ public struct WaferLoadView: Equatable, Sendable {
         self.clusters = clusters
     }
 
+    /// An empty wafer of `mesh`'s clusters, each with its working TBUs.
+    public static func idle(mesh: Mesh) -> WaferLoadView {
+        WaferLoadView(
+            time: 0, clusters: (0..<mesh.count).map { ClusterLoad(cluster: $0, tbus: mesh.workingTBUs(of: $0)) })
+    }
+
     /// An empty wafer of `count` clusters with `tbus` TBUs each.
     public static func idle(clusters count: Int, tbus: Int) -> WaferLoadView {
         WaferLoadView(time: 0, clusters: (0..<count).map { ClusterLoad(cluster: $0, tbus: tbus) })
