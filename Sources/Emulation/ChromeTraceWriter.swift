@@ -76,6 +76,11 @@ public final class ChromeTraceWriter: TraceSink {
                     "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(pid),\"tid\":\(TraceUnit.cbu(cbu)),\"args\":{\"name\":\"CBU \(cbu)\"}}"
                 )
             }
+            for track in TraceUnit.routerTracks(of: cluster, config: config) {
+                emit(
+                    "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(pid),\"tid\":\(track.unit),\"args\":{\"name\":\(Self.quote(track.name))}}"
+                )
+            }
         }
     }
 
@@ -171,6 +176,9 @@ public final class ChromeTraceWriter: TraceSink {
             case .splitPart:
                 label = name(of: type) + " (split part)"
                 category = "split"
+            case .blocked:
+                label = "blocked: output to " + name(of: type)
+                category = "blocked"
             case .operation:
                 guard case .task(let block) = library[Int(type.workflow)].blocks[Int(type.block)].kind else { return }
                 emit(
@@ -204,6 +212,10 @@ public final class ChromeTraceWriter: TraceSink {
         case .inFlight(let time, let count):
             emit(
                 "{\"ph\":\"C\",\"name\":\"requests in flight\",\"pid\":\(coordinatorPID),\"tid\":0,\"ts\":\(ts(time)),\"args\":{\"requests\":\(count)}}"
+            )
+        case .linkBusy(let cluster, let resource, let start, let duration, let waited, let bytes):
+            emit(
+                "{\"ph\":\"X\",\"cat\":\"link\",\"name\":\"transfer\",\"pid\":\(cluster + 1),\"tid\":\(TraceUnit.router(Int(resource))),\"ts\":\(ts(start)),\"dur\":\(ts(duration)),\"args\":{\"bytes\":\(bytes),\"cycles\":\(duration),\"waited_cycles\":\(waited)}}"
             )
         }
     }

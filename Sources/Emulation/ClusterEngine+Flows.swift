@@ -59,19 +59,27 @@ extension ClusterEngine {
                 latency: config.controlLatency)
         case .local:
             view.notePlaced(cycles: costs[next.taskType], on: id)
-            stats.localFlows += 1
-            arrive(next, at: now)
+            deliverOrHold(next, to: id, producer: producer, at: now)
         case .peer(let destination):
             view.notePlaced(cycles: costs[next.taskType], on: destination)
-            next.flow = router.nextFlow()
-            core.record(
-                .flowStart(cluster: Int32(id), unit: producer.unit, time: producer.sliceStart, flow: next.flow))
-            stats.byteHops += next.bytes * UInt64(mesh.distance(from: id, to: destination))
-            stats.links.add(next.bytes, from: id, to: destination, mesh: mesh)
-            send(
-                .task(next), to: .cluster(destination), at: now,
-                latency: mesh.transferLatency(from: id, to: destination, bytes: next.bytes))
+            deliverOrHold(next, to: destination, producer: producer, at: now)
         }
+    }
+
+    /// Hands `task` to this cluster's queue or sends it to `destination`'s. `flowTime` is where
+    /// the trace's flow arrow starts (the producing slice; a held output: when it left).
+    func deliver(_ task: TaskMessage, to destination: Int, producer: Producer, flowTime: Cycle, at now: Cycle) {
+        guard destination != id else {
+            stats.localFlows += 1
+            arrive(task, at: now)
+            return
+        }
+        var next = task
+        next.flow = router.nextFlow()
+        core.record(.flowStart(cluster: Int32(id), unit: producer.unit, time: flowTime, flow: next.flow))
+        stats.byteHops += next.bytes * UInt64(mesh.distance(from: id, to: destination))
+        stats.links.add(next.bytes, from: id, to: destination, mesh: mesh)
+        sendOverMesh(next, to: destination, at: now)
     }
 
     // MARK: Plans and rebalancing
@@ -128,15 +136,15 @@ extension ClusterEngine {
 
     /// Moves the queued blocks at `positions` to cluster `target`, counting the migration's bytes × hops.
     private func migrate(positions: [Int], to target: Int, at now: Cycle) {
+        // A block holding a credit stays in the buffer its sender reserved (flow control).
+        let positions = positions.filter { queue[$0].task.credit < 0 }
         guard !positions.isEmpty else { return }
         for block in queue.remove(at: positions.sorted(by: >), at: now) {
             stats.migrations += 1
             stats.migrationByteHops += block.task.bytes * UInt64(mesh.distance(from: id, to: target))
             stats.links.add(block.task.bytes, from: id, to: target, mesh: mesh)
             view.notePlaced(cycles: block.info.predictedCycles, on: target)
-            send(
-                .task(block.task), to: .cluster(target), at: now,
-                latency: mesh.transferLatency(from: id, to: target, bytes: block.task.bytes))
+            sendOverMesh(block.task, to: target, at: now)
         }
         recordQueue(at: now)
         ensureLoadTick(after: now)
@@ -146,13 +154,14 @@ extension ClusterEngine {
 
     /// A lower bound on the time of this cluster's next send, from its state now. Sends happen only
     /// when a block finishes (task flow, request outcome, released TBUs), at a load tick, when an
-    /// arrival is rejected at a full queue, and — when the balancing policy acts on messages — when
+    /// arrival is rejected at a full queue, when a transfer passes the router, and — when the balancing policy acts on messages — when
     /// a view or a peer's signal arrives.
     func earliestOutput() -> Cycle {
         var bound = Cycle.never
         let next = core.nextEventTime
         let rejectionPossible = queue.count + pendingArrivals > config.cluster.queueCapacity && !router.usesCentralQueue
         let reactsToMessages = balancer.actsOnMessages
+        let overlapsFill = config.cluster.overlapsFill
         // A block split across the most arrays the dispatch policy uses finishes no sooner than its
         // single-array time divided by them (the policy's contract).
         let divisor = Cycle(dispatcher.maximumArrays(of: pool.count))
@@ -161,20 +170,31 @@ extension ClusterEngine {
             case .tbuDone, .cbuDone, .loadTick:
                 bound = min(bound, key.time)
             case .arrival(let task):
+                // With flow control the block may start at once and return its credit.
+                if flow != nil { bound = min(bound, key.time) }
                 let control = isControl(task.taskType)
-                bound = min(
-                    bound, rejectionPossible && !control ? key.time : key.time.adding(costs[task.taskType] / divisor))
+                let shortest = costs[task.taskType] - (overlapsFill ? costs.table.firstFill(task.taskType) : 0)
+                bound = min(bound, rejectionPossible && !control ? key.time : key.time.adding(shortest / divisor))
                 // An arrival schedules a load signal at the next period boundary.
                 if !signaller.tickScheduled { bound = min(bound, signaller.nextBoundary(after: key.time)) }
             case .view, .plan, .peer:
                 if reactsToMessages { bound = min(bound, key.time) }
+            case .transit, .credit:
+                // Moves on (or arrives here) at once; a credit lets held outputs leave at once.
+                bound = min(bound, key.time)
             case .tbuReady:
                 break
             }
         }
         // Queued work starts no earlier than the next event here (or an arrival, which the
         // synchronizer accounts for separately).
-        if let shortest = queue.shortestPredicted { bound = min(bound, next.adding(shortest / divisor)) }
+        // With flow control a queued block that starts returns its credit at once.
+        if flow != nil && !queue.isEmpty { bound = min(bound, next) }
+        if let shortest = queue.shortestPredicted {
+            // A block may start with its first fill already loaded (cluster.overlap_fill).
+            let fill = overlapsFill ? min(shortest, costs.table.maximumFirstFill) : 0
+            bound = min(bound, next.adding((shortest - fill) / divisor))
+        }
         if !cbus.queue.isEmpty { bound = min(bound, next.adding(costs.table.controlBlockCycles)) }
         return bound
     }

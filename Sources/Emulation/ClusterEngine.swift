@@ -20,6 +20,9 @@ public final class ClusterEngine {
         case view(LoadViewUpdate)
         case plan(WaferPlan)
         case peer(BalanceSignal)
+        case transit(Transit)
+        /// A credit for cluster `from`'s input buffer came back (flow control).
+        case credit(from: Int32)
         case loadTick
 
         var rank: UInt8 {
@@ -28,7 +31,7 @@ public final class ClusterEngine {
             case .cbuDone: return 1
             // A plan published at the same time as work must be in force when the work arrives.
             case .view, .plan: return 2
-            case .arrival: return 3
+            case .arrival, .transit, .credit: return 3
             case .peer: return 4
             case .loadTick: return 5
             }
@@ -39,6 +42,9 @@ public final class ClusterEngine {
     struct Producer {
         var unit: UInt16
         var sliceStart: Cycle
+        /// The TBU whose output it is (nil: a control unit's); flow control holds it while the
+        /// output waits for a credit.
+        var tbu: Int? = nil
     }
 
     public let id: Int
@@ -74,6 +80,13 @@ public final class ClusterEngine {
     var pendingArrivals = 0
     /// Cluster-wide accounting (the TBUs' own is in the pool).
     var stats: ClusterStats
+    /// This cluster's router links and ports (contention link model).
+    var ports = RouterPorts()
+    /// Credit-based flow control of task flows (nil: unbounded input buffers).
+    var flow: FlowControl?
+    /// Arrivals wait for one dispatch after a batch of deliveries (flow control: a TBU must not
+    /// restart before the outputs of its block have all been placed or held).
+    var dispatchDeferred = false
 
     /// A cluster of the wafer described by `config`, running `library`'s workflows.
     public init(
@@ -106,6 +119,10 @@ public final class ClusterEngine {
         plan = .empty(clusters: config.clusterCount, tbus: config.cluster.tbus)
         planIndex = PlanIndex(plan)
         stats = ClusterStats(cluster: id, tbus: mesh.workingTBUs(of: id))
+        // A central queue sends a block only to a free TBU: its queue is the buffer.
+        if let credits = config.cluster.flowCredits, !router.usesCentralQueue {
+            flow = FlowControl(clusters: config.clusterCount, credits: credits)
+        }
     }
 
     // MARK: Host interface
@@ -121,13 +138,17 @@ public final class ClusterEngine {
             envelope.destination == .cluster(id), "envelope for \(envelope.destination) delivered to cluster \(id)")
         let event: Event
         switch envelope.message {
-        case .task(let task):
+        case .task(var task):
+            // Flow control rejects only admissions: blocks the coordinator injects.
+            if envelope.source == .coordinator && task.credit < 0 { task.credit = FlowControl.admission }
             event = .arrival(task)
             pendingArrivals += 1
         case .view(let update): event = .view(update)
         case .plan(let plan): event = .plan(plan)
         case .balance(let signal): event = .peer(signal)
-        case .outcome, .load, .ready, .release:
+        case .transit(let transit): event = .transit(transit)
+        case .credit(let credit): event = .credit(from: credit.cluster)
+        case .outcome, .load, .ready, .release, .stall:
             preconditionFailure("clusters do not receive \(envelope.message.kindName) messages")
         }
         core.deliver(event, of: envelope)
@@ -191,6 +212,8 @@ public final class ClusterEngine {
         fileprivate var planIndex: PlanIndex
         fileprivate var pendingArrivals: Int
         fileprivate var stats: ClusterStats
+        fileprivate var ports: RouterPorts
+        fileprivate var flow: FlowControl?
     }
 
     /// Saves the state between windows.
@@ -199,7 +222,7 @@ public final class ClusterEngine {
             core: core.snapshot(), dispatcher: dispatcher, balancer: balancer, interpreter: interpreter, router: router,
             signaller: signaller, queue: queue, pool: pool.snapshot(), cbus: cbus, publishedView: publishedView,
             view: view,
-            plan: plan, planIndex: planIndex, pendingArrivals: pendingArrivals, stats: stats)
+            plan: plan, planIndex: planIndex, pendingArrivals: pendingArrivals, stats: stats, ports: ports, flow: flow)
     }
 
     /// Returns to `snapshot`, as if nothing had happened since it was taken.
@@ -220,6 +243,8 @@ public final class ClusterEngine {
         planIndex = snapshot.planIndex
         pendingArrivals = snapshot.pendingArrivals
         stats = snapshot.stats
+        ports = snapshot.ports
+        flow = snapshot.flow
     }
 
     /// Runs a window that may deliver messages inside itself (speculation: the host runs it again
@@ -253,6 +278,8 @@ public final class ClusterEngine {
             balance(.view, at: now)
         case .plan(let plan): receivePlan(plan, at: now)
         case .peer(let signal): balance(.signal(signal), at: now)
+        case .transit(let transit): carry(transit, at: now)
+        case .credit(let from): creditReturned(from: Int(from), at: now)
         case .loadTick: loadTick(at: now)
         }
     }
@@ -267,6 +294,9 @@ public final class ClusterEngine {
 
     /// A block arrives (from a peer, the coordinator or this cluster itself).
     func arrive(_ task: TaskMessage, at now: Cycle) {
+        var task = task
+        let admission = task.credit == FlowControl.admission
+        if admission { task.credit = -1 }
         let control = isControl(task.taskType)
         if control && scheduler.controlPlane == .cbu {
             cbus.enqueue(task)
@@ -277,7 +307,11 @@ public final class ClusterEngine {
         // A central queue has already found this block a free TBU here. A failed fan-out item on
         // its way to its join is admitted past a full queue: rejecting it again would loop, and
         // the join must still count it.
-        guard queue.count < config.cluster.queueCapacity || router.usesCentralQueue || task.failed else {
+        // With flow control only admissions are refused at a full queue: work inside a workflow
+        // waits for a credit instead.
+        let rejectable = flow == nil || admission
+        guard queue.count < config.cluster.queueCapacity || router.usesCentralQueue || task.failed || !rejectable
+        else {
             stats.rejected += 1
             core.record(.rejected(cluster: Int32(id), time: now, request: task.request, taskType: task.taskType))
             perform([WorkflowInterpreter.fail(task)], producer: nil, at: now)
@@ -293,7 +327,7 @@ public final class ClusterEngine {
                 info: QueuedTask(
                     taskType: task.taskType, predictedCycles: predicted, enqueued: now,
                     isControl: control, deadline: deadline), shape: shape), at: now)
-        dispatch(at: now)
+        if !dispatchDeferred { dispatch(at: now) }
         recordQueue(at: now)
         ensureLoadTick(after: now)
     }
@@ -318,7 +352,12 @@ public final class ClusterEngine {
         checkContract(decisions)
         let taken = queue.remove(at: decisions.map(\.queuePosition), at: now)
         for (decision, block) in zip(decisions, taken) {
-            start(block.task, shape: block.shape, on: decision.tbus, at: now)
+            var task = block.task
+            let owed = task.credit
+            task.credit = -1
+            start(task, shape: block.shape, enqueued: block.info.enqueued, on: decision.tbus, at: now)
+            // Its slot in the input buffer is free again: the credit goes back to its sender.
+            if owed >= 0 { returnCredit(to: Int(owed), at: now) }
         }
     }
 
@@ -353,12 +392,17 @@ public final class ClusterEngine {
         return cost
     }
 
-    /// Starts `task` on the TBUs `units` (more than one: split across them, the first leads).
-    private func start(_ task: TaskMessage, shape: [Int], on units: [Int], at now: Cycle) {
+    /// Starts `task`, queued since `enqueued`, on the TBUs `units` (more than one: split across
+    /// them, the first leads).
+    private func start(_ task: TaskMessage, shape: [Int], enqueued: Cycle, on units: [Int], at now: Cycle) {
         let lead = units[0]
         let unit = TraceUnit.tbu(lead)
         for u in units { pool.closeIdle(u, at: now, queue: queue) }
         let control = isControl(task.taskType)
+        // Decided before configuring: a prefetch needs the TBU already set up for this type.
+        let prefetched =
+            !control && units.count == 1 && config.cluster.overlapsFill
+            ? prefetchedFill(of: task.taskType, enqueued: enqueued, on: lead, at: now) : 0
         var begin = now
         if !control {
             // Every array of a split loads the type's configuration; the slowest decides.
@@ -370,9 +414,14 @@ public final class ClusterEngine {
                 pool.addHeldCycles(slowest - cost, to: unit)
             }
         }
-        let operationCycles =
+        var operationCycles =
             control
             ? [costs.table.controlBlockCycles] : costs.operationCycles(task.taskType, shape: shape, parts: units.count)
+        if prefetched > 0 {
+            operationCycles[0] -= prefetched
+            stats.fillOverlapBlocks += 1
+            stats.fillOverlapCycles += prefetched
+        }
         let duration = operationCycles.reduce(0, +)
         core.record(
             .slice(
@@ -416,17 +465,28 @@ public final class ClusterEngine {
         core.schedule(.tbuDone(lead), at: begin + duration)
     }
 
+    /// The cycles of `type`'s first fill that TBU `index` loaded ahead (``ClusterConfig/overlapsFill``):
+    /// only when its previous block ended now and this one waited in the queue meanwhile — at
+    /// most the time both overlapped, and at most the fill.
+    private func prefetchedFill(of type: TaskType, enqueued: Cycle, on index: Int, at now: Cycle) -> Cycle {
+        let tbu = pool[index]
+        guard tbu.busyUntil == now, tbu.configuredFor == type, enqueued < now else { return 0 }
+        return min(costs.table.firstFill(type), now - max(enqueued, tbu.sliceStart))
+    }
+
     private func finishTask(on index: Int, at now: Cycle) {
-        let producer = Producer(unit: TraceUnit.tbu(index), sliceStart: pool[index].sliceStart)
+        let producer = Producer(unit: TraceUnit.tbu(index), sliceStart: pool[index].sliceStart, tbu: index)
         let (task, units) = pool.finish(index, at: now, queue: queue)
         if router.usesCentralQueue {
             send(
                 .release(TBURelease(cluster: Int32(id), units: UInt16(units.count))), to: .coordinator, at: now,
                 latency: config.controlLatency)
         }
+        dispatchDeferred = flow != nil
         perform(
             isControl(task.taskType) ? interpreter.decided(task) : interpreter.finishedTask(task), producer: producer,
             at: now)
+        dispatchDeferred = false
         dispatch(at: now)
         recordQueue(at: now)
         balance(.blockFinished, at: now)
@@ -470,6 +530,10 @@ public final class ClusterEngine {
     private func loadTick(at now: Cycle) {
         if let load = signaller.tick(currentLoad(at: now)) {
             send(.load(load), to: .coordinator, at: now, latency: config.controlLatency)
+        }
+        if let report = stallReport() {
+            flow?.reported = report
+            send(.stall(report), to: .coordinator, at: now, latency: config.controlLatency)
         }
         balance(.loadTick, at: now)
     }

@@ -74,7 +74,8 @@ struct ClusterQueue {
 
     /// Cycles up to `now` during which the queue held something.
     func integralValue(at now: Cycle) -> Cycle {
-        entries.isEmpty ? integral : integral + (now - integralUpdated)
+        // A run stopped early (an error) may account up to a time this queue has passed.
+        entries.isEmpty || now < integralUpdated ? integral : integral + (now - integralUpdated)
     }
 
     private mutating func updateIntegral(at now: Cycle) {

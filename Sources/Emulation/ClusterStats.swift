@@ -13,8 +13,8 @@ public struct TBUStats: Codable, Equatable, Sendable {
     public var starvedCycles: Cycle = 0
     /// Idle while work was queued but the dispatcher did not give it this TBU.
     public var unassignedCycles: Cycle = 0
-    /// Idle because its output could not leave. The foundation models no back-pressure, so this
-    /// stays 0 until bounded task-flow buffers arrive.
+    /// Holding an output that waits for a credit of its destination's input buffer (flow
+    /// control, `cluster.flow_credits`; always 0 without it).
     public var blockedCycles: Cycle = 0
     /// Start times of this TBU's idle periods (for contagious idleness), in time order.
     public var idleStarts: [Cycle] = []
@@ -63,6 +63,12 @@ public struct ClusterStats: Codable, Equatable, Sendable {
     /// (a host measurement; it varies from run to run and never enters the results).
     public var decisions: UInt64 = 0
     public var decisionNanos: UInt64 = 0
+    /// Blocks that started with their first fill already loaded (`cluster.overlap_fill`), and
+    /// the cycles it saved.
+    public var fillOverlapBlocks: UInt64 = 0
+    public var fillOverlapCycles: UInt64 = 0
+    /// Outputs that had to wait for a credit (flow control).
+    public var heldOutputs: UInt64 = 0
     /// Starved and unassigned time over the run (for `timeline.csv` and reports).
     public var idleTimeline: IdleTimeline?
 

@@ -16,6 +16,8 @@ public final class CoordinatorEngine {
         case plan
         case publish
         case broadcast
+        /// Stall reports arrived: look for a flow-control deadlock once all of this instant's are in.
+        case deadlockCheck
 
         var rank: UInt8 {
             switch self {
@@ -24,6 +26,7 @@ public final class CoordinatorEngine {
             case .plan: return 2
             case .publish: return 3
             case .broadcast: return 4
+            case .deadlockCheck: return 5
             }
         }
     }
@@ -59,6 +62,11 @@ public final class CoordinatorEngine {
     private var broadcastScheduled = false
     /// A new plan waits to be sent (at the publish event).
     private var publishScheduled = false
+    /// Flow control: the clusters' stall reports, and the deadlock found in them.
+    private var detector = DeadlockDetector()
+    private var deadlockCheckScheduled = false
+    /// A deadlock of flow control, once found: the run cannot go on (the host stops it).
+    public private(set) var deadlock: FlowDeadlock?
 
     /// Plans published (the initial mapping included).
     public private(set) var planChanges: UInt64 = 0
@@ -237,6 +245,9 @@ public final class CoordinatorEngine {
         fileprivate var arrived: [UInt64]
         fileprivate var recordCount: Int
         fileprivate var now: Cycle
+        fileprivate var detector: DeadlockDetector
+        fileprivate var deadlockCheckScheduled: Bool
+        fileprivate var deadlock: FlowDeadlock?
     }
 
     /// Saves the state between windows.
@@ -246,7 +257,8 @@ public final class CoordinatorEngine {
             audit: audit.snapshot(), centralQueue: centralQueue, imbalance: imbalanceRecorder.snapshot(),
             streams: streams,
             view: view, changed: changed, broadcastScheduled: broadcastScheduled, publishScheduled: publishScheduled,
-            planChanges: planChanges, decisions: decisions, arrived: arrived, recordCount: records.count, now: now)
+            planChanges: planChanges, decisions: decisions, arrived: arrived, recordCount: records.count, now: now,
+            detector: detector, deadlockCheckScheduled: deadlockCheckScheduled, deadlock: deadlock)
     }
 
     /// Returns to `snapshot`, as if nothing had happened since it was taken.
@@ -269,6 +281,9 @@ public final class CoordinatorEngine {
         arrived = snapshot.arrived
         records.removeLast(records.count - snapshot.recordCount)
         now = snapshot.now
+        detector = snapshot.detector
+        deadlockCheckScheduled = snapshot.deadlockCheckScheduled
+        deadlock = snapshot.deadlock
     }
 
     /// Runs a window that may deliver messages inside itself (see ``ClusterEngine/runSpeculativeWindow(end:)``).
@@ -301,8 +316,19 @@ public final class CoordinatorEngine {
         case .message(.release(let release)):
             centralQueue?.release(cluster: Int(release.cluster), units: Int(release.units))
             dispatchCentrally(at: now)
+        case .message(.stall(let report)):
+            detector.update(report)
+            if !deadlockCheckScheduled {
+                deadlockCheckScheduled = true
+                core.schedule(.deadlockCheck, at: now)
+            }
         case .message(let other):
             preconditionFailure("the coordinator does not receive \(other.kindName) messages")
+        case .deadlockCheck:
+            deadlockCheckScheduled = false
+            if deadlock == nil, let cycle = detector.deadlock() {
+                deadlock = FlowDeadlock(time: now, cycle: cycle, credits: config.cluster.flowCredits ?? 0)
+            }
         case .broadcast:
             broadcast(at: now)
         case .publish:
@@ -458,6 +484,14 @@ public final class CoordinatorEngine {
         for (ready, target) in centralQueue!.dispatch() {
             decisions += 1
             // The decision reaches the producer over the control plane, then the data moves.
+            if ready.origin >= 0, Int(ready.origin) != target, config.interconnect.model == .contention {
+                // The producer's router sends it on through contended links (ClusterEngine.carry).
+                let transit = Transit(
+                    task: ready.task, destination: Int32(target), tail: now + config.controlLatency, entering: true)
+                core.outbox.send(
+                    .transit(transit), to: .cluster(Int(ready.origin)), at: now, latency: config.controlLatency)
+                continue
+            }
             let latency =
                 ready.origin < 0
                 ? injectionLatency(bytes: ready.task.bytes)
@@ -477,7 +511,7 @@ public final class CoordinatorEngine {
             case .arrival, .broadcast, .plan, .publish: bound = min(bound, key.time)
             case .message(.load): bound = min(bound, key.time)  // schedules a broadcast no earlier than this
             case .message(.ready), .message(.release): bound = min(bound, key.time)  // central dispatch
-            case .message: break
+            case .message, .deadlockCheck: break
             }
         }
         return bound

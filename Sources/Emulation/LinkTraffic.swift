@@ -1,13 +1,18 @@
 import WaferModel
 
-/// Bytes and transfers carried by each directed mesh link, counted along every transfer's XY
-/// route (``Mesh/route(from:to:)``). Links are pure delays in this model, so this is the traffic
-/// offered to each link, not a contention measurement.
+/// Bytes and transfers carried by each directed mesh link, counted along every transfer's route
+/// (``Mesh/route(from:to:)``) by the cluster that sent it; under the contention link model also
+/// each link's and port's occupancy and queueing, counted by the router that owns it.
 public struct LinkTraffic: Codable, Equatable, Sendable {
     /// Bytes by link index (``Mesh/linkIndex(from:to:)``); links never used are absent.
     public private(set) var bytes: [Int: UInt64] = [:]
     /// Transfers by link index.
     public private(set) var transfers: [Int: UInt64] = [:]
+    /// Occupancy by link index (contention model only).
+    public private(set) var occupancy: [Int: LinkOccupancy] = [:]
+    /// Occupancy of the clusters' ports by `2 × cluster + 0` (injection) or `+ 1` (ejection)
+    /// (contention model only).
+    public private(set) var ports: [Int: LinkOccupancy] = [:]
 
     public init() {}
 
@@ -20,9 +25,22 @@ public struct LinkTraffic: Codable, Equatable, Sendable {
         }
     }
 
+    /// Counts a reservation of link `index` (contention model).
+    mutating func occupy(link index: Int, start: Cycle, end: Cycle, head: Cycle) {
+        occupancy[index, default: LinkOccupancy()].add(start: start, end: end, head: head)
+    }
+
+    /// Counts a reservation of `cluster`'s injection or ejection port (contention model).
+    mutating func occupy(port cluster: Int, ejection: Bool, start: Cycle, end: Cycle, head: Cycle) {
+        ports[2 * cluster + (ejection ? 1 : 0), default: LinkOccupancy()].add(start: start, end: end, head: head)
+    }
+
     /// Adds another participant's counts.
     mutating func merge(_ other: LinkTraffic) {
         for (link, count) in other.bytes { bytes[link, default: 0] += count }
         for (link, count) in other.transfers { transfers[link, default: 0] += count }
+        // Each link and port belongs to one router, so occupancies never overlap.
+        occupancy.merge(other.occupancy) { a, _ in a }
+        ports.merge(other.ports) { a, _ in a }
     }
 }

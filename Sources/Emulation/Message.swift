@@ -55,6 +55,10 @@ public struct TaskMessage: Equatable, Sendable {
     /// The request's parameter values from a replayed trace, in the order of its workflow's
     /// `request_params` (-1: not given, drawn instead); empty when the injection gave none.
     public var parameters: [Int32]
+    /// Flow control (`cluster.flow_credits`): the cluster that spent one of its credits on this
+    /// block's slot in the destination's input buffer, owed back when the block starts there
+    /// (-1: the block holds no credit).
+    public var credit: Int32 = -1
 
     public init(
         request: UInt64, taskType: TaskType, bytes: UInt64, injected: Cycle, tasksDone: UInt32 = 0, flow: UInt64 = 0,
@@ -151,6 +155,14 @@ public enum Message: Equatable, Sendable {
     case release(TBURelease)
     /// A balancing policy's signal between clusters (neighbour loads, work requests and replies).
     case balance(BalanceSignal)
+    /// A transfer moving from router to router under the contention link model (cluster →
+    /// neighbour; coordinator → the source cluster of a block its central queue placed).
+    case transit(Transit)
+    /// A slot of the sender's input buffer freed for the receiver (flow control: cluster →
+    /// the cluster whose block started there).
+    case credit(FlowCredit)
+    /// A cluster's flow-control stall state (cluster → coordinator, for deadlock detection).
+    case stall(FlowStall)
 
     /// Short name for counters.
     public var kindName: String {
@@ -163,6 +175,9 @@ public enum Message: Equatable, Sendable {
         case .ready: return "ready"
         case .release: return "release"
         case .balance(let signal): return signal.kind.counterName
+        case .transit: return "transit"
+        case .credit: return "credit"
+        case .stall: return "stall"
         }
     }
 }

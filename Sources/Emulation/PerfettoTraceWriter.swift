@@ -122,6 +122,9 @@ public final class PerfettoTraceWriter: TraceFileWriter {
                     pid: pid, unit: Int(TraceUnit.tbu(tbu)), name: TraceUnit.tbuName(tbu, of: cluster, config: config))
             }
             for cbu in 0..<config.cluster.cbus { thread(pid: pid, unit: Int(TraceUnit.cbu(cbu)), name: "CBU \(cbu)") }
+            for track in TraceUnit.routerTracks(of: cluster, config: config) {
+                thread(pid: pid, unit: Int(track.unit), name: track.name)
+            }
             for (index, name) in ["queued tasks", "busy TBUs", "queued kcycles"].enumerated() {
                 counter(counterTrack(pid, index), parent: processTrack(pid), name: name)
             }
@@ -261,6 +264,10 @@ public final class PerfettoTraceWriter: TraceFileWriter {
             case .splitPart:
                 slice(
                     track, start: start, duration: duration, name: name(of: type) + " (split part)", category: "split")
+            case .blocked:
+                slice(
+                    track, start: start, duration: duration, name: "blocked: output to " + name(of: type),
+                    category: "blocked")
             case .operation:
                 guard case .task(let block) = library[Int(type.workflow)].blocks[Int(type.block)].kind else { return }
                 slice(
@@ -287,6 +294,11 @@ public final class PerfettoTraceWriter: TraceFileWriter {
             instant(threadTrack(coordinatorPID, 1), at: time, name: library[Int(workflow)].name, category: "inject")
         case .inFlight(let time, let count):
             event(4, track: counterTrack(coordinatorPID, 0), at: time, name: nil, counter: Int64(count))
+        case .linkBusy(let cluster, let resource, let start, let duration, let waited, let bytes):
+            // Names are interned: byte counts repeat, wait times would not (Chrome's JSON has both).
+            slice(
+                threadTrack(Int(cluster) + 1, Int(TraceUnit.router(Int(resource)))), start: start, duration: duration,
+                name: "transfer \(bytes) B" + (waited > 0 ? " (queued)" : ""), category: "link")
         }
     }
 

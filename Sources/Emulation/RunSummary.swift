@@ -142,6 +142,10 @@ public struct RunSummary: Codable, Equatable, Sendable {
         /// without predictions), and its mean in each twentieth of the run.
         public var predictionError: Double?
         public var predictionErrorTimeline: [Double]?
+        /// With `cluster.overlap_fill`: blocks whose first fill was loaded during the previous
+        /// block on their TBU, and the cycles that saved (absent when the option is off).
+        public var fillOverlapBlocks: UInt64?
+        public var fillOverlapCycles: UInt64?
     }
 
     public struct Results: Codable, Equatable, Sendable {
@@ -170,9 +174,15 @@ public struct RunSummary: Codable, Equatable, Sendable {
         public var scheduling: Scheduling
         public var emulation: Emulation
         /// Traffic offered to each mesh link that carried any (task flows, migrations and blocks
-        /// routed by a central queue, along their XY routes), ordered by link. Absent in
+        /// routed by a central queue, along their routes), ordered by link; under the contention
+        /// link model also how busy each was and how long transfers waited for it. Absent in
         /// summaries written before links were counted.
         public var links: [Link]?
+        /// `contention` when links and ports were contended resources (absent: the delay model).
+        public var linkModel: String?
+        /// Each cluster's injection and ejection port that carried a transfer (contention model
+        /// only), ordered by cluster, injection first.
+        public var ports: [Port]?
         /// The wafer's defective clusters, TBUs and links (absent on a wafer without defects).
         /// Utilisation and the time breakdown count working TBUs only.
         public var defects: WaferDefects?
@@ -188,8 +198,44 @@ public struct RunSummary: Codable, Equatable, Sendable {
         public var bytes: UInt64
         public var transfers: UInt64
         /// bytes / (bandwidth × end cycles): the share of the link's capacity the traffic would
-        /// fill (links are pure delays in this model, so nothing queues on them).
+        /// fill.
         public var load: Double
+        /// Contention model only: the share of the run the link carried a transfer, and the
+        /// cycles transfers waited for it (mean over its transfers, longest).
+        public var utilisation: Double?
+        public var meanQueueingCycles: Double?
+        public var maxQueueingCycles: UInt64?
+
+        public init(
+            from: Int, to: Int, interDie: Bool, bytes: UInt64, transfers: UInt64, load: Double,
+            occupancy: LinkOccupancy? = nil, end: Cycle = 0
+        ) {
+            self.from = from
+            self.to = to
+            self.interDie = interDie
+            self.bytes = bytes
+            self.transfers = transfers
+            self.load = load
+            if let occupancy {
+                utilisation = end == 0 ? 0 : Double(occupancy.busyCycles) / Double(end)
+                meanQueueingCycles =
+                    occupancy.transfers == 0 ? 0 : Double(occupancy.queueingCycles) / Double(occupancy.transfers)
+                maxQueueingCycles = occupancy.maxQueueingCycles
+            }
+        }
+    }
+
+    /// One cluster's injection or ejection port under the contention link model.
+    public struct Port: Codable, Equatable, Sendable {
+        public var cluster: Int
+        /// `injection` (cluster → its router) or `ejection` (router → cluster).
+        public var port: String
+        public var transfers: UInt64
+        /// The share of the run it carried a transfer.
+        public var utilisation: Double
+        /// Cycles transfers waited for it: mean over its transfers, longest.
+        public var meanQueueingCycles: Double
+        public var maxQueueingCycles: UInt64
     }
 
     /// How the run was synchronised. In exact mode none of it touches `results` (the same results

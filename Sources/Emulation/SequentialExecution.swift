@@ -79,6 +79,10 @@ extension WaferSession {
                 coordinator.advance(before: end)
                 if traceSink != nil { trace += coordinator.takeTrace() }
                 route(coordinator.takeEnvelopes())
+                if let deadlock = coordinator.deadlock {
+                    try flushTrace()
+                    throw deadlock
+                }
             } else {
                 let cluster = clusters[top.participant - 1]
                 cluster.advance(before: end)

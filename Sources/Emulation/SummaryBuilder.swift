@@ -94,12 +94,16 @@ public enum SummaryBuilder {
                     : coordinator.predictionErrors.reduce(0) { $0 + $1.error }
                         / Double(coordinator.predictionErrors.count),
                 predictionErrorTimeline: coordinator.predictionErrors.isEmpty
-                    ? nil : bucketMeans(coordinator.predictionErrors.map { ($0.time, $0.error) }, end: end)),
+                    ? nil : bucketMeans(coordinator.predictionErrors.map { ($0.time, $0.error) }, end: end),
+                fillOverlapBlocks: config.cluster.overlapsFill ? stats.reduce(0) { $0 + $1.fillOverlapBlocks } : nil,
+                fillOverlapCycles: config.cluster.overlapsFill ? stats.reduce(0) { $0 + $1.fillOverlapCycles } : nil),
             emulation: RunSummary.Emulation(
                 syncMode: config.sync.mode.rawValue, lookaheadCycles: sync.lookahead, events: events,
                 quantumDelayedMessages: quantumDelayed,
                 quantumDelayCycles: quantumCycles, causalityViolations: violations),
             links: links(stats, coordinator: coordinator.links, config: config, end: end),
+            linkModel: config.interconnect.model == .delay ? nil : config.interconnect.model.rawValue,
+            ports: config.interconnect.model == .delay ? nil : ports(stats, end: end),
             defects: config.defects.isEmpty ? nil : config.defects)
     }
 
@@ -118,7 +122,23 @@ public enum SummaryBuilder {
             return RunSummary.Link(
                 from: link.from, to: link.to, interDie: link.interDie, bytes: bytes,
                 transfers: total.transfers[index] ?? 0,
-                load: end == 0 ? 0 : Double(bytes) / (Double(bandwidth) * Double(end)))
+                load: end == 0 ? 0 : Double(bytes) / (Double(bandwidth) * Double(end)),
+                occupancy: config.interconnect.model == .delay ? nil : total.occupancy[index] ?? LinkOccupancy(),
+                end: end)
+        }
+    }
+
+    /// Every injection and ejection port that carried a transfer (contention link model).
+    static func ports(_ stats: [ClusterStats], end: Cycle) -> [RunSummary.Port] {
+        var total = LinkTraffic()
+        for s in stats { total.merge(s.links) }
+        return total.ports.keys.sorted().map { key in
+            let o = total.ports[key]!
+            return RunSummary.Port(
+                cluster: key / 2, port: key % 2 == 0 ? "injection" : "ejection", transfers: o.transfers,
+                utilisation: end == 0 ? 0 : Double(o.busyCycles) / Double(end),
+                meanQueueingCycles: o.transfers == 0 ? 0 : Double(o.queueingCycles) / Double(o.transfers),
+                maxQueueingCycles: o.maxQueueingCycles)
         }
     }
 

@@ -76,6 +76,12 @@ public enum SummaryRenderer {
         lines.append(
             "messages \(r.messages.total) (\(r.messages.byKind.keys.sorted().map { "\($0) \(r.messages.byKind[$0]!)" }.joined(separator: ", "))), bytes×hops \(r.messages.byteHops), local flows \(r.messages.localFlows)"
         )
+        if r.linkModel != nil, let links = r.links {
+            lines.append(contentionLine(links: links, ports: r.ports ?? []))
+        }
+        if let blocks = r.scheduling.fillOverlapBlocks, let cycles = r.scheduling.fillOverlapCycles {
+            lines.append("fill overlap: \(blocks) blocks started with their first fill loaded, \(cycles) cycles saved")
+        }
         let e = r.emulation
         lines.append(
             "virtual end \(r.endCycles) cycles (\(e.syncMode) synchronisation, lookahead \(e.lookaheadCycles) cycles); \(e.events) events"
@@ -106,6 +112,27 @@ public enum SummaryRenderer {
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The busiest link and port, and the mean wait of a transfer per link it crossed.
+    private static func contentionLine(links: [RunSummary.Link], ports: [RunSummary.Port]) -> String {
+        var text = "links contended:"
+        guard let busiest = links.max(by: { ($0.utilisation ?? 0) < ($1.utilisation ?? 0) }) else {
+            return text + " no transfers crossed the mesh"
+        }
+        let crossings = links.reduce(0.0) { $0 + Double($1.transfers) }
+        let waited = links.reduce(0.0) { $0 + ($1.meanQueueingCycles ?? 0) * Double($1.transfers) }
+        text += String(
+            format:
+                " busiest link %d→%d %.1f%% busy (mean wait %.1f, longest %d cycles); mean wait per link crossed %.1f cycles",
+            busiest.from, busiest.to, (busiest.utilisation ?? 0) * 100, busiest.meanQueueingCycles ?? 0,
+            busiest.maxQueueingCycles ?? 0, crossings == 0 ? 0 : waited / crossings)
+        if let port = ports.max(by: { $0.utilisation < $1.utilisation }) {
+            text +=
+                "; busiest port: cluster \(port.cluster) \(port.port) "
+                + String(format: "%.1f%% busy (mean wait %.1f cycles)", port.utilisation * 100, port.meanQueueingCycles)
+        }
+        return text
     }
 
     private static func pad(_ text: String, _ width: Int) -> String {

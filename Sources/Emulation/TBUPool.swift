@@ -17,8 +17,11 @@ struct TBUPool {
         var helping: Int?
         /// Reconfiguring ahead of demand for the proactive plan.
         var preparing = false
+        /// Holding an output that waits for a credit (flow control), since `blockedSince`.
+        var blocked = false
+        var blockedSince: Cycle = 0
 
-        var isFree: Bool { running == nil && helping == nil && !preparing }
+        var isFree: Bool { running == nil && helping == nil && !preparing && !blocked }
     }
 
     private(set) var units: [TBU]
@@ -58,6 +61,8 @@ struct TBUPool {
     subscript(index: Int) -> TBU { units[index] }
     var hasFree: Bool { units.contains(where: \.isFree) }
     var busyCount: Int { units.reduce(0) { $0 + ($1.isFree ? 0 : 1) } }
+    /// TBUs holding an output that waits for a credit.
+    var blockedCount: Int { units.reduce(0) { $0 + ($1.blocked ? 1 : 0) } }
     var configurations: [TaskType?] { units.map(\.configuredFor) }
 
     /// Remaining cycles of the blocks running now.
@@ -99,6 +104,9 @@ struct TBUPool {
     func finalStats(end: Cycle, queue: ClusterQueue) -> [TBUStats] {
         var result = stats
         for index in result.indices { result[index].idleStarts = idleStarts[index] }
+        for (index, tbu) in units.enumerated() where tbu.blocked && end > tbu.blockedSince {
+            result[index].blockedCycles += end - tbu.blockedSince
+        }
         for (index, tbu) in units.enumerated() where tbu.isFree && end > tbu.idleSince {
             let (starved, unassigned) = Self.idleSplit(tbu, to: end, queue: queue)
             result[index].starvedCycles += starved
@@ -155,6 +163,22 @@ struct TBUPool {
         return (task, all)
     }
 
+    /// TBU `index`, idle since `now`, holds its output until a credit lets it leave (flow control).
+    mutating func block(_ index: Int, at now: Cycle, queue: ClusterQueue) {
+        guard !units[index].blocked else { return }
+        closeIdle(index, at: now, queue: queue)
+        units[index].blocked = true
+        units[index].blockedSince = now
+    }
+
+    /// TBU `index`'s held outputs have all left: it is idle from `now`.
+    mutating func unblock(_ index: Int, at now: Cycle, queue: ClusterQueue) {
+        guard units[index].blocked else { return }
+        stats[index].blockedCycles += now - units[index].blockedSince
+        units[index].blocked = false
+        becameIdle(index, at: now, queue: queue)
+    }
+
     /// Marks TBU `index` as reconfiguring ahead of demand (until ``finishPreparing(_:at:queue:)``).
     mutating func startPreparing(_ index: Int) { units[index].preparing = true }
 
@@ -181,7 +205,9 @@ struct TBUPool {
             }
         }
         if lists.allSatisfy({ $0 != nil }) {
-            let accepted = Set(lists.compactMap { $0 }.joined())
+            // A blocked TBU takes nothing until its output leaves: what only it accepts is stranded.
+            let accepted = Set(
+                lists.enumerated().filter { !units[$0.offset].blocked }.compactMap { $0.element }.joined())
             let stranded = Set(queue.tasks.filter { !$0.isControl && !accepted.contains($0.taskType) }.map(\.taskType))
             if !stranded.isEmpty { lists = lists.map { $0.map { $0 + stranded.sorted() } } }
         }

@@ -12,6 +12,11 @@ public struct TaskCycleTable: Sendable {
     let buffer: LayerTiming.ClusterBuffer
     /// Cycles a CBU spends on a control block.
     public let controlBlockCycles: Cycle
+    /// The fill of each block's first GEMM when its first operation is a fixed-shape layer (the
+    /// part a TBU can load ahead, see ``ClusterConfig/overlapsFill``), else 0.
+    private let firstFills: [[Cycle]]
+    /// The largest of them.
+    let maximumFirstFill: Cycle
 
     public init(library: WorkflowLibrary, config: WaferConfig) {
         controlBlockCycles = config.cluster.controlBlockCycles
@@ -33,6 +38,16 @@ public struct TaskCycleTable: Sendable {
                 return []
             }
         }
+        firstFills = library.workflows.map { graph in
+            graph.blocks.map { block in
+                guard case .task(let task) = block.kind, case .layer(let layer)? = task.operations.first else {
+                    return 0
+                }
+                return LayerTiming.of(layer, array: config.cluster.peArray, buffer: config.cluster.buffer).first?
+                    .fillCycles ?? 0
+            }
+        }
+        maximumFirstFill = firstFills.joined().max() ?? 0
         cycles = zip(library.workflows, operations).map { graph, perBlock in
             zip(graph.blocks, perBlock).map { block, ops in
                 block.isTask ? ops.reduce(0, +) : config.cluster.controlBlockCycles
@@ -47,6 +62,9 @@ public struct TaskCycleTable: Sendable {
 
     /// Cycles of each operation of task block `type`, in order (empty for control blocks).
     public func operationCycles(_ type: TaskType) -> [Cycle] { operations[Int(type.workflow)][Int(type.block)] }
+
+    /// The fill of `type`'s first GEMM that a TBU can load ahead (0: none, see ``firstFills``).
+    func firstFill(_ type: TaskType) -> Cycle { firstFills[Int(type.workflow)][Int(type.block)] }
 
     /// The operations of `type` whose shapes are drawn per request.
     func dynamicOperations(_ type: TaskType) -> [(index: Int, model: DynamicModel)] {

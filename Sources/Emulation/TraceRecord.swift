@@ -15,6 +15,9 @@ public enum SliceKind: UInt8, Sendable {
     /// A TBU lent to a block split across several arrays (adaptive parallelism); the block's own
     /// slice, with its operations, is on the TBU that leads the split.
     case splitPart = 4
+    /// A TBU holding its block's output until a credit lets it leave (flow control); `taskType`
+    /// and `request` name the waiting output.
+    case blocked = 5
 }
 
 /// One compact trace record. Participants produce them while running windows; the coordinator
@@ -36,6 +39,9 @@ public enum TraceRecord: Equatable, Sendable {
     case injected(time: Cycle, request: UInt64, workflow: UInt16, cluster: Int32)
     /// Requests in flight (coordinator counter).
     case inFlight(time: Cycle, count: UInt32)
+    /// A transfer occupying one of `cluster`'s router resources (``TraceUnit/router(_:)``) from
+    /// `start` for `duration` cycles after waiting `waited` cycles for it (contention link model).
+    case linkBusy(cluster: Int32, resource: UInt8, start: Cycle, duration: Cycle, waited: Cycle, bytes: UInt64)
 }
 
 /// Thread (track) ids inside a cluster's process track.
@@ -44,6 +50,26 @@ public enum TraceUnit {
     public static func tbu(_ index: Int) -> UInt16 { UInt16(index + 1) }
     /// Track of CBU `index`.
     public static func cbu(_ index: Int) -> UInt16 { UInt16(1001 + index) }
+
+    /// Track of router resource `resource` (``RouterPorts/Resource``: links north, west, east,
+    /// south, then the injection and ejection ports).
+    public static func router(_ resource: Int) -> UInt16 { UInt16(2001 + resource) }
+
+    /// The router resources of `cluster` that can carry traffic, with their track names.
+    public static func routerTracks(of cluster: Int, config: WaferConfig) -> [(unit: UInt16, name: String)] {
+        let mesh = config.mesh
+        guard config.interconnect.model == .contention, mesh.hostsWork(cluster) || mesh.defects.isEmpty else {
+            return []
+        }
+        var tracks: [(UInt16, String)] = []
+        for neighbour in mesh.adjacent(to: cluster) where mesh.linkWorks(cluster, neighbour) {
+            let link = mesh.linkIndex(from: cluster, to: neighbour)
+            tracks.append((router(link % 4), "link to cluster \(neighbour)"))
+        }
+        tracks.append((router(RouterPorts.Resource.injection.rawValue), "injection port"))
+        tracks.append((router(RouterPorts.Resource.ejection.rawValue), "ejection port"))
+        return tracks
+    }
 
     /// The name of cluster `cluster`'s track: its place on the mesh and its defects.
     public static func clusterName(_ cluster: Int, config: WaferConfig) -> String {

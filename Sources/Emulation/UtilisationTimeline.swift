@@ -10,6 +10,8 @@ public final class UtilisationTimeline: TraceSink {
     public struct Bin: Equatable, Sendable {
         public var busy: Cycle = 0
         public var reconfiguring: Cycle = 0
+        /// Held by an output waiting for a credit (flow control).
+        public var blocked: Cycle = 0
     }
 
     public let clusters: Int
@@ -41,8 +43,9 @@ public final class UtilisationTimeline: TraceSink {
                     duration > 0, clusters > Int(cluster), cluster >= 0
                 else { continue }
                 switch kind {
-                case .task, .splitPart: add(cluster: Int(cluster), start: start, duration: duration, busy: true)
-                case .reconfigure: add(cluster: Int(cluster), start: start, duration: duration, busy: false)
+                case .task, .splitPart: add(cluster: Int(cluster), start: start, duration: duration, as: \.busy)
+                case .reconfigure: add(cluster: Int(cluster), start: start, duration: duration, as: \.reconfiguring)
+                case .blocked: add(cluster: Int(cluster), start: start, duration: duration, as: \.blocked)
                 case .control, .operation: continue
                 }
             }
@@ -61,7 +64,7 @@ public final class UtilisationTimeline: TraceSink {
     }
 
     /// Spreads `[start, start + duration)` over the bins it covers.
-    func add(cluster: Int, start: Cycle, duration: Cycle, busy: Bool) {
+    func add(cluster: Int, start: Cycle, duration: Cycle, as share: WritableKeyPath<Bin, Cycle>) {
         let end = start.adding(duration)
         while end > width.multipliedReportingOverflow(by: Cycle(maximumBins)).partialValue, width < Cycle.max / 4 {
             coarsen()
@@ -73,11 +76,7 @@ public final class UtilisationTimeline: TraceSink {
             if bins[cluster].count <= index {
                 bins[cluster] += Array(repeating: Bin(), count: index + 1 - bins[cluster].count)
             }
-            if busy {
-                bins[cluster][index].busy += binEnd - time
-            } else {
-                bins[cluster][index].reconfiguring += binEnd - time
-            }
+            bins[cluster][index][keyPath: share] += binEnd - time
             time = binEnd
         }
     }
@@ -92,6 +91,7 @@ public final class UtilisationTimeline: TraceSink {
                 if index + 1 < old.count {
                     merged.busy += old[index + 1].busy
                     merged.reconfiguring += old[index + 1].reconfiguring
+                    merged.blocked += old[index + 1].blocked
                 }
                 return merged
             }
@@ -117,13 +117,15 @@ public final class UtilisationTimeline: TraceSink {
                 for fine in stride(from: index * factor, to: min(bins[cluster].count, (index + 1) * factor), by: 1) {
                     bin.busy += bins[cluster][fine].busy
                     bin.reconfiguring += bins[cluster][fine].reconfiguring
+                    bin.blocked += bins[cluster][fine].blocked
                 }
                 var row =
                     "\(cluster),\(start),\(stop),\(Self.fraction(bin.busy, capacity)),\(Self.fraction(bin.reconfiguring, capacity))"
                 if let idleBins, idleBins.width == binWidth {
                     let starved = index < idleBins.starved.count ? idleBins.starved[index] : 0
                     let unassigned = index < idleBins.unassigned.count ? idleBins.unassigned[index] : 0
-                    row += ",\(Self.fraction(starved, capacity)),\(Self.fraction(unassigned, capacity)),0"
+                    row +=
+                        ",\(Self.fraction(starved, capacity)),\(Self.fraction(unassigned, capacity)),\(Self.fraction(bin.blocked, capacity))"
                 } else {
                     row += ",,,"
                 }

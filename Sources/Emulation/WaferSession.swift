@@ -118,6 +118,8 @@ public final class WaferSession {
         } else {
             try conservativeStep(synchronizer.commit(proposal))
         }
+        // Flow control found clusters that can never go on: stop with the cycle rather than run for ever.
+        if let deadlock = coordinator.deadlock { throw deadlock }
         return true
     }
 

@@ -130,7 +130,13 @@ public enum ReportPage {
             utilisation["blocked"] = wafer(\.blocked)
         }
         let links = (results.links ?? []).map { link -> [String: Any] in
-            ["from": link.from, "to": link.to, "load": link.load, "bytes": link.bytes, "inter_die": link.interDie]
+            var entry: [String: Any] = [
+                "from": link.from, "to": link.to, "load": link.load, "bytes": link.bytes, "inter_die": link.interDie,
+            ]
+            // Contention model: how busy the link really was, and how long transfers waited for it.
+            if let busy = link.utilisation { entry["busy"] = busy }
+            if let wait = link.meanQueueingCycles { entry["mean_wait_cycles"] = wait }
+            return entry
         }
         let imbalanceEpisodes = run.episodes.filter { $0.kind == "imbalance" }.sorted {
             ($0.end - $0.start, $1.start) > ($1.end - $1.start, $0.start)
@@ -297,7 +303,10 @@ public enum ReportPage {
             g.appendChild(node('text', {x: x(c) + cell / 2, y: y(r) + cell / 2 + 11, 'text-anchor': 'middle', 'font-size': 10}, `${(b.utilisation * 100).toFixed(0)}%`));
             svg.appendChild(g);
           }
-          const maxLoad = run.links.reduce((a, l) => Math.max(a, l.load), 0);
+          // Under the contention model links are coloured by the time they were busy, else by the traffic offered.
+          const contended = run.links.some(l => l.busy !== undefined);
+          const level = l => contended ? l.busy : l.load;
+          const maxLoad = run.links.reduce((a, l) => Math.max(a, level(l)), 0);
           run.links.forEach(l => {
             const fr = Math.floor(l.from / m.columns), fc = l.from % m.columns, tr = Math.floor(l.to / m.columns), tc = l.to % m.columns;
             // Two arrows per wire: eastward/southward on one side, westward/northward on the other.
@@ -305,14 +314,14 @@ public enum ReportPage {
             let x1, y1, x2, y2;
             if (fr === tr) { y1 = y2 = y(fr) + cell / 2 + off; x1 = forward ? x(fc) + cell + 3 : x(fc) - 3; x2 = forward ? x(tc) - 3 : x(tc) + cell + 3; }
             else { x1 = x2 = x(fc) + cell / 2 + off; y1 = forward ? y(fr) + cell + 3 : y(fr) - 3; y2 = forward ? y(tr) - 3 : y(tr) + cell + 3; }
-            const share = maxLoad > 0 ? l.load / maxLoad : 0;
+            const share = maxLoad > 0 ? level(l) / maxLoad : 0;
             const line = node('line', {x1, y1, x2, y2, stroke: heat(share), 'stroke-width': 2 + 4 * share, 'stroke-linecap': 'round'});
-            line.appendChild(node('title', {}, `link ${l.from} → ${l.to}${l.inter_die ? ' (between dies)' : ''}: ${l.bytes} bytes, ${(l.load * 100).toFixed(2)}% of its capacity`));
+            line.appendChild(node('title', {}, `link ${l.from} → ${l.to}${l.inter_die ? ' (between dies)' : ''}: ${l.bytes} bytes, ${(l.load * 100).toFixed(2)}% of its capacity` + (contended ? `, busy ${(l.busy * 100).toFixed(2)}% of the run, mean wait ${l.mean_wait_cycles.toFixed(1)} cycles` : '')));
             svg.appendChild(line);
           });
           box.appendChild(svg);
           meshCells += m.rows * m.columns; meshLinks += run.links.length;
-          box.appendChild(el('p', {className: 'note'}, run.links.length ? `Links: colour and width relative to the busiest link (${(maxLoad * 100).toFixed(2)}% of its capacity over the run). Links are pure delays in this model: the traffic offered, not contention.` : 'No traffic between clusters (or a run written before links were counted).'));
+          box.appendChild(el('p', {className: 'note'}, run.links.length ? (contended ? `Links: colour and width relative to the busiest link (busy ${(maxLoad * 100).toFixed(2)}% of the run; contended links: transfers wait for each other, hover for the mean wait).` : `Links: colour and width relative to the busiest link (${(maxLoad * 100).toFixed(2)}% of its capacity over the run). Links are pure delays in this run (links.model: delay): the traffic offered, not contention.`) : 'No traffic between clusters (or a run written before links were counted).'));
           grid.appendChild(box);
           // Imbalance and contagion, episode by episode.
           const episodes = el('div'); episodes.appendChild(el('h3', {}, 'Imbalance episodes and cascades of idleness'));

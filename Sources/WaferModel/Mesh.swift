@@ -152,6 +152,21 @@ public struct Mesh: Equatable, Sendable {
         return xyRoute(from: a, to: b)
     }
 
+    /// The first directed link of the route from `a` to `b` (`a != b`). Routes are consistent: the
+    /// rest of the route from `a` is the route from the link's far end.
+    public func firstLink(from a: Int, to b: Int) -> Int {
+        if let detours { return detours.route(from: a, to: b, mesh: self)[0] }
+        let pa = position(of: a)
+        let pb = position(of: b)
+        if pa.column != pb.column {
+            return linkIndex(from: a, to: id(row: pa.row, column: pa.column + (pb.column > pa.column ? 1 : -1)))
+        }
+        return linkIndex(from: a, to: id(row: pa.row + (pb.row > pa.row ? 1 : -1), column: pa.column))
+    }
+
+    /// The parameters of directed link `index`: intra- or inter-die.
+    public func parameters(ofLink index: Int) -> LinkConfig { link(index).interDie ? interDie : intraDie }
+
     /// The XY route's directed links, whatever the defects.
     func xyRoute(from a: Int, to b: Int) -> [Int] {
         let target = position(of: b)

@@ -34,6 +34,30 @@ public struct LinkConfig: Codable, Equatable, Sendable {
     }
 }
 
+/// How the mesh carries task flows between clusters.
+public struct InterconnectConfig: Codable, Equatable, Sendable {
+    public enum Model: String, Codable, CaseIterable, Sendable {
+        /// Links are pure delays: hops × hop latency + bytes / narrowest bandwidth, whatever else
+        /// is on them.
+        case delay
+        /// Every directed link and each cluster's injection and ejection port carries one transfer
+        /// at a time, first come first served, with virtual cut-through between routers
+        /// (docs/configuration.md, "Link contention"). Alone on its route, a transfer takes exactly
+        /// the delay model's time.
+        case contention
+    }
+
+    public var model: Model
+    /// Bytes per cycle of each cluster's injection (cluster → router) and ejection (router →
+    /// cluster) port.
+    public var portBandwidthBytesPerCycle: Int
+
+    public init(model: Model, portBandwidthBytesPerCycle: Int) {
+        self.model = model
+        self.portBandwidthBytesPerCycle = portBandwidthBytesPerCycle
+    }
+}
+
 /// What every cluster of the wafer contains.
 public struct ClusterConfig: Codable, Equatable, Sendable {
     /// Number of Task Block Units (one PE array each).
@@ -58,6 +82,29 @@ public struct ClusterConfig: Codable, Equatable, Sendable {
     public var controlBlockCycles: Cycle
     /// Period of the load signals a cluster sends to the coordinator.
     public var loadSignalPeriod: Cycle
+    /// Whether a TBU loads the first fill of a queued block while it finishes the previous one
+    /// (absent in older `wafer.json` files: off).
+    var storedOverlapFill: Bool?
+
+    /// Fill overlap across blocks: a block that starts on a TBU the moment its previous block
+    /// ends there, without reconfiguration, after waiting in the queue, had its first layer's fill
+    /// loaded during that wait (docs/configuration.md, "Fill overlap").
+    public var overlapsFill: Bool {
+        get { storedOverlapFill ?? false }
+        set { storedOverlapFill = newValue ? true : nil }
+    }
+
+    /// Credit-based flow control of task flows: the input-buffer slots each cluster keeps for every
+    /// cluster of the wafer, itself included (nil: unbounded buffers, no back-pressure; see
+    /// docs/configuration.md, "Back-pressure").
+    public var flowCredits: Int?
+
+    private enum CodingKeys: String, CodingKey {
+        case tbus, cbus, bufferBytes, bufferRefillBytesPerCycle, queueCapacity, peArray, reconfigurationCycles
+        case controlBlockCycles, loadSignalPeriod
+        case storedOverlapFill = "overlapFill"
+        case flowCredits
+    }
 }
 
 /// How processes synchronise virtual time.
@@ -108,6 +155,8 @@ public struct WaferConfig: Codable, Equatable, Sendable {
     public var sync: SyncConfig
     /// Defective clusters, TBUs and links (older `wafer.json` files have none).
     var storedDefects: WaferDefects?
+    /// The link model when it is not the delay model (older `wafer.json` files have none).
+    var storedInterconnect: InterconnectConfig?
 
     /// Defective clusters, TBUs and links.
     public var defects: WaferDefects {
@@ -118,6 +167,18 @@ public struct WaferConfig: Codable, Equatable, Sendable {
     private enum CodingKeys: String, CodingKey {
         case name, clockMHz, seed, rows, columns, dieRows, dieColumns, intraDie, interDie, controlLatency, cluster, sync
         case storedDefects = "defects"
+        case storedInterconnect = "interconnect"
+    }
+
+    /// How the mesh carries transfers: pure delays (the default) or contended links and ports.
+    public var interconnect: InterconnectConfig {
+        get {
+            storedInterconnect
+                ?? InterconnectConfig(
+                    model: .delay,
+                    portBandwidthBytesPerCycle: max(intraDie.bandwidthBytesPerCycle, interDie.bandwidthBytesPerCycle))
+        }
+        set { storedInterconnect = newValue.model == .delay ? nil : newValue }
     }
 
     /// Number of clusters (= cluster processes).

@@ -39,8 +39,19 @@ public enum WaferConfigLoader {
         var intra = LinkConfig(hopLatency: 20, bandwidthBytesPerCycle: 64)
         var inter = LinkConfig(hopLatency: 200, bandwidthBytesPerCycle: 16)
         var controlLatency: Cycle = 100
+        var linkModel = InterconnectConfig.Model.delay
+        var portBandwidth: Int?
         if let linksNode = top.optional("links") {
-            let links = try linksNode.mapping(allowed: ["intra_die", "inter_die", "control_latency_cycles"])
+            let links = try linksNode.mapping(allowed: [
+                "intra_die", "inter_die", "control_latency_cycles", "model", "port_bandwidth_bytes_per_cycle",
+            ])
+            linkModel = try links.optional("model")?.choice(InterconnectConfig.Model.self) ?? .delay
+            if let node = links.optional("port_bandwidth_bytes_per_cycle") {
+                guard linkModel == .contention else {
+                    throw node.error("applies to `model: contention` only (the delay model has no ports)")
+                }
+                portBandwidth = try node.int(in: 1...1_000_000)
+            }
             if let node = links.optional("intra_die") { intra = try parseLink(node, default: intra) }
             if let node = links.optional("inter_die") { inter = try parseLink(node, default: inter) }
             if let node = links.optional("control_latency_cycles") {
@@ -57,8 +68,10 @@ public enum WaferConfigLoader {
             let c = try clusterNode.mapping(allowed: [
                 "tbus", "cbus", "buffer_bytes", "buffer_refill_bytes_per_cycle", "queue_capacity", "pe_array",
                 "reconfiguration_cycles",
-                "control_block_cycles", "load_signal_period_cycles",
+                "control_block_cycles", "load_signal_period_cycles", "overlap_fill", "flow_credits",
             ])
+            cluster.overlapsFill = try c.optional("overlap_fill")?.bool() ?? false
+            cluster.flowCredits = try c.optional("flow_credits")?.int(in: 1...65_536)
             cluster.tbus = try c.optional("tbus")?.int(in: 1...1024) ?? cluster.tbus
             cluster.cbus = try c.optional("cbus")?.int(in: 1...64) ?? cluster.cbus
             cluster.bufferBytes = try c.optional("buffer_bytes")?.int(in: 1...Int(Int32.max)) ?? cluster.bufferBytes
@@ -107,6 +120,9 @@ public enum WaferConfigLoader {
             name: name, clockMHz: clock, seed: seed, rows: rows, columns: columns,
             dieRows: dieRows, dieColumns: dieColumns, intraDie: intra, interDie: inter,
             controlLatency: controlLatency, cluster: cluster, sync: sync)
+        config.interconnect = InterconnectConfig(
+            model: linkModel,
+            portBandwidthBytesPerCycle: portBandwidth ?? config.interconnect.portBandwidthBytesPerCycle)
         if let node = top.optional("defects") {
             config.defects = try parseDefects(node, config: config)
             try checkDefects(config, node: node)

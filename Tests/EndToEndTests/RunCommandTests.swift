@@ -134,6 +134,112 @@ final class RunCommandTests: XCTestCase {
         }
     }
 
+    /// Contended links and ports (`links: {model: contention}`) and fill overlap
+    /// (`cluster.overlap_fill`) on the small wafer: the suite in miniature completes, transfers
+    /// wait for each other, blocks start with their fill loaded, and the multi-process run — where a
+    /// transfer crosses a process boundary at every router — equals the oracle, for placement by
+    /// load (octopus), a central queue whose blocks leave from their producer (fifo), migrations
+    /// (reactive) and static routing.
+    func testContendedLinksAndFillOverlapEqualTheOracleAcrossProcesses() throws {
+        let directory = try makeTemporaryDirectory("contention")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let wafer = try String(contentsOfFile: "Configs/wafers/small-2x2.yaml", encoding: .utf8)
+            .replacingOccurrences(
+                of: "  control_latency_cycles: 100", with: "  control_latency_cycles: 100\n  model: contention"
+            )
+            .replacingOccurrences(of: "  tbus: 3", with: "  tbus: 3\n  overlap_fill: true")
+        XCTAssertTrue(wafer.contains("model: contention") && wafer.contains("overlap_fill: true"))
+        try wafer.write(toFile: directory + "/contended.yaml", atomically: true, encoding: .utf8)
+        let arguments = [
+            "run", "--wafer", directory + "/contended.yaml", "--workload", "Configs/workloads/suite-small.yaml",
+            "--quiet",
+        ]
+        var waited: UInt64 = 0
+        var overlapped: UInt64 = 0
+        for scheduler in ["octopus", "fifo", "reactive:threshold=200000,steal=4", "static"] {
+            var summaries: [String: RunSummary] = [:]
+            var traces: [String: Data] = [:]
+            for (name, extra) in [("oracle", ["--single-process"]), ("ipc", [])] {
+                let out = directory + "/\(scheduler)-\(name)"
+                let result = try octopus(
+                    arguments + ["--scheduler", scheduler, "--out", out] + extra, in: directory,
+                    name: "\(scheduler)-\(name)")
+                XCTAssertEqual(result.status, 0, "\(scheduler) \(name): \(result.stderr)")
+                summaries[name] = try SummaryRenderer.decode(
+                    Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
+                traces[name] = try Data(contentsOf: URL(fileURLWithPath: out + "/trace.json"))
+            }
+            let oracle = try XCTUnwrap(summaries["oracle"]).results
+            // The static and reactive schedulers overflow a queue of this small wafer with or
+            // without contention: every request still ends exactly once.
+            XCTAssertEqual(oracle.overall.completed + oracle.overall.rejected, 64, "\(scheduler): every request ends")
+            XCTAssertEqual(oracle.linkModel, "contention", scheduler)
+            let links = try XCTUnwrap(oracle.links, scheduler)
+            XCTAssertFalse(links.isEmpty, "\(scheduler): transfers crossed the mesh")
+            for link in links {
+                // A link is busy at least while its bytes serialise (cut-through can hold it longer).
+                XCTAssertGreaterThanOrEqual(try XCTUnwrap(link.utilisation) + 1e-9, link.load, scheduler)
+                waited += try XCTUnwrap(link.maxQueueingCycles)
+            }
+            XCTAssertFalse(try XCTUnwrap(oracle.ports, scheduler).isEmpty, scheduler)
+            overlapped += try XCTUnwrap(oracle.scheduling.fillOverlapCycles, scheduler)
+            XCTAssertEqual(oracle.emulation.causalityViolations, 0, scheduler)
+            XCTAssertEqual(summaries["ipc"]?.results, oracle, "\(scheduler): the multi-process results differ")
+            XCTAssertEqual(traces["ipc"], traces["oracle"], "\(scheduler): the multi-process trace differs")
+            let trace = String(decoding: try XCTUnwrap(traces["oracle"]), as: UTF8.self)
+            XCTAssertTrue(trace.contains("\"injection port\""), scheduler)
+            XCTAssertTrue(trace.contains("\"cat\":\"link\""), "\(scheduler): link occupancy slices")
+        }
+        XCTAssertGreaterThan(waited, 0, "some transfer waited for a link")
+        XCTAssertGreaterThan(overlapped, 0, "some block started with its fill loaded")
+    }
+
+    /// Credit-based flow control (`cluster.flow_credits`) across real cluster processes: with
+    /// ample credits every request completes and the run equals the oracle; with one credit per
+    /// sender the static mapping's clusters fill their own buffers and the run stops with the
+    /// same located deadlock error in both forms, never hanging.
+    func testFlowControlEqualsTheOracleAndReportsDeadlocks() throws {
+        let directory = try makeTemporaryDirectory("flow")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let base = try String(contentsOfFile: "Configs/wafers/small-2x2.yaml", encoding: .utf8)
+        for (credits, scheduler) in [(32, "octopus"), (1, "static")] {
+            let wafer = base.replacingOccurrences(of: "  tbus: 3", with: "  tbus: 3\n  flow_credits: \(credits)")
+            XCTAssertTrue(wafer.contains("flow_credits: \(credits)"))
+            try wafer.write(toFile: directory + "/flow-\(credits).yaml", atomically: true, encoding: .utf8)
+            var outputs: [String: (status: Int32, stderr: String, results: RunSummary.Results, trace: Data)] = [:]
+            for (name, extra) in [("oracle", ["--single-process"]), ("ipc", [])] {
+                let out = directory + "/\(credits)-\(name)"
+                let result = try octopus(
+                    [
+                        "run", "--wafer", directory + "/flow-\(credits).yaml", "--workload",
+                        "Configs/workloads/suite-small.yaml", "--scheduler", scheduler, "--out", out, "--quiet",
+                    ] + extra, in: directory, name: "flow-\(credits)-\(name)")
+                let summary = try SummaryRenderer.decode(Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
+                outputs[name] = (
+                    result.status, result.stderr, summary.results,
+                    try Data(contentsOf: URL(fileURLWithPath: out + "/trace.json"))
+                )
+            }
+            let oracle = try XCTUnwrap(outputs["oracle"])
+            let ipc = try XCTUnwrap(outputs["ipc"])
+            XCTAssertEqual(ipc.trace, oracle.trace, "credits \(credits): the multi-process trace differs")
+            if credits == 32 {
+                XCTAssertEqual(oracle.status, 0, oracle.stderr)
+                XCTAssertEqual(ipc.status, 0, ipc.stderr)
+                XCTAssertEqual(oracle.results.overall.completed, 64)
+                XCTAssertEqual(ipc.results, oracle.results, "the multi-process results differ")
+            } else {
+                XCTAssertNotEqual(oracle.status, 0)
+                let line = try XCTUnwrap(
+                    oracle.stderr.split(separator: "\n").first { $0.contains("flow-control deadlock") },
+                    oracle.stderr)
+                XCTAssertTrue(line.contains("cluster.flow_credits 1"), String(line))
+                XCTAssertTrue(ipc.stderr.contains(String(line)), "the same deadlock across processes: \(ipc.stderr)")
+                XCTAssertEqual(ipc.results.endCycles, oracle.results.endCycles)
+            }
+        }
+    }
+
     /// Every scheduler (the baselines, the ablation steps and Octopus) across real cluster
     /// processes: each request completes exactly once and the run equals the single-process oracle.
     func testEverySchedulerAcrossProcessesCompletesEveryRequestOnce() throws {

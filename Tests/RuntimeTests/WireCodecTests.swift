@@ -44,6 +44,18 @@ final class WireCodecTests: XCTestCase {
                 LoadViewUpdate(
                     time: 13,
                     clusters: [ClusterLoad(cluster: 0, tbus: 4), ClusterLoad(cluster: 1, tbus: 4, busyTBUs: 1)]))),
+        Envelope(
+            source: .cluster(1), destination: .cluster(2), sendTime: 14, arrival: 60, sequence: 6,
+            message: .transit(
+                Transit(
+                    task: TaskMessage(request: 9, taskType: TaskType(workflow: 0, block: 2), bytes: 640, injected: 1),
+                    destination: 3, tail: 70, entering: false))),
+        Envelope(
+            source: .coordinator, destination: .cluster(0), sendTime: 15, arrival: 115, sequence: 7,
+            message: .transit(
+                Transit(
+                    task: TaskMessage(request: 10, taskType: TaskType(workflow: 1, block: 0), bytes: 0, injected: 2),
+                    destination: 1, tail: 115, entering: true))),
     ]
 
     var trace: [TimedTraceRecord] {
@@ -58,6 +70,7 @@ final class WireCodecTests: XCTestCase {
         .queue(cluster: 0, time: 1, tasks: 3, busyTBUs: 2, pendingCycles: 999),
         .rejected(cluster: 2, time: 4, request: 6, taskType: TaskType(workflow: 1, block: 0)),
         .injected(time: 0, request: 1, workflow: 1, cluster: 3), .inFlight(time: 2, count: 17),
+        .linkBusy(cluster: 2, resource: 5, start: 30, duration: 100, waited: 12, bytes: 6400),
     ]
 
     func testReportRoundTrip() throws {
@@ -101,6 +114,8 @@ final class WireCodecTests: XCTestCase {
             loops: [LoopFrame(block: 1, iteration: 2, trips: 5)],
             fanouts: [FanoutFrame(home: 1, id: 3, item: 2, join: 6)],
             failed: true, payload: Tensor(shape: [1, 2], values: [0.5, -1]))
+        var credited = task
+        credited.credit = 5
         return [
             .task(task),
             .outcome(
@@ -113,6 +128,13 @@ final class WireCodecTests: XCTestCase {
             .ready(ReadyTask(task: task, origin: 2, pinned: 1)),
             .release(TBURelease(cluster: 2, units: 3)),
             .balance(BalanceSignal(kind: .request, cluster: 2, cycles: 12_345, count: 4)),
+            .transit(Transit(task: task, destination: 3, tail: 4_567, entering: true)),
+            .task(credited),
+            .credit(FlowCredit(cluster: 3)),
+            .stall(
+                FlowStall(
+                    cluster: 1, stalled: true, waiting: [CreditCount(cluster: 2, count: 4)],
+                    holding: [CreditCount(cluster: 0, count: 1), CreditCount(cluster: 2, count: 3)])),
         ]
     }
 

@@ -11,6 +11,9 @@ enum MessageTag: UInt8, CaseIterable {
     case release = 5
     case balance = 6
     case plan = 7
+    case transit = 8
+    case credit = 9
+    case stall = 10
 }
 
 extension Message {
@@ -24,6 +27,9 @@ extension Message {
         case .release: return .release
         case .balance: return .balance
         case .plan: return .plan
+        case .transit: return .transit
+        case .credit: return .credit
+        case .stall: return .stall
         }
     }
 }
@@ -40,6 +46,9 @@ extension Message: WireCodable {
         case .release(let release): w.write(release)
         case .balance(let signal): w.write(signal)
         case .plan(let plan): w.write(plan)
+        case .transit(let transit): w.write(transit)
+        case .credit(let credit): w.write(credit)
+        case .stall(let stall): w.write(stall)
         }
     }
 
@@ -53,6 +62,9 @@ extension Message: WireCodable {
         case .release: self = .release(try r.read())
         case .balance: self = .balance(try r.read())
         case .plan: self = .plan(try r.read())
+        case .transit: self = .transit(try r.read())
+        case .credit: self = .credit(try r.read())
+        case .stall: self = .stall(try r.read())
         }
     }
 }

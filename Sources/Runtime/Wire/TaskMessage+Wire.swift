@@ -59,7 +59,7 @@ extension TaskMessage: WireCodable {
         w.u64(injected)
         w.u32(tasksDone)
         w.u64(flow)
-        w.u8((failed ? 1 : 0) | (payload == nil ? 0 : 2) | (parameters.isEmpty ? 0 : 4))
+        w.u8((failed ? 1 : 0) | (payload == nil ? 0 : 2) | (parameters.isEmpty ? 0 : 4) | (credit == -1 ? 0 : 8))
         w.write(loops)
         w.write(fanouts)
         if let payload { w.write(payload) }
@@ -67,6 +67,7 @@ extension TaskMessage: WireCodable {
             w.count(parameters.count)
             for value in parameters { w.i32(value) }
         }
+        if credit != -1 { w.i32(credit) }
     }
 
     init(from r: inout ByteReader) throws {
@@ -77,7 +78,7 @@ extension TaskMessage: WireCodable {
         let done = try r.u32()
         let flow = try r.u64()
         let flags = try r.u8()
-        guard flags < 8 else { throw WireError(description: "bad task flags \(flags)") }
+        guard flags < 16 else { throw WireError(description: "bad task flags \(flags)") }
         let loops = try r.readArray(LoopFrame.self)
         let fanouts = try r.readArray(FanoutFrame.self)
         let payload = flags & 2 != 0 ? try r.read(Tensor.self) : nil
@@ -89,5 +90,6 @@ extension TaskMessage: WireCodable {
             request: request, taskType: type, bytes: bytes, injected: injected, tasksDone: done, flow: flow,
             loops: loops,
             fanouts: fanouts, failed: flags & 1 != 0, payload: payload, parameters: parameters)
+        if flags & 8 != 0 { credit = try r.i32() }
     }
 }

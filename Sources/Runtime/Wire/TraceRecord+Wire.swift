@@ -6,7 +6,7 @@ extension TraceRecord: WireCodable {
     /// Tag byte of each record kind (the wire format: never renumber).
     private enum Tag: UInt8 {
         case slice = 0
-        case flowStart, flowEnd, queue, rejected, injected, inFlight
+        case flowStart, flowEnd, queue, rejected, injected, inFlight, linkBusy
     }
 
     func write(to w: inout ByteWriter) {
@@ -55,6 +55,14 @@ extension TraceRecord: WireCodable {
             w.u8(Tag.inFlight.rawValue)
             w.u64(time)
             w.u32(count)
+        case .linkBusy(let c, let resource, let start, let duration, let waited, let bytes):
+            w.u8(Tag.linkBusy.rawValue)
+            w.i32(c)
+            w.u8(resource)
+            w.u64(start)
+            w.u64(duration)
+            w.u64(waited)
+            w.u64(bytes)
         }
     }
 
@@ -84,6 +92,10 @@ extension TraceRecord: WireCodable {
         case .injected:
             self = .injected(time: try r.u64(), request: try r.u64(), workflow: try r.u16(), cluster: try r.i32())
         case .inFlight: self = .inFlight(time: try r.u64(), count: try r.u32())
+        case .linkBusy:
+            self = .linkBusy(
+                cluster: try r.i32(), resource: try r.u8(), start: try r.u64(), duration: try r.u64(),
+                waited: try r.u64(), bytes: try r.u64())
         }
     }
 }
