@@ -12,6 +12,8 @@ public final class CompareJournal: @unchecked Sendable {
         public var sizes: [CompareMatrix.Size]
         public var loads: [Double]
         public var referenceClusters: Int
+        /// Replicates per cell; nil (journals from before replicates) is 1.
+        public var replicates: Int?
         /// The seed lines of the report.
         public var seeds: [String]
         /// `I/N`.
@@ -25,13 +27,16 @@ public final class CompareJournal: @unchecked Sendable {
             sizes = matrix.sizes
             loads = matrix.loads
             referenceClusters = matrix.referenceClusters
+            replicates = matrix.replicates == 1 ? nil : matrix.replicates
             self.seeds = seeds
             self.shard = shard.description
         }
 
         /// The matrix the runs belong to (with the built-in schedulers).
         public var matrix: CompareMatrix {
-            CompareMatrix(workloads: workloads, sizes: sizes, loads: loads, referenceClusters: referenceClusters)
+            CompareMatrix(
+                workloads: workloads, sizes: sizes, loads: loads, referenceClusters: referenceClusters,
+                replicates: replicates ?? 1)
         }
 
         /// The same matrix, whatever the shard.

@@ -36,17 +36,26 @@ public struct CompareMatrix: Sendable {
     /// The wafer size (in clusters) the workload files are written for: a workload's rate and
     /// request count are scaled by clusters / referenceClusters, so load per cluster is constant.
     public var referenceClusters: Int
+    /// Runs of every cell with different seeds: replicate `r` (from 0) adds `r` to the wafer seed
+    /// and to every injection seed, so replicate 0 is the run the seeds name. Speedups are reported
+    /// with a confidence interval over the replicates once there are two or more.
+    public var replicates: Int
 
     public init(
         workloads: [String] = CompareMatrix.defaultWorkloads, sizes: [Size] = CompareMatrix.defaultSizes,
-        loads: [Double] = [1, 4], registry: SchedulerRegistry = .standard, referenceClusters: Int = 16
+        loads: [Double] = [1, 4], registry: SchedulerRegistry = .standard, referenceClusters: Int = 16,
+        replicates: Int = 1
     ) {
         self.workloads = workloads
         self.sizes = sizes
         self.loads = loads
         self.registry = registry
         self.referenceClusters = referenceClusters
+        self.replicates = max(1, replicates)
     }
+
+    /// The replicate numbers, from 0.
+    public var replicateRange: Range<Int> { 0..<replicates }
 
     /// One workload on one wafer size: the unit a sharded run divides the matrix into (its runs
     /// depend on each other — a swept baseline's best setting — and on nothing else).
@@ -78,9 +87,11 @@ public struct CompareMatrix: Sendable {
         registry.baselines.filter { !$0.comparison.sweep.isEmpty }.map { ($0.name, registry.sweepTexts(of: $0)) }
     }
 
-    /// `base` resized to `size`, keeping its die shape where it fits.
-    public static func wafer(_ base: WaferConfig, size: Size) -> WaferConfig {
+    /// `base` resized to `size`, keeping its die shape where it fits, with its seed moved by
+    /// `replicate`.
+    public static func wafer(_ base: WaferConfig, size: Size, replicate: Int = 0) -> WaferConfig {
         var config = base
+        config.seed &+= UInt64(replicate)
         config.rows = size.rows
         config.columns = size.columns
         config.dieRows = min(base.dieRows, size.rows)

@@ -31,7 +31,7 @@ public struct CompareReport {
     /// One row per run with every metric.
     public func csv() -> String {
         var lines = [
-            "workload,size,clusters,load,scheduler,injected,completed,rejected,throughput_per_s,p50_us,p99_us,deadline_misses,"
+            "workload,size,clusters,load,scheduler,replicate,injected,completed,rejected,throughput_per_s,p50_us,p99_us,deadline_misses,"
                 + "utilisation,busy,reconfiguring,starved,unassigned,blocked,contagion_index,imbalance_mean,imbalance_episodes,"
                 + "imbalance_resolution_us,migrations,migration_byte_hops,reconfigurations,proactive_reconfigurations,splits,prediction_wape"
         ]
@@ -40,7 +40,7 @@ public struct CompareReport {
             let misses = r.workflows.values.compactMap(\.deadlineMisses).reduce(0, +)
             let fields: [String] = [
                 run.workload, "\(run.size)", "\(run.size.clusters)", Self.number(run.load, 2), run.scheduler,
-                "\(r.overall.injected)", "\(r.overall.completed)", "\(r.overall.rejected)",
+                "\(run.replicateNumber)", "\(r.overall.injected)", "\(r.overall.completed)", "\(r.overall.rejected)",
                 Self.number(r.overall.throughputPerSecond, 1),
                 r.overall.latency.map { Self.number($0.p50Us, 1) } ?? "",
                 r.overall.latency.map { Self.number($0.p99Us, 1) } ?? "", "\(misses)",
@@ -89,6 +89,11 @@ public struct CompareReport {
             )
         }
         for line in seeds { out.append("- \(line)") }
+        if matrix.replicates > 1 {
+            out.append(
+                "- Replicates: \(matrix.replicates) runs of every cell; replicate r adds r to the wafer seed and to every injection seed (replicate 0 uses the seeds above). A speedup is the geometric mean over the replicates of the ratio within each replicate, with its 95% confidence interval in parentheses (Student's t on the log ratios; a geometric mean over workloads is taken within each replicate first); **n.s.** marks an interval that includes 1 (not significant). The reactive setting is chosen per cell by its p99 over all replicates."
+            )
+        }
         out.append("")
         out.append(
             "Speedups are Octopus over the baseline: throughput ratio (higher is better) and the baseline's p99 latency over Octopus's (above 1: Octopus is faster). \"—\" marks a ratio that does not exist (nothing completed)."
@@ -121,7 +126,9 @@ public struct CompareReport {
         out.append("## Ablation ladder")
         out.append("")
         out.append(
-            "Each step adds one Octopus strategy to the one above it; geometric means over the workloads, relative to `static`."
+            "Each step adds one Octopus strategy to the one above it; geometric means over the workloads, relative to `static`"
+                + (matrix.replicates > 1
+                    ? " (and over the replicates; utilisation, contagion and imbalance of replicate 0)." : ".")
         )
         for size in matrix.sizes {
             out.append("")
@@ -141,7 +148,7 @@ public struct CompareReport {
         out.append("## Absolute numbers")
         out.append("")
         out.append(
-            "Throughput at \(Self.number(throughputLoad, 2))× load; everything else at \(Self.number(latencyLoad, 2))×. Idle time is split into starved (queue empty), unassigned (work queued but not given to this array), reconfiguring and blocked; contagion index is observed / chance-expected share of idle periods starting right after a mesh neighbour's (docs/scheduling.md)."
+            "Throughput at \(Self.number(throughputLoad, 2))× load; everything else at \(Self.number(latencyLoad, 2))×\(matrix.replicates > 1 ? "; replicate 0 only (every replicate is in compare.csv)" : ""). Idle time is split into starved (queue empty), unassigned (work queued but not given to this array), reconfiguring and blocked; contagion index is observed / chance-expected share of idle periods starting right after a mesh neighbour's (docs/scheduling.md)."
         )
         for size in matrix.sizes {
             out.append("")
@@ -177,36 +184,52 @@ public struct CompareReport {
 
     /// The speedups of the scheduler under test over each baseline at `size`: per workload and
     /// their geometric means (throughput at the last load, p99 latency at the first), in the order
-    /// of ``baselineColumns``.
+    /// of ``baselineColumns``. Each is an estimate over the replicates; a geometric mean is taken
+    /// over the workloads within each replicate first, so its interval is paired by replicate.
     public func speedups(size: CompareMatrix.Size) -> (
-        rows: [(workload: String, throughput: [Double?], latency: [Double?])], throughput: [Double?],
-        latency: [Double?]
+        rows: [(workload: String, throughput: [CompareAnalysis.Estimate?], latency: [CompareAnalysis.Estimate?])],
+        throughput: [CompareAnalysis.Estimate?], latency: [CompareAnalysis.Estimate?]
     ) {
         let columns = baselineColumns
-        var throughputs = [[Double]](repeating: [], count: columns.count)
-        var latencies = [[Double]](repeating: [], count: columns.count)
-        var rows: [(workload: String, throughput: [Double?], latency: [Double?])] = []
+        let replicates = matrix.replicateRange
+        // [column][replicate] → the ratios of every workload
+        var throughputs = [[[Double]]](repeating: replicates.map { _ in [] }, count: columns.count)
+        var latencies = [[[Double]]](repeating: replicates.map { _ in [] }, count: columns.count)
+        var rows: [(workload: String, throughput: [CompareAnalysis.Estimate?], latency: [CompareAnalysis.Estimate?])] =
+            []
         for workload in matrix.workloads {
-            var throughputRow: [Double?] = []
-            var latencyRow: [Double?] = []
+            var throughputRow: [CompareAnalysis.Estimate?] = []
+            var latencyRow: [CompareAnalysis.Estimate?] = []
             for (i, column) in columns.enumerated() {
                 let baseline = CompareAnalysis.resolve(
                     column, matrix, runs, workload: workload, size: size, latencyLoad: latencyLoad)
-                let t = CompareAnalysis.throughputSpeedup(
-                    runs, workload: workload, size: size, load: throughputLoad, scheduler: octopus, baseline: baseline)
-                let l = CompareAnalysis.latencySpeedup(
-                    runs, workload: workload, size: size, load: latencyLoad, scheduler: octopus, baseline: baseline)
-                if let t { throughputs[i].append(t) }
-                if let l { latencies[i].append(l) }
-                throughputRow.append(t)
-                latencyRow.append(l)
+                var t: [Double] = []
+                var l: [Double] = []
+                for replicate in replicates {
+                    if let ratio = CompareAnalysis.throughputSpeedup(
+                        runs, workload: workload, size: size, load: throughputLoad, scheduler: octopus,
+                        baseline: baseline, replicate: replicate)
+                    {
+                        t.append(ratio)
+                        throughputs[i][replicate].append(ratio)
+                    }
+                    if let ratio = CompareAnalysis.latencySpeedup(
+                        runs, workload: workload, size: size, load: latencyLoad, scheduler: octopus,
+                        baseline: baseline, replicate: replicate)
+                    {
+                        l.append(ratio)
+                        latencies[i][replicate].append(ratio)
+                    }
+                }
+                throughputRow.append(CompareAnalysis.estimate(t))
+                latencyRow.append(CompareAnalysis.estimate(l))
             }
             rows.append((workload, throughputRow, latencyRow))
         }
-        return (
-            rows, throughputs.map { CompareAnalysis.geometricMean($0) },
-            latencies.map { CompareAnalysis.geometricMean($0) }
-        )
+        func overWorkloads(_ perReplicate: [[Double]]) -> CompareAnalysis.Estimate? {
+            CompareAnalysis.estimate(perReplicate.compactMap(CompareAnalysis.geometricMean))
+        }
+        return (rows, throughputs.map(overWorkloads), latencies.map(overWorkloads))
     }
 
     /// One step of the ablation ladder at one size: geometric means over the workloads relative
@@ -220,21 +243,30 @@ public struct CompareReport {
         public var imbalance: Double
     }
 
-    /// The ablation ladder at `size`.
+    /// The ablation ladder at `size` (speedups: geometric means over the workloads within each
+    /// replicate, then over the replicates; the other columns: replicate 0).
     public func ladder(size: CompareMatrix.Size) -> [LadderStep] {
         let ladder = matrix.registry.ablationLadder
         let base = ladder.first?.name ?? "static"
         return ladder.map { step in
             let name = step.name
-            let t = CompareAnalysis.geometricMean(
-                matrix.workloads.compactMap {
-                    CompareAnalysis.throughputSpeedup(
-                        runs, workload: $0, size: size, load: throughputLoad, scheduler: name, baseline: base)
+            let t = CompareAnalysis.estimate(
+                matrix.replicateRange.compactMap { replicate in
+                    CompareAnalysis.geometricMean(
+                        matrix.workloads.compactMap {
+                            CompareAnalysis.throughputSpeedup(
+                                runs, workload: $0, size: size, load: throughputLoad, scheduler: name, baseline: base,
+                                replicate: replicate)
+                        })
                 })
-            let l = CompareAnalysis.geometricMean(
-                matrix.workloads.compactMap {
-                    CompareAnalysis.latencySpeedup(
-                        runs, workload: $0, size: size, load: latencyLoad, scheduler: name, baseline: base)
+            let l = CompareAnalysis.estimate(
+                matrix.replicateRange.compactMap { replicate in
+                    CompareAnalysis.geometricMean(
+                        matrix.workloads.compactMap {
+                            CompareAnalysis.latencySpeedup(
+                                runs, workload: $0, size: size, load: latencyLoad, scheduler: name, baseline: base,
+                                replicate: replicate)
+                        })
                 })
             let atLatency = matrix.workloads.compactMap {
                 CompareAnalysis.find(runs, workload: $0, size: size, load: latencyLoad, scheduler: name)
@@ -242,7 +274,8 @@ public struct CompareReport {
             let label =
                 name == base ? name : "+ " + (step.comparison.adds ?? name) + (name == octopus ? " (= \(octopus))" : "")
             return LadderStep(
-                label: label, throughput: t, latency: l, utilisation: mean(atLatency.map(\.results.utilisation)),
+                label: label, throughput: t?.value, latency: l?.value,
+                utilisation: mean(atLatency.map(\.results.utilisation)),
                 contagion: mean(atLatency.map(\.results.contagion.index)),
                 imbalance: mean(atLatency.map(\.results.imbalance.mean)))
         }
@@ -258,6 +291,14 @@ public struct CompareReport {
     }
 
     static func ratio(_ value: Double?) -> String { value.map { number($0, 2) + "×" } ?? "—" }
+
+    /// A speedup with its interval when it has one, marked "n.s." when the interval includes 1.
+    static func ratio(_ estimate: CompareAnalysis.Estimate?) -> String {
+        guard let estimate else { return "—" }
+        guard let low = estimate.low, let high = estimate.high else { return ratio(estimate.value) }
+        let interval = "\(ratio(estimate.value)) (\(number(low, 2))–\(number(high, 2)))"
+        return estimate.significant == false ? interval + " n.s." : interval
+    }
 
     static func percent(_ value: Double) -> String { number(value * 100, 1) + "%" }
 }

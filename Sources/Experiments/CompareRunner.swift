@@ -10,7 +10,25 @@ public struct CompareRun: Sendable, Equatable, Codable {
     public var load: Double
     /// The scheduler as `--scheduler` names it (reactive with its parameters).
     public var scheduler: String
+    /// The replicate (``CompareMatrix/replicates``); nil for replicate 0, so journals written
+    /// before replicates existed read back unchanged.
+    public var replicate: Int?
     public var results: RunSummary.Results
+
+    public init(
+        workload: String, size: CompareMatrix.Size, load: Double, scheduler: String, replicate: Int = 0,
+        results: RunSummary.Results
+    ) {
+        self.workload = workload
+        self.size = size
+        self.load = load
+        self.scheduler = scheduler
+        self.replicate = replicate == 0 ? nil : replicate
+        self.results = results
+    }
+
+    /// The replicate number (0 for the seeds as written).
+    public var replicateNumber: Int { replicate ?? 0 }
 }
 
 /// Runs a ``CompareMatrix`` in process, `jobs` runs at a time. Results do not depend on `jobs` or
@@ -42,6 +60,7 @@ public struct CompareRunner {
         var load: Double
         /// The scheduler's text form (built from the matrix's registry when the job runs).
         var scheduler: String
+        var replicate: Int
     }
 
     /// Runs the whole matrix: first every scheduler (and every reactive setting) at the first load,
@@ -60,7 +79,8 @@ public struct CompareRunner {
         let firstJobs = phaseOne(cells).filter { !finished.contains(Self.key($0)) }
         let otherLoads = matrix.loads.count - 1
         let total =
-            phaseOne(cells).count + otherLoads * cells.count * (matrix.fixedSchedulers.count + matrix.sweeps.count)
+            phaseOne(cells).count + otherLoads * cells.count * matrix.replicates
+            * (matrix.fixedSchedulers.count + matrix.sweeps.count)
         let counter = Counter(total: total, progress: progress, already: done.count)
         var runs = done + (try execute(firstJobs, counter: counter, record: record))
         let laterJobs = phaseTwo(cells, after: runs).filter { !finished.contains(Self.key($0)) }
@@ -99,26 +119,33 @@ public struct CompareRunner {
         try Self.canonical(runs, matrix: matrix, cells: cells)
     }
 
-    /// The runs of `cells` at the first load: every fixed scheduler and every swept setting.
+    /// The runs of `cells` at the first load: every fixed scheduler and every swept setting, in
+    /// every replicate.
     static func phaseOne(_ cells: [CompareMatrix.Cell], _ matrix: CompareMatrix) -> [Job] {
         guard let firstLoad = matrix.loads.first else { return [] }
         return cells.flatMap { cell in
-            (matrix.fixedSchedulers + matrix.sweeps.flatMap(\.settings)).map {
-                Job(workload: cell.workload, size: cell.size, load: firstLoad, scheduler: $0)
+            matrix.replicateRange.flatMap { replicate in
+                (matrix.fixedSchedulers + matrix.sweeps.flatMap(\.settings)).map {
+                    Job(
+                        workload: cell.workload, size: cell.size, load: firstLoad, scheduler: $0, replicate: replicate)
+                }
             }
         }
     }
 
-    /// The runs of `cells` at the other loads, with each swept baseline at its best setting in `runs`.
+    /// The runs of `cells` at the other loads, with each swept baseline at its best setting in
+    /// `runs` (one setting per cell, chosen over all its replicates).
     static func phaseTwo(_ cells: [CompareMatrix.Cell], after runs: [CompareRun], _ matrix: CompareMatrix) -> [Job] {
         guard let firstLoad = matrix.loads.first else { return [] }
         return cells.flatMap { cell -> [Job] in
             let best = matrix.sweeps.map {
                 CompareAnalysis.best(of: $0.baseline, runs, workload: cell.workload, size: cell.size, load: firstLoad)
             }
-            return matrix.loads.dropFirst().flatMap { load in
-                (matrix.fixedSchedulers + best).map {
-                    Job(workload: cell.workload, size: cell.size, load: load, scheduler: $0)
+            return matrix.replicateRange.flatMap { replicate in
+                matrix.loads.dropFirst().flatMap { load in
+                    (matrix.fixedSchedulers + best).map {
+                        Job(workload: cell.workload, size: cell.size, load: load, scheduler: $0, replicate: replicate)
+                    }
                 }
             }
         }
@@ -139,14 +166,21 @@ public struct CompareRunner {
             let missing = jobs.filter { byKey[Self.key($0)] == nil }
             throw CompareError(
                 message:
-                    "\(missing.count) of \(jobs.count) runs are missing (first: \(missing[0].workload) \(missing[0].size) load \(missing[0].load) \(missing[0].scheduler))"
+                    "\(missing.count) of \(jobs.count) runs are missing (first: \(missing[0].workload) \(missing[0].size) load \(missing[0].load) \(missing[0].scheduler) replicate \(missing[0].replicate))"
             )
         }
         return ordered
     }
 
-    static func key(_ job: Job) -> String { "\(job.workload)|\(job.size)|\(job.load)|\(job.scheduler)" }
-    static func key(_ run: CompareRun) -> String { "\(run.workload)|\(run.size)|\(run.load)|\(run.scheduler)" }
+    static func key(_ job: Job) -> String {
+        key(job.workload, job.size, job.load, job.scheduler, job.replicate)
+    }
+    static func key(_ run: CompareRun) -> String {
+        key(run.workload, run.size, run.load, run.scheduler, run.replicateNumber)
+    }
+    static func key(_ workload: String, _ size: CompareMatrix.Size, _ load: Double, _ scheduler: String, _ r: Int)
+        -> String
+    { "\(workload)|\(size)|\(load)|\(scheduler)|\(r)" }
 
     /// Runs `jobs` on up to `self.jobs` threads; results come back in the order of `jobs`.
     func execute(_ list: [Job], counter: Counter, record: (@Sendable (CompareRun) -> Void)? = nil) throws
@@ -184,16 +218,20 @@ public struct CompareRunner {
         guard let injections = workloads[job.workload] else {
             throw CompareError(message: "unknown workload '\(job.workload)'")
         }
-        let config = CompareMatrix.wafer(base, size: job.size)
+        let config = CompareMatrix.wafer(base, size: job.size, replicate: job.replicate)
         let factor = Double(job.size.clusters) / Double(matrix.referenceClusters) * job.load
         let scheduler = try matrix.registry.scheduler(job.scheduler)
         let session = WaferSession.inProcess(config: config, library: library, scheduler: scheduler)
-        for injection in injections { try session.inject(injection.scaled(by: factor)) }
+        for injection in injections {
+            var scaled = injection.scaled(by: factor)
+            scaled.seed &+= UInt64(job.replicate)
+            try session.inject(scaled)
+        }
         try session.runUntilIdle()
         let stats = try session.transport.collectStats(end: session.accountingEnd)
         return CompareRun(
             workload: job.workload, size: job.size, load: job.load, scheduler: scheduler.description,
-            results: SummaryBuilder.results(session: session, stats: stats))
+            replicate: job.replicate, results: SummaryBuilder.results(session: session, stats: stats))
     }
 
     /// Counts finished runs for progress reports.

@@ -7,7 +7,10 @@ public enum ComparePage {
     public static func html(_ report: CompareReport, chartLibrary: String) throws -> String {
         let sizes = report.matrix.sizes.map { size -> [String: Any] in
             let table = report.speedups(size: size)
-            func values(_ list: [Double?]) -> [Any] { list.map { value -> Any in value.map { $0 as Any } ?? NSNull() } }
+            // Bars show the estimates; their confidence intervals are in compare.md.
+            func values(_ list: [CompareAnalysis.Estimate?]) -> [Any] {
+                list.map { estimate -> Any in estimate.map { $0.value as Any } ?? NSNull() }
+            }
             return [
                 "size": "\(size)", "baselines": report.baselineColumns,
                 "throughput": values(table.throughput), "latency": values(table.latency),

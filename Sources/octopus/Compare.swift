@@ -36,6 +36,9 @@ struct Matrix: ParsableCommand {
             with the I-th and keeps its runs in its --out; `octopus compare merge DIR…` joins the N \
             directories into the same reports an unsharded compare writes.
 
+            With --seeds N every cell runs N times with different seeds and each speedup is reported \
+            with its 95% confidence interval; an interval that includes 1 is marked n.s.
+
             Example (small and quick): octopus compare --sizes 2x2 --workloads recsys --loads 1
             """)
 
@@ -62,6 +65,12 @@ struct Matrix: ParsableCommand {
 
     @Option(help: "Cluster count the workload files are written for (their rate is scaled by clusters / this).")
     var referenceClusters = 16
+
+    @Option(
+        help:
+            "Runs of every cell with different seeds (replicate r adds r to the wafer seed and every injection seed); from 2 on, speedups get 95% confidence intervals and n.s. marks."
+    )
+    var seeds = 1
 
     @Option(help: "Runs at a time (default: the number of cores).")
     var jobs = ProcessInfo.processInfo.activeProcessorCount
@@ -223,8 +232,10 @@ extension Matrix {
         guard !loadList.isEmpty else { throw ValidationError("--loads: give at least one load") }
         guard !workloadList.isEmpty else { throw ValidationError("--workloads: give at least one workload") }
         guard referenceClusters >= 1 else { throw ValidationError("--reference-clusters must be at least 1") }
+        guard (1...100).contains(seeds) else { throw ValidationError("--seeds: \(seeds) is not between 1 and 100") }
         return CompareMatrix(
-            workloads: workloadList, sizes: sizeList, loads: loadList, referenceClusters: referenceClusters)
+            workloads: workloadList, sizes: sizeList, loads: loadList, referenceClusters: referenceClusters,
+            replicates: seeds)
     }
 
     /// The command as given, without --jobs, --out, --quiet, --shard and --resume (which do not
@@ -237,7 +248,7 @@ extension Matrix {
             ("--workload-dir", workloadDir, "Configs/workloads"),
             ("--sizes", sizes, CompareMatrix.defaultSizes.map(\.description).joined(separator: ",")),
             ("--loads", loads, "1,4"),
-            ("--reference-clusters", "\(referenceClusters)", "16"),
+            ("--reference-clusters", "\(referenceClusters)", "16"), ("--seeds", "\(seeds)", "1"),
         ]
         for (flag, value, standard) in given where value != standard { parts += [flag, value] }
         return parts.joined(separator: " ")

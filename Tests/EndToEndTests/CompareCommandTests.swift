@@ -50,13 +50,53 @@ final class CompareCommandTests: XCTestCase {
             XCTAssertTrue(schedulers.contains(name), name)
         }
         XCTAssertEqual(schedulers.filter { $0.hasPrefix("reactive:") }.count, 6, "the reactive sweep")
+        XCTAssertTrue(rows.allSatisfy { $0[5] == "0" }, "one replicate: replicate 0")
         for row in rows {
-            let injected = Int(row[5])!
-            let completed = Int(row[6])!
-            let rejected = Int(row[7])!
+            let injected = Int(row[6])!
+            let completed = Int(row[7])!
+            let rejected = Int(row[8])!
             XCTAssertEqual(completed + rejected, injected, "\(row[4]) at load \(row[3]): every request ends once")
             XCTAssertEqual(injected, row[3] == "1.00" ? 112 : 224, "the workload scaled by the load")
         }
+    }
+
+    /// `--seeds 3`: every cell three times with moved seeds; replicate 0 is the run of the seeds
+    /// as written; speedups carry 95% intervals.
+    func testSeedsReplicateEveryCellAndTheSpeedupsCarryConfidenceIntervals() throws {
+        let directory = try makeTemporaryDirectory("compare-seeds")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let arguments = [
+            "compare", "--wafer", "Configs/wafers/small-2x2.yaml", "--sizes", "2x2", "--workloads", "small",
+            "--reference-clusters", "4", "--loads", "1", "--quiet", "--jobs", "2",
+        ]
+        var tables: [[[String]]] = []
+        var markdown = ""
+        for seeds in ["1", "3"] {
+            let out = directory + "/seeds" + seeds
+            let result = try octopus(
+                arguments + ["--seeds", seeds, "--out", out], in: directory, name: "seeds" + seeds, seconds: 600)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let csv = try String(contentsOfFile: out + "/compare.csv", encoding: .utf8)
+            tables.append(csv.split(separator: "\n").dropFirst().map { csvFields(String($0)) })
+            markdown = try String(contentsOfFile: out + "/compare.md", encoding: .utf8)
+        }
+        let (single, replicated) = (tables[0], tables[1])
+        XCTAssertEqual(single.count, 13)
+        XCTAssertEqual(replicated.count, 3 * 13, "every run of the cell in each replicate")
+        for replicate in ["0", "1", "2"] {
+            XCTAssertEqual(replicated.filter { $0[5] == replicate }.count, 13, "replicate \(replicate)")
+        }
+        XCTAssertEqual(replicated.filter { $0[5] == "0" }, single, "replicate 0 is the run of the seeds as written")
+        let p99s = ["0", "1", "2"].map { r in replicated.filter { $0[5] == r }.map { $0[11] } }
+        XCTAssertNotEqual(p99s[0], p99s[1], "another seed, other draws")
+        XCTAssertNotEqual(p99s[1], p99s[2])
+
+        XCTAssertTrue(markdown.contains("--seeds 3"), "the command names the replicates")
+        XCTAssertTrue(markdown.contains("Replicates: 3 runs of every cell"), markdown)
+        // Every speedup cell of the tables is an estimate with its interval, e.g. "1.23× (1.01–1.50)".
+        let cell = try NSRegularExpression(pattern: #"\| \**\d+\.\d\d× \(\d+\.\d\d–\d+\.\d\d\)( n\.s\.)?\**"#)
+        let cells = cell.numberOfMatches(in: markdown, range: NSRange(markdown.startIndex..., in: markdown))
+        XCTAssertEqual(cells, 2 * 8, "the workload row and the geometric mean, 4 baselines × 2 metrics")
     }
 
     /// `--shard I/N` + `compare merge`, and an interrupted compare continued with `--resume`, give

@@ -1,0 +1,88 @@
+import Scheduling
+import WaferModel
+import XCTest
+
+@testable import Emulation
+
+/// Pins a workflow's first block to cluster 0 and every later block to cluster 1, so a producer and
+/// a consumer each have a cluster of their own (no built-in scheduler can isolate them: `static`
+/// maps in proportion to load, which puts part of a slow consumer beside its producer).
+private struct PinnedPlacement: PlacementPolicy {
+    let name = "pinned"
+    let usesRequestKey = false
+
+    func place(_ request: PlacementRequest, in context: PlacementContext) -> Int {
+        request.taskType.block == 0 ? 0 : 1
+    }
+}
+
+/// Credit-based flow control against the pipeline it is meant to model (docs/configuration.md,
+/// "Back-pressure"): a producer block of P cycles on cluster 0 feeding a consumer block of C > P
+/// cycles on cluster 1 through a one-block input buffer.
+final class BackPressureTests: XCTestCase {
+    let producer: Cycle = 2_000
+    let consumer: Cycle = 5_000
+    let requests = 200
+
+    /// Runs `requests` requests arriving 10 cycles apart (a backlog at the producer) and returns
+    /// the producer's and the consumer's TBU accounting.
+    func run(credits: Int?) throws -> (producer: TBUStats, consumer: TBUStats, completed: Int) {
+        let creditLine = credits.map { ", flow_credits: \($0)" } ?? ""
+        let config = try WaferConfigLoader.parse(
+            """
+            mesh: {rows: 1, columns: 2}
+            cluster: {tbus: 1, queue_capacity: 1000\(creditLine)}
+            """, file: "pipeline.yaml")
+        let library = WorkflowLibrary([
+            try WorkflowLoader.parse(
+                """
+                name: pipeline
+                blocks:
+                  - {name: produce, task: [{cycles: \(producer)}], output_bytes: 64, next: consume}
+                  - {name: consume, task: [{cycles: \(consumer)}], output_bytes: 8}
+                """, file: "pipeline-workflow.yaml")
+        ])
+        let injections = try WorkloadLoader.parse(
+            """
+            injections:
+              - {workflow: pipeline, count: \(requests), arrival: {process: periodic, period_cycles: 10}}
+            """, file: "pipeline-workload.yaml", known: ["pipeline"])
+        let scheduler = Scheduler(
+            name: "pinned", controlPlane: .cbu, routing: .placement(PinnedPlacement()), dispatch: FIFODispatch())
+        let session = WaferSession.inProcess(config: config, library: library, scheduler: scheduler)
+        for injection in injections { try session.inject(injection) }
+        try session.runUntilIdle()
+        let stats = try session.transport.collectStats(end: session.accountingEnd)
+        let completed = session.coordinator.records.filter { $0.outcome.status == .completed }.count
+        return (stats[0].tbus[0], stats[1].tbus[0], completed)
+    }
+
+    /// The consumer paces the pipeline: each of its starts returns the one credit, so after a
+    /// short start-up the producer computes P and waits C − P of every C cycles.
+    func testAProducerFeedingASlowConsumerThroughAOneBlockBufferIsBlockedForTheSlackOfEachCycle() throws {
+        let pipeline = try run(credits: 1)
+        XCTAssertEqual(pipeline.completed, requests)
+        XCTAssertEqual(pipeline.producer.busyCycles, Cycle(requests) * producer)
+        XCTAssertEqual(pipeline.consumer.busyCycles, Cycle(requests) * consumer)
+        let blocked = Double(pipeline.producer.blockedCycles)
+        let fraction = blocked / (blocked + Double(pipeline.producer.busyCycles))
+        let predicted = Double(consumer - producer) / Double(consumer)
+        XCTAssertEqual(fraction, predicted, accuracy: 0.01, "blocked \(blocked) cycles")
+        // Start-up: the first two outputs leave without waiting (the credit returns within one
+        // producer block); the last held output leaves when the consumer starts the one before it.
+        XCTAssertEqual(blocked, Double(requests - 2) * Double(consumer - producer), accuracy: Double(consumer))
+        // Back-pressure never starves the consumer: the credit is back long before it finishes.
+        XCTAssertEqual(pipeline.consumer.blockedCycles, 0)
+        XCTAssertEqual(pipeline.consumer.unassignedCycles, 0)
+    }
+
+    /// A buffer that holds every request never pushes back; neither does an unbounded one.
+    func testABufferLargeEnoughForTheBacklogNeverBlocksTheProducer() throws {
+        let large = try run(credits: requests)
+        let unbounded = try run(credits: nil)
+        XCTAssertEqual(large.completed, requests)
+        XCTAssertEqual(large.producer.blockedCycles, 0)
+        XCTAssertEqual(unbounded.producer.blockedCycles, 0)
+        XCTAssertEqual(large.consumer.busyCycles, unbounded.consumer.busyCycles)
+    }
+}
