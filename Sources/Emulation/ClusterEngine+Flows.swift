@@ -159,7 +159,9 @@ extension ClusterEngine {
     func earliestOutput() -> Cycle {
         var bound = Cycle.never
         let next = core.nextEventTime
-        let rejectionPossible = queue.count + pendingArrivals > config.cluster.queueCapacity && !router.usesCentralQueue
+        let rejectionPossible =
+            queue.count + pendingArrivals > config.cluster.queueCapacity && !router.usesCentralQueue
+            && config.queuesReject
         let reactsToMessages = balancer.actsOnMessages
         let overlapsFill = config.cluster.overlapsFill
         // A block split across the most arrays the dispatch policy uses finishes no sooner than its

@@ -309,7 +309,8 @@ public final class ClusterEngine {
         // the join must still count it.
         // With flow control only admissions are refused at a full queue: work inside a workflow
         // waits for a credit instead.
-        let rejectable = flow == nil || admission
+        // Under admission control (`admission: {policy: in_flight}`) queues never reject.
+        let rejectable = (flow == nil || admission) && config.queuesReject
         guard queue.count < config.cluster.queueCapacity || router.usesCentralQueue || task.failed || !rejectable
         else {
             stats.rejected += 1

@@ -102,7 +102,8 @@ public final class CoordinatorEngine {
         planIndex = PlanIndex(plan)
         if let policy = scheduler.centralQueue {
             centralQueue = CentralQueue(
-                policy: policy, capacity: config.cluster.queueCapacity * config.clusterCount,
+                policy: policy,
+                capacity: config.queuesReject ? config.cluster.queueCapacity * config.clusterCount : Int.max,
                 clusters: config.clusterCount,
                 tbus: config.cluster.tbus, mesh: config.mesh)
         }
@@ -181,6 +182,8 @@ public final class CoordinatorEngine {
     /// Traffic per mesh link of the task flows the central queue routed.
     public var links: LinkTraffic { centralQueue?.links ?? LinkTraffic() }
     public var globalRejections: UInt64 { centralQueue?.rejections ?? 0 }
+    /// Requests the admission control refused (`admission: {policy: in_flight}`).
+    public private(set) var admissionRejections: UInt64 = 0
     /// Blocks waiting in the central queue.
     public var globalQueueLength: Int { centralQueue?.count ?? 0 }
     /// Events processed.
@@ -242,6 +245,7 @@ public final class CoordinatorEngine {
         fileprivate var publishScheduled: Bool
         fileprivate var planChanges: UInt64
         fileprivate var decisions: UInt64
+        fileprivate var admissionRejections: UInt64
         fileprivate var arrived: [UInt64]
         fileprivate var recordCount: Int
         fileprivate var now: Cycle
@@ -257,7 +261,8 @@ public final class CoordinatorEngine {
             audit: audit.snapshot(), centralQueue: centralQueue, imbalance: imbalanceRecorder.snapshot(),
             streams: streams,
             view: view, changed: changed, broadcastScheduled: broadcastScheduled, publishScheduled: publishScheduled,
-            planChanges: planChanges, decisions: decisions, arrived: arrived, recordCount: records.count, now: now,
+            planChanges: planChanges, decisions: decisions, admissionRejections: admissionRejections,
+            arrived: arrived, recordCount: records.count, now: now,
             detector: detector, deadlockCheckScheduled: deadlockCheckScheduled, deadlock: deadlock)
     }
 
@@ -278,6 +283,7 @@ public final class CoordinatorEngine {
         publishScheduled = snapshot.publishScheduled
         planChanges = snapshot.planChanges
         decisions = snapshot.decisions
+        admissionRejections = snapshot.admissionRejections
         arrived = snapshot.arrived
         records.removeLast(records.count - snapshot.recordCount)
         now = snapshot.now
@@ -355,6 +361,20 @@ public final class CoordinatorEngine {
         let (request, workflow, parameters) = streams.take(from: index)
         scheduleArrival(stream: index)
         arrived[workflow] += 1
+        // Admission control (`admission: {policy: in_flight}`): refused here, before any scheduler
+        // sees the request, by the same rule for every scheduler.
+        if !config.queuesReject && inFlightArrived > UInt64(config.admissionLimit) {
+            core.record(.inFlight(time: now, count: UInt32(clamping: inFlightArrived)))
+            let type = TaskType(workflow: workflow, block: library[workflow].entry)
+            core.record(.rejected(cluster: -1, time: now, request: request, taskType: type))
+            admissionRejections += 1
+            records.append(
+                Record(
+                    outcome: RequestOutcome(
+                        request: request, workflow: UInt16(workflow), injected: now, finished: now, status: .rejected,
+                        tasksDone: 0, cluster: -1), reported: now))
+            return
+        }
         planning.observeArrival(workflow: UInt16(workflow))
 
         let graph = library[workflow]

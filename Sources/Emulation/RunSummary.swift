@@ -186,6 +186,16 @@ public struct RunSummary: Codable, Equatable, Sendable {
         /// The wafer's defective clusters, TBUs and links (absent on a wafer without defects).
         /// Utilisation and the time breakdown count working TBUs only.
         public var defects: WaferDefects?
+        /// The admission control in front of the wafer (absent: the queues reject).
+        public var admission: Admission?
+    }
+
+    /// `admission: {policy: in_flight}`: requests refused at the coordinator, before any
+    /// scheduler saw them (they are counted in `rejected` too).
+    public struct Admission: Codable, Equatable, Sendable {
+        public var policy: String
+        public var maxInFlight: Int
+        public var rejected: UInt64
     }
 
     /// One directed mesh link's traffic over the run.

@@ -104,7 +104,12 @@ public enum SummaryBuilder {
             links: links(stats, coordinator: coordinator.links, config: config, end: end),
             linkModel: config.interconnect.model == .delay ? nil : config.interconnect.model.rawValue,
             ports: config.interconnect.model == .delay ? nil : ports(stats, end: end),
-            defects: config.defects.isEmpty ? nil : config.defects)
+            defects: config.defects.isEmpty ? nil : config.defects,
+            admission: config.queuesReject
+                ? nil
+                : RunSummary.Admission(
+                    policy: config.admission.policy.rawValue, maxInFlight: config.admissionLimit,
+                    rejected: coordinator.admissionRejections))
     }
 
     /// Every link that carried traffic, by link index.

@@ -41,6 +41,11 @@ public enum SummaryRenderer {
             }
             lines.append("Defective (never used; routes go around them): \(parts.joined(separator: "; "))")
         }
+        if let admission = r.admission {
+            lines.append(
+                "Admission control: at most \(admission.maxInFlight) unfinished requests; \(admission.rejected) refused on arrival (queues never reject)"
+            )
+        }
         lines.append("Latencies and throughput are in virtual time (the emulated wafer's clock), not wall time.")
         lines.append("")
         let header =

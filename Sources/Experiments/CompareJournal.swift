@@ -1,4 +1,5 @@
 import Foundation
+import WaferModel
 
 /// The runs of an `octopus compare` as they finish, in `DIR/compare-runs.jsonl` (one run per line)
 /// after a first line saying what matrix and shard they belong to. An interrupted compare resumes
@@ -14,6 +15,8 @@ public final class CompareJournal: @unchecked Sendable {
         public var referenceClusters: Int
         /// Replicates per cell; nil (journals from before replicates) is 1.
         public var replicates: Int?
+        /// The admission policy; nil (journals from before it was chosen) is `queues`.
+        public var admission: AdmissionConfig.Policy?
         /// The seed lines of the report.
         public var seeds: [String]
         /// `I/N`.
@@ -28,6 +31,7 @@ public final class CompareJournal: @unchecked Sendable {
             loads = matrix.loads
             referenceClusters = matrix.referenceClusters
             replicates = matrix.replicates == 1 ? nil : matrix.replicates
+            admission = matrix.admission
             self.seeds = seeds
             self.shard = shard.description
         }
@@ -36,7 +40,7 @@ public final class CompareJournal: @unchecked Sendable {
         public var matrix: CompareMatrix {
             CompareMatrix(
                 workloads: workloads, sizes: sizes, loads: loads, referenceClusters: referenceClusters,
-                replicates: replicates ?? 1)
+                replicates: replicates ?? 1, admission: admission ?? .queues)
         }
 
         /// The same matrix, whatever the shard.

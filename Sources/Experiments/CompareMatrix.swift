@@ -40,11 +40,16 @@ public struct CompareMatrix: Sendable {
     /// and to every injection seed, so replicate 0 is the run the seeds name. Speedups are reported
     /// with a confidence interval over the replicates once there are two or more.
     public var replicates: Int
+    /// How every run refuses work under overload: `inFlight` (the default) puts one admission
+    /// control in front of every scheduler — at most the wafer's `max_in_flight` unfinished
+    /// requests, by default clusters × `queue_capacity` at each size — so saturated throughputs
+    /// compare schedulers, not rejection rules; `queues` lets each scheduler's queues reject.
+    public var admission: AdmissionConfig.Policy
 
     public init(
         workloads: [String] = CompareMatrix.defaultWorkloads, sizes: [Size] = CompareMatrix.defaultSizes,
         loads: [Double] = [1, 4], registry: SchedulerRegistry = .standard, referenceClusters: Int = 16,
-        replicates: Int = 1
+        replicates: Int = 1, admission: AdmissionConfig.Policy = .inFlight
     ) {
         self.workloads = workloads
         self.sizes = sizes
@@ -52,6 +57,7 @@ public struct CompareMatrix: Sendable {
         self.registry = registry
         self.referenceClusters = referenceClusters
         self.replicates = max(1, replicates)
+        self.admission = admission
     }
 
     /// The replicate numbers, from 0.
@@ -88,10 +94,19 @@ public struct CompareMatrix: Sendable {
     }
 
     /// `base` resized to `size`, keeping its die shape where it fits, with its seed moved by
-    /// `replicate`.
-    public static func wafer(_ base: WaferConfig, size: Size, replicate: Int = 0) -> WaferConfig {
-        var config = base
+    /// `replicate` and the matrix's admission policy.
+    public func wafer(_ base: WaferConfig, size: Size, replicate: Int = 0) -> WaferConfig {
+        var config = Self.wafer(base, size: size)
         config.seed &+= UInt64(replicate)
+        var admission = base.admission
+        admission.policy = self.admission
+        config.admission = admission
+        return config
+    }
+
+    /// `base` resized to `size`, keeping its die shape where it fits.
+    public static func wafer(_ base: WaferConfig, size: Size) -> WaferConfig {
+        var config = base
         config.rows = size.rows
         config.columns = size.columns
         config.dieRows = min(base.dieRows, size.rows)

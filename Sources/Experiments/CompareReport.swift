@@ -88,6 +88,16 @@ public struct CompareReport {
                 "- \(sweep.baseline): the best of \(sweep.settings.map { "`\($0)`" }.joined(separator: ", ")) by p99 latency, chosen per workload and size."
             )
         }
+        switch matrix.admission {
+        case .inFlight:
+            out.append(
+                "- Overload: one admission control in front of every scheduler — a request is refused on arrival while the wafer holds its limit of unfinished requests (clusters × queue capacity unless the wafer sets `admission.max_in_flight`); queues never reject, so no scheduler loses work inside a workflow. Saturated throughput is reported with these refusals beside it."
+            )
+        case .queues:
+            out.append(
+                "- Overload: each scheduler's queues reject beyond their capacity (cluster queues; `fifo`'s global queue holds clusters × capacity), including work inside a workflow."
+            )
+        }
         for line in seeds { out.append("- \(line)") }
         if matrix.replicates > 1 {
             out.append(

@@ -218,7 +218,7 @@ public struct CompareRunner {
         guard let injections = workloads[job.workload] else {
             throw CompareError(message: "unknown workload '\(job.workload)'")
         }
-        let config = CompareMatrix.wafer(base, size: job.size, replicate: job.replicate)
+        let config = matrix.wafer(base, size: job.size, replicate: job.replicate)
         let factor = Double(job.size.clusters) / Double(matrix.referenceClusters) * job.load
         let scheduler = try matrix.registry.scheduler(job.scheduler)
         let session = WaferSession.inProcess(config: config, library: library, scheduler: scheduler)

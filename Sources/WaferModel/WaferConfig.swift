@@ -34,6 +34,29 @@ public struct LinkConfig: Codable, Equatable, Sendable {
     }
 }
 
+/// Which requests the wafer accepts when it is overloaded.
+public struct AdmissionConfig: Codable, Equatable, Sendable {
+    public enum Policy: String, Codable, CaseIterable, Sendable {
+        /// Every cluster queue rejects blocks beyond `queue_capacity` (a central queue: beyond
+        /// clusters × `queue_capacity`), whether they are new requests or work inside one.
+        case queues
+        /// One admission control in front of every scheduler: the coordinator accepts a new request
+        /// only while fewer than `maxInFlight` requests are unfinished (as far as it knows:
+        /// outcomes reach it over the control plane); queues never reject.
+        case inFlight = "in_flight"
+    }
+
+    public var policy: Policy
+    /// Unfinished requests admitted at most (`in_flight` only); nil: clusters × `queue_capacity`,
+    /// the blocks all cluster queues hold together (see ``WaferConfig/admissionLimit``).
+    public var maxInFlight: Int?
+
+    public init(policy: Policy, maxInFlight: Int? = nil) {
+        self.policy = policy
+        self.maxInFlight = maxInFlight
+    }
+}
+
 /// How the mesh carries task flows between clusters.
 public struct InterconnectConfig: Codable, Equatable, Sendable {
     public enum Model: String, Codable, CaseIterable, Sendable {
@@ -157,6 +180,20 @@ public struct WaferConfig: Codable, Equatable, Sendable {
     var storedDefects: WaferDefects?
     /// The link model when it is not the delay model (older `wafer.json` files have none).
     var storedInterconnect: InterconnectConfig?
+    /// The admission policy when it is not `queues` (older `wafer.json` files have none).
+    var storedAdmission: AdmissionConfig?
+
+    /// Which requests the wafer accepts under overload (default: the queues reject).
+    public var admission: AdmissionConfig {
+        get { storedAdmission ?? AdmissionConfig(policy: .queues) }
+        set { storedAdmission = newValue.policy == .queues ? nil : newValue }
+    }
+
+    /// Whether queues may reject blocks (false when admission control is in front of the wafer).
+    public var queuesReject: Bool { admission.policy == .queues }
+
+    /// Unfinished requests the `in_flight` admission control allows.
+    public var admissionLimit: Int { admission.maxInFlight ?? cluster.queueCapacity * clusterCount }
 
     /// Defective clusters, TBUs and links.
     public var defects: WaferDefects {
@@ -168,6 +205,7 @@ public struct WaferConfig: Codable, Equatable, Sendable {
         case name, clockMHz, seed, rows, columns, dieRows, dieColumns, intraDie, interDie, controlLatency, cluster, sync
         case storedDefects = "defects"
         case storedInterconnect = "interconnect"
+        case storedAdmission = "admission"
     }
 
     /// How the mesh carries transfers: pure delays (the default) or contended links and ports.

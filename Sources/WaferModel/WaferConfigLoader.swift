@@ -15,7 +15,7 @@ public enum WaferConfigLoader {
 
     static func parse(_ root: ConfigNode) throws -> WaferConfig {
         let top = try root.mapping(allowed: [
-            "name", "clock_mhz", "seed", "mesh", "links", "cluster", "sync", "defects",
+            "name", "clock_mhz", "seed", "mesh", "links", "cluster", "sync", "defects", "admission",
         ])
         let name = try top.optional("name")?.string() ?? "wafer"
         let clock = try top.optional("clock_mhz")?.int(in: 1...100_000) ?? 1000
@@ -126,6 +126,19 @@ public enum WaferConfigLoader {
         if let node = top.optional("defects") {
             config.defects = try parseDefects(node, config: config)
             try checkDefects(config, node: node)
+        }
+        if let node = top.optional("admission") {
+            let a = try node.mapping(allowed: ["policy", "max_in_flight"])
+            var admission = config.admission
+            admission.policy = try a.optional("policy")?.choice(AdmissionConfig.Policy.self) ?? .queues
+            if let limit = a.optional("max_in_flight") {
+                guard admission.policy == .inFlight else {
+                    throw limit.error(
+                        "applies to `policy: in_flight` only (the queues' bound is cluster.queue_capacity)")
+                }
+                admission.maxInFlight = try limit.int(in: 1...Limits.outstandingRequests)
+            }
+            config.admission = admission
         }
         return config
     }

@@ -72,6 +72,12 @@ struct Matrix: ParsableCommand {
     )
     var seeds = 1
 
+    @Option(
+        help:
+            "How runs refuse work under overload: in_flight (one admission control in front of every scheduler: at most clusters × queue_capacity unfinished requests, or the wafer's admission.max_in_flight) or queues (each scheduler's queues reject)."
+    )
+    var admission = "in_flight"
+
     @Option(help: "Runs at a time (default: the number of cores).")
     var jobs = ProcessInfo.processInfo.activeProcessorCount
 
@@ -233,9 +239,13 @@ extension Matrix {
         guard !workloadList.isEmpty else { throw ValidationError("--workloads: give at least one workload") }
         guard referenceClusters >= 1 else { throw ValidationError("--reference-clusters must be at least 1") }
         guard (1...100).contains(seeds) else { throw ValidationError("--seeds: \(seeds) is not between 1 and 100") }
+        guard let policy = AdmissionConfig.Policy(rawValue: admission) else {
+            let allowed = AdmissionConfig.Policy.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ValidationError("--admission: '\(admission)' is not one of: \(allowed)")
+        }
         return CompareMatrix(
             workloads: workloadList, sizes: sizeList, loads: loadList, referenceClusters: referenceClusters,
-            replicates: seeds)
+            replicates: seeds, admission: policy)
     }
 
     /// The command as given, without --jobs, --out, --quiet, --shard and --resume (which do not
@@ -249,6 +259,7 @@ extension Matrix {
             ("--sizes", sizes, CompareMatrix.defaultSizes.map(\.description).joined(separator: ",")),
             ("--loads", loads, "1,4"),
             ("--reference-clusters", "\(referenceClusters)", "16"), ("--seeds", "\(seeds)", "1"),
+            ("--admission", admission, "in_flight"),
         ]
         for (flag, value, standard) in given where value != standard { parts += [flag, value] }
         return parts.joined(separator: " ")

@@ -86,3 +86,65 @@ final class BackPressureTests: XCTestCase {
         XCTAssertEqual(large.consumer.busyCycles, unbounded.consumer.busyCycles)
     }
 }
+
+/// `admission: {policy: in_flight}`: one admission control in front of every scheduler.
+final class AdmissionControlTests: XCTestCase {
+    /// The suite in miniature on the small wafer with at most `limit` unfinished requests.
+    func run(_ scheduler: String, limit: Int) throws -> (WaferSession, RunSummary.Results) {
+        try runInProcess(
+            workload: "suite-small", scheduler: .standard(scheduler),
+            edit: {
+                $0.admission = AdmissionConfig(policy: .inFlight, maxInFlight: limit)
+                $0.cluster.queueCapacity = 2
+            })
+    }
+
+    func testNoSchedulerHasMoreRequestsInFlightThanTheLimitAndNoQueueRejects() throws {
+        let limit = 5
+        for scheduler in ["octopus", "fifo", "static", "reactive"] {
+            let (session, results) = try run(scheduler, limit: limit)
+            let records = session.coordinator.records
+            XCTAssertEqual(records.count, 64, "\(scheduler): every request ends once")
+            let admission = try XCTUnwrap(results.admission)
+            XCTAssertGreaterThan(admission.rejected, 0, "\(scheduler): the limit was reached")
+            XCTAssertEqual(admission.rejected, results.overall.rejected, "\(scheduler): rejected only on arrival")
+            // Queues of two blocks would overflow at once: under admission control they never reject.
+            XCTAssertTrue(results.clusterDetails.allSatisfy { $0.rejected == 0 }, scheduler)
+            let admitted = records.filter { $0.outcome.cluster >= 0 }
+            let refused = records.filter { $0.outcome.cluster < 0 }
+            XCTAssertEqual(UInt64(refused.count), admission.rejected)
+            XCTAssertTrue(refused.allSatisfy { $0.outcome.tasksDone == 0 && $0.outcome.status == .rejected })
+            // At each admission fewer than `limit` earlier requests were unfinished as far as the
+            // coordinator knew (their outcomes had not reached it yet).
+            for request in admitted {
+                let t = request.outcome.injected
+                let open = admitted.filter { $0.outcome.injected < t && $0.reported > t }.count
+                XCTAssertLessThan(open, limit, "\(scheduler): request \(request.outcome.request) at \(t)")
+            }
+            // Each refusal found the wafer full.
+            for request in refused {
+                let t = request.outcome.injected
+                let open = admitted.filter { $0.outcome.injected <= t && $0.reported >= t }.count
+                XCTAssertGreaterThanOrEqual(open, limit, "\(scheduler): refused request \(request.outcome.request)")
+            }
+        }
+    }
+
+    func testTheAdmissionSectionIsValidated() throws {
+        let base = "mesh: {rows: 2, columns: 2}\ncluster: {queue_capacity: 10}\n"
+        let auto = try WaferConfigLoader.parse(base + "admission: {policy: in_flight}\n", file: "a.yaml")
+        XCTAssertEqual(auto.admissionLimit, 40, "clusters × queue_capacity by default")
+        XCTAssertFalse(auto.queuesReject)
+        let queues = try WaferConfigLoader.parse(base, file: "a.yaml")
+        XCTAssertTrue(queues.queuesReject)
+        XCTAssertThrowsError(
+            try WaferConfigLoader.parse(base + "admission: {policy: queues, max_in_flight: 3}\n", file: "a.yaml")
+        ) { error in
+            XCTAssertEqual((error as? ConfigError)?.line, 3)
+            XCTAssertTrue("\(error)".contains("in_flight"), "\(error)")
+        }
+        XCTAssertThrowsError(try WaferConfigLoader.parse(base + "admission: {policy: lottery}\n", file: "a.yaml")) {
+            XCTAssertTrue("\($0)".contains("'lottery' is not one of: queues, in_flight"), "\($0)")
+        }
+    }
+}

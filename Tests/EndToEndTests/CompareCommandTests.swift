@@ -174,6 +174,14 @@ final class CompareCommandTests: XCTestCase {
             ["compare", "--workloads", "nope", "--sizes", "2x2"], in: directory, name: "workload", seconds: 60)
         XCTAssertEqual(workload.status, 2)
         XCTAssertTrue(workload.stderr.contains("nope.yaml"), workload.stderr)
+        let admission = try octopus(
+            ["compare", "--admission", "lottery"], in: directory, name: "admission", seconds: 60)
+        XCTAssertNotEqual(admission.status, 0)
+        XCTAssertTrue(
+            admission.stderr.contains("--admission: 'lottery' is not one of: queues, in_flight"), admission.stderr)
+        let seeds = try octopus(["compare", "--seeds", "0"], in: directory, name: "seeds", seconds: 60)
+        XCTAssertNotEqual(seeds.status, 0)
+        XCTAssertTrue(seeds.stderr.contains("--seeds: 0"), seeds.stderr)
     }
 }
 

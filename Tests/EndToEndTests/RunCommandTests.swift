@@ -140,14 +140,16 @@ final class RunCommandTests: XCTestCase {
     /// transfer crosses a process boundary at every router — equals the oracle, for placement by
     /// load (octopus), a central queue whose blocks leave from their producer (fifo), migrations
     /// (reactive) and static routing.
-    func testContendedLinksAndFillOverlapEqualTheOracleAcrossProcesses() throws {
+    func testContendedLinksFillOverlapAndAdmissionControlEqualTheOracleAcrossProcesses() throws {
         let directory = try makeTemporaryDirectory("contention")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let wafer = try String(contentsOfFile: "Configs/wafers/small-2x2.yaml", encoding: .utf8)
+        let wafer =
+            try String(contentsOfFile: "Configs/wafers/small-2x2.yaml", encoding: .utf8)
             .replacingOccurrences(
                 of: "  control_latency_cycles: 100", with: "  control_latency_cycles: 100\n  model: contention"
             )
             .replacingOccurrences(of: "  tbus: 3", with: "  tbus: 3\n  overlap_fill: true")
+            + "admission: {policy: in_flight, max_in_flight: 6}\n"
         XCTAssertTrue(wafer.contains("model: contention") && wafer.contains("overlap_fill: true"))
         try wafer.write(toFile: directory + "/contended.yaml", atomically: true, encoding: .utf8)
         let arguments = [
@@ -156,6 +158,7 @@ final class RunCommandTests: XCTestCase {
         ]
         var waited: UInt64 = 0
         var overlapped: UInt64 = 0
+        var refused: UInt64 = 0
         for scheduler in ["octopus", "fifo", "reactive:threshold=200000,steal=4", "static"] {
             var summaries: [String: RunSummary] = [:]
             var traces: [String: Data] = [:]
@@ -170,9 +173,14 @@ final class RunCommandTests: XCTestCase {
                 traces[name] = try Data(contentsOf: URL(fileURLWithPath: out + "/trace.json"))
             }
             let oracle = try XCTUnwrap(summaries["oracle"]).results
-            // The static and reactive schedulers overflow a queue of this small wafer with or
-            // without contention: every request still ends exactly once.
+            // Six requests in flight at most: the rest are refused on arrival, by the same rule
+            // for every scheduler, and no queue rejects (work inside a workflow is never lost).
             XCTAssertEqual(oracle.overall.completed + oracle.overall.rejected, 64, "\(scheduler): every request ends")
+            let admission = try XCTUnwrap(oracle.admission, scheduler)
+            XCTAssertEqual(admission.maxInFlight, 6)
+            XCTAssertEqual(admission.rejected, oracle.overall.rejected, "\(scheduler): refused only on arrival")
+            XCTAssertTrue(oracle.clusterDetails.allSatisfy { $0.rejected == 0 }, scheduler)
+            refused += admission.rejected
             XCTAssertEqual(oracle.linkModel, "contention", scheduler)
             let links = try XCTUnwrap(oracle.links, scheduler)
             XCTAssertFalse(links.isEmpty, "\(scheduler): transfers crossed the mesh")
@@ -191,6 +199,7 @@ final class RunCommandTests: XCTestCase {
             XCTAssertTrue(trace.contains("\"cat\":\"link\""), "\(scheduler): link occupancy slices")
         }
         XCTAssertGreaterThan(waited, 0, "some transfer waited for a link")
+        XCTAssertGreaterThan(refused, 0, "the admission control refused requests")
         XCTAssertGreaterThan(overlapped, 0, "some block started with its fill loaded")
     }
 

@@ -1,3 +1,4 @@
+import WaferModel
 import XCTest
 
 @testable import Experiments
@@ -40,5 +41,25 @@ final class CompareAnalysisTests: XCTestCase {
         XCTAssertEqual(CompareReport.ratio(CompareAnalysis.estimate([1.1, 1.2, 1.3])), "1.20× (0.97–1.47) n.s.")
         XCTAssertEqual(CompareReport.ratio(CompareAnalysis.estimate([1.5, 1.6, 1.55])), "1.55× (1.43–1.68)")
         XCTAssertEqual(CompareReport.ratio(nil as CompareAnalysis.Estimate?), "—")
+    }
+}
+
+/// The wafer each run of a matrix gets.
+final class CompareMatrixTests: XCTestCase {
+    func testEachSizeGetsTheMatrixAdmissionPolicyAndEachReplicateItsSeed() throws {
+        let base = try WaferConfigLoader.parse(
+            "name: base-4x4\nseed: 42\nmesh: {rows: 4, columns: 4, die_rows: 2, die_columns: 2}\n", file: "w.yaml")
+        let comparable = CompareMatrix()
+        let large = comparable.wafer(base, size: CompareMatrix.Size(rows: 8, columns: 8), replicate: 2)
+        XCTAssertEqual(large.seed, 44)
+        XCTAssertEqual(large.clusterCount, 64)
+        XCTAssertFalse(large.queuesReject)
+        XCTAssertEqual(large.admissionLimit, 64 * 256, "clusters × queue capacity at the run's own size")
+        let small = comparable.wafer(base, size: CompareMatrix.Size(rows: 2, columns: 2))
+        XCTAssertEqual(small.seed, 42, "replicate 0: the seeds as written")
+        XCTAssertEqual(small.admissionLimit, 4 * 256)
+        var queues = CompareMatrix()
+        queues.admission = .queues
+        XCTAssertTrue(queues.wafer(base, size: CompareMatrix.Size(rows: 2, columns: 2)).queuesReject)
     }
 }
