@@ -17,6 +17,8 @@ public final class CompareJournal: @unchecked Sendable {
         public var replicates: Int?
         /// The admission policy; nil (journals from before it was chosen) is `queues`.
         public var admission: AdmissionConfig.Policy?
+        /// Variants run beside the matrix; nil: none.
+        public var variants: [String]?
         /// The seed lines of the report.
         public var seeds: [String]
         /// `I/N`.
@@ -32,6 +34,7 @@ public final class CompareJournal: @unchecked Sendable {
             referenceClusters = matrix.referenceClusters
             replicates = matrix.replicates == 1 ? nil : matrix.replicates
             admission = matrix.admission
+            variants = matrix.variants.isEmpty ? nil : matrix.variants
             self.seeds = seeds
             self.shard = shard.description
         }
@@ -40,7 +43,7 @@ public final class CompareJournal: @unchecked Sendable {
         public var matrix: CompareMatrix {
             CompareMatrix(
                 workloads: workloads, sizes: sizes, loads: loads, referenceClusters: referenceClusters,
-                replicates: replicates ?? 1, admission: admission ?? .queues)
+                replicates: replicates ?? 1, admission: admission ?? .queues, variants: variants ?? [])
         }
 
         /// The same matrix, whatever the shard.

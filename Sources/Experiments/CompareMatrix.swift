@@ -45,11 +45,15 @@ public struct CompareMatrix: Sendable {
     /// requests, by default clusters × `queue_capacity` at each size — so saturated throughputs
     /// compare schedulers, not rejection rules; `queues` lets each scheduler's queues reject.
     public var admission: AdmissionConfig.Policy
+    /// Settings of the scheduler under test (or any scheduler) run in every cell beside the
+    /// matrix, as `--scheduler` texts (e.g. `octopus:lend=1`): a parameter sweep compared with the
+    /// same baselines and seeds.
+    public var variants: [String]
 
     public init(
         workloads: [String] = CompareMatrix.defaultWorkloads, sizes: [Size] = CompareMatrix.defaultSizes,
         loads: [Double] = [1, 4], registry: SchedulerRegistry = .standard, referenceClusters: Int = 16,
-        replicates: Int = 1, admission: AdmissionConfig.Policy = .inFlight
+        replicates: Int = 1, admission: AdmissionConfig.Policy = .inFlight, variants: [String] = []
     ) {
         self.workloads = workloads
         self.sizes = sizes
@@ -58,6 +62,7 @@ public struct CompareMatrix: Sendable {
         self.referenceClusters = referenceClusters
         self.replicates = max(1, replicates)
         self.admission = admission
+        self.variants = variants
     }
 
     /// The replicate numbers, from 0.
@@ -81,10 +86,12 @@ public struct CompareMatrix: Sendable {
     /// The scheduler under test: the last step of the ablation ladder.
     public var underTest: String { registry.ablationLadder.last?.name ?? "octopus" }
 
-    /// Schedulers run as they are: the baselines without a sweep, then the ladder's steps.
+    /// Schedulers run as they are: the baselines without a sweep, then the ladder's steps, then
+    /// the variants.
     public var fixedSchedulers: [String] {
         var names = registry.baselines.filter(\.comparison.sweep.isEmpty).map(\.name)
         for step in registry.ablationLadder where !names.contains(step.name) { names.append(step.name) }
+        for variant in variants where !names.contains(variant) { names.append(variant) }
         return names
     }
 

@@ -132,6 +132,8 @@ public struct CompareReport {
                     + " |")
         }
 
+        if !matrix.variants.isEmpty { out += variantsSection() }
+
         out.append("")
         out.append("## Ablation ladder")
         out.append("")
@@ -196,10 +198,11 @@ public struct CompareReport {
     /// their geometric means (throughput at the last load, p99 latency at the first), in the order
     /// of ``baselineColumns``. Each is an estimate over the replicates; a geometric mean is taken
     /// over the workloads within each replicate first, so its interval is paired by replicate.
-    public func speedups(size: CompareMatrix.Size) -> (
+    public func speedups(size: CompareMatrix.Size, of scheduler: String? = nil) -> (
         rows: [(workload: String, throughput: [CompareAnalysis.Estimate?], latency: [CompareAnalysis.Estimate?])],
         throughput: [CompareAnalysis.Estimate?], latency: [CompareAnalysis.Estimate?]
     ) {
+        let octopus = scheduler ?? self.octopus
         let columns = baselineColumns
         let replicates = matrix.replicateRange
         // [column][replicate] → the ratios of every workload
@@ -240,6 +243,67 @@ public struct CompareReport {
             CompareAnalysis.estimate(perReplicate.compactMap(CompareAnalysis.geometricMean))
         }
         return (rows, throughputs.map(overWorkloads), latencies.map(overWorkloads))
+    }
+
+    /// `## Variants`: each variant's geometric-mean speedups over the baselines, and per workload
+    /// its throughput and p99 relative to the scheduler under test.
+    func variantsSection() -> [String] {
+        var out: [String] = []
+        let columns = baselineColumns
+        let schedulers = [octopus] + matrix.variants.filter { $0 != octopus }
+        out.append("")
+        out.append("## Variants")
+        out.append("")
+        out.append(
+            "Settings run beside the matrix with the same seeds (`--variant`). First: geometric means over the workloads against each baseline, as in the speedup tables (`\(octopus)` first, for reference). Then, per workload, each variant against `\(octopus)`: its throughput over `\(octopus)`'s and `\(octopus)`'s p99 over its own (above 1: the variant is better)."
+        )
+        for size in matrix.sizes {
+            out.append("")
+            out.append("### \(size): against the baselines")
+            out.append("")
+            out.append(
+                "| scheduler | " + columns.map { "throughput vs \($0)" }.joined(separator: " | ") + " | "
+                    + columns.map { "p99 vs \($0)" }.joined(separator: " | ") + " |")
+            out.append("|---|" + String(repeating: "---:|", count: columns.count * 2))
+            for scheduler in schedulers {
+                let table = speedups(size: size, of: scheduler)
+                out.append(
+                    "| `\(scheduler)` | " + (table.throughput + table.latency).map(Self.ratio).joined(separator: " | ")
+                        + " |")
+            }
+            let variants = schedulers.dropFirst()
+            guard !variants.isEmpty else { continue }
+            out.append("")
+            out.append("### \(size): against `\(octopus)`")
+            out.append("")
+            out.append(
+                "| workload | " + variants.map { "throughput `\($0)`" }.joined(separator: " | ") + " | "
+                    + variants.map { "p99 `\($0)`" }.joined(separator: " | ") + " |")
+            out.append("|---|" + String(repeating: "---:|", count: variants.count * 2))
+            for workload in matrix.workloads {
+                var cells: [CompareAnalysis.Estimate?] = []
+                for variant in variants {
+                    cells.append(
+                        CompareAnalysis.estimate(
+                            matrix.replicateRange.compactMap {
+                                CompareAnalysis.throughputSpeedup(
+                                    runs, workload: workload, size: size, load: throughputLoad, scheduler: variant,
+                                    baseline: octopus, replicate: $0)
+                            }))
+                }
+                for variant in variants {
+                    cells.append(
+                        CompareAnalysis.estimate(
+                            matrix.replicateRange.compactMap {
+                                CompareAnalysis.latencySpeedup(
+                                    runs, workload: workload, size: size, load: latencyLoad, scheduler: variant,
+                                    baseline: octopus, replicate: $0)
+                            }))
+                }
+                out.append("| \(workload) | " + cells.map(Self.ratio).joined(separator: " | ") + " |")
+            }
+        }
+        return out
     }
 
     /// One step of the ablation ladder at one size: geometric means over the workloads relative

@@ -78,6 +78,13 @@ struct Matrix: ParsableCommand {
     )
     var admission = "in_flight"
 
+    @Option(
+        name: .customLong("variant"),
+        help:
+            "A scheduler setting to run in every cell beside the matrix (repeatable), e.g. --variant octopus:lend=1; the report compares each with the baselines and with the scheduler under test."
+    )
+    var variants: [String] = []
+
     @Option(help: "Runs at a time (default: the number of cores).")
     var jobs = ProcessInfo.processInfo.activeProcessorCount
 
@@ -243,9 +250,17 @@ extension Matrix {
             let allowed = AdmissionConfig.Policy.allCases.map(\.rawValue).joined(separator: ", ")
             throw ValidationError("--admission: '\(admission)' is not one of: \(allowed)")
         }
+        // Runs are recorded under the scheduler's normalised text form.
+        let variantTexts = try variants.map { variant -> String in
+            do {
+                return try SchedulerRegistry.standard.scheduler(variant).description
+            } catch {
+                throw ValidationError("--variant: \(error)")
+            }
+        }
         return CompareMatrix(
             workloads: workloadList, sizes: sizeList, loads: loadList, referenceClusters: referenceClusters,
-            replicates: seeds, admission: policy)
+            replicates: seeds, admission: policy, variants: variantTexts)
     }
 
     /// The command as given, without --jobs, --out, --quiet, --shard and --resume (which do not
@@ -262,6 +277,7 @@ extension Matrix {
             ("--admission", admission, "in_flight"),
         ]
         for (flag, value, standard) in given where value != standard { parts += [flag, value] }
+        for variant in variants { parts += ["--variant", variant] }
         return parts.joined(separator: " ")
     }
 }

@@ -73,16 +73,22 @@ final class CompareCommandTests: XCTestCase {
         var markdown = ""
         for seeds in ["1", "3"] {
             let out = directory + "/seeds" + seeds
+            // The replicated compare also runs a variant of the scheduler under test beside the matrix.
+            let variant = seeds == "3" ? ["--variant", "octopus:lend=1"] : []
             let result = try octopus(
-                arguments + ["--seeds", seeds, "--out", out], in: directory, name: "seeds" + seeds, seconds: 600)
+                arguments + ["--seeds", seeds, "--out", out] + variant, in: directory, name: "seeds" + seeds,
+                seconds: 600)
             XCTAssertEqual(result.status, 0, result.stderr)
             let csv = try String(contentsOfFile: out + "/compare.csv", encoding: .utf8)
             tables.append(csv.split(separator: "\n").dropFirst().map { csvFields(String($0)) })
             markdown = try String(contentsOfFile: out + "/compare.md", encoding: .utf8)
         }
-        let (single, replicated) = (tables[0], tables[1])
+        let single = tables[0]
+        let variantRows = tables[1].filter { $0[4] == "octopus:lend=1" }
+        let replicated = tables[1].filter { $0[4] != "octopus:lend=1" }
         XCTAssertEqual(single.count, 13)
         XCTAssertEqual(replicated.count, 3 * 13, "every run of the cell in each replicate")
+        XCTAssertEqual(variantRows.map { $0[5] }, ["0", "1", "2"], "the variant in every replicate")
         for replicate in ["0", "1", "2"] {
             XCTAssertEqual(replicated.filter { $0[5] == replicate }.count, 13, "replicate \(replicate)")
         }
@@ -91,12 +97,15 @@ final class CompareCommandTests: XCTestCase {
         XCTAssertNotEqual(p99s[0], p99s[1], "another seed, other draws")
         XCTAssertNotEqual(p99s[1], p99s[2])
 
-        XCTAssertTrue(markdown.contains("--seeds 3"), "the command names the replicates")
+        XCTAssertTrue(markdown.contains("--seeds 3 --variant octopus:lend=1"), "the command names them")
+        XCTAssertTrue(markdown.contains("## Variants") && markdown.contains("| `octopus:lend=1` |"), markdown)
         XCTAssertTrue(markdown.contains("Replicates: 3 runs of every cell"), markdown)
         // Every speedup cell of the tables is an estimate with its interval, e.g. "1.23× (1.01–1.50)".
         let cell = try NSRegularExpression(pattern: #"\| \**\d+\.\d\d× \(\d+\.\d\d–\d+\.\d\d\)( n\.s\.)?\**"#)
         let cells = cell.numberOfMatches(in: markdown, range: NSRange(markdown.startIndex..., in: markdown))
-        XCTAssertEqual(cells, 2 * 8, "the workload row and the geometric mean, 4 baselines × 2 metrics")
+        // The workload row and the geometric mean (4 baselines × 2 metrics), the same for both
+        // schedulers in the variants table, and the variant against octopus (2 metrics).
+        XCTAssertEqual(cells, 2 * 8 + 2 * 8 + 2)
     }
 
     /// `--shard I/N` + `compare merge`, and an interrupted compare continued with `--resume`, give
@@ -179,6 +188,10 @@ final class CompareCommandTests: XCTestCase {
         XCTAssertNotEqual(admission.status, 0)
         XCTAssertTrue(
             admission.stderr.contains("--admission: 'lottery' is not one of: queues, in_flight"), admission.stderr)
+        let variant = try octopus(
+            ["compare", "--variant", "octopus:lend=7"], in: directory, name: "variant", seconds: 60)
+        XCTAssertNotEqual(variant.status, 0)
+        XCTAssertTrue(variant.stderr.contains("--variant:") && variant.stderr.contains("lend"), variant.stderr)
         let seeds = try octopus(["compare", "--seeds", "0"], in: directory, name: "seeds", seconds: 60)
         XCTAssertNotEqual(seeds.status, 0)
         XCTAssertTrue(seeds.stderr.contains("--seeds: 0"), seeds.stderr)

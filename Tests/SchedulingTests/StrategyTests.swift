@@ -120,6 +120,30 @@ final class StrategyTests: XCTestCase {
         XCTAssertEqual(classifier.stableTypes, [a])
     }
 
+    /// `octopus:stable=X` sets the threshold of the discrimination: with a high one every type
+    /// observed long enough is stable (keeps reserved TBUs); with 0 only constant ones are.
+    func testTheStableThresholdIsAParameterOfOctopus() throws {
+        func classifier(_ text: String) throws -> TaskClassifier {
+            let scheduler = try SchedulerRegistry.standard.scheduler(text)
+            XCTAssertEqual(try SchedulerRegistry.standard.scheduler(scheduler.description).description, text)
+            let planning = try XCTUnwrap(scheduler.planning as? ProactiveClusterScheduling)
+            return planning.classifier
+        }
+        XCTAssertEqual(try classifier("octopus").threshold, 0.15, "the default is hidden from the text form")
+        var lenient = try classifier("octopus:stable=10.0")
+        var strict = try classifier("octopus:stable=0.0")
+        XCTAssertEqual(lenient.threshold, 10)
+        for window in 0..<5 {
+            let runs: Double = window % 2 == 0 ? 16 : 4
+            lenient.observeRuns(b1, runs: runs, cycles: runs * 1_000, squares: runs / 2 * (500 * 500 + 1_500 * 1_500))
+            strict.observeRuns(a, runs: 8, cycles: 8_000, squares: 8 * 1_000_000)
+            lenient.observeArrivals(workflow: 1, count: 8)
+            strict.observeArrivals(workflow: 0, count: 8)
+        }
+        XCTAssertEqual(lenient.classify(b1), .stable, "a CV of 0.5 is under 10")
+        XCTAssertEqual(strict.classify(a), .stable, "a constant type is stable even at 0")
+    }
+
     // MARK: Adaptive TBU scheduling
 
     func testAdaptiveDispatchPrefersAConfiguredTBU() {

@@ -8,13 +8,15 @@ public struct DualScheduling: PlanningPolicy {
     public let name = "dual-scheduling"
     public let observesExecution = true
     public var period: Cycle?
-    public private(set) var classifier = TaskClassifier()
+    public private(set) var classifier: TaskClassifier
     private var context: PlanningContext?
     /// The proportional mapping of the last injection.
     private var slots: [ProportionalMapping.Slot] = []
 
-    public init(period: Cycle = 200_000) {
+    /// `stableThreshold`: the classifier's coefficient-of-variation threshold (``TaskClassifier``).
+    public init(period: Cycle = 200_000, stableThreshold: Double = 0.15) {
         self.period = period
+        classifier = TaskClassifier(threshold: stableThreshold)
     }
 
     public mutating func start(_ context: PlanningContext) {

@@ -19,10 +19,14 @@ public struct ProactiveClusterScheduling: PlanningPolicy {
     private var periodArrivals: [UInt16: Int] = [:]
     private var periodRuns: [TaskType: (runs: Double, cycles: Double)] = [:]
 
-    public init(period: Cycle = 200_000, horizon: Cycle = 1_000_000) {
-        dual = DualScheduling(period: period)
+    /// `stableThreshold`: the classifier's coefficient-of-variation threshold (``TaskClassifier``).
+    public init(period: Cycle = 200_000, horizon: Cycle = 1_000_000, stableThreshold: Double = 0.15) {
+        dual = DualScheduling(period: period, stableThreshold: stableThreshold)
         self.horizon = horizon
     }
+
+    /// The stable/dynamic discrimination it plans with.
+    public var classifier: TaskClassifier { dual.classifier }
 
     public mutating func start(_ context: PlanningContext) {
         self.context = context

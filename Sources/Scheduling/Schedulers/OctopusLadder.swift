@@ -14,6 +14,13 @@ public enum OctopusLadder {
     static let lend = SchedulerParameter(
         name: "lend", help: "1: lend idle reserved TBUs to other types (work-conserving), 0: keep them",
         defaultValue: 0, range: 0...1, hiddenAtDefault: true)
+    /// The dual-scheduling discrimination: a type is stable (keeps reserved TBUs) while the
+    /// coefficients of variation of its execution time and frequency stay at most this.
+    static let stable = SchedulerParameter(
+        name: "stable",
+        help:
+            "coefficient-of-variation threshold under which a type is stable and keeps reserved TBUs (0: only constant types; 10: nearly every type)",
+        defaultValue: 0.15, integer: false, range: 0...1_000, hiddenAtDefault: true)
     /// How far ahead the proactive planner predicts demand.
     static let horizon = SchedulerParameter(
         name: "horizon", help: "cycles of demand the proactive planner predicts", defaultValue: 1_000_000,
@@ -64,14 +71,15 @@ public enum OctopusLadder {
     public static let octopus = SchedulerDefinition(
         name: "octopus",
         summary: "Octopus: all of the above + diffusion load balancing between mesh neighbours (default)",
-        parameters: [period, horizon, lend],
+        parameters: [period, horizon, lend, stable],
         comparison: ComparisonRole(ablationStep: 4, adds: "diffusion")
     ) { values in
         var scheduler = Scheduler(
             name: "octopus", controlPlane: .cbu, routing: .placement(MappedPlacement()), dispatch: AdaptiveDispatch(),
             balancing: DiffusionBalancing(rate: 0.2),
             planning: ProactiveClusterScheduling(
-                period: Cycle(values.int("period")), horizon: Cycle(values.int("horizon"))))
+                period: Cycle(values.int("period")), horizon: Cycle(values.int("horizon")),
+                stableThreshold: values.double("stable")))
         scheduler.lendsIdleReservations = values.int("lend") == 1
         return scheduler
     }
