@@ -110,7 +110,8 @@ public final class ClusterEngine {
         router = FlowRouter(cluster: id, library: library, routing: scheduler.routing)
         signaller = LoadSignaller(
             cluster: id, tbus: mesh.workingTBUs(of: id), period: config.cluster.loadSignalPeriod,
-            reportsExecution: scheduler.planning.observesExecution)
+            reportsExecution: scheduler.planning.observesExecution,
+            reportsStarts: scheduler.planning.foresightHorizon != nil)
         // Defective TBUs are left out: the pool's TBUs are the working ones (see Mesh.physicalTBU).
         pool = TBUPool(count: mesh.workingTBUs(of: id))
         cbus = ControlUnits(count: config.cluster.cbus)
@@ -451,7 +452,7 @@ public final class ClusterEngine {
             stats.controlOnTBUs += 1
         } else {
             let single = units.count == 1 ? duration : costs.totalCycles(task.taskType, shape: shape, parts: 1)
-            signaller.noteRun(task.taskType, cycles: Double(single))
+            signaller.noteRun(task.taskType, cycles: Double(single), request: task.request)
         }
         stats.blockRuns[task.taskType, default: 0] += 1
         var task = task

@@ -56,6 +56,8 @@ public final class CoordinatorEngine {
     private var centralQueue: CentralQueue?
     private var imbalanceRecorder = ImbalanceRecorder()
     private var streams = InjectionStreams()
+    /// Each request's exact future work, for a clairvoyant planner (nil for every other).
+    private var foresight: Foresight?
     private var view: WaferLoadView
     /// Clusters whose entry in the view changed since the last broadcast.
     private var changed = Set<Int>()
@@ -109,6 +111,7 @@ public final class CoordinatorEngine {
         }
         view = .idle(mesh: config.mesh)
         arrived = Array(repeating: 0, count: library.workflows.count)
+        if planning.foresightHorizon != nil { foresight = Foresight(library: library, config: config) }
     }
 
     // MARK: Control
@@ -246,6 +249,7 @@ public final class CoordinatorEngine {
         fileprivate var planChanges: UInt64
         fileprivate var decisions: UInt64
         fileprivate var admissionRejections: UInt64
+        fileprivate var foresight: Foresight?
         fileprivate var arrived: [UInt64]
         fileprivate var recordCount: Int
         fileprivate var now: Cycle
@@ -262,7 +266,7 @@ public final class CoordinatorEngine {
             streams: streams,
             view: view, changed: changed, broadcastScheduled: broadcastScheduled, publishScheduled: publishScheduled,
             planChanges: planChanges, decisions: decisions, admissionRejections: admissionRejections,
-            arrived: arrived, recordCount: records.count, now: now,
+            foresight: foresight, arrived: arrived, recordCount: records.count, now: now,
             detector: detector, deadlockCheckScheduled: deadlockCheckScheduled, deadlock: deadlock)
     }
 
@@ -284,6 +288,7 @@ public final class CoordinatorEngine {
         planChanges = snapshot.planChanges
         decisions = snapshot.decisions
         admissionRejections = snapshot.admissionRejections
+        foresight = snapshot.foresight
         arrived = snapshot.arrived
         records.removeLast(records.count - snapshot.recordCount)
         now = snapshot.now
@@ -306,12 +311,15 @@ public final class CoordinatorEngine {
         case .arrival(let index): arrive(stream: index, at: now)
         case .message(.outcome(let outcome)):
             records.append(Record(outcome: outcome, reported: now))
+            foresight?.ended(outcome.request)
             core.record(.inFlight(time: now, count: UInt32(clamping: inFlightArrived)))
         case .message(.load(let load)):
             for runs in load.finished { planning.observe(runs) }
             audit.observe(load.finished, at: now)
+            for block in load.started { foresight?.started(block) }
             var observed = load
             observed.finished = []
+            observed.started = []
             view.clusters[load.cluster] = observed
             view.time = now
             changed.insert(load.cluster)
@@ -368,6 +376,7 @@ public final class CoordinatorEngine {
             let type = TaskType(workflow: workflow, block: library[workflow].entry)
             core.record(.rejected(cluster: -1, time: now, request: request, taskType: type))
             admissionRejections += 1
+            foresight?.ended(request)
             records.append(
                 Record(
                     outcome: RequestOutcome(
@@ -379,13 +388,12 @@ public final class CoordinatorEngine {
 
         let graph = library[workflow]
         let type = TaskType(workflow: workflow, block: graph.entry)
+        var task = entryTask(request: request, workflow: workflow, parameters: parameters, at: now)
         // Only workflows with a generator carry data; the others run as in timing mode.
-        let payload =
-            graph.generator == nil
-            ? nil : functional?.input(of: graph, request: request, injected: now, seed: config.seed)
-        let task = TaskMessage(
-            request: request, taskType: type, bytes: graph.inputBytes, injected: now, payload: payload,
-            parameters: parameters)
+        if graph.generator != nil {
+            task.payload = functional?.input(of: graph, request: request, injected: now, seed: config.seed)
+        }
+        foresight?.arrived(task)
         core.record(.inFlight(time: now, count: UInt32(clamping: inFlightArrived)))
         guard let placement = scheduler.placement else {
             core.record(.injected(time: now, request: request, workflow: UInt16(workflow), cluster: -1))
@@ -411,6 +419,14 @@ public final class CoordinatorEngine {
         core.record(.injected(time: now, request: request, workflow: UInt16(workflow), cluster: Int32(cluster)))
         core.outbox.send(
             .task(task), to: .cluster(cluster), at: now, latency: injectionLatency(bytes: graph.inputBytes))
+    }
+
+    /// The first block of a request of `workflow` arriving at `now` (without its functional input).
+    private func entryTask(request: UInt64, workflow: Int, parameters: [Int32], at now: Cycle) -> TaskMessage {
+        let graph = library[workflow]
+        return TaskMessage(
+            request: request, taskType: TaskType(workflow: workflow, block: graph.entry), bytes: graph.inputBytes,
+            injected: now, parameters: parameters)
     }
 
     /// Input arrives over the control plane and the wafer's edge I/O, modelled at the inter-die
@@ -446,6 +462,27 @@ public final class CoordinatorEngine {
         guard inFlight > 0 || streams.hasPending else { return }
         let clock = DecisionClock()
         decisions += 1
+        if let horizon = planning.foresightHorizon, foresight != nil {
+            let pending = streams
+            planning.foresee(
+                foresight!.demand(now: now, horizon: horizon) { before, visit in
+                    // The arrivals still to come before `before`, on a copy of the streams.
+                    var ahead = pending
+                    while true {
+                        var earliest: (index: Int, time: Cycle)?
+                        for index in 0..<ahead.count {
+                            if let time = ahead.nextArrival(of: index), time < before,
+                                time < (earliest?.time ?? .never)
+                            {
+                                earliest = (index, time)
+                            }
+                        }
+                        guard let (index, time) = earliest else { break }
+                        let (request, workflow, parameters) = ahead.take(from: index)
+                        visit(self.entryTask(request: request, workflow: workflow, parameters: parameters, at: time))
+                    }
+                })
+        }
         let step = planning.step(at: now, view: view, current: plan)
         if let prediction = step.prediction { audit.record(prediction, at: now) }
         if let next = step.plan { publish(next, at: now) }

@@ -10,20 +10,25 @@ struct LoadSignaller {
     let period: Cycle
     /// The planner wants finished runs and running blocks (they make signals larger and more frequent).
     let reportsExecution: Bool
+    /// A clairvoyant planner wants each started block by request (``Foresight``).
+    let reportsStarts: Bool
     /// A tick is scheduled and has not happened yet.
     private(set) var tickScheduled = false
     private var lastSent: ClusterLoad
     private var finishedSinceSignal: [TaskType: TypeRuns] = [:]
+    private var startedSinceSignal: [RequestBlock] = []
 
-    init(cluster: Int, tbus: Int, period: Cycle, reportsExecution: Bool) {
+    init(cluster: Int, tbus: Int, period: Cycle, reportsExecution: Bool, reportsStarts: Bool = false) {
         self.cluster = cluster
         self.period = period
         self.reportsExecution = reportsExecution
+        self.reportsStarts = reportsStarts
         lastSent = ClusterLoad(cluster: cluster, tbus: tbus, configurations: Array(repeating: nil, count: tbus))
     }
 
     /// Records a task block started here, with its one-array cycles, for the planner's statistics.
-    mutating func noteRun(_ type: TaskType, cycles: Double) {
+    mutating func noteRun(_ type: TaskType, cycles: Double, request: UInt64) {
+        if reportsStarts { startedSinceSignal.append(RequestBlock(request: request, taskType: type)) }
         guard reportsExecution else { return }
         finishedSinceSignal[type, default: TypeRuns(taskType: type, runs: 0, cycles: 0, squares: 0)].runs += 1
         finishedSinceSignal[type]!.cycles += cycles
@@ -49,7 +54,9 @@ struct LoadSignaller {
         guard load != stale else { return nil }
         lastSent = load
         lastSent.finished = []
+        lastSent.started = []
         finishedSinceSignal.removeAll(keepingCapacity: true)
+        startedSinceSignal.removeAll(keepingCapacity: true)
         return load
     }
 
@@ -74,6 +81,7 @@ struct LoadSignaller {
         return ClusterLoad(
             cluster: cluster, tbus: pool.count, busyTBUs: busy, queuedTasks: queue.count, pendingCycles: pending,
             byType: perType.values.sorted { $0.taskType < $1.taskType }, configurations: pool.configurations,
-            finished: finishedSinceSignal.values.sorted { $0.taskType < $1.taskType }, running: running.sorted())
+            finished: finishedSinceSignal.values.sorted { $0.taskType < $1.taskType }, running: running.sorted(),
+            started: startedSinceSignal)
     }
 }

@@ -86,11 +86,12 @@ public struct CompareMatrix: Sendable {
     /// The scheduler under test: the last step of the ablation ladder.
     public var underTest: String { registry.ablationLadder.last?.name ?? "octopus" }
 
-    /// Schedulers run as they are: the baselines without a sweep, then the ladder's steps, then
-    /// the variants.
+    /// Schedulers run as they are: the baselines without a sweep, then the ladder's steps, the
+    /// ideal references and the variants.
     public var fixedSchedulers: [String] {
         var names = registry.baselines.filter(\.comparison.sweep.isEmpty).map(\.name)
         for step in registry.ablationLadder where !names.contains(step.name) { names.append(step.name) }
+        for ideal in registry.ideals where !names.contains(ideal.name) { names.append(ideal.name) }
         for variant in variants where !names.contains(variant) { names.append(variant) }
         return names
     }

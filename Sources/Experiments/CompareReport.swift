@@ -154,6 +154,13 @@ public struct CompareReport {
                     "| \(step.label) | \(Self.ratio(step.throughput)) | \(Self.ratio(step.latency)) | \(Self.percent(step.utilisation)) | "
                         + "\(Self.number(step.contagion, 2)) | \(Self.number(step.imbalance, 3)) |")
             }
+            for ideal in matrix.registry.ideals {
+                let gap = distance(size: size, to: ideal.name)
+                out.append("")
+                out.append(
+                    "`\(octopus)` against its ideal with \(ideal.comparison.ideal ?? "") (`\(ideal.name)`): \(Self.ratio(gap.throughput)) of its throughput and \(Self.ratio(gap.latency)) of its p99 speed (its p99 over `\(octopus)`'s; 1.00× = as good as the ideal), geometric means over the workloads."
+                )
+            }
         }
 
         out.append("")
@@ -317,12 +324,39 @@ public struct CompareReport {
         public var imbalance: Double
     }
 
-    /// The ablation ladder at `size` (speedups: geometric means over the workloads within each
-    /// replicate, then over the replicates; the other columns: replicate 0).
+    /// How close the scheduler under test comes to `ideal` at `size`: its throughput over the
+    /// ideal's and the ideal's p99 over its own (geometric means over the workloads, estimated
+    /// over the replicates).
+    public func distance(size: CompareMatrix.Size, to ideal: String) -> (
+        throughput: CompareAnalysis.Estimate?, latency: CompareAnalysis.Estimate?
+    ) {
+        func over(_ ratio: (String, Int) -> Double?) -> CompareAnalysis.Estimate? {
+            CompareAnalysis.estimate(
+                matrix.replicateRange.compactMap { replicate in
+                    CompareAnalysis.geometricMean(matrix.workloads.compactMap { ratio($0, replicate) })
+                })
+        }
+        return (
+            over {
+                CompareAnalysis.throughputSpeedup(
+                    runs, workload: $0, size: size, load: throughputLoad, scheduler: octopus, baseline: ideal,
+                    replicate: $1)
+            },
+            over {
+                CompareAnalysis.latencySpeedup(
+                    runs, workload: $0, size: size, load: latencyLoad, scheduler: octopus, baseline: ideal,
+                    replicate: $1)
+            }
+        )
+    }
+
+    /// The ablation ladder at `size`, then the ideal references (speedups: geometric means over
+    /// the workloads within each replicate, then over the replicates; the other columns:
+    /// replicate 0).
     public func ladder(size: CompareMatrix.Size) -> [LadderStep] {
         let ladder = matrix.registry.ablationLadder
         let base = ladder.first?.name ?? "static"
-        return ladder.map { step in
+        return (ladder + matrix.registry.ideals).map { step in
             let name = step.name
             let t = CompareAnalysis.estimate(
                 matrix.replicateRange.compactMap { replicate in
@@ -346,7 +380,9 @@ public struct CompareReport {
                 CompareAnalysis.find(runs, workload: $0, size: size, load: latencyLoad, scheduler: name)
             }
             let label =
-                name == base ? name : "+ " + (step.comparison.adds ?? name) + (name == octopus ? " (= \(octopus))" : "")
+                step.comparison.ideal.map { "ideal: \($0) (`\(name)`)" }
+                ?? (name == base
+                    ? name : "+ " + (step.comparison.adds ?? name) + (name == octopus ? " (= \(octopus))" : ""))
             return LadderStep(
                 label: label, throughput: t?.value, latency: l?.value,
                 utilisation: mean(atLatency.map(\.results.utilisation)),

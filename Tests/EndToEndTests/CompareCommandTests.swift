@@ -33,19 +33,20 @@ final class CompareCommandTests: XCTestCase {
         XCTAssertTrue(md.contains("Wafer seed 7"), "the seeds are documented")
         for heading in [
             "## Speedup of Octopus over each baseline", "## Ablation ladder", "## Absolute numbers",
-            "**geometric mean**", "+ diffusion (= octopus)",
+            "**geometric mean**", "+ diffusion (= octopus)", "| ideal: perfect prediction (`octopus-clairvoyant`) |",
+            "`octopus` against its ideal with perfect prediction (`octopus-clairvoyant`): ",
         ] {
             XCTAssertTrue(md.contains(heading), heading)
         }
 
-        // Load 1: static, fifo, score, the four ladder steps and the six reactive settings; load 2:
-        // the seven fixed ones and the best reactive setting.
+        // Load 1: static, fifo, score, the four ladder steps, the clairvoyant ideal and the six
+        // reactive settings; load 2: the eight fixed ones and the best reactive setting.
         let rows = outputs[0].csv.split(separator: "\n").dropFirst().map { csvFields(String($0)) }
-        XCTAssertEqual(rows.count, 13 + 8)
+        XCTAssertEqual(rows.count, 14 + 9)
         let schedulers = Set(rows.map { $0[4] })
         for name in [
             "static", "fifo", "score", "static+dual", "static+dual+adaptive", "static+dual+adaptive+proactive",
-            "octopus",
+            "octopus", "octopus-clairvoyant",
         ] {
             XCTAssertTrue(schedulers.contains(name), name)
         }
@@ -86,11 +87,11 @@ final class CompareCommandTests: XCTestCase {
         let single = tables[0]
         let variantRows = tables[1].filter { $0[4] == "octopus:lend=1" }
         let replicated = tables[1].filter { $0[4] != "octopus:lend=1" }
-        XCTAssertEqual(single.count, 13)
-        XCTAssertEqual(replicated.count, 3 * 13, "every run of the cell in each replicate")
+        XCTAssertEqual(single.count, 14)
+        XCTAssertEqual(replicated.count, 3 * 14, "every run of the cell in each replicate")
         XCTAssertEqual(variantRows.map { $0[5] }, ["0", "1", "2"], "the variant in every replicate")
         for replicate in ["0", "1", "2"] {
-            XCTAssertEqual(replicated.filter { $0[5] == replicate }.count, 13, "replicate \(replicate)")
+            XCTAssertEqual(replicated.filter { $0[5] == replicate }.count, 14, "replicate \(replicate)")
         }
         XCTAssertEqual(replicated.filter { $0[5] == "0" }, single, "replicate 0 is the run of the seeds as written")
         let p99s = ["0", "1", "2"].map { r in replicated.filter { $0[5] == r }.map { $0[11] } }
@@ -136,7 +137,7 @@ final class CompareCommandTests: XCTestCase {
                 arguments + ["--shard", shard, "--out", directory + "/shard" + shard.prefix(1)], in: directory,
                 name: "shard" + shard.prefix(1), seconds: 600)
             XCTAssertEqual(result.status, 0, result.stderr)
-            XCTAssertTrue(result.stderr.contains("21 runs"), result.stderr)
+            XCTAssertTrue(result.stderr.contains("23 runs"), result.stderr)
         }
         let missing = try octopus(
             ["compare", "merge", directory + "/shard1", "--out", directory + "/merged"], in: directory, name: "missing")

@@ -1,5 +1,6 @@
 import Emulation
 import Foundation
+import Scheduling
 import XCTest
 
 #if canImport(Glibc)
@@ -249,15 +250,19 @@ final class RunCommandTests: XCTestCase {
         }
     }
 
-    /// Every scheduler (the baselines, the ablation steps and Octopus) across real cluster
-    /// processes: each request completes exactly once and the run equals the single-process oracle.
+    /// Every scheduler (the baselines, the ablation steps, Octopus and its clairvoyant reference)
+    /// across real cluster processes: each request completes exactly once and the run equals the
+    /// single-process oracle.
     func testEverySchedulerAcrossProcessesCompletesEveryRequestOnce() throws {
         let directory = try makeTemporaryDirectory("schedulers")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let schedulers = [
             "static", "reactive:threshold=200000,steal=4", "fifo", "score", "least-loaded",
-            "static+dual", "static+dual+adaptive", "static+dual+adaptive+proactive", "octopus",
+            "static+dual", "static+dual+adaptive", "static+dual+adaptive+proactive", "octopus", "octopus-clairvoyant",
         ]
+        XCTAssertEqual(
+            Set(schedulers.map { String($0.prefix { $0 != ":" }) }), Set(SchedulerRegistry.standard.names),
+            "every registered scheduler is here")
         for scheduler in schedulers {
             var results: [String: RunSummary.Results] = [:]
             for (name, extra) in [("oracle", ["--single-process"]), ("ipc", [])] {

@@ -37,7 +37,11 @@ final class WireCodecTests: XCTestCase {
                     byType: [
                         TaskTypeLoad(taskType: TaskType(workflow: 0, block: 1), queuedTasks: 9, pendingCycles: 100_000)
                     ],
-                    configurations: [nil, TaskType(workflow: 0, block: 1), nil, TaskType(workflow: 1, block: 3)]))),
+                    configurations: [nil, TaskType(workflow: 0, block: 1), nil, TaskType(workflow: 1, block: 3)],
+                    started: [
+                        RequestBlock(request: 77, taskType: TaskType(workflow: 0, block: 1)),
+                        RequestBlock(request: 1 << 40, taskType: TaskType(workflow: 1, block: 3)),
+                    ]))),
         Envelope(
             source: .coordinator, destination: .cluster(1), sendTime: 13, arrival: 113, sequence: 4,
             message: .view(

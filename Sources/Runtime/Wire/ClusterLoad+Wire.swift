@@ -27,6 +27,17 @@ extension TypeRuns: WireCodable {
     }
 }
 
+extension RequestBlock: WireCodable {
+    func write(to w: inout ByteWriter) {
+        w.u64(request)
+        w.write(taskType)
+    }
+
+    init(from r: inout ByteReader) throws {
+        self.init(request: try r.u64(), taskType: try r.read())
+    }
+}
+
 extension ClusterLoad: WireCodable {
     func write(to w: inout ByteWriter) {
         w.i32(Int32(cluster))
@@ -39,6 +50,7 @@ extension ClusterLoad: WireCodable {
         for configuration in configurations { w.write(optional: configuration) }
         w.write(finished)
         w.write(running)
+        w.write(started)
     }
 
     init(from r: inout ByteReader) throws {
@@ -52,5 +64,6 @@ extension ClusterLoad: WireCodable {
         }
         finished = try r.readArray()
         running = try r.readArray()
+        started = try r.readArray()
     }
 }

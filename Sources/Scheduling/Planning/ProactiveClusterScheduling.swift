@@ -20,10 +20,23 @@ public struct ProactiveClusterScheduling: PlanningPolicy {
     private var periodRuns: [TaskType: (runs: Double, cycles: Double)] = [:]
 
     /// `stableThreshold`: the classifier's coefficient-of-variation threshold (``TaskClassifier``).
-    public init(period: Cycle = 200_000, horizon: Cycle = 1_000_000, stableThreshold: Double = 0.15) {
+    /// Plans with the exact future demand instead of its prediction (``foresee(_:)``): the
+    /// clairvoyant reference that measures how far the predictor is from ideal.
+    public let clairvoyant: Bool
+    private var foreseen: [TaskType: Double] = [:]
+
+    /// `clairvoyant`: plan with the exact future demand the host supplies (an ideal reference).
+    public init(
+        period: Cycle = 200_000, horizon: Cycle = 1_000_000, stableThreshold: Double = 0.15, clairvoyant: Bool = false
+    ) {
         dual = DualScheduling(period: period, stableThreshold: stableThreshold)
         self.horizon = horizon
+        self.clairvoyant = clairvoyant
     }
+
+    public var foresightHorizon: Cycle? { clairvoyant ? horizon : nil }
+
+    public mutating func foresee(_ demand: [TaskType: Double]) { foreseen = demand }
 
     /// The stable/dynamic discrimination it plans with.
     public var classifier: TaskClassifier { dual.classifier }
@@ -58,7 +71,7 @@ public struct ProactiveClusterScheduling: PlanningPolicy {
             for entry in load.byType { inFlight[entry.taskType, default: 0] += entry.queuedTasks }
             for type in load.running { inFlight[type, default: 0] += 1 }
         }
-        let demand = predictor.predict(horizon: horizon, inFlight: inFlight)
+        let demand = clairvoyant ? foreseen : predictor.predict(horizon: horizon, inFlight: inFlight)
         let plan = planner.plan(
             demand: demand, stable: stable, mesh: context.mesh, tbus: context.tbus, current: current)
         periodArrivals.removeAll(keepingCapacity: true)

@@ -102,11 +102,20 @@ public protocol PlanningPolicy: Sendable {
     mutating func observe(_ runs: TypeRuns)
     /// The periodic step.
     mutating func step(at now: Cycle, view: WaferLoadView, current: WaferPlan) -> PlanningStep
+    /// For a clairvoyant policy (an ideal reference, not a realisable scheduler): how far ahead it
+    /// wants the exact future demand; nil (the default) for policies that predict.
+    var foresightHorizon: Cycle? { get }
+    /// The exact work per type that requests will start over the next ``foresightHorizon``
+    /// cycles — those in flight (their blocks not yet started) and those that will arrive — from
+    /// their own future decisions and block durations. Called just before each step.
+    mutating func foresee(_ demand: [TaskType: Double])
 }
 
 extension PlanningPolicy {
     public mutating func observeArrival(workflow: UInt16) {}
     public mutating func observe(_ runs: TypeRuns) {}
+    public var foresightHorizon: Cycle? { nil }
+    public mutating func foresee(_ demand: [TaskType: Double]) {}
 }
 
 /// No plan: every TBU runs any type.

@@ -83,4 +83,25 @@ public enum OctopusLadder {
         scheduler.lendsIdleReservations = values.int("lend") == 1
         return scheduler
     }
+
+    /// Octopus with perfect prediction: the proactive planner is given each request's exact future
+    /// work — the blocks it will run, from its own future control decisions and block durations
+    /// (drawn from the same seeded streams as the run), for requests in flight and those that
+    /// will arrive within the horizon — instead of predicting it. Not a realisable scheduler: the
+    /// ideal that measures how far Octopus's predictor is from perfect (timing mode only).
+    public static let clairvoyant = SchedulerDefinition(
+        name: "octopus-clairvoyant",
+        summary: "ideal reference: octopus whose planner knows each request's future work exactly (not realisable)",
+        parameters: [period, horizon, lend, stable],
+        comparison: ComparisonRole(ideal: "perfect prediction")
+    ) { values in
+        var scheduler = Scheduler(
+            name: "octopus-clairvoyant", controlPlane: .cbu, routing: .placement(MappedPlacement()),
+            dispatch: AdaptiveDispatch(), balancing: DiffusionBalancing(rate: 0.2),
+            planning: ProactiveClusterScheduling(
+                period: Cycle(values.int("period")), horizon: Cycle(values.int("horizon")),
+                stableThreshold: values.double("stable"), clairvoyant: true))
+        scheduler.lendsIdleReservations = values.int("lend") == 1
+        return scheduler
+    }
 }

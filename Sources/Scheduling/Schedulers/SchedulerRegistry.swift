@@ -52,12 +52,20 @@ public struct ComparisonRole: Sendable {
     public var ablationStep: Int?
     /// What the step adds to the one before (for reports), e.g. "adaptive".
     public var adds: String?
+    /// An ideal reference of the scheduler under test (it knows what no scheduler can): run in
+    /// every cell and reported beside the ablation ladder, so the report says how far the real
+    /// scheduler is from it. The text says what it knows, e.g. "perfect prediction".
+    public var ideal: String?
 
-    public init(baseline: Bool = false, sweep: [[String: Double]] = [], ablationStep: Int? = nil, adds: String? = nil) {
+    public init(
+        baseline: Bool = false, sweep: [[String: Double]] = [], ablationStep: Int? = nil, adds: String? = nil,
+        ideal: String? = nil
+    ) {
         self.baseline = baseline
         self.sweep = sweep
         self.ablationStep = ablationStep
         self.adds = adds
+        self.ideal = ideal
     }
 
     /// Not part of the comparison.
@@ -110,6 +118,7 @@ public struct SchedulerRegistry: Sendable {
         OctopusLadder.dualAdaptive,
         OctopusLadder.dualAdaptiveProactive,
         OctopusLadder.octopus,
+        OctopusLadder.clairvoyant,
     ])
 
     /// Adds `definition`; a name may be registered once.
@@ -136,6 +145,9 @@ public struct SchedulerRegistry: Sendable {
 
     /// The baselines of comparisons, in registration order.
     public var baselines: [SchedulerDefinition] { definitions.filter(\.comparison.baseline) }
+
+    /// The ideal references of the scheduler under test, in registration order.
+    public var ideals: [SchedulerDefinition] { definitions.filter { $0.comparison.ideal != nil } }
 
     /// The ablation ladder, from its base to the scheduler under test.
     public var ablationLadder: [SchedulerDefinition] {

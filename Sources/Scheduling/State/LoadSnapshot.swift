@@ -31,6 +31,18 @@ public struct TypeRuns: Codable, Equatable, Sendable {
     }
 }
 
+/// A task block of one request that started running: what a clairvoyant planner subtracts from
+/// the request's known future work.
+public struct RequestBlock: Codable, Equatable, Sendable {
+    public var request: UInt64
+    public var taskType: TaskType
+
+    public init(request: UInt64, taskType: TaskType) {
+        self.request = request
+        self.taskType = taskType
+    }
+}
+
 /// One cluster's load as schedulers see it: what its load signal reported, plus what the observer
 /// has placed there since.
 public struct ClusterLoad: Codable, Equatable, Sendable {
@@ -48,11 +60,14 @@ public struct ClusterLoad: Codable, Equatable, Sendable {
     public var finished: [TypeRuns]
     /// Running task blocks by type (for the planner's in-flight positions).
     public var running: [TaskType]
+    /// Task blocks started since the previous signal, by request, in start order (only for a
+    /// planner with foresight; empty otherwise and in published views).
+    public var started: [RequestBlock]
 
     public init(
         cluster: Int, tbus: Int, busyTBUs: Int = 0, queuedTasks: Int = 0, pendingCycles: Cycle = 0,
         byType: [TaskTypeLoad] = [], configurations: [TaskType?] = [], finished: [TypeRuns] = [],
-        running: [TaskType] = []
+        running: [TaskType] = [], started: [RequestBlock] = []
     ) {
         self.cluster = cluster
         self.tbus = tbus
@@ -63,6 +78,7 @@ public struct ClusterLoad: Codable, Equatable, Sendable {
         self.configurations = configurations
         self.finished = finished
         self.running = running
+        self.started = started
     }
 
     /// True when the cluster has nothing queued or running.
