@@ -19,6 +19,8 @@ public final class CompareJournal: @unchecked Sendable {
         public var admission: AdmissionConfig.Policy?
         /// Variants run beside the matrix; nil: none.
         public var variants: [String]?
+        /// Scheduler parameter defaults; nil: none.
+        public var schedulerParameters: [String: String]?
         /// The seed lines of the report.
         public var seeds: [String]
         /// `I/N`.
@@ -35,6 +37,7 @@ public final class CompareJournal: @unchecked Sendable {
             replicates = matrix.replicates == 1 ? nil : matrix.replicates
             admission = matrix.admission
             variants = matrix.variants.isEmpty ? nil : matrix.variants
+            schedulerParameters = matrix.schedulerParameters.isEmpty ? nil : matrix.schedulerParameters
             self.seeds = seeds
             self.shard = shard.description
         }
@@ -43,7 +46,8 @@ public final class CompareJournal: @unchecked Sendable {
         public var matrix: CompareMatrix {
             CompareMatrix(
                 workloads: workloads, sizes: sizes, loads: loads, referenceClusters: referenceClusters,
-                replicates: replicates ?? 1, admission: admission ?? .queues, variants: variants ?? [])
+                replicates: replicates ?? 1, admission: admission ?? .queues, variants: variants ?? [],
+                schedulerParameters: schedulerParameters ?? [:])
         }
 
         /// The same matrix, whatever the shard.

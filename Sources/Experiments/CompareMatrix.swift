@@ -49,11 +49,16 @@ public struct CompareMatrix: Sendable {
     /// matrix, as `--scheduler` texts (e.g. `octopus:lend=1`): a parameter sweep compared with the
     /// same baselines and seeds.
     public var variants: [String]
+    /// Parameter values every run's scheduler takes where it has the parameter and its text does
+    /// not set it (e.g. a planning period suited to blocks that last seconds); runs are still
+    /// recorded under their plain names.
+    public var schedulerParameters: [String: String]
 
     public init(
         workloads: [String] = CompareMatrix.defaultWorkloads, sizes: [Size] = CompareMatrix.defaultSizes,
         loads: [Double] = [1, 4], registry: SchedulerRegistry = .standard, referenceClusters: Int = 16,
-        replicates: Int = 1, admission: AdmissionConfig.Policy = .inFlight, variants: [String] = []
+        replicates: Int = 1, admission: AdmissionConfig.Policy = .inFlight, variants: [String] = [],
+        schedulerParameters: [String: String] = [:]
     ) {
         self.workloads = workloads
         self.sizes = sizes
@@ -63,6 +68,7 @@ public struct CompareMatrix: Sendable {
         self.replicates = max(1, replicates)
         self.admission = admission
         self.variants = variants
+        self.schedulerParameters = schedulerParameters
     }
 
     /// The replicate numbers, from 0.

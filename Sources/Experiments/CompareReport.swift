@@ -98,6 +98,11 @@ public struct CompareReport {
                 "- Overload: each scheduler's queues reject beyond their capacity (cluster queues; `fifo`'s global queue holds clusters × capacity), including work inside a workflow."
             )
         }
+        if !matrix.schedulerParameters.isEmpty {
+            out.append(
+                "- Scheduler parameters: \(matrix.schedulerParameters.sorted { $0.key < $1.key }.map { "`\($0.key)=\($0.value)`" }.joined(separator: ", ")) for every scheduler that has them (runs are named without them)."
+            )
+        }
         for line in seeds { out.append("- \(line)") }
         if matrix.replicates > 1 {
             out.append(

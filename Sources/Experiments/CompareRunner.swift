@@ -39,6 +39,8 @@ public struct CompareRunner {
     public var library: WorkflowLibrary
     /// Workload injections by name, as written (before scaling).
     public var workloads: [String: [Injection]]
+    /// The library of a workload that names its own workflow directory (others use `library`).
+    public var libraries: [String: WorkflowLibrary] = [:]
     public var jobs: Int
     /// Called after every run with (finished, total, the run); for progress output.
     public var progress: (@Sendable (Int, Int, CompareRun) -> Void)?
@@ -220,7 +222,8 @@ public struct CompareRunner {
         }
         let config = matrix.wafer(base, size: job.size, replicate: job.replicate)
         let factor = Double(job.size.clusters) / Double(matrix.referenceClusters) * job.load
-        let scheduler = try matrix.registry.scheduler(job.scheduler)
+        let scheduler = try matrix.registry.scheduler(job.scheduler, defaults: matrix.schedulerParameters)
+        let library = libraries[job.workload] ?? self.library
         let session = WaferSession.inProcess(config: config, library: library, scheduler: scheduler)
         for injection in injections {
             var scaled = injection.scaled(by: factor)
@@ -230,7 +233,7 @@ public struct CompareRunner {
         try session.runUntilIdle()
         let stats = try session.transport.collectStats(end: session.accountingEnd)
         return CompareRun(
-            workload: job.workload, size: job.size, load: job.load, scheduler: scheduler.description,
+            workload: job.workload, size: job.size, load: job.load, scheduler: job.scheduler,
             replicate: job.replicate, results: SummaryBuilder.results(session: session, stats: stats))
     }
 

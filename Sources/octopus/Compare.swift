@@ -45,7 +45,10 @@ struct Matrix: ParsableCommand {
     @Option(help: "Base wafer (YAML); each size reshapes its mesh and keeps the rest.")
     var wafer = "Configs/wafers/default.yaml"
 
-    @Option(help: "Directory of workflow files (YAML).")
+    @Option(
+        help:
+            "Directory of workflow files (YAML), for workloads that do not name their own (`workflows:` in the workload file)."
+    )
     var workflows = "Configs/workflows"
 
     @Option(help: "Comma-separated workloads: names in --workload-dir or YAML paths.")
@@ -85,6 +88,12 @@ struct Matrix: ParsableCommand {
     )
     var variants: [String] = []
 
+    @Option(
+        help:
+            "Parameter values for every scheduler that has them and whose text does not set them, e.g. period=100000000,horizon=1000000000 for workloads whose blocks last seconds."
+    )
+    var schedulerParameters: String?
+
     @Option(help: "Runs at a time (default: the number of cores).")
     var jobs = ProcessInfo.processInfo.activeProcessorCount
 
@@ -113,19 +122,29 @@ struct Matrix: ParsableCommand {
             let base = try WaferConfigLoader.load(path: wafer)
             let library = try WorkflowLibrary.load(directory: workflows)
             var injections: [String: [Injection]] = [:]
+            // A workload that names its own workflow directory runs with that library.
+            var libraries: [String: WorkflowLibrary] = [:]
+            var loaded: [String: WorkflowLibrary] = [workflows: library]
             var seedLines = [
                 "Wafer seed \(base.seed) (from \(wafer)); every random stream of a run derives from it and the injection seeds."
             ]
             for name in matrix.workloads {
                 let path = name.hasSuffix(".yaml") || name.contains("/") ? name : "\(workloadDir)/\(name).yaml"
-                let loaded = try WorkloadLoader.load(path: path, library: library)
-                injections[name] = loaded
+                var own = library
+                if let directory = try WorkloadLoader.workflowDirectory(path: path) {
+                    own = try loaded[directory] ?? WorkflowLibrary.load(directory: directory)
+                    loaded[directory] = own
+                    libraries[name] = own
+                }
+                let workload = try WorkloadLoader.load(path: path, library: own)
+                injections[name] = workload
                 seedLines.append(
-                    "\(name) (\(path)): injection seeds \(loaded.map { "\($0.workflow)=\($0.seed)" }.joined(separator: ", "))."
+                    "\(name) (\(path)\(libraries[name] == nil ? "" : ", its own workflows")): injection seeds \(workload.map { "\($0.workflow)=\($0.seed)" }.joined(separator: ", "))."
                 )
             }
             guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
             var runner = CompareRunner(matrix: matrix, base: base, library: library, workloads: injections, jobs: jobs)
+            runner.libraries = libraries
             let quiet = self.quiet
             // On a terminal one line is redrawn with the time left; in a log, one line per run.
             let line = ProgressLine.onStandardError(quiet: quiet)
@@ -250,6 +269,25 @@ extension Matrix {
             let allowed = AdmissionConfig.Policy.allCases.map(\.rawValue).joined(separator: ", ")
             throw ValidationError("--admission: '\(admission)' is not one of: \(allowed)")
         }
+        var parameters: [String: String] = [:]
+        for pair in (schedulerParameters ?? "").split(separator: ",") {
+            let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            let known = Set(SchedulerRegistry.standard.definitions.flatMap { $0.parameters.map(\.name) })
+            guard kv.count == 2, known.contains(kv[0]) else {
+                throw ValidationError(
+                    "--scheduler-parameters: '\(pair)' is not NAME=VALUE with a parameter of some scheduler (\(known.sorted().joined(separator: ", ")))"
+                )
+            }
+            parameters[kv[0]] = kv[1]
+        }
+        // Every scheduler that takes these parameters must accept their values.
+        for definition in SchedulerRegistry.standard.definitions {
+            do {
+                _ = try SchedulerRegistry.standard.scheduler(definition.name, defaults: parameters)
+            } catch {
+                throw ValidationError("--scheduler-parameters: \(error)")
+            }
+        }
         // Runs are recorded under the scheduler's normalised text form.
         let variantTexts = try variants.map { variant -> String in
             do {
@@ -260,7 +298,7 @@ extension Matrix {
         }
         return CompareMatrix(
             workloads: workloadList, sizes: sizeList, loads: loadList, referenceClusters: referenceClusters,
-            replicates: seeds, admission: policy, variants: variantTexts)
+            replicates: seeds, admission: policy, variants: variantTexts, schedulerParameters: parameters)
     }
 
     /// The command as given, without --jobs, --out, --quiet, --shard and --resume (which do not
@@ -278,6 +316,7 @@ extension Matrix {
         ]
         for (flag, value, standard) in given where value != standard { parts += [flag, value] }
         for variant in variants { parts += ["--variant", variant] }
+        if let schedulerParameters { parts += ["--scheduler-parameters", schedulerParameters] }
         return parts.joined(separator: " ")
     }
 }

@@ -171,6 +171,51 @@ final class CompareCommandTests: XCTestCase {
         XCTAssertEqual(try reports(out), expected, "the resumed compare differs from one uninterrupted")
     }
 
+    /// A workload that names its own workflow directory runs with that library, and
+    /// --scheduler-parameters reaches every scheduler that has the parameter while runs keep
+    /// their plain names.
+    func testAWorkloadWithItsOwnWorkflowsAndSchedulerParameters() throws {
+        let directory = try makeTemporaryDirectory("compare-own")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory + "/flows", withIntermediateDirectories: true)
+        try """
+        name: only-here
+        blocks:
+          - {name: work, task: [{gemm: [64, 64, 64]}], output_bytes: 64, next: more}
+          - {name: more, task: [{cycles: 20000}]}
+        """.write(toFile: directory + "/flows/only-here.yaml", atomically: true, encoding: .utf8)
+        try """
+        workflows: flows
+        injections:
+          - {workflow: only-here, count: 40, arrival: {process: poisson, mean_interval_cycles: 20000}, seed: 9}
+        """.write(toFile: directory + "/own.yaml", atomically: true, encoding: .utf8)
+        let out = directory + "/out"
+        let result = try octopus(
+            [
+                "compare", "--wafer", "Configs/wafers/small-2x2.yaml", "--sizes", "2x2", "--workloads",
+                directory + "/own.yaml", "--reference-clusters", "4", "--loads", "1", "--quiet", "--jobs", "2",
+                "--scheduler-parameters", "period=50000", "--out", out,
+            ], in: directory, name: "own", seconds: 600)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let md = try String(contentsOfFile: out + "/compare.md", encoding: .utf8)
+        XCTAssertTrue(md.contains("its own workflows"), md)
+        XCTAssertTrue(md.contains("Scheduler parameters: `period=50000`"), md)
+        let rows = try String(contentsOfFile: out + "/compare.csv", encoding: .utf8).split(separator: "\n")
+            .dropFirst().map { csvFields(String($0)) }
+        XCTAssertEqual(rows.count, 14)
+        XCTAssertTrue(rows.contains { $0[4] == "octopus" }, "runs keep their plain names")
+        XCTAssertTrue(rows.allSatisfy { Int($0[7])! + Int($0[8])! == 40 }, "every request of the workload ends")
+
+        let bad = try octopus(
+            ["compare", "--scheduler-parameters", "depth=3"], in: directory, name: "bad-parameter", seconds: 60)
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--scheduler-parameters: 'depth=3'"), bad.stderr)
+        let range = try octopus(
+            ["compare", "--scheduler-parameters", "period=5"], in: directory, name: "bad-range", seconds: 60)
+        XCTAssertNotEqual(range.status, 0)
+        XCTAssertTrue(range.stderr.contains("--scheduler-parameters:") && range.stderr.contains("period"), range.stderr)
+    }
+
     func testBadMatrixArgumentsAreClearErrors() throws {
         let directory = try makeTemporaryDirectory("compare-bad")
         defer { try? FileManager.default.removeItem(atPath: directory) }

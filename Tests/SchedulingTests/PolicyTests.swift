@@ -103,4 +103,18 @@ final class PolicyTests: XCTestCase {
         XCTAssertTrue(message("reactive:threshold").contains("needs a value"), message("reactive:threshold"))
         XCTAssertTrue(message("reactive:threshold=").contains("must be a whole number"), message("reactive:threshold="))
     }
+
+    /// Defaults for a comparison reach the schedulers that have the parameter; a text's own value wins.
+    func testParameterDefaultsApplyWhereTheSchedulerHasTheParameter() throws {
+        let registry = SchedulerRegistry.standard
+        let defaults = ["period": "50000", "threshold": "7000"]
+        XCTAssertEqual(try registry.scheduler("octopus", defaults: defaults).description, "octopus:period=50000")
+        XCTAssertEqual(try registry.scheduler("fifo", defaults: defaults).description, "fifo")
+        XCTAssertEqual(
+            try registry.scheduler("reactive:threshold=200000,steal=4", defaults: defaults).description,
+            "reactive:threshold=200000,steal=4", "the text's own value wins")
+        XCTAssertEqual(
+            try registry.scheduler("reactive", defaults: defaults).description, "reactive:threshold=7000,steal=2")
+        XCTAssertThrowsError(try registry.scheduler("octopus", defaults: ["period": "5"]))
+    }
 }

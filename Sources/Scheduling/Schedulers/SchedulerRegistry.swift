@@ -192,6 +192,21 @@ public struct SchedulerRegistry: Sendable {
         return try scheduler(definition.name, given)
     }
 
+    /// Scheduler `text` with `defaults` (parameter name → value text) for those of its
+    /// parameters that `text` does not set; defaults it has no parameter for are ignored (so one
+    /// set of defaults — a planning period, say — serves every scheduler of a comparison).
+    public func scheduler(_ text: String, defaults: [String: String]) throws -> Scheduler {
+        guard !defaults.isEmpty else { return try scheduler(text) }
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard let definition = definition(named: parts[0]) else { return try scheduler(text) }
+        let pairs = parts.count == 2 ? parts[1].split(separator: ",").map(String.init) : []
+        let given = Set(pairs.map { String($0.prefix { $0 != "=" }) })
+        let added = definition.parameters.map(\.name).filter { defaults[$0] != nil && !given.contains($0) }
+            .map { "\($0)=\(defaults[$0]!)" }
+        let all = pairs + added
+        return try scheduler(all.isEmpty ? definition.name : definition.name + ":" + all.joined(separator: ","))
+    }
+
     /// Builds scheduler `name` with `values` for some of its parameters (the others take their defaults).
     public func scheduler(_ name: String, _ values: [String: Double]) throws -> Scheduler {
         guard let definition = definition(named: name) else {
