@@ -107,6 +107,12 @@ struct TBUPool {
         for (index, tbu) in units.enumerated() where tbu.blocked && end > tbu.blockedSince {
             result[index].blockedCycles += end - tbu.blockedSince
         }
+        // A run stopped early (by an error) can end while blocks still run: their busy time was
+        // counted whole when they started; only the part before `end` belongs to the run.
+        for (index, tbu) in units.enumerated() where tbu.running != nil && tbu.busyUntil > end {
+            let beyond = min(tbu.busyUntil - end, tbu.busyUntil - tbu.sliceStart)
+            for unit in [index] + tbu.helpers { result[unit].busyCycles -= beyond }
+        }
         for (index, tbu) in units.enumerated() where tbu.isFree && end > tbu.idleSince {
             let (starved, unassigned) = Self.idleSplit(tbu, to: end, queue: queue)
             result[index].starvedCycles += starved

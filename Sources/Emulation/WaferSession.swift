@@ -60,10 +60,22 @@ public final class WaferSession {
     /// Virtual time every participant has reached.
     public var now: Cycle { max(synchronizer.now, sequentialNow) }
 
+    /// Set by the host when the run stopped before finishing (an error such as a flow-control
+    /// deadlock, or a signal): the virtual time it stopped at.
+    public var stoppedAt: Cycle?
+
+    /// Marks the run stopped early: at its flow-control deadlock's time when that is what
+    /// stopped it (the same in every form of the wafer), else at ``now``.
+    public func markStopped() {
+        stoppedAt = coordinator.deadlock?.time ?? now
+    }
+
     /// The end of the accounted period: the last request's finish (all work lies before it), or
-    /// ``now`` when nothing has finished. Statistics and the summary both use it.
+    /// ``now`` when nothing has finished; for a run stopped early, the time it stopped if that is
+    /// later (its arrays kept working after the last finish). Statistics and the summary both use it.
     public var accountingEnd: Cycle {
-        coordinator.records.lazy.map(\.outcome.finished).max() ?? now
+        let finished = coordinator.records.lazy.map(\.outcome.finished).max() ?? now
+        return max(finished, stoppedAt ?? 0)
     }
 
     /// Accepts an injection; its `start` must not lie before ``now``.

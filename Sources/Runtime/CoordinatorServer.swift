@@ -210,6 +210,7 @@ public final class CoordinatorServer {
     /// reached; results from what the coordinator recorded (per-cluster statistics are not
     /// collected from a failed wafer).
     private func writeIncompleteSummary(reason: String, wallStart: Date) {
+        session.markStopped()
         let results = SummaryBuilder.results(session: session, stats: [])
         var host = SummaryBuilder.host(
             session: session, results: results, wallSeconds: Date().timeIntervalSince(wallStart),

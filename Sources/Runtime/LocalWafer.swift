@@ -188,6 +188,7 @@ public enum LocalWafer {
         // Whatever stopped the run, the trace is closed and a summary written (marked incomplete).
         try trace.close()
         if let signal = interrupted { failure = CoordinatorServer.Abort.interrupted(signal: signal) }
+        if failure != nil { session.markStopped() }
         let stats = try session.transport.collectStats(end: session.accountingEnd)
         let results = SummaryBuilder.results(session: session, stats: stats)
         let host = SummaryBuilder.host(

@@ -246,6 +246,12 @@ final class RunCommandTests: XCTestCase {
                 XCTAssertTrue(line.contains("cluster.flow_credits 1"), String(line))
                 XCTAssertTrue(ipc.stderr.contains(String(line)), "the same deadlock across processes: \(ipc.stderr)")
                 XCTAssertEqual(ipc.results.endCycles, oracle.results.endCycles)
+                // Accounted to the stop, not to the last finish: the arrays worked (and blocked)
+                // until the deadlock, and no share exceeds the whole.
+                XCTAssertTrue(line.contains("at cycle \(oracle.results.endCycles):"), String(line))
+                let time = oracle.results.time
+                XCTAssertLessThanOrEqual(time.busy + time.reconfiguring + time.starved + time.unassigned, 1.0001)
+                XCTAssertGreaterThan(time.blocked, 0, "blocked arrays are what a deadlock is made of")
             }
         }
     }
