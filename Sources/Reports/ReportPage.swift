@@ -205,6 +205,11 @@ public enum ReportPage {
             ],
             "cdfs": cdfs, "table": table, "traffic": traffic, "utilisation": utilisation, "breakdown": breakdown,
             "links": links, "imbalance_episodes": imbalanceEpisodes, "cascades": cascades,
+            "defects": [
+                "clusters": results.defects?.clusters ?? [],
+                "tbus": (results.defects?.tbus ?? []).map { ["cluster": $0.cluster, "tbu": $0.tbu] },
+                "links": (results.defects?.links ?? []).map { [$0.a, $0.b] },
+            ],
             "episode_counts": episodeCounts,
             "imbalance": [
                 "mean": results.imbalance.mean, "episodes": results.imbalance.episodes,
@@ -231,7 +236,8 @@ public enum ReportPage {
 
     /// Draws every chart from the embedded data, then records on <body> how many canvases hold
     /// pixels (`data-charts-drawn` of `data-charts`), any script error (`data-errors`), the heat
-    /// maps' cells and link arrows drawn / in the data (`data-mesh-cells`, `data-mesh-links`) and
+    /// maps' cells and link arrows drawn / in the data (`data-mesh-cells`, `data-mesh-links`), the
+    /// defective parts marked on them (`data-mesh-defects`: clusters, clusters with dead TBUs, links) and
     /// the PE-array states each run's timeline stacks (`data-states`), which the browser test reads.
     static let script = #"""
         const errors = [];
@@ -265,7 +271,7 @@ public enum ReportPage {
           table(section, [['run', 'name'], ['scheduler', 'scheduler'], ['wafer', 'wafer'], ['utilisation', 'utilisation', 3], ['req per virtual s', 'throughput', 0], ['p99 virtual µs', 'p99']], data.runs.map((r, i) => Object.assign({name: r.name, scheduler: r.scheduler, wafer: r.wafer, utilisation: r.overall_utilisation}, overall[i])));
         }
 
-        let meshCells = 0, meshLinks = 0; const stateCounts = [];
+        let meshCells = 0, meshLinks = 0, meshDefects = 0; const stateCounts = [];
         data.runs.forEach((run, index) => {
           const section = el('section'); root.appendChild(section);
           section.appendChild(el('h2', {}, `${run.name}: ${run.wafer}, scheduler ${run.scheduler}${run.complete ? '' : ' (incomplete run)'}`));
@@ -295,14 +301,38 @@ public enum ReportPage {
             const rows = Math.min(m.die_rows, m.rows - dr), cols = Math.min(m.die_columns, m.columns - dc);
             svg.appendChild(node('rect', {x: x(dc) - pad / 2, y: y(dr) - pad / 2, width: cols * cell + (cols - 1) * gap + pad, height: rows * cell + (rows - 1) * gap + pad, fill: 'none', stroke: '#222', 'stroke-width': 2, 'stroke-dasharray': '6 3'}));
           }
+          // Defective parts (wafer file `defects:`): dead clusters grey and crossed out, clusters with
+          // dead TBUs say how many, dead links a dashed red wire with a cross.
+          const dead = new Set(run.defects.clusters);
           for (let r = 0; r < m.rows; r++) for (let c = 0; c < m.columns; c++) {
             const id = r * m.columns + c; const b = run.breakdown.find(v => v.cluster === id) || {utilisation: 0};
-            const g = node('g', {}); g.appendChild(node('title', {}, `cluster ${id}: ${(b.utilisation * 100).toFixed(1)}% busy`));
-            g.appendChild(node('rect', {x: x(c), y: y(r), width: cell, height: cell, rx: 4, fill: heat(b.utilisation)}));
-            g.appendChild(node('text', {x: x(c) + cell / 2, y: y(r) + cell / 2 - 3, 'text-anchor': 'middle', 'font-size': 11}, `${id}`));
-            g.appendChild(node('text', {x: x(c) + cell / 2, y: y(r) + cell / 2 + 11, 'text-anchor': 'middle', 'font-size': 10}, `${(b.utilisation * 100).toFixed(0)}%`));
+            const deadTBUs = run.defects.tbus.filter(t => t.cluster === id).length;
+            const g = node('g', {});
+            if (dead.has(id)) {
+              g.appendChild(node('title', {}, `cluster ${id}: defective (never used; routes go around it)`));
+              g.appendChild(node('rect', {x: x(c), y: y(r), width: cell, height: cell, rx: 4, fill: '#bbb', stroke: '#666', class: 'defective'}));
+              g.appendChild(node('path', {d: `M${x(c) + 6},${y(r) + 6}L${x(c) + cell - 6},${y(r) + cell - 6}M${x(c) + cell - 6},${y(r) + 6}L${x(c) + 6},${y(r) + cell - 6}`, stroke: '#666', 'stroke-width': 2}));
+              g.appendChild(node('text', {x: x(c) + cell / 2, y: y(r) + cell / 2 + 4, 'text-anchor': 'middle', 'font-size': 11}, `${id}`));
+              meshDefects++;
+            } else {
+              g.appendChild(node('title', {}, `cluster ${id}: ${(b.utilisation * 100).toFixed(1)}% busy` + (deadTBUs ? `; ${deadTBUs} defective TBU${deadTBUs > 1 ? 's' : ''} (utilisation counts working TBUs only)` : '')));
+              g.appendChild(node('rect', {x: x(c), y: y(r), width: cell, height: cell, rx: 4, fill: heat(b.utilisation), stroke: deadTBUs ? '#c00' : 'none', 'stroke-dasharray': '3 2'}));
+              g.appendChild(node('text', {x: x(c) + cell / 2, y: y(r) + cell / 2 - 3, 'text-anchor': 'middle', 'font-size': 11}, `${id}`));
+              g.appendChild(node('text', {x: x(c) + cell / 2, y: y(r) + cell / 2 + 11, 'text-anchor': 'middle', 'font-size': 10}, `${(b.utilisation * 100).toFixed(0)}%` + (deadTBUs ? ` −${deadTBUs}` : '')));
+              if (deadTBUs) meshDefects++;
+            }
             svg.appendChild(g);
           }
+          run.defects.links.forEach(([a, b]) => {
+            const ar = Math.floor(a / m.columns), ac = a % m.columns, br = Math.floor(b / m.columns), bc = b % m.columns;
+            const x1 = x(Math.min(ac, bc)) + (ar === br ? cell : cell / 2), y1 = y(Math.min(ar, br)) + (ar === br ? cell / 2 : cell);
+            const x2 = ar === br ? x(Math.max(ac, bc)) : x1, y2 = ar === br ? y1 : y(Math.max(ar, br));
+            const g = node('g', {class: 'defective'}); g.appendChild(node('title', {}, `link ${a} – ${b}: defective (both directions; routes detour)`));
+            g.appendChild(node('path', {d: `M${x1},${y1}L${x2},${y2}`, stroke: '#c00', 'stroke-width': 2, 'stroke-dasharray': '4 3'}));
+            const mx = (x1 + x2) / 2, my = (y1 + y2) / 2;
+            g.appendChild(node('path', {d: `M${mx - 5},${my - 5}L${mx + 5},${my + 5}M${mx + 5},${my - 5}L${mx - 5},${my + 5}`, stroke: '#c00', 'stroke-width': 2}));
+            svg.appendChild(g); meshDefects++;
+          });
           // Under the contention model links are coloured by the time they were busy, else by the traffic offered.
           const contended = run.links.some(l => l.busy !== undefined);
           const level = l => contended ? l.busy : l.load;
@@ -322,6 +352,7 @@ public enum ReportPage {
           box.appendChild(svg);
           meshCells += m.rows * m.columns; meshLinks += run.links.length;
           box.appendChild(el('p', {className: 'note'}, run.links.length ? (contended ? `Links: colour and width relative to the busiest link (busy ${(maxLoad * 100).toFixed(2)}% of the run; contended links: transfers wait for each other, hover for the mean wait).` : `Links: colour and width relative to the busiest link (${(maxLoad * 100).toFixed(2)}% of its capacity over the run). Links are pure delays in this run (links.model: delay): the traffic offered, not contention.`) : 'No traffic between clusters (or a run written before links were counted).'));
+          if (run.defects.clusters.length + run.defects.tbus.length + run.defects.links.length) box.appendChild(el('p', {className: 'note'}, 'Defective parts (the wafer\'s defects:): grey crossed-out clusters, red dashed crossed wires (dead links, both directions), red-outlined clusters with the number of their dead TBUs (−N); nothing runs on them and routes go around them.'));
           grid.appendChild(box);
           // Imbalance and contagion, episode by episode.
           const episodes = el('div'); episodes.appendChild(el('h3', {}, 'Imbalance episodes and cascades of idleness'));
@@ -341,6 +372,7 @@ public enum ReportPage {
         document.body.dataset.charts = String(charts.length);
         document.body.dataset.chartsDrawn = String(drawn);
         document.body.dataset.meshCells = String(meshCells);
+        document.body.dataset.meshDefects = String(meshDefects);
         document.body.dataset.meshLinks = String(document.querySelectorAll('svg.mesh line').length) + '/' + String(meshLinks);
         document.body.dataset.states = stateCounts.join(',');
         """#

@@ -79,11 +79,12 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(one["data-mesh-links"], "\(links.count)/\(links.count)", "an arrow for every link with traffic")
         XCTAssertTrue(page.contains("Imbalance episodes and cascades of idleness"))
 
+        // The second run on a wafer with a dead cluster, a dead TBU and a dead link.
         let second = directory + "/static"
         let other = try octopus(
             [
                 "run", "--quiet", "--single-process", "--scheduler", "static", "--wafer",
-                "Configs/wafers/small-2x2.yaml",
+                "Configs/wafers/defective-3x3.yaml",
                 "--workload", "Configs/workloads/suite-small.yaml", "--out", second,
             ], in: directory, name: "static")
         XCTAssertEqual(other.status, 0, other.stderr)
@@ -101,7 +102,9 @@ final class ReportTests: XCTestCase {
         let two = try render(both, screenshot: "two-runs", in: directory)
         checkEveryChartDrew(two, expected: 14, "two runs")
         XCTAssertEqual(two["data-states"], "5,2", "the older run's timeline has busy and reconfiguring only")
-        XCTAssertEqual(two["data-mesh-cells"], "8")
+        XCTAssertEqual(two["data-mesh-cells"], "13")
+        XCTAssertEqual(one["data-mesh-defects"], "0")
+        XCTAssertEqual(two["data-mesh-defects"], "3", "cluster 4 crossed out, cluster 2's dead TBU, link 0–1")
 
         let compare = try octopus(
             [
