@@ -16,6 +16,7 @@ struct Schedulers: ParsableCommand {
                 roles.append(definition.comparison.sweep.isEmpty ? "baseline" : "swept baseline")
             }
             if let step = definition.comparison.ablationStep { roles.append("ablation step \(step)") }
+            if let ideal = definition.comparison.ideal { roles.append("ideal reference: \(ideal)") }
             print(definition.name + (roles.isEmpty ? "" : "  (" + roles.joined(separator: ", ") + ")"))
             print("    " + definition.summary)
             for parameter in definition.parameters {
