@@ -4,7 +4,7 @@ import WaferModel
 /// The cycles of a request's block on this cluster's PE arrays: the static table for fixed shapes,
 /// and, for shapes drawn per request or blocks split across arrays, computed once and cached.
 /// Caching is invisible to results: every value is a pure function of its key.
-final class BlockCosts {
+public final class BlockCosts {
     let table: TaskCycleTable
     private let streams: RequestStreams
     private let library: WorkflowLibrary
@@ -51,6 +51,14 @@ final class BlockCosts {
         self.table = table
         self.streams = streams
         self.library = library
+    }
+
+    /// The costs of `library`'s blocks on `config`'s arrays, with empty caches. Not thread-safe:
+    /// share one only between participants that run one at a time (one process's clusters).
+    public static func shared(config: WaferConfig, library: WorkflowLibrary) -> BlockCosts {
+        BlockCosts(
+            table: TaskCycleTable(library: library, config: config),
+            streams: RequestStreams(seed: config.seed, library: library), library: library)
     }
 
     /// Predicted cycles of `type` on one array (the lower bound for per-request shapes).

@@ -88,10 +88,13 @@ public final class ClusterEngine {
     /// restart before the outputs of its block have all been placed or held).
     var dispatchDeferred = false
 
-    /// A cluster of the wafer described by `config`, running `library`'s workflows.
+    /// A cluster of the wafer described by `config`, running `library`'s workflows. Clusters run
+    /// one after another in one process may share `costs` (``BlockCosts/shared(config:library:)``):
+    /// it is a cache of pure functions of the configuration, so sharing changes nothing but the
+    /// time spent filling it.
     public init(
         id: Int, config: WaferConfig, library: WorkflowLibrary, scheduler: Scheduler = .octopus,
-        functional: (any FunctionalExecutor)? = nil
+        functional: (any FunctionalExecutor)? = nil, costs shared: BlockCosts? = nil
     ) {
         self.id = id
         self.config = config
@@ -100,10 +103,9 @@ public final class ClusterEngine {
         self.scheduler = scheduler
         self.functional = functional
         core = ParticipantCore(source: .cluster(id), mode: config.sync.mode)
-        let table = TaskCycleTable(library: library, config: config)
+        costs = shared ?? BlockCosts.shared(config: config, library: library)
         let streams = RequestStreams(seed: config.seed, library: library)
-        costs = BlockCosts(table: table, streams: streams, library: library)
-        referenceDeadline = table.referenceDeadlines(library)
+        referenceDeadline = costs.table.referenceDeadlines(library)
         dispatcher = scheduler.dispatch
         balancer = scheduler.balancing
         interpreter = WorkflowInterpreter(cluster: id, library: library, streams: streams, functional: functional)

@@ -49,8 +49,11 @@ public final class WaferSession {
         config: WaferConfig, library: WorkflowLibrary, scheduler: Scheduler = .octopus,
         functional: (any FunctionalExecutor)? = nil
     ) -> WaferSession {
+        // The clusters run one at a time here: one cache of block costs serves them all.
+        let costs = BlockCosts.shared(config: config, library: library)
         let clusters = (0..<config.clusterCount).map {
-            ClusterEngine(id: $0, config: config, library: library, scheduler: scheduler, functional: functional)
+            ClusterEngine(
+                id: $0, config: config, library: library, scheduler: scheduler, functional: functional, costs: costs)
         }
         let coordinator = CoordinatorEngine(
             config: config, library: library, scheduler: scheduler, functional: functional)
