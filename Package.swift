@@ -76,7 +76,7 @@ let package = Package(
             name: "EmulationTests", dependencies: ["Emulation", "Scheduling", "WaferModel"],
             exclude: ["golden-digests.txt"]),
         .testTarget(name: "FunctionalTests", dependencies: ["Functional", "Emulation", "WaferModel"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "WaferModel"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Emulation", "Scheduling", "WaferModel"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Emulation", "Scheduling", "WaferModel"]),
         .testTarget(
             name: "EndToEndTests",

@@ -24,19 +24,24 @@ public enum CompareAnalysis {
 
     /// The setting of swept baseline `name` with the lowest p99 latency in a cell — the geometric
     /// mean over the cell's replicates, so one setting serves every replicate (ties: higher mean
-    /// throughput, then sweep order) — as its `--scheduler` text; `name` when none ran.
+    /// throughput, then the order of `sweep`, the settings in sweep order) — as its `--scheduler`
+    /// text; `name` when none ran. The choice depends only on the runs, never on their order (a
+    /// resumed compare finds the same setting as an uninterrupted one).
     public static func best(
-        of name: String, _ runs: [CompareRun], workload: String, size: CompareMatrix.Size, load: Double
+        of name: String, _ runs: [CompareRun], workload: String, size: CompareMatrix.Size, load: Double,
+        sweep: [String] = []
     ) -> String {
         let candidates = runs.filter {
             $0.workload == workload && $0.size == size && $0.load == load
                 && ($0.scheduler == name || $0.scheduler.hasPrefix(name + ":"))
         }
-        var settings: [String] = []
         var byScheduler: [String: [CompareRun]] = [:]
-        for run in candidates {
-            if byScheduler[run.scheduler] == nil { settings.append(run.scheduler) }
-            byScheduler[run.scheduler, default: []].append(run)
+        for run in candidates { byScheduler[run.scheduler, default: []].append(run) }
+        // Floating-point sums in replicate order, settings in sweep order (then by name).
+        for key in byScheduler.keys { byScheduler[key]!.sort { $0.replicateNumber < $1.replicateNumber } }
+        let rank = Dictionary(sweep.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        let settings = byScheduler.keys.sorted {
+            (rank[$0] ?? Int.max, $0) < (rank[$1] ?? Int.max, $1)
         }
         func latency(_ setting: String) -> Double {
             let values = byScheduler[setting, default: []].map(p99)
@@ -63,8 +68,8 @@ public enum CompareAnalysis {
         _ column: String, _ matrix: CompareMatrix, _ runs: [CompareRun], workload: String, size: CompareMatrix.Size,
         latencyLoad: Double
     ) -> String {
-        matrix.sweeps.contains { $0.baseline == column }
-            ? best(of: column, runs, workload: workload, size: size, load: latencyLoad) : column
+        guard let sweep = matrix.sweeps.first(where: { $0.baseline == column }) else { return column }
+        return best(of: column, runs, workload: workload, size: size, load: latencyLoad, sweep: sweep.settings)
     }
 
     /// Throughput of `scheduler` over `baseline` at `load` in one replicate (nil when either is

@@ -141,7 +141,9 @@ public struct CompareRunner {
         guard let firstLoad = matrix.loads.first else { return [] }
         return cells.flatMap { cell -> [Job] in
             let best = matrix.sweeps.map {
-                CompareAnalysis.best(of: $0.baseline, runs, workload: cell.workload, size: cell.size, load: firstLoad)
+                CompareAnalysis.best(
+                    of: $0.baseline, runs, workload: cell.workload, size: cell.size, load: firstLoad, sweep: $0.settings
+                )
             }
             return matrix.replicateRange.flatMap { replicate in
                 matrix.loads.dropFirst().flatMap { load in

@@ -1,3 +1,5 @@
+import Emulation
+import Scheduling
 import WaferModel
 import XCTest
 
@@ -61,5 +63,52 @@ final class CompareMatrixTests: XCTestCase {
         var queues = CompareMatrix()
         queues.admission = .queues
         XCTAssertTrue(queues.wafer(base, size: CompareMatrix.Size(rows: 2, columns: 2)).queuesReject)
+    }
+}
+
+/// The swept baseline's best setting depends only on the runs, never on the order they come in
+/// (a resumed compare reads its journal in completion order).
+final class BestSettingTests: XCTestCase {
+    func testTiesGoToTheSweepOrderWhateverTheOrderOfTheRuns() throws {
+        let config = try WaferConfigLoader.parse("mesh: {rows: 1, columns: 1}\n", file: "w.yaml")
+        let library = WorkflowLibrary([
+            try WorkflowLoader.parse("name: w\nblocks:\n  - {name: b, task: [{cycles: 100}]}\n", file: "w.yaml")
+        ])
+        let session = WaferSession.inProcess(config: config, library: library, scheduler: .standard("fifo"))
+        try session.inject(Injection(workflow: "w", count: 3, arrival: .periodic(period: 1_000, jitter: 0)))
+        try session.runUntilIdle()
+        let base = SummaryBuilder.results(session: session, stats: try session.transport.collectStats(end: 1))
+        let size = CompareMatrix.Size(rows: 1, columns: 1)
+        let sweep = ["reactive:threshold=1,steal=1", "reactive:threshold=1,steal=2", "reactive:threshold=2,steal=1"]
+        func run(_ scheduler: String, replicate: Int, p99: Cycle) -> CompareRun {
+            var results = base
+            results.overall.latency?.p99Cycles = p99
+            return CompareRun(
+                workload: "w", size: size, load: 1, scheduler: scheduler, replicate: replicate, results: results)
+        }
+        // The first two tie on p99 and throughput; the third is better in replicate 1 only, and
+        // worse over both (√(700 · 400) = 529 > 500).
+        var runs: [CompareRun] = []
+        for replicate in 0..<2 {
+            runs.append(run(sweep[0], replicate: replicate, p99: 500))
+            runs.append(run(sweep[1], replicate: replicate, p99: 500))
+            runs.append(run(sweep[2], replicate: replicate, p99: replicate == 0 ? 700 : 400))
+        }
+        let expected = CompareAnalysis.best(
+            of: "reactive", runs, workload: "w", size: size, load: 1, sweep: sweep)
+        XCTAssertEqual(expected, sweep[0], "the tie between the first two goes to the first in sweep order")
+        var generator = SplitMix64(keys: 7)
+        for _ in 0..<20 {
+            var shuffled = runs
+            shuffled.shuffle(using: &generator)
+            XCTAssertEqual(
+                CompareAnalysis.best(of: "reactive", shuffled, workload: "w", size: size, load: 1, sweep: sweep),
+                expected)
+        }
+        // √(700 · 300) = 458 < 500: the geometric mean over the replicates decides.
+        runs[5] = run(sweep[2], replicate: 1, p99: 300)
+        XCTAssertEqual(
+            CompareAnalysis.best(of: "reactive", runs.reversed(), workload: "w", size: size, load: 1, sweep: sweep),
+            sweep[2])
     }
 }
