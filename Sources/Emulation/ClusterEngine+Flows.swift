@@ -89,7 +89,7 @@ extension ClusterEngine {
     func receivePlan(_ published: WaferPlan, at now: Cycle) {
         if published.epoch != planIndex.epoch {
             plan = published
-            planIndex = PlanIndex(published)
+            planIndex = planIndexes.index(for: published)
             if id < published.configure.count {
                 for (index, wanted) in published.configure[id].enumerated() where index < pool.count {
                     guard let wanted, pool[index].isFree, pool[index].configuredFor != wanted else { continue }
@@ -109,7 +109,7 @@ extension ClusterEngine {
     /// Asks the balancing policy what to do about `trigger`, and does it.
     func balance(_ trigger: BalancingTrigger, at now: Cycle) {
         // A cluster without working TBUs holds no work to balance.
-        guard balancer.reacts(to: trigger), pool.count > 0 else { return }
+        guard pool.count > 0, balancer.reacts(to: trigger, queueCount: queue.count) else { return }
         let clock = DecisionClock()
         let state = BalancingState(
             cluster: id, now: now, tbus: pool.count, hasFreeTBU: pool.hasFree,

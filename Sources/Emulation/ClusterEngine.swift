@@ -76,6 +76,8 @@ public final class ClusterEngine {
     /// The scheduler's current partition of the TBUs, and its lookups.
     var plan: WaferPlan
     var planIndex: PlanIndex
+    /// Builds plan indexes, once per plan for every participant sharing it.
+    let planIndexes: PlanIndexMemo
     /// Task flows delivered but not yet arrived (they may overflow the queue).
     var pendingArrivals = 0
     /// Cluster-wide accounting (the TBUs' own is in the pool).
@@ -91,10 +93,11 @@ public final class ClusterEngine {
     /// A cluster of the wafer described by `config`, running `library`'s workflows. Clusters run
     /// one after another in one process may share `costs` (``BlockCosts/shared(config:library:)``):
     /// it is a cache of pure functions of the configuration, so sharing changes nothing but the
-    /// time spent filling it.
+    /// time spent filling it. They may share `planIndexes` too, for the same reason.
     public init(
         id: Int, config: WaferConfig, library: WorkflowLibrary, scheduler: Scheduler = .octopus,
-        functional: (any FunctionalExecutor)? = nil, costs shared: BlockCosts? = nil
+        functional: (any FunctionalExecutor)? = nil, costs shared: BlockCosts? = nil,
+        planIndexes: PlanIndexMemo = PlanIndexMemo()
     ) {
         self.id = id
         self.config = config
@@ -120,7 +123,8 @@ public final class ClusterEngine {
         publishedView = .idle(mesh: mesh)
         view = publishedView
         plan = .empty(clusters: config.clusterCount, tbus: config.cluster.tbus)
-        planIndex = PlanIndex(plan)
+        self.planIndexes = planIndexes
+        planIndex = planIndexes.index(for: plan)
         stats = ClusterStats(cluster: id, tbus: mesh.workingTBUs(of: id))
         // A central queue sends a block only to a free TBU: its queue is the buffer.
         if let credits = config.cluster.flowCredits, !router.usesCentralQueue {

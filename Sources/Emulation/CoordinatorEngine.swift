@@ -51,6 +51,8 @@ public final class CoordinatorEngine {
     private var planning: any PlanningPolicy
     private var plan: WaferPlan
     private var planIndex: PlanIndex
+    /// Builds plan indexes, once per plan for every participant sharing it.
+    private let planIndexes: PlanIndexMemo
     private var planScheduled = false
     private var audit = PredictionAudit()
     private var centralQueue: CentralQueue?
@@ -84,8 +86,9 @@ public final class CoordinatorEngine {
 
     public init(
         config: WaferConfig, library: WorkflowLibrary, scheduler: Scheduler = .octopus,
-        functional: (any FunctionalExecutor)? = nil
+        functional: (any FunctionalExecutor)? = nil, planIndexes: PlanIndexMemo = PlanIndexMemo()
     ) {
+        self.planIndexes = planIndexes
         self.config = config
         self.functional = functional
         self.library = library
@@ -101,7 +104,7 @@ public final class CoordinatorEngine {
                 mesh: config.mesh, tbus: config.cluster.tbus, visits: prior.visits, cycles: prior.cycles,
                 downstream: prior.downstream))
         plan = .empty(clusters: config.clusterCount, tbus: config.cluster.tbus)
-        planIndex = PlanIndex(plan)
+        planIndex = planIndexes.index(for: plan)
         if let policy = scheduler.centralQueue {
             centralQueue = CentralQueue(
                 policy: policy,
@@ -442,7 +445,7 @@ public final class CoordinatorEngine {
     /// happens inside a window even when the plan comes from an injection between windows).
     private func publish(_ newPlan: WaferPlan, at now: Cycle) {
         plan = newPlan
-        planIndex = PlanIndex(newPlan)
+        planIndex = planIndexes.index(for: newPlan)
         planChanges += 1
         guard !publishScheduled else { return }
         publishScheduled = true

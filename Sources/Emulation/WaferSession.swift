@@ -49,14 +49,17 @@ public final class WaferSession {
         config: WaferConfig, library: WorkflowLibrary, scheduler: Scheduler = .octopus,
         functional: (any FunctionalExecutor)? = nil
     ) -> WaferSession {
-        // The clusters run one at a time here: one cache of block costs serves them all.
+        // The participants run one at a time here: one cache of block costs and one of plan
+        // indexes serve them all.
         let costs = BlockCosts.shared(config: config, library: library)
+        let planIndexes = PlanIndexMemo()
         let clusters = (0..<config.clusterCount).map {
             ClusterEngine(
-                id: $0, config: config, library: library, scheduler: scheduler, functional: functional, costs: costs)
+                id: $0, config: config, library: library, scheduler: scheduler, functional: functional, costs: costs,
+                planIndexes: planIndexes)
         }
         let coordinator = CoordinatorEngine(
-            config: config, library: library, scheduler: scheduler, functional: functional)
+            config: config, library: library, scheduler: scheduler, functional: functional, planIndexes: planIndexes)
         return WaferSession(coordinator: coordinator, transport: InProcessTransport(clusters: clusters))
     }
 

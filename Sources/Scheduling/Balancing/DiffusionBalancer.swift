@@ -65,6 +65,14 @@ public struct DiffusionBalancing: BalancingPolicy {
         }
     }
 
+    public func reacts(to trigger: BalancingTrigger, queueCount: Int) -> Bool {
+        switch trigger {
+        case .loadTick, .signal: return true
+        // ``balance(_:)`` moves nothing without two queued blocks and a neighbour's load.
+        case .view, .blockFinished: return queueCount > 1 && !neighbourLoads.isEmpty
+        }
+    }
+
     private mutating func signalNeighbours(_ state: BalancingState) -> BalancingDecision {
         let perTBU = state.pendingCycles / Cycle(state.tbus)
         let last = lastSignal

@@ -63,7 +63,7 @@ public struct WorkStealingBalancing: BalancingPolicy {
         rule = WorkStealing(threshold: threshold, size: size)
     }
 
-    public func reacts(to trigger: BalancingTrigger) -> Bool { trigger != .loadTick }
+    public func reacts(to trigger: BalancingTrigger, queueCount: Int) -> Bool { trigger != .loadTick }
 
     public mutating func react(to trigger: BalancingTrigger, state: BalancingState) -> BalancingDecision {
         switch trigger {

@@ -22,8 +22,8 @@ public struct ProactivePlanner: Sendable {
         var plan = ProportionalMapping.plan(
             slots, clusters: mesh.count, tbus: tbus, stable: stable, epoch: current.epoch &+ 1)
         // Pool TBUs: configuration wishes for dynamic types, proportional to their demand.
-        let index = PlanIndex(plan)
-        let dynamicDemand = demand.filter { !stable.contains($0.key) || !index.isReserved($0.key) }
+        let reserved = Set(plan.reserved.joined().joined())
+        let dynamicDemand = demand.filter { !stable.contains($0.key) || !reserved.contains($0.key) }
         let pool = slots.filter { plan.reserved[$0.cluster][$0.tbu].isEmpty }
         if !pool.isEmpty, !dynamicDemand.isEmpty {
             let ordered = dynamicDemand.sorted { $0.key < $1.key }

@@ -132,12 +132,14 @@ public protocol BalancingPolicy: Sendable {
     /// True when ``react(to:state:)`` may return actions for `.view` or `.signal` triggers.
     var actsOnMessages: Bool { get }
     mutating func react(to trigger: BalancingTrigger, state: BalancingState) -> BalancingDecision
-    /// False for triggers the policy always ignores (the engine then skips building its state).
-    func reacts(to trigger: BalancingTrigger) -> Bool
+    /// False when ``react(to:state:)`` would return ``BalancingDecision/none`` and change nothing
+    /// for `trigger` with `queueCount` blocks queued (the engine then skips building its state,
+    /// which is most of what a decision costs).
+    func reacts(to trigger: BalancingTrigger, queueCount: Int) -> Bool
 }
 
 extension BalancingPolicy {
-    public func reacts(to trigger: BalancingTrigger) -> Bool { true }
+    public func reacts(to trigger: BalancingTrigger, queueCount: Int) -> Bool { true }
 }
 
 /// No rebalancing: blocks stay where placement put them.
@@ -148,5 +150,5 @@ public struct NoBalancing: BalancingPolicy {
     public init() {}
 
     public func react(to trigger: BalancingTrigger, state: BalancingState) -> BalancingDecision { .none }
-    public func reacts(to trigger: BalancingTrigger) -> Bool { false }
+    public func reacts(to trigger: BalancingTrigger, queueCount: Int) -> Bool { false }
 }
