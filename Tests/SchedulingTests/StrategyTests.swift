@@ -129,7 +129,10 @@ final class StrategyTests: XCTestCase {
             let planning = try XCTUnwrap(scheduler.planning as? ProactiveClusterScheduling)
             return planning.classifier
         }
-        XCTAssertEqual(try classifier("octopus").threshold, 0.15, "the default is hidden from the text form")
+        XCTAssertEqual(
+            try classifier("octopus").threshold, TaskClassifier.defaultThreshold,
+            "the default is hidden from the text form")
+        XCTAssertEqual(try classifier("octopus:stable=0.15").threshold, 0.15)
         var lenient = try classifier("octopus:stable=10.0")
         var strict = try classifier("octopus:stable=0.0")
         XCTAssertEqual(lenient.threshold, 10)

@@ -14,7 +14,7 @@ public struct DualScheduling: PlanningPolicy {
     private var slots: [ProportionalMapping.Slot] = []
 
     /// `stableThreshold`: the classifier's coefficient-of-variation threshold (``TaskClassifier``).
-    public init(period: Cycle = 200_000, stableThreshold: Double = 0.15) {
+    public init(period: Cycle = 200_000, stableThreshold: Double = TaskClassifier.defaultThreshold) {
         self.period = period
         classifier = TaskClassifier(threshold: stableThreshold)
     }

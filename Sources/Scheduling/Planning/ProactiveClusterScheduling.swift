@@ -27,7 +27,8 @@ public struct ProactiveClusterScheduling: PlanningPolicy {
 
     /// `clairvoyant`: plan with the exact future demand the host supplies (an ideal reference).
     public init(
-        period: Cycle = 200_000, horizon: Cycle = 1_000_000, stableThreshold: Double = 0.15, clairvoyant: Bool = false
+        period: Cycle = 200_000, horizon: Cycle = 1_000_000, stableThreshold: Double = TaskClassifier.defaultThreshold,
+        clairvoyant: Bool = false
     ) {
         dual = DualScheduling(period: period, stableThreshold: stableThreshold)
         self.horizon = horizon

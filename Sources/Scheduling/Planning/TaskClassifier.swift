@@ -41,6 +41,12 @@ public struct RunningStatistics: Equatable, Sendable {
 public struct TaskClassifier: Sendable {
     public enum Class: String, Sendable { case stable, dynamic, unknown }
 
+    /// The default threshold: only types whose execution time and frequency vary by at most 2%
+    /// keep reserved TBUs. Chosen by the reservation sweep (docs/results/stable-sweep.md): reserving
+    /// less lowered tail latency on every size, with throughput equal or better; 2% rather than 0
+    /// so rounding in the running statistics cannot make a constant type dynamic.
+    public static let defaultThreshold = 0.02
+
     public var threshold: Double
     public var minimumRuns: Double
     public var minimumWindows: Double
@@ -53,8 +59,10 @@ public struct TaskClassifier: Sendable {
     private var windowRuns: [TaskType: Double] = [:]
     private var typesOf: [UInt16: Set<TaskType>] = [:]
 
-    public init(threshold: Double = 0.15, minimumRuns: Double = 8, minimumWindows: Double = 3, windowRequests: Int = 8)
-    {
+    public init(
+        threshold: Double = TaskClassifier.defaultThreshold, minimumRuns: Double = 8, minimumWindows: Double = 3,
+        windowRequests: Int = 8
+    ) {
         self.threshold = threshold
         self.minimumRuns = minimumRuns
         self.minimumWindows = minimumWindows

@@ -20,7 +20,7 @@ public enum OctopusLadder {
         name: "stable",
         help:
             "coefficient-of-variation threshold under which a type is stable and keeps reserved TBUs (0: only constant types; 10: nearly every type)",
-        defaultValue: 0.15, integer: false, range: 0...1_000, hiddenAtDefault: true)
+        defaultValue: TaskClassifier.defaultThreshold, integer: false, range: 0...1_000, hiddenAtDefault: true)
     /// How far ahead the proactive planner predicts demand.
     static let horizon = SchedulerParameter(
         name: "horizon", help: "cycles of demand the proactive planner predicts", defaultValue: 1_000_000,
