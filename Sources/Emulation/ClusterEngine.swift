@@ -279,7 +279,10 @@ public final class ClusterEngine {
             finishControl(on: index, at: now)
             ensureLoadTick(after: now)
         case .view(let update):
-            // Local notes since the last update give way to what the coordinator now knows.
+            // Local notes since the last update give way to what the coordinator now knows. The
+            // view lets go of the published view's storage first, so the update applies in place
+            // instead of copying every cluster's entry.
+            view.clusters = []
             publishedView.apply(update)
             view = publishedView
             balance(.view, at: now)
