@@ -78,32 +78,57 @@ public enum ProportionalMapping {
     public static func plan(_ slots: [Slot], clusters: Int, tbus: Int, stable: Set<TaskType>?, epoch: UInt32)
         -> WaferPlan
     {
-        var plan = WaferPlan.empty(clusters: clusters, tbus: tbus)
-        plan.epoch = epoch
+        // Built in local arrays (uniquely owned, so every write is in place) and without
+        // intermediate filtered copies: the planner calls this every planning period.
+        var reserved = Array(repeating: Array(repeating: [TaskType](), count: tbus), count: clusters)
+        var weights = Array(repeating: Array(repeating: [Double](), count: tbus), count: clusters)
         var dynamicSlots: [(index: Int, share: Double)] = []
+        var hasPool = false
         for (index, slot) in slots.enumerated() {
-            var kept = slot.types
-            if let stable {
-                kept = slot.types.filter { stable.contains($0.0) }
-                if kept.reduce(0, { $0 + $1.1 }) < 0.5 { kept = [] }
-                let dynamicShare = slot.types.filter { !stable.contains($0.0) }.reduce(0) { $0 + $1.1 }
-                if dynamicShare > 0 { dynamicSlots.append((index, dynamicShare)) }
+            guard let stable else {
+                reserved[slot.cluster][slot.tbu] = slot.types.map(\.0)
+                weights[slot.cluster][slot.tbu] = slot.types.map(\.1)
+                if slot.types.isEmpty { hasPool = true }
+                continue
             }
-            plan.reserved[slot.cluster][slot.tbu] = kept.map(\.0)
-            plan.weights[slot.cluster][slot.tbu] = kept.map(\.1)
+            // Shares summed in slot order, as the kept and dynamic parts' sums.
+            var keptShare = 0.0
+            var dynamicShare = 0.0
+            var keptCount = 0
+            for (type, share) in slot.types {
+                if stable.contains(type) {
+                    keptShare += share
+                    keptCount += 1
+                } else {
+                    dynamicShare += share
+                }
+            }
+            if dynamicShare > 0 { dynamicSlots.append((index, dynamicShare)) }
+            guard keptCount > 0, keptShare >= 0.5 else {
+                hasPool = true
+                continue
+            }
+            var types: [TaskType] = []
+            var shares: [Double] = []
+            types.reserveCapacity(keptCount)
+            shares.reserveCapacity(keptCount)
+            for (type, share) in slot.types where stable.contains(type) {
+                types.append(type)
+                shares.append(share)
+            }
+            reserved[slot.cluster][slot.tbu] = types
+            weights[slot.cluster][slot.tbu] = shares
         }
-        if stable != nil, !plan.hasPoolTBU,
+        // TBUs no slot covers (none on a wafer without defects) stay in the pool too.
+        if !hasPool { hasPool = reserved.contains { $0.contains { $0.isEmpty } } }
+        if stable != nil, !hasPool,
             let widest = dynamicSlots.max(by: { $0.share < $1.share || ($0.share == $1.share && $0.index > $1.index) })
         {
             let slot = slots[widest.index]
-            plan.reserved[slot.cluster][slot.tbu] = []
-            plan.weights[slot.cluster][slot.tbu] = []
+            reserved[slot.cluster][slot.tbu] = []
+            weights[slot.cluster][slot.tbu] = []
         }
-        return plan
+        let configure = Array(repeating: Array(repeating: TaskType?.none, count: tbus), count: clusters)
+        return WaferPlan(epoch: epoch, reserved: reserved, weights: weights, configure: configure)
     }
-}
-
-extension WaferPlan {
-    /// True when some TBU is in the elastic pool.
-    var hasPoolTBU: Bool { reserved.contains { $0.contains { $0.isEmpty } } }
 }
