@@ -181,6 +181,28 @@ public final class ClusterEngine {
     /// Time of the next pending event.
     public var nextEventTime: Cycle { core.nextEventTime }
 
+    /// The messages that, arriving now, would only change this cluster's state — no send, no
+    /// trace record, no event after them: views (the cluster's copy of the view is replaced) and
+    /// balancing signals its policy is quiet on (``BalancingPolicy/isQuiet(on:queueCount:)``),
+    /// and only while nothing is pending here. The cluster's state changes only when it runs, so
+    /// a host may hold such messages and hand them over, in order, with its next grant: a
+    /// wafer's idle clusters then sit out the windows that only broadcast views and load signals.
+    public var absorbs: AbsorbedMessages {
+        guard core.nextEventTime == .never else { return [] }
+        guard pool.count > 0 else { return [.views, .balanceSignals] }  // balances nothing
+        var kinds: AbsorbedMessages = []
+        if balancer.isQuiet(on: .view, queueCount: queue.count) { kinds.insert(.views) }
+        let load = BalanceSignal(kind: .load, cluster: 0, cycles: 0, count: 0)
+        if BalanceSignal.Kind.allCases.allSatisfy({ kind in
+            var signal = load
+            signal.kind = kind
+            return balancer.isQuiet(on: .signal(signal), queueCount: queue.count)
+        }) {
+            kinds.insert(.balanceSignals)
+        }
+        return kinds
+    }
+
     /// The run's accounting up to `end`, with open idle periods closed at `end`.
     public func finalStats(end: Cycle) -> ClusterStats {
         var result = stats

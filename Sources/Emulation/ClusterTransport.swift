@@ -19,6 +19,29 @@ public struct WindowRun: Sendable {
     }
 }
 
+/// Kinds of message a cluster would absorb: take into its state without sending or recording
+/// anything (``ClusterEngine/absorbs``).
+public struct AbsorbedMessages: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// The coordinator's load views.
+    public static let views = AbsorbedMessages(rawValue: 1)
+    /// Balancing signals from peers.
+    public static let balanceSignals = AbsorbedMessages(rawValue: 2)
+    /// Every kind there is (for validating a decoded value).
+    public static let all: AbsorbedMessages = [.views, .balanceSignals]
+
+    /// True when `message` is of a kind in this set.
+    public func contains(_ message: Message) -> Bool {
+        switch message {
+        case .view: return contains(.views)
+        case .balance: return contains(.balanceSignals)
+        default: return false
+        }
+    }
+}
+
 /// One cluster's account of a window, as the coordinator receives it.
 public struct ClusterWindowReport: Sendable {
     public var cluster: Int
@@ -30,11 +53,15 @@ public struct ClusterWindowReport: Sendable {
     public var events: UInt64
     /// Host measurement: wall nanoseconds the cluster spent computing the window.
     public var computeNanos: UInt64
+    /// Messages the cluster would absorb in its present state (``ClusterEngine/absorbs``): the
+    /// host may hold them until the cluster runs for another reason.
+    public var absorbs: AbsorbedMessages
 
     public init(
         cluster: Int, nextEventTime: Cycle, earliestOutput: Cycle, envelopes: [Envelope], trace: [TimedTraceRecord],
-        events: UInt64, computeNanos: UInt64
+        events: UInt64, computeNanos: UInt64, absorbs: AbsorbedMessages = []
     ) {
+        self.absorbs = absorbs
         self.cluster = cluster
         self.nextEventTime = nextEventTime
         self.earliestOutput = earliestOutput
@@ -86,7 +113,8 @@ public final class InProcessTransport: ClusterTransport {
             let output = speculative ? cluster.runSpeculativeWindow(end: plan.end) : cluster.runWindow(end: plan.end)
             return ClusterWindowReport(
                 cluster: run.cluster, nextEventTime: output.nextEventTime, earliestOutput: output.earliestOutput,
-                envelopes: output.envelopes, trace: output.trace, events: output.events, computeNanos: 0)
+                envelopes: output.envelopes, trace: output.trace, events: output.events, computeNanos: 0,
+                absorbs: cluster.absorbs)
         }
     }
 

@@ -269,6 +269,10 @@ public struct RunSummary: Codable, Equatable, Sendable {
         public var speculativeWindows: UInt64
         public var reruns: UInt64
         public var abandonedWindows: UInt64
+        /// Views and balancing signals held for idle clusters that absorb them (they would only
+        /// update their state) rather than making them take part in a window; absent in
+        /// summaries older than it.
+        public var heldMessages: UInt64?
     }
 
     /// Wall-clock cost of the emulation itself.

@@ -102,6 +102,7 @@ public enum SummaryRenderer {
                             + (s.speculativeWindows > 0
                                 ? " (\(s.speculativeWindows) speculative windows, \(s.reruns) re-runs, \(s.abandonedWindows) abandoned)"
                                 : "")
+                            + ((s.heldMessages ?? 0) > 0 ? ", \(s.heldMessages!) messages held for idle clusters" : "")
                         : "")
             )
             lines.append(

@@ -28,6 +28,10 @@ public final class WaferSession {
     var clusterTiming: [ParticipantTiming]
     var coordinatorTiming = ParticipantTiming()
     var toClusters: [[Envelope]]
+    /// What each cluster absorbs as of its last run (``ClusterWindowReport/absorbs``): such
+    /// messages for it are held in ``toClusters`` without making it take part in a window (its
+    /// state changes only when it runs, so this stays valid until then).
+    private var absorbs: [AbsorbedMessages]
     /// Virtual time reached by runs in global event order (see ``runUntilIdle(shouldStop:)``).
     var sequentialNow: Cycle = 0
     /// Σ over windows of the clusters taking part (deterministic; windows × clusters at most).
@@ -42,6 +46,7 @@ public final class WaferSession {
         let count = coordinator.config.clusterCount
         clusterTiming = Array(repeating: ParticipantTiming(), count: count)
         toClusters = Array(repeating: [], count: count)
+        absorbs = Array(repeating: [], count: count)
     }
 
     /// Builds an all-in-one-process session (the oracle).
@@ -125,7 +130,7 @@ public final class WaferSession {
     /// would be shorter than the speculative length). Returns false when the wafer is idle.
     @discardableResult
     public func step() throws -> Bool {
-        guard let proposal = synchronizer.propose(planInputs()) else { return false }
+        guard let proposal = synchronizer.propose(planInputs()) else { return try deliverHeldMessages() }
         guard proposal.start < Limits.horizon else { throw HorizonPassed(time: proposal.start) }
         pace?(proposal.start)
         let wallStart = DispatchTime.now().uptimeNanoseconds
@@ -138,6 +143,23 @@ public final class WaferSession {
         }
         // Flow control found clusters that can never go on: stop with the cycle rather than run for ever.
         if let deadlock = coordinator.deadlock { throw deadlock }
+        return true
+    }
+
+    /// Nothing is pending but messages held for clusters that absorb them: hands them over in
+    /// one conservative window (they send nothing), so that every event of the run is processed —
+    /// the event counts and every cluster's final state equal those of an execution that never
+    /// held them. Returns false when nothing was held.
+    private func deliverHeldMessages() throws -> Bool {
+        let held = toClusters.indices.filter { !toClusters[$0].isEmpty }
+        guard !held.isEmpty else { return false }
+        var last = synchronizer.now
+        for cluster in held {
+            let arrivals = toClusters[cluster].map(\.arrival)
+            last = max(last, arrivals.max()!)
+            clusterTiming[cluster].earliestInbound = arrivals.min()!
+        }
+        try conservativeStep(synchronizer.commit((synchronizer.now, last + 1)))
         return true
     }
 
@@ -230,6 +252,11 @@ public final class WaferSession {
                 }
             }
             var due = Set(inWindow.keys).union(delivered.keys).filter { (inWindow[$0] ?? []) != (delivered[$0] ?? []) }
+            // A cluster that has not run in this window and absorbs everything sent to it inside
+            // it sits the window out: those messages are held for it like any others.
+            due = due.filter { cluster in
+                ran.contains(cluster) || !(inWindow[cluster] ?? []).allSatisfy { absorbs[cluster].contains($0.message) }
+            }
             if firstRound { due.formUnion(activeClusters(before: end)) }
             firstRound = false
             if !due.isEmpty {
@@ -286,21 +313,39 @@ public final class WaferSession {
         // In-window envelopes are part of their receivers' final runs; the rest travels on.
         try finish(
             committed, coordinator: coordinatorOutput, clusters: latest.keys.sorted().map { latest[$0]! },
-            deliveredBefore: end)
+            deliveredBefore: end, ran: ran)
     }
 
     /// Routes what a window's final runs sent (envelopes arriving at or after `deliveredBefore`;
-    /// earlier ones were already delivered inside a speculative window), takes in their timing,
-    /// and appends their trace records.
+    /// earlier ones were already delivered inside a speculative window — except to clusters not
+    /// in `ran`, which sat the window out and have them held), takes in their timing, and appends
+    /// their trace records.
     private func finish(
         _ plan: WindowPlan, coordinator coordinatorOutput: WindowOutput, clusters reports: [ClusterWindowReport],
-        deliveredBefore: Cycle = 0
+        deliveredBefore: Cycle = 0, ran: Set<Int>? = nil
     ) throws {
         var coordinatorInbound = Cycle.never
+        // The clusters' new states first: whether a message for one is held depends on them.
+        for report in reports {
+            clusterTiming[report.cluster].nextEvent = report.nextEventTime
+            clusterTiming[report.cluster].earliestOutput = report.earliestOutput
+            absorbs[report.cluster] = report.absorbs
+        }
         func route(_ envelopes: [Envelope]) {
-            for envelope in envelopes where envelope.arrival >= deliveredBefore {
+            for envelope in envelopes {
+                if envelope.arrival < deliveredBefore {
+                    // Delivered inside the window, unless its receiver sat the window out.
+                    guard let cluster = envelope.destination.clusterIndex, let ran, !ran.contains(cluster) else {
+                        continue
+                    }
+                }
                 if let cluster = envelope.destination.clusterIndex {
                     toClusters[cluster].append(envelope)
+                    if absorbs[cluster].contains(envelope.message) {
+                        // Held: handed over with the cluster's next grant, or at the end.
+                        host.heldMessages += 1
+                        continue
+                    }
                     clusterTiming[cluster].earliestInbound = min(
                         clusterTiming[cluster].earliestInbound, envelope.arrival)
                 } else {
@@ -312,8 +357,6 @@ public final class WaferSession {
         route(coordinatorOutput.envelopes)
         var maxCompute: UInt64 = 0
         for report in reports {
-            clusterTiming[report.cluster].nextEvent = report.nextEventTime
-            clusterTiming[report.cluster].earliestOutput = report.earliestOutput
             route(report.envelopes)
             maxCompute = max(maxCompute, report.computeNanos)
         }
@@ -355,4 +398,7 @@ public struct HostMeasurements: Sendable {
     public var abandonedWindows: UInt64 = 0
     /// Runs of the coordinator repeated from its snapshot (local: no round).
     public var coordinatorReruns: UInt64 = 0
+    /// Messages held for clusters that absorb them (``ClusterEngine/absorbs``) instead of making
+    /// those clusters take part in a window.
+    public var heldMessages: UInt64 = 0
 }

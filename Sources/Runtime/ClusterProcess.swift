@@ -183,7 +183,7 @@ public final class ClusterProcess {
         let report = ClusterProtocol.Report(
             window: grant.window, nextEvent: output.nextEventTime, earliestOutput: output.earliestOutput,
             events: output.events, computeNanos: DispatchTime.now().uptimeNanoseconds - start,
-            envelopes: output.envelopes, trace: output.trace)
+            absorbs: engine.absorbs, envelopes: output.envelopes, trace: output.trace)
         try dealer.send(ClusterProtocol.encode(report))
     }
 

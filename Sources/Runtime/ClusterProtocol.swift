@@ -67,6 +67,8 @@ enum ClusterProtocol {
         var earliestOutput: Cycle
         var events: UInt64
         var computeNanos: UInt64
+        /// What the cluster would absorb (``ClusterEngine/absorbs``).
+        var absorbs: AbsorbedMessages
         /// Everything sent in the window, to peers and to the coordinator.
         var envelopes: [Envelope]
         var trace: [TimedTraceRecord]
@@ -122,6 +124,7 @@ enum ClusterProtocol {
         w.u64(report.earliestOutput)
         w.u64(report.events)
         w.u64(report.computeNanos)
+        w.u8(report.absorbs.rawValue)
         w.write(report.envelopes)
         w.write(report.trace)
         return frames(.report, w.bytes)
@@ -134,12 +137,16 @@ enum ClusterProtocol {
         let earliest = try r.u64()
         let events = try r.u64()
         let nanos = try r.u64()
+        let absorbs = AbsorbedMessages(rawValue: try r.u8())
+        guard AbsorbedMessages.all.isSuperset(of: absorbs) else {
+            throw WireError(description: "bad report flags \(absorbs.rawValue)")
+        }
         let envelopes = try r.readArray(Envelope.self)
         let trace = try r.readArray(TimedTraceRecord.self)
         try r.expectEnd()
         return Report(
             window: window, nextEvent: next, earliestOutput: earliest, events: events, computeNanos: nanos,
-            envelopes: envelopes, trace: trace)
+            absorbs: absorbs, envelopes: envelopes, trace: trace)
     }
 
     static func encodeCycle(_ tag: Tag, _ value: Cycle) -> [[UInt8]] {

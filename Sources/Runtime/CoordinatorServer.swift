@@ -294,7 +294,7 @@ public final class CoordinatorServer {
             try transport.send(cluster, setup)
         }
         state = pendingDrains.isEmpty ? .idle : .draining
-        options.log("all \(count) clusters registered")
+        options.log("all \(count) clusters registered (setup: \(setup.reduce(0) { $0 + $1.count }) bytes each)")
     }
 
     private func handleRegistration(_ frames: [[UInt8]]) throws {

@@ -71,7 +71,7 @@ final class RemoteClusterTransport: ClusterTransport {
                 reports[cluster] = ClusterWindowReport(
                     cluster: cluster, nextEventTime: report.nextEvent, earliestOutput: report.earliestOutput,
                     envelopes: report.envelopes, trace: report.trace, events: report.events,
-                    computeNanos: report.computeNanos)
+                    computeNanos: report.computeNanos, absorbs: report.absorbs)
                 missing -= 1
             })
         return runs.map { reports[$0.cluster]! }

@@ -14,6 +14,7 @@ final class SpeculationTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var reruns: UInt64 = 0
+        var held: UInt64 = 0
         for name in SchedulerRegistry.standard.names {
             let (exactSession, exact) = try runInProcess(
                 workload: "suite-small", scheduler: .standard(name), tracePath: directory + "/exact.json")
@@ -33,8 +34,66 @@ final class SpeculationTests: XCTestCase {
             XCTAssertEqual(speculative.emulation.causalityViolations, 0, name)
             XCTAssertEqual(exactSession.coordinator.records.count, session.coordinator.records.count, name)
             reruns += session.host.reruns
+            held += session.host.heldMessages
         }
         XCTAssertGreaterThan(reruns, 0, "messages inside speculative windows made clusters run again")
+        XCTAssertGreaterThan(held, 0, "views and load signals were held for idle clusters")
+    }
+
+    /// A cluster that never gets work absorbs the views broadcast to it: they are held, it sits
+    /// out every window but the last (which hands them over), and the run — results, event
+    /// counts, the cluster's final view — equals the one that delivered every view on time.
+    func testIdleClustersSitOutWindowsThatOnlyBroadcastViews() throws {
+        let config = try WaferConfigLoader.parse(
+            """
+            mesh: {rows: 1, columns: 3}
+            links: {intra_die: {hop_latency_cycles: 20}, control_latency_cycles: 10}
+            cluster: {tbus: 1, load_signal_period_cycles: 1000}
+            """, file: "idle.yaml")
+        let library = WorkflowLibrary([
+            try WorkflowLoader.parse(
+                """
+                name: pair
+                blocks:
+                  - {name: a, task: [{cycles: 5000}], output_bytes: 8, next: b}
+                  - {name: b, task: [{cycles: 5000}], output_bytes: 8}
+                """, file: "pair.yaml")
+        ])
+        // Entry blocks on cluster 0, successors on cluster 1; cluster 2 never runs anything.
+        struct FirstTwo: PlacementPolicy {
+            let name = "first-two"
+            let usesRequestKey = false
+            func place(_ request: PlacementRequest, in context: PlacementContext) -> Int {
+                request.origin == nil ? 0 : 1
+            }
+        }
+        let scheduler = Scheduler(
+            name: "first-two", controlPlane: .cbu, routing: .placement(FirstTwo()), dispatch: FIFODispatch())
+        let injection = Injection(
+            workflow: "pair", count: 20, arrival: .periodic(period: 3000, jitter: 0), start: 0, seed: 1)
+        func run(windows: Bool, speculation: Speculation? = nil) throws -> (WaferSession, RunSummary.Results) {
+            let session = WaferSession.inProcess(config: config, library: library, scheduler: scheduler)
+            session.usesGlobalEventOrder = !windows
+            if let speculation { session.speculation = speculation }
+            try session.inject(injection)
+            try session.runUntilIdle()
+            let stats = try session.transport.collectStats(end: session.accountingEnd)
+            return (session, SummaryBuilder.results(session: session, stats: stats))
+        }
+        let (oracleSession, oracle) = try run(windows: false)
+        let oracleViews = (oracleSession.transport as! InProcessTransport).clusters.map(\.view)
+        for speculation in [nil, Speculation(enabled: true)] {
+            let (session, results) = try run(windows: true, speculation: speculation)
+            let label = speculation == nil ? "conservative" : "speculative"
+            XCTAssertEqual(results, oracle, label)
+            XCTAssertEqual(results.overall.completed, 20, label)
+            XCTAssertEqual((session.transport as! InProcessTransport).clusters.map(\.view), oracleViews, label)
+            XCTAssertGreaterThan(session.host.heldMessages, 0, label)
+            // Clusters 0 and 1 work in most windows; cluster 2 only in the one handing over its views.
+            let windows = session.synchronizer.windows
+            XCTAssertLessThan(
+                session.activeClusterWindows, 2 * windows + 2, "\(label): cluster 2 sat out the windows")
+        }
     }
 
     /// Two clusters handing one request back and forth inside one long window: each hand-over
@@ -85,15 +144,18 @@ final class SpeculationTests: XCTestCase {
         // holds the request from injection to outcome.
         XCTAssertGreaterThan(conservative.synchronizer.windows, 6)
         XCTAssertEqual(speculative.host.speculativeWindows, 3)
-        XCTAssertEqual(speculative.synchronizer.windows, 3)
+        XCTAssertEqual(speculative.synchronizer.windows, 4)
         // The coordinator runs first in every window (locally: no round). Window 1, [0, 10⁶), three
         // rounds: it injects a → cluster 0; round 1: cluster 0 runs a (→ b to cluster 1); round 2:
         // cluster 1 runs b (→ c to cluster 0); round 3: cluster 0 runs again from its snapshot,
         // now with c too (→ the outcome); the coordinator runs again with the outcome. Window 2,
         // at 10⁹: the coordinator's broadcast of the placement it noted and both clusters' load
         // ticks — one round (the views reach the clusters' first runs; the loads arrive after
-        // the broadcast). Window 3, at 2·10⁹: the broadcast of those loads, one round.
-        XCTAssertEqual(speculative.host.rounds, 3 + 1 + 1)
+        // the broadcast). Window 3, at 2·10⁹: the broadcast of those loads to the clusters, idle
+        // now, which absorb views: held, no round. Window 4: the run is over, the held views
+        // are handed over, one round.
+        XCTAssertEqual(speculative.host.rounds, 3 + 1 + 0 + 1)
+        XCTAssertEqual(speculative.host.heldMessages, 2)
         XCTAssertEqual(speculative.host.reruns, 1, "cluster 0 ran window 1 twice")
     }
 }

@@ -78,12 +78,14 @@ final class WireCodecTests: XCTestCase {
     ]
 
     func testReportRoundTrip() throws {
-        let report = ClusterProtocol.Report(
-            window: 9, nextEvent: .never, earliestOutput: 1234, events: 55, computeNanos: 66, envelopes: envelopes,
-            trace: trace)
-        let (tag, body) = try ClusterProtocol.parse(ClusterProtocol.encode(report))
-        XCTAssertEqual(tag, .report)
-        XCTAssertEqual(try ClusterProtocol.decodeReport(body), report)
+        for absorbs: AbsorbedMessages in [[], [.views], .all] {
+            let report = ClusterProtocol.Report(
+                window: 9, nextEvent: .never, earliestOutput: 1234, events: 55, computeNanos: 66,
+                absorbs: absorbs, envelopes: envelopes, trace: trace)
+            let (tag, body) = try ClusterProtocol.parse(ClusterProtocol.encode(report))
+            XCTAssertEqual(tag, .report)
+            XCTAssertEqual(try ClusterProtocol.decodeReport(body), report)
+        }
     }
 
     func testGrantRoundTrip() throws {
@@ -201,8 +203,8 @@ final class WireCodecTests: XCTestCase {
                 window: 1, end: 9, speculative: true, restore: false, inputs: envelopes, inWindow: [envelopes[0]]))[1]
         let report = ClusterProtocol.encode(
             ClusterProtocol.Report(
-                window: 9, nextEvent: .never, earliestOutput: 1234, events: 55, computeNanos: 66, envelopes: envelopes,
-                trace: trace))[1]
+                window: 9, nextEvent: .never, earliestOutput: 1234, events: 55, computeNanos: 66, absorbs: .views,
+                envelopes: envelopes, trace: trace))[1]
         var decoded = 0
         for iteration in 0..<20_000 {
             var bytes = iteration % 2 == 0 ? grant : report

@@ -73,6 +73,16 @@ public struct DiffusionBalancing: BalancingPolicy {
         }
     }
 
+    public func isQuiet(on trigger: BalancingTrigger, queueCount: Int) -> Bool {
+        switch trigger {
+        case .loadTick: return false
+        // A neighbour's signal is recorded, then balanced on like a view: nothing moves without
+        // two queued blocks.
+        case .signal: return queueCount <= 1
+        case .view, .blockFinished: return !reacts(to: trigger, queueCount: queueCount)
+        }
+    }
+
     private mutating func signalNeighbours(_ state: BalancingState) -> BalancingDecision {
         let perTBU = state.pendingCycles / Cycle(state.tbus)
         let last = lastSignal

@@ -136,10 +136,17 @@ public protocol BalancingPolicy: Sendable {
     /// for `trigger` with `queueCount` blocks queued (the engine then skips building its state,
     /// which is most of what a decision costs).
     func reacts(to trigger: BalancingTrigger, queueCount: Int) -> Bool
+    /// True when ``react(to:state:)`` for `trigger` with `queueCount` blocks queued is certain to
+    /// return no actions, whatever the rest of the state (it may still update the policy's own
+    /// state, as diffusion records a neighbour's load). The engine then lets its host hold such
+    /// messages for an idle cluster until it runs anyway (``ClusterEngine/absorbs``). The
+    /// default, false, is always safe.
+    func isQuiet(on trigger: BalancingTrigger, queueCount: Int) -> Bool
 }
 
 extension BalancingPolicy {
     public func reacts(to trigger: BalancingTrigger, queueCount: Int) -> Bool { true }
+    public func isQuiet(on trigger: BalancingTrigger, queueCount: Int) -> Bool { false }
 }
 
 /// No rebalancing: blocks stay where placement put them.
@@ -151,4 +158,5 @@ public struct NoBalancing: BalancingPolicy {
 
     public func react(to trigger: BalancingTrigger, state: BalancingState) -> BalancingDecision { .none }
     public func reacts(to trigger: BalancingTrigger, queueCount: Int) -> Bool { false }
+    public func isQuiet(on trigger: BalancingTrigger, queueCount: Int) -> Bool { true }
 }
