@@ -19,7 +19,7 @@ public struct TopologyTable: Codable, Equatable, Sendable {
     /// Parameters with their defaults.
     public var parameters: [String: Int]
     /// One layer row, unevaluated.
-    struct Row: Codable, Equatable, Sendable {
+    struct Row: Equatable, Sendable {
         var line: Int
         var name: String
         var cells: [String]
@@ -103,33 +103,36 @@ public struct TopologyTable: Codable, Equatable, Sendable {
                 message: "unknown parameter (this table has: \(known.isEmpty ? "none" : known))")
         }
         let values = parameters.merging(overrides) { _, new in new }
-        return try rows.map { row in
-            let v = try zip(row.cells, row.expressions).map { cell, expression -> Int in
-                let value: Int
-                do {
-                    value = try expression.evaluate(values)
-                } catch let failure as Expression.Failure {
-                    throw ConfigError(
-                        file: file, line: row.line, field: row.name, message: "in '\(cell)': \(failure.message)")
-                }
-                guard value > 0 else {
-                    throw ConfigError(
-                        file: file, line: row.line, field: row.name,
-                        message: "'\(cell)' is \(value); dimensions must be positive")
-                }
-                return value
+        return try rows.map { try layer(of: $0, values: values) }
+    }
+
+    /// The layer of `row` with every parameter's value in `values`.
+    private func layer(of row: Row, values: [String: Int]) throws -> Layer {
+        let v = try zip(row.cells, row.expressions).map { cell, expression -> Int in
+            let value: Int
+            do {
+                value = try expression.evaluate(values)
+            } catch let failure as Expression.Failure {
+                throw ConfigError(
+                    file: file, line: row.line, field: row.name, message: "in '\(cell)': \(failure.message)")
             }
-            let layer: Layer =
-                v.count == 3
-                ? .gemm(name: row.name, m: v[0], n: v[1], k: v[2])
-                : .conv(
-                    name: row.name, ifmapHeight: v[0], ifmapWidth: v[1], filterHeight: v[2], filterWidth: v[3],
-                    channels: v[4], filters: v[5], stride: v[6], depthwise: row.name.contains("DP"))
-            if let problem = layer.problem {
-                throw ConfigError(file: file, line: row.line, field: row.name, message: problem)
+            guard value > 0 else {
+                throw ConfigError(
+                    file: file, line: row.line, field: row.name,
+                    message: "'\(cell)' is \(value); dimensions must be positive")
             }
-            return layer
+            return value
         }
+        let layer: Layer =
+            v.count == 3
+            ? .gemm(name: row.name, m: v[0], n: v[1], k: v[2])
+            : .conv(
+                name: row.name, ifmapHeight: v[0], ifmapWidth: v[1], filterHeight: v[2], filterWidth: v[3],
+                channels: v[4], filters: v[5], stride: v[6], depthwise: row.name.contains("DP"))
+        if let problem = layer.problem {
+            throw ConfigError(file: file, line: row.line, field: row.name, message: problem)
+        }
+        return layer
     }
 
     /// The table's rows split for repeated evaluation with `varying` parameters: the layers of
@@ -178,11 +181,13 @@ public struct TopologyTable: Codable, Equatable, Sendable {
         }
     }
 
-    /// The layer of row `index` with `overrides` applied to the parameter defaults.
+    /// The layer of row `index` with `overrides` applied to the parameter defaults (every
+    /// override must name a parameter of the table, as in ``layers(_:)``).
     public func layer(row index: Int, _ overrides: [String: Int]) throws -> Layer {
-        var single = self
-        single.rows = [rows[index]]
-        return try single.layers(overrides)[0]
+        for name in overrides.keys where parameters[name] == nil {
+            throw ConfigError(file: file, line: nil, field: name, message: "unknown parameter")
+        }
+        return try layer(of: rows[index], values: parameters.merging(overrides) { _, new in new })
     }
 
     static func isIdentifier(_ text: String) -> Bool {
@@ -322,5 +327,47 @@ public struct TopologyTable: Codable, Equatable, Sendable {
                 throw Failure(message: "unexpected '\(c)'")
             }
         }
+    }
+}
+
+// Coded compactly — each row as `[line, name, cells…]`, its expressions parsed again when decoded —
+// because every cluster process decodes its wafer's workflow library at start: a decoder's
+// hundreds of attention-head rows made the parsed expression trees most of that message.
+extension TopologyTable {
+    private enum CodingKeys: String, CodingKey { case file, parameters, rows }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        file = try container.decode(String.self, forKey: .file)
+        parameters = try container.decode([String: Int].self, forKey: .parameters)
+        let known = Set(parameters.keys)
+        rows = []
+        for fields in try container.decode([[String]].self, forKey: .rows) {
+            guard fields.count == 5 || fields.count == 9, let line = Int(fields[0]) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .rows, in: container,
+                    debugDescription: "a layer row is [line, name, M, N, K] or [line, name, 7 conv values]")
+            }
+            let cells = Array(fields.dropFirst(2))
+            do {
+                let expressions = try cells.map {
+                    try Expression.parse($0, known: known, file: file, line: line, field: fields[1])
+                }
+                rows.append(Row(line: line, name: fields[1], cells: cells, expressions: expressions))
+            } catch {
+                throw DecodingError.dataCorruptedError(forKey: .rows, in: container, debugDescription: "\(error)")
+            }
+        }
+        // As when a file is read: the defaults must give valid layers.
+        do { _ = try layers() } catch {
+            throw DecodingError.dataCorruptedError(forKey: .rows, in: container, debugDescription: "\(error)")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(file, forKey: .file)
+        try container.encode(parameters, forKey: .parameters)
+        try container.encode(rows.map { [String($0.line), $0.name] + $0.cells }, forKey: .rows)
     }
 }
