@@ -22,12 +22,6 @@ let package = Package(
             pkgConfig: "libzmq",
             providers: [.apt(["libzmq3-dev"])]
         ),
-        // OpenBLAS from Debian (libopenblas-dev) for functional mode's GEMMs, through pkg-config.
-        .systemLibrary(
-            name: "COpenBLAS",
-            pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]
-        ),
         // zlib from Debian (zlib1g-dev) for compressed Perfetto traces, through pkg-config.
         .systemLibrary(
             name: "CZlib",
@@ -52,8 +46,9 @@ let package = Package(
                 .product(name: "Collections", package: "swift-collections"),
             ]
         ),
-        // Functional mode: real tensors through the task blocks' kernels (GEMMs on OpenBLAS).
-        .target(name: "Functional", dependencies: ["WaferModel", "COpenBLAS"]),
+        // Functional mode: real tensors through the task blocks' kernels (GEMMs on Debian's OpenBLAS,
+        // libopenblas-dev, loaded on first use rather than linked: see Sources/Functional/GEMM.swift).
+        .target(name: "Functional", dependencies: ["WaferModel"]),
         .target(
             name: "Runtime",
             dependencies: ["Emulation", "WaferModel", "Scheduling", "ZeroMQ", "CProcessControl"]

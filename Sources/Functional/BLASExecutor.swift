@@ -5,7 +5,10 @@ import WaferModel
 /// everything else in Swift, with weights and inputs derived from the run seed. Control blocks then
 /// decide on these outputs. Nothing here touches virtual time.
 public final class BLASExecutor: FunctionalExecutor {
-    public init() {}
+    /// Loads OpenBLAS (``GEMM/load()``); throws ``GEMM/Unavailable`` when it cannot be loaded.
+    public init() throws {
+        try GEMM.load()
+    }
 
     // MARK: Inputs
 

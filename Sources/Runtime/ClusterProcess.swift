@@ -141,7 +141,7 @@ public final class ClusterProcess {
                             "the coordinator runs the wafer in functional mode, but this cluster process has no kernels for it"
                     )
                 }
-                kernels = make()
+                kernels = try make()
             }
             engine = ClusterEngine(
                 id: options.cluster, config: setup.config, library: setup.library, scheduler: scheduler,

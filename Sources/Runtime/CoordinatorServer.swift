@@ -142,7 +142,7 @@ public final class CoordinatorServer {
         session = WaferSession(
             coordinator: CoordinatorEngine(
                 config: options.config, library: options.library, scheduler: options.scheduler,
-                functional: options.functional?()),
+                functional: try options.functional?()),
             transport: transport)
         timeline = UtilisationTimeline(
             mesh: options.config.mesh, forward: trace)

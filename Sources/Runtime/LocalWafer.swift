@@ -151,7 +151,7 @@ public enum LocalWafer {
             directory: options.outputDirectory, config: options.config, library: options.library)
         let session = WaferSession.inProcess(
             config: options.config, library: options.library, scheduler: options.scheduler,
-            functional: options.functional?())
+            functional: try options.functional?())
         let timeline = UtilisationTimeline(
             mesh: options.config.mesh, forward: trace)
         session.traceSink = timeline

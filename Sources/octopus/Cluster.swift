@@ -70,7 +70,7 @@ struct Cluster: ParsableCommand {
         do {
             var options = ClusterProcess.Options(
                 coordinator: coordinator, cluster: cluster, parentPID: parentPid, setupTimeout: setupTimeout)
-            options.functional = { BLASExecutor() }
+            options.functional = { try BLASExecutor() }
             options.keys = try keys.map { try WaferKeys.load(from: $0) }
             options.hostLabel = hostLabel
             let process = try ClusterProcess(options: options)

@@ -44,7 +44,7 @@ struct ModelOptions: ParsableArguments {
     /// The kernels of functional mode when `--functional` is given (OpenBLAS), else nil.
     var kernels: FunctionalKernels? {
         guard functional else { return nil }
-        return { BLASExecutor() }
+        return { try BLASExecutor() }
     }
 
     @Option(

@@ -49,7 +49,7 @@ final class FunctionalRunTests: XCTestCase {
         let trace = try JSONSerialization.jsonObject(with: traces["ipc"]!) as! [String: Any]
         let injections = (trace["traceEvents"] as! [[String: Any]]).filter { $0["cat"] as? String == "inject" }
         XCTAssertEqual(injections.count, 24)
-        let executor = BLASExecutor()
+        let executor = try BLASExecutor()
         var classifiers = 0
         var poses = 0
         for event in injections {

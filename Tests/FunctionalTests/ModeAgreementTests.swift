@@ -24,7 +24,7 @@ final class ModeAgreementTests: XCTestCase {
         config.cluster.queueCapacity = 1_000_000
         let library = try WorkflowLibrary.load(directory: repositoryRoot + "/Configs/workflows")
         let session = WaferSession.inProcess(
-            config: config, library: library, functional: functional ? BLASExecutor() : nil)
+            config: config, library: library, functional: functional ? try BLASExecutor() : nil)
         final class Counter: TraceSink {
             var runs: [UInt64: [String: Int]] = [:]
             let graph: WorkflowGraph
