@@ -13,10 +13,26 @@ public struct ProactivePlanner: Sendable {
         self.hysteresis = hysteresis
     }
 
-    /// The plan for `demand` (cycles per type over the horizon), or nil to keep `current`.
+    /// The plan for `demand` (cycles per type over the horizon), or nil to keep `current`: the
+    /// plan of ``referencePlan(demand:stable:mesh:tbus:current:)``, computed without building it
+    /// unless it replaces `current` (``PlanDraft``).
     public func plan(demand: [TaskType: Double], stable: Set<TaskType>, mesh: Mesh, tbus: Int, current: WaferPlan)
         -> WaferPlan?
     {
+        guard demand.values.contains(where: { $0 > 0 }) else { return nil }
+        let draft = PlanDraft(demand: demand, stable: stable, mesh: mesh, tbus: tbus)
+        guard let changed = draft.changedCount(against: current) else {
+            return referencePlan(demand: demand, stable: stable, mesh: mesh, tbus: tbus, current: current)
+        }
+        let total = min(mesh.count * tbus, mesh.totalWorkingTBUs)
+        return Double(changed) >= hysteresis * Double(total) ? draft.plan(epoch: current.epoch &+ 1) : nil
+    }
+
+    /// The plan's definition, built from ``ProportionalMapping``: the proportional mapping of the
+    /// demand with the stable types reserved, and the pool TBUs' wishes for the dynamic types.
+    public func referencePlan(
+        demand: [TaskType: Double], stable: Set<TaskType>, mesh: Mesh, tbus: Int, current: WaferPlan
+    ) -> WaferPlan? {
         guard demand.values.contains(where: { $0 > 0 }) else { return nil }
         let slots = ProportionalMapping.map(demand, mesh: mesh, tbus: tbus)
         var plan = ProportionalMapping.plan(

@@ -1,0 +1,213 @@
+import WaferModel
+
+/// The proactive planner's candidate plan, built in flat arrays: the same plan as
+/// ``ProportionalMapping/map(_:mesh:tbus:)``, then ``ProportionalMapping/plan(_:clusters:tbus:stable:epoch:)``
+/// with `stable`, then the pool's configuration wishes (``ProactivePlanner/referencePlan(demand:stable:mesh:tbus:current:)``
+/// is that definition, and the tests hold the two equal) — with the same floating-point operations in
+/// the same order, so the same plan bit for bit.
+///
+/// Why it exists: the planner runs every planning period, and most steps keep the current plan
+/// (the hysteresis), so it only needs to *count* how many TBUs would change. Built as nested
+/// arrays, every step allocated a list per TBU several times over; here a step allocates a
+/// handful of flat arrays, and the nested ``WaferPlan`` is built only when it is published.
+struct PlanDraft {
+    let clusters: Int
+    let tbus: Int
+    /// Demand entries in type order (every entry of the demand, also those without load).
+    private let entries: [(type: TaskType, load: Double)]
+    /// Indexes into `entries` of the types with load: the types laid on the line.
+    private var laid: [Int] = []
+    /// TBU slots in snake order: cluster and TBU.
+    private var slotCluster: [Int] = []
+    private var slotTBU: [Int] = []
+    /// Hosted types of slot `s`: `hostedEntry[slotStart[s]..<slotStart[s + 1]]` (indexes into
+    /// `entries`) with their overlaps in `hostedShare`.
+    private var slotStart: [Int] = [0]
+    private var hostedEntry: [Int] = []
+    private var hostedShare: [Double] = []
+    /// Whether slot `s` keeps its stable types reserved.
+    private var slotReserved: [Bool] = []
+    /// The slot of each TBU of the grid (`cluster * tbus + tbu`), or -1 where no slot covers it.
+    private var cellSlot: [Int]
+    /// Each TBU's configuration wish, by grid cell: an index into `entries`, or -1.
+    private var cellWish: [Int]
+    private let isStable: [Bool]
+
+    init(demand: [TaskType: Double], stable: Set<TaskType>, mesh: Mesh, tbus: Int) {
+        clusters = mesh.count
+        self.tbus = tbus
+        entries = demand.map { (type: $0.key, load: $0.value) }.sorted { $0.type < $1.type }
+        isStable = entries.map { stable.contains($0.type) }
+        cellSlot = Array(repeating: -1, count: clusters * tbus)
+        cellWish = Array(repeating: -1, count: clusters * tbus)
+        lay(mesh: mesh)
+        reserve()
+        wish()
+    }
+
+    // MARK: ProportionalMapping.map
+
+    private mutating func lay(mesh: Mesh) {
+        for (index, entry) in entries.enumerated() where entry.load > 0 { laid.append(index) }
+        for cluster in ProportionalMapping.snakeOrder(mesh) {
+            for tbu in 0..<min(tbus, mesh.workingTBUs(of: cluster)) {
+                cellSlot[cluster * tbus + tbu] = slotCluster.count
+                slotCluster.append(cluster)
+                slotTBU.append(tbu)
+            }
+        }
+        let slots = slotCluster.count
+        guard !laid.isEmpty, slots > 0 else {
+            slotStart = Array(repeating: 0, count: slots + 1)
+            return
+        }
+        let total = laid.reduce(0) { $0 + entries[$1].load }
+        let floor = total * 0.002
+        let lengths = laid.map { max(entries[$0].load, floor) }
+        let line = lengths.reduce(0, +)
+        let segment = line / Double(slots)
+        slotStart.reserveCapacity(slots + 1)
+        var typeIndex = 0
+        var typeStart = 0.0
+        for k in 0..<slots {
+            let start = Double(k) * segment
+            let end = Double(k + 1) * segment
+            let first = hostedEntry.count
+            var t = typeIndex
+            var tStart = typeStart
+            while t < laid.count {
+                let tEnd = tStart + lengths[t]
+                let overlap = min(end, tEnd) - max(start, tStart)
+                if overlap > segment * 1e-9 {
+                    hostedEntry.append(laid[t])
+                    hostedShare.append(overlap / segment)
+                }
+                if tEnd > end { break }
+                tStart = tEnd
+                t += 1
+            }
+            typeIndex = t
+            typeStart = tStart
+            // A slot nothing overlaps hosts the previous slot's last type, whole.
+            if hostedEntry.count == first, first > 0 {
+                hostedEntry.append(hostedEntry[first - 1])
+                hostedShare.append(1)
+            }
+            slotStart.append(hostedEntry.count)
+        }
+    }
+
+    // MARK: ProportionalMapping.plan with stable types
+
+    private mutating func reserve() {
+        let slots = slotCluster.count
+        slotReserved = Array(repeating: false, count: slots)
+        var dynamicSlots: [(index: Int, share: Double)] = []
+        var hasPool = false
+        for slot in 0..<slots {
+            var keptShare = 0.0
+            var dynamicShare = 0.0
+            var keptCount = 0
+            for h in slotStart[slot]..<slotStart[slot + 1] {
+                if isStable[hostedEntry[h]] {
+                    keptShare += hostedShare[h]
+                    keptCount += 1
+                } else {
+                    dynamicShare += hostedShare[h]
+                }
+            }
+            if dynamicShare > 0 { dynamicSlots.append((slot, dynamicShare)) }
+            if keptCount > 0, keptShare >= 0.5 {
+                slotReserved[slot] = true
+            } else {
+                hasPool = true
+            }
+        }
+        // TBUs no slot covers (none on a wafer without defects) stay in the pool too.
+        if !hasPool { hasPool = cellSlot.contains(-1) }
+        if !hasPool,
+            let widest = dynamicSlots.max(by: { $0.share < $1.share || ($0.share == $1.share && $0.index > $1.index) })
+        {
+            slotReserved[widest.index] = false
+        }
+    }
+
+    // MARK: The pool's wishes (ProactivePlanner)
+
+    private mutating func wish() {
+        var reservedAnywhere = Array(repeating: false, count: entries.count)
+        for slot in slotReserved.indices where slotReserved[slot] {
+            for h in slotStart[slot]..<slotStart[slot + 1] where isStable[hostedEntry[h]] {
+                reservedAnywhere[hostedEntry[h]] = true
+            }
+        }
+        let ordered = entries.indices.filter { !isStable[$0] || !reservedAnywhere[$0] }
+        let pool = slotReserved.indices.filter { !slotReserved[$0] }
+        guard !pool.isEmpty, !ordered.isEmpty else { return }
+        let total = ordered.reduce(0) { $0 + entries[$1].load }
+        var start = 0.0
+        var index = 0
+        for (k, slot) in pool.enumerated() {
+            // The type covering the middle of this pool TBU's segment.
+            let middle = (Double(k) + 0.5) / Double(pool.count) * total
+            while index < ordered.count - 1 && start + entries[ordered[index]].load <= middle {
+                start += entries[ordered[index]].load
+                index += 1
+            }
+            cellWish[slotCluster[slot] * tbus + slotTBU[slot]] = ordered[index]
+        }
+    }
+
+    // MARK: Reading the draft
+
+    /// The number of TBUs whose reservation differs from `current`'s plus those whose wish does,
+    /// or nil when `current` is not a plan of `clusters` × `tbus` TBUs.
+    func changedCount(against current: WaferPlan) -> Int? {
+        guard current.reserved.count == clusters, current.configure.count == clusters,
+            current.reserved.allSatisfy({ $0.count == tbus }), current.configure.allSatisfy({ $0.count == tbus })
+        else { return nil }
+        var changed = 0
+        for cluster in 0..<clusters {
+            for tbu in 0..<tbus {
+                let cell = cluster * tbus + tbu
+                if !reservation(of: cell, equals: current.reserved[cluster][tbu]) { changed += 1 }
+                let wish = cellWish[cell] < 0 ? nil : entries[cellWish[cell]].type
+                if wish != current.configure[cluster][tbu] { changed += 1 }
+            }
+        }
+        return changed
+    }
+
+    /// True when the types reserved on `cell` are `types`, in order.
+    private func reservation(of cell: Int, equals types: [TaskType]) -> Bool {
+        let slot = cellSlot[cell]
+        guard slot >= 0, slotReserved[slot] else { return types.isEmpty }
+        var position = 0
+        for h in slotStart[slot]..<slotStart[slot + 1] where isStable[hostedEntry[h]] {
+            guard position < types.count, types[position] == entries[hostedEntry[h]].type else { return false }
+            position += 1
+        }
+        return position == types.count
+    }
+
+    /// The draft as a plan.
+    func plan(epoch: UInt32) -> WaferPlan {
+        var reserved = Array(repeating: Array(repeating: [TaskType](), count: tbus), count: clusters)
+        var weights = Array(repeating: Array(repeating: [Double](), count: tbus), count: clusters)
+        var configure = Array(repeating: Array(repeating: TaskType?.none, count: tbus), count: clusters)
+        for slot in slotReserved.indices where slotReserved[slot] {
+            var types: [TaskType] = []
+            var shares: [Double] = []
+            for h in slotStart[slot]..<slotStart[slot + 1] where isStable[hostedEntry[h]] {
+                types.append(entries[hostedEntry[h]].type)
+                shares.append(hostedShare[h])
+            }
+            reserved[slotCluster[slot]][slotTBU[slot]] = types
+            weights[slotCluster[slot]][slotTBU[slot]] = shares
+        }
+        for cell in cellWish.indices where cellWish[cell] >= 0 {
+            configure[cell / tbus][cell % tbus] = entries[cellWish[cell]].type
+        }
+        return WaferPlan(epoch: epoch, reserved: reserved, weights: weights, configure: configure)
+    }
+}
