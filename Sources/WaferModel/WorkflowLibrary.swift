@@ -46,5 +46,10 @@ public struct WorkflowLibrary: Codable, Equatable, Sendable {
     /// All workflow names.
     public var names: [String] { workflows.map(\.name) }
 
-    public subscript(index: Int) -> WorkflowGraph { workflows[index] }
+    /// The workflow at `index`, lent rather than copied: `library[w].blocks[b].isTask` then reads
+    /// one field without copying the graph (retaining each of its arrays), which the engines do
+    /// for every block they handle.
+    public subscript(index: Int) -> WorkflowGraph {
+        _read { yield workflows[index] }
+    }
 }

@@ -32,24 +32,28 @@ public struct CompletionTimePlacement: PlacementPolicy {
     public func place(_ request: PlacementRequest, view: WaferLoadView, mesh: Mesh, candidates: [Int]? = nil) -> Int {
         var best = candidates?.first ?? 0
         var bestKey = (finish: Cycle.max, transfer: Cycle.max)
-        func consider(_ load: ClusterLoad) {
-            guard mesh.hostsWork(load.cluster) else { return }
+        let plannedHosts = planned[request.taskType]
+        // Reads each load in place (by index): a copy of a ClusterLoad retains and releases its
+        // five arrays, and this runs for every cluster at every placement.
+        func consider(_ index: Int) {
+            let cluster = view.clusters[index].cluster
+            guard mesh.hostsWork(cluster) else { return }
             let transfer =
-                request.origin.map { mesh.transferLatency(from: $0, to: load.cluster, bytes: request.inputBytes) } ?? 0
-            let wait = load.pendingCycles / Cycle(max(load.tbus, 1))
+                request.origin.map { mesh.transferLatency(from: $0, to: cluster, bytes: request.inputBytes) } ?? 0
+            let wait = view.clusters[index].pendingCycles / Cycle(max(view.clusters[index].tbus, 1))
             let configured =
-                load.configurations.contains(request.taskType)
-                || planned[request.taskType]?.contains(load.cluster) == true
+                view.clusters[index].configurations.contains(request.taskType)
+                || plannedHosts?.contains(cluster) == true
             let finish = wait + transfer + (configured ? 0 : reconfigurationCycles) + request.predictedCycles
             if finish < bestKey.finish || (finish == bestKey.finish && transfer < bestKey.transfer) {
-                best = load.cluster
+                best = cluster
                 bestKey = (finish, transfer)
             }
         }
         if let candidates {
-            for cluster in candidates { consider(view.clusters[cluster]) }
+            for cluster in candidates { consider(cluster) }
         } else {
-            for load in view.clusters { consider(load) }
+            for index in view.clusters.indices { consider(index) }
         }
         return best
     }

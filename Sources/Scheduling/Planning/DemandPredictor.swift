@@ -20,6 +20,9 @@ public struct DemandPredictor: Sendable {
     public private(set) var cycles: [TaskType: Double]
     /// Task-block types reachable from each block (task or control), within its workflow.
     public let downstream: [TaskType: [TaskType]]
+    /// The keys of `visits` in type order, kept as `observe` adds types: `predict` sums in this
+    /// order every planning period without sorting again.
+    private var visitOrder: [TaskType]
 
     public init(
         visits: [TaskType: Double], cycles: [TaskType: Double], downstream: [TaskType: [TaskType]],
@@ -29,6 +32,7 @@ public struct DemandPredictor: Sendable {
         self.cycles = cycles
         self.downstream = downstream
         self.smoothing = smoothing
+        visitOrder = visits.keys.sorted()
     }
 
     /// Folds in one planning period of `length` cycles: arrivals per workflow and, per type, runs
@@ -45,6 +49,9 @@ public struct DemandPredictor: Sendable {
         for (type, observed) in runs where observed.runs > 0 {
             cycles[type] = (cycles[type] ?? 0) * (1 - smoothing) + observed.cycles / observed.runs * smoothing
             if let count = arrivals[type.workflow], count > 0 {
+                if visits[type] == nil {
+                    visitOrder.insert(type, at: visitOrder.firstIndex { type < $0 } ?? visitOrder.endIndex)
+                }
                 visits[type] = (visits[type] ?? 0) * (1 - smoothing) + observed.runs / Double(count) * smoothing
             }
         }
@@ -54,8 +61,10 @@ public struct DemandPredictor: Sendable {
     /// (queued or running, by type).
     public func predict(horizon: Cycle, inFlight: [TaskType: Int]) -> [TaskType: Double] {
         var demand: [TaskType: Double] = [:]
+        demand.reserveCapacity(visitOrder.count)
         // Sorted iteration: floating-point sums must not depend on a dictionary's (per-process) order.
-        for (type, v) in visits.sorted(by: { $0.key < $1.key }) {
+        for type in visitOrder {
+            let v = visits[type]!
             let rate = arrivalRate[type.workflow] ?? 0
             let work = rate * Double(horizon) * v * (cycles[type] ?? 0)
             if work > 0 { demand[type, default: 0] += work }

@@ -10,45 +10,25 @@ import WaferModel
 /// (the hysteresis), so it only needs to *count* how many TBUs would change. Built as nested
 /// arrays, every step allocated a list per TBU several times over; here a step allocates a
 /// handful of flat arrays, and the nested ``WaferPlan`` is built only when it is published.
-struct PlanDraft {
+/// The TBU slots of a wafer in snake order (``ProportionalMapping/snakeOrder(_:)``, working TBUs
+/// only) and the slot of every TBU of the `clusters` × `tbus` grid: fixed for a wafer, so the
+/// planner builds it once.
+public struct PlanGeometry: Sendable {
     let clusters: Int
     let tbus: Int
-    /// Demand entries in type order (every entry of the demand, also those without load).
-    private let entries: [(type: TaskType, load: Double)]
-    /// Indexes into `entries` of the types with load: the types laid on the line.
-    private var laid: [Int] = []
-    /// TBU slots in snake order: cluster and TBU.
-    private var slotCluster: [Int] = []
-    private var slotTBU: [Int] = []
-    /// Hosted types of slot `s`: `hostedEntry[slotStart[s]..<slotStart[s + 1]]` (indexes into
-    /// `entries`) with their overlaps in `hostedShare`.
-    private var slotStart: [Int] = [0]
-    private var hostedEntry: [Int] = []
-    private var hostedShare: [Double] = []
-    /// Whether slot `s` keeps its stable types reserved.
-    private var slotReserved: [Bool] = []
+    let slotCluster: [Int]
+    let slotTBU: [Int]
     /// The slot of each TBU of the grid (`cluster * tbus + tbu`), or -1 where no slot covers it.
-    private var cellSlot: [Int]
-    /// Each TBU's configuration wish, by grid cell: an index into `entries`, or -1.
-    private var cellWish: [Int]
-    private let isStable: [Bool]
+    let cellSlot: [Int]
+    /// `min(clusters × tbus, working TBUs)`: what the planner's hysteresis is a share of.
+    let plannedTBUs: Int
 
-    init(demand: [TaskType: Double], stable: Set<TaskType>, mesh: Mesh, tbus: Int) {
+    public init(mesh: Mesh, tbus: Int) {
         clusters = mesh.count
         self.tbus = tbus
-        entries = demand.map { (type: $0.key, load: $0.value) }.sorted { $0.type < $1.type }
-        isStable = entries.map { stable.contains($0.type) }
-        cellSlot = Array(repeating: -1, count: clusters * tbus)
-        cellWish = Array(repeating: -1, count: clusters * tbus)
-        lay(mesh: mesh)
-        reserve()
-        wish()
-    }
-
-    // MARK: ProportionalMapping.map
-
-    private mutating func lay(mesh: Mesh) {
-        for (index, entry) in entries.enumerated() where entry.load > 0 { laid.append(index) }
+        var slotCluster: [Int] = []
+        var slotTBU: [Int] = []
+        var cellSlot = Array(repeating: -1, count: mesh.count * tbus)
         for cluster in ProportionalMapping.snakeOrder(mesh) {
             for tbu in 0..<min(tbus, mesh.workingTBUs(of: cluster)) {
                 cellSlot[cluster * tbus + tbu] = slotCluster.count
@@ -56,6 +36,53 @@ struct PlanDraft {
                 slotTBU.append(tbu)
             }
         }
+        self.slotCluster = slotCluster
+        self.slotTBU = slotTBU
+        self.cellSlot = cellSlot
+        plannedTBUs = min(mesh.count * tbus, mesh.totalWorkingTBUs)
+    }
+}
+
+struct PlanDraft {
+    let clusters: Int
+    let tbus: Int
+    /// Demand entries in type order (every entry of the demand, also those without load).
+    private let entries: [(type: TaskType, load: Double)]
+    /// Indexes into `entries` of the types with load: the types laid on the line.
+    private var laid: [Int] = []
+    private let geometry: PlanGeometry
+    /// Hosted types of slot `s`: `hostedEntry[slotStart[s]..<slotStart[s + 1]]` (indexes into
+    /// `entries`) with their overlaps in `hostedShare`.
+    private var slotStart: [Int] = [0]
+    private var hostedEntry: [Int] = []
+    private var hostedShare: [Double] = []
+    /// Whether slot `s` keeps its stable types reserved.
+    private var slotReserved: [Bool] = []
+    /// Each TBU's configuration wish, by grid cell: an index into `entries`, or -1.
+    private var cellWish: [Int]
+    private let isStable: [Bool]
+
+    init(demand: [TaskType: Double], stable: Set<TaskType>, geometry: PlanGeometry) {
+        clusters = geometry.clusters
+        tbus = geometry.tbus
+        self.geometry = geometry
+        entries = demand.map { (type: $0.key, load: $0.value) }.sorted { $0.type < $1.type }
+        isStable = entries.map { stable.contains($0.type) }
+        cellWish = Array(repeating: -1, count: clusters * tbus)
+        lay()
+        reserve()
+        wish()
+    }
+
+    private var slotCluster: [Int] { geometry.slotCluster }
+    private var slotTBU: [Int] { geometry.slotTBU }
+    private var cellSlot: [Int] { geometry.cellSlot }
+
+    // MARK: ProportionalMapping.map
+
+    private mutating func lay() {
+        laid.reserveCapacity(entries.count)
+        for (index, entry) in entries.enumerated() where entry.load > 0 { laid.append(index) }
         let slots = slotCluster.count
         guard !laid.isEmpty, slots > 0 else {
             slotStart = Array(repeating: 0, count: slots + 1)
@@ -67,6 +94,9 @@ struct PlanDraft {
         let line = lengths.reduce(0, +)
         let segment = line / Double(slots)
         slotStart.reserveCapacity(slots + 1)
+        // A slot hosts the types overlapping it: at most one more than it shares with the next.
+        hostedEntry.reserveCapacity(slots + laid.count)
+        hostedShare.reserveCapacity(slots + laid.count)
         var typeIndex = 0
         var typeStart = 0.0
         for k in 0..<slots {

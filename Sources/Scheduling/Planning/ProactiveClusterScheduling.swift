@@ -14,6 +14,7 @@ public struct ProactiveClusterScheduling: PlanningPolicy {
     private var predictor = DemandPredictor(visits: [:], cycles: [:], downstream: [:])
     private let planner = ProactivePlanner()
     private var context: PlanningContext?
+    private var geometry: PlanGeometry?
     // What happened since the last step.
     private var lastStep: Cycle = 0
     private var periodArrivals: [UInt16: Int] = [:]
@@ -44,6 +45,7 @@ public struct ProactiveClusterScheduling: PlanningPolicy {
 
     public mutating func start(_ context: PlanningContext) {
         self.context = context
+        geometry = PlanGeometry(mesh: context.mesh, tbus: context.tbus)
         dual.start(context)
         predictor = DemandPredictor(visits: context.visits, cycles: context.cycles, downstream: context.downstream)
     }
@@ -64,7 +66,7 @@ public struct ProactiveClusterScheduling: PlanningPolicy {
     }
 
     public mutating func step(at now: Cycle, view: WaferLoadView, current: WaferPlan) -> PlanningStep {
-        guard let context else { preconditionFailure("ProactiveClusterScheduling used before start") }
+        guard let context, let geometry else { preconditionFailure("ProactiveClusterScheduling used before start") }
         let stable = dual.classifier.stableTypes
         predictor.observe(length: now - lastStep, arrivals: periodArrivals, runs: periodRuns)
         var inFlight: [TaskType: Int] = [:]
@@ -74,7 +76,7 @@ public struct ProactiveClusterScheduling: PlanningPolicy {
         }
         let demand = clairvoyant ? foreseen : predictor.predict(horizon: horizon, inFlight: inFlight)
         let plan = planner.plan(
-            demand: demand, stable: stable, mesh: context.mesh, tbus: context.tbus, current: current)
+            demand: demand, stable: stable, geometry: geometry, mesh: context.mesh, current: current)
         periodArrivals.removeAll(keepingCapacity: true)
         periodRuns.removeAll(keepingCapacity: true)
         lastStep = now

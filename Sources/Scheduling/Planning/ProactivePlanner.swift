@@ -19,12 +19,22 @@ public struct ProactivePlanner: Sendable {
     public func plan(demand: [TaskType: Double], stable: Set<TaskType>, mesh: Mesh, tbus: Int, current: WaferPlan)
         -> WaferPlan?
     {
+        plan(
+            demand: demand, stable: stable, geometry: PlanGeometry(mesh: mesh, tbus: tbus), mesh: mesh, current: current
+        )
+    }
+
+    /// ``plan(demand:stable:mesh:tbus:current:)`` with the wafer's slots built once (`geometry`
+    /// is `PlanGeometry(mesh: mesh, tbus: tbus)`).
+    public func plan(
+        demand: [TaskType: Double], stable: Set<TaskType>, geometry: PlanGeometry, mesh: Mesh, current: WaferPlan
+    ) -> WaferPlan? {
         guard demand.values.contains(where: { $0 > 0 }) else { return nil }
-        let draft = PlanDraft(demand: demand, stable: stable, mesh: mesh, tbus: tbus)
+        let draft = PlanDraft(demand: demand, stable: stable, geometry: geometry)
         guard let changed = draft.changedCount(against: current) else {
-            return referencePlan(demand: demand, stable: stable, mesh: mesh, tbus: tbus, current: current)
+            return referencePlan(demand: demand, stable: stable, mesh: mesh, tbus: geometry.tbus, current: current)
         }
-        let total = min(mesh.count * tbus, mesh.totalWorkingTBUs)
+        let total = geometry.plannedTBUs
         return Double(changed) >= hysteresis * Double(total) ? draft.plan(epoch: current.epoch &+ 1) : nil
     }
 
