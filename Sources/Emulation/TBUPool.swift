@@ -59,15 +59,37 @@ struct TBUPool {
 
     var count: Int { units.count }
     subscript(index: Int) -> TBU { units[index] }
-    var hasFree: Bool { units.contains(where: \.isFree) }
-    var busyCount: Int { units.reduce(0) { $0 + ($1.isFree ? 0 : 1) } }
+    // These run at every dispatch, load signal and balancing decision: loops over indices read
+    // each TBU in place (a key path or a copied element costs retains of its running block).
+    var hasFree: Bool {
+        for index in units.indices where units[index].isFree { return true }
+        return false
+    }
+    var busyCount: Int {
+        var busy = 0
+        for index in units.indices where !units[index].isFree { busy += 1 }
+        return busy
+    }
     /// TBUs holding an output that waits for a credit.
-    var blockedCount: Int { units.reduce(0) { $0 + ($1.blocked ? 1 : 0) } }
-    var configurations: [TaskType?] { units.map(\.configuredFor) }
+    var blockedCount: Int {
+        var blocked = 0
+        for index in units.indices where units[index].blocked { blocked += 1 }
+        return blocked
+    }
+    var configurations: [TaskType?] {
+        var configured: [TaskType?] = []
+        configured.reserveCapacity(units.count)
+        for index in units.indices { configured.append(units[index].configuredFor) }
+        return configured
+    }
 
     /// Remaining cycles of the blocks running now.
     func remainingCycles(at now: Cycle) -> Cycle {
-        units.reduce(0) { $0 + (!$1.isFree && $1.busyUntil > now ? $1.busyUntil - now : 0) }
+        var remaining: Cycle = 0
+        for index in units.indices where !units[index].isFree && units[index].busyUntil > now {
+            remaining += units[index].busyUntil - now
+        }
+        return remaining
     }
 
     // MARK: Idle periods
@@ -217,8 +239,10 @@ struct TBUPool {
             let stranded = Set(queue.tasks.filter { !$0.isControl && !accepted.contains($0.taskType) }.map(\.taskType))
             if !stranded.isEmpty { lists = lists.map { $0.map { $0 + stranded.sorted() } } }
         }
-        return units.enumerated().map {
-            TBUSnapshot(index: $0, isBusy: !$1.isFree, configuredFor: $1.configuredFor, reservedFor: lists[$0])
+        return units.indices.map { index in
+            TBUSnapshot(
+                index: index, isBusy: !units[index].isFree, configuredFor: units[index].configuredFor,
+                reservedFor: lists[index])
         }
     }
 }

@@ -12,27 +12,65 @@ import WaferModel
 ///   downstream work before it is ready.
 ///
 /// Prediction = new arrivals × horizon × runs per request × cycles per run + announced in-flight work.
+///
+/// The estimates live in arrays indexed by type (``types``, in type order), because `predict`
+/// runs every planning period over every type and its downstream types; the dictionaries below
+/// are views of them.
 public struct DemandPredictor: Sendable {
     /// Weight of the newest period in the smoothed estimates.
     public var smoothing: Double
     public private(set) var arrivalRate: [UInt16: Double] = [:]
-    public private(set) var visits: [TaskType: Double]
-    public private(set) var cycles: [TaskType: Double]
+    /// Every type the predictor knows, in type order; the estimates are indexed like it.
+    private var types: [TaskType]
+    private var position: [TaskType: Int]
+    /// Runs per request and cycles per run, by type index (nil: no estimate).
+    private var visitEstimate: [Double?]
+    private var cycleEstimate: [Double?]
+    /// Indexes of the types reachable from each type.
+    private var reachable: [[Int]]
     /// Task-block types reachable from each block (task or control), within its workflow.
     public let downstream: [TaskType: [TaskType]]
-    /// The keys of `visits` in type order, kept as `observe` adds types: `predict` sums in this
-    /// order every planning period without sorting again.
-    private var visitOrder: [TaskType]
+
+    /// Runs of each type per request of its workflow.
+    public var visits: [TaskType: Double] { estimates(visitEstimate) }
+    /// Cycles per run of each type.
+    public var cycles: [TaskType: Double] { estimates(cycleEstimate) }
 
     public init(
         visits: [TaskType: Double], cycles: [TaskType: Double], downstream: [TaskType: [TaskType]],
         smoothing: Double = 0.3
     ) {
-        self.visits = visits
-        self.cycles = cycles
         self.downstream = downstream
         self.smoothing = smoothing
-        visitOrder = visits.keys.sorted()
+        var known = Set(visits.keys).union(cycles.keys).union(downstream.keys)
+        for next in downstream.values { known.formUnion(next) }
+        let types = known.sorted()
+        let position = Dictionary(uniqueKeysWithValues: types.enumerated().map { ($1, $0) })
+        self.types = types
+        self.position = position
+        visitEstimate = types.map { visits[$0] }
+        cycleEstimate = types.map { cycles[$0] }
+        reachable = types.map { type in (downstream[type] ?? []).map { position[$0]! } }
+    }
+
+    private func estimates(_ values: [Double?]) -> [TaskType: Double] {
+        var result: [TaskType: Double] = [:]
+        for (index, value) in values.enumerated() { if let value { result[types[index]] = value } }
+        return result
+    }
+
+    /// The index of `type`, added (in type order) when the predictor meets it for the first time.
+    private mutating func index(of type: TaskType) -> Int {
+        if let index = position[type] { return index }
+        // A new type goes to its place in type order; the indexes after it move up by one.
+        let index = types.firstIndex { type < $0 } ?? types.endIndex
+        types.insert(type, at: index)
+        visitEstimate.insert(nil, at: index)
+        cycleEstimate.insert(nil, at: index)
+        reachable.insert([], at: index)
+        for i in reachable.indices { reachable[i] = reachable[i].map { $0 >= index && i != index ? $0 + 1 : $0 } }
+        position = Dictionary(uniqueKeysWithValues: types.enumerated().map { ($1, $0) })
+        return index
     }
 
     /// Folds in one planning period of `length` cycles: arrivals per workflow and, per type, runs
@@ -47,12 +85,12 @@ public struct DemandPredictor: Sendable {
             arrivalRate[workflow] = (arrivalRate[workflow] ?? rate) * (1 - smoothing) + rate * smoothing
         }
         for (type, observed) in runs where observed.runs > 0 {
-            cycles[type] = (cycles[type] ?? 0) * (1 - smoothing) + observed.cycles / observed.runs * smoothing
+            let index = index(of: type)
+            cycleEstimate[index] =
+                (cycleEstimate[index] ?? 0) * (1 - smoothing) + observed.cycles / observed.runs * smoothing
             if let count = arrivals[type.workflow], count > 0 {
-                if visits[type] == nil {
-                    visitOrder.insert(type, at: visitOrder.firstIndex { type < $0 } ?? visitOrder.endIndex)
-                }
-                visits[type] = (visits[type] ?? 0) * (1 - smoothing) + observed.runs / Double(count) * smoothing
+                visitEstimate[index] =
+                    (visitEstimate[index] ?? 0) * (1 - smoothing) + observed.runs / Double(count) * smoothing
             }
         }
     }
@@ -60,24 +98,42 @@ public struct DemandPredictor: Sendable {
     /// Predicted cycles of work per type over the next `horizon` cycles, given the blocks in flight
     /// (queued or running, by type).
     public func predict(horizon: Cycle, inFlight: [TaskType: Int]) -> [TaskType: Double] {
-        var demand: [TaskType: Double] = [:]
-        demand.reserveCapacity(visitOrder.count)
-        // Sorted iteration: floating-point sums must not depend on a dictionary's (per-process) order.
-        for type in visitOrder {
-            let v = visits[type]!
-            let rate = arrivalRate[type.workflow] ?? 0
-            let work = rate * Double(horizon) * v * (cycles[type] ?? 0)
-            if work > 0 { demand[type, default: 0] += work }
-        }
-        for (type, count) in inFlight.sorted(by: { $0.key < $1.key }) where count > 0 {
-            demand[type, default: 0] += Double(count) * (cycles[type] ?? 0)
-            let base = max(visits[type] ?? 1, 1e-9)
-            for next in downstream[type] ?? [] {
-                let ahead = Double(count) * (visits[next] ?? 0) / base * (cycles[next] ?? 0)
-                if ahead > 0 { demand[next, default: 0] += ahead }
+        // Accumulated by type index in the order the definition adds them (types in type order,
+        // then in-flight types in type order): floating-point sums must not depend on a
+        // dictionary's (per-process) order.
+        var demand = [Double](repeating: 0, count: types.count)
+        var present = [Bool](repeating: false, count: types.count)
+        for index in types.indices {
+            guard let v = visitEstimate[index] else { continue }
+            let rate = arrivalRate[types[index].workflow] ?? 0
+            let work = rate * Double(horizon) * v * (cycleEstimate[index] ?? 0)
+            if work > 0 {
+                demand[index] += work
+                present[index] = true
             }
         }
-        return demand
+        var unknown: [TaskType: Double] = [:]
+        for (type, count) in inFlight.sorted(by: { $0.key < $1.key }) where count > 0 {
+            guard let index = position[type] else {
+                // A type the predictor has never seen: no cycles, nothing reachable (0 × count).
+                unknown[type] = 0
+                continue
+            }
+            demand[index] += Double(count) * (cycleEstimate[index] ?? 0)
+            present[index] = true
+            let base = max(visitEstimate[index] ?? 1, 1e-9)
+            for next in reachable[index] {
+                let ahead = Double(count) * (visitEstimate[next] ?? 0) / base * (cycleEstimate[next] ?? 0)
+                if ahead > 0 {
+                    demand[next] += ahead
+                    present[next] = true
+                }
+            }
+        }
+        var result = unknown
+        result.reserveCapacity(types.count + unknown.count)
+        for index in types.indices where present[index] { result[types[index]] = demand[index] }
+        return result
     }
 
     /// Weighted absolute percentage error of a prediction against what happened (0 when nothing did).
