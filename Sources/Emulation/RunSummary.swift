@@ -279,8 +279,13 @@ public struct RunSummary: Codable, Equatable, Sendable {
     public struct Host: Codable, Equatable, Sendable {
         public var synchronisation: Synchronisation
         public var processes: Int
-        /// Seconds from the coordinator's start until every cluster had registered (0 in process).
+        /// Seconds from the coordinator's start until every cluster was ready to run: registered,
+        /// its setup (configuration and workflow library) decoded and its engine built (0 in
+        /// process). The run's wall time starts then.
         public var setupSeconds: Double = 0
+        /// Of `setupSeconds`, the part until every cluster had registered (absent in process and
+        /// in summaries older than it).
+        public var registrationSeconds: Double?
         /// With `--pace`: the virtual µs per wall µs asked for, and the ratio reached (lower when
         /// the model could not keep up).
         public var pace: Double?

@@ -146,6 +146,8 @@ public final class ClusterProcess {
             engine = ClusterEngine(
                 id: options.cluster, config: setup.config, library: setup.library, scheduler: scheduler,
                 functional: kernels)
+            // The coordinator starts the run (and its clock) once every cluster has said this.
+            try dealer.send(ClusterProtocol.frames(.ready))
         case .grant:
             try runWindow(ClusterProtocol.decodeGrant(body))
         case .collect:
@@ -159,7 +161,7 @@ public final class ClusterProcess {
             throw Failure(description: "coordinator refused this cluster: \(String(decoding: body, as: UTF8.self))")
         case .ping:
             break
-        case .register, .report, .stats, .bye:
+        case .register, .report, .stats, .bye, .ready:
             throw Failure(description: "unexpected \(tag) message from the coordinator")
         }
         return false

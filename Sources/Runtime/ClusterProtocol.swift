@@ -30,6 +30,8 @@ enum ClusterProtocol {
         case bye
         case error
         case ping
+        /// A cluster has decoded its setup and built its engine: it can run windows.
+        case ready
     }
 
     struct Registration: Codable {

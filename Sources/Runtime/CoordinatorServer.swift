@@ -61,6 +61,7 @@ public final class CoordinatorServer {
         case interrupted(signal: Int32)
         case childDied(cluster: Int, pid: Int32, description: String)
         case registrationTimeout(missing: [Int], seconds: Int)
+        case setupTimeout(missing: [Int], seconds: Int)
         case stoppedBeforeStart
 
         public var description: String {
@@ -71,12 +72,17 @@ public final class CoordinatorServer {
             case .registrationTimeout(let missing, let seconds):
                 return
                     "clusters \(missing.map(String.init).joined(separator: ", ")) did not register within \(seconds) s"
+            case .setupTimeout(let missing, let seconds):
+                return
+                    "clusters \(missing.map(String.init).joined(separator: ", ")) registered but were not ready (setup decoded, engine built) within \(seconds) s"
             case .stoppedBeforeStart: return "stopped before all clusters registered"
             }
         }
     }
 
     private enum State: String { case waiting, running, idle, draining, failed }
+    /// Seconds from the start until every cluster had registered.
+    private var registrationSeconds: Double?
 
     public let options: Options
     private let context: Context
@@ -171,6 +177,8 @@ public final class CoordinatorServer {
         var wallStart = Date()
         do {
             try waitForClusters()
+            registrationSeconds = Date().timeIntervalSince(setupStart)
+            try waitUntilReady()
             let setupSeconds = Date().timeIntervalSince(setupStart)
             for injection in initial { try session.inject(injection) }
             wallStart = Date()
@@ -293,8 +301,56 @@ public final class CoordinatorServer {
         for cluster in 0..<count {
             try transport.send(cluster, setup)
         }
-        state = pendingDrains.isEmpty ? .idle : .draining
         options.log("all \(count) clusters registered (setup: \(setup.reduce(0) { $0 + $1.count }) bytes each)")
+    }
+
+    /// Waits until every cluster has decoded its setup and built its engine (READY), so the run —
+    /// and its wall clock — starts with every cluster able to take a grant: otherwise the first
+    /// rounds would wait for the slowest set-ups (on a 16×16 wafer, 256 processes decoding on a
+    /// few cores), and that start-up would count as synchronisation cost.
+    private func waitUntilReady() throws {
+        let count = options.config.clusterCount
+        var ready = [Bool](repeating: false, count: count)
+        var missing = count
+        var poller = Poller()
+        let routerIndex = poller.add(.socket(router))
+        let controlIndex = poller.add(.socket(controlSocket))
+        poller.add(.fileDescriptor(wake.fileDescriptor))
+        let deadline = Date().addingTimeInterval(options.registrationTimeout)
+        while missing > 0 {
+            if Date() > deadline {
+                throw Abort.setupTimeout(
+                    missing: (0..<count).filter { !ready[$0] }, seconds: Int(options.registrationTimeout))
+            }
+            let polled = try poller.poll(timeoutMs: 500)
+            try checkWake()
+            if polled.contains(controlIndex) { try serveControl() }
+            if stopRequester != nil { throw Abort.stoppedBeforeStart }
+            // A cluster that lost its connection (a remote one that failed its set-up) is named.
+            if polled.isEmpty { try transport.probe() }
+            guard polled.contains(routerIndex) else { continue }
+            while let frames = try router.receive(dontWait: true) {
+                guard let cluster = RemoteClusterTransport.cluster(from: frames), cluster < count,
+                    let (tag, _) = try? ClusterProtocol.parse(Array(frames.dropFirst()))
+                else {
+                    transport.countDropped()
+                    continue
+                }
+                switch tag {
+                case .ready where !ready[cluster]:
+                    ready[cluster] = true
+                    missing -= 1
+                case .register:
+                    try? router.send(
+                        [frames[0]]
+                            + ClusterProtocol.frames(.error, Array("cluster \(cluster) is already running".utf8)))
+                default:
+                    transport.countDropped()
+                }
+            }
+        }
+        state = pendingDrains.isEmpty ? .idle : .draining
+        options.log("all \(count) clusters ready")
     }
 
     private func handleRegistration(_ frames: [[UInt8]]) throws {
@@ -398,6 +454,7 @@ public final class CoordinatorServer {
             session: session, results: results, wallSeconds: Date().timeIntervalSince(wallStart),
             processes: options.config.clusterCount + 1, stats: stats)
         host.setupSeconds = setupSeconds
+        host.registrationSeconds = registrationSeconds
         host.pace = options.pace
         host.paceReached = pacer?.reached(at: session.now)
         host.placement = (0..<options.config.clusterCount).map { registered[$0]?.host ?? "" }

@@ -76,3 +76,61 @@ public enum Layer: Codable, Equatable, Sendable {
         return nil
     }
 }
+
+// Coded as a flat array — `["gemm", name, M, N, K]` or `["conv", name, H, W, FH, FW, C, filters,
+// stride, depthwise]` — rather than as the synthesised nested objects: every cluster process
+// decodes its wafer's workflow library at start, and decoding each layer's keyed containers was
+// most of that (on a 16×16 wafer, 256 processes do it on the same cores).
+extension Layer {
+    public init(from decoder: any Decoder) throws {
+        var fields = try decoder.unkeyedContainer()
+        try self.init(flat: &fields)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var fields = encoder.unkeyedContainer()
+        try encode(flat: &fields)
+    }
+
+    /// Reads the layer's fields, its tag first, from `fields`.
+    init(flat fields: inout any UnkeyedDecodingContainer) throws {
+        let tag = try fields.decode(String.self)
+        try self.init(tag: tag, fields: &fields)
+    }
+
+    /// Reads the fields after `tag` ("gemm" or "conv") from `fields`.
+    init(tag: String, fields: inout any UnkeyedDecodingContainer) throws {
+        let name = try fields.decode(String.self)
+        switch tag {
+        case "gemm":
+            self = .gemm(
+                name: name, m: try fields.decode(Int.self), n: try fields.decode(Int.self),
+                k: try fields.decode(Int.self))
+        case "conv":
+            self = .conv(
+                name: name, ifmapHeight: try fields.decode(Int.self), ifmapWidth: try fields.decode(Int.self),
+                filterHeight: try fields.decode(Int.self), filterWidth: try fields.decode(Int.self),
+                channels: try fields.decode(Int.self), filters: try fields.decode(Int.self),
+                stride: try fields.decode(Int.self), depthwise: try fields.decode(Bool.self))
+        default:
+            throw DecodingError.dataCorruptedError(
+                in: fields,
+                debugDescription: "a layer is [\"gemm\", name, M, N, K] or [\"conv\", name, …], not '\(tag)'")
+        }
+    }
+
+    /// Writes the layer's tag and fields to `fields`.
+    func encode(flat fields: inout any UnkeyedEncodingContainer) throws {
+        switch self {
+        case .gemm(let name, let m, let n, let k):
+            try fields.encode("gemm")
+            try fields.encode(name)
+            for value in [m, n, k] { try fields.encode(value) }
+        case .conv(let name, let h, let w, let fh, let fw, let c, let filters, let stride, let depthwise):
+            try fields.encode("conv")
+            try fields.encode(name)
+            for value in [h, w, fh, fw, c, filters, stride] { try fields.encode(value) }
+            try fields.encode(depthwise)
+        }
+    }
+}

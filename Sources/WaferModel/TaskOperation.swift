@@ -77,3 +77,41 @@ extension TaskOperation {
         return max(min(alongN, alongM), (single + Cycle(parts) - 1) / Cycle(parts)) + merge
     }
 }
+
+// Coded as a flat array whose first element says what it is — a layer's own fields
+// (`["gemm", …]`, `["conv", …]`, see ``Layer``), `["vector", name, operation]`, `["fixed", name,
+// cycles]` or `["model", model]` — for the reason layers are: the workflow library every cluster
+// process decodes at start is mostly operations.
+extension TaskOperation {
+    public init(from decoder: any Decoder) throws {
+        var fields = try decoder.unkeyedContainer()
+        let tag = try fields.decode(String.self)
+        switch tag {
+        case "gemm", "conv": self = .layer(try Layer(tag: tag, fields: &fields))
+        case "vector": self = .vector(name: try fields.decode(String.self), try fields.decode(VectorOperation.self))
+        case "fixed": self = .fixed(name: try fields.decode(String.self), cycles: try fields.decode(Cycle.self))
+        case "model": self = .model(try fields.decode(DynamicModel.self))
+        default:
+            throw DecodingError.dataCorruptedError(
+                in: fields, debugDescription: "an operation is a layer, vector, fixed or model, not '\(tag)'")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var fields = encoder.unkeyedContainer()
+        switch self {
+        case .layer(let layer): try layer.encode(flat: &fields)
+        case .vector(let name, let operation):
+            try fields.encode("vector")
+            try fields.encode(name)
+            try fields.encode(operation)
+        case .fixed(let name, let cycles):
+            try fields.encode("fixed")
+            try fields.encode(name)
+            try fields.encode(cycles)
+        case .model(let model):
+            try fields.encode("model")
+            try fields.encode(model)
+        }
+    }
+}

@@ -246,6 +246,9 @@ public struct TopologyTable: Codable, Equatable, Sendable {
 
         /// Parses `text`; names must be among `known` parameters.
         static func parse(_ text: String, known: Set<String>, file: String, line: Int, field: String) throws -> Node {
+            // Most cells are a number or one parameter: read those directly (what the parser
+            // would return), and anything else — or anything wrong — with the parser.
+            if let simple = simple(text, known: known) { return simple }
             var parser = Parser(characters: Array(text), known: known)
             do {
                 let node = try parser.expression()
@@ -257,6 +260,22 @@ public struct TopologyTable: Codable, Equatable, Sendable {
             } catch let failure as Failure {
                 throw ConfigError(file: file, line: line, field: field, message: "in '\(text)': \(failure.message)")
             }
+        }
+
+        /// `text` as a number of ASCII digits, or as a known parameter's ASCII name; else nil.
+        private static func simple(_ text: String, known: Set<String>) -> Node? {
+            let bytes = text.utf8
+            guard let first = bytes.first else { return nil }
+            func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+            func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A || byte == 0x5F }
+            if isDigit(first) {
+                guard bytes.allSatisfy(isDigit), let value = Int(text) else { return nil }
+                return .number(value)
+            }
+            guard isLetter(first), bytes.allSatisfy({ isLetter($0) || isDigit($0) }), known.contains(text) else {
+                return nil
+            }
+            return .parameter(text)
         }
 
         struct Failure: Error { var message: String }
@@ -330,9 +349,11 @@ public struct TopologyTable: Codable, Equatable, Sendable {
     }
 }
 
-// Coded compactly — each row as `[line, name, cells…]`, its expressions parsed again when decoded —
-// because every cluster process decodes its wafer's workflow library at start: a decoder's
-// hundreds of attention-head rows made the parsed expression trees most of that message.
+// Coded compactly — the rows as one text, a line per row of `line,name,cells…` (names and cells
+// come from comma-separated lines, so they hold no comma or line break), the expressions parsed
+// again when decoded — because every cluster process decodes its wafer's workflow library at
+// start: a decoder's hundreds of attention-head rows made the parsed expression trees most of that
+// message, and decoding each cell as a JSON string of its own most of the decoding time.
 extension TopologyTable {
     private enum CodingKeys: String, CodingKey { case file, parameters, rows }
 
@@ -342,11 +363,13 @@ extension TopologyTable {
         parameters = try container.decode([String: Int].self, forKey: .parameters)
         let known = Set(parameters.keys)
         rows = []
-        for fields in try container.decode([[String]].self, forKey: .rows) {
+        let text = try container.decode(String.self, forKey: .rows)
+        for row in text.split(separator: "\n") {
+            let fields = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard fields.count == 5 || fields.count == 9, let line = Int(fields[0]) else {
                 throw DecodingError.dataCorruptedError(
                     forKey: .rows, in: container,
-                    debugDescription: "a layer row is [line, name, M, N, K] or [line, name, 7 conv values]")
+                    debugDescription: "a layer row is 'line,name,M,N,K' or 'line,name,' and 7 conv values")
             }
             let cells = Array(fields.dropFirst(2))
             do {
@@ -368,6 +391,8 @@ extension TopologyTable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(file, forKey: .file)
         try container.encode(parameters, forKey: .parameters)
-        try container.encode(rows.map { [String($0.line), $0.name] + $0.cells }, forKey: .rows)
+        try container.encode(
+            rows.map { ([String($0.line), $0.name] + $0.cells).joined(separator: ",") }.joined(separator: "\n"),
+            forKey: .rows)
     }
 }

@@ -177,18 +177,18 @@ final class TopologyTableTests: XCTestCase {
         }
     }
 
-    /// Tables travel to cluster processes as JSON, rows as `[line, name, cells…]`: they come back
-    /// equal, and a malformed or hostile row is refused with a message, never trusted.
+    /// Tables travel to cluster processes as JSON, rows as one text of `line,name,cells…` lines:
+    /// they come back equal, and a malformed or hostile row is refused with a message, never trusted.
     func testTablesCodeCompactlyAndDecodeToTheSameTable() throws {
         let table = try TopologyTable.load(path: repositoryRoot + "/Configs/topologies/gpt2-small-decode.csv")
         let data = try JSONEncoder().encode(table)
         XCTAssertEqual(try JSONDecoder().decode(TopologyTable.self, from: data), table)
         XCTAssertEqual(try table.layer(row: 1, ["ctx": 300]), try table.layers(["ctx": 300])[1])
         let json = String(decoding: data, as: UTF8.self)
-        XCTAssertTrue(json.contains(#"["9","l0_scores_h0","1","ctx","64"]"#), String(json.prefix(300)))
+        XCTAssertTrue(json.contains(#"\n9,l0_scores_h0,1,ctx,64\n"#), String(json.prefix(300)))
         for rows in [
-            #"[["1","a","1","2"]]"#, #"[["x","a","1","2","3"]]"#, #"[["1","a","1","nope","3"]]"#,
-            #"[["1","a","1","0","3"]]"#,
+            #""1,a,1,2""#, #""x,a,1,2,3""#, #""1,a,1,nope,3""#, #""1,a,1,0,3""#, #""1,a,1,2,3\n2,b,1,2""#,
+            #"[["1","a","1","2","3"]]"#,
         ] {
             let text = #"{"file": "t.csv", "parameters": {}, "rows": "# + rows + "}"
             XCTAssertThrowsError(try JSONDecoder().decode(TopologyTable.self, from: Data(text.utf8)), rows)
