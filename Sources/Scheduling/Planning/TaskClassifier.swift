@@ -101,6 +101,16 @@ public struct TaskClassifier: Sendable {
         return t.coefficientOfVariation <= threshold && f.coefficientOfVariation <= threshold ? .stable : .dynamic
     }
 
-    /// Every type classified stable.
-    public var stableTypes: Set<TaskType> { Set(time.keys.filter { classify($0) == .stable }) }
+    /// Every type classified stable (``classify(_:)`` of every observed type, read in one pass:
+    /// the planner asks every planning period).
+    public var stableTypes: Set<TaskType> {
+        var stable = Set<TaskType>()
+        for (type, t) in time where t.count >= minimumRuns && t.coefficientOfVariation <= threshold {
+            guard let f = frequency[type], f.count >= minimumWindows, f.coefficientOfVariation <= threshold else {
+                continue
+            }
+            stable.insert(type)
+        }
+        return stable
+    }
 }
