@@ -38,13 +38,22 @@ extension WaferSession {
         }
 
         // Lazy deletion: an entry is current when its participant's next event is still at its time.
+        // Every participant with something pending at T has an entry at or before T; `earliest`
+        // is the time of its latest entry (the earliest of its entries), so an arrival later than
+        // that adds none — the heap stays about one entry per participant.
         var heap = Heap<NextEvent>()
+        var earliest = [Cycle](repeating: .never, count: clusters.count + 1)
         func nextTime(_ participant: Int) -> Cycle {
             participant == 0 ? coordinator.nextEventTime : clusters[participant - 1].nextEventTime
         }
+        func schedule(_ participant: Int, at time: Cycle) {
+            guard time < earliest[participant] else { return }
+            earliest[participant] = time
+            heap.insert(NextEvent(time: time, participant: participant))
+        }
         func push(_ participant: Int) {
             let time = nextTime(participant)
-            if time != .never { heap.insert(NextEvent(time: time, participant: participant)) }
+            if time != .never { schedule(participant, at: time) }
         }
         for participant in 0...clusters.count { push(participant) }
 
@@ -53,10 +62,10 @@ extension WaferSession {
             for envelope in envelopes {
                 if let cluster = envelope.destination.clusterIndex {
                     clusters[cluster].receive(envelope)
-                    heap.insert(NextEvent(time: envelope.arrival, participant: cluster + 1))
+                    schedule(cluster + 1, at: envelope.arrival)
                 } else {
                     coordinator.receive(envelope)
-                    heap.insert(NextEvent(time: envelope.arrival, participant: 0))
+                    schedule(0, at: envelope.arrival)
                 }
             }
         }
@@ -68,7 +77,12 @@ extension WaferSession {
 
         var steps = 0
         while let top = heap.popMin() {
-            guard nextTime(top.participant) == top.time else { continue }
+            // Its other entries, if any, are later: the next arrival or event gets a new one.
+            if top.time == earliest[top.participant] { earliest[top.participant] = .never }
+            guard nextTime(top.participant) == top.time else {
+                push(top.participant)
+                continue
+            }
             guard top.time < Limits.horizon else {
                 try flushTrace()
                 throw HorizonPassed(time: top.time)
