@@ -28,7 +28,8 @@ struct Coordinator: ParsableCommand {
     @Option(help: "Output directory (default: runs/<UTC time>-<pid>).")
     var out: String?
 
-    @Option(help: "Seconds to wait for all clusters to register.")
+    @Option(
+        help: "Seconds to wait for all clusters to register, and then again for all to be ready (setup decoded).")
     var registrationTimeout: Double = 120
 
     @Option(

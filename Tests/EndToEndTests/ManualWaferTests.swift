@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ZeroMQ
 
 #if canImport(Glibc)
     import Glibc
@@ -220,6 +221,39 @@ final class ManualWaferTests: XCTestCase {
         let (stopStatus, _) = try ctl(["stop"], control: control, in: directory, name: "stop")
         XCTAssertEqual(stopStatus, 0)
         XCTAssertEqual(coordinator.wait(seconds: 30), 1, "a failed run exits 1 once told to stop")
+    }
+
+    /// The run starts only when every cluster has decoded its setup (READY). A process that
+    /// registers as a cluster and never answers its setup keeps the run from starting; the
+    /// coordinator gives up after its registration timeout, naming it, and the real clusters stop.
+    func testAClusterThatNeverBecomesReadyIsNamed() throws {
+        let directory = try makeTemporaryDirectory("unready")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let listen = "tcp://127.0.0.1:\(freePort())"
+        let control = "tcp://127.0.0.1:\(freePort())"
+        let coordinator = try Launched(
+            [
+                "coordinator", "--wafer", "Configs/wafers/small-2x2.yaml", "--listen", listen, "--control", control,
+                "--out", directory + "/out", "--registration-timeout", "3", "--failed-timeout", "0",
+            ], in: directory, name: "coordinator")
+        defer { if coordinator.process.isRunning { kill(coordinator.pid, SIGKILL) } }
+        let clusters = try (0..<3).map {
+            try Launched(["cluster", "--coordinator", listen, "--id", "\($0)"], in: directory, name: "cluster\($0)")
+        }
+        defer { for cluster in clusters where cluster.process.isRunning { kill(cluster.pid, SIGKILL) } }
+        // Cluster 3 registers like a cluster process would, then stays silent.
+        let context = try Context()
+        let silent = try context.socket(.dealer)
+        try silent.setRoutingID("cluster-3")
+        try silent.connect(listen)
+        try silent.send([[1], Array(#"{"cluster": 3, "pid": 1, "host": "test"}"#.utf8)])
+        XCTAssertEqual(coordinator.wait(seconds: 60), 1, coordinator.stderr)
+        XCTAssertTrue(
+            coordinator.stderr.contains("clusters 3 registered but were not ready"), coordinator.stderr)
+        for (id, cluster) in clusters.enumerated() {
+            XCTAssertEqual(cluster.wait(seconds: 30), 0, "the wafer stops cluster \(id): \(cluster.stderr)")
+        }
+        silent.close()
     }
 
     func testClusterWithoutCoordinatorGivesUpWithAClearMessage() throws {
