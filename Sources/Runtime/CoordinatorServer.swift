@@ -75,7 +75,7 @@ public final class CoordinatorServer {
             case .setupTimeout(let missing, let seconds):
                 return
                     "clusters \(missing.map(String.init).joined(separator: ", ")) registered but were not ready (setup decoded, engine built) within \(seconds) s"
-            case .stoppedBeforeStart: return "stopped before all clusters registered"
+            case .stoppedBeforeStart: return "stopped before all clusters had registered and were ready"
             }
         }
     }
