@@ -157,5 +157,34 @@ final class SpeculationTests: XCTestCase {
         XCTAssertEqual(speculative.host.rounds, 3 + 1 + 0 + 1)
         XCTAssertEqual(speculative.host.heldMessages, 2)
         XCTAssertEqual(speculative.host.reruns, 1, "cluster 0 ran window 1 twice")
+
+        // With at most 2 rounds a window, window 1 is abandoned after its second round: every
+        // participant returns to the window's start and a conservative window runs instead (and
+        // later speculative windows, shorter now, may be abandoned too).
+        let (abandoning, fallback) = try run(Speculation(enabled: true, length: 1_000_000, maximumRounds: 2))
+        XCTAssertEqual(fallback, exact)
+        XCTAssertGreaterThanOrEqual(abandoning.host.abandonedWindows, 1)
+        XCTAssertEqual(fallback.emulation.causalityViolations, 0)
+    }
+
+    /// Windows abandoned for conservative ones leave results and traces exactly as they are.
+    func testAbandonedWindowsLeaveResultsAndTracesExact() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-abandon-\(getpid())")
+            .path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for name in ["octopus", "fifo"] {
+            let (_, exact) = try runInProcess(
+                workload: "suite-small", scheduler: .standard(name), tracePath: directory + "/exact.json")
+            let (session, abandoning) = try runInProcess(
+                workload: "suite-small", scheduler: .standard(name), tracePath: directory + "/abandon.json",
+                speculation: Speculation(enabled: true, maximumRounds: 1))
+            XCTAssertEqual(abandoning, exact, name)
+            XCTAssertEqual(
+                try Data(contentsOf: URL(fileURLWithPath: directory + "/abandon.json")),
+                try Data(contentsOf: URL(fileURLWithPath: directory + "/exact.json")), "\(name): the same trace")
+            XCTAssertGreaterThan(session.host.abandonedWindows, 0, "\(name): windows were abandoned")
+            XCTAssertEqual(abandoning.emulation.causalityViolations, 0, name)
+        }
     }
 }
