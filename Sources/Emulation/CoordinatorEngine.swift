@@ -229,6 +229,10 @@ public final class CoordinatorEngine {
     public func takeEnvelopes() -> [Envelope] { core.takeEnvelopes() }
     /// Trace records made since the last take (or window).
     public func takeTrace() -> [TimedTraceRecord] { core.takeTrace() }
+    /// Hands the envelopes sent since the last take to `deliver`, in order (no array is made).
+    public func deliverEnvelopes(_ deliver: (Envelope) -> Void) { core.deliverEnvelopes(deliver) }
+    /// Appends the trace records made since the last take to `buffer`.
+    public func moveTrace(into buffer: inout [TimedTraceRecord]) { core.moveTrace(into: &buffer) }
 
     // MARK: Speculation
 

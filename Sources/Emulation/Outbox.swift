@@ -42,4 +42,7 @@ struct Outbox {
         defer { envelopes.removeAll(keepingCapacity: true) }
         return envelopes
     }
+
+    /// Forgets what was sent, keeping the storage.
+    mutating func clear() { envelopes.removeAll(keepingCapacity: true) }
 }

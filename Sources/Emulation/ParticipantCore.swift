@@ -115,4 +115,18 @@ final class ParticipantCore<Event: ParticipantEvent> {
         defer { trace.removeAll(keepingCapacity: true) }
         return trace
     }
+
+    /// Hands every envelope sent since the last take to `deliver`, in order, then empties the
+    /// outbox keeping its storage (the one-process engine takes them after every step: a taken
+    /// array would make the outbox allocate again each time).
+    func deliverEnvelopes(_ deliver: (Envelope) -> Void) {
+        for envelope in outbox.envelopes { deliver(envelope) }
+        outbox.clear()
+    }
+
+    /// Appends the trace records made since the last take to `buffer`, keeping this storage.
+    func moveTrace(into buffer: inout [TimedTraceRecord]) {
+        buffer.append(contentsOf: trace)
+        trace.removeAll(keepingCapacity: true)
+    }
 }

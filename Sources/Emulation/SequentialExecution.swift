@@ -58,15 +58,13 @@ extension WaferSession {
         for participant in 0...clusters.count { push(participant) }
 
         var trace: [TimedTraceRecord] = []
-        func route(_ envelopes: [Envelope]) {
-            for envelope in envelopes {
-                if let cluster = envelope.destination.clusterIndex {
-                    clusters[cluster].receive(envelope)
-                    schedule(cluster + 1, at: envelope.arrival)
-                } else {
-                    coordinator.receive(envelope)
-                    schedule(0, at: envelope.arrival)
-                }
+        func route(_ envelope: Envelope) {
+            if let cluster = envelope.destination.clusterIndex {
+                clusters[cluster].receive(envelope)
+                schedule(cluster + 1, at: envelope.arrival)
+            } else {
+                coordinator.receive(envelope)
+                schedule(0, at: envelope.arrival)
             }
         }
         func flushTrace() throws {
@@ -91,8 +89,8 @@ extension WaferSession {
             let end = top.time + 1
             if top.participant == 0 {
                 coordinator.advance(before: end)
-                if traceSink != nil { trace += coordinator.takeTrace() }
-                route(coordinator.takeEnvelopes())
+                if traceSink != nil { coordinator.moveTrace(into: &trace) }
+                coordinator.deliverEnvelopes(route)
                 if let deadlock = coordinator.deadlock {
                     try flushTrace()
                     throw deadlock
@@ -100,8 +98,8 @@ extension WaferSession {
             } else {
                 let cluster = clusters[top.participant - 1]
                 cluster.advance(before: end)
-                if traceSink != nil { trace += cluster.takeTrace() }
-                route(cluster.takeEnvelopes())
+                if traceSink != nil { cluster.moveTrace(into: &trace) }
+                cluster.deliverEnvelopes(route)
             }
             push(top.participant)
             sequentialNow = max(sequentialNow, end)
