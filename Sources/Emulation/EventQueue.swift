@@ -22,19 +22,36 @@ public struct EventKey: Comparable, Sendable {
 }
 
 /// A priority queue of events in ``EventKey`` order.
+///
+/// The heap orders small plain entries (a key and the slot of the event); the events, whose
+/// payloads hold arrays, wait in slots beside it. Sifting then moves a few words without
+/// retaining anything, and reading the next time copies no event — the engines ask for it
+/// after every step. The order is the heap's over the keys alone, as if the events were in it.
 public struct EventQueue<Event> {
     struct Entry: Comparable {
         var key: EventKey
-        var event: Event
+        var slot: Int
         static func < (a: Entry, b: Entry) -> Bool { a.key < b.key }
         static func == (a: Entry, b: Entry) -> Bool { a.key == b.key }
     }
 
     private var heap = Heap<Entry>()
+    private var slots: [Event?] = []
+    private var freeSlots: [Int] = []
 
     public init() {}
 
-    public mutating func insert(_ event: Event, key: EventKey) { heap.insert(Entry(key: key, event: event)) }
+    public mutating func insert(_ event: Event, key: EventKey) {
+        let slot: Int
+        if let reused = freeSlots.popLast() {
+            slot = reused
+            slots[slot] = event
+        } else {
+            slot = slots.count
+            slots.append(event)
+        }
+        heap.insert(Entry(key: key, slot: slot))
+    }
 
     /// Time of the earliest event, or ``Cycle/never``.
     public var nextTime: Cycle { heap.min?.key.time ?? .never }
@@ -42,13 +59,15 @@ public struct EventQueue<Event> {
     /// Removes and returns the earliest event if it is before `end`.
     public mutating func popIfBefore(_ end: Cycle) -> (key: EventKey, event: Event)? {
         guard let top = heap.min, top.key.time < end else { return nil }
-        let entry = heap.removeMin()
-        return (entry.key, entry.event)
+        heap.removeMin()
+        let event = slots[top.slot].take()!
+        freeSlots.append(top.slot)
+        return (top.key, event)
     }
 
     public var count: Int { heap.count }
     public var isEmpty: Bool { heap.isEmpty }
 
     /// All pending events, in no particular order (for lower bounds).
-    public var unordered: [(key: EventKey, event: Event)] { heap.unordered.map { ($0.key, $0.event) } }
+    public var unordered: [(key: EventKey, event: Event)] { heap.unordered.map { ($0.key, slots[$0.slot]!) } }
 }
