@@ -1,4 +1,3 @@
-import Collections
 import Dispatch
 import WaferModel
 
@@ -10,16 +9,6 @@ import WaferModel
 /// Windows exist only for hosts that must synchronise processes; quantum mode, whose timing is
 /// defined by its windows, keeps them.
 extension WaferSession {
-    /// One participant's next event: the coordinator is participant 0, cluster `c` is `c + 1`.
-    struct NextEvent: Comparable {
-        var time: Cycle
-        var participant: Int
-
-        static func < (a: NextEvent, b: NextEvent) -> Bool {
-            a.time != b.time ? a.time < b.time : a.participant < b.participant
-        }
-    }
-
     /// True when this session runs its participants in one global event order.
     var runsSequentially: Bool {
         usesGlobalEventOrder && transport is InProcessTransport && coordinator.config.sync.mode == .exact
@@ -37,34 +26,21 @@ extension WaferSession {
             toClusters[index].removeAll()
         }
 
-        // Lazy deletion: an entry is current when its participant's next event is still at its time.
-        // Every participant with something pending at T has an entry at or before T; `earliest`
-        // is the time of its latest entry (the earliest of its entries), so an arrival later than
-        // that adds none — the heap stays about one entry per participant.
-        var heap = Heap<NextEvent>()
-        var earliest = [Cycle](repeating: .never, count: clusters.count + 1)
+        // The participant to run next: earliest next event, then lowest participant.
+        var next = NextEventTree(count: clusters.count + 1)
         func nextTime(_ participant: Int) -> Cycle {
             participant == 0 ? coordinator.nextEventTime : clusters[participant - 1].nextEventTime
         }
-        func schedule(_ participant: Int, at time: Cycle) {
-            guard time < earliest[participant] else { return }
-            earliest[participant] = time
-            heap.insert(NextEvent(time: time, participant: participant))
-        }
-        func push(_ participant: Int) {
-            let time = nextTime(participant)
-            if time != .never { schedule(participant, at: time) }
-        }
-        for participant in 0...clusters.count { push(participant) }
+        for participant in 0...clusters.count { next.update(participant, to: nextTime(participant)) }
 
         var trace: [TimedTraceRecord] = []
         func route(_ envelope: Envelope) {
             if let cluster = envelope.destination.clusterIndex {
                 clusters[cluster].receive(envelope)
-                schedule(cluster + 1, at: envelope.arrival)
+                next.update(cluster + 1, to: clusters[cluster].nextEventTime)
             } else {
                 coordinator.receive(envelope)
-                schedule(0, at: envelope.arrival)
+                next.update(0, to: coordinator.nextEventTime)
             }
         }
         func flushTrace() throws {
@@ -74,13 +50,7 @@ extension WaferSession {
         }
 
         var steps = 0
-        while let top = heap.popMin() {
-            // Its other entries, if any, are later: the next arrival or event gets a new one.
-            if top.time == earliest[top.participant] { earliest[top.participant] = .never }
-            guard nextTime(top.participant) == top.time else {
-                push(top.participant)
-                continue
-            }
+        while case let top = next.first, top.time != .never {
             guard top.time < Limits.horizon else {
                 try flushTrace()
                 throw HorizonPassed(time: top.time)
@@ -101,7 +71,7 @@ extension WaferSession {
                 if traceSink != nil { cluster.moveTrace(into: &trace) }
                 cluster.deliverEnvelopes(route)
             }
-            push(top.participant)
+            next.update(top.participant, to: nextTime(top.participant))
             sequentialNow = max(sequentialNow, end)
             steps += 1
             if steps & 4095 == 0 {
