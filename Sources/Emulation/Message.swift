@@ -165,19 +165,28 @@ public enum Message: Equatable, Sendable {
     case stall(FlowStall)
 
     /// Short name for counters.
-    public var kindName: String {
+    public var kindName: String { Self.kindNames[kindIndex] }
+
+    /// Every ``kindName``, by ``kindIndex``.
+    static let kindNames: [String] =
+        ["task", "outcome", "load", "view", "plan", "ready", "release"]
+        + BalanceSignal.Kind.allCases.map(\.counterName) + ["transit", "credit", "stall"]
+
+    /// The position of this message's ``kindName`` in ``kindNames`` (senders count messages by
+    /// kind at every send: an index, not a string to hash).
+    var kindIndex: Int {
         switch self {
-        case .task: return "task"
-        case .outcome: return "outcome"
-        case .load: return "load"
-        case .view: return "view"
-        case .plan: return "plan"
-        case .ready: return "ready"
-        case .release: return "release"
-        case .balance(let signal): return signal.kind.counterName
-        case .transit: return "transit"
-        case .credit: return "credit"
-        case .stall: return "stall"
+        case .task: return 0
+        case .outcome: return 1
+        case .load: return 2
+        case .view: return 3
+        case .plan: return 4
+        case .ready: return 5
+        case .release: return 6
+        case .balance(let signal): return 7 + Int(signal.kind.rawValue)
+        case .transit: return 7 + BalanceSignal.Kind.allCases.count
+        case .credit: return 8 + BalanceSignal.Kind.allCases.count
+        case .stall: return 9 + BalanceSignal.Kind.allCases.count
         }
     }
 }

@@ -8,7 +8,14 @@ struct Outbox {
     private(set) var envelopes: [Envelope] = []
     private var sequence: UInt64 = 0
     var windowEnd: Cycle = 0
-    var counts: [String: UInt64] = [:]
+    /// Messages sent, by ``Message/kindIndex``.
+    private var sent = [UInt64](repeating: 0, count: Message.kindNames.count)
+    /// Messages sent, by kind name (kinds never sent left out).
+    var counts: [String: UInt64] {
+        var counts: [String: UInt64] = [:]
+        for (index, count) in sent.enumerated() where count > 0 { counts[Message.kindNames[index]] = count }
+        return counts
+    }
     var quantumDelayed: UInt64 = 0
     var quantumDelayCycles: Cycle = 0
     var causalityViolations: UInt64 = 0
@@ -31,7 +38,7 @@ struct Outbox {
             arrival = windowEnd
         }
         sequence += 1
-        counts[message.kindName, default: 0] += 1
+        sent[message.kindIndex] += 1
         envelopes.append(
             Envelope(
                 source: source, destination: destination, sendTime: time, arrival: arrival, sequence: sequence,

@@ -138,9 +138,14 @@ public struct DemandPredictor: Sendable {
 
     /// Weighted absolute percentage error of a prediction against what happened (0 when nothing did).
     public static func error(predicted: [TaskType: Double], actual: [TaskType: Double]) -> Double? {
-        let types = Set(predicted.keys).union(actual.keys).sorted()
-        let total = types.reduce(0) { $0 + (actual[$1] ?? 0) }
+        // Summed in type order over every type either side names (absent: 0).
+        var entries: [(type: TaskType, predicted: Double, actual: Double)] = []
+        entries.reserveCapacity(predicted.count + actual.count)
+        for (type, value) in predicted { entries.append((type, value, actual[type] ?? 0)) }
+        for (type, value) in actual where predicted[type] == nil { entries.append((type, 0, value)) }
+        entries.sort { $0.type < $1.type }
+        let total = entries.reduce(0) { $0 + $1.actual }
         guard total > 0 else { return nil }
-        return types.reduce(0) { $0 + abs((predicted[$1] ?? 0) - (actual[$1] ?? 0)) } / total
+        return entries.reduce(0) { $0 + abs($1.predicted - $1.actual) } / total
     }
 }
