@@ -186,16 +186,19 @@ public final class ClusterEngine {
     public var nextEventTime: Cycle { core.nextEventTime }
 
     /// The messages that, arriving now, would only change this cluster's state — no send, no
-    /// trace record, no event after them: views (the cluster's copy of the view is replaced) and
-    /// balancing signals its policy is quiet on (``BalancingPolicy/isQuiet(on:queueCount:)``),
-    /// and only while nothing is pending here. The cluster's state changes only when it runs, so
-    /// a host may hold such messages and hand them over, in order, with its next grant: a
-    /// wafer's idle clusters then sit out the windows that only broadcast views and load signals.
+    /// trace record, no event after them: views, when the balancing policy does not react to
+    /// them at all (``BalancingPolicy/reacts(to:queueCount:)``: the cluster's copy of the view is
+    /// replaced and nothing else changes, so several held views may be merged into one,
+    /// ``LoadViewUpdate/merged(_:)``), and balancing signals its policy is quiet on
+    /// (``BalancingPolicy/isQuiet(on:queueCount:)``), and only while nothing is pending here. The
+    /// cluster's state changes only when it runs, so a host may hold such messages and hand them
+    /// over, in order, with its next grant: a wafer's idle clusters then sit out the windows that
+    /// only broadcast views and load signals.
     public var absorbs: AbsorbedMessages {
         guard core.nextEventTime == .never else { return [] }
         guard pool.count > 0 else { return [.views, .balanceSignals] }  // balances nothing
         var kinds: AbsorbedMessages = []
-        if balancer.isQuiet(on: .view, queueCount: queue.count) { kinds.insert(.views) }
+        if !balancer.reacts(to: .view, queueCount: queue.count) { kinds.insert(.views) }
         let load = BalanceSignal(kind: .load, cluster: 0, cycles: 0, count: 0)
         if BalanceSignal.Kind.allCases.allSatisfy({ kind in
             var signal = load
@@ -310,6 +313,7 @@ public final class ClusterEngine {
             // instead of copying every cluster's entry.
             view.clusters = []
             publishedView.apply(update)
+            if update.publications > 1 { core.countAlso(UInt64(update.publications - 1)) }
             view = publishedView
             balance(.view, at: now)
         case .plan(let plan): receivePlan(plan, at: now)

@@ -19,6 +19,8 @@ final class ParticipantCore<Event: ParticipantEvent> {
     private(set) var currentTime: Cycle = 0
     /// Events processed over the run.
     private(set) var eventCount: UInt64 = 0
+    /// Events the event being handled stands for besides itself (``countAlso(_:)``).
+    private var alsoProcessed: UInt64 = 0
 
     init(source: ParticipantID, mode: SyncMode) {
         outbox = Outbox(source: source, mode: mode)
@@ -66,6 +68,11 @@ final class ParticipantCore<Event: ParticipantEvent> {
         events.insert(event, key: EventKey(time: time, rank: event.rank &+ 8, tie: localSequence))
     }
 
+    /// Counts `events` more as processed: the event being handled stands for them too (a view
+    /// update merged from several, ``LoadViewUpdate/merged(_:)``), so the count stays the one
+    /// of a run that delivered them one by one.
+    func countAlso(_ events: UInt64) { alsoProcessed += events }
+
     /// Adds a trace record made by the event being handled.
     func record(_ record: TraceRecord) {
         trace.append(TimedTraceRecord(time: currentTime, record: record))
@@ -100,6 +107,8 @@ final class ParticipantCore<Event: ParticipantEvent> {
             currentTime = key.time
             handle(event, key.time)
         }
+        processed += alsoProcessed
+        alsoProcessed = 0
         eventCount += processed
         return processed
     }

@@ -273,6 +273,9 @@ public struct RunSummary: Codable, Equatable, Sendable {
         /// update their state) rather than making them take part in a window; absent in
         /// summaries older than it.
         public var heldMessages: UInt64?
+        /// Held view updates merged into a later one before being handed over (one update
+        /// fewer to send and decode each; ``HeldViewMerging``); absent in summaries older than it.
+        public var mergedViews: UInt64?
     }
 
     /// Wall-clock cost of the emulation itself.

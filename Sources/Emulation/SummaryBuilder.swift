@@ -168,7 +168,8 @@ public enum SummaryBuilder {
                 windows: sync.windows, clusterWindows: session.activeClusterWindows, skippedCycles: sync.skippedCycles,
                 rounds: session.host.rounds,
                 speculativeWindows: session.host.speculativeWindows, reruns: session.host.reruns,
-                abandonedWindows: session.host.abandonedWindows, heldMessages: session.host.heldMessages),
+                abandonedWindows: session.host.abandonedWindows, heldMessages: session.host.heldMessages,
+                mergedViews: session.host.mergedViews),
             processes: processes, wallSeconds: wallSeconds,
             eventsPerSecond: Double(results.emulation.events) / wall,
             taskBlocksPerSecond: Double(results.clusterDetails.reduce(0) { $0 + $1.tbus.reduce(0) { $0 + $1.tasks } })

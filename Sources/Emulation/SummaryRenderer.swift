@@ -103,6 +103,7 @@ public enum SummaryRenderer {
                                 ? " (\(s.speculativeWindows) speculative windows, \(s.reruns) re-runs, \(s.abandonedWindows) abandoned)"
                                 : "")
                             + ((s.heldMessages ?? 0) > 0 ? ", \(s.heldMessages!) messages held for idle clusters" : "")
+                            + ((s.mergedViews ?? 0) > 0 ? " (\(s.mergedViews!) views merged)" : "")
                         : "")
             )
             lines.append(

@@ -193,12 +193,16 @@ public final class WaferSession {
     }
 
     /// Everything held for `cluster`, handed over now.
-    private func takeInputs(of cluster: Int) -> [Envelope] {
+    /// The envelopes waiting for `cluster`, for a run of the window from `start`; the view
+    /// updates held for it while idle are merged (``HeldViewMerging``).
+    private func takeInputs(of cluster: Int, start: Cycle) -> [Envelope] {
         defer {
             toClusters[cluster].removeAll()
             clusterTiming[cluster].earliestInbound = .never
         }
-        return toClusters[cluster]
+        let inputs = HeldViewMerging.merge(toClusters[cluster], absorbs: absorbs[cluster], before: start)
+        host.mergedViews += UInt64(toClusters[cluster].count - inputs.count)
+        return inputs
     }
 
     /// A conservative window: nothing sent in it arrives in it. Clusters in `restoring` return to
@@ -208,7 +212,7 @@ public final class WaferSession {
         let runs = active.map { cluster in
             restoring.contains(cluster)
                 ? WindowRun(cluster: cluster, restore: true)
-                : WindowRun(cluster: cluster, inputs: takeInputs(of: cluster))
+                : WindowRun(cluster: cluster, inputs: takeInputs(of: cluster, start: plan.start))
         }
         activeClusterWindows += UInt64(active.count)
         let coordinatorOutput = coordinator.runWindow(end: plan.end)
@@ -274,7 +278,8 @@ public final class WaferSession {
                     ran.contains(cluster)
                         ? WindowRun(cluster: cluster, inWindow: inWindow[cluster] ?? [], restore: true)
                         : WindowRun(
-                            cluster: cluster, inputs: takeInputs(of: cluster), inWindow: inWindow[cluster] ?? [])
+                            cluster: cluster, inputs: takeInputs(of: cluster, start: start),
+                            inWindow: inWindow[cluster] ?? [])
                 }
                 reruns += UInt64(due.filter { ran.contains($0) }.count)
                 for report in try transport.run(plan, speculative: true, runs: grants) {
@@ -401,4 +406,6 @@ public struct HostMeasurements: Sendable {
     /// Messages held for clusters that absorb them (``ClusterEngine/absorbs``) instead of making
     /// those clusters take part in a window.
     public var heldMessages: UInt64 = 0
+    /// Held view updates merged into a later one before being handed over (``HeldViewMerging``).
+    public var mergedViews: UInt64 = 0
 }

@@ -41,7 +41,7 @@ final class SpeculationTests: XCTestCase {
     }
 
     /// A cluster that never gets work absorbs the views broadcast to it: they are held, it sits
-    /// out every window but the last (which hands them over), and the run — results, event
+    /// out every window but the last (which hands them over, merged into one), and the run — results, event
     /// counts, the cluster's final view — equals the one that delivered every view on time.
     func testIdleClustersSitOutWindowsThatOnlyBroadcastViews() throws {
         let config = try WaferConfigLoader.parse(
@@ -89,6 +89,7 @@ final class SpeculationTests: XCTestCase {
             XCTAssertEqual(results.overall.completed, 20, label)
             XCTAssertEqual((session.transport as! InProcessTransport).clusters.map(\.view), oracleViews, label)
             XCTAssertGreaterThan(session.host.heldMessages, 0, label)
+            XCTAssertGreaterThan(session.host.mergedViews, 0, "\(label): the views held for cluster 2 were merged")
             // Clusters 0 and 1 work in most windows; cluster 2 only in the one handing over its views.
             let windows = session.synchronizer.windows
             XCTAssertLessThan(

@@ -129,7 +129,9 @@ final class WireCodecTests: XCTestCase {
                     request: 9, workflow: 1, injected: 100, finished: 900, status: .completed, tasksDone: 4, cluster: 2)
             ),
             .load(load),
-            .view(LoadViewUpdate(time: 5000, clusters: [load, ClusterLoad(cluster: 3, tbus: 3, busyTBUs: 1)])),
+            .view(
+                LoadViewUpdate(
+                    time: 5000, clusters: [load, ClusterLoad(cluster: 3, tbus: 3, busyTBUs: 1)], publications: 4)),
             .plan(plan),
             .ready(ReadyTask(task: task, origin: 2, pinned: 1)),
             .release(TBURelease(cluster: 2, units: 3)),

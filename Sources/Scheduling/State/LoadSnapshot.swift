@@ -131,10 +131,31 @@ public struct WaferLoadView: Equatable, Sendable {
 public struct LoadViewUpdate: Equatable, Sendable {
     public var time: Cycle
     public var clusters: [ClusterLoad]
+    /// How many of the coordinator's publications this update stands for: 1, or more when a host
+    /// merged the updates it held for an idle cluster into one (``merged(_:)``).
+    public var publications: UInt32
 
-    public init(time: Cycle, clusters: [ClusterLoad]) {
+    public init(time: Cycle, clusters: [ClusterLoad], publications: UInt32 = 1) {
         self.time = time
         self.clusters = clusters
+        self.publications = publications
+    }
+
+    /// `updates`, in the order they were published, as one: applying it to a view
+    /// (``WaferLoadView/apply(_:)``) leaves the view exactly as applying each in turn would —
+    /// the last update's time, and every cluster's latest entry (in cluster order).
+    public static func merged(_ updates: [LoadViewUpdate]) -> LoadViewUpdate {
+        precondition(!updates.isEmpty, "nothing to merge")
+        if updates.count == 1 { return updates[0] }
+        var latest: [Int: ClusterLoad] = [:]
+        var publications: UInt32 = 0
+        for update in updates {
+            for entry in update.clusters { latest[entry.cluster] = entry }
+            publications &+= update.publications
+        }
+        return LoadViewUpdate(
+            time: updates[updates.count - 1].time,
+            clusters: latest.keys.sorted().map { latest[$0]! }, publications: publications)
     }
 
     /// `load` as published: without per-type queues, finished runs and running blocks.

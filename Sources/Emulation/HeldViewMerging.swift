@@ -1,0 +1,66 @@
+import Scheduling
+import WaferModel
+
+/// Merges the coordinator's view updates held for an idle cluster before they are handed over.
+///
+/// A cluster with nothing pending whose balancing policy does not react to views absorbs them
+/// (``ClusterEngine/absorbs``): each only replaces the cluster's copy of the view. A host holds
+/// them until the cluster runs anyway — on a large wafer, an idle cluster collects one update
+/// per load-signal period, each naming the clusters that changed. Handing over one update per
+/// run of consecutive views instead (``LoadViewUpdate/merged(_:)``) leaves the cluster exactly
+/// where the updates one by one would: nothing else happens at the cluster between them, the
+/// merged update arrives at the last one's time and rank, and it counts as the events it
+/// replaces. Only the grant gets smaller.
+enum HeldViewMerging {
+    /// `inputs` (envelopes for one cluster, in any order) with each run of views that the cluster
+    /// processes back to back merged into one. Views are merged only while the cluster absorbs
+    /// them (`absorbs`, as of its last run: it has nothing pending and has not run since) and only
+    /// before both `start` (the window about to run: in-window messages arrive from there) and
+    /// the first input it does not absorb (after that it may be busy). Absorbed balancing signals
+    /// between views separate runs: a signal must see the view as it was at its arrival.
+    static func merge(_ inputs: [Envelope], absorbs: AbsorbedMessages, before start: Cycle) -> [Envelope] {
+        guard absorbs.contains(.views), inputs.count > 1 else { return inputs }
+        var stop = start
+        for envelope in inputs where !absorbs.contains(envelope.message) {
+            stop = min(stop, envelope.arrival)
+        }
+        // Times of the absorbed signals that can separate views.
+        var signals: [Cycle] = []
+        var views: [Int] = []
+        for (index, envelope) in inputs.enumerated() where envelope.arrival < stop {
+            if case .view = envelope.message {
+                views.append(index)
+            } else {
+                signals.append(envelope.arrival)
+            }
+        }
+        guard views.count > 1 else { return inputs }
+        // The cluster handles a view before a signal of the same time (views rank first), so a
+        // view belongs to the run after every signal that arrives strictly before it.
+        var runs: [Int: [Int]] = [:]
+        for index in views {
+            let arrival = inputs[index].arrival
+            runs[signals.reduce(0) { $1 < arrival ? $0 + 1 : $0 }, default: []].append(index)
+        }
+        guard runs.values.contains(where: { $0.count > 1 }) else { return inputs }
+        var dropped = Set<Int>()
+        var replaced: [Int: Envelope] = [:]
+        for run in runs.values where run.count > 1 {
+            // In the order the cluster would handle them: by arrival, then the delivery tie-break.
+            let ordered = run.sorted {
+                (inputs[$0].arrival, inputs[$0].deliveryTieBreak) < (inputs[$1].arrival, inputs[$1].deliveryTieBreak)
+            }
+            let updates = ordered.map { index -> LoadViewUpdate in
+                guard case .view(let update) = inputs[index].message else { preconditionFailure("not a view") }
+                return update
+            }
+            var last = inputs[ordered[ordered.count - 1]]
+            last.message = .view(LoadViewUpdate.merged(updates))
+            replaced[ordered[ordered.count - 1]] = last
+            dropped.formUnion(ordered.dropLast())
+        }
+        return inputs.indices.compactMap { index in
+            dropped.contains(index) ? nil : replaced[index] ?? inputs[index]
+        }
+    }
+}
