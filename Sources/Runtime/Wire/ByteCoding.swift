@@ -43,10 +43,15 @@ struct ByteReader {
     }
 
     private mutating func integer<T: FixedWidthInteger>(_: T.Type) throws -> T {
-        let slice = try take(MemoryLayout<T>.size)
-        var value: T = 0
-        for (shift, byte) in slice.enumerated() { value |= T(byte) << (8 * shift) }
-        return value
+        let size = MemoryLayout<T>.size
+        guard offset + size <= bytes.count else {
+            throw WireError(description: "frame truncated: needed \(size) bytes at offset \(offset) of \(bytes.count)")
+        }
+        // One unaligned load instead of a byte loop over a slice: grants and reports are
+        // mostly integers, and this is most of what decoding them costs.
+        let raw = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) }
+        offset += size
+        return T(littleEndian: raw)
     }
 
     mutating func u8() throws -> UInt8 { try integer(UInt8.self) }

@@ -147,15 +147,19 @@ public struct LoadViewUpdate: Equatable, Sendable {
     public static func merged(_ updates: [LoadViewUpdate]) -> LoadViewUpdate {
         precondition(!updates.isEmpty, "nothing to merge")
         if updates.count == 1 { return updates[0] }
-        var latest: [Int: ClusterLoad] = [:]
+        // Entries by cluster id, later ones overwriting earlier ones (ids are small: a wafer's).
+        var highest = -1
         var publications: UInt32 = 0
         for update in updates {
-            for entry in update.clusters { latest[entry.cluster] = entry }
+            for entry in update.clusters { highest = max(highest, entry.cluster) }
             publications &+= update.publications
         }
+        var latest = [ClusterLoad?](repeating: nil, count: highest + 1)
+        for update in updates {
+            for entry in update.clusters where entry.cluster >= 0 { latest[entry.cluster] = entry }
+        }
         return LoadViewUpdate(
-            time: updates[updates.count - 1].time,
-            clusters: latest.keys.sorted().map { latest[$0]! }, publications: publications)
+            time: updates[updates.count - 1].time, clusters: latest.compactMap { $0 }, publications: publications)
     }
 
     /// `load` as published: without per-type queues, finished runs and running blocks.
