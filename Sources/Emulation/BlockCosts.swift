@@ -13,15 +13,32 @@ public final class BlockCosts {
     private var cycles: [Key: [Cycle]] = [:]
     private var totals: [Key: Cycle] = [:]
     /// Each dynamic model's rows split into those that do not depend on the drawn values and
-    /// groups of identical rows that do (key: type, operation index, parts 0), and the cycles of
-    /// the former on a number of arrays (key: type, operation index, parts).
-    private var groups: [Key: TopologyTable.Groups] = [:]
-    private var fixedCycles: [Key: Cycle] = [:]
+    /// groups of identical rows that do, the latter prepared for evaluation (by type and operation
+    /// index), and the cycles of the former on a number of arrays.
+    private var models: [OperationKey: PreparedModel] = [:]
+    private var fixedCycles: [OperationKey: Cycle] = [:]
+
+    /// A block type's operation, and a number of arrays (0 where it does not matter).
+    struct OperationKey: Hashable {
+        var type: TaskType
+        var operation: Int
+        var parts: Int
+    }
+
+    struct PreparedModel {
+        var split: TopologyTable.Groups
+        /// The varying groups' first rows, prepared for the drawn values (nil: the table refused
+        /// the workflow's parameters, so only the fixed rows count).
+        var rows: TopologyTable.PreparedRows?
+    }
     /// Cycles of a layer on `parts` arrays, by its dimensions.
     private var layerCycleCache: [LayerKey: Cycle] = [:]
 
+    /// A layer's dimensions (a GEMM's m, n, k in the first three; a convolution's seven) and the
+    /// number of arrays: inline, so looking a layer up allocates nothing.
     struct LayerKey: Hashable {
-        var dimensions: [Int]
+        var d0, d1, d2, d3, d4, d5, d6: Int
+        var convolution: Bool
         var depthwise: Bool
         var parts: Int
     }
@@ -31,9 +48,12 @@ public final class BlockCosts {
         let key: LayerKey
         switch layer {
         case .gemm(_, let m, let n, let k):
-            key = LayerKey(dimensions: [m, n, k], depthwise: false, parts: parts)
+            key = LayerKey(
+                d0: m, d1: n, d2: k, d3: 0, d4: 0, d5: 0, d6: 0, convolution: false, depthwise: false, parts: parts)
         case .conv(_, let h, let w, let fh, let fw, let c, let filters, let stride, let depthwise):
-            key = LayerKey(dimensions: [h, w, fh, fw, c, filters, stride], depthwise: depthwise, parts: parts)
+            key = LayerKey(
+                d0: h, d1: w, d2: fh, d3: fw, d4: c, d5: filters, d6: stride, convolution: true,
+                depthwise: depthwise, parts: parts)
         }
         if let cached = layerCycleCache[key] { return cached }
         let cycles = TaskOperation.splitCycles(of: layer, on: table.array, buffer: table.buffer, parts: parts)
@@ -136,30 +156,35 @@ public final class BlockCosts {
     private func modelCycles(_ type: TaskType, operation index: Int, model: DynamicModel, values: [Int], parts: Int)
         -> Cycle
     {
-        let groupsKey = Key(type: type, values: [index], parts: 0)
-        let split: TopologyTable.Groups
-        if let known = groups[groupsKey] {
-            split = known
+        let modelKey = OperationKey(type: type, operation: index, parts: 0)
+        let prepared: PreparedModel
+        if let known = models[modelKey] {
+            prepared = known
         } else {
             // The table was validated with these parameters at load, so it evaluates.
-            split =
+            let split =
                 (try? model.table.groups(overrides: model.fixed, varying: Set(model.drawn.keys)))
                 ?? TopologyTable.Groups(fixed: [], varying: [])
-            groups[groupsKey] = split
+            // The drawn values come in name order.
+            let rows = try? model.table.prepare(
+                rows: split.varying.map(\.row), fixed: model.fixed, inputs: model.drawn.keys.sorted())
+            prepared = PreparedModel(split: split, rows: rows)
+            models[modelKey] = prepared
         }
-        let fixedKey = Key(type: type, values: [index], parts: parts)
+        let fixedKey = OperationKey(type: type, operation: index, parts: parts)
         let fixed: Cycle
         if let known = fixedCycles[fixedKey] {
             fixed = known
         } else {
-            fixed = split.fixed.reduce(0) { $0 + layerCycles($1, parts: parts) }
+            fixed = prepared.split.fixed.reduce(0) { $0 + layerCycles($1, parts: parts) }
             fixedCycles[fixedKey] = fixed
         }
-        var parameters = model.fixed
-        for (name, value) in zip(model.drawn.keys.sorted(), values) { parameters[name] = value }
-        return split.varying.reduce(fixed) { total, group in
-            guard let layer = try? model.table.layer(row: group.row, parameters) else { return total }
-            return total + Cycle(group.count) * layerCycles(layer, parts: parts)
+        guard let rows = prepared.rows else { return fixed }
+        var total = fixed
+        for (position, group) in prepared.split.varying.enumerated() {
+            guard let layer = rows.layer(position, inputs: values) else { continue }
+            total += Cycle(group.count) * layerCycles(layer, parts: parts)
         }
+        return total
     }
 }

@@ -27,7 +27,7 @@ public struct TopologyTable: Codable, Equatable, Sendable {
         var expressions: [Expression.Node]
     }
 
-    private var rows: [Row]
+    private(set) var rows: [Row]
 
     /// Reads a table file.
     public static func load(path: String) throws -> TopologyTable {
@@ -184,10 +184,22 @@ public struct TopologyTable: Codable, Equatable, Sendable {
     /// The layer of row `index` with `overrides` applied to the parameter defaults (every
     /// override must name a parameter of the table, as in ``layers(_:)``).
     public func layer(row index: Int, _ overrides: [String: Int]) throws -> Layer {
+        try layer(row: index, resolved: resolved(overrides))
+    }
+
+    /// Every parameter's value with `overrides` applied to the defaults (every override must name
+    /// a parameter of the table), for evaluating several rows with the same values
+    /// (``layer(row:resolved:)``).
+    public func resolved(_ overrides: [String: Int]) throws -> [String: Int] {
         for name in overrides.keys where parameters[name] == nil {
             throw ConfigError(file: file, line: nil, field: name, message: "unknown parameter")
         }
-        return try layer(of: rows[index], values: parameters.merging(overrides) { _, new in new })
+        return parameters.merging(overrides) { _, new in new }
+    }
+
+    /// The layer of row `index` with the parameter values `values` (from ``resolved(_:)``).
+    public func layer(row index: Int, resolved values: [String: Int]) throws -> Layer {
+        try layer(of: rows[index], values: values)
     }
 
     static func isIdentifier(_ text: String) -> Bool {

@@ -160,6 +160,49 @@ final class TopologyTableTests: XCTestCase {
         XCTAssertThrowsError(try table.layers(["tokens": 1])) { XCTAssertEqual(($0 as! ConfigError).field, "tokens") }
     }
 
+    /// Rows prepared for many values of the drawn parameters give exactly the layers the table
+    /// gives with the same values, and nothing exactly where it refuses them (a dimension that
+    /// is not positive, a division by zero or less, an overflow, a convolution the model rejects).
+    func testPreparedRowsEvaluateAsTheTableDoes() throws {
+        let table = try TopologyTable(
+            text: """
+                # param seq = 8
+                # param heads = 2
+                # param width = 64
+                Layer, M, N, K,
+                qkv, seq, 3*width, width,
+                scores, seq*heads, seq, width/heads,
+                shrink, seq - heads, (seq + 1) * 2, 1,
+                ratio, 1, width / (seq - 4), heads * heads * heads,
+                huge, seq * 1000000000, 1, 1,
+                over, seq * seq * seq * 1000, 1, 1,
+                convDP, seq, seq, heads, heads, width, width, 1,
+                """, file: "t.csv")
+        let fixed = ["width": 32]
+        let inputs = ["heads", "seq"]
+        let rows = Array(0..<7)
+        let prepared = try table.prepare(rows: rows, fixed: fixed, inputs: inputs)
+        XCTAssertEqual(prepared.count, rows.count)
+        var rng = SplitMix64(seed: 3)
+        var refused = 0
+        for _ in 0..<3_000 {
+            // Values around the interesting edges (zero, negative, small, large), sometimes too few.
+            let values = (0..<Int.random(in: 1...2, using: &rng)).map { _ in
+                Int.random(in: -3...12, using: &rng) * (Bool.random(using: &rng) ? 1 : 1_000_000)
+            }
+            var overrides = fixed
+            for (name, value) in zip(inputs, values) { overrides[name] = value }
+            for (position, row) in rows.enumerated() {
+                let expected = try? table.layer(row: row, overrides)
+                XCTAssertEqual(prepared.layer(position, inputs: values), expected, "row \(row), values \(values)")
+                if expected == nil { refused += 1 }
+            }
+        }
+        XCTAssertGreaterThan(refused, 100, "the cases exercised refusals")
+        XCTAssertThrowsError(try table.prepare(rows: rows, fixed: ["tokens": 1], inputs: inputs))
+        XCTAssertThrowsError(try table.prepare(rows: rows, fixed: fixed, inputs: ["tokens"]))
+    }
+
     func testErrorsNameLineAndLayer() {
         let cases: [(String, Int, String)] = [
             ("Layer, M, N, K,\na, 1, 2,\n", 2, "a"),
