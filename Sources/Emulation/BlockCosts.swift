@@ -31,33 +31,30 @@ public final class BlockCosts {
         /// the workflow's parameters, so only the fixed rows count).
         var rows: TopologyTable.PreparedRows?
     }
-    /// Cycles of a layer on `parts` arrays, by its dimensions.
-    private var layerCycleCache: [LayerKey: Cycle] = [:]
+    /// Cycles of a convolution on `parts` arrays, by its dimensions.
+    private var convolutionCycleCache: [ConvolutionKey: Cycle] = [:]
 
-    /// A layer's dimensions (a GEMM's m, n, k in the first three; a convolution's seven) and the
-    /// number of arrays: inline, so looking a layer up allocates nothing.
-    struct LayerKey: Hashable {
-        var d0, d1, d2, d3, d4, d5, d6: Int
-        var convolution: Bool
+    /// A convolution's dimensions and the number of arrays (inline: a lookup allocates nothing).
+    struct ConvolutionKey: Hashable {
+        var height, width, filterHeight, filterWidth, channels, filters, stride: Int
         var depthwise: Bool
         var parts: Int
     }
 
     /// Cycles of `layer` split across `parts` arrays (1: on one array), as `TaskOperation` times it.
+    /// A GEMM is timed afresh each time — a few closed-form timings cost less than looking them up
+    /// among the thousands of shapes a dynamic model draws; a convolution, which lowers to a GEMM
+    /// per channel when depthwise, is timed once per shape.
     func layerCycles(_ layer: Layer, parts: Int) -> Cycle {
-        let key: LayerKey
-        switch layer {
-        case .gemm(_, let m, let n, let k):
-            key = LayerKey(
-                d0: m, d1: n, d2: k, d3: 0, d4: 0, d5: 0, d6: 0, convolution: false, depthwise: false, parts: parts)
-        case .conv(_, let h, let w, let fh, let fw, let c, let filters, let stride, let depthwise):
-            key = LayerKey(
-                d0: h, d1: w, d2: fh, d3: fw, d4: c, d5: filters, d6: stride, convolution: true,
-                depthwise: depthwise, parts: parts)
+        guard case .conv(_, let h, let w, let fh, let fw, let c, let filters, let stride, let depthwise) = layer else {
+            return TaskOperation.splitCycles(of: layer, on: table.array, buffer: table.buffer, parts: parts)
         }
-        if let cached = layerCycleCache[key] { return cached }
+        let key = ConvolutionKey(
+            height: h, width: w, filterHeight: fh, filterWidth: fw, channels: c, filters: filters, stride: stride,
+            depthwise: depthwise, parts: parts)
+        if let cached = convolutionCycleCache[key] { return cached }
         let cycles = TaskOperation.splitCycles(of: layer, on: table.array, buffer: table.buffer, parts: parts)
-        layerCycleCache[key] = cycles
+        convolutionCycleCache[key] = cycles
         return cycles
     }
 
