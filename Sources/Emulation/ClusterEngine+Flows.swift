@@ -114,9 +114,7 @@ extension ClusterEngine {
         let state = BalancingState(
             cluster: id, now: now, tbus: pool.count, hasFreeTBU: pool.hasFree,
             queueCapacity: config.cluster.queueCapacity,
-            queueCount: queue.count, view: view, plan: planIndex, mesh: mesh,
-            queue: { [unowned self] in Array(self.queue.tasks) },
-            pendingCycles: { [unowned self] in self.queue.pendingCycles + self.pool.remainingCycles(at: now) })
+            queueCount: queue.count, view: view, plan: planIndex, mesh: mesh, source: balancingSource)
         let decision = balancer.react(to: trigger, state: state)
         if decision.counted {
             stats.decisions += 1

@@ -68,6 +68,8 @@ public final class ClusterEngine {
     var queue = ClusterQueue()
     var pool: TBUPool
     var cbus: ControlUnits
+    /// What balancing decisions read of this cluster on demand (one for the run).
+    private(set) lazy var balancingSource = EngineBalancingSource(engine: self)
     /// The coordinator's view as last published (every update applied).
     var publishedView: WaferLoadView
     /// The view placement and balancing read: the published one plus this cluster's own
@@ -591,4 +593,16 @@ public final class ClusterEngine {
 struct DecisionClock {
     let start = DispatchTime.now().uptimeNanoseconds
     var elapsed: UInt64 { DispatchTime.now().uptimeNanoseconds - start }
+}
+
+/// A cluster engine's queue and pending work, for its balancing decisions
+/// (``BalancingSource``): it holds the engine without keeping it alive.
+final class EngineBalancingSource: BalancingSource {
+    unowned let engine: ClusterEngine
+
+    init(engine: ClusterEngine) { self.engine = engine }
+
+    func queuedTasks() -> [QueuedTask] { Array(engine.queue.tasks) }
+
+    func pendingCycles(at now: Cycle) -> Cycle { engine.queue.pendingCycles + engine.pool.remainingCycles(at: now) }
 }

@@ -5,7 +5,10 @@ import WaferModel
 /// of each one's time (busy, reconfiguring, and idle split into starved and unassigned).
 struct TBUPool {
     struct TBU {
-        var running: TaskMessage?
+        var running: TaskMessage? { didSet { isRunning = running != nil } }
+        /// Whether a block runs here, readable without copying the block (hot: every dispatch,
+        /// load signal and balancing decision asks which TBUs are free).
+        private(set) var isRunning = false
         var sliceStart: Cycle = 0
         var busyUntil: Cycle = 0
         var configuredFor: TaskType?
@@ -21,7 +24,7 @@ struct TBUPool {
         var blocked = false
         var blockedSince: Cycle = 0
 
-        var isFree: Bool { running == nil && helping == nil && !preparing && !blocked }
+        var isFree: Bool { !isRunning && helping == nil && !preparing && !blocked }
     }
 
     private(set) var units: [TBU]

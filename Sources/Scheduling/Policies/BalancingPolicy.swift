@@ -64,12 +64,12 @@ public struct BalancingState {
     public var view: WaferLoadView
     public var plan: PlanIndex
     public var mesh: Mesh
-    private let queueSnapshot: () -> [QueuedTask]
-    private let pending: () -> Cycle
+    /// Asked for the queue and the pending cycles only when a policy reads them.
+    private let source: any BalancingSource
 
     public init(
         cluster: Int, now: Cycle, tbus: Int, hasFreeTBU: Bool, queueCapacity: Int, queueCount: Int, view: WaferLoadView,
-        plan: PlanIndex, mesh: Mesh, queue: @escaping () -> [QueuedTask], pendingCycles: @escaping () -> Cycle
+        plan: PlanIndex, mesh: Mesh, source: any BalancingSource
     ) {
         self.cluster = cluster
         self.now = now
@@ -80,14 +80,23 @@ public struct BalancingState {
         self.view = view
         self.plan = plan
         self.mesh = mesh
-        self.queueSnapshot = queue
-        self.pending = pendingCycles
+        self.source = source
     }
 
     /// The queue, oldest first.
-    public var queue: [QueuedTask] { queueSnapshot() }
+    public var queue: [QueuedTask] { source.queuedTasks() }
     /// Predicted cycles of the queued blocks plus the remaining cycles of the running ones.
-    public var pendingCycles: Cycle { pending() }
+    public var pendingCycles: Cycle { source.pendingCycles(at: now) }
+}
+
+/// Where a ``BalancingState`` reads what only some decisions need — the queue and the pending
+/// cycles — when a policy asks: a cluster engine keeps one for its whole run, so building a
+/// state for each decision copies no queue and allocates nothing.
+public protocol BalancingSource: AnyObject {
+    /// The queue, oldest first.
+    func queuedTasks() -> [QueuedTask]
+    /// Predicted cycles of the queued blocks plus the remaining cycles of the running ones at `now`.
+    func pendingCycles(at now: Cycle) -> Cycle
 }
 
 /// One step of a balancing decision, applied by the engine in order.
