@@ -43,9 +43,9 @@ public final class UtilisationTimeline: TraceSink {
                     duration > 0, clusters > Int(cluster), cluster >= 0
                 else { continue }
                 switch kind {
-                case .task, .splitPart: add(cluster: Int(cluster), start: start, duration: duration, as: \.busy)
-                case .reconfigure: add(cluster: Int(cluster), start: start, duration: duration, as: \.reconfiguring)
-                case .blocked: add(cluster: Int(cluster), start: start, duration: duration, as: \.blocked)
+                case .task, .splitPart: add(cluster: Int(cluster), start: start, duration: duration, as: .busy)
+                case .reconfigure: add(cluster: Int(cluster), start: start, duration: duration, as: .reconfiguring)
+                case .blocked: add(cluster: Int(cluster), start: start, duration: duration, as: .blocked)
                 case .control, .operation: continue
                 }
             }
@@ -63,8 +63,12 @@ public final class UtilisationTimeline: TraceSink {
         return width
     }
 
-    /// Spreads `[start, start + duration)` over the bins it covers.
-    func add(cluster: Int, start: Cycle, duration: Cycle, as share: WritableKeyPath<Bin, Cycle>) {
+    /// Which part of a bin a slice counts in.
+    enum Share { case busy, reconfiguring, blocked }
+
+    /// Spreads `[start, start + duration)` over the bins it covers (a switch rather than a key
+    /// path: this runs for every slice of the run, on the engine's thread).
+    func add(cluster: Int, start: Cycle, duration: Cycle, as share: Share) {
         let end = start.adding(duration)
         while end > width.multipliedReportingOverflow(by: Cycle(maximumBins)).partialValue, width < Cycle.max / 4 {
             coarsen()
@@ -76,7 +80,11 @@ public final class UtilisationTimeline: TraceSink {
             if bins[cluster].count <= index {
                 bins[cluster] += Array(repeating: Bin(), count: index + 1 - bins[cluster].count)
             }
-            bins[cluster][index][keyPath: share] += binEnd - time
+            switch share {
+            case .busy: bins[cluster][index].busy += binEnd - time
+            case .reconfiguring: bins[cluster][index].reconfiguring += binEnd - time
+            case .blocked: bins[cluster][index].blocked += binEnd - time
+            }
             time = binEnd
         }
     }
