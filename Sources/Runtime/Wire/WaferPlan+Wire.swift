@@ -18,18 +18,33 @@ extension WaferPlan: WireCodable {
     }
 
     init(from r: inout ByteReader) throws {
+        // Every cluster decodes every plan the coordinator publishes (a 16×16 wafer: 1,024 TBUs
+        // each), so the arrays are sized from the counts up front instead of growing.
         let epoch = try r.u32()
+        let clusters = try r.count()
         var reserved: [[[TaskType]]] = []
         var weights: [[[Double]]] = []
         var configure: [[TaskType?]] = []
-        for _ in 0..<(try r.count()) {
+        reserved.reserveCapacity(clusters)
+        weights.reserveCapacity(clusters)
+        configure.reserveCapacity(clusters)
+        for _ in 0..<clusters {
+            let tbus = try r.count()
             var clusterReserved: [[TaskType]] = []
             var clusterWeights: [[Double]] = []
             var clusterConfigure: [TaskType?] = []
-            for _ in 0..<(try r.count()) {
+            clusterReserved.reserveCapacity(tbus)
+            clusterWeights.reserveCapacity(tbus)
+            clusterConfigure.reserveCapacity(tbus)
+            for _ in 0..<tbus {
+                let count = try r.count()
                 var types: [TaskType] = []
                 var shares: [Double] = []
-                for _ in 0..<(try r.count()) {
+                if count > 0 {
+                    types.reserveCapacity(count)
+                    shares.reserveCapacity(count)
+                }
+                for _ in 0..<count {
                     types.append(try r.read())
                     shares.append(Double(bitPattern: try r.u64()))
                 }
