@@ -49,6 +49,10 @@ public final class CoordinatorEngine {
     private let core: ParticipantCore<Event>
 
     private var planning: any PlanningPolicy
+    /// The policy's step period and foresight horizon, read once (fixed for the run): reading a
+    /// property through the existential copied the whole policy, twice a step.
+    private let planningPeriod: Cycle?
+    private let foresightHorizon: Cycle?
     private var plan: WaferPlan
     private var planIndex: PlanIndex
     /// Builds plan indexes, once per plan for every participant sharing it.
@@ -103,6 +107,8 @@ public final class CoordinatorEngine {
             PlanningContext(
                 mesh: config.mesh, tbus: config.cluster.tbus, visits: prior.visits, cycles: prior.cycles,
                 downstream: prior.downstream))
+        planningPeriod = planning.period
+        foresightHorizon = planning.foresightHorizon
         plan = .empty(clusters: config.clusterCount, tbus: config.cluster.tbus)
         planIndex = planIndexes.index(for: plan)
         if let policy = scheduler.centralQueue {
@@ -114,7 +120,7 @@ public final class CoordinatorEngine {
         }
         view = .idle(mesh: config.mesh)
         arrived = Array(repeating: 0, count: library.workflows.count)
-        if planning.foresightHorizon != nil { foresight = Foresight(library: library, config: config) }
+        if foresightHorizon != nil { foresight = Foresight(library: library, config: config) }
     }
 
     // MARK: Control
@@ -165,7 +171,7 @@ public final class CoordinatorEngine {
         scheduleArrival(stream: index)
         // A mapping is published before any of the new requests arrives.
         if let mapped = planning.injected(streams.offered, current: plan) { publish(mapped, at: earliest) }
-        if planning.period != nil { schedulePlanning(after: earliest) }
+        if planningPeriod != nil { schedulePlanning(after: earliest) }
         return requests
     }
 
@@ -457,7 +463,7 @@ public final class CoordinatorEngine {
     }
 
     private func schedulePlanning(after now: Cycle) {
-        guard !planScheduled, let period = planning.period else { return }
+        guard !planScheduled, let period = planningPeriod else { return }
         planScheduled = true
         core.schedule(.plan, at: (now / period + 1) * period)
     }
@@ -469,7 +475,7 @@ public final class CoordinatorEngine {
         guard inFlight > 0 || streams.hasPending else { return }
         let clock = DecisionClock()
         decisions += 1
-        if let horizon = planning.foresightHorizon, foresight != nil {
+        if let horizon = foresightHorizon, foresight != nil {
             let pending = streams
             planning.foresee(
                 foresight!.demand(now: now, horizon: horizon) { before, visit in

@@ -87,7 +87,8 @@ public struct PlanningStep: Equatable, Sendable {
 /// - ``period`` nil means no periodic step: ``step(at:view:current:)`` is never called.
 public protocol PlanningPolicy: Sendable {
     var name: String { get }
-    /// Virtual time between planning steps (nil: none).
+    /// Virtual time between planning steps (nil: none). Read once, after ``start(_:)``: fixed for
+    /// the run.
     var period: Cycle? { get }
     /// True when the policy needs finished runs and running blocks from the clusters.
     var observesExecution: Bool { get }
@@ -103,7 +104,8 @@ public protocol PlanningPolicy: Sendable {
     /// The periodic step.
     mutating func step(at now: Cycle, view: WaferLoadView, current: WaferPlan) -> PlanningStep
     /// For a clairvoyant policy (an ideal reference, not a realisable scheduler): how far ahead it
-    /// wants the exact future demand; nil (the default) for policies that predict.
+    /// wants the exact future demand; nil (the default) for policies that predict. Read once,
+    /// after ``start(_:)``: fixed for the run.
     var foresightHorizon: Cycle? { get }
     /// The exact work per type that requests will start over the next ``foresightHorizon``
     /// cycles — those in flight (their blocks not yet started) and those that will arrive — from
