@@ -1,0 +1,28 @@
+import Foundation
+import WaferModel
+import XCTest
+
+@testable import Emulation
+
+/// The run's CSV tables format their fractions through the C library directly; the text must be
+/// what `String(format: "%.4f")` writes, digit for digit, or every table a run writes changes.
+final class RunTablesTests: XCTestCase {
+    func testFourDecimalsWritesWhatStringFormatWrites() {
+        // Exact binary ties (1/32 is 312.5 ten-thousandths), the ends, tiny and negative values,
+        // and values next to every rounding boundary.
+        var values: [Double] = [0, 1, 1.0 / 32, 3.0 / 32, 0.00005, 0.99995, 0.99999, 1e-12, -0.5, 0.5, 2.0 / 3.0]
+        for k in 0..<2_000 {
+            let boundary = (Double(k) + 0.5) / 10_000
+            values += [boundary, boundary.nextUp, boundary.nextDown]
+        }
+        var rng = SplitMix64(seed: 5)
+        for _ in 0..<20_000 {
+            let cycles = Cycle.random(in: 0...4_000_000, using: &rng)
+            let capacity = Double(Cycle.random(in: 1...4_000_000, using: &rng))
+            values.append(min(1, Double(cycles) / capacity))
+        }
+        for value in values {
+            XCTAssertEqual(UtilisationTimeline.fourDecimals(value), String(format: "%.4f", value), "\(value)")
+        }
+    }
+}
