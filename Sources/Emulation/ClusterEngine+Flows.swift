@@ -35,6 +35,7 @@ extension ClusterEngine {
     private func forward(_ next: TaskMessage, producer: Producer, at now: Cycle) {
         var next = next
         let route = router.route(next) { policy in
+            absorptionTracker?.matter(.view, at: now)  // placement reads the view
             let clock = DecisionClock()
             let key = policy.usesRequestKey ? interpreter.placementKey(next) : 0
             let request = PlacementRequest(
@@ -109,7 +110,9 @@ extension ClusterEngine {
     /// Asks the balancing policy what to do about `trigger`, and does it.
     func balance(_ trigger: BalancingTrigger, at now: Cycle) {
         // A cluster without working TBUs holds no work to balance.
-        guard pool.count > 0, balancer.reacts(to: trigger, queueCount: queue.count) else { return }
+        guard pool.count > 0 else { return }
+        absorptionTracker?.matter(balancer.reads(on: trigger, queueCount: queue.count), at: now)
+        guard balancer.reacts(to: trigger, queueCount: queue.count) else { return }
         let clock = DecisionClock()
         let state = BalancingState(
             cluster: id, now: now, tbus: pool.count, hasFreeTBU: pool.hasFree,

@@ -91,6 +91,11 @@ public final class ClusterEngine {
     /// Arrivals wait for one dispatch after a batch of deliveries (flow control: a TBU must not
     /// restart before the outputs of its block have all been placed or held).
     var dispatchDeferred = false
+    /// In a speculative run: when a changed view or balancing signal could have mattered
+    /// (``LateAbsorption``); nil outside one.
+    var absorptionTracker: LateAbsorptionTracker?
+    /// What the last speculative run would have absorbed late (``LateAbsorption/none`` after any other run).
+    public private(set) var lateAbsorption = LateAbsorption.none
 
     /// A cluster of the wafer described by `config`, running `library`'s workflows. Clusters run
     /// one after another in one process may share `costs` (``BlockCosts/shared(config:library:)``):
@@ -167,6 +172,7 @@ public final class ClusterEngine {
     public func runWindow(end: Cycle) -> WindowOutput {
         let output = core.runWindow(end: end, handle: handle, earliestOutput: earliestOutput)
         stats.events += output.events
+        lateAbsorption = .none
         return output
     }
 
@@ -192,12 +198,12 @@ public final class ClusterEngine {
     /// them at all (``BalancingPolicy/reacts(to:queueCount:)``: the cluster's copy of the view is
     /// replaced and nothing else changes, so several held views may be merged into one,
     /// ``LoadViewUpdate/merged(_:)``), and balancing signals its policy is quiet on
-    /// (``BalancingPolicy/isQuiet(on:queueCount:)``), and only while nothing is pending here. The
-    /// cluster's state changes only when it runs, so a host may hold such messages and hand them
-    /// over, in order, with its next grant: a wafer's idle clusters then sit out the windows that
-    /// only broadcast views and load signals.
+    /// (``BalancingPolicy/isQuiet(on:queueCount:)``) — arriving before the cluster's next event
+    /// (``nextEventTime``): until then its state stays as it is now. The cluster's state changes
+    /// only when it runs, so a host may hold such messages and hand them over, in order, with its
+    /// next grant: a wafer's idle clusters, and busy ones waiting for a long block to finish,
+    /// then sit out the windows that only broadcast views and load signals.
     public var absorbs: AbsorbedMessages {
-        guard core.nextEventTime == .never else { return [] }
         guard pool.count > 0 else { return [.views, .balanceSignals] }  // balances nothing
         var kinds: AbsorbedMessages = []
         if !balancer.reacts(to: .view, queueCount: queue.count) { kinds.insert(.views) }
@@ -288,14 +294,38 @@ public final class ClusterEngine {
     /// Runs a window that may deliver messages inside itself (speculation: the host runs it again
     /// from a snapshot when a message arrives inside time already run).
     public func runSpeculativeWindow(end: Cycle) -> WindowOutput {
+        absorptionTracker = LateAbsorptionTracker()
         let output = core.runWindow(end: end, speculative: true, handle: handle, earliestOutput: earliestOutput)
         stats.events += output.events
+        // After the last event the final state holds until the window's end (and `absorbs` reads it).
+        if end > 0 { noteAbsorbingState(at: end - 1) }
+        lateAbsorption = absorptionTracker!.absorption
+        absorptionTracker = nil
         return output
+    }
+
+    /// In a speculative run, notes what a view or balancing signal arriving `now` would meet:
+    /// whether it would be absorbed, and what handling it (and reporting ``absorbs``) would read.
+    private func noteAbsorbingState(at now: Cycle) {
+        // Without working TBUs nothing is balanced: views and signals only record.
+        guard absorptionTracker != nil, pool.count > 0 else { return }
+        let queued = queue.count
+        var mattered = balancer.reads(on: .view, queueCount: queued)
+        if balancer.reacts(to: .view, queueCount: queued) { mattered.insert(.view) }
+        for kind in BalanceSignal.Kind.allCases {
+            let trigger = BalancingTrigger.signal(BalanceSignal(kind: kind, cluster: 0, cycles: 0, count: 0))
+            mattered.formUnion(balancer.reads(on: trigger, queueCount: queued))
+            if !balancer.isQuiet(on: trigger, queueCount: queued) { mattered.insert(.peerSignals) }
+        }
+        absorptionTracker!.matter(mattered, at: now)
     }
 
     // MARK: Events
 
     private func handle(_ event: Event, at now: Cycle) {
+        // The state before this event held since the last one: a message arriving in between,
+        // or now before this event, meets it.
+        if absorptionTracker != nil { noteAbsorbingState(at: now) }
         switch event {
         case .arrival(let task):
             pendingArrivals -= 1

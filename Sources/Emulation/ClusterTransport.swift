@@ -10,12 +10,38 @@ public struct WindowRun: Sendable {
     public var inWindow: [Envelope]
     /// Start again from the snapshot taken when the cluster first ran this window.
     public var restore: Bool
+    /// Before anything else (never with `restore`): bring the state to what the cluster's last
+    /// speculative window left with the in-window messages it should have had.
+    public var correction: WindowCorrection?
 
-    public init(cluster: Int, inputs: [Envelope] = [], inWindow: [Envelope] = [], restore: Bool = false) {
+    public init(
+        cluster: Int, inputs: [Envelope] = [], inWindow: [Envelope] = [], restore: Bool = false,
+        correction: WindowCorrection? = nil
+    ) {
         self.cluster = cluster
         self.inputs = inputs
         self.inWindow = inWindow
         self.restore = restore
+        self.correction = correction
+    }
+}
+
+/// A speculative window a cluster was not run again for, because only views or balancing
+/// signals it would have absorbed late changed (``LateAbsorption``): what it sent and recorded
+/// stands, but its state still holds what the wrong messages recorded. Before it runs on, it
+/// returns to its snapshot of that window and runs it again with `inWindow` — sending nothing
+/// new, which it checks.
+public struct WindowCorrection: Equatable, Sendable {
+    /// The window (``WindowPlan/index``) and its end.
+    public var window: UInt64
+    public var end: Cycle
+    /// The window's in-window envelopes as committed.
+    public var inWindow: [Envelope]
+
+    public init(window: UInt64, end: Cycle, inWindow: [Envelope]) {
+        self.window = window
+        self.end = end
+        self.inWindow = inWindow
     }
 }
 
@@ -56,12 +82,16 @@ public struct ClusterWindowReport: Sendable {
     /// Messages the cluster would absorb in its present state (``ClusterEngine/absorbs``): the
     /// host may hold them until the cluster runs for another reason.
     public var absorbs: AbsorbedMessages
+    /// In a speculative window: from when on a changed view or balancing signal would not have
+    /// changed what the run sent or recorded.
+    public var lateAbsorption: LateAbsorption
 
     public init(
         cluster: Int, nextEventTime: Cycle, earliestOutput: Cycle, envelopes: [Envelope], trace: [TimedTraceRecord],
-        events: UInt64, computeNanos: UInt64, absorbs: AbsorbedMessages = []
+        events: UInt64, computeNanos: UInt64, absorbs: AbsorbedMessages = [], lateAbsorption: LateAbsorption = .none
     ) {
         self.absorbs = absorbs
+        self.lateAbsorption = lateAbsorption
         self.cluster = cluster
         self.nextEventTime = nextEventTime
         self.earliestOutput = earliestOutput
@@ -90,32 +120,15 @@ public protocol ClusterTransport: AnyObject {
 /// All clusters in this process, driven by direct calls: no sockets, no threads.
 public final class InProcessTransport: ClusterTransport {
     public let clusters: [ClusterEngine]
-    private var snapshots: [ClusterEngine.Snapshot?]
+    private let runners: [ClusterWindowRunner]
 
     public init(clusters: [ClusterEngine]) {
         self.clusters = clusters
-        snapshots = Array(repeating: nil, count: clusters.count)
+        runners = clusters.map(ClusterWindowRunner.init(engine:))
     }
 
     public func run(_ plan: WindowPlan, speculative: Bool, runs: [WindowRun]) throws -> [ClusterWindowReport] {
-        runs.map { run in
-            let cluster = clusters[run.cluster]
-            if run.restore {
-                guard let snapshot = snapshots[run.cluster] else {
-                    preconditionFailure("cluster \(run.cluster) has no snapshot")
-                }
-                cluster.restore(snapshot)
-            } else {
-                cluster.receive(run.inputs)
-                snapshots[run.cluster] = speculative ? cluster.snapshot() : nil
-            }
-            cluster.receive(run.inWindow)
-            let output = speculative ? cluster.runSpeculativeWindow(end: plan.end) : cluster.runWindow(end: plan.end)
-            return ClusterWindowReport(
-                cluster: run.cluster, nextEventTime: output.nextEventTime, earliestOutput: output.earliestOutput,
-                envelopes: output.envelopes, trace: output.trace, events: output.events, computeNanos: 0,
-                absorbs: cluster.absorbs)
-        }
+        try runs.map { try runners[$0.cluster].run($0, window: plan, speculative: speculative) }
     }
 
     public func collectStats(end: Cycle) throws -> [ClusterStats] {

@@ -1,12 +1,13 @@
 import Scheduling
 import WaferModel
 
-/// Merges the coordinator's view updates held for an idle cluster before they are handed over.
+/// Merges the coordinator's view updates held for a cluster before they are handed over.
 ///
-/// A cluster with nothing pending whose balancing policy does not react to views absorbs them
-/// (``ClusterEngine/absorbs``): each only replaces the cluster's copy of the view. A host holds
-/// them until the cluster runs anyway — on a large wafer, an idle cluster collects one update
-/// per load-signal period, each naming the clusters that changed. Handing over one update per
+/// A cluster whose balancing policy does not react to views absorbs those arriving before its
+/// next event (``ClusterEngine/absorbs``): each only replaces the cluster's copy of the view. A
+/// host holds them until the cluster runs anyway — on a large wafer, an idle cluster (or one
+/// waiting for a long block) collects one update per load-signal period, each naming the
+/// clusters that changed. Handing over one update per
 /// run of consecutive views instead (``LoadViewUpdate/merged(_:)``) leaves the cluster exactly
 /// where the updates one by one would: nothing else happens at the cluster between them, the
 /// merged update arrives at the last one's time and rank, and it counts as the events it
@@ -14,9 +15,9 @@ import WaferModel
 enum HeldViewMerging {
     /// `inputs` (envelopes for one cluster, in any order) with each run of views that the cluster
     /// processes back to back merged into one. Views are merged only while the cluster absorbs
-    /// them (`absorbs`, as of its last run: it has nothing pending and has not run since) and only
-    /// before both `start` (the window about to run: in-window messages arrive from there) and
-    /// the first input it does not absorb (after that it may be busy). Absorbed balancing signals
+    /// them (`absorbs`, as of its last run: it has not run since) and only before `start` (the
+    /// window about to run, or the cluster's next event if earlier: in-window messages and its own
+    /// events come from there) and the first input it does not absorb (after that it may be busy). Absorbed balancing signals
     /// between views separate runs: a signal must see the view as it was at its arrival.
     static func merge(_ inputs: [Envelope], absorbs: AbsorbedMessages, before start: Cycle) -> [Envelope] {
         guard absorbs.contains(.views), inputs.count > 1 else { return inputs }

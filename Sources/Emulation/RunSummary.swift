@@ -276,6 +276,10 @@ public struct RunSummary: Codable, Equatable, Sendable {
         /// Held view updates merged into a later one before being handed over (one update
         /// fewer to send and decode each; ``HeldViewMerging``); absent in summaries older than it.
         public var mergedViews: UInt64?
+        /// Re-runs a speculative window did without because only views or balancing signals the
+        /// cluster would have absorbed late had changed (``LateAbsorption``: the cluster's state was
+        /// corrected before it ran on); absent in summaries older than it.
+        public var avoidedReruns: UInt64?
     }
 
     /// Wall-clock cost of the emulation itself.

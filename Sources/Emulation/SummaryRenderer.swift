@@ -100,7 +100,9 @@ public enum SummaryRenderer {
                     + (s.windows > 0
                         ? ", \(s.windows) windows, \(String(format: "%.1f", Double(s.clusterWindows) / Double(s.windows))) clusters active per window, \(s.rounds) rounds"
                             + (s.speculativeWindows > 0
-                                ? " (\(s.speculativeWindows) speculative windows, \(s.reruns) re-runs, \(s.abandonedWindows) abandoned)"
+                                ? " (\(s.speculativeWindows) speculative windows, \(s.reruns) re-runs"
+                                    + ((s.avoidedReruns ?? 0) > 0 ? " and \(s.avoidedReruns!) avoided" : "")
+                                    + ", \(s.abandonedWindows) abandoned)"
                                 : "")
                             + ((s.heldMessages ?? 0) > 0 ? ", \(s.heldMessages!) messages held for idle clusters" : "")
                             + ((s.mergedViews ?? 0) > 0 ? " (\(s.mergedViews!) views merged)" : "")

@@ -32,6 +32,9 @@ public final class WaferSession {
     /// messages for it are held in ``toClusters`` without making it take part in a window (its
     /// state changes only when it runs, so this stays valid until then).
     private var absorbs: [AbsorbedMessages]
+    /// Corrections owed by clusters that a speculative window did not run again (``WindowCorrection``),
+    /// handed over with each one's next grant (and at the end, when nothing else is pending).
+    private var corrections: [Int: WindowCorrection] = [:]
     /// Virtual time reached by runs in global event order (see ``runUntilIdle(shouldStop:)``).
     var sequentialNow: Cycle = 0
     /// Σ over windows of the clusters taking part (deterministic; windows × clusters at most).
@@ -151,13 +154,14 @@ public final class WaferSession {
     /// the event counts and every cluster's final state equal those of an execution that never
     /// held them. Returns false when nothing was held.
     private func deliverHeldMessages() throws -> Bool {
-        let held = toClusters.indices.filter { !toClusters[$0].isEmpty }
+        let held = toClusters.indices.filter { !toClusters[$0].isEmpty || corrections[$0] != nil }
         guard !held.isEmpty else { return false }
         var last = synchronizer.now
         for cluster in held {
+            // A cluster owed only a correction runs it with this window's grant.
             let arrivals = toClusters[cluster].map(\.arrival)
-            last = max(last, arrivals.max()!)
-            clusterTiming[cluster].earliestInbound = arrivals.min()!
+            last = max(last, arrivals.max() ?? last)
+            clusterTiming[cluster].earliestInbound = arrivals.min() ?? synchronizer.now
         }
         try conservativeStep(synchronizer.commit((synchronizer.now, last + 1)))
         return true
@@ -192,7 +196,24 @@ public final class WaferSession {
         clusterTiming.indices.filter { clusterTiming[$0].nextEvent < end || clusterTiming[$0].earliestInbound < end }
     }
 
-    /// Everything held for `cluster`, handed over now.
+    /// True when `envelope` for `cluster` is held rather than making the cluster take part in a
+    /// window: the cluster absorbs it in the state it reported, which lasts until its next event.
+    /// In quantum mode, where the windows shape the results, only idle clusters hold messages (as
+    /// they always have), so quantum results stay what they were.
+    private func holds(_ envelope: Envelope, for cluster: Int) -> Bool {
+        let next = clusterTiming[cluster].nextEvent
+        guard coordinator.config.sync.mode == .exact || next == .never else { return false }
+        return absorbs[cluster].contains(envelope.message) && envelope.arrival < next
+    }
+
+    /// A cluster's first run in the window from `start`: the envelopes waiting for it (see
+    /// ``takeInputs(of:start:)``), `inWindow`, and the correction it owes, if any.
+    private func firstRun(of cluster: Int, start: Cycle, inWindow: [Envelope] = []) -> WindowRun {
+        WindowRun(
+            cluster: cluster, inputs: takeInputs(of: cluster, start: start), inWindow: inWindow,
+            correction: corrections.removeValue(forKey: cluster))
+    }
+
     /// The envelopes waiting for `cluster`, for a run of the window from `start`; the view
     /// updates held for it while idle are merged (``HeldViewMerging``).
     private func takeInputs(of cluster: Int, start: Cycle) -> [Envelope] {
@@ -200,7 +221,8 @@ public final class WaferSession {
             toClusters[cluster].removeAll()
             clusterTiming[cluster].earliestInbound = .never
         }
-        let inputs = HeldViewMerging.merge(toClusters[cluster], absorbs: absorbs[cluster], before: start)
+        let inputs = HeldViewMerging.merge(
+            toClusters[cluster], absorbs: absorbs[cluster], before: min(start, clusterTiming[cluster].nextEvent))
         host.mergedViews += UInt64(toClusters[cluster].count - inputs.count)
         return inputs
     }
@@ -212,7 +234,7 @@ public final class WaferSession {
         let runs = active.map { cluster in
             restoring.contains(cluster)
                 ? WindowRun(cluster: cluster, restore: true)
-                : WindowRun(cluster: cluster, inputs: takeInputs(of: cluster, start: plan.start))
+                : firstRun(of: cluster, start: plan.start)
         }
         activeClusterWindows += UInt64(active.count)
         let coordinatorOutput = coordinator.runWindow(end: plan.end)
@@ -234,8 +256,13 @@ public final class WaferSession {
         var coordinatorOutput = coordinator.runSpeculativeWindow(end: end)
         var coordinatorInputs: [Envelope] = []
         var latest: [Int: ClusterWindowReport] = [:]
-        // The in-window envelopes each cluster last ran with.
+        // The in-window envelopes each cluster's state is to account for, those it last ran
+        // with, and those it is to be corrected to (the two differ only by messages its last run
+        // would have absorbed late).
         var delivered: [Int: [Envelope]] = [:]
+        var ranWith: [Int: [Envelope]] = [:]
+        var owed: [Int: [Envelope]] = [:]
+        var avoided: UInt64 = 0
         var ran = Set<Int>()
         var rounds: UInt64 = 0
         var reruns: UInt64 = 0
@@ -259,7 +286,21 @@ public final class WaferSession {
             // A cluster that has not run in this window and absorbs everything sent to it inside
             // it sits the window out: those messages are held for it like any others.
             due = due.filter { cluster in
-                ran.contains(cluster) || !(inWindow[cluster] ?? []).allSatisfy { absorbs[cluster].contains($0.message) }
+                ran.contains(cluster) || !(inWindow[cluster] ?? []).allSatisfy { holds($0, for: cluster) }
+            }
+            // A cluster whose last run would have absorbed every change late (only views or
+            // balancing signals it would not have acted on, and nothing read what they record
+            // after they arrived) sent and recorded exactly what it would have with the new
+            // ones: it is not run again now, only corrected before it next runs.
+            due = due.filter { cluster in
+                guard let report = latest[cluster] else { return true }
+                let now = inWindow[cluster] ?? []
+                let old = ranWith[cluster] ?? []
+                guard report.lateAbsorption.covers(changesFrom: old, to: now) else { return true }
+                delivered[cluster] = now
+                owed[cluster] = now == old ? nil : now
+                avoided += 1
+                return false
             }
             if firstRound { due.formUnion(activeClusters(before: end)) }
             firstRound = false
@@ -277,9 +318,7 @@ public final class WaferSession {
                 let grants = due.sorted().map { cluster in
                     ran.contains(cluster)
                         ? WindowRun(cluster: cluster, inWindow: inWindow[cluster] ?? [], restore: true)
-                        : WindowRun(
-                            cluster: cluster, inputs: takeInputs(of: cluster, start: start),
-                            inWindow: inWindow[cluster] ?? [])
+                        : firstRun(of: cluster, start: start, inWindow: inWindow[cluster] ?? [])
                 }
                 reruns += UInt64(due.filter { ran.contains($0) }.count)
                 for report in try transport.run(plan, speculative: true, runs: grants) {
@@ -290,6 +329,8 @@ public final class WaferSession {
                 for cluster in due {
                     ran.insert(cluster)
                     delivered[cluster] = inWindow[cluster] ?? []
+                    ranWith[cluster] = inWindow[cluster] ?? []
+                    owed[cluster] = nil
                 }
             }
             // The coordinator's in-window inputs from the clusters' latest runs.
@@ -313,6 +354,10 @@ public final class WaferSession {
         activeClusterWindows += UInt64(ran.count)
         host.rounds += rounds
         host.reruns += reruns
+        host.avoidedReruns += avoided
+        for (cluster, inWindow) in owed {
+            corrections[cluster] = WindowCorrection(window: committed.index, end: end, inWindow: inWindow)
+        }
         host.speculativeWindows += 1
         speculation.committed(cycles: end - start, rounds: rounds, runs: runs, events: events)
         // In-window envelopes are part of their receivers' final runs; the rest travels on.
@@ -346,7 +391,7 @@ public final class WaferSession {
                 }
                 if let cluster = envelope.destination.clusterIndex {
                     toClusters[cluster].append(envelope)
-                    if absorbs[cluster].contains(envelope.message) {
+                    if holds(envelope, for: cluster) {
                         // Held: handed over with the cluster's next grant, or at the end.
                         host.heldMessages += 1
                         continue
@@ -408,4 +453,7 @@ public struct HostMeasurements: Sendable {
     public var heldMessages: UInt64 = 0
     /// Held view updates merged into a later one before being handed over (``HeldViewMerging``).
     public var mergedViews: UInt64 = 0
+    /// Re-runs a speculative window did without: only views or balancing signals the cluster
+    /// would have absorbed late had changed (``LateAbsorption``); its state was corrected later.
+    public var avoidedReruns: UInt64 = 0
 }

@@ -45,10 +45,9 @@ public final class ClusterProcess {
     private let context: Context
     private let dealer: Socket
     private let monitor: Socket
-    private var engine: ClusterEngine?
-    /// The engine's state when the current speculative window first ran.
-    private var snapshot: ClusterEngine.Snapshot?
-    private var snapshotWindow: UInt64 = 0
+    /// The cluster's engine and its side of the window protocol, once set up.
+    private var runner: ClusterWindowRunner?
+    private var engine: ClusterEngine? { runner?.engine }
 
     public init(options: Options) throws {
         self.options = options
@@ -143,9 +142,10 @@ public final class ClusterProcess {
                 }
                 kernels = try make()
             }
-            engine = ClusterEngine(
-                id: options.cluster, config: setup.config, library: setup.library, scheduler: scheduler,
-                functional: kernels)
+            runner = ClusterWindowRunner(
+                engine: ClusterEngine(
+                    id: options.cluster, config: setup.config, library: setup.library, scheduler: scheduler,
+                    functional: kernels))
             // The coordinator starts the run (and its clock) once every cluster has said this.
             try dealer.send(ClusterProtocol.frames(.ready))
         case .grant:
@@ -168,24 +168,23 @@ public final class ClusterProcess {
     }
 
     private func runWindow(_ grant: ClusterProtocol.Grant) throws {
-        guard let engine else { throw Failure(description: "window granted before setup") }
+        guard let runner else { throw Failure(description: "window granted before setup") }
         let start = DispatchTime.now().uptimeNanoseconds
-        if grant.restore {
-            guard let snapshot, snapshotWindow == grant.window else {
-                throw Failure(description: "asked to run window \(grant.window) again without having run it")
-            }
-            engine.restore(snapshot)
-        } else {
-            engine.receive(grant.inputs)
-            snapshot = grant.speculative ? engine.snapshot() : nil
-            snapshotWindow = grant.window
+        let run = WindowRun(
+            cluster: options.cluster, inputs: grant.inputs, inWindow: grant.inWindow, restore: grant.restore,
+            correction: grant.correction)
+        let output: ClusterWindowReport
+        do {
+            output = try runner.run(
+                run, window: WindowPlan(index: grant.window, start: 0, end: grant.end), speculative: grant.speculative)
+        } catch let failure as ClusterWindowRunner.Failure {
+            throw Failure(description: failure.description)
         }
-        engine.receive(grant.inWindow)
-        let output = grant.speculative ? engine.runSpeculativeWindow(end: grant.end) : engine.runWindow(end: grant.end)
         let report = ClusterProtocol.Report(
             window: grant.window, nextEvent: output.nextEventTime, earliestOutput: output.earliestOutput,
             events: output.events, computeNanos: DispatchTime.now().uptimeNanoseconds - start,
-            absorbs: engine.absorbs, envelopes: output.envelopes, trace: output.trace)
+            absorbs: output.absorbs, lateAbsorption: output.lateAbsorption, envelopes: output.envelopes,
+            trace: output.trace)
         try dealer.send(ClusterProtocol.encode(report))
     }
 

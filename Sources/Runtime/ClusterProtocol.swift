@@ -9,8 +9,10 @@ import WaferModel
 /// ```
 /// cluster → coordinator: REGISTER {cluster, pid, host}
 /// coordinator → cluster: SETUP {config, library, scheduler, functional}
-/// per round:             GRANT(window, end, speculative, restore, inputs, in-window envelopes)
-///                        REPORT(window, next event, earliest output, events, envelopes, trace)
+/// per round:             GRANT(window, end, speculative, restore, [correction of an earlier window],
+///                              inputs, in-window envelopes)
+///                        REPORT(window, next event, earliest output, events, absorbs,
+///                               late absorption, envelopes, trace)
 ///                        (only clusters with something to do before the window's end are granted
 ///                        it; in a speculative window, those whose in-window inputs changed again)
 /// at the end:            COLLECT(end) → STATS {…};  STOP → BYE
@@ -61,6 +63,8 @@ enum ClusterProtocol {
         var inputs: [Envelope]
         /// Envelopes arriving inside the window (taken after the snapshot).
         var inWindow: [Envelope]
+        /// An earlier speculative window to run again first (``WindowCorrection``).
+        var correction: WindowCorrection? = nil
     }
 
     struct Report: Equatable {
@@ -71,6 +75,8 @@ enum ClusterProtocol {
         var computeNanos: UInt64
         /// What the cluster would absorb (``ClusterEngine/absorbs``).
         var absorbs: AbsorbedMessages
+        /// What it would have absorbed late in this (speculative) run (``LateAbsorption``).
+        var lateAbsorption: LateAbsorption = .none
         /// Everything sent in the window, to peers and to the coordinator.
         var envelopes: [Envelope]
         var trace: [TimedTraceRecord]
@@ -100,7 +106,12 @@ enum ClusterProtocol {
         var w = ByteWriter(capacity: 64 + (g.inputs.count + g.inWindow.count) * 64)
         w.u64(g.window)
         w.u64(g.end)
-        w.u8((g.speculative ? 1 : 0) | (g.restore ? 2 : 0))
+        w.u8((g.speculative ? 1 : 0) | (g.restore ? 2 : 0) | (g.correction != nil ? 4 : 0))
+        if let correction = g.correction {
+            w.u64(correction.window)
+            w.u64(correction.end)
+            w.write(correction.inWindow)
+        }
         w.write(g.inputs)
         w.write(g.inWindow)
         return frames(.grant, w.bytes)
@@ -111,10 +122,14 @@ enum ClusterProtocol {
         let window = try r.u64()
         let end = try r.u64()
         let flags = try r.u8()
-        guard flags < 4 else { throw WireError(description: "bad grant flags \(flags)") }
+        guard flags < 8 else { throw WireError(description: "bad grant flags \(flags)") }
+        var correction: WindowCorrection?
+        if flags & 4 != 0 {
+            correction = WindowCorrection(window: try r.u64(), end: try r.u64(), inWindow: try r.readArray())
+        }
         let g = Grant(
             window: window, end: end, speculative: flags & 1 != 0, restore: flags & 2 != 0,
-            inputs: try r.readArray(), inWindow: try r.readArray())
+            inputs: try r.readArray(), inWindow: try r.readArray(), correction: correction)
         try r.expectEnd()
         return g
     }
@@ -127,6 +142,8 @@ enum ClusterProtocol {
         w.u64(report.events)
         w.u64(report.computeNanos)
         w.u8(report.absorbs.rawValue)
+        w.u64(report.lateAbsorption.views)
+        w.u64(report.lateAbsorption.balanceSignals)
         w.write(report.envelopes)
         w.write(report.trace)
         return frames(.report, w.bytes)
@@ -143,12 +160,13 @@ enum ClusterProtocol {
         guard AbsorbedMessages.all.isSuperset(of: absorbs) else {
             throw WireError(description: "bad report flags \(absorbs.rawValue)")
         }
+        let late = LateAbsorption(views: try r.u64(), balanceSignals: try r.u64())
         let envelopes = try r.readArray(Envelope.self)
         let trace = try r.readArray(TimedTraceRecord.self)
         try r.expectEnd()
         return Report(
             window: window, nextEvent: next, earliestOutput: earliest, events: events, computeNanos: nanos,
-            absorbs: absorbs, envelopes: envelopes, trace: trace)
+            absorbs: absorbs, lateAbsorption: late, envelopes: envelopes, trace: trace)
     }
 
     static func encodeCycle(_ tag: Tag, _ value: Cycle) -> [[UInt8]] {

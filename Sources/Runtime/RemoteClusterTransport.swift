@@ -38,7 +38,7 @@ final class RemoteClusterTransport: ClusterTransport {
         for run in runs {
             let grant = ClusterProtocol.Grant(
                 window: plan.index, end: plan.end, speculative: speculative, restore: run.restore, inputs: run.inputs,
-                inWindow: run.inWindow)
+                inWindow: run.inWindow, correction: run.correction)
             try send(run.cluster, ClusterProtocol.encode(grant))
         }
         var expected = [Bool](repeating: false, count: clusterCount)
@@ -71,7 +71,8 @@ final class RemoteClusterTransport: ClusterTransport {
                 reports[cluster] = ClusterWindowReport(
                     cluster: cluster, nextEventTime: report.nextEvent, earliestOutput: report.earliestOutput,
                     envelopes: report.envelopes, trace: report.trace, events: report.events,
-                    computeNanos: report.computeNanos, absorbs: report.absorbs)
+                    computeNanos: report.computeNanos, absorbs: report.absorbs,
+                    lateAbsorption: report.lateAbsorption)
                 missing -= 1
             })
         return runs.map { reports[$0.cluster]! }

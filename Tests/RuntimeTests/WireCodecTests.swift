@@ -78,10 +78,14 @@ final class WireCodecTests: XCTestCase {
     ]
 
     func testReportRoundTrip() throws {
-        for absorbs: AbsorbedMessages in [[], [.views], .all] {
+        let cases: [(AbsorbedMessages, LateAbsorption)] = [
+            ([], .none), ([.views], LateAbsorption(views: 0, balanceSignals: 77)),
+            (.all, LateAbsorption(views: 12_345, balanceSignals: .never)),
+        ]
+        for (absorbs, late) in cases {
             let report = ClusterProtocol.Report(
                 window: 9, nextEvent: .never, earliestOutput: 1234, events: 55, computeNanos: 66,
-                absorbs: absorbs, envelopes: envelopes, trace: trace)
+                absorbs: absorbs, lateAbsorption: late, envelopes: envelopes, trace: trace)
             let (tag, body) = try ClusterProtocol.parse(ClusterProtocol.encode(report))
             XCTAssertEqual(tag, .report)
             XCTAssertEqual(try ClusterProtocol.decodeReport(body), report)
@@ -89,10 +93,14 @@ final class WireCodecTests: XCTestCase {
     }
 
     func testGrantRoundTrip() throws {
-        for (speculative, restore) in [(false, false), (true, false), (true, true)] {
+        let correction = WindowCorrection(window: 2, end: 400, inWindow: Array(envelopes.prefix(3)))
+        for (speculative, restore, correction) in [
+            (false, false, nil), (true, false, nil), (true, true, nil), (true, false, correction),
+            (false, false, WindowCorrection(window: 1, end: 9, inWindow: [])),
+        ] {
             let grant = ClusterProtocol.Grant(
                 window: 3, end: 500, speculative: speculative, restore: restore, inputs: Array(envelopes.prefix(2)),
-                inWindow: Array(envelopes.suffix(3)))
+                inWindow: Array(envelopes.suffix(3)), correction: correction)
             let (tag, body) = try ClusterProtocol.parse(ClusterProtocol.encode(grant))
             XCTAssertEqual(tag, .grant)
             XCTAssertEqual(try ClusterProtocol.decodeGrant(body), grant)

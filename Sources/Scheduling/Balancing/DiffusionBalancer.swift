@@ -83,6 +83,16 @@ public struct DiffusionBalancing: BalancingPolicy {
         }
     }
 
+    public func reads(on trigger: BalancingTrigger, queueCount: Int) -> RecordedState {
+        switch trigger {
+        // A tick compares the cluster's own pending cycles with its own last signal.
+        case .loadTick: return []
+        // Never the view; the neighbours' loads only where ``balance(_:)`` (or ``reacts``) goes
+        // past its first guard.
+        case .signal, .view, .blockFinished: return queueCount > 1 ? .peerSignals : []
+        }
+    }
+
     private mutating func signalNeighbours(_ state: BalancingState) -> BalancingDecision {
         let perTBU = state.pendingCycles / Cycle(state.tbus)
         let last = lastSignal

@@ -151,11 +151,34 @@ public protocol BalancingPolicy: Sendable {
     /// messages for an idle cluster until it runs anyway (``ClusterEngine/absorbs``). The
     /// default, false, is always safe.
     func isQuiet(on trigger: BalancingTrigger, queueCount: Int) -> Bool
+    /// What ``react(to:state:)``, ``reacts(to:queueCount:)`` and ``isQuiet(on:queueCount:)`` for
+    /// `trigger` with `queueCount` blocks queued may read of the state that messages only record:
+    /// the cluster's copy of the coordinator's view (``BalancingState/view``), and what the policy
+    /// keeps of its peers' signals (the part of its own state a signal it ``isQuiet(on:queueCount:)``
+    /// on may change — the only part it may change). Speculative windows rely on it: a cluster
+    /// that read neither after a changed view or quiet signal arrived sent and traced exactly what
+    /// it would have with the right one (``LateAbsorption``). The default, everything, is always
+    /// safe.
+    func reads(on trigger: BalancingTrigger, queueCount: Int) -> RecordedState
 }
 
 extension BalancingPolicy {
     public func reacts(to trigger: BalancingTrigger, queueCount: Int) -> Bool { true }
     public func isQuiet(on trigger: BalancingTrigger, queueCount: Int) -> Bool { false }
+    public func reads(on trigger: BalancingTrigger, queueCount: Int) -> RecordedState { .all }
+}
+
+/// Parts of a cluster's state that messages only record, for ``BalancingPolicy/reads(on:queueCount:)``.
+public struct RecordedState: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// The cluster's copy of the coordinator's load view.
+    public static let view = RecordedState(rawValue: 1)
+    /// What the balancing policy keeps of its peers' signals.
+    public static let peerSignals = RecordedState(rawValue: 2)
+    /// Both.
+    public static let all: RecordedState = [.view, .peerSignals]
 }
 
 /// No rebalancing: blocks stay where placement put them.
@@ -168,4 +191,5 @@ public struct NoBalancing: BalancingPolicy {
     public func react(to trigger: BalancingTrigger, state: BalancingState) -> BalancingDecision { .none }
     public func reacts(to trigger: BalancingTrigger, queueCount: Int) -> Bool { false }
     public func isQuiet(on trigger: BalancingTrigger, queueCount: Int) -> Bool { true }
+    public func reads(on trigger: BalancingTrigger, queueCount: Int) -> RecordedState { [] }
 }
