@@ -8,12 +8,23 @@ import WaferModel
 /// clusters, `C` counters for queue length and requests in flight, `M` metadata for names.
 /// Timestamps are microseconds of virtual time.
 ///
-/// Rendering and writing happen on a thread of their own, window by window, so the run never waits
-/// for JSON; at most `backlog` windows are in flight, and ``close()`` and ``snapshot(to:)`` wait
-/// for everything appended before them. A write error is reported by the next call.
+/// Rendering and writing happen on a thread of their own, so the run never waits for JSON. Windows
+/// are handed over in batches (``batchRecords`` records, or every ``batchSeconds`` of wall time):
+/// handing over each window woke that thread and wrote the file once per window, which on a
+/// wafer of many short windows cost the coordinator more than the rendering. At most `backlog`
+/// batches are in flight, and ``close()`` and ``snapshot(to:)`` wait for everything appended
+/// before them. A write error is reported by the next call.
 public final class ChromeTraceWriter: TraceSink {
     private let queue = DispatchQueue(label: "octopus.trace-writer")
     private let inFlight: DispatchSemaphore
+    /// Windows appended and not yet handed to the writer's thread (touched only by the appender).
+    private var pending: [[[TimedTraceRecord]]] = []
+    private var pendingRecords = 0
+    private var lastHandOver = DispatchTime.now().uptimeNanoseconds
+    /// A batch is handed over once it holds this many records…
+    public static let batchRecords = 4096
+    /// …or this long after the last one, so a slow run's trace file still follows it.
+    public static let batchSeconds = 0.2
     /// The first write error (guarded by `failureLock`: it is read off the writer's queue).
     private var failure: Error?
     private let failureLock = NSLock()
@@ -86,11 +97,28 @@ public final class ChromeTraceWriter: TraceSink {
 
     public func append(window lists: [[TimedTraceRecord]]) throws {
         try reportFailure()
+        pending.append(lists)
+        for list in lists { pendingRecords += list.count }
+        let now = DispatchTime.now().uptimeNanoseconds
+        if pendingRecords >= Self.batchRecords || Double(now - lastHandOver) / 1e9 >= Self.batchSeconds {
+            handOver()
+        }
+    }
+
+    /// Hands the pending windows to the writer's thread, in order.
+    private func handOver() {
+        guard !pending.isEmpty else { return }
+        let windows = pending
+        pending.removeAll(keepingCapacity: true)
+        pendingRecords = 0
+        lastHandOver = DispatchTime.now().uptimeNanoseconds
         inFlight.wait()
         queue.async { [self] in
             defer { inFlight.signal() }
             guard currentFailure == nil else { return }
-            for record in TraceOrder.merge(lists) { render(record) }
+            for lists in windows {
+                for record in TraceOrder.merge(lists) { render(record) }
+            }
             do { try flush() } catch {
                 failureLock.lock()
                 failure = error
@@ -101,6 +129,7 @@ public final class ChromeTraceWriter: TraceSink {
 
     /// Appends records already in order (written before this returns).
     public func append(_ records: [TraceRecord]) throws {
+        handOver()
         try queue.sync {
             for record in records { render(record) }
             try flush()
@@ -109,6 +138,7 @@ public final class ChromeTraceWriter: TraceSink {
 
     /// Finishes the JSON document once everything appended is written. Further appends are errors.
     public func close() throws {
+        handOver()
         try queue.sync {
             guard !closed else { return }
             if let failure = currentFailure { throw failure }
@@ -121,6 +151,7 @@ public final class ChromeTraceWriter: TraceSink {
 
     /// Writes a complete, valid copy of everything traced so far to `path` (the live file stays open).
     public func snapshot(to target: String) throws {
+        handOver()
         try queue.sync {
             if let failure = currentFailure { throw failure }
             try flush()
