@@ -156,3 +156,54 @@ final class LateAbsorptionTests: XCTestCase {
                 window: WindowPlan(index: 2, start: 5000, end: 6000), speculative: true))
     }
 }
+
+/// Plans a cluster would only record are held like views (``PlanAbsorption``).
+final class PlanAbsorptionTests: XCTestCase {
+    private let a = TaskType(workflow: 0, block: 0)
+    private let b = TaskType(workflow: 0, block: 1)
+
+    private func plan(configure: [[TaskType?]]) -> WaferPlan {
+        WaferPlan(
+            epoch: 2, reserved: configure.map { $0.map { _ in [] } }, weights: configure.map { $0.map { _ in [] } },
+            configure: configure)
+    }
+
+    func testAPlanIsAbsorbedOnlyWhenItReconfiguresNoFreeTBU() {
+        let absorption = PlanAbsorption(slots: [.busy, .free(a), .free(nil)])
+        // Cluster 1's row: wishes for a busy TBU, or what a free one holds already, or none.
+        XCTAssertTrue(absorption.absorbs(plan(configure: [[b, b, b], [b, a, nil]]), cluster: 1))
+        XCTAssertTrue(absorption.absorbs(plan(configure: [[nil, nil, nil], [nil, nil, nil]]), cluster: 1))
+        // A free TBU configured otherwise, or not at all, would be reconfigured.
+        XCTAssertFalse(absorption.absorbs(plan(configure: [[nil, nil, nil], [nil, b, nil]]), cluster: 1))
+        XCTAssertFalse(absorption.absorbs(plan(configure: [[nil, nil, nil], [nil, nil, a]]), cluster: 1))
+        // A plan without a row for the cluster wishes nothing of it.
+        XCTAssertTrue(absorption.absorbs(plan(configure: [[b, b, b]]), cluster: 1))
+    }
+
+    func testAnIdleClusterReportsItsTBUsAndAQueueThatCouldStartReportsNothing() throws {
+        let config = try WaferConfigLoader.parse(
+            """
+            mesh: {rows: 1, columns: 2}
+            cluster: {tbus: 2, load_signal_period_cycles: 100000}
+            """, file: "plans.yaml")
+        let library = WorkflowLibrary([
+            try WorkflowLoader.parse(
+                """
+                name: one
+                blocks:
+                  - {name: work, task: [{cycles: 1000}], output_bytes: 8}
+                """, file: "one.yaml")
+        ])
+        let engine = ClusterEngine(id: 0, config: config, library: library, scheduler: .octopus)
+        XCTAssertEqual(engine.planAbsorption, PlanAbsorption(slots: [.free(nil), .free(nil)]))
+        // A block running: its arrays are busy, and a busy array accepts any wish.
+        engine.receive(
+            Envelope(
+                source: .coordinator, destination: .cluster(0), sendTime: 0, arrival: 10, sequence: 1,
+                message: .task(TaskMessage(request: 1, taskType: a, bytes: 0, injected: 0))))
+        _ = engine.runWindow(end: 20)
+        let slots = try XCTUnwrap(engine.planAbsorption, "nothing is queued: plans are absorbed").slots
+        XCTAssertEqual(slots.count, 2)
+        XCTAssertTrue(slots.contains(.busy), "\(slots)")
+    }
+}
