@@ -218,17 +218,6 @@ public final class ClusterEngine {
         return kinds
     }
 
-    /// Which plans, arriving before the cluster's next event, would only replace its copy of the
-    /// plan (``PlanAbsorption``), or nil when none would: something queued could start, or the
-    /// balancing policy reacts to them.
-    public var planAbsorption: PlanAbsorption? {
-        guard queue.isEmpty || !pool.hasFree else { return nil }
-        // A plan is balanced on like a view (``receivePlan(_:at:)``).
-        guard pool.count == 0 || !balancer.reacts(to: .view, queueCount: queue.count) else { return nil }
-        return PlanAbsorption(
-            slots: (0..<pool.count).map { pool[$0].isFree ? .free(pool[$0].configuredFor) : .busy })
-    }
-
     /// The run's accounting up to `end`, with open idle periods closed at `end`.
     public func finalStats(end: Cycle) -> ClusterStats {
         var result = stats

@@ -1,4 +1,3 @@
-import Scheduling
 import WaferModel
 
 /// What one cluster is to do in a window.
@@ -69,37 +68,6 @@ public struct AbsorbedMessages: OptionSet, Sendable, Hashable {
     }
 }
 
-/// Which published plans a cluster would absorb in its present state: a plan only replaces its
-/// copy of the plan when it reconfigures none of the cluster's free TBUs (each wish is empty, for
-/// a busy TBU, or what the TBU is configured for already), nothing queued could start (the queue
-/// is empty or no TBU is free) and the balancing policy does not react to it (as to a view) —
-/// no send, no trace record, no event. Unlike views and signals, whether a plan is absorbed
-/// depends on its contents, so the report carries what each TBU would accept.
-public struct PlanAbsorption: Equatable, Sendable {
-    /// One TBU of the cluster: busy (any wish leaves it alone), or free and configured for a type
-    /// (nil: for none), which a wish must equal.
-    public enum Slot: Equatable, Sendable {
-        case busy
-        case free(TaskType?)
-    }
-
-    public var slots: [Slot]
-
-    public init(slots: [Slot]) {
-        self.slots = slots
-    }
-
-    /// True when `plan` would reconfigure none of cluster `cluster`'s free TBUs.
-    public func absorbs(_ plan: WaferPlan, cluster: Int) -> Bool {
-        guard plan.configure.indices.contains(cluster) else { return true }
-        for (index, wanted) in plan.configure[cluster].enumerated() where index < slots.count {
-            guard let wanted, case .free(let configured) = slots[index] else { continue }
-            if configured != wanted { return false }
-        }
-        return true
-    }
-}
-
 /// One cluster's account of a window, as the coordinator receives it.
 public struct ClusterWindowReport: Sendable {
     public var cluster: Int
@@ -114,19 +82,15 @@ public struct ClusterWindowReport: Sendable {
     /// Messages the cluster would absorb in its present state (``ClusterEngine/absorbs``): the
     /// host may hold them until the cluster runs for another reason.
     public var absorbs: AbsorbedMessages
-    /// Which plans the cluster would absorb in its present state (nil: none).
-    public var planAbsorption: PlanAbsorption?
     /// In a speculative window: from when on a changed view or balancing signal would not have
     /// changed what the run sent or recorded.
     public var lateAbsorption: LateAbsorption
 
     public init(
         cluster: Int, nextEventTime: Cycle, earliestOutput: Cycle, envelopes: [Envelope], trace: [TimedTraceRecord],
-        events: UInt64, computeNanos: UInt64, absorbs: AbsorbedMessages = [], planAbsorption: PlanAbsorption? = nil,
-        lateAbsorption: LateAbsorption = .none
+        events: UInt64, computeNanos: UInt64, absorbs: AbsorbedMessages = [], lateAbsorption: LateAbsorption = .none
     ) {
         self.absorbs = absorbs
-        self.planAbsorption = planAbsorption
         self.lateAbsorption = lateAbsorption
         self.cluster = cluster
         self.nextEventTime = nextEventTime

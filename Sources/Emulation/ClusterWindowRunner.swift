@@ -44,7 +44,7 @@ public final class ClusterWindowRunner {
         let report = ClusterWindowReport(
             cluster: run.cluster, nextEventTime: output.nextEventTime, earliestOutput: output.earliestOutput,
             envelopes: output.envelopes, trace: output.trace, events: output.events, computeNanos: 0,
-            absorbs: engine.absorbs, planAbsorption: engine.planAbsorption, lateAbsorption: engine.lateAbsorption)
+            absorbs: engine.absorbs, lateAbsorption: engine.lateAbsorption)
         lastReport = speculative ? report : nil
         return report
     }
@@ -65,7 +65,7 @@ public final class ClusterWindowRunner {
         guard
             output.envelopes == committed.envelopes && output.trace == committed.trace
                 && output.nextEventTime == committed.nextEventTime && output.earliestOutput == committed.earliestOutput
-                && engine.absorbs == committed.absorbs && engine.planAbsorption == committed.planAbsorption
+                && engine.absorbs == committed.absorbs
         else {
             throw Failure(
                 description:

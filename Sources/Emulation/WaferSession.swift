@@ -32,8 +32,6 @@ public final class WaferSession {
     /// messages for it are held in ``toClusters`` without making it take part in a window (its
     /// state changes only when it runs, so this stays valid until then).
     private var absorbs: [AbsorbedMessages]
-    /// Which plans each cluster absorbs as of its last run (``ClusterWindowReport/planAbsorption``).
-    private var planAbsorption: [PlanAbsorption?]
     /// Corrections owed by clusters that a speculative window did not run again (``WindowCorrection``),
     /// handed over with each one's next grant (and at the end, when nothing else is pending).
     private var corrections: [Int: WindowCorrection] = [:]
@@ -52,7 +50,6 @@ public final class WaferSession {
         clusterTiming = Array(repeating: ParticipantTiming(), count: count)
         toClusters = Array(repeating: [], count: count)
         absorbs = Array(repeating: [], count: count)
-        planAbsorption = Array(repeating: nil, count: count)
     }
 
     /// Builds an all-in-one-process session (the oracle).
@@ -205,11 +202,8 @@ public final class WaferSession {
     /// they always have), so quantum results stay what they were.
     private func holds(_ envelope: Envelope, for cluster: Int) -> Bool {
         let next = clusterTiming[cluster].nextEvent
-        guard envelope.arrival < next, coordinator.config.sync.mode == .exact || next == .never else { return false }
-        if case .plan(let plan) = envelope.message {
-            return planAbsorption[cluster]?.absorbs(plan, cluster: cluster) == true
-        }
-        return absorbs[cluster].contains(envelope.message)
+        guard coordinator.config.sync.mode == .exact || next == .never else { return false }
+        return absorbs[cluster].contains(envelope.message) && envelope.arrival < next
     }
 
     /// A cluster's first run in the window from `start`: the envelopes waiting for it (see
@@ -386,7 +380,6 @@ public final class WaferSession {
             clusterTiming[report.cluster].nextEvent = report.nextEventTime
             clusterTiming[report.cluster].earliestOutput = report.earliestOutput
             absorbs[report.cluster] = report.absorbs
-            planAbsorption[report.cluster] = report.planAbsorption
         }
         func route(_ envelopes: [Envelope]) {
             for envelope in envelopes {

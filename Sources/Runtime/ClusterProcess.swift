@@ -183,8 +183,7 @@ public final class ClusterProcess {
         let report = ClusterProtocol.Report(
             window: grant.window, nextEvent: output.nextEventTime, earliestOutput: output.earliestOutput,
             events: output.events, computeNanos: DispatchTime.now().uptimeNanoseconds - start,
-            absorbs: output.absorbs, planAbsorption: output.planAbsorption, lateAbsorption: output.lateAbsorption,
-            envelopes: output.envelopes,
+            absorbs: output.absorbs, lateAbsorption: output.lateAbsorption, envelopes: output.envelopes,
             trace: output.trace)
         try dealer.send(ClusterProtocol.encode(report))
     }

@@ -12,7 +12,7 @@ import WaferModel
 /// per round:             GRANT(window, end, speculative, restore, [correction of an earlier window],
 ///                              inputs, in-window envelopes)
 ///                        REPORT(window, next event, earliest output, events, absorbs,
-///                               late absorption, plans absorbed, envelopes, trace)
+///                               late absorption, envelopes, trace)
 ///                        (only clusters with something to do before the window's end are granted
 ///                        it; in a speculative window, those whose in-window inputs changed again)
 /// at the end:            COLLECT(end) → STATS {…};  STOP → BYE
@@ -75,8 +75,6 @@ enum ClusterProtocol {
         var computeNanos: UInt64
         /// What the cluster would absorb (``ClusterEngine/absorbs``).
         var absorbs: AbsorbedMessages
-        /// Which plans it would absorb (``ClusterEngine/planAbsorption``).
-        var planAbsorption: PlanAbsorption? = nil
         /// What it would have absorbed late in this (speculative) run (``LateAbsorption``).
         var lateAbsorption: LateAbsorption = .none
         /// Everything sent in the window, to peers and to the coordinator.
@@ -146,8 +144,6 @@ enum ClusterProtocol {
         w.u8(report.absorbs.rawValue)
         w.u64(report.lateAbsorption.views)
         w.u64(report.lateAbsorption.balanceSignals)
-        w.u8(report.planAbsorption == nil ? 0 : 1)
-        if let plans = report.planAbsorption { w.write(plans.slots) }
         w.write(report.envelopes)
         w.write(report.trace)
         return frames(.report, w.bytes)
@@ -165,18 +161,12 @@ enum ClusterProtocol {
             throw WireError(description: "bad report flags \(absorbs.rawValue)")
         }
         let late = LateAbsorption(views: try r.u64(), balanceSignals: try r.u64())
-        var plans: PlanAbsorption?
-        switch try r.u8() {
-        case 0: plans = nil
-        case 1: plans = PlanAbsorption(slots: try r.readArray())
-        case let flag: throw WireError(description: "bad report plan flag \(flag)")
-        }
         let envelopes = try r.readArray(Envelope.self)
         let trace = try r.readArray(TimedTraceRecord.self)
         try r.expectEnd()
         return Report(
             window: window, nextEvent: next, earliestOutput: earliest, events: events, computeNanos: nanos,
-            absorbs: absorbs, planAbsorption: plans, lateAbsorption: late, envelopes: envelopes, trace: trace)
+            absorbs: absorbs, lateAbsorption: late, envelopes: envelopes, trace: trace)
     }
 
     static func encodeCycle(_ tag: Tag, _ value: Cycle) -> [[UInt8]] {

@@ -72,7 +72,7 @@ final class RemoteClusterTransport: ClusterTransport {
                     cluster: cluster, nextEventTime: report.nextEvent, earliestOutput: report.earliestOutput,
                     envelopes: report.envelopes, trace: report.trace, events: report.events,
                     computeNanos: report.computeNanos, absorbs: report.absorbs,
-                    planAbsorption: report.planAbsorption, lateAbsorption: report.lateAbsorption)
+                    lateAbsorption: report.lateAbsorption)
                 missing -= 1
             })
         return runs.map { reports[$0.cluster]! }

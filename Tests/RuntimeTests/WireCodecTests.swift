@@ -82,14 +82,10 @@ final class WireCodecTests: XCTestCase {
             ([], .none), ([.views], LateAbsorption(views: 0, balanceSignals: 77)),
             (.all, LateAbsorption(views: 12_345, balanceSignals: .never)),
         ]
-        let plans: [PlanAbsorption?] = [
-            nil, PlanAbsorption(slots: []),
-            PlanAbsorption(slots: [.busy, .free(nil), .free(TaskType(workflow: 3, block: 9))]),
-        ]
-        for ((absorbs, late), plans) in zip(cases, plans) {
+        for (absorbs, late) in cases {
             let report = ClusterProtocol.Report(
                 window: 9, nextEvent: .never, earliestOutput: 1234, events: 55, computeNanos: 66,
-                absorbs: absorbs, planAbsorption: plans, lateAbsorption: late, envelopes: envelopes, trace: trace)
+                absorbs: absorbs, lateAbsorption: late, envelopes: envelopes, trace: trace)
             let (tag, body) = try ClusterProtocol.parse(ClusterProtocol.encode(report))
             XCTAssertEqual(tag, .report)
             XCTAssertEqual(try ClusterProtocol.decodeReport(body), report)
