@@ -130,9 +130,10 @@ struct PlanDraft {
     // MARK: ProportionalMapping.plan with stable types
 
     private mutating func reserve() {
-        let slots = slotCluster.count
+        let slots = geometry.slotCluster.count
         slotReserved = Array(repeating: false, count: slots)
         var dynamicSlots: [(index: Int, share: Double)] = []
+        dynamicSlots.reserveCapacity(slots)
         var hasPool = false
         for slot in 0..<slots {
             var keptShare = 0.0
@@ -154,7 +155,7 @@ struct PlanDraft {
             }
         }
         // TBUs no slot covers (none on a wafer without defects) stay in the pool too.
-        if !hasPool { hasPool = cellSlot.contains(-1) }
+        if !hasPool { hasPool = geometry.cellSlot.contains(-1) }
         if !hasPool,
             let widest = dynamicSlots.max(by: { $0.share < $1.share || ($0.share == $1.share && $0.index > $1.index) })
         {
@@ -171,10 +172,18 @@ struct PlanDraft {
                 reservedAnywhere[hostedEntry[h]] = true
             }
         }
-        let ordered = entries.indices.filter { !isStable[$0] || !reservedAnywhere[$0] }
-        let pool = slotReserved.indices.filter { !slotReserved[$0] }
+        // Built with their room reserved: filtering grew them step by step every period.
+        var ordered: [Int] = []
+        ordered.reserveCapacity(entries.count)
+        for index in entries.indices where !isStable[index] || !reservedAnywhere[index] { ordered.append(index) }
+        var pool: [Int] = []
+        pool.reserveCapacity(slotReserved.count)
+        for slot in slotReserved.indices where !slotReserved[slot] { pool.append(slot) }
         guard !pool.isEmpty, !ordered.isEmpty else { return }
         let total = ordered.reduce(0) { $0 + entries[$1].load }
+        // The wafer's slot arrays, read once rather than through the geometry in the loop.
+        let slotCluster = geometry.slotCluster
+        let slotTBU = geometry.slotTBU
         var start = 0.0
         var index = 0
         for (k, slot) in pool.enumerated() {
@@ -197,10 +206,11 @@ struct PlanDraft {
             current.reserved.allSatisfy({ $0.count == tbus }), current.configure.allSatisfy({ $0.count == tbus })
         else { return nil }
         var changed = 0
+        let cellSlot = geometry.cellSlot
         for cluster in 0..<clusters {
             for tbu in 0..<tbus {
                 let cell = cluster * tbus + tbu
-                if !reservation(of: cell, equals: current.reserved[cluster][tbu]) { changed += 1 }
+                if !reservation(slot: cellSlot[cell], equals: current.reserved[cluster][tbu]) { changed += 1 }
                 let wish = cellWish[cell] < 0 ? nil : entries[cellWish[cell]].type
                 if wish != current.configure[cluster][tbu] { changed += 1 }
             }
@@ -208,9 +218,8 @@ struct PlanDraft {
         return changed
     }
 
-    /// True when the types reserved on `cell` are `types`, in order.
-    private func reservation(of cell: Int, equals types: [TaskType]) -> Bool {
-        let slot = cellSlot[cell]
+    /// True when the types reserved on the TBUs of `slot` (-1: a TBU no slot covers) are `types`, in order.
+    private func reservation(slot: Int, equals types: [TaskType]) -> Bool {
         guard slot >= 0, slotReserved[slot] else { return types.isEmpty }
         var position = 0
         for h in slotStart[slot]..<slotStart[slot + 1] where isStable[hostedEntry[h]] {
