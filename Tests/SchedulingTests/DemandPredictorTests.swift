@@ -89,6 +89,28 @@ final class DemandPredictorTests: XCTestCase {
                     reference.predict(horizon: horizon, inFlight: inFlight))
                 XCTAssertEqual(predictor.visits, reference.visits)
                 XCTAssertEqual(predictor.cycles, reference.cycles)
+                // The planner's path: in-flight blocks counted from a view (queued by type, some
+                // with none, and running ones; types the predictor never saw among them), and
+                // the prediction as type-ordered entries — the same values.
+                var counted: [TaskType: Int] = [:]
+                let view = WaferLoadView(
+                    time: 0,
+                    clusters: (0..<3).map { cluster in
+                        let byType = (0..<Int(random.next() % 4)).map { _ in
+                            TaskTypeLoad(
+                                taskType: TaskType(workflow: Int(random.next() % 4), block: Int(random.next() % 9)),
+                                queuedTasks: Int(random.next() % 3), pendingCycles: 0)
+                        }
+                        let running = (0..<Int(random.next() % 3)).map { _ in
+                            TaskType(workflow: Int(random.next() % 4), block: Int(random.next() % 9))
+                        }
+                        for entry in byType { counted[entry.taskType, default: 0] += entry.queuedTasks }
+                        for type in running { counted[type, default: 0] += 1 }
+                        return ClusterLoad(cluster: cluster, tbus: 2, byType: byType, running: running)
+                    })
+                XCTAssertEqual(
+                    predictor.predict(horizon: horizon, inFlightOf: view),
+                    TypeDemand.ordered(reference.predict(horizon: horizon, inFlight: counted)))
             }
         }
     }

@@ -30,6 +30,10 @@ public struct DemandPredictor: Sendable {
     private var reachable: [[Int]]
     /// Task-block types reachable from each block (task or control), within its workflow.
     public let downstream: [TaskType: [TaskType]]
+    /// The index of each type by workflow and block, for counting in-flight blocks without
+    /// hashing: `lookup[workflowStart[w] + b]`, -1 for a type the predictor does not know.
+    private var workflowStart: [Int] = []
+    private var lookup: [Int] = []
 
     /// Runs of each type per request of its workflow.
     public var visits: [TaskType: Double] { estimates(visitEstimate) }
@@ -51,6 +55,30 @@ public struct DemandPredictor: Sendable {
         visitEstimate = types.map { visits[$0] }
         cycleEstimate = types.map { cycles[$0] }
         reachable = types.map { type in (downstream[type] ?? []).map { position[$0]! } }
+        rebuildLookup()
+    }
+
+    private mutating func rebuildLookup() {
+        var blocks: [Int] = []
+        for type in types {
+            let workflow = Int(type.workflow)
+            if blocks.count <= workflow { blocks += Array(repeating: 0, count: workflow + 1 - blocks.count) }
+            blocks[workflow] = max(blocks[workflow], Int(type.block) + 1)
+        }
+        workflowStart = [0]
+        for count in blocks { workflowStart.append(workflowStart[workflowStart.count - 1] + count) }
+        lookup = Array(repeating: -1, count: workflowStart[workflowStart.count - 1])
+        for (index, type) in types.enumerated() {
+            lookup[workflowStart[Int(type.workflow)] + Int(type.block)] = index
+        }
+    }
+
+    /// The index of `type`, or -1 when the predictor does not know it.
+    private func knownIndex(of type: TaskType) -> Int {
+        let workflow = Int(type.workflow)
+        guard workflow + 1 < workflowStart.count else { return -1 }
+        let slot = workflowStart[workflow] + Int(type.block)
+        return slot < workflowStart[workflow + 1] ? lookup[slot] : -1
     }
 
     private func estimates(_ values: [Double?]) -> [TaskType: Double] {
@@ -70,6 +98,7 @@ public struct DemandPredictor: Sendable {
         reachable.insert([], at: index)
         for i in reachable.indices { reachable[i] = reachable[i].map { $0 >= index && i != index ? $0 + 1 : $0 } }
         position = Dictionary(uniqueKeysWithValues: types.enumerated().map { ($1, $0) })
+        rebuildLookup()
         return index
     }
 
@@ -98,6 +127,43 @@ public struct DemandPredictor: Sendable {
     /// Predicted cycles of work per type over the next `horizon` cycles, given the blocks in flight
     /// (queued or running, by type).
     public func predict(horizon: Cycle, inFlight: [TaskType: Int]) -> [TaskType: Double] {
+        var counts = [Int](repeating: 0, count: types.count)
+        var unknown: [TaskType] = []
+        for (type, count) in inFlight where count > 0 {
+            let index = knownIndex(of: type)
+            if index >= 0 { counts[index] = count } else { unknown.append(type) }
+        }
+        var result: [TaskType: Double] = [:]
+        for entry in predict(horizon: horizon, counts: counts, unknown: unknown) { result[entry.type] = entry.cycles }
+        return result
+    }
+
+    /// ``predict(horizon:inFlight:)`` for the blocks queued or running in `view`, as entries in
+    /// type order: the same values, counted and returned without dictionaries (the proactive
+    /// planner asks every planning period).
+    public func predict(horizon: Cycle, inFlightOf view: WaferLoadView) -> [TypeDemand] {
+        var counts = [Int](repeating: 0, count: types.count)
+        var unknown: [TaskType: Int] = [:]
+        for load in view.clusters {
+            for entry in load.byType {
+                let index = knownIndex(of: entry.taskType)
+                if index >= 0 {
+                    counts[index] += entry.queuedTasks
+                } else {
+                    unknown[entry.taskType, default: 0] += entry.queuedTasks
+                }
+            }
+            for type in load.running {
+                let index = knownIndex(of: type)
+                if index >= 0 { counts[index] += 1 } else { unknown[type, default: 0] += 1 }
+            }
+        }
+        return predict(horizon: horizon, counts: counts, unknown: unknown.filter { $0.value > 0 }.map(\.key))
+    }
+
+    /// The prediction for in-flight `counts` by type index and `unknown` in-flight types (the
+    /// predictor has never seen them: no cycles, nothing reachable, 0 each), in type order.
+    private func predict(horizon: Cycle, counts: [Int], unknown: [TaskType]) -> [TypeDemand] {
         // Accumulated by type index in the order the definition adds them (types in type order,
         // then in-flight types in type order): floating-point sums must not depend on a
         // dictionary's (per-process) order.
@@ -112,27 +178,35 @@ public struct DemandPredictor: Sendable {
                 present[index] = true
             }
         }
-        var unknown: [TaskType: Double] = [:]
-        for (type, count) in inFlight.sorted(by: { $0.key < $1.key }) where count > 0 {
-            guard let index = position[type] else {
-                // A type the predictor has never seen: no cycles, nothing reachable (0 × count).
-                unknown[type] = 0
-                continue
-            }
-            demand[index] += Double(count) * (cycleEstimate[index] ?? 0)
+        for index in types.indices where counts[index] > 0 {
+            let count = Double(counts[index])
+            demand[index] += count * (cycleEstimate[index] ?? 0)
             present[index] = true
             let base = max(visitEstimate[index] ?? 1, 1e-9)
             for next in reachable[index] {
-                let ahead = Double(count) * (visitEstimate[next] ?? 0) / base * (cycleEstimate[next] ?? 0)
+                let ahead = count * (visitEstimate[next] ?? 0) / base * (cycleEstimate[next] ?? 0)
                 if ahead > 0 {
                     demand[next] += ahead
                     present[next] = true
                 }
             }
         }
-        var result = unknown
+        // Known types and unknown ones, merged in type order.
+        var result: [TypeDemand] = []
         result.reserveCapacity(types.count + unknown.count)
-        for index in types.indices where present[index] { result[types[index]] = demand[index] }
+        let unknown = unknown.sorted()
+        var u = 0
+        for index in types.indices where present[index] {
+            while u < unknown.count, unknown[u] < types[index] {
+                result.append(TypeDemand(type: unknown[u], cycles: 0))
+                u += 1
+            }
+            result.append(TypeDemand(type: types[index], cycles: demand[index]))
+        }
+        while u < unknown.count {
+            result.append(TypeDemand(type: unknown[u], cycles: 0))
+            u += 1
+        }
         return result
     }
 

@@ -63,10 +63,15 @@ struct PlanDraft {
     private let isStable: [Bool]
 
     init(demand: [TaskType: Double], stable: Set<TaskType>, geometry: PlanGeometry) {
+        self.init(entries: TypeDemand.ordered(demand), stable: stable, geometry: geometry)
+    }
+
+    /// `entries`: the demand in type order, one entry per type.
+    init(entries demand: [TypeDemand], stable: Set<TaskType>, geometry: PlanGeometry) {
         clusters = geometry.clusters
         tbus = geometry.tbus
         self.geometry = geometry
-        entries = demand.map { (type: $0.key, load: $0.value) }.sorted { $0.type < $1.type }
+        entries = demand.map { (type: $0.type, load: $0.cycles) }
         isStable = entries.map { stable.contains($0.type) }
         cellWish = Array(repeating: -1, count: clusters * tbus)
         lay()

@@ -19,7 +19,6 @@ public struct ProactiveClusterScheduling: PlanningPolicy {
     private var lastStep: Cycle = 0
     private var periodArrivals: [UInt16: Int] = [:]
     private var periodRuns: [TaskType: (runs: Double, cycles: Double)] = [:]
-    private var inFlightScratch: [TaskType: Int] = [:]
 
     /// `stableThreshold`: the classifier's coefficient-of-variation threshold (``TaskClassifier``).
     /// Plans with the exact future demand instead of its prediction (``foresee(_:)``): the
@@ -70,21 +69,16 @@ public struct ProactiveClusterScheduling: PlanningPolicy {
         guard let context, let geometry else { preconditionFailure("ProactiveClusterScheduling used before start") }
         let stable = dual.classifier.stableTypes
         predictor.observe(length: now - lastStep, arrivals: periodArrivals, runs: periodRuns)
-        // Counted into storage kept from the last step: the dictionary is rebuilt every period.
-        var inFlight = inFlightScratch
-        inFlightScratch = [:]
-        inFlight.removeAll(keepingCapacity: true)
-        for load in view.clusters {
-            for entry in load.byType { inFlight[entry.taskType, default: 0] += entry.queuedTasks }
-            for type in load.running { inFlight[type, default: 0] += 1 }
-        }
-        let demand = clairvoyant ? foreseen : predictor.predict(horizon: horizon, inFlight: inFlight)
-        inFlightScratch = inFlight
+        // The blocks queued or running everywhere announce their work; type-ordered entries all
+        // the way to the plan (this runs every planning period).
+        let demand =
+            clairvoyant
+            ? TypeDemand.ordered(foreseen) : predictor.predict(horizon: horizon, inFlightOf: view)
         let plan = planner.plan(
-            demand: demand, stable: stable, geometry: geometry, mesh: context.mesh, current: current)
+            entries: demand, stable: stable, geometry: geometry, mesh: context.mesh, current: current)
         periodArrivals.removeAll(keepingCapacity: true)
         periodRuns.removeAll(keepingCapacity: true)
         lastStep = now
-        return PlanningStep(plan: plan, prediction: DemandPrediction(demand: demand, horizon: horizon))
+        return PlanningStep(plan: plan, prediction: DemandPrediction(entries: demand, horizon: horizon))
     }
 }

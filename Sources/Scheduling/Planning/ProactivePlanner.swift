@@ -29,9 +29,18 @@ public struct ProactivePlanner: Sendable {
     public func plan(
         demand: [TaskType: Double], stable: Set<TaskType>, geometry: PlanGeometry, mesh: Mesh, current: WaferPlan
     ) -> WaferPlan? {
-        guard demand.values.contains(where: { $0 > 0 }) else { return nil }
-        let draft = PlanDraft(demand: demand, stable: stable, geometry: geometry)
+        plan(entries: TypeDemand.ordered(demand), stable: stable, geometry: geometry, mesh: mesh, current: current)
+    }
+
+    /// ``plan(demand:stable:geometry:mesh:current:)`` for the demand as entries in type order (one
+    /// per type), as ``DemandPredictor/predict(horizon:inFlightOf:)`` gives it.
+    public func plan(
+        entries: [TypeDemand], stable: Set<TaskType>, geometry: PlanGeometry, mesh: Mesh, current: WaferPlan
+    ) -> WaferPlan? {
+        guard entries.contains(where: { $0.cycles > 0 }) else { return nil }
+        let draft = PlanDraft(entries: entries, stable: stable, geometry: geometry)
         guard let changed = draft.changedCount(against: current) else {
+            let demand = Dictionary(uniqueKeysWithValues: entries.map { ($0.type, $0.cycles) })
             return referencePlan(demand: demand, stable: stable, mesh: mesh, tbus: geometry.tbus, current: current)
         }
         let total = geometry.plannedTBUs

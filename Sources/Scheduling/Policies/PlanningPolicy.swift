@@ -47,16 +47,43 @@ public struct OfferedStream: Equatable, Sendable {
     }
 }
 
+/// Predicted cycles of one type.
+public struct TypeDemand: Equatable, Sendable {
+    public var type: TaskType
+    public var cycles: Double
+
+    public init(type: TaskType, cycles: Double) {
+        self.type = type
+        self.cycles = cycles
+    }
+}
+
 /// A prediction of the work of each type over a horizon, kept by the coordinator to measure its
 /// error once the horizon has passed.
 public struct DemandPrediction: Equatable, Sendable {
-    /// Predicted cycles per type.
-    public var demand: [TaskType: Double]
+    /// Predicted cycles per type, in type order (one entry per type).
+    public var entries: [TypeDemand]
     public var horizon: Cycle
 
-    public init(demand: [TaskType: Double], horizon: Cycle) {
-        self.demand = demand
+    /// Predicted cycles per type.
+    public var demand: [TaskType: Double] {
+        Dictionary(uniqueKeysWithValues: entries.map { ($0.type, $0.cycles) })
+    }
+
+    public init(entries: [TypeDemand], horizon: Cycle) {
+        self.entries = entries
         self.horizon = horizon
+    }
+
+    public init(demand: [TaskType: Double], horizon: Cycle) {
+        self.init(entries: TypeDemand.ordered(demand), horizon: horizon)
+    }
+}
+
+extension TypeDemand {
+    /// `demand` as entries in type order.
+    public static func ordered(_ demand: [TaskType: Double]) -> [TypeDemand] {
+        demand.map { TypeDemand(type: $0.key, cycles: $0.value) }.sorted { $0.type < $1.type }
     }
 }
 
