@@ -76,7 +76,8 @@ public final class ClusterProcess {
     /// or a protocol error occurs.
     public func run() throws {
         let registration = ClusterProtocol.Registration(
-            cluster: options.cluster, pid: getpid(), host: options.hostLabel ?? ProcessInfo.processInfo.hostName)
+            cluster: options.cluster, pid: getpid(), host: options.hostLabel ?? ProcessInfo.processInfo.hostName,
+            wire: ClusterProtocol.version)
         try dealer.send(ClusterProtocol.json(.register, registration))
 
         var poller = Poller()

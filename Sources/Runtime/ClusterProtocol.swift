@@ -36,10 +36,18 @@ enum ClusterProtocol {
         case ready
     }
 
+    /// The version of the per-window messages (GRANT, REPORT and what they carry). It changes
+    /// whenever their layout does; a cluster of another version is refused at registration, so
+    /// mixing builds across hosts fails with a clear message instead of a wire error mid-run.
+    /// 2: grants may carry a correction, reports the late-absorption times.
+    static let version = 2
+
     struct Registration: Codable {
         var cluster: Int
         var pid: Int32
         var host: String
+        /// The cluster's ``ClusterProtocol/version`` (absent: a build from before it was sent).
+        var wire: Int?
     }
 
     struct Setup: Codable {

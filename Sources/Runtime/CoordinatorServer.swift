@@ -365,6 +365,12 @@ public final class CoordinatorServer {
             return refuse("malformed registration")
         }
         let id = registration.cluster
+        guard registration.wire == ClusterProtocol.version else {
+            let theirs = registration.wire.map { "window protocol \($0)" } ?? "an older window protocol"
+            return refuse(
+                "cluster \(id) (pid \(registration.pid) on \(registration.host)) speaks \(theirs), this coordinator window protocol \(ClusterProtocol.version): run the same octopus build on every host"
+            )
+        }
         guard (0..<options.config.clusterCount).contains(id) else {
             return refuse("cluster id \(id) is outside this wafer (0...\(options.config.clusterCount - 1))")
         }

@@ -2,6 +2,8 @@ import Foundation
 import XCTest
 import ZeroMQ
 
+@testable import Runtime
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -246,7 +248,9 @@ final class ManualWaferTests: XCTestCase {
         let silent = try context.socket(.dealer)
         try silent.setRoutingID("cluster-3")
         try silent.connect(listen)
-        try silent.send([[1], Array(#"{"cluster": 3, "pid": 1, "host": "test"}"#.utf8)])
+        try silent.send([
+            [1], Array(#"{"cluster": 3, "pid": 1, "host": "test", "wire": \#(ClusterProtocol.version)}"#.utf8),
+        ])
         XCTAssertEqual(coordinator.wait(seconds: 60), 1, coordinator.stderr)
         XCTAssertTrue(
             coordinator.stderr.contains("clusters 3 registered but were not ready"), coordinator.stderr)
@@ -254,6 +258,41 @@ final class ManualWaferTests: XCTestCase {
             XCTAssertEqual(cluster.wait(seconds: 30), 0, "the wafer stops cluster \(id): \(cluster.stderr)")
         }
         silent.close()
+    }
+
+    /// A cluster process of another build (another window protocol, or one from before the
+    /// version was sent) is refused at registration with both versions named, rather than failing
+    /// with a wire error in the middle of a run; the coordinator carries on.
+    func testAClusterOfAnotherBuildIsRefusedAtRegistration() throws {
+        let directory = try makeTemporaryDirectory("other-build")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let listen = "tcp://127.0.0.1:\(freePort())"
+        let coordinator = try Launched(
+            [
+                "coordinator", "--wafer", "Configs/wafers/small-2x2.yaml", "--listen", listen, "--control",
+                "tcp://127.0.0.1:\(freePort())", "--out", directory + "/out",
+            ], in: directory, name: "coordinator")
+        defer { if coordinator.process.isRunning { kill(coordinator.pid, SIGKILL) } }
+        let context = try Context()
+        for (id, wire) in [(1, #", "wire": 1"#), (2, "")] {
+            let dealer = try context.socket(.dealer)
+            defer { dealer.close() }
+            try dealer.setRoutingID("cluster-\(id)")
+            try dealer.connect(listen)
+            try dealer.send([[1], Array(#"{"cluster": \#(id), "pid": 7, "host": "elsewhere"\#(wire)}"#.utf8)])
+            var poller = Poller()
+            poller.add(.socket(dealer))
+            XCTAssertFalse(
+                try poller.poll(timeoutMs: 20_000).isEmpty, "no answer to cluster \(id): \(coordinator.stderr)")
+            let frames = try XCTUnwrap(try dealer.receive(dontWait: true))
+            XCTAssertEqual(frames.first, [9], "an error reply")
+            let reason = String(decoding: frames.last ?? [], as: UTF8.self)
+            XCTAssertTrue(reason.contains("run the same octopus build on every host"), reason)
+            XCTAssertTrue(reason.contains("this coordinator window protocol \(ClusterProtocol.version)"), reason)
+            XCTAssertTrue(
+                reason.contains(wire.isEmpty ? "an older window protocol" : "window protocol 1"), reason)
+        }
+        XCTAssertTrue(coordinator.process.isRunning, coordinator.stderr)
     }
 
     func testClusterWithoutCoordinatorGivesUpWithAClearMessage() throws {
