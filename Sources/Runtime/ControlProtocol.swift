@@ -27,7 +27,7 @@ public enum ControlProtocol {
         guard let text = String(bytes: bytes, encoding: .utf8) else {
             throw ConfigError(file: label, line: nil, field: "", message: "not UTF-8 text")
         }
-        guard text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{") else {
+        guard text.trimmingSpacesAndNewlines().hasPrefix("{") else {
             throw ConfigError(
                 file: label, line: nil, field: "", message: "expected a JSON object such as {\"cmd\": \"status\"}")
         }

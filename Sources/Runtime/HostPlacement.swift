@@ -1,4 +1,5 @@
 import Foundation
+import WaferModel
 
 /// Which host runs which cluster, from `--hosts hostA,hostB` (round-robin) or
 /// `--hosts hostA:4,hostB:12` (slots: clusters fill each host in turn, in order).
@@ -15,7 +16,7 @@ public struct HostPlacement: Equatable, Sendable {
         var entries: [(name: String, slots: Int?)] = []
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             let parts = item.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-            let name = parts[0].trimmingCharacters(in: .whitespaces)
+            let name = parts[0].trimmingSpaces()
             guard !name.isEmpty, parts.count <= 2, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) })
             else {
                 throw Invalid(

@@ -1,4 +1,5 @@
 import Foundation
+import WaferModel
 import ZeroMQ
 
 #if canImport(Glibc)
@@ -133,7 +134,7 @@ public struct WaferKeys: Sendable {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw Failure(description: "\(path) is not readable text")
         }
-        let key = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let key = text.trimmingSpacesAndNewlines()
         guard CurveKeyPair.isKey(key) else {
             throw Failure(description: "\(path) does not hold a CurveZMQ key (40 Z85 characters)")
         }

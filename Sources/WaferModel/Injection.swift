@@ -280,10 +280,10 @@ public enum ArrivalTrace {
         var times: [Cycle] = []
         var sawHeader = false
         for (number, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            let line = raw.trimmingSpacesAndNewlines()
             if line.isEmpty || line.hasPrefix("#") { continue }
             let cells = line.split(separator: ",", omittingEmptySubsequences: false).map {
-                $0.trimmingCharacters(in: .whitespaces)
+                $0.trimmingSpaces()
             }
             if !sawHeader && times.isEmpty && UInt64(cells[0]) == nil && Double(cells[0]) == nil {
                 sawHeader = true
@@ -375,10 +375,10 @@ public enum ArrivalTrace {
         var records: [(time: Double, exact: Int64, values: [Int])] = []
         var dataRow = 0
         for (number, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            let line = raw.trimmingSpacesAndNewlines()
             if line.isEmpty || line.hasPrefix("#") { continue }
             let cells = line.split(separator: ",", omittingEmptySubsequences: false).map {
-                $0.trimmingCharacters(in: .whitespaces)
+                $0.trimmingSpaces()
             }
             guard let columns = header else {
                 header = cells

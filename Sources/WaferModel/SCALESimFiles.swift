@@ -18,14 +18,14 @@ public enum SCALESimFiles {
         var section = ""
         var values: [String: (value: String, line: Int)] = [:]
         for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
+            let line = raw.trimmingSpaces()
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") {
                 guard line.hasSuffix("]") else {
                     throw ConfigError(
                         file: file, line: index + 1, field: "", message: "malformed section header '\(line)'")
                 }
-                section = String(line.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces).lowercased()
+                section = String(line.dropFirst().dropLast()).trimmingSpaces().lowercased()
                 continue
             }
             guard let separator = line.firstIndex(where: { $0 == ":" || $0 == "=" }) else {
@@ -33,8 +33,8 @@ public enum SCALESimFiles {
                     file: file, line: index + 1, field: section, message: "expected 'key : value', found '\(line)'")
             }
             guard section == "architecture_presets" else { continue }
-            let key = line[..<separator].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = line[line.index(after: separator)...].trimmingCharacters(in: .whitespaces)
+            let key = line[..<separator].trimmingSpaces().lowercased()
+            let value = line[line.index(after: separator)...].trimmingSpaces()
             values[key] = (value, index + 1)
         }
         func integer(_ key: String, _ label: String) throws -> Int {
@@ -43,7 +43,7 @@ public enum SCALESimFiles {
                     file: file, line: nil, field: "architecture_presets.\(label)", message: "missing required field")
             }
             // Bandwidth may list several values (one per DRAM channel); the first is the link's.
-            let first = entry.value.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            let first = entry.value.split(separator: ",").first.map { $0.trimmingSpaces() } ?? ""
             guard let number = Int(first), number > 0 else {
                 throw ConfigError(
                     file: file, line: entry.line, field: "architecture_presets.\(label)",

@@ -44,12 +44,12 @@ public struct TopologyTable: Codable, Equatable, Sendable {
         rows = []
         var sawHeader = false
         for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
+            let line = raw.trimmingSpaces()
             if line.hasPrefix("#") {
-                let words = line.dropFirst().trimmingCharacters(in: .whitespaces)
+                let words = line.dropFirst().trimmingSpaces()
                 guard words.hasPrefix("param ") else { continue }
                 let definition = words.dropFirst(6).split(separator: "#", maxSplits: 1)[0]
-                let parts = definition.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
+                let parts = definition.split(separator: "=").map { $0.trimmingSpaces() }
                 guard parts.count == 2, Self.isIdentifier(parts[0]), let value = Int(parts[1]) else {
                     throw ConfigError(
                         file: file, line: index + 1, field: "param", message: "expected '# param NAME = INTEGER'")
@@ -63,7 +63,7 @@ public struct TopologyTable: Codable, Equatable, Sendable {
                 continue
             }
             var cells = line.split(separator: ",", omittingEmptySubsequences: false).map {
-                $0.trimmingCharacters(in: .whitespaces)
+                $0.trimmingSpaces()
             }
             if cells.last == "" { cells.removeLast() }
             guard let name = cells.first, !name.isEmpty else {

@@ -67,7 +67,7 @@ struct PEA: ParsableCommand {
             case (let path?, nil):
                 var values: [String: Int] = [:]
                 for item in param {
-                    let parts = item.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
+                    let parts = item.split(separator: "=").map { $0.trimmingSpaces() }
                     guard parts.count == 2, let value = Int(parts[1]) else {
                         throw ValidationError("--param must look like NAME=INTEGER, not '\(item)'")
                     }
@@ -75,7 +75,7 @@ struct PEA: ParsableCommand {
                 }
                 layers = try SCALESimFiles.topology(path: path, parameters: values)
             case (nil, let text?):
-                let dims = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+                let dims = text.split(separator: ",").compactMap { Int($0.trimmingSpaces()) }
                 guard dims.count == 3, dims.allSatisfy({ $0 > 0 }) else {
                     throw ValidationError("--gemm must be M,N,K with positive integers, not '\(text)'")
                 }
