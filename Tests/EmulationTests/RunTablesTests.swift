@@ -10,7 +10,11 @@ final class RunTablesTests: XCTestCase {
     func testFourDecimalsWritesWhatStringFormatWrites() {
         // Exact binary ties (1/32 is 312.5 ten-thousandths), the ends, tiny and negative values,
         // and values next to every rounding boundary.
-        var values: [Double] = [0, 1, 1.0 / 32, 3.0 / 32, 0.00005, 0.99995, 0.99999, 1e-12, -0.5, 0.5, 2.0 / 3.0]
+        var values: [Double] = [
+            0, -0.0, 1, 1.0 / 32, 3.0 / 32, 0.00005, 0.99995, 0.99999, 1e-12, -0.5, 0.5, 2.0 / 3.0, 12.34565,
+            99_999.99995,
+            100_000, 123_456.78905, .infinity, -.infinity, .nan, .greatestFiniteMagnitude, .leastNonzeroMagnitude,
+        ]
         for k in 0..<2_000 {
             let boundary = (Double(k) + 0.5) / 10_000
             values += [boundary, boundary.nextUp, boundary.nextDown]
@@ -20,6 +24,8 @@ final class RunTablesTests: XCTestCase {
             let cycles = Cycle.random(in: 0...4_000_000, using: &rng)
             let capacity = Double(Cycle.random(in: 1...4_000_000, using: &rng))
             values.append(min(1, Double(cycles) / capacity))
+            // Imbalance peaks and other values beyond 1, up to past the fast path's range.
+            values.append(Double(cycles) / Double(Cycle.random(in: 1...1_000, using: &rng)))
         }
         for value in values {
             XCTAssertEqual(UtilisationTimeline.fourDecimals(value), String(format: "%.4f", value), "\(value)")
