@@ -42,6 +42,20 @@ public enum Layer: Codable, Equatable, Sendable {
         }
     }
 
+    /// The dimensions of the one GEMM the layer lowers to (``lowered`` has exactly one element,
+    /// with these dimensions); nil for a depthwise convolution of several channels.
+    public var singleGEMM: (m: Int, n: Int, k: Int)? {
+        switch self {
+        case .gemm(_, let m, let n, let k):
+            return (m, n, k)
+        case .conv(_, let h, let w, let fh, let fw, let c, let filters, let s, let depthwise):
+            guard !depthwise || c == 1 else { return nil }
+            let oh = (h - fh + s + s - 1) / s
+            let ow = (w - fw + s + s - 1) / s
+            return (oh * ow, filters, depthwise ? fh * fw : fh * fw * c)
+        }
+    }
+
     /// Checks the dimensions; returns a description of the first problem. Besides positive sizes,
     /// a layer may do at most ``Limits/layerMACs`` multiply-accumulates, so its timing never
     /// overflows and one block never spans an unbounded stretch of virtual time.

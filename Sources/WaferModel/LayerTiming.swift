@@ -55,11 +55,35 @@ public struct LayerTiming: Equatable, Sendable {
         m = gemm.m
         n = gemm.n
         k = gemm.k
+        let timed = Self.components(m: gemm.m, n: gemm.n, k: gemm.k, array: array, buffer: buffer)
+        folds = timed.folds
+        computeCycles = timed.compute
+        trafficBytes = timed.traffic
+        fillCycles = timed.fill
+        bandwidthStallCycles = timed.bandwidthStall
+        bufferStallCycles = timed.bufferStall
+        utilisation = SystolicTiming.utilisation(
+            m: m, n: n, k: k, array: array, totalCycles: computeCycles + bandwidthStallCycles + bufferStallCycles)
+    }
+
+    /// ``totalCycles`` of an `m`×`n`×`k` GEMM, without the rest of the timing (no name, no
+    /// utilisation): what scheduling asks for thousands of drawn shapes.
+    public static func totalCycles(m: Int, n: Int, k: Int, array: PEArrayConfig, buffer: ClusterBuffer? = nil)
+        -> Cycle
+    {
+        let timed = components(m: m, n: n, k: k, array: array, buffer: buffer)
+        return timed.fill + timed.compute + timed.bandwidthStall + timed.bufferStall
+    }
+
+    /// The memory model above: folds, compute, traffic, fill and stalls.
+    private static func components(m: Int, n: Int, k: Int, array: PEArrayConfig, buffer: ClusterBuffer?) -> (
+        folds: Int, compute: Cycle, traffic: UInt64, fill: Cycle, bandwidthStall: Cycle, bufferStall: Cycle
+    ) {
         let map = SystolicTiming.mapping(m: m, n: n, k: k, dataflow: array.dataflow)
         let rowFolds = SystolicTiming.ceilDiv(map.spatialRows, array.rows)
         let columnFolds = SystolicTiming.ceilDiv(map.spatialColumns, array.columns)
-        folds = rowFolds * columnFolds
-        computeCycles = SystolicTiming.gemmCycles(m: m, n: n, k: k, array: array)
+        let folds = rowFolds * columnFolds
+        let computeCycles = SystolicTiming.gemmCycles(m: m, n: n, k: k, array: array)
 
         let word = UInt64(array.wordBytes)
         let ifmap = UInt64(m) * UInt64(k) * word
@@ -69,27 +93,25 @@ public struct LayerTiming: Equatable, Sendable {
         func fetches(_ bytes: UInt64, refetchedPer times: Int) -> UInt64 {
             bytes <= half ? bytes : bytes * UInt64(times)
         }
-        var traffic: UInt64
+        let traffic: UInt64
         switch array.dataflow {
         case .os: traffic = fetches(ifmap, refetchedPer: columnFolds) + fetches(filter, refetchedPer: rowFolds) + ofmap
         case .ws: traffic = filter + fetches(ifmap, refetchedPer: columnFolds) + ofmap * UInt64(2 * rowFolds - 1)
         case .is: traffic = ifmap + fetches(filter, refetchedPer: columnFolds) + ofmap * UInt64(2 * rowFolds - 1)
         }
-        trafficBytes = traffic
         let bandwidth = UInt64(array.bandwidthBytesPerCycle)
         let firstFold = (ifmap + filter) / UInt64(folds)
-        fillCycles = (firstFold + bandwidth - 1) / bandwidth
+        let fillCycles = (firstFold + bandwidth - 1) / bandwidth
         let transfer = (traffic + bandwidth - 1) / bandwidth
-        bandwidthStallCycles = transfer > fillCycles + computeCycles ? transfer - fillCycles - computeCycles : 0
-        bufferStallCycles = 0
+        let bandwidthStallCycles = transfer > fillCycles + computeCycles ? transfer - fillCycles - computeCycles : 0
+        var bufferStallCycles: Cycle = 0
         if let buffer, ifmap + filter + ofmap > UInt64(buffer.bytes) {
             let refill = UInt64(buffer.refillBytesPerCycle)
             let outside = (ifmap + filter + ofmap - UInt64(buffer.bytes) + refill - 1) / refill
             let hidden = fillCycles + computeCycles + bandwidthStallCycles
             bufferStallCycles = outside > hidden ? outside - hidden : 0
         }
-        utilisation = SystolicTiming.utilisation(
-            m: m, n: n, k: k, array: array, totalCycles: computeCycles + bandwidthStallCycles + bufferStallCycles)
+        return (folds, computeCycles, traffic, fillCycles, bandwidthStallCycles, bufferStallCycles)
     }
 
     /// Times every GEMM of `layer`.

@@ -54,27 +54,28 @@ extension TaskOperation {
     public static func splitCycles(
         of layer: Layer, on array: PEArrayConfig, buffer: LayerTiming.ClusterBuffer?, parts: Int
     ) -> Cycle {
-        let gemms = layer.lowered
         let merge = Cycle(array.rows + array.columns)
+        if let gemm = layer.singleGEMM {
+            // Most layers lower to one GEMM: timed without building it (scheduling asks this for
+            // thousands of drawn shapes).
+            func time(m: Int, n: Int) -> Cycle {
+                LayerTiming.totalCycles(m: m, n: n, k: gemm.k, array: array, buffer: buffer)
+            }
+            let single = time(m: gemm.m, n: gemm.n)
+            guard parts > 1 else { return single }
+            let alongN = time(m: gemm.m, n: (gemm.n + parts - 1) / parts)
+            let alongM = time(m: (gemm.m + parts - 1) / parts, n: gemm.n)
+            // The arrays share one cluster buffer, so a slice is never faster than a perfect share.
+            return max(min(alongN, alongM), (single + Cycle(parts) - 1) / Cycle(parts)) + merge
+        }
+        let gemms = layer.lowered
         guard parts > 1 else {
             return gemms.reduce(0) { $0 + LayerTiming($1, array: array, buffer: buffer).totalCycles }
         }
-        if gemms.count > 1 {
-            let each = gemms.map { LayerTiming($0, array: array, buffer: buffer).totalCycles }
-            let perArray = (gemms.count + parts - 1) / parts
-            let share = (each.reduce(0, +) + Cycle(parts) - 1) / Cycle(parts)
-            return max(each.sorted(by: >).prefix(perArray).reduce(0, +), share) + merge
-        }
-        let gemm = gemms[0]
-        func slice(m: Int, n: Int) -> Cycle {
-            LayerTiming(Layer.LoweredGEMM(name: gemm.name, m: m, n: n, k: gemm.k), array: array, buffer: buffer)
-                .totalCycles
-        }
-        let alongN = slice(m: gemm.m, n: (gemm.n + parts - 1) / parts)
-        let alongM = slice(m: (gemm.m + parts - 1) / parts, n: gemm.n)
-        // The arrays share one cluster buffer, so a slice is never faster than a perfect share.
-        let single = LayerTiming(gemm, array: array, buffer: buffer).totalCycles
-        return max(min(alongN, alongM), (single + Cycle(parts) - 1) / Cycle(parts)) + merge
+        let each = gemms.map { LayerTiming($0, array: array, buffer: buffer).totalCycles }
+        let perArray = (gemms.count + parts - 1) / parts
+        let share = (each.reduce(0, +) + Cycle(parts) - 1) / Cycle(parts)
+        return max(each.sorted(by: >).prefix(perArray).reduce(0, +), share) + merge
     }
 }
 
