@@ -9,9 +9,16 @@ public final class BlockCosts {
     private let streams: RequestStreams
     private let library: WorkflowLibrary
 
-    /// Per-operation cycles by type, drawn values and number of arrays, and their totals.
-    private var cycles: [Key: [Cycle]] = [:]
-    private var totals: [Key: Cycle] = [:]
+    /// Every (type, drawn values) seen, by its index (``intern(_:shape:)``), and the index of
+    /// each; per index, the per-operation cycles and their totals by number of arrays (nil: not
+    /// computed yet). A queued block keeps its shape's index, so the dispatch policy's many
+    /// look-ups index arrays instead of hashing the drawn values each time.
+    private var shapeIndex: [Shape: Int] = [:]
+    private var shapes: [Shape] = []
+    private var cyclesByShape: [[[Cycle]?]] = []
+    private var totalsByShape: [[Cycle?]] = []
+    /// The static operations' cycles on a number of arrays, by type (per-request ones are 0).
+    private var staticSplits: [OperationKey: [Cycle]] = [:]
     /// Each dynamic model's rows split into those that do not depend on the drawn values and
     /// groups of identical rows that do, the latter prepared for evaluation (by type and operation
     /// index), and the cycles of the former on a number of arrays.
@@ -58,10 +65,10 @@ public final class BlockCosts {
         return cycles
     }
 
-    struct Key: Hashable {
+    /// A block type with the shape parameters drawn for one request (empty when fixed).
+    struct Shape: Hashable {
         var type: TaskType
         var values: [Int]
-        var parts: Int
     }
 
     init(table: TaskCycleTable, streams: RequestStreams, library: WorkflowLibrary) {
@@ -93,6 +100,19 @@ public final class BlockCosts {
         }
     }
 
+    /// The index of `type` with drawn `shape` in this cache, the same for every block of that
+    /// type and shape (valid for the lifetime of the cache, across snapshots of its engine).
+    func intern(_ type: TaskType, shape: [Int]) -> Int {
+        let key = Shape(type: type, values: shape)
+        if let index = shapeIndex[key] { return index }
+        let index = shapes.count
+        shapes.append(key)
+        shapeIndex[key] = index
+        cyclesByShape.append([])
+        totalsByShape.append([])
+        return index
+    }
+
     /// Total cycles of `task`'s block on `parts` arrays.
     func totalCycles(of task: TaskMessage, parts: Int) -> Cycle {
         totalCycles(task.taskType, shape: shape(of: task), parts: parts)
@@ -101,10 +121,15 @@ public final class BlockCosts {
     /// Total cycles of a block of `type` with drawn `shape` on `parts` arrays.
     func totalCycles(_ type: TaskType, shape: [Int], parts: Int) -> Cycle {
         if shape.isEmpty && parts == 1 { return table[type] }
-        let key = Key(type: type, values: shape, parts: parts)
-        if let cached = totals[key] { return cached }
-        let total = operationCycles(type, shape: shape, parts: parts).reduce(0, +)
-        totals[key] = total
+        return totalCycles(shape: intern(type, shape: shape), parts: parts)
+    }
+
+    /// Total cycles of a block of interned shape `index` (``intern(_:shape:)``) on `parts` arrays.
+    func totalCycles(shape index: Int, parts: Int) -> Cycle {
+        if parts < totalsByShape[index].count, let cached = totalsByShape[index][parts] { return cached }
+        if parts == 1 && shapes[index].values.isEmpty { return table[shapes[index].type] }
+        let total = operationCycles(shape: index, parts: parts).reduce(0, +)
+        Self.store(total, in: &totalsByShape[index], at: parts)
         return total
     }
 
@@ -115,23 +140,39 @@ public final class BlockCosts {
 
     /// Cycles of each operation of a block of `type` with drawn `shape` on `parts` arrays.
     func operationCycles(_ type: TaskType, shape values: [Int], parts: Int) -> [Cycle] {
+        if table.dynamicOperations(type).isEmpty && parts == 1 { return table.operationCycles(type) }
+        return operationCycles(shape: intern(type, shape: values), parts: parts)
+    }
+
+    /// Cycles of each operation of a block of interned shape `index` on `parts` arrays.
+    func operationCycles(shape index: Int, parts: Int) -> [Cycle] {
+        if parts < cyclesByShape[index].count, let cached = cyclesByShape[index][parts] { return cached }
+        let result = computeOperationCycles(shapes[index].type, shape: shapes[index].values, parts: parts)
+        Self.store(result, in: &cyclesByShape[index], at: parts)
+        return result
+    }
+
+    private static func store<Value>(_ value: Value, in slots: inout [Value?], at parts: Int) {
+        if slots.count <= parts { slots.append(contentsOf: repeatElement(nil, count: parts + 1 - slots.count)) }
+        slots[parts] = value
+    }
+
+    private func computeOperationCycles(_ type: TaskType, shape values: [Int], parts: Int) -> [Cycle] {
         let base = table.operationCycles(type)
         let dynamic = table.dynamicOperations(type)
         guard !dynamic.isEmpty || parts > 1 else { return base }
-        let key = Key(type: type, values: values, parts: parts)
-        if let cached = cycles[key] { return cached }
         var result = base
         if parts > 1 {
             // The static operations' split cycles do not depend on the request: computed once.
-            let staticKey = Key(type: type, values: [], parts: parts)
-            if let cached = cycles[staticKey] {
+            let staticKey = OperationKey(type: type, operation: -1, parts: parts)
+            if let cached = staticSplits[staticKey] {
                 result = cached
             } else if case .task(let block) = library[Int(type.workflow)].blocks[Int(type.block)].kind {
                 result = block.operations.map { operation in
                     if case .model = operation { return 0 }  // drawn per request below
                     return operation.cycles(on: table.array, buffer: table.buffer, parts: parts)
                 }
-                cycles[staticKey] = result
+                staticSplits[staticKey] = result
             }
             if dynamic.isEmpty { return result }
         }
@@ -142,7 +183,6 @@ public final class BlockCosts {
                 type, operation: index, model: model, values: Array(values[offset..<offset + count]), parts: parts)
             offset += count
         }
-        cycles[key] = result
         return result
     }
 

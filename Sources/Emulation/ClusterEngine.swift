@@ -390,9 +390,8 @@ public final class ClusterEngine {
             perform([WorkflowInterpreter.fail(task)], producer: nil, at: now)
             return
         }
-        let shape = control ? [] : costs.shape(of: task)
-        let predicted =
-            control ? costs.table.controlBlockCycles : costs.totalCycles(task.taskType, shape: shape, parts: 1)
+        let shape = control ? -1 : costs.intern(task.taskType, shape: costs.shape(of: task))
+        let predicted = control ? costs.table.controlBlockCycles : costs.totalCycles(shape: shape, parts: 1)
         let deadline = task.injected.adding(referenceDeadline[Int(task.taskType.workflow)])
         queue.append(
             QueuedBlock(
@@ -412,7 +411,7 @@ public final class ClusterEngine {
         let context = DispatchContext(now: now, reconfigurationCycles: config.cluster.reconfigurationCycles) {
             [unowned self] position, parts in
             let block = self.queue[position]
-            return self.costs.totalCycles(block.task.taskType, shape: block.shape, parts: parts)
+            return self.costs.totalCycles(shape: block.shape, parts: parts)
         }
         let reserved = plan.reserved.indices.contains(id) ? plan.reserved[id] : []
         let decisions = dispatcher.dispatch(
@@ -467,7 +466,7 @@ public final class ClusterEngine {
 
     /// Starts `task`, queued since `enqueued`, on the TBUs `units` (more than one: split across
     /// them, the first leads).
-    private func start(_ task: TaskMessage, shape: [Int], enqueued: Cycle, on units: [Int], at now: Cycle) {
+    private func start(_ task: TaskMessage, shape: Int, enqueued: Cycle, on units: [Int], at now: Cycle) {
         let lead = units[0]
         let unit = TraceUnit.tbu(lead)
         for u in units { pool.closeIdle(u, at: now, queue: queue) }
@@ -489,7 +488,7 @@ public final class ClusterEngine {
         }
         var operationCycles =
             control
-            ? [costs.table.controlBlockCycles] : costs.operationCycles(task.taskType, shape: shape, parts: units.count)
+            ? [costs.table.controlBlockCycles] : costs.operationCycles(shape: shape, parts: units.count)
         if prefetched > 0 {
             operationCycles[0] -= prefetched
             stats.fillOverlapBlocks += 1
@@ -522,7 +521,7 @@ public final class ClusterEngine {
             stats.controlBlocks += 1
             stats.controlOnTBUs += 1
         } else {
-            let single = units.count == 1 ? duration : costs.totalCycles(task.taskType, shape: shape, parts: 1)
+            let single = units.count == 1 ? duration : costs.totalCycles(shape: shape, parts: 1)
             signaller.noteRun(task.taskType, cycles: Double(single), request: task.request)
         }
         stats.blockRuns[task.taskType, default: 0] += 1

@@ -6,8 +6,9 @@ import WaferModel
 struct QueuedBlock {
     var task: TaskMessage
     var info: QueuedTask
-    /// The block's shape parameters drawn for this request (empty when its shapes are fixed).
-    var shape: [Int] = []
+    /// The block's shape (its type with the parameters drawn for this request), interned in the
+    /// cluster's ``BlockCosts`` (``BlockCosts/intern(_:shape:)``); -1 for a control block.
+    var shape = -1
 }
 
 /// A cluster's queue of task blocks (and of control blocks when they run on the arrays), oldest
