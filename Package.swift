@@ -1,6 +1,16 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+/// The engine and the scheduling policies are built without Swift's run-time exclusivity checks
+/// in release builds: those checks (on every access to a class's stored property) were about a
+/// tenth of a one-process run, and dropping them gave 15-19% more task blocks per second on the
+/// fan-out, default, mixed and llm-agent workloads (docs/synchronisation.md, "The one-process
+/// engine"). Debug builds, which the test suite runs, keep them, so an overlapping access still
+/// traps there.
+let engineSettings: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
+]
+
 let package = Package(
     name: "octopus",
     platforms: [.macOS(.v13)],
@@ -38,13 +48,14 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
-        .target(name: "Scheduling", dependencies: ["WaferModel"]),
+        .target(name: "Scheduling", dependencies: ["WaferModel"], swiftSettings: engineSettings),
         .target(
             name: "Emulation",
             dependencies: [
                 "WaferModel", "Scheduling", "CZlib",
                 .product(name: "Collections", package: "swift-collections"),
-            ]
+            ],
+            swiftSettings: engineSettings
         ),
         // Functional mode: real tensors through the task blocks' kernels (GEMMs on Debian's OpenBLAS,
         // libopenblas-dev, loaded on first use rather than linked: see Sources/Functional/GEMM.swift).
