@@ -399,12 +399,12 @@ public final class CoordinatorEngine {
         }
         planning.observeArrival(workflow: UInt16(workflow))
 
-        let graph = library[workflow]
-        let type = TaskType(workflow: workflow, block: graph.entry)
+        let type = TaskType(workflow: workflow, block: library[workflow].entry)
         var task = entryTask(request: request, workflow: workflow, parameters: parameters, at: now)
         // Only workflows with a generator carry data; the others run as in timing mode.
-        if graph.generator != nil {
-            task.payload = functional?.input(of: graph, request: request, injected: now, seed: config.seed)
+        if library[workflow].generator != nil {
+            task.payload = functional?.input(
+                of: library[workflow], request: request, injected: now, seed: config.seed)
         }
         foresight?.arrived(task)
         core.record(.inFlight(time: now, count: UInt32(clamping: inFlightArrived)))
@@ -417,7 +417,7 @@ public final class CoordinatorEngine {
         var key = SplitMix64(keys: config.seed, request, StreamPurpose.entryPlacement.rawValue)
         let clock = DecisionClock()
         let placementRequest = PlacementRequest(
-            taskType: type, predictedCycles: predicted, inputBytes: graph.inputBytes, origin: nil,
+            taskType: type, predictedCycles: predicted, inputBytes: library[workflow].inputBytes, origin: nil,
             key: placement.usesRequestKey ? key.next() : 0)
         let cluster = placement.place(
             placementRequest,
@@ -431,15 +431,14 @@ public final class CoordinatorEngine {
         ensureBroadcast(after: now)
         core.record(.injected(time: now, request: request, workflow: UInt16(workflow), cluster: Int32(cluster)))
         core.outbox.send(
-            .task(task), to: .cluster(cluster), at: now, latency: injectionLatency(bytes: graph.inputBytes))
+            .task(task), to: .cluster(cluster), at: now, latency: injectionLatency(bytes: library[workflow].inputBytes))
     }
 
     /// The first block of a request of `workflow` arriving at `now` (without its functional input).
     private func entryTask(request: UInt64, workflow: Int, parameters: [Int32], at now: Cycle) -> TaskMessage {
-        let graph = library[workflow]
-        return TaskMessage(
-            request: request, taskType: TaskType(workflow: workflow, block: graph.entry), bytes: graph.inputBytes,
-            injected: now, parameters: parameters)
+        TaskMessage(
+            request: request, taskType: TaskType(workflow: workflow, block: library[workflow].entry),
+            bytes: library[workflow].inputBytes, injected: now, parameters: parameters)
     }
 
     /// Input arrives over the control plane and the wafer's edge I/O, modelled at the inter-die

@@ -79,9 +79,8 @@ struct WorkflowInterpreter {
 
     /// Control block `task.taskType` finished (on a CBU or a TBU): act on its decision.
     mutating func decided(_ task: TaskMessage) -> [WorkflowAction] {
-        let graph = library[Int(task.taskType.workflow)]
         let blockIndex = Int(task.taskType.block)
-        guard case .control(let control) = graph.blocks[blockIndex].kind else {
+        guard case .control(let control) = library[Int(task.taskType.workflow)].blocks[blockIndex].kind else {
             preconditionFailure("a task block completed as control")
         }
         var actions: [WorkflowAction] = []
@@ -225,8 +224,7 @@ struct WorkflowInterpreter {
         _ task: TaskMessage, targets: [Int], payloads: [Tensor?], splitsInput: Bool, join: Int,
         into actions: inout [WorkflowAction]
     ) {
-        let workflow = library[Int(task.taskType.workflow)]
-        guard case .control(.join(let mode, let next)) = workflow.blocks[join].kind else {
+        guard case .control(.join(let mode, let next)) = library[Int(task.taskType.workflow)].blocks[join].kind else {
             preconditionFailure("fan-out without a join")
         }
         guard !targets.isEmpty else {

@@ -136,7 +136,7 @@ public struct WorkflowBlock: Codable, Equatable, Sendable {
     }
 
     /// True for task blocks.
-    public var isTask: Bool {
+    @inlinable public var isTask: Bool {
         if case .task = kind { return true }
         return false
     }

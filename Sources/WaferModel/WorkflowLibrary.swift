@@ -49,7 +49,7 @@ public struct WorkflowLibrary: Codable, Equatable, Sendable {
     /// The workflow at `index`, lent rather than copied: `library[w].blocks[b].isTask` then reads
     /// one field without copying the graph (retaining each of its arrays), which the engines do
     /// for every block they handle.
-    public subscript(index: Int) -> WorkflowGraph {
+    @inlinable public subscript(index: Int) -> WorkflowGraph {
         _read { yield workflows[index] }
     }
 }
