@@ -21,6 +21,16 @@ public struct Mesh: Equatable, Sendable {
     private let workingTBUCounts: [Int]
     /// Shortest-path distances around the defects (nil without defects: XY routing).
     private let detours: DetourTable?
+    /// Each cluster's row and column, on the mesh and in dies (``hops(from:to:)`` without
+    /// divisions: placement asks it for every cluster at every decision).
+    private let grid: [GridPosition]
+
+    private struct GridPosition: Sendable {
+        var row: Int32
+        var column: Int32
+        var dieRow: Int32
+        var dieColumn: Int32
+    }
 
     public init(config: WaferConfig) {
         rows = config.rows
@@ -40,6 +50,12 @@ public struct Mesh: Equatable, Sendable {
                 config.defects.workingTBUs(of: $0, tbusPerCluster: config.cluster.tbus).count
             }
             detours = DetourTable(rows: config.rows, columns: config.columns, defects: config.defects)
+        }
+        grid = (0..<count).map { id in
+            let (row, column) = (id / config.columns, id % config.columns)
+            return GridPosition(
+                row: Int32(row), column: Int32(column), dieRow: Int32(row / config.dieRows),
+                dieColumn: Int32(column / config.dieColumns))
         }
     }
 
@@ -106,15 +122,13 @@ public struct Mesh: Equatable, Sendable {
             }
             return (intra, inter)
         }
-        let pa = position(of: a)
-        let pb = position(of: b)
+        let pa = grid[a]
+        let pb = grid[b]
         // X first (along the row), then Y: a straight run crosses each die boundary between its
         // ends once, so the inter-die hops are the difference of the die indexes (placement asks
         // this for every cluster at every decision, so no walk).
-        let columnInter = abs(pa.column / dieColumns - pb.column / dieColumns)
-        let rowInter = abs(pa.row / dieRows - pb.row / dieRows)
-        let inter = columnInter + rowInter
-        let intra = abs(pa.column - pb.column) + abs(pa.row - pb.row) - inter
+        let inter = Int(abs(pa.dieColumn - pb.dieColumn) + abs(pa.dieRow - pb.dieRow))
+        let intra = Int(abs(pa.column - pb.column) + abs(pa.row - pb.row)) - inter
         return (intra, inter)
     }
 

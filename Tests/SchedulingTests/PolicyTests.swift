@@ -39,6 +39,66 @@ final class PolicyTests: XCTestCase {
         XCTAssertEqual(CompletionTimePlacement().place(request(origin: 3), view: view, mesh: mesh), 3)
     }
 
+    /// Earliest predicted finish among the pool clusters, planned configurations counted as
+    /// configured, ties to the shorter transfer, then the lower id — the rule written out here by
+    /// brute force against the placement's fast paths (planned clusters as flags, hop counts from
+    /// a position table), through the scheduler's context and through the public entry point.
+    func testCompletionTimeFollowsItsRuleWithPlannedConfigurations() throws {
+        let mesh = try WaferConfigLoader.parse(
+            "mesh: {rows: 4, columns: 4, die_rows: 2, die_columns: 2}\n"
+                + "links: {intra_die: {hop_latency_cycles: 20, bandwidth_bytes_per_cycle: 64}, "
+                + "inter_die: {hop_latency_cycles: 200, bandwidth_bytes_per_cycle: 16}}",
+            file: "p.yaml"
+        ).mesh
+        let types = (0..<3).map { TaskType(workflow: 0, block: $0) }
+        var rng = SplitMix64(seed: 21)
+        for _ in 0..<500 {
+            var view = WaferLoadView.idle(clusters: mesh.count, tbus: 4)
+            var plan = WaferPlan.empty(clusters: mesh.count, tbus: 4)
+            for cluster in 0..<mesh.count {
+                view.clusters[cluster].pendingCycles = Cycle.random(in: 0...3, using: &rng) * 1_000
+                view.clusters[cluster].configurations = (0..<4).map { _ in
+                    Bool.random(using: &rng) ? types.randomElement(using: &rng) : nil
+                }
+                for tbu in 0..<4 where Int.random(in: 0..<5, using: &rng) == 0 {
+                    plan.configure[cluster][tbu] = types.randomElement(using: &rng)
+                }
+                if Int.random(in: 0..<6, using: &rng) == 0 {  // some clusters fully reserved: not in the pool
+                    plan.reserved[cluster] = Array(repeating: [types[2]], count: 4)
+                    plan.weights[cluster] = Array(repeating: [1], count: 4)
+                }
+            }
+            let index = PlanIndex(plan)
+            let type = types[Int.random(in: 0..<2, using: &rng)]
+            let origin = Bool.random(using: &rng) ? Int.random(in: 0..<mesh.count, using: &rng) : nil
+            let request = PlacementRequest(
+                taskType: type, predictedCycles: 500, inputBytes: UInt64.random(in: 0...4_000, using: &rng),
+                origin: origin)
+            let candidates =
+                index.poolClusters.count == mesh.count || index.poolClusters.isEmpty
+                ? Array(0..<mesh.count) : index.poolClusters
+            let reconfiguration: Cycle = 2_000
+            let expected = candidates.min { a, b in
+                func key(_ c: Int) -> (Cycle, Cycle, Int) {
+                    let transfer = origin.map { mesh.transferLatency(from: $0, to: c, bytes: request.inputBytes) } ?? 0
+                    let configured =
+                        view.clusters[c].configurations.contains(type) || plan.configure[c].contains(type)
+                    let finish =
+                        view.clusters[c].pendingCycles / 4 + transfer + (configured ? 0 : reconfiguration) + 500
+                    return (finish, transfer, c)
+                }
+                return key(a) < key(b)
+            }
+            let context = PlacementContext(view: view, plan: index, mesh: mesh, reconfigurationCycles: reconfiguration)
+            XCTAssertEqual(CompletionTimePlacement().place(request, in: context), expected)
+            XCTAssertEqual(
+                CompletionTimePlacement(reconfigurationCycles: reconfiguration, planned: index.planned).place(
+                    request, view: view, mesh: mesh,
+                    candidates: candidates.count == mesh.count ? nil : candidates),
+                expected)
+        }
+    }
+
     func testNotePlacedSpreadsConsecutiveDecisions() {
         var view = WaferLoadView.idle(clusters: 4, tbus: 1)
         var chosen: [Int] = []

@@ -65,6 +65,25 @@ final class MeshTests: XCTestCase {
         XCTAssertNotEqual(m.linkIndex(from: 5, to: 6), m.linkIndex(from: 6, to: 5))
     }
 
+    /// The hop counts come from a table of grid positions, the routes from walking the mesh: they
+    /// agree on meshes of other shapes and die sizes too.
+    func testHopsEqualTheRouteWalkOnSeveralShapes() throws {
+        for (rows, columns, dieRows, dieColumns) in [
+            (6, 9, 2, 3), (3, 8, 3, 1), (8, 8, 4, 4), (1, 10, 1, 2), (8, 12, 2, 4),
+        ] {
+            let text = "mesh: {rows: \(rows), columns: \(columns), die_rows: \(dieRows), die_columns: \(dieColumns)}"
+            let m = try WaferConfigLoader.parse(text, file: "m.yaml").mesh
+            for a in 0..<m.count {
+                for b in 0..<m.count {
+                    let links = m.route(from: a, to: b).map { m.link($0) }
+                    let h = m.hops(from: a, to: b)
+                    XCTAssertEqual(h.inter, links.filter(\.interDie).count, "\(rows)×\(columns) \(a)→\(b)")
+                    XCTAssertEqual(h.intra, links.filter { !$0.interDie }.count, "\(rows)×\(columns) \(a)→\(b)")
+                }
+            }
+        }
+    }
+
     func testNeighbours() throws {
         let m = try mesh()
         XCTAssertEqual(m.neighbours(of: 0), [1, 4])

@@ -21,18 +21,31 @@ public struct CompletionTimePlacement: PlacementPolicy {
     public func place(_ request: PlacementRequest, in context: PlacementContext) -> Int {
         let pool = context.plan.poolClusters
         let candidates = pool.count == context.mesh.count || pool.isEmpty ? nil : pool
-        return CompletionTimePlacement(
-            reconfigurationCycles: context.reconfigurationCycles, planned: context.plan.planned
-        )
-        .place(request, view: context.view, mesh: context.mesh, candidates: candidates)
+        return Self.place(
+            request, view: context.view, mesh: context.mesh, candidates: candidates,
+            reconfigurationCycles: context.reconfigurationCycles, planned: context.plan.plannedFlags[request.taskType])
     }
 
     /// The cluster for `request` among `candidates` (all clusters when nil), with this value's
     /// reconfiguration cost and planned configurations.
     public func place(_ request: PlacementRequest, view: WaferLoadView, mesh: Mesh, candidates: [Int]? = nil) -> Int {
+        let flags = planned[request.taskType].map { clusters -> [Bool] in
+            var flags = [Bool](repeating: false, count: (clusters.max() ?? -1) + 1)
+            for cluster in clusters where cluster >= 0 { flags[cluster] = true }
+            return flags
+        }
+        return Self.place(
+            request, view: view, mesh: mesh, candidates: candidates, reconfigurationCycles: reconfigurationCycles,
+            planned: flags)
+    }
+
+    /// The rule itself, with the planned clusters of the request's type as a flag per cluster id.
+    private static func place(
+        _ request: PlacementRequest, view: WaferLoadView, mesh: Mesh, candidates: [Int]?,
+        reconfigurationCycles: Cycle, planned: [Bool]?
+    ) -> Int {
         var best = candidates?.first ?? 0
         var bestKey = (finish: Cycle.max, transfer: Cycle.max)
-        let plannedHosts = planned[request.taskType]
         // Reads each load in place (by index): a copy of a ClusterLoad retains and releases its
         // five arrays, and this runs for every cluster at every placement.
         func consider(_ index: Int) {
@@ -43,7 +56,7 @@ public struct CompletionTimePlacement: PlacementPolicy {
             let wait = view.clusters[index].pendingCycles / Cycle(max(view.clusters[index].tbus, 1))
             let configured =
                 view.clusters[index].configurations.contains(request.taskType)
-                || plannedHosts?.contains(cluster) == true
+                || (planned.map { cluster < $0.count && $0[cluster] } ?? false)
             let finish = wait + transfer + (configured ? 0 : reconfigurationCycles) + request.predictedCycles
             if finish < bestKey.finish || (finish == bestKey.finish && transfer < bestKey.transfer) {
                 best = cluster

@@ -44,6 +44,8 @@ public struct PlanIndex: Sendable {
     public let poolClusters: [Int]
     /// Clusters that the proactive planner wants configured for a type, by type.
     public let planned: [TaskType: Set<Int>]
+    /// The same, as a flag per cluster id (placement reads it for every cluster).
+    public let plannedFlags: [TaskType: [Bool]]
 
     public init(_ plan: WaferPlan) {
         epoch = plan.epoch
@@ -64,6 +66,11 @@ public struct PlanIndex: Sendable {
         self.hosts = hosts.mapValues { $0.sorted { $0.key < $1.key }.map { (cluster: $0.key, weight: $0.value) } }
         poolClusters = pool
         self.planned = planned
+        plannedFlags = planned.mapValues { clusters in
+            var flags = [Bool](repeating: false, count: plan.reserved.count)
+            for cluster in clusters where cluster < flags.count { flags[cluster] = true }
+            return flags
+        }
     }
 
     /// True when `type` has reserved TBUs somewhere.
