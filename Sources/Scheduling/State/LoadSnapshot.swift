@@ -52,17 +52,58 @@ public struct ClusterLoad: Codable, Equatable, Sendable {
     public var queuedTasks: Int
     /// Predicted cycles of all queued work plus the remaining cycles of running work.
     public var pendingCycles: Cycle
-    /// Queued work per task-block type, in type order (as of the cluster's last load signal).
-    public var byType: [TaskTypeLoad]
     /// The type each TBU is configured for (nil: never configured), by TBU index.
     public var configurations: [TaskType?]
+    /// The per-type lists below, out of line and nil when all are empty, as in every published
+    /// view: each cluster's copy of the view has an entry per cluster, copied at every view update,
+    /// and on a 16×16 wafer those copies were 44% of a one-process run while each retained and
+    /// released four empty arrays.
+    fileprivate var detail: Detail?
+
+    /// Immutable, so sharing it keeps value semantics: a change makes a new box.
+    fileprivate final class Detail: Sendable {
+        let byType: [TaskTypeLoad]
+        let finished: [TypeRuns]
+        let running: [TaskType]
+        let started: [RequestBlock]
+
+        init(byType: [TaskTypeLoad], finished: [TypeRuns], running: [TaskType], started: [RequestBlock]) {
+            self.byType = byType
+            self.finished = finished
+            self.running = running
+            self.started = started
+        }
+
+        /// The box for these lists, nil when all are empty.
+        static func box(
+            byType: [TaskTypeLoad], finished: [TypeRuns], running: [TaskType], started: [RequestBlock]
+        ) -> Detail? {
+            byType.isEmpty && finished.isEmpty && running.isEmpty && started.isEmpty
+                ? nil : Detail(byType: byType, finished: finished, running: running, started: started)
+        }
+    }
+
+    /// Queued work per task-block type, in type order (as of the cluster's last load signal).
+    public var byType: [TaskTypeLoad] {
+        get { detail?.byType ?? [] }
+        set { detail = .box(byType: newValue, finished: finished, running: running, started: started) }
+    }
     /// Task blocks finished since the previous signal, by type (empty in published views).
-    public var finished: [TypeRuns]
+    public var finished: [TypeRuns] {
+        get { detail?.finished ?? [] }
+        set { detail = .box(byType: byType, finished: newValue, running: running, started: started) }
+    }
     /// Running task blocks by type (for the planner's in-flight positions).
-    public var running: [TaskType]
+    public var running: [TaskType] {
+        get { detail?.running ?? [] }
+        set { detail = .box(byType: byType, finished: finished, running: newValue, started: started) }
+    }
     /// Task blocks started since the previous signal, by request, in start order (only for a
     /// planner with foresight; empty otherwise and in published views).
-    public var started: [RequestBlock]
+    public var started: [RequestBlock] {
+        get { detail?.started ?? [] }
+        set { detail = .box(byType: byType, finished: finished, running: running, started: newValue) }
+    }
 
     public init(
         cluster: Int, tbus: Int, busyTBUs: Int = 0, queuedTasks: Int = 0, pendingCycles: Cycle = 0,
@@ -74,15 +115,52 @@ public struct ClusterLoad: Codable, Equatable, Sendable {
         self.busyTBUs = busyTBUs
         self.queuedTasks = queuedTasks
         self.pendingCycles = pendingCycles
-        self.byType = byType
         self.configurations = configurations
-        self.finished = finished
-        self.running = running
-        self.started = started
+        detail = .box(byType: byType, finished: finished, running: running, started: started)
     }
 
     /// True when the cluster has nothing queued or running.
     public var isIdle: Bool { busyTBUs == 0 && queuedTasks == 0 && pendingCycles == 0 }
+
+    public static func == (a: ClusterLoad, b: ClusterLoad) -> Bool {
+        a.cluster == b.cluster && a.tbus == b.tbus && a.busyTBUs == b.busyTBUs && a.queuedTasks == b.queuedTasks
+            && a.pendingCycles == b.pendingCycles && a.configurations == b.configurations
+            && (a.detail === b.detail
+                || (a.byType == b.byType && a.finished == b.finished && a.running == b.running
+                    && a.started == b.started))
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case cluster, tbus, busyTBUs, queuedTasks, pendingCycles, byType, configurations, finished, running, started
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            cluster: try c.decode(Int.self, forKey: .cluster), tbus: try c.decode(Int.self, forKey: .tbus),
+            busyTBUs: try c.decode(Int.self, forKey: .busyTBUs),
+            queuedTasks: try c.decode(Int.self, forKey: .queuedTasks),
+            pendingCycles: try c.decode(Cycle.self, forKey: .pendingCycles),
+            byType: try c.decode([TaskTypeLoad].self, forKey: .byType),
+            configurations: try c.decode([TaskType?].self, forKey: .configurations),
+            finished: try c.decode([TypeRuns].self, forKey: .finished),
+            running: try c.decode([TaskType].self, forKey: .running),
+            started: try c.decode([RequestBlock].self, forKey: .started))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(cluster, forKey: .cluster)
+        try c.encode(tbus, forKey: .tbus)
+        try c.encode(busyTBUs, forKey: .busyTBUs)
+        try c.encode(queuedTasks, forKey: .queuedTasks)
+        try c.encode(pendingCycles, forKey: .pendingCycles)
+        try c.encode(byType, forKey: .byType)
+        try c.encode(configurations, forKey: .configurations)
+        try c.encode(finished, forKey: .finished)
+        try c.encode(running, forKey: .running)
+        try c.encode(started, forKey: .started)
+    }
 }
 
 /// The wafer-wide load picture a cluster-level placement decision is made over: the coordinator's
@@ -165,9 +243,7 @@ public struct LoadViewUpdate: Equatable, Sendable {
     /// `load` as published: without per-type queues, finished runs and running blocks.
     public static func published(_ load: ClusterLoad) -> ClusterLoad {
         var slim = load
-        slim.byType = []
-        slim.finished = []
-        slim.running = []
+        slim.detail = .box(byType: [], finished: [], running: [], started: load.started)
         return slim
     }
 }
