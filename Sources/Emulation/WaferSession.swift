@@ -35,6 +35,11 @@ public final class WaferSession {
     /// Corrections owed by clusters that a speculative window did not run again (``WindowCorrection``),
     /// handed over with each one's next grant (and at the end, when nothing else is pending).
     private var corrections: [Int: WindowCorrection] = [:]
+    /// Clusters that owe a correction now (see ``settleCorrections()``).
+    var owingCorrections: [Int] { corrections.keys.sorted() }
+    /// When false, a speculative window runs every cluster whose in-window inputs changed again
+    /// instead of owing corrections: the reference the tests hold corrections to.
+    var correctsLateAbsorption = true
     /// Virtual time reached by runs in global event order (see ``runUntilIdle(shouldStop:)``).
     var sequentialNow: Cycle = 0
     /// Σ over windows of the clusters taking part (deterministic; windows × clusters at most).
@@ -167,6 +172,38 @@ public final class WaferSession {
         return true
     }
 
+    /// Applies the corrections still owed (``WindowCorrection``) in an empty window at ``now``, so
+    /// that every cluster's state — and the statistics collected from it — is the exact one even
+    /// when the run stops (a `stop` request) before the owing clusters' next grant. The corrected
+    /// runs must send and record nothing new (the cluster checks it); nothing else runs, and no
+    /// window is counted. Does nothing when nothing is owed.
+    public func settleCorrections() throws {
+        guard !corrections.isEmpty else { return }
+        let owing = corrections.keys.sorted()
+        let runs = owing.map { WindowRun(cluster: $0, correction: corrections.removeValue(forKey: $0)) }
+        // An empty window: the cluster corrects, then runs nothing (every event before `now` is done).
+        let plan = WindowPlan(index: synchronizer.windows + 1, start: now, end: now)
+        let reports = try transport.run(plan, speculative: false, runs: runs)
+        host.rounds += 1
+        for report in reports {
+            guard report.envelopes.isEmpty, report.trace.isEmpty, report.events == 0 else {
+                throw ClusterWindowRunner.Failure(
+                    description:
+                        "cluster \(report.cluster) sent, recorded or ran something while only correcting a window")
+            }
+            clusterTiming[report.cluster].nextEvent = report.nextEventTime
+            clusterTiming[report.cluster].earliestOutput = report.earliestOutput
+            absorbs[report.cluster] = report.absorbs
+        }
+    }
+
+    /// The clusters' statistics up to ``accountingEnd``, after settling any corrections still
+    /// owed (``settleCorrections()``): what a host collects at the end of a run.
+    public func collectStats() throws -> [ClusterStats] {
+        try settleCorrections()
+        return try transport.collectStats(end: accountingEnd)
+    }
+
     /// Where a speculative window from `start` ends: after the speculative length, pulled back to
     /// the last load-signal period boundary plus the lookahead when one lies inside. The periodic
     /// traffic — load signals, diffusion's neighbour signals, the coordinator's views — is sent at
@@ -293,7 +330,7 @@ public final class WaferSession {
             // after they arrived) sent and recorded exactly what it would have with the new
             // ones: it is not run again now, only corrected before it next runs.
             due = due.filter { cluster in
-                guard let report = latest[cluster] else { return true }
+                guard correctsLateAbsorption, let report = latest[cluster] else { return true }
                 let now = inWindow[cluster] ?? []
                 let old = ranWith[cluster] ?? []
                 guard report.lateAbsorption.covers(changesFrom: old, to: now) else { return true }

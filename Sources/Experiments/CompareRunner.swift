@@ -233,7 +233,7 @@ public struct CompareRunner {
             try session.inject(scaled)
         }
         try session.runUntilIdle()
-        let stats = try session.transport.collectStats(end: session.accountingEnd)
+        let stats = try session.collectStats()
         return CompareRun(
             workload: job.workload, size: job.size, load: job.load, scheduler: job.scheduler,
             replicate: job.replicate, results: SummaryBuilder.results(session: session, stats: stats))

@@ -454,7 +454,7 @@ public final class CoordinatorServer {
         options.progress?.finish()
         // The trace is written while the wafer runs; what is left of it counts in the wall time.
         try trace.close()
-        let stats = try transport.collectStats(end: session.accountingEnd)
+        let stats = try session.collectStats()
         let results = SummaryBuilder.results(session: session, stats: stats)
         var host = SummaryBuilder.host(
             session: session, results: results, wallSeconds: Date().timeIntervalSince(wallStart),

@@ -189,7 +189,7 @@ public enum LocalWafer {
         try trace.close()
         if let signal = interrupted { failure = CoordinatorServer.Abort.interrupted(signal: signal) }
         if failure != nil { session.markStopped() }
-        let stats = try session.transport.collectStats(end: session.accountingEnd)
+        let stats = try session.collectStats()
         let results = SummaryBuilder.results(session: session, stats: stats)
         let host = SummaryBuilder.host(
             session: session, results: results, wallSeconds: Date().timeIntervalSince(start), processes: 1, stats: stats

@@ -155,4 +155,56 @@ final class LateAbsorptionTests: XCTestCase {
                 WindowRun(cluster: 0, correction: WindowCorrection(window: 1, end: 5000, inWindow: [])),
                 window: WindowPlan(index: 2, start: 5000, end: 6000), speculative: true))
     }
+
+    /// A run that stops (a `stop` request) while corrections are still owed settles them before
+    /// its statistics are collected: every cluster ends in the state, and with the statistics, of
+    /// a run that ran each changed cluster again instead (the same windows: fixed length).
+    func testAStopWhileCorrectionsAreOwedSettlesThemFirst() throws {
+        let config = try WaferConfigLoader.load(path: repositoryRoot + "/Configs/wafers/small-2x2.yaml")
+        let library = try WorkflowLibrary.load(directory: repositoryRoot + "/Configs/workflows")
+        let injections = try WorkloadLoader.load(
+            path: repositoryRoot + "/Configs/workloads/suite-small.yaml", known: Set(library.names))
+        func session(_ name: String, corrects: Bool) throws -> WaferSession {
+            let session = WaferSession.inProcess(config: config, library: library, scheduler: .standard(name))
+            session.usesGlobalEventOrder = false
+            // One length throughout, so both sessions cut the run into the same windows.
+            session.speculation = Speculation(
+                enabled: true, length: 20_000, minimumLength: 20_000, maximumLength: 20_000)
+            session.correctsLateAbsorption = corrects
+            for injection in injections { try session.inject(injection) }
+            return session
+        }
+        func views(_ session: WaferSession) -> [WaferLoadView] {
+            (session.transport as! InProcessTransport).clusters.map(\.view)
+        }
+        var stopsChecked = 0
+        for name in SchedulerRegistry.standard.names {
+            let correcting = try session(name, corrects: true)
+            let rerunning = try session(name, corrects: false)
+            while try correcting.step() {
+                XCTAssertTrue(try rerunning.step(), name)
+                XCTAssertEqual(correcting.now, rerunning.now, "\(name): the same windows")
+                guard !correcting.owingCorrections.isEmpty else { continue }
+                // Stop here: the owing clusters still hold what their late-absorbing runs left.
+                XCTAssertNotEqual(views(correcting), views(rerunning), "\(name): a correction is due")
+                // Decision times are wall clock; everything else must agree.
+                func modelled(_ stats: [ClusterStats]) -> [ClusterStats] {
+                    stats.map {
+                        var cluster = $0
+                        cluster.decisionNanos = 0
+                        return cluster
+                    }
+                }
+                let stats = try correcting.collectStats()
+                XCTAssertTrue(correcting.owingCorrections.isEmpty, name)
+                XCTAssertEqual(views(correcting), views(rerunning), "\(name): corrected to the committed views")
+                let reference = try rerunning.collectStats()
+                XCTAssertEqual(
+                    modelled(stats), modelled(reference), "\(name): the statistics of the run that ran again")
+                stopsChecked += 1
+                break
+            }
+        }
+        XCTAssertGreaterThan(stopsChecked, 0, "some scheduler's run owed corrections between windows")
+    }
 }
