@@ -5,6 +5,7 @@ import Runtime
 
 struct Cluster: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "cluster",
         abstract: "Run one cluster of a wafer (normally started by `octopus run` or a launcher).",
         discussion: """
             Connects to the coordinator, registers as cluster --id, receives the wafer configuration, and \

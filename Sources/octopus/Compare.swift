@@ -10,6 +10,7 @@ import WaferModel
 /// `octopus compare`: the matrix (its default subcommand) and `merge`.
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "compare",
         abstract: "Run every scheduler on every workload and wafer size; write the speedup tables (Markdown and CSV).",
         discussion:
             "`octopus compare [options]` runs the matrix: `octopus compare matrix --help` lists its options (sizes, workloads, loads, --jobs, --out, --resume, --shard). `octopus compare merge DIR…` joins the directories of a sharded compare.",
@@ -215,6 +216,7 @@ struct Matrix: ParsableCommand {
 extension Compare {
     struct Merge: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "merge",
             abstract: "Join the --out directories of `compare --shard 1/N … N/N` into one compare's reports.",
             discussion:
                 "Each directory holds a shard's compare-runs.jsonl. The reports are those an unsharded compare of the same command writes, byte for byte."

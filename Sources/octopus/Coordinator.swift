@@ -6,6 +6,7 @@ import WaferModel
 
 struct Coordinator: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "coordinator",
         abstract: "Run the coordinator of a wafer whose clusters are started separately.",
         discussion: """
             Binds --listen for clusters and --control for `octopus ctl`, waits until every cluster of \

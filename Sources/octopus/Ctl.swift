@@ -30,12 +30,14 @@ struct ControlOptions: ParsableArguments {
 
 struct Ctl: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "ctl",
         abstract: "Talk to a running wafer's control socket.",
         discussion: "Every subcommand sends one JSON request and prints the JSON reply (see README: Control socket).",
         subcommands: [Inject.self, Status.self, Drain.self, Stop.self, TraceNow.self, Send.self])
 
     struct Inject: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "inject",
             abstract: "Inject requests of a workflow.",
             discussion: """
                 --workflow takes a name from the wafer's library or a workflow file: the file is validated \
@@ -104,6 +106,7 @@ struct Ctl: ParsableCommand {
 
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "status",
             abstract: "Virtual time, requests in flight and completed, per-cluster load.")
         @OptionGroup var options: ControlOptions
         func run() throws { try options.send(["cmd": "status"]) }
@@ -111,6 +114,7 @@ struct Ctl: ParsableCommand {
 
     struct Drain: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "drain",
             abstract: "Refuse new injections and wait until every request in flight has finished.")
         @OptionGroup var options: ControlOptions
         func run() throws { try options.send(["cmd": "drain"], defaultTimeout: nil) }
@@ -118,6 +122,7 @@ struct Ctl: ParsableCommand {
 
     struct Stop: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "stop",
             abstract: "Write trace and summary, then shut down every process of the wafer.")
         @OptionGroup var options: ControlOptions
         func run() throws { try options.send(["cmd": "stop"], defaultTimeout: 60) }
@@ -140,6 +145,7 @@ struct Ctl: ParsableCommand {
 
     struct Send: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "send",
             abstract: "Send a raw JSON request (for scripting and testing).")
         @OptionGroup var options: ControlOptions
         @Argument(help: "The request, e.g. '{\"cmd\": \"status\"}'.") var json: String

@@ -4,6 +4,7 @@ import Runtime
 
 struct Keys: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "keys",
         abstract: "Make a wafer's CurveZMQ keys (for coordinators, clusters and clients on several hosts).",
         discussion: """
             `octopus keys generate DIR` writes coordinator.public/.secret and member.public/.secret into \
@@ -15,7 +16,7 @@ struct Keys: ParsableCommand {
         subcommands: [Generate.self])
 
     struct Generate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write a new key directory.")
+        static let configuration = CommandConfiguration(commandName: "generate", abstract: "Write a new key directory.")
 
         @Argument(help: "The directory to write the keys into.")
         var directory: String

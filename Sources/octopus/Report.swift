@@ -4,6 +4,7 @@ import Reports
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "report",
         abstract: "Write a self-contained HTML report of one or more runs (plots of latency, throughput, utilisation).",
         discussion: """
             Reads each run directory (summary.json, wafer.json, requests.csv and timeline.csv, as `octopus run` \

@@ -6,6 +6,7 @@ import WaferModel
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Launch a whole wafer on this machine, run a workload to completion, and write trace and summary.",
         discussion: """
             Starts the coordinator in this process and one child process per cluster, connected over \

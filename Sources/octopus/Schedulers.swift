@@ -3,6 +3,7 @@ import Scheduling
 
 struct Schedulers: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "schedulers",
         abstract: "List the schedulers --scheduler accepts, with their parameters and their role in `octopus compare`.",
         discussion:
             "Each scheduler is a composition of policies registered in Sources/Scheduling/Schedulers/; see docs/scheduling.md."

@@ -4,6 +4,7 @@ import WaferModel
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "validate",
         abstract: "Check wafer, workflow and workload files; print every problem with file, line and field.",
         discussion:
             "The kind of each file is taken from its folder (wafers/, workflows/, workloads/) or, failing that, from its top-level fields."

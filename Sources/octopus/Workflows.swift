@@ -34,6 +34,7 @@ struct WorkflowSource: ParsableArguments {
 
 struct Workflows: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "workflows",
         abstract: "List the workflow suite, or show one workflow's blocks, flows and expected work.",
         discussion: """
             Expected runs per request are computed analytically from the graph (branch probabilities × \
@@ -44,6 +45,7 @@ struct Workflows: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List the workflows with their expected work per request.")
         @OptionGroup var source: WorkflowSource
         @Option(help: "Wafer whose PE array times the expected work.") var wafer = "Configs/wafers/default.yaml"
@@ -80,6 +82,7 @@ struct Workflows: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show a workflow's blocks, task flows, phases and expected runs and cycles per request.")
         @Argument(help: "Workflow name (from the suite) or file.") var workflow: String
         @OptionGroup var source: WorkflowSource
@@ -99,6 +102,7 @@ struct Workflows: ParsableCommand {
 
 struct Graph: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "graph",
         abstract: "Print a workflow's Orchestrated Workflow Graph as Graphviz DOT.",
         discussion: "Example: octopus graph video-analytics | dot -Tsvg > video-analytics.svg")
     @Argument(help: "Workflow name (from the suite) or file.") var workflow: String
