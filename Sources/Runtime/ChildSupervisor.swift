@@ -20,18 +20,26 @@ public final class ChildSupervisor: @unchecked Sendable {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
-    /// Starts cluster `id` with `arguments` (after the executable).
+    /// Starts the process of cluster `id` with `arguments` (after the executable).
     public func start(cluster id: Int, arguments: [String]) throws {
-        try start(cluster: id, executable: Self.executablePath, arguments: arguments)
+        try start(clusters: id..<(id + 1), arguments: arguments)
     }
 
-    /// Starts cluster `id` through `/bin/sh -c command` (a launch template: ssh, ip netns exec, …).
-    /// The shell execs the command, so the child watched and signalled is the launcher itself.
-    public func start(cluster id: Int, shellCommand command: String) throws {
-        try start(cluster: id, executable: "/bin/sh", arguments: ["-c", "exec " + command])
+    /// Starts one process hosting `clusters` with `arguments` (after the executable).
+    public func start(clusters: Range<Int>, arguments: [String]) throws {
+        try start(clusters: clusters, executable: Self.executablePath, arguments: arguments)
     }
 
-    private func start(cluster id: Int, executable: String, arguments: [String]) throws {
+    /// Starts the process of `clusters` through `/bin/sh -c command` (a launch template: ssh, ip
+    /// netns exec, …). The shell execs the command, so the child watched and signalled is the
+    /// launcher itself.
+    public func start(clusters: Range<Int>, shellCommand command: String) throws {
+        try start(clusters: clusters, executable: "/bin/sh", arguments: ["-c", "exec " + command])
+    }
+
+    /// Starts one process for `clusters` (its death is reported as the first one's, by its pid).
+    private func start(clusters: Range<Int>, executable: String, arguments: [String]) throws {
+        let id = clusters.lowerBound
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -56,7 +64,7 @@ public final class ChildSupervisor: @unchecked Sendable {
         }
         try process.run()
         lock.lock()
-        children[id] = process
+        for cluster in clusters { children[cluster] = process }
         lock.unlock()
     }
 
@@ -95,7 +103,11 @@ public final class ChildSupervisor: @unchecked Sendable {
     public func stopAll(grace: TimeInterval = 3) {
         expectExits()
         lock.lock()
-        let all = Array(children.values)
+        // A process hosting several clusters is listed under each.
+        var seen = Set<ObjectIdentifier>()
+        let all = children.keys.sorted().compactMap { children[$0] }.filter {
+            seen.insert(ObjectIdentifier($0)).inserted
+        }
         lock.unlock()
         if waitAll(all, seconds: grace) { return }
         for p in all where p.isRunning { kill(p.processIdentifier, SIGTERM) }

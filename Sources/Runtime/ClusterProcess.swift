@@ -12,10 +12,19 @@ import ZeroMQ
 /// The cluster process: registers with the coordinator, receives its configuration, then runs the
 /// rounds it is granted on its ``ClusterEngine`` — the envelopes it receives come with the grant,
 /// the envelopes it sends go back with its report. Blocks in `zmq_poll` whenever it has nothing to do.
+///
+/// One process may host several clusters (``Options/count``, consecutive ids): each keeps its own
+/// socket, registration and engine, so the coordinator and the window protocol see exactly what
+/// they would of one process per cluster; the process runs the grants as they arrive, one at a
+/// time, and its clusters share the caches of block costs and plan indexes (pure memos), as in one
+/// process. Fewer processes than clusters means fewer wake-ups and context switches on few cores.
 public final class ClusterProcess {
     public struct Options {
         public var coordinator: String
+        /// The first (or only) cluster this process hosts.
         public var cluster: Int
+        /// How many clusters this process hosts: `cluster`, `cluster + 1`, … (at least 1).
+        public var count = 1
         /// Exit when this process is no longer our parent (set by `octopus run`).
         public var parentPID: Int32?
         /// Give up when no setup arrives within this many seconds.
@@ -35,22 +44,46 @@ public final class ClusterProcess {
             self.parentPID = parentPID
             self.setupTimeout = setupTimeout
         }
+
+        /// The clusters this process hosts.
+        public var clusters: Range<Int> { cluster..<(cluster + max(count, 1)) }
     }
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
     }
 
+    /// One hosted cluster: its connection to the coordinator and, once set up, its engine.
+    private final class Member {
+        let id: Int
+        let dealer: Socket
+        let monitor: Socket
+        /// The cluster's engine and its side of the window protocol, once set up.
+        var runner: ClusterWindowRunner?
+        var stopped = false
+
+        init(id: Int, dealer: Socket, monitor: Socket) {
+            self.id = id
+            self.dealer = dealer
+            self.monitor = monitor
+        }
+
+        deinit {
+            monitor.close()
+            dealer.close()
+        }
+    }
+
     private let options: Options
     private let context: Context
-    private let dealer: Socket
-    private let monitor: Socket
-    /// The cluster's engine and its side of the window protocol, once set up.
-    private var runner: ClusterWindowRunner?
-    private var engine: ClusterEngine? { runner?.engine }
+    private var members: [Member] = []
+    /// The setup every hosted cluster receives (the same bytes): decoded once, with the caches
+    /// its clusters share.
+    private var setup: (body: [UInt8], decoded: ClusterProtocol.Setup, costs: BlockCosts, plans: PlanIndexMemo)?
 
     public init(options: Options) throws {
         self.options = options
+        guard options.count >= 1 else { throw Failure(description: "a cluster process hosts at least one cluster") }
         if let parent = options.parentPID {
             // Die with the launcher, whatever happens to it; Ctrl-C is the launcher's to handle.
             _ = octopus_set_parent_death_signal(SIGKILL)
@@ -59,52 +92,68 @@ public final class ClusterProcess {
         }
         try Endpoints.check(options.coordinator, what: "--coordinator", authenticated: options.keys != nil)
         context = try Context()
-        dealer = try context.socket(.dealer)
-        if let keys = options.keys {
-            try dealer.makeCurveClient(serverKey: keys.coordinatorPublicKey, keys: keys.member)
+        for id in options.clusters {
+            let dealer = try context.socket(.dealer)
+            if let keys = options.keys {
+                try dealer.makeCurveClient(serverKey: keys.coordinatorPublicKey, keys: keys.member)
+            }
+            try dealer.setRoutingID("cluster-\(id)")
+            try dealer.setHighWaterMarks(send: 0, receive: 0)
+            try dealer.setHeartbeat(intervalMs: 1000, timeoutMs: 5000)
+            let monitor = try dealer.monitor(
+                events: Socket.Event.disconnected | Socket.Event.handshakeFailed, context: context,
+                name: "cluster-\(id)-\(getpid())")
+            try dealer.connect(options.coordinator)
+            members.append(Member(id: id, dealer: dealer, monitor: monitor))
         }
-        try dealer.setRoutingID("cluster-\(options.cluster)")
-        try dealer.setHighWaterMarks(send: 0, receive: 0)
-        try dealer.setHeartbeat(intervalMs: 1000, timeoutMs: 5000)
-        monitor = try dealer.monitor(
-            events: Socket.Event.disconnected | Socket.Event.handshakeFailed, context: context,
-            name: "cluster-\(options.cluster)-\(getpid())")
-        try dealer.connect(options.coordinator)
     }
 
-    /// Runs until the coordinator says stop. Throws when the coordinator or the launcher is lost,
-    /// or a protocol error occurs.
-    public func run() throws {
-        let registration = ClusterProtocol.Registration(
-            cluster: options.cluster, pid: getpid(), host: options.hostLabel ?? ProcessInfo.processInfo.hostName,
-            wire: ClusterProtocol.version)
-        try dealer.send(ClusterProtocol.json(.register, registration))
+    /// What this process hosts, for messages: "cluster 3" or "clusters 0–7".
+    private var hosted: String {
+        options.count > 1
+            ? "clusters \(options.clusters.lowerBound)–\(options.clusters.upperBound - 1)"
+            : "cluster \(options.cluster)"
+    }
 
+    /// Runs until the coordinator says stop (to every hosted cluster). Throws when the coordinator
+    /// or the launcher is lost, or a protocol error occurs.
+    public func run() throws {
+        let host = options.hostLabel ?? ProcessInfo.processInfo.hostName
         var poller = Poller()
-        let dealerIndex = poller.add(.socket(dealer))
-        let monitorIndex = poller.add(.socket(monitor))
+        var dealerIndex: [Int: Member] = [:]
+        var monitorIndex: [Int: Member] = [:]
+        for member in members {
+            let registration = ClusterProtocol.Registration(
+                cluster: member.id, pid: getpid(), host: host, wire: ClusterProtocol.version)
+            try member.dealer.send(ClusterProtocol.json(.register, registration))
+            dealerIndex[poller.add(.socket(member.dealer))] = member
+            monitorIndex[poller.add(.socket(member.monitor))] = member
+        }
         let started = Date()
         while true {
             let ready = try poller.poll(timeoutMs: 1000)
             try checkParent()
-            if ready.contains(monitorIndex), let event = try Socket.readMonitorEvent(monitor) {
-                if Socket.Event.isHandshakeFailure(event.event) {
-                    throw Failure(
-                        description: HandshakeRefusal.description(
-                            endpoint: options.coordinator, withKeys: options.keys != nil))
+            for index in ready.sorted() {
+                if let watched = monitorIndex[index] {
+                    guard let event = try Socket.readMonitorEvent(watched.monitor) else { continue }
+                    if Socket.Event.isHandshakeFailure(event.event) {
+                        throw Failure(
+                            description: HandshakeRefusal.description(
+                                endpoint: options.coordinator, withKeys: options.keys != nil))
+                    }
+                    throw Failure(description: "lost the connection to the coordinator at \(options.coordinator)")
                 }
-                throw Failure(description: "lost the connection to the coordinator at \(options.coordinator)")
+                guard let member = dealerIndex[index] else { continue }
+                while !member.stopped, let frames = try member.dealer.receive(dontWait: true) {
+                    try handle(frames, for: member)
+                }
             }
-            if engine == nil, Date().timeIntervalSince(started) > options.setupTimeout {
+            if members.allSatisfy(\.stopped) { return }
+            if members.contains(where: { $0.runner == nil }), Date().timeIntervalSince(started) > options.setupTimeout {
                 throw Failure(
                     description:
-                        "no setup from a coordinator at \(options.coordinator) within \(Int(options.setupTimeout)) s (is it running, and expecting cluster \(options.cluster)?)"
+                        "no setup from a coordinator at \(options.coordinator) within \(Int(options.setupTimeout)) s (is it running, and expecting \(hosted)?)"
                 )
-            }
-            if ready.contains(dealerIndex) {
-                while let frames = try dealer.receive(dontWait: true) {
-                    if try handle(frames) { return }
-                }
             }
         }
     }
@@ -115,16 +164,16 @@ public final class ClusterProcess {
         }
     }
 
-    /// Handles one coordinator message; returns true on STOP.
-    private func handle(_ frames: [[UInt8]]) throws -> Bool {
+    /// Handles one coordinator message for `member` (STOP marks it stopped).
+    private func handle(_ frames: [[UInt8]], for member: Member) throws {
         let (tag, body) = try ClusterProtocol.parse(frames)
         switch tag {
         case .setup:
-            let setup = try ClusterProtocol.decodeJSON(ClusterProtocol.Setup.self, body)
-            guard options.cluster < setup.config.clusterCount else {
+            let (setup, costs, plans) = try decodeSetup(body)
+            guard member.id < setup.config.clusterCount else {
                 throw Failure(
-                    description:
-                        "this is cluster \(options.cluster), but the wafer has \(setup.config.clusterCount) clusters")
+                    description: "this is cluster \(member.id), but the wafer has \(setup.config.clusterCount) clusters"
+                )
             }
             let scheduler: Scheduler
             do { scheduler = try options.registry.scheduler(setup.scheduler) } catch {
@@ -143,36 +192,46 @@ public final class ClusterProcess {
                 }
                 kernels = try make()
             }
-            runner = ClusterWindowRunner(
+            member.runner = ClusterWindowRunner(
                 engine: ClusterEngine(
-                    id: options.cluster, config: setup.config, library: setup.library, scheduler: scheduler,
-                    functional: kernels))
+                    id: member.id, config: setup.config, library: setup.library, scheduler: scheduler,
+                    functional: kernels, costs: costs, planIndexes: plans))
             // The coordinator starts the run (and its clock) once every cluster has said this.
-            try dealer.send(ClusterProtocol.frames(.ready))
+            try member.dealer.send(ClusterProtocol.frames(.ready))
         case .grant:
-            try runWindow(ClusterProtocol.decodeGrant(body))
+            try runWindow(ClusterProtocol.decodeGrant(body), for: member)
         case .collect:
-            guard let engine else { throw Failure(description: "COLLECT before setup") }
+            guard let engine = member.runner?.engine else { throw Failure(description: "COLLECT before setup") }
             let end = try ClusterProtocol.decodeCycle(body)
-            try dealer.send(ClusterProtocol.json(.stats, engine.finalStats(end: end)))
+            try member.dealer.send(ClusterProtocol.json(.stats, engine.finalStats(end: end)))
         case .stop:
-            try dealer.send(ClusterProtocol.frames(.bye))
-            return true
+            try member.dealer.send(ClusterProtocol.frames(.bye))
+            member.stopped = true
         case .error:
-            throw Failure(description: "coordinator refused this cluster: \(String(decoding: body, as: UTF8.self))")
+            throw Failure(
+                description: "coordinator refused cluster \(member.id): \(String(decoding: body, as: UTF8.self))")
         case .ping:
             break
         case .register, .report, .stats, .bye, .ready:
             throw Failure(description: "unexpected \(tag) message from the coordinator")
         }
-        return false
     }
 
-    private func runWindow(_ grant: ClusterProtocol.Grant) throws {
-        guard let runner else { throw Failure(description: "window granted before setup") }
+    /// The setup, decoded once for every hosted cluster (the coordinator sends each the same bytes).
+    private func decodeSetup(_ body: [UInt8]) throws -> (ClusterProtocol.Setup, BlockCosts, PlanIndexMemo) {
+        if let setup, setup.body == body { return (setup.decoded, setup.costs, setup.plans) }
+        let decoded = try ClusterProtocol.decodeJSON(ClusterProtocol.Setup.self, body)
+        let costs = BlockCosts.shared(config: decoded.config, library: decoded.library)
+        let plans = PlanIndexMemo()
+        setup = (body, decoded, costs, plans)
+        return (decoded, costs, plans)
+    }
+
+    private func runWindow(_ grant: ClusterProtocol.Grant, for member: Member) throws {
+        guard let runner = member.runner else { throw Failure(description: "window granted before setup") }
         let start = DispatchTime.now().uptimeNanoseconds
         let run = WindowRun(
-            cluster: options.cluster, inputs: grant.inputs, inWindow: grant.inWindow, restore: grant.restore,
+            cluster: member.id, inputs: grant.inputs, inWindow: grant.inWindow, restore: grant.restore,
             correction: grant.correction)
         let output: ClusterWindowReport
         do {
@@ -186,11 +245,6 @@ public final class ClusterProcess {
             events: output.events, computeNanos: DispatchTime.now().uptimeNanoseconds - start,
             absorbs: output.absorbs, lateAbsorption: output.lateAbsorption, envelopes: output.envelopes,
             trace: output.trace)
-        try dealer.send(ClusterProtocol.encode(report))
-    }
-
-    deinit {
-        monitor.close()
-        dealer.close()
+        try member.dealer.send(ClusterProtocol.encode(report))
     }
 }

@@ -222,7 +222,7 @@ public final class CoordinatorServer {
         let results = SummaryBuilder.results(session: session, stats: [])
         var host = SummaryBuilder.host(
             session: session, results: results, wallSeconds: Date().timeIntervalSince(wallStart),
-            processes: options.config.clusterCount + 1, stats: [])
+            processes: processCount, stats: [])
         host.placement = (0..<options.config.clusterCount).map { registered[$0]?.host ?? "" }
         var summary = RunSummary(results: results, host: host)
         summary.complete = false
@@ -450,6 +450,11 @@ public final class CoordinatorServer {
             accepted: coordinator.accepted, windows: session.synchronizer.windows)
     }
 
+    /// This process and the cluster processes registered (one may host several clusters).
+    private var processCount: Int {
+        1 + Set(registered.values.map { "\($0.host)/\($0.pid)" }).count
+    }
+
     private func finish(wallStart: Date, setupSeconds: Double) throws -> RunSummary {
         options.progress?.finish()
         // The trace is written while the wafer runs; what is left of it counts in the wall time.
@@ -458,7 +463,7 @@ public final class CoordinatorServer {
         let results = SummaryBuilder.results(session: session, stats: stats)
         var host = SummaryBuilder.host(
             session: session, results: results, wallSeconds: Date().timeIntervalSince(wallStart),
-            processes: options.config.clusterCount + 1, stats: stats)
+            processes: processCount, stats: stats)
         host.setupSeconds = setupSeconds
         host.registrationSeconds = registrationSeconds
         host.pace = options.pace

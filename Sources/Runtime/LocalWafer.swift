@@ -27,6 +27,9 @@ public enum LocalWafer {
         /// The scheduler the wafer runs.
         public var scheduler: Scheduler = .octopus
         public var singleProcess = false
+        /// Clusters hosted by each cluster process (consecutive ids, never two hosts): 1 is one
+        /// process per cluster. Results are the same either way.
+        public var clustersPerProcess = 1
         /// Functional mode: real tensors through these kernels, decisions on the data (nil: timing mode).
         public var functional: FunctionalKernels?
         /// Clusters on other hosts: which host runs which cluster (nil: all on this machine).
@@ -94,26 +97,33 @@ public enum LocalWafer {
         let server = try CoordinatorServer(options: serverOptions, wake: wake)
         let supervisor = ChildSupervisor(wake: wake)
         do {
-            for cluster in 0..<options.config.clusterCount {
+            let groups = ClusterGroups.partition(
+                clusters: options.config.clusterCount, perProcess: options.clustersPerProcess,
+                host: { options.placement?.hosts[$0] ?? "" })
+            for group in groups {
+                let count = group.count > 1 ? ["--count", "\(group.count)"] : []
                 if let placement = options.placement, let keys = options.keys {
                     // On another host: through the launch template; that host's cluster exits when it
                     // loses the coordinator (heartbeats), and its local launcher is stopped here.
-                    let host = placement.hosts[cluster]
-                    let arguments = [
-                        options.remoteExecutable ?? ChildSupervisor.executablePath, "cluster", "--coordinator",
-                        server.listenEndpoint, "--id", "\(cluster)", "--keys", keys.directory, "--host-label", host,
-                    ]
+                    let host = placement.hosts[group.lowerBound]
+                    let arguments =
+                        [
+                            options.remoteExecutable ?? ChildSupervisor.executablePath, "cluster", "--coordinator",
+                            server.listenEndpoint, "--id", "\(group.lowerBound)", "--keys", keys.directory,
+                            "--host-label", host,
+                        ] + count
                     try supervisor.start(
-                        cluster: cluster,
+                        clusters: group,
                         shellCommand: LaunchTemplate.expand(
-                            options.launch, host: host, cluster: cluster, arguments: arguments))
+                            options.launch, host: host, cluster: group.lowerBound, arguments: arguments))
                 } else {
-                    var arguments = [
-                        "cluster", "--coordinator", server.listenEndpoint, "--id", "\(cluster)", "--parent-pid",
-                        "\(getpid())",
-                    ]
+                    var arguments =
+                        [
+                            "cluster", "--coordinator", server.listenEndpoint, "--id", "\(group.lowerBound)",
+                            "--parent-pid", "\(getpid())",
+                        ] + count
                     if let keys = options.keys { arguments += ["--keys", keys.directory] }
-                    try supervisor.start(cluster: cluster, arguments: arguments)
+                    try supervisor.start(clusters: group, arguments: arguments)
                 }
             }
             let summary = try server.run(initial: options.injections)

@@ -11,7 +11,8 @@ struct Cluster: ParsableCommand {
             Connects to the coordinator, registers as cluster --id, receives the wafer configuration, and \
             then executes the windows the coordinator grants; task flows to and from other clusters travel \
             with the grants and reports, so a cluster opens no socket of its own. Exits when the \
-            coordinator stops the wafer or is lost.
+            coordinator stops the wafer or is lost. With --count N one process hosts N consecutive \
+            clusters (each registers and runs as it would alone; results are the same).
             """)
 
     @Option(help: "The coordinator's cluster endpoint (its --listen).")
@@ -28,6 +29,12 @@ struct Cluster: ParsableCommand {
 
     @Option(help: "Add this to the id (e.g. when several launches each start a range of clusters).")
     var idOffset = 0
+
+    @Option(
+        help:
+            "Host this many clusters in this process: --id, --id + 1, … (under --rank-from-env, rank r hosts r × count + --id-offset onwards)."
+    )
+    var count = 1
 
     @Option(help: "CurveZMQ key directory (needed when the coordinator uses keys, and to reach it off loopback).")
     var keys: String?
@@ -49,9 +56,10 @@ struct Cluster: ParsableCommand {
         if !rankFromEnv && id == nil { throw ValidationError("give --id N (or --rank-from-env under srun or mpirun)") }
         if let id, id < 0 { throw ValidationError("--id must be 0 or more") }
         guard idOffset >= 0 else { throw ValidationError("--id-offset must be 0 or more") }
+        guard count >= 1 else { throw ValidationError("--count must be 1 or more") }
     }
 
-    /// The cluster id: --id, or the launcher's rank plus --id-offset.
+    /// The (first) cluster id: --id, or the launcher's rank × --count plus --id-offset.
     func clusterID(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int {
         if let id { return id }
         for variable in Self.rankVariables {
@@ -59,7 +67,7 @@ struct Cluster: ParsableCommand {
             guard let rank = Int(text), rank >= 0 else {
                 throw ValidationError("--rank-from-env: \(variable)='\(text)' is not a rank (a whole number ≥ 0)")
             }
-            return rank + idOffset
+            return rank * count + idOffset
         }
         throw ValidationError(
             "--rank-from-env: none of \(Self.rankVariables.joined(separator: ", ")) is set (start this under srun or mpirun, or give --id)"
@@ -71,13 +79,15 @@ struct Cluster: ParsableCommand {
         do {
             var options = ClusterProcess.Options(
                 coordinator: coordinator, cluster: cluster, parentPID: parentPid, setupTimeout: setupTimeout)
+            options.count = count
             options.functional = { try BLASExecutor() }
             options.keys = try keys.map { try WaferKeys.load(from: $0) }
             options.hostLabel = hostLabel
             let process = try ClusterProcess(options: options)
             try process.run()
         } catch {
-            FileHandle.standardError.write(Data("octopus cluster \(cluster): error: \(error)\n".utf8))
+            let hosted = count > 1 ? "clusters \(cluster)–\(cluster + count - 1)" : "cluster \(cluster)"
+            FileHandle.standardError.write(Data("octopus \(hosted): error: \(error)\n".utf8))
             Foundation.exit(error is WaferKeys.Failure || error is Endpoints.Invalid ? 2 : 1)
         }
     }

@@ -38,6 +38,12 @@ struct Run: ParsableCommand {
     var singleProcess = false
 
     @Option(
+        help:
+            "Clusters hosted by each cluster process (consecutive ids; with --hosts never two hosts in one process). 1 (the default) is one process per cluster; more means fewer processes on few cores. Results and traces are the same."
+    )
+    var clustersPerProcess = 1
+
+    @Option(
         help: ArgumentHelp(
             "Run the clusters on these hosts: round-robin (hostA,hostB) or by slots (hostA:4,hostB:12), "
                 + "started through --launch. Needs --keys and --listen.", valueName: "hosts"))
@@ -81,6 +87,15 @@ struct Run: ParsableCommand {
     @Flag(help: "Print only the summary table.")
     var quiet = false
 
+    /// The coordinator and the cluster processes `options` start.
+    private func processes(_ config: WaferConfig, _ options: LocalWafer.Options) -> Int {
+        1
+            + ClusterGroups.partition(
+                clusters: config.clusterCount, perProcess: options.clustersPerProcess,
+                host: { options.placement?.hosts[$0] ?? "" }
+            ).count
+    }
+
     func run() throws {
         do {
             let (config, library) = try model.load(workload: workload)
@@ -95,6 +110,13 @@ struct Run: ParsableCommand {
             options.control = control
             options.scheduler = try model.schedulerSpec()
             options.singleProcess = singleProcess
+            guard clustersPerProcess >= 1 else {
+                throw ValidationError("--clusters-per-process must be 1 or more, not \(clustersPerProcess)")
+            }
+            if singleProcess && clustersPerProcess != 1 {
+                throw ValidationError("--clusters-per-process and --single-process exclude each other")
+            }
+            options.clustersPerProcess = clustersPerProcess
             options.functional = model.kernels
             options.keys = try keys.map { try WaferKeys.load(from: $0) }
             if let hosts {
@@ -123,7 +145,8 @@ struct Run: ParsableCommand {
             if !quiet {
                 let mode =
                     singleProcess
-                    ? "in one process" : "as \(config.clusterCount + 1) processes over \(chosen.rawValue)://"
+                    ? "in one process"
+                    : "as \(processes(config, options)) processes over \(options.transport.rawValue)://"
                 print(
                     "Running wafer \(config.name) (\(config.rows)×\(config.columns) clusters) \(mode) in \(model.functional ? "functional" : "timing") mode; \(total) requests from \(workload)"
                 )

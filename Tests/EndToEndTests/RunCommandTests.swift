@@ -20,6 +20,8 @@ final class RunCommandTests: XCTestCase {
         let variants: [(String, [String])] = [
             ("oracle", ["--single-process"]), ("ipc", ["--transport", "ipc"]), ("tcp", ["--transport", "tcp"]),
             ("ipc-again", []), ("conservative", ["--sync", "conservative"]),
+            // Clusters 0–2 in one process, 3 in another: the same protocol, the same results.
+            ("grouped", ["--clusters-per-process", "3"]),
         ]
         var summaries: [String: RunSummary] = [:]
         var traces: [String: Data] = [:]
@@ -41,12 +43,12 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(oracle.results.overall.completed, 112, "this workload fits the queues: every request completes")
         XCTAssertEqual(oracle.results.overall.rejected, 0)
         XCTAssertEqual(oracle.host?.processes, 1)
-        for name in ["ipc", "tcp", "ipc-again", "conservative"] {
+        for name in ["ipc", "tcp", "ipc-again", "conservative", "grouped"] {
             XCTAssertEqual(
                 summaries[name]?.results, oracle.results, "\(name) results differ from the single-process oracle")
             XCTAssertEqual(traces[name], traces["oracle"], "\(name) trace differs from the oracle's")
             XCTAssertEqual(tables[name], tables["oracle"], "\(name): the run's tables differ from the oracle's")
-            XCTAssertEqual(summaries[name]?.host?.processes, 5)
+            XCTAssertEqual(summaries[name]?.host?.processes, name == "grouped" ? 3 : 5, name)
         }
         XCTAssertEqual(oracle.host?.synchronisation.method, "global event order")
         XCTAssertEqual(summaries["ipc"]?.host?.synchronisation.method, "speculative windows")
@@ -305,6 +307,22 @@ final class RunCommandTests: XCTestCase {
         }
     }
 
+    func testABadClustersPerProcessIsAClearUsageError() throws {
+        let directory = try makeTemporaryDirectory("bad-groups")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for (extra, message) in [
+            (["--clusters-per-process", "0"], "--clusters-per-process must be 1 or more"),
+            (["--clusters-per-process", "2", "--single-process"], "--clusters-per-process and --single-process"),
+        ] {
+            let result = try octopus(common + extra + ["--out", directory + "/out"], in: directory, name: "bad")
+            XCTAssertEqual(result.status, 64, "\(extra)")
+            XCTAssertTrue(result.stderr.contains(message), result.stderr)
+        }
+        let cluster = try octopus(["cluster", "--id", "0", "--count", "0"], in: directory, name: "count")
+        XCTAssertEqual(cluster.status, 64)
+        XCTAssertTrue(cluster.stderr.contains("--count must be 1 or more"), cluster.stderr)
+    }
+
     func testBadConfigurationIsAClearErrorWithExitCode2() throws {
         let directory = try makeTemporaryDirectory("bad")
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -344,6 +362,28 @@ final class RunCommandTests: XCTestCase {
             reason.contains("killed by signal 9") || (reason.contains("cluster") && reason.contains("lost")),
             "\(summary)")
         XCTAssertNotNil(summary["virtual_time_cycles"] as? Int)
+    }
+
+    /// A process hosting several clusters dies: the wafer stops, naming it, and no process is left.
+    func testAKilledProcessOfSeveralClustersStopsTheWholeWafer() throws {
+        let directory = try makeTemporaryDirectory("kill-group")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let launcher = try Launched(
+            [
+                "run", "--clusters-per-process", "8", "--workload", "Configs/workloads/mixed.yaml", "--out",
+                directory + "/out",
+            ], in: directory, name: "launcher")
+        XCTAssertTrue(eventually(30) { clusterChildren(of: launcher.pid).count == 2 }, "2 cluster processes started")
+        let victim = try XCTUnwrap(clusterChildren(of: launcher.pid).first)
+        usleep(300_000)
+        kill(victim, SIGKILL)
+        XCTAssertEqual(launcher.wait(seconds: 30), 1)
+        XCTAssertTrue(
+            launcher.stderr.contains("(pid \(victim)) killed by signal 9")
+                || (launcher.stderr.contains("cluster") && launcher.stderr.contains("lost")), launcher.stderr)
+        XCTAssertTrue(
+            eventually(10) { clusterChildren(of: launcher.pid).isEmpty }, "no cluster process outlives the launcher")
+        XCTAssertEqual(try readJSON(directory + "/out/summary.json")["complete"] as? Bool, false)
     }
 
     func testCtrlCStopsEveryProcess() throws {
