@@ -8,7 +8,7 @@ import WaferModel
 #endif
 
 /// `octopus run`: a whole wafer on this machine — the coordinator in this process and one child
-/// process per cluster — torn down cleanly on completion, on SIGINT/SIGTERM, and when any child
+/// process per cluster (or per ``Options/clustersPerProcess`` clusters) — torn down cleanly on completion, on SIGINT/SIGTERM, and when any child
 /// dies. With `singleProcess`, the same state machines run in one event loop without sockets
 /// (the oracle the multi-process run must equal).
 public enum LocalWafer {

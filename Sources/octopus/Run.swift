@@ -9,7 +9,8 @@ struct Run: ParsableCommand {
         commandName: "run",
         abstract: "Launch a whole wafer on this machine, run a workload to completion, and write trace and summary.",
         discussion: """
-            Starts the coordinator in this process and one child process per cluster, connected over \
+            Starts the coordinator in this process and one child process per cluster (or per \
+            --clusters-per-process clusters), connected over \
             ZeroMQ (ipc:// by default). Injects the workload, runs until every request has finished, \
             prints a summary table and writes runs/<id>/trace.json (open it in ui.perfetto.dev) and \
             runs/<id>/summary.json. Ctrl-C, or the death of any cluster process, stops every process. \

@@ -36,7 +36,8 @@ final class MultiHostTests: XCTestCase {
     /// `octopus run --hosts … --launch 'ip netns exec {host} {command}'` equals the oracle, and the
     /// summary says which host ran which cluster.
     func runOverHosts(
-        _ arguments: [String], hosts: VirtualHosts, spec: (VirtualHosts) -> String, expected: [Int], name: String
+        _ arguments: [String], hosts: VirtualHosts, spec: (VirtualHosts) -> String, expected: [Int], name: String,
+        launcherOnly: [String] = [], processes: Int? = nil
     ) throws {
         let directory = try makeTemporaryDirectory(name)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -47,12 +48,13 @@ final class MultiHostTests: XCTestCase {
             ["run", "--out", out] + arguments + [
                 "--hosts", spec(hosts), "--keys", directory + "/keys", "--listen",
                 "tcp://\(hosts.gateway):\(freePort())", "--launch", "\(VirtualHosts.ip!) netns exec {host} {command}",
-            ], in: directory, name: "hosts", seconds: 180)
+            ] + launcherOnly, in: directory, name: "hosts", seconds: 180)
         XCTAssertEqual(result.status, 0, result.stderr)
         let (summary, trace) = try summaryAndTrace(out)
         XCTAssertEqual(summary.results, oracleSummary.results, "results across hosts differ from the oracle")
         XCTAssertEqual(trace, oracleTrace, "the trace across hosts differs from the oracle's")
         XCTAssertEqual(summary.host?.placement, expected.map { hosts.names[$0] })
+        XCTAssertEqual(summary.host?.processes, processes ?? expected.count + 1)
         for (index, host) in hosts.names.enumerated() {
             let clusters = expected.indices.filter { expected[$0] == index }.map(String.init).joined(separator: ", ")
             XCTAssertTrue(result.stderr.contains("placement: \(host): clusters \(clusters)"), result.stderr)
@@ -82,6 +84,19 @@ final class MultiHostTests: XCTestCase {
     /// Peers with another wafer's keys, with the right server key but a stranger's own key, or with
     /// no keys at all are refused at the handshake and counted; none of them gets to register, and
     /// the wafer then runs its workload to the oracle's results while a keyless peer keeps knocking.
+    /// Several clusters per process across hosts: runs of consecutive clusters on one host share
+    /// a process (at most 4 here: 0–3 and 4–5 on the first host, 6–9 and 10–11, 12–15), started
+    /// through the launch template with `--count`; the results and trace stay the oracle's.
+    func testSeveralClustersPerProcessAcrossHostsEqualTheOracle() throws {
+        let hosts = try VirtualHosts(count: 3)
+        defer { hosts.remove() }
+        try runOverHosts(
+            ["--wafer", "Configs/wafers/default.yaml", "--workload", "Configs/workloads/small.yaml"], hosts: hosts,
+            spec: { "\($0.names[0]):6,\($0.names[1]):6,\($0.names[2]):4" },
+            expected: [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2], name: "hosts-grouped",
+            launcherOnly: ["--clusters-per-process", "4"], processes: 6)
+    }
+
     func testPeersWithoutTheWafersKeysAreRefusedAndTheWaferIsUndisturbed() throws {
         let hosts = try VirtualHosts(count: 2)
         defer { hosts.remove() }
