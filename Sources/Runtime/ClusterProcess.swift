@@ -118,13 +118,15 @@ public final class ClusterProcess {
     /// Runs until the coordinator says stop (to every hosted cluster). Throws when the coordinator
     /// or the launcher is lost, or a protocol error occurs.
     public func run() throws {
+        let processName = UUID().uuidString
         let host = options.hostLabel ?? ProcessInfo.processInfo.hostName
         var poller = Poller()
         var dealerIndex: [Int: Member] = [:]
         var monitorIndex: [Int: Member] = [:]
         for member in members {
-            let registration = ClusterProtocol.Registration(
+            var registration = ClusterProtocol.Registration(
                 cluster: member.id, pid: getpid(), host: host, wire: ClusterProtocol.version)
+            if members.count > 1 { registration.process = processName }
             try member.dealer.send(ClusterProtocol.json(.register, registration))
             dealerIndex[poller.add(.socket(member.dealer))] = member
             monitorIndex[poller.add(.socket(member.monitor))] = member
@@ -199,7 +201,19 @@ public final class ClusterProcess {
             // The coordinator starts the run (and its clock) once every cluster has said this.
             try member.dealer.send(ClusterProtocol.frames(.ready))
         case .grant:
-            try runWindow(ClusterProtocol.decodeGrant(body), for: member)
+            try member.dealer.send(runWindow(ClusterProtocol.decodeGrant(body), for: member))
+        case .grants:
+            // The round's grants for several of this process's clusters: one REPORTS back.
+            var reports: [(cluster: Int, body: [UInt8])] = []
+            for item in try ClusterProtocol.unbatch(body) {
+                guard let hosted = members.first(where: { $0.id == item.cluster }) else {
+                    throw Failure(
+                        description: "granted a window for cluster \(item.cluster), which this process does not host")
+                }
+                let report = try runWindow(ClusterProtocol.decodeGrant(item.body), for: hosted)
+                reports.append((item.cluster, report[1]))
+            }
+            try member.dealer.send(ClusterProtocol.batch(.reports, reports))
         case .collect:
             guard let engine = member.runner?.engine else { throw Failure(description: "COLLECT before setup") }
             let end = try ClusterProtocol.decodeCycle(body)
@@ -212,7 +226,7 @@ public final class ClusterProcess {
                 description: "coordinator refused cluster \(member.id): \(String(decoding: body, as: UTF8.self))")
         case .ping:
             break
-        case .register, .report, .stats, .bye, .ready:
+        case .register, .report, .reports, .stats, .bye, .ready:
             throw Failure(description: "unexpected \(tag) message from the coordinator")
         }
     }
@@ -227,7 +241,8 @@ public final class ClusterProcess {
         return (decoded, costs, plans)
     }
 
-    private func runWindow(_ grant: ClusterProtocol.Grant, for member: Member) throws {
+    /// Runs `grant` on `member`'s engine; returns the REPORT to send.
+    private func runWindow(_ grant: ClusterProtocol.Grant, for member: Member) throws -> [[UInt8]] {
         guard let runner = member.runner else { throw Failure(description: "window granted before setup") }
         let start = DispatchTime.now().uptimeNanoseconds
         let run = WindowRun(
@@ -245,6 +260,6 @@ public final class ClusterProcess {
             events: output.events, computeNanos: DispatchTime.now().uptimeNanoseconds - start,
             absorbs: output.absorbs, lateAbsorption: output.lateAbsorption, envelopes: output.envelopes,
             trace: output.trace)
-        try member.dealer.send(ClusterProtocol.encode(report))
+        return ClusterProtocol.encode(report)
     }
 }

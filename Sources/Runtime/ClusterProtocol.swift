@@ -19,7 +19,10 @@ import WaferModel
 /// ```
 ///
 /// Every message between clusters travels in the sender's REPORT and the receiver's next GRANT:
-/// one message each way per cluster per round, and no connection between clusters.
+/// one message each way per cluster per round, and no connection between clusters. A process
+/// hosting several clusters gets their grants of a round as one GRANTS message on its first
+/// cluster's socket and answers with one REPORTS message there (each a list of (cluster, GRANT
+/// or REPORT body)): one message each way per process per round.
 enum ClusterProtocol {
     enum Tag: UInt8 {
         case register = 1
@@ -34,13 +37,17 @@ enum ClusterProtocol {
         case ping
         /// A cluster has decoded its setup and built its engine: it can run windows.
         case ready
+        /// The grants of one round for several clusters of one process, and their reports.
+        case grants
+        case reports
     }
 
     /// The version of the per-window messages (GRANT, REPORT and what they carry). It changes
     /// whenever their layout does; a cluster of another version is refused at registration, so
     /// mixing builds across hosts fails with a clear message instead of a wire error mid-run.
     /// 2: grants may carry a correction, reports the late-absorption times.
-    static let version = 2
+    /// 3: GRANTS and REPORTS for the clusters of one process.
+    static let version = 3
 
     struct Registration: Codable {
         var cluster: Int
@@ -48,6 +55,9 @@ enum ClusterProtocol {
         var host: String
         /// The cluster's ``ClusterProtocol/version`` (absent: a build from before it was sent).
         var wire: Int?
+        /// A random name of the process hosting the cluster, the same for every cluster it hosts
+        /// (absent: one process per cluster). Pids and host names may repeat across containers.
+        var process: String?
     }
 
     struct Setup: Codable {
@@ -91,6 +101,29 @@ enum ClusterProtocol {
     }
 
     static func frames(_ tag: Tag, _ body: [UInt8] = []) -> [[UInt8]] { [[tag.rawValue], body] }
+
+    /// One GRANTS or REPORTS message: for each cluster, its id and its GRANT or REPORT body.
+    static func batch(_ tag: Tag, _ items: [(cluster: Int, body: [UInt8])]) -> [[UInt8]] {
+        var w = ByteWriter(capacity: 8 + items.reduce(0) { $0 + 8 + $1.body.count })
+        w.count(items.count)
+        for item in items {
+            w.u32(UInt32(item.cluster))
+            w.byteString(item.body)
+        }
+        return frames(tag, w.bytes)
+    }
+
+    /// The (cluster, body) pairs of a GRANTS or REPORTS message.
+    static func unbatch(_ body: [UInt8]) throws -> [(cluster: Int, body: [UInt8])] {
+        var r = ByteReader(body)
+        let count = try r.count()
+        var items: [(cluster: Int, body: [UInt8])] = []
+        for _ in 0..<count {
+            items.append((Int(try r.u32()), try r.byteString()))
+        }
+        try r.expectEnd()
+        return items
+    }
 
     static func json<T: Encodable>(_ tag: Tag, _ value: T) throws -> [[UInt8]] {
         frames(tag, Array(try JSONEncoder().encode(value)))

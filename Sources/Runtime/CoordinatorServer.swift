@@ -292,6 +292,7 @@ public final class CoordinatorServer {
             guard ready.contains(routerIndex) else { continue }
             while let frames = try router.receive(dontWait: true) { try handleRegistration(frames) }
         }
+        transport.processLeader = Self.processLeaders(registered, count: count)
         // The setup is the same for every cluster (its routing id says which it is): encoded once.
         let setup = try ClusterProtocol.json(
             .setup,
@@ -450,9 +451,21 @@ public final class CoordinatorServer {
             accepted: coordinator.accepted, windows: session.synchronizer.windows)
     }
 
+    /// For each cluster, the first cluster of the process hosting it (registrations naming the
+    /// same process), so that a process gets its grants of a round in one message.
+    static func processLeaders(_ registered: [Int: ClusterProtocol.Registration], count: Int) -> [Int] {
+        var first: [String: Int] = [:]
+        return (0..<count).map { cluster in
+            guard let process = registered[cluster]?.process else { return cluster }
+            if let leader = first[process] { return leader }
+            first[process] = cluster
+            return cluster
+        }
+    }
+
     /// This process and the cluster processes registered (one may host several clusters).
     private var processCount: Int {
-        1 + Set(registered.values.map { "\($0.host)/\($0.pid)" }).count
+        1 + Set(registered.values.map { $0.process ?? "\($0.host)/\($0.pid)" }).count
     }
 
     private func finish(wallStart: Date, setupSeconds: Double) throws -> RunSummary {

@@ -17,11 +17,16 @@ final class RemoteClusterTransport: ClusterTransport {
     /// Counts a message dropped elsewhere (between windows) for coming from no cluster of the wafer.
     func countDropped() { droppedMessages += 1 }
     let wakeDescriptor: Int32
+    /// For each cluster, the first cluster of the process hosting it (itself when a process hosts
+    /// one): grants for the clusters of one process go out together (GRANTS), and only that
+    /// cluster's socket may report for them (REPORTS).
+    var processLeader: [Int]
 
     init(router: Socket, clusterCount: Int, wakeDescriptor: Int32) {
         self.router = router
         self.clusterCount = clusterCount
         self.wakeDescriptor = wakeDescriptor
+        processLeader = Array(0..<clusterCount)
     }
 
     static func identity(_ cluster: Int) -> [UInt8] { Array("cluster-\(cluster)".utf8) }
@@ -35,47 +40,79 @@ final class RemoteClusterTransport: ClusterTransport {
     }
 
     func run(_ plan: WindowPlan, speculative: Bool, runs: [WindowRun]) throws -> [ClusterWindowReport] {
+        // The grants for the clusters of one process travel together, to its first cluster.
+        var byProcess: [Int: [EncodedGrant]] = [:]
+        var order: [Int] = []
         for run in runs {
             let grant = ClusterProtocol.Grant(
                 window: plan.index, end: plan.end, speculative: speculative, restore: run.restore, inputs: run.inputs,
                 inWindow: run.inWindow, correction: run.correction)
-            try send(run.cluster, ClusterProtocol.encode(grant))
+            let leader = processLeader[run.cluster]
+            if byProcess[leader] == nil { order.append(leader) }
+            byProcess[leader, default: []].append(
+                EncodedGrant(cluster: run.cluster, body: ClusterProtocol.encode(grant)[1]))
+        }
+        for leader in order {
+            let grants = byProcess[leader]!
+            if grants.count == 1 {
+                try send(grants[0].cluster, ClusterProtocol.frames(.grant, grants[0].body))
+            } else {
+                try send(leader, ClusterProtocol.batch(.grants, grants.map { ($0.cluster, $0.body) }))
+            }
         }
         var expected = [Bool](repeating: false, count: clusterCount)
         for run in runs { expected[run.cluster] = true }
         var reports = [ClusterWindowReport?](repeating: nil, count: clusterCount)
         var missing = runs.count
+        func take(_ cluster: Int, _ body: [UInt8]) throws {
+            let report = try ClusterProtocol.decodeReport(body)
+            guard report.window == plan.index, expected[cluster], reports[cluster] == nil else {
+                throw WireError(
+                    description: "cluster \(cluster) reported window \(report.window) during window \(plan.index)")
+            }
+            // A well-formed report can still name peers the wafer does not have: refused before
+            // anything is routed by it.
+            for envelope in report.envelopes {
+                guard envelope.source == .cluster(cluster),
+                    envelope.destination.clusterIndex.map({ (0..<clusterCount).contains($0) }) ?? true
+                else {
+                    throw WireError(
+                        description:
+                            "cluster \(cluster) reported an envelope from \(envelope.source) to \(envelope.destination), outside this wafer"
+                    )
+                }
+            }
+            reports[cluster] = ClusterWindowReport(
+                cluster: cluster, nextEventTime: report.nextEvent, earliestOutput: report.earliestOutput,
+                envelopes: report.envelopes, trace: report.trace, events: report.events,
+                computeNanos: report.computeNanos, absorbs: report.absorbs, lateAbsorption: report.lateAbsorption)
+            missing -= 1
+        }
         try receive(
             until: { missing == 0 },
             handle: { cluster, tag, body in
-                guard tag == .report else {
+                switch tag {
+                case .report:
+                    try take(cluster, body)
+                case .reports:
+                    // Only for clusters its process hosts, each at most once.
+                    for item in try ClusterProtocol.unbatch(body) {
+                        guard (0..<clusterCount).contains(item.cluster), processLeader[item.cluster] == cluster else {
+                            throw WireError(description: "cluster \(cluster) reported for cluster \(item.cluster)")
+                        }
+                        try take(item.cluster, item.body)
+                    }
+                default:
                     throw WireError(description: "cluster \(cluster) sent \(tag) during a window")
                 }
-                let report = try ClusterProtocol.decodeReport(body)
-                guard report.window == plan.index, expected[cluster], reports[cluster] == nil else {
-                    throw WireError(
-                        description: "cluster \(cluster) reported window \(report.window) during window \(plan.index)")
-                }
-                // A well-formed report can still name peers the wafer does not have: refused before
-                // anything is routed by it.
-                for envelope in report.envelopes {
-                    guard envelope.source == .cluster(cluster),
-                        envelope.destination.clusterIndex.map({ (0..<clusterCount).contains($0) }) ?? true
-                    else {
-                        throw WireError(
-                            description:
-                                "cluster \(cluster) reported an envelope from \(envelope.source) to \(envelope.destination), outside this wafer"
-                        )
-                    }
-                }
-                reports[cluster] = ClusterWindowReport(
-                    cluster: cluster, nextEventTime: report.nextEvent, earliestOutput: report.earliestOutput,
-                    envelopes: report.envelopes, trace: report.trace, events: report.events,
-                    computeNanos: report.computeNanos, absorbs: report.absorbs,
-                    lateAbsorption: report.lateAbsorption)
-                missing -= 1
             })
         return runs.map { reports[$0.cluster]! }
+    }
+
+    /// One cluster's encoded grant, on its way to its process.
+    private struct EncodedGrant {
+        var cluster: Int
+        var body: [UInt8]
     }
 
     func collectStats(end: Cycle) throws -> [ClusterStats] {

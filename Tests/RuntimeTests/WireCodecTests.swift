@@ -237,6 +237,7 @@ final class WireCodecTests: XCTestCase {
             if (try? ClusterProtocol.decodeGrant(bytes)) != nil { decoded += 1 }
             if (try? ClusterProtocol.decodeReport(bytes)) != nil { decoded += 1 }
             _ = try? ClusterProtocol.decodeCycle(bytes)
+            _ = try? ClusterProtocol.unbatch(bytes)
             _ = try? ClusterProtocol.parse([Array(bytes.prefix(1)), bytes])
         }
         // Some flips land in fields any value of which is valid: decoding is not merely refusing all.

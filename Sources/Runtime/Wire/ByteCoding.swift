@@ -15,6 +15,11 @@ struct ByteWriter {
     mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }
     mutating func count(_ v: Int) { u32(UInt32(v)) }
+    /// A byte string: its length, then the bytes.
+    mutating func byteString(_ v: [UInt8]) {
+        count(v.count)
+        bytes.append(contentsOf: v)
+    }
     /// Floats as their raw little-endian bit patterns, in one copy.
     mutating func floats(_ values: [Float]) {
         count(values.count)
@@ -65,6 +70,12 @@ struct ByteReader {
         let n = Int(try u32())
         guard n <= bytes.count - offset else { throw WireError(description: "implausible element count \(n)") }
         return n
+    }
+
+    /// A byte string written by ``ByteWriter/byteString(_:)``.
+    mutating func byteString() throws -> [UInt8] {
+        let n = Int(try u32())
+        return Array(try take(n))
     }
 
     /// Floats written by ``ByteWriter/floats(_:)``.

@@ -1,0 +1,103 @@
+import Emulation
+import Foundation
+import WaferModel
+import XCTest
+import ZeroMQ
+
+@testable import Runtime
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The grants of one round for the clusters of one process travel as one GRANTS message to its
+/// first cluster's socket, and their reports come back as one REPORTS message from there.
+final class GrantBatchingTests: XCTestCase {
+    private func report(window: UInt64, events: UInt64) -> [UInt8] {
+        ClusterProtocol.encode(
+            ClusterProtocol.Report(
+                window: window, nextEvent: .never, earliestOutput: 7, events: events, computeNanos: 1, absorbs: [],
+                envelopes: [], trace: []))[1]
+    }
+
+    func testBatchesRoundTripAndRefuseMalformedBytes() throws {
+        let items: [(cluster: Int, body: [UInt8])] = [(3, [1, 2, 3]), (4, []), (9, report(window: 2, events: 5))]
+        let frames = ClusterProtocol.batch(.grants, items)
+        let (tag, body) = try ClusterProtocol.parse(frames)
+        XCTAssertEqual(tag, .grants)
+        let decoded = try ClusterProtocol.unbatch(body)
+        XCTAssertEqual(decoded.map(\.cluster), [3, 4, 9])
+        XCTAssertEqual(decoded.map(\.body), items.map(\.body))
+        for cut in [0, 3, 4, 8, body.count / 2, body.count - 1] {
+            XCTAssertThrowsError(try ClusterProtocol.unbatch(Array(body.prefix(cut))), "truncated at \(cut)")
+        }
+        XCTAssertThrowsError(try ClusterProtocol.unbatch(body + [0]), "trailing byte")
+        XCTAssertThrowsError(try ClusterProtocol.unbatch([255, 255, 255, 255]), "implausible count")
+        XCTAssertThrowsError(
+            try ClusterProtocol.unbatch([1, 0, 0, 0, 0, 0, 0, 0, 200, 0, 0, 0]), "string past the end")
+    }
+
+    func testClustersNamingOneProcessShareItsFirstClusterAsLeader() {
+        func registration(_ cluster: Int, _ process: String?) -> ClusterProtocol.Registration {
+            ClusterProtocol.Registration(
+                cluster: cluster, pid: 1, host: "h", wire: ClusterProtocol.version, process: process)
+        }
+        let registered = [
+            0: registration(0, nil), 1: registration(1, "a"), 2: registration(2, "a"), 3: registration(3, "b"),
+            4: registration(4, "a"), 5: registration(5, nil),
+        ]
+        // Same pid and host but no process name: one process each (pids repeat across containers).
+        XCTAssertEqual(CoordinatorServer.processLeaders(registered, count: 6), [0, 1, 1, 3, 1, 5])
+    }
+
+    /// Over real sockets: the leader gets one GRANTS for both of its clusters, a REPORTS from it
+    /// is taken for both, and a REPORTS from a socket that does not lead them is refused.
+    func testOneMessageEachWayPerProcessAndOnlyFromItsLeader() throws {
+        let context = try Context()
+        let router = try context.socket(.router)
+        defer { router.close() }
+        let endpoint = "inproc://batching-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        try router.bind(endpoint)
+        let dealers = try (0..<3).map { cluster -> Socket in
+            let dealer = try context.socket(.dealer)
+            try dealer.setRoutingID("cluster-\(cluster)")
+            try dealer.connect(endpoint)
+            return dealer
+        }
+        defer { for dealer in dealers { dealer.close() } }
+        var pipeEnds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&pipeEnds), 0)
+        defer {
+            close(pipeEnds[0])
+            close(pipeEnds[1])
+        }
+        let transport = RemoteClusterTransport(router: router, clusterCount: 3, wakeDescriptor: pipeEnds[0])
+        transport.processLeader = [0, 0, 2]  // clusters 0 and 1 in one process, 2 alone
+        let plan = WindowPlan(index: 4, start: 0, end: 100)
+        // The reports wait in the sockets before the grants go out (the transport reads them after).
+        try dealers[0].send(
+            ClusterProtocol.batch(.reports, [(1, report(window: 4, events: 11)), (0, report(window: 4, events: 10))]))
+        try dealers[2].send(ClusterProtocol.frames(.report, report(window: 4, events: 12)))
+        let reports = try transport.run(
+            plan, speculative: true, runs: [WindowRun(cluster: 0), WindowRun(cluster: 1), WindowRun(cluster: 2)])
+        XCTAssertEqual(reports.map(\.cluster), [0, 1, 2])
+        XCTAssertEqual(reports.map(\.events), [10, 11, 12])
+        // What the dealers got: one GRANTS for clusters 0 and 1 on the leader, one GRANT for 2.
+        let leader = try XCTUnwrap(try dealers[0].receive(dontWait: true))
+        let (tag, body) = try ClusterProtocol.parse(leader)
+        XCTAssertEqual(tag, .grants)
+        XCTAssertEqual(try ClusterProtocol.unbatch(body).map(\.cluster), [0, 1])
+        XCTAssertNil(
+            try dealers[1].receive(dontWait: true), "the second cluster of a process gets no message of its own")
+        XCTAssertEqual(try ClusterProtocol.parse(XCTUnwrap(try dealers[2].receive(dontWait: true))).0, .grant)
+
+        // Cluster 2 reporting for cluster 1 (another process's) is refused.
+        try dealers[2].send(ClusterProtocol.batch(.reports, [(1, report(window: 5, events: 1))]))
+        XCTAssertThrowsError(
+            try transport.run(
+                WindowPlan(index: 5, start: 100, end: 200), speculative: true, runs: [WindowRun(cluster: 1)])
+        ) { error in
+            XCTAssertTrue("\(error)".contains("cluster 2 reported for cluster 1"), "\(error)")
+        }
+    }
+}
