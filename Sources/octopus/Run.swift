@@ -39,10 +39,10 @@ struct Run: ParsableCommand {
     var singleProcess = false
 
     @Option(
-        help:
-            "Clusters hosted by each cluster process (consecutive ids; with --hosts never two hosts in one process). 1 (the default) is one process per cluster; more means fewer processes on few cores. Results and traces are the same."
-    )
-    var clustersPerProcess = 1
+        help: ArgumentHelp(
+            "Clusters hosted by each cluster process (consecutive ids; with --hosts never two hosts in one process). 1 (the default) is one process per cluster; more means fewer processes on few cores; auto spreads the clusters over one process per core of this machine (with --hosts: one process per run of consecutive clusters on a host). Results and traces are the same.",
+            valueName: "N|auto"))
+    var clustersPerProcess = "1"
 
     @Option(
         help: ArgumentHelp(
@@ -88,6 +88,21 @@ struct Run: ParsableCommand {
     @Flag(help: "Print only the summary table.")
     var quiet = false
 
+    /// --clusters-per-process for a wafer of `clusters`: a number, or `auto` (one process per
+    /// core here; with --hosts, one per run of consecutive clusters on a host).
+    private func clustersPerProcess(_ clusters: Int) throws -> Int {
+        if clustersPerProcess == "auto" {
+            guard hosts == nil else { return max(clusters, 1) }
+            let cores = max(ProcessInfo.processInfo.activeProcessorCount, 1)
+            return max((clusters + cores - 1) / cores, 1)
+        }
+        guard let count = Int(clustersPerProcess), count >= 1 else {
+            throw ValidationError(
+                "--clusters-per-process must be a whole number ≥ 1 or auto, not '\(clustersPerProcess)'")
+        }
+        return count
+    }
+
     /// The coordinator and the cluster processes `options` start.
     private func processes(_ config: WaferConfig, _ options: LocalWafer.Options) -> Int {
         1
@@ -111,13 +126,10 @@ struct Run: ParsableCommand {
             options.control = control
             options.scheduler = try model.schedulerSpec()
             options.singleProcess = singleProcess
-            guard clustersPerProcess >= 1 else {
-                throw ValidationError("--clusters-per-process must be 1 or more, not \(clustersPerProcess)")
-            }
-            if singleProcess && clustersPerProcess != 1 {
+            options.clustersPerProcess = try clustersPerProcess(config.clusterCount)
+            if singleProcess && options.clustersPerProcess != 1 {
                 throw ValidationError("--clusters-per-process and --single-process exclude each other")
             }
-            options.clustersPerProcess = clustersPerProcess
             options.functional = model.kernels
             options.keys = try keys.map { try WaferKeys.load(from: $0) }
             if let hosts {

@@ -22,6 +22,8 @@ final class RunCommandTests: XCTestCase {
             ("ipc-again", []), ("conservative", ["--sync", "conservative"]),
             // Clusters 0–2 in one process, 3 in another: the same protocol, the same results.
             ("grouped", ["--clusters-per-process", "3"]),
+            // One process per core of this machine.
+            ("auto", ["--clusters-per-process", "auto"]),
         ]
         var summaries: [String: RunSummary] = [:]
         var traces: [String: Data] = [:]
@@ -43,12 +45,15 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(oracle.results.overall.completed, 112, "this workload fits the queues: every request completes")
         XCTAssertEqual(oracle.results.overall.rejected, 0)
         XCTAssertEqual(oracle.host?.processes, 1)
-        for name in ["ipc", "tcp", "ipc-again", "conservative", "grouped"] {
+        let cores = max(ProcessInfo.processInfo.activeProcessorCount, 1)
+        let autoPerProcess = (4 + cores - 1) / cores
+        let processes = ["grouped": 3, "auto": 1 + (4 + autoPerProcess - 1) / autoPerProcess]
+        for name in ["ipc", "tcp", "ipc-again", "conservative", "grouped", "auto"] {
             XCTAssertEqual(
                 summaries[name]?.results, oracle.results, "\(name) results differ from the single-process oracle")
             XCTAssertEqual(traces[name], traces["oracle"], "\(name) trace differs from the oracle's")
             XCTAssertEqual(tables[name], tables["oracle"], "\(name): the run's tables differ from the oracle's")
-            XCTAssertEqual(summaries[name]?.host?.processes, name == "grouped" ? 3 : 5, name)
+            XCTAssertEqual(summaries[name]?.host?.processes, processes[name] ?? 5, name)
         }
         XCTAssertEqual(oracle.host?.synchronisation.method, "global event order")
         XCTAssertEqual(summaries["ipc"]?.host?.synchronisation.method, "speculative windows")
@@ -311,7 +316,8 @@ final class RunCommandTests: XCTestCase {
         let directory = try makeTemporaryDirectory("bad-groups")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         for (extra, message) in [
-            (["--clusters-per-process", "0"], "--clusters-per-process must be 1 or more"),
+            (["--clusters-per-process", "0"], "--clusters-per-process must be a whole number ≥ 1 or auto, not '0'"),
+            (["--clusters-per-process", "many"], "--clusters-per-process must be a whole number ≥ 1 or auto"),
             (["--clusters-per-process", "2", "--single-process"], "--clusters-per-process and --single-process"),
         ] {
             let result = try octopus(common + extra + ["--out", directory + "/out"], in: directory, name: "bad")
