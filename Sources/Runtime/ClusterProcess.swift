@@ -15,9 +15,10 @@ import ZeroMQ
 ///
 /// One process may host several clusters (``Options/count``, consecutive ids): each keeps its own
 /// socket, registration and engine, so the coordinator and the window protocol see exactly what
-/// they would of one process per cluster; the process runs the grants as they arrive, one at a
-/// time, and its clusters share the caches of block costs and plan indexes (pure memos), as in one
-/// process. Fewer processes than clusters means fewer wake-ups and context switches on few cores.
+/// they would of one process per cluster. A round's grants for its clusters come in one GRANTS
+/// message (on its first cluster's socket), run one at a time, and go back in one REPORTS; its
+/// clusters share the caches of block costs and plan indexes (pure memos), as in one process.
+/// Fewer processes than clusters means fewer wake-ups and context switches on few cores.
 public final class ClusterProcess {
     public struct Options {
         public var coordinator: String
