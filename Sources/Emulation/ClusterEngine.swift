@@ -304,6 +304,34 @@ public final class ClusterEngine {
         return output
     }
 
+    /// Starts a speculative window run in steps (``speculativeStep(before:)``, then
+    /// ``finishSpeculativeSteps(end:envelopes:events:)``): the same run as
+    /// ``runSpeculativeWindow(end:)``, for a host that runs several clusters together and hands
+    /// the envelopes they send each other over between steps (``ClusterGroupRunner``).
+    public func beginSpeculativeSteps() {
+        absorptionTracker = LateAbsorptionTracker()
+    }
+
+    /// Processes every event before `end` (one step of a run begun by ``beginSpeculativeSteps()``);
+    /// what it sends stays in the engine for ``takeEnvelopes()``. Returns the events processed.
+    public func speculativeStep(before end: Cycle) -> UInt64 {
+        let processed = core.advance(before: end, speculative: true, handle: handle)
+        stats.events += processed
+        return processed
+    }
+
+    /// Ends a run in steps at `end`: what it produced, with `envelopes` (those taken between the
+    /// steps, in order) before any still in the engine, and `events` processed in all.
+    public func finishSpeculativeSteps(end: Cycle, envelopes: [Envelope], events: UInt64) -> WindowOutput {
+        let output = WindowOutput(
+            envelopes: envelopes + core.takeEnvelopes(), trace: core.takeTrace(), nextEventTime: core.nextEventTime,
+            earliestOutput: earliestOutput(), events: events)
+        if end > 0 { noteAbsorbingState(at: end - 1) }
+        lateAbsorption = absorptionTracker!.absorption
+        absorptionTracker = nil
+        return output
+    }
+
     /// In a speculative run, notes what a view or balancing signal arriving `now` would meet:
     /// whether it would be absorbed, and what handling it (and reporting ``absorbs``) would read.
     private func noteAbsorbingState(at now: Cycle) {

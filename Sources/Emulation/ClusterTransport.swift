@@ -85,6 +85,10 @@ public struct ClusterWindowReport: Sendable {
     /// In a speculative window: from when on a changed view or balancing signal would not have
     /// changed what the run sent or recorded.
     public var lateAbsorption: LateAbsorption
+    /// The clusters run together with this one in one global event order (``ClusterGroupRunner``;
+    /// itself included), whose in-window envelopes of this run it took at once instead of the
+    /// copies its grant carried from their earlier runs (empty: it ran alone, with its grant's).
+    public var livePeers: [Int] = []
 
     public init(
         cluster: Int, nextEventTime: Cycle, earliestOutput: Cycle, envelopes: [Envelope], trace: [TimedTraceRecord],
@@ -121,6 +125,9 @@ public protocol ClusterTransport: AnyObject {
 public final class InProcessTransport: ClusterTransport {
     public let clusters: [ClusterEngine]
     private let runners: [ClusterWindowRunner]
+    /// Clusters whose grants of a speculative round run together, as a process hosting them does
+    /// (``ClusterGroupRunner``); by default each runs alone.
+    public var groups: [Range<Int>] = []
 
     public init(clusters: [ClusterEngine]) {
         self.clusters = clusters
@@ -128,7 +135,21 @@ public final class InProcessTransport: ClusterTransport {
     }
 
     public func run(_ plan: WindowPlan, speculative: Bool, runs: [WindowRun]) throws -> [ClusterWindowReport] {
-        try runs.map { try runners[$0.cluster].run($0, window: plan, speculative: speculative) }
+        guard speculative, !groups.isEmpty else {
+            return try runs.map { try runners[$0.cluster].run($0, window: plan, speculative: speculative) }
+        }
+        var reports: [Int: ClusterWindowReport] = [:]
+        for group in groups {
+            let together = runs.filter { group.contains($0.cluster) }
+            guard together.count > 1 else { continue }
+            for report in try ClusterGroupRunner.run(together.map { (runners[$0.cluster], $0) }, window: plan) {
+                reports[report.cluster] = report
+            }
+        }
+        for run in runs where reports[run.cluster] == nil {
+            reports[run.cluster] = try runners[run.cluster].run(run, window: plan, speculative: true)
+        }
+        return runs.map { reports[$0.cluster]! }
     }
 
     public func collectStats(end: Cycle) throws -> [ClusterStats] {

@@ -23,6 +23,14 @@ public final class ClusterWindowRunner {
     /// Carries out `run` in window `plan` and reports (``ClusterWindowReport/computeNanos`` is
     /// left 0 for the host to measure).
     public func run(_ run: WindowRun, window plan: WindowPlan, speculative: Bool) throws -> ClusterWindowReport {
+        try prepare(run, window: plan, speculative: speculative)
+        let output = speculative ? engine.runSpeculativeWindow(end: plan.end) : engine.runWindow(end: plan.end)
+        return report(run.cluster, output, speculative: speculative)
+    }
+
+    /// Everything of `run` before the window's events: the correction it owes, the return to its
+    /// snapshot or its inputs (and a new snapshot when `speculative`), then its in-window envelopes.
+    func prepare(_ run: WindowRun, window plan: WindowPlan, speculative: Bool) throws {
         if let correction = run.correction {
             guard !run.restore else { throw Failure(description: "a correction cannot come with a restore") }
             try correct(correction)
@@ -40,11 +48,18 @@ public final class ClusterWindowRunner {
             snapshotWindow = plan.index
         }
         engine.receive(run.inWindow)
-        let output = speculative ? engine.runSpeculativeWindow(end: plan.end) : engine.runWindow(end: plan.end)
-        let report = ClusterWindowReport(
-            cluster: run.cluster, nextEventTime: output.nextEventTime, earliestOutput: output.earliestOutput,
+    }
+
+    /// The report of a run that produced `output` (kept, when `speculative`, to check a later
+    /// correction against).
+    func report(
+        _ cluster: Int, _ output: WindowOutput, speculative: Bool, livePeers: [Int] = []
+    ) -> ClusterWindowReport {
+        var report = ClusterWindowReport(
+            cluster: cluster, nextEventTime: output.nextEventTime, earliestOutput: output.earliestOutput,
             envelopes: output.envelopes, trace: output.trace, events: output.events, computeNanos: 0,
             absorbs: engine.absorbs, lateAbsorption: engine.lateAbsorption)
+        report.livePeers = livePeers
         lastReport = speculative ? report : nil
         return report
     }

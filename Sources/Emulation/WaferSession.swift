@@ -40,6 +40,9 @@ public final class WaferSession {
     /// When false, a speculative window runs every cluster whose in-window inputs changed again
     /// instead of owing corrections: the reference the tests hold corrections to.
     var correctsLateAbsorption = true
+    /// Clusters that ran together (in one process) run again together with a due cluster they
+    /// took in-window envelopes from (``receiversRunTogether(with:latest:ran:end:)``).
+    var coRunsReceivers = true
     /// Virtual time reached by runs in global event order (see ``runUntilIdle(shouldStop:)``).
     var sequentialNow: Cycle = 0
     /// Σ over windows of the clusters taking part (deterministic; windows × clusters at most).
@@ -340,6 +343,7 @@ public final class WaferSession {
                 return false
             }
             if firstRound { due.formUnion(activeClusters(before: end)) }
+            if coRunsReceivers { due.formUnion(receiversRunTogether(with: due, latest: latest, ran: ran, end: end)) }
             firstRound = false
             if !due.isEmpty {
                 guard rounds < speculation.maximumRounds else {
@@ -358,7 +362,8 @@ public final class WaferSession {
                         : firstRun(of: cluster, start: start, inWindow: inWindow[cluster] ?? [])
                 }
                 reruns += UInt64(due.filter { ran.contains($0) }.count)
-                for report in try transport.run(plan, speculative: true, runs: grants) {
+                let reports = try transport.run(plan, speculative: true, runs: grants)
+                for report in reports {
                     latest[report.cluster] = report
                     events += report.events
                 }
@@ -368,6 +373,14 @@ public final class WaferSession {
                     delivered[cluster] = inWindow[cluster] ?? []
                     ranWith[cluster] = inWindow[cluster] ?? []
                     owed[cluster] = nil
+                }
+                // Clusters run together took each other's envelopes of this round at once.
+                for report in reports where !report.livePeers.isEmpty {
+                    let took = Self.inputs(
+                        of: report.cluster, granted: inWindow[report.cluster] ?? [], livePeers: report.livePeers,
+                        latest: latest, end: end)
+                    delivered[report.cluster] = took
+                    ranWith[report.cluster] = took
                 }
             }
             // The coordinator's in-window inputs from the clusters' latest runs.
@@ -401,6 +414,50 @@ public final class WaferSession {
         try finish(
             committed, coordinator: coordinatorOutput, clusters: latest.keys.sorted().map { latest[$0]! },
             deliveredBefore: end, ran: ran)
+    }
+
+    /// The clusters that ran together with a cluster in `due` (``ClusterWindowReport/livePeers``)
+    /// and took in-window envelopes from it: when it runs again they run with it, in the same
+    /// process, rather than one round later (a round costs more than a run there).
+    private func receiversRunTogether(
+        with due: Set<Int>, latest: [Int: ClusterWindowReport], ran: Set<Int>, end: Cycle
+    ) -> Set<Int> {
+        var receivers = Set<Int>()
+        for cluster in due {
+            guard let report = latest[cluster], !report.livePeers.isEmpty else { continue }
+            let peers = Set(report.livePeers)
+            for envelope in report.envelopes where envelope.arrival < end {
+                if let receiver = envelope.destination.clusterIndex, peers.contains(receiver), ran.contains(receiver) {
+                    receivers.insert(receiver)
+                }
+            }
+        }
+        return receivers
+    }
+
+    /// The in-window envelopes `cluster` ran with when it ran together with `livePeers`
+    /// (``ClusterGroupRunner``): its grant's from outside them, and theirs of this round (in
+    /// `latest`), listed as in-window inputs always are — the coordinator's first, then by
+    /// sending cluster — so that they equal the next round's inputs exactly when nothing changed.
+    static func inputs(
+        of cluster: Int, granted: [Envelope], livePeers: [Int], latest: [Int: ClusterWindowReport], end: Cycle
+    ) -> [Envelope] {
+        let peers = Set(livePeers)
+        var fromCoordinator: [Envelope] = []
+        var bySource: [Int: [Envelope]] = [:]
+        for envelope in granted {
+            guard let source = envelope.source.clusterIndex else {
+                fromCoordinator.append(envelope)
+                continue
+            }
+            if !peers.contains(source) { bySource[source, default: []].append(envelope) }
+        }
+        for peer in peers {
+            bySource[peer] = latest[peer]?.envelopes.filter {
+                $0.arrival < end && $0.destination.clusterIndex == cluster
+            }
+        }
+        return fromCoordinator + bySource.keys.sorted().flatMap { bySource[$0]! }
     }
 
     /// Routes what a window's final runs sent (envelopes arriving at or after `deliveredBefore`;

@@ -205,16 +205,15 @@ public final class ClusterProcess {
             try member.dealer.send(runWindow(ClusterProtocol.decodeGrant(body), for: member))
         case .grants:
             // The round's grants for several of this process's clusters: one REPORTS back.
-            var reports: [(cluster: Int, body: [UInt8])] = []
+            var grants: [(member: Member, grant: ClusterProtocol.Grant)] = []
             for item in try ClusterProtocol.unbatch(body) {
                 guard let hosted = members.first(where: { $0.id == item.cluster }) else {
                     throw Failure(
                         description: "granted a window for cluster \(item.cluster), which this process does not host")
                 }
-                let report = try runWindow(ClusterProtocol.decodeGrant(item.body), for: hosted)
-                reports.append((item.cluster, report[1]))
+                grants.append((hosted, try ClusterProtocol.decodeGrant(item.body)))
             }
-            try member.dealer.send(ClusterProtocol.batch(.reports, reports))
+            try member.dealer.send(ClusterProtocol.batch(.reports, try runTogether(grants)))
         case .collect:
             guard let engine = member.runner?.engine else { throw Failure(description: "COLLECT before setup") }
             let end = try ClusterProtocol.decodeCycle(body)
@@ -246,21 +245,61 @@ public final class ClusterProcess {
     private func runWindow(_ grant: ClusterProtocol.Grant, for member: Member) throws -> [[UInt8]] {
         guard let runner = member.runner else { throw Failure(description: "window granted before setup") }
         let start = DispatchTime.now().uptimeNanoseconds
-        let run = WindowRun(
-            cluster: member.id, inputs: grant.inputs, inWindow: grant.inWindow, restore: grant.restore,
-            correction: grant.correction)
         let output: ClusterWindowReport
         do {
             output = try runner.run(
-                run, window: WindowPlan(index: grant.window, start: 0, end: grant.end), speculative: grant.speculative)
+                run(grant, for: member), window: WindowPlan(index: grant.window, start: 0, end: grant.end),
+                speculative: grant.speculative)
         } catch let failure as ClusterWindowRunner.Failure {
             throw Failure(description: failure.description)
         }
-        let report = ClusterProtocol.Report(
+        return ClusterProtocol.encode(
+            Self.report(output, of: grant, nanos: DispatchTime.now().uptimeNanoseconds - start))
+    }
+
+    /// Runs one round's `grants` for several hosted clusters: a speculative window's together, in
+    /// one event order (``ClusterGroupRunner``: what they send each other inside the window is
+    /// handed over at once), others one after the other. Returns each cluster's REPORT body.
+    private func runTogether(
+        _ grants: [(member: Member, grant: ClusterProtocol.Grant)]
+    ) throws -> [(cluster: Int, body: [UInt8])] {
+        guard let first = grants.first?.grant, first.speculative, grants.count > 1,
+            grants.allSatisfy({ $0.grant.window == first.window && $0.grant.end == first.end && $0.grant.speculative })
+        else {
+            return try grants.map { ($0.member.id, try runWindow($0.grant, for: $0.member)[1]) }
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let runs = try grants.map { member, grant in
+            guard let runner = member.runner else { throw Failure(description: "window granted before setup") }
+            return (runner, run(grant, for: member))
+        }
+        let outputs: [ClusterWindowReport]
+        do {
+            outputs = try ClusterGroupRunner.run(
+                runs, window: WindowPlan(index: first.window, start: 0, end: first.end))
+        } catch let failure as ClusterWindowRunner.Failure {
+            throw Failure(description: failure.description)
+        }
+        // The runs were one computation: each report carries its share of the time.
+        let nanos = (DispatchTime.now().uptimeNanoseconds - start) / UInt64(grants.count)
+        return zip(grants, outputs).map { pair in
+            (pair.0.member.id, ClusterProtocol.encode(Self.report(pair.1, of: pair.0.grant, nanos: nanos))[1])
+        }
+    }
+
+    private func run(_ grant: ClusterProtocol.Grant, for member: Member) -> WindowRun {
+        WindowRun(
+            cluster: member.id, inputs: grant.inputs, inWindow: grant.inWindow, restore: grant.restore,
+            correction: grant.correction)
+    }
+
+    private static func report(
+        _ output: ClusterWindowReport, of grant: ClusterProtocol.Grant, nanos: UInt64
+    ) -> ClusterProtocol.Report {
+        ClusterProtocol.Report(
             window: grant.window, nextEvent: output.nextEventTime, earliestOutput: output.earliestOutput,
-            events: output.events, computeNanos: DispatchTime.now().uptimeNanoseconds - start,
-            absorbs: output.absorbs, lateAbsorption: output.lateAbsorption, envelopes: output.envelopes,
-            trace: output.trace)
-        return ClusterProtocol.encode(report)
+            events: output.events, computeNanos: nanos, absorbs: output.absorbs,
+            lateAbsorption: output.lateAbsorption, envelopes: output.envelopes, trace: output.trace,
+            livePeers: output.livePeers)
     }
 }

@@ -47,7 +47,8 @@ enum ClusterProtocol {
     /// mixing builds across hosts fails with a clear message instead of a wire error mid-run.
     /// 2: grants may carry a correction, reports the late-absorption times.
     /// 3: GRANTS and REPORTS for the clusters of one process.
-    static let version = 3
+    /// 4: reports name the clusters of their process they ran together with.
+    static let version = 4
 
     struct Registration: Codable {
         var cluster: Int
@@ -98,6 +99,8 @@ enum ClusterProtocol {
         /// Everything sent in the window, to peers and to the coordinator.
         var envelopes: [Envelope]
         var trace: [TimedTraceRecord]
+        /// The clusters of its process it ran together with, itself included (empty: alone).
+        var livePeers: [Int] = []
     }
 
     static func frames(_ tag: Tag, _ body: [UInt8] = []) -> [[UInt8]] { [[tag.rawValue], body] }
@@ -187,6 +190,8 @@ enum ClusterProtocol {
         w.u64(report.lateAbsorption.balanceSignals)
         w.write(report.envelopes)
         w.write(report.trace)
+        w.count(report.livePeers.count)
+        for peer in report.livePeers { w.u32(UInt32(peer)) }
         return frames(.report, w.bytes)
     }
 
@@ -204,10 +209,13 @@ enum ClusterProtocol {
         let late = LateAbsorption(views: try r.u64(), balanceSignals: try r.u64())
         let envelopes = try r.readArray(Envelope.self)
         let trace = try r.readArray(TimedTraceRecord.self)
+        let peers = try r.count()
+        var livePeers: [Int] = []
+        for _ in 0..<peers { livePeers.append(Int(try r.u32())) }
         try r.expectEnd()
         return Report(
             window: window, nextEvent: next, earliestOutput: earliest, events: events, computeNanos: nanos,
-            absorbs: absorbs, lateAbsorption: late, envelopes: envelopes, trace: trace)
+            absorbs: absorbs, lateAbsorption: late, envelopes: envelopes, trace: trace, livePeers: livePeers)
     }
 
     static func encodeCycle(_ tag: Tag, _ value: Cycle) -> [[UInt8]] {

@@ -82,10 +82,19 @@ final class RemoteClusterTransport: ClusterTransport {
                     )
                 }
             }
-            reports[cluster] = ClusterWindowReport(
+            // Clusters run together are of one process, and were all granted this round.
+            for peer in report.livePeers {
+                guard (0..<clusterCount).contains(peer), processLeader[peer] == processLeader[cluster], expected[peer]
+                else {
+                    throw WireError(description: "cluster \(cluster) claims to have run together with cluster \(peer)")
+                }
+            }
+            var taken = ClusterWindowReport(
                 cluster: cluster, nextEventTime: report.nextEvent, earliestOutput: report.earliestOutput,
                 envelopes: report.envelopes, trace: report.trace, events: report.events,
                 computeNanos: report.computeNanos, absorbs: report.absorbs, lateAbsorption: report.lateAbsorption)
+            taken.livePeers = report.livePeers
+            reports[cluster] = taken
             missing -= 1
         }
         try receive(

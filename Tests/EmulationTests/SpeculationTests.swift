@@ -269,4 +269,106 @@ final class SpeculationTests: XCTestCase {
             XCTAssertEqual(abandoning.emulation.causalityViolations, 0, name)
         }
     }
+
+    /// Clusters hosted together run a speculative round's grants in one event order and hand
+    /// each other their in-window envelopes at once (``ClusterGroupRunner``): for every scheduler
+    /// and the suite in miniature, in groups of two and all four together, the results, the trace
+    /// and every cluster's final view are the exact execution's.
+    func testClustersRunTogetherEqualTheExactExecutionForEveryScheduler() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-together-\(getpid())")
+            .path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = try WaferConfigLoader.load(path: repositoryRoot + "/Configs/wafers/small-2x2.yaml")
+        let library = try WorkflowLibrary.load(directory: repositoryRoot + "/Configs/workflows")
+        let injections = try WorkloadLoader.load(
+            path: repositoryRoot + "/Configs/workloads/suite-small.yaml", known: Set(library.names))
+        func run(_ name: String, groups: [Range<Int>]?, trace: String) throws -> (WaferSession, RunSummary.Results) {
+            let session = WaferSession.inProcess(config: config, library: library, scheduler: .standard(name))
+            let writer = try ChromeTraceWriter(path: directory + "/" + trace, config: config, library: library)
+            session.traceSink = writer
+            if let groups {
+                session.usesGlobalEventOrder = false
+                session.speculation = Speculation(enabled: true)
+                (session.transport as! InProcessTransport).groups = groups
+            }
+            for injection in injections { try session.inject(injection) }
+            try session.runUntilIdle()
+            try writer.close()
+            return (session, SummaryBuilder.results(session: session, stats: try session.collectStats()))
+        }
+        var apart: UInt64 = 0
+        var together: UInt64 = 0
+        for name in SchedulerRegistry.standard.names {
+            let (oracleSession, oracle) = try run(name, groups: nil, trace: "oracle.json")
+            let oracleTrace = try Data(contentsOf: URL(fileURLWithPath: directory + "/oracle.json"))
+            for groups in [[], [0..<2, 2..<4], [0..<4]] {
+                let label = "\(name) groups \(groups)"
+                let (session, results) = try run(name, groups: groups, trace: "grouped.json")
+                XCTAssertEqual(results, oracle, label)
+                XCTAssertEqual(
+                    try Data(contentsOf: URL(fileURLWithPath: directory + "/grouped.json")), oracleTrace, label)
+                XCTAssertEqual(
+                    (session.transport as! InProcessTransport).clusters.map(\.view),
+                    (oracleSession.transport as! InProcessTransport).clusters.map(\.view), label)
+                XCTAssertEqual(results.emulation.causalityViolations, 0, label)
+                if groups.isEmpty { apart += session.host.rounds }
+                if groups.count == 1 { together += session.host.rounds }
+            }
+        }
+        XCTAssertLessThan(together, apart, "hand-overs inside one process need no round")
+    }
+
+    /// Two clusters handing work to each other inside every speculative window: run apart, the
+    /// receiver runs each window again; run together, it takes the hand-over at once and no
+    /// window needs a second run — with the same results.
+    func testAHandOverInsideAGroupNeedsNoRerun() throws {
+        let config = try WaferConfigLoader.parse(
+            """
+            mesh: {rows: 1, columns: 2}
+            links: {intra_die: {hop_latency_cycles: 20}, control_latency_cycles: 10}
+            cluster: {tbus: 1, load_signal_period_cycles: 100000}
+            """, file: "pair.yaml")
+        let library = WorkflowLibrary([
+            try WorkflowLoader.parse(
+                """
+                name: pair
+                blocks:
+                  - {name: a, task: [{cycles: 2000}], output_bytes: 8, next: b}
+                  - {name: b, task: [{cycles: 2000}], output_bytes: 8}
+                """, file: "pair.yaml")
+        ])
+        // Entry blocks on cluster 0, their successors on cluster 1: a hand-over every request.
+        struct Handing: PlacementPolicy {
+            let name = "handing"
+            let usesRequestKey = false
+            func place(_ request: PlacementRequest, in context: PlacementContext) -> Int {
+                request.origin == nil ? 0 : 1
+            }
+        }
+        let scheduler = Scheduler(
+            name: "handing", controlPlane: .cbu, routing: .placement(Handing()), dispatch: FIFODispatch())
+        func run(groups: [Range<Int>]?) throws -> (WaferSession, RunSummary.Results) {
+            let session = WaferSession.inProcess(config: config, library: library, scheduler: scheduler)
+            if let groups {
+                session.usesGlobalEventOrder = false
+                session.speculation = Speculation(
+                    enabled: true, length: 50_000, minimumLength: 50_000, maximumLength: 50_000)
+                (session.transport as! InProcessTransport).groups = groups
+            }
+            try session.inject(
+                Injection(workflow: "pair", count: 30, arrival: .periodic(period: 3000, jitter: 0), start: 0, seed: 1))
+            try session.runUntilIdle()
+            return (session, SummaryBuilder.results(session: session, stats: try session.collectStats()))
+        }
+        let (_, oracle) = try run(groups: nil)
+        let (apart, apartResults) = try run(groups: [])
+        let (together, togetherResults) = try run(groups: [0..<2])
+        XCTAssertEqual(apartResults, oracle)
+        XCTAssertEqual(togetherResults, oracle)
+        XCTAssertEqual(oracle.overall.completed, 30)
+        XCTAssertGreaterThan(apart.host.reruns, 0, "apart, the receiver ran windows again")
+        XCTAssertEqual(together.host.reruns, 0, "together, no window ran twice")
+        XCTAssertLessThan(together.host.rounds, apart.host.rounds)
+    }
 }

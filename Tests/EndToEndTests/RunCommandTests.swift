@@ -84,7 +84,10 @@ final class RunCommandTests: XCTestCase {
         ]
         var summaries: [String: RunSummary] = [:]
         var traces: [String: Data] = [:]
-        for (name, extra) in [("oracle", ["--single-process"]), ("ipc", [])] {
+        // "together": all four clusters in one process, each round's grants run together.
+        for (name, extra) in [
+            ("oracle", ["--single-process"]), ("ipc", []), ("together", ["--clusters-per-process", "4"]),
+        ] {
             let out = directory + "/" + name
             let result = try octopus(arguments + ["--out", out] + extra, in: directory, name: name)
             XCTAssertEqual(result.status, 0, "\(name): \(result.stderr)")
@@ -98,6 +101,13 @@ final class RunCommandTests: XCTestCase {
         XCTAssertGreaterThan(oracle.workflows["llm-agent"]?.blockRuns?["decode-step"] ?? 0, 2, "the decode loop ran")
         XCTAssertEqual(summaries["ipc"]?.results, oracle, "the multi-process results differ from the oracle's")
         XCTAssertEqual(traces["ipc"], traces["oracle"], "the multi-process trace differs from the oracle's")
+        XCTAssertEqual(summaries["together"]?.results, oracle, "clusters run together differ from the oracle")
+        XCTAssertEqual(traces["together"], traces["oracle"], "clusters run together: the trace differs")
+        XCTAssertEqual(summaries["together"]?.host?.processes, 2)
+        XCTAssertLessThan(
+            summaries["together"]?.host?.synchronisation.rounds ?? .max,
+            summaries["ipc"]?.host?.synchronisation.rounds ?? 0,
+            "hand-overs between clusters run together need no round")
     }
 
     /// A wafer with a dead cluster, a dead TBU and a dead link runs the suite in miniature to

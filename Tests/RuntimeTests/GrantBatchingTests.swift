@@ -13,11 +13,11 @@ import ZeroMQ
 /// The grants of one round for the clusters of one process travel as one GRANTS message to its
 /// first cluster's socket, and their reports come back as one REPORTS message from there.
 final class GrantBatchingTests: XCTestCase {
-    private func report(window: UInt64, events: UInt64) -> [UInt8] {
+    private func report(window: UInt64, events: UInt64, livePeers: [Int] = []) -> [UInt8] {
         ClusterProtocol.encode(
             ClusterProtocol.Report(
                 window: window, nextEvent: .never, earliestOutput: 7, events: events, computeNanos: 1, absorbs: [],
-                envelopes: [], trace: []))[1]
+                envelopes: [], trace: [], livePeers: livePeers))[1]
     }
 
     func testBatchesRoundTripAndRefuseMalformedBytes() throws {
@@ -98,6 +98,16 @@ final class GrantBatchingTests: XCTestCase {
                 WindowPlan(index: 5, start: 100, end: 200), speculative: true, runs: [WindowRun(cluster: 1)])
         ) { error in
             XCTAssertTrue("\(error)".contains("cluster 2 reported for cluster 1"), "\(error)")
+        }
+
+        // A cluster claiming to have run together with a cluster of another process is refused.
+        try dealers[2].send(ClusterProtocol.frames(.report, report(window: 6, events: 1, livePeers: [0, 2])))
+        XCTAssertThrowsError(
+            try transport.run(
+                WindowPlan(index: 6, start: 200, end: 300), speculative: true,
+                runs: [WindowRun(cluster: 0), WindowRun(cluster: 2)])
+        ) { error in
+            XCTAssertTrue("\(error)".contains("cluster 2 claims to have run together with cluster 0"), "\(error)")
         }
     }
 }

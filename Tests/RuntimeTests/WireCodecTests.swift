@@ -78,14 +78,14 @@ final class WireCodecTests: XCTestCase {
     ]
 
     func testReportRoundTrip() throws {
-        let cases: [(AbsorbedMessages, LateAbsorption)] = [
-            ([], .none), ([.views], LateAbsorption(views: 0, balanceSignals: 77)),
-            (.all, LateAbsorption(views: 12_345, balanceSignals: .never)),
+        let cases: [(AbsorbedMessages, LateAbsorption, [Int])] = [
+            ([], .none, []), ([.views], LateAbsorption(views: 0, balanceSignals: 77), [3, 4, 5]),
+            (.all, LateAbsorption(views: 12_345, balanceSignals: .never), [0, 255]),
         ]
-        for (absorbs, late) in cases {
+        for (absorbs, late, peers) in cases {
             let report = ClusterProtocol.Report(
                 window: 9, nextEvent: .never, earliestOutput: 1234, events: 55, computeNanos: 66,
-                absorbs: absorbs, lateAbsorption: late, envelopes: envelopes, trace: trace)
+                absorbs: absorbs, lateAbsorption: late, envelopes: envelopes, trace: trace, livePeers: peers)
             let (tag, body) = try ClusterProtocol.parse(ClusterProtocol.encode(report))
             XCTAssertEqual(tag, .report)
             XCTAssertEqual(try ClusterProtocol.decodeReport(body), report)
