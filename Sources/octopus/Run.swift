@@ -40,7 +40,7 @@ struct Run: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Clusters hosted by each cluster process (consecutive ids; with --hosts never two hosts in one process). 1 (the default) is one process per cluster; more means fewer processes on few cores; auto spreads the clusters over one process per core of this machine (with --hosts: one process per run of consecutive clusters on a host). Results and traces are the same.",
+            "Clusters hosted by each cluster process (consecutive ids; with --hosts never two hosts in one process). 1 (the default) is one process per cluster; more means fewer processes on few cores; auto spreads the clusters over one process per core of this machine but one (the coordinator's; with --hosts: one process per run of consecutive clusters on a host). Results and traces are the same.",
             valueName: "N|auto"))
     var clustersPerProcess = "1"
 
@@ -89,11 +89,12 @@ struct Run: ParsableCommand {
     var quiet = false
 
     /// --clusters-per-process for a wafer of `clusters`: a number, or `auto` (one process per
-    /// core here; with --hosts, one per run of consecutive clusters on a host).
+    /// core here but the coordinator's; with --hosts, one per run of consecutive clusters on a host).
     private func clustersPerProcess(_ clusters: Int) throws -> Int {
         if clustersPerProcess == "auto" {
             guard hosts == nil else { return max(clusters, 1) }
-            let cores = max(ProcessInfo.processInfo.activeProcessorCount, 1)
+            // One core is the coordinator's; its rounds alternate with the clusters' runs.
+            let cores = max(ProcessInfo.processInfo.activeProcessorCount - 1, 1)
             return max((clusters + cores - 1) / cores, 1)
         }
         guard let count = Int(clustersPerProcess), count >= 1 else {
