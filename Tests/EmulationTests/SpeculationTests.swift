@@ -51,31 +51,8 @@ final class SpeculationTests: XCTestCase {
     /// out every window but the last (which hands them over, merged into one), and the run — results, event
     /// counts, the cluster's final view — equals the one that delivered every view on time.
     func testIdleClustersSitOutWindowsThatOnlyBroadcastViews() throws {
-        let config = try WaferConfigLoader.parse(
-            """
-            mesh: {rows: 1, columns: 3}
-            links: {intra_die: {hop_latency_cycles: 20}, control_latency_cycles: 10}
-            cluster: {tbus: 1, load_signal_period_cycles: 1000}
-            """, file: "idle.yaml")
-        let library = WorkflowLibrary([
-            try WorkflowLoader.parse(
-                """
-                name: pair
-                blocks:
-                  - {name: a, task: [{cycles: 5000}], output_bytes: 8, next: b}
-                  - {name: b, task: [{cycles: 5000}], output_bytes: 8}
-                """, file: "pair.yaml")
-        ])
         // Entry blocks on cluster 0, successors on cluster 1; cluster 2 never runs anything.
-        struct FirstTwo: PlacementPolicy {
-            let name = "first-two"
-            let usesRequestKey = false
-            func place(_ request: PlacementRequest, in context: PlacementContext) -> Int {
-                request.origin == nil ? 0 : 1
-            }
-        }
-        let scheduler = Scheduler(
-            name: "first-two", controlPlane: .cbu, routing: .placement(FirstTwo()), dispatch: FIFODispatch())
+        let (config, library, scheduler) = try Self.handOver(columns: 3, loadSignalPeriod: 1000, blockCycles: 5000)
         let injection = Injection(
             workflow: "pair", count: 20, arrival: .periodic(period: 3000, jitter: 0), start: 0, seed: 1)
         func run(windows: Bool, speculation: Speculation? = nil) throws -> (WaferSession, RunSummary.Results) {
@@ -99,7 +76,6 @@ final class SpeculationTests: XCTestCase {
             XCTAssertGreaterThan(session.host.mergedViews, 0, "\(label): the views held for cluster 2 were merged")
             // Clusters 0 and 1 work in most windows; cluster 2 only in the one handing over its views.
             let windows = session.synchronizer.windows
-            print("DEBUGW", windows, session.activeClusterWindows, session.host.heldMessages)
             XCTAssertLessThan(
                 session.activeClusterWindows, 2 * windows + 2, "\(label): cluster 2 sat out the windows")
         }
@@ -323,31 +299,9 @@ final class SpeculationTests: XCTestCase {
     /// receiver runs each window again; run together, it takes the hand-over at once and no
     /// window needs a second run — with the same results.
     func testAHandOverInsideAGroupNeedsNoRerun() throws {
-        let config = try WaferConfigLoader.parse(
-            """
-            mesh: {rows: 1, columns: 2}
-            links: {intra_die: {hop_latency_cycles: 20}, control_latency_cycles: 10}
-            cluster: {tbus: 1, load_signal_period_cycles: 100000}
-            """, file: "pair.yaml")
-        let library = WorkflowLibrary([
-            try WorkflowLoader.parse(
-                """
-                name: pair
-                blocks:
-                  - {name: a, task: [{cycles: 2000}], output_bytes: 8, next: b}
-                  - {name: b, task: [{cycles: 2000}], output_bytes: 8}
-                """, file: "pair.yaml")
-        ])
         // Entry blocks on cluster 0, their successors on cluster 1: a hand-over every request.
-        struct Handing: PlacementPolicy {
-            let name = "handing"
-            let usesRequestKey = false
-            func place(_ request: PlacementRequest, in context: PlacementContext) -> Int {
-                request.origin == nil ? 0 : 1
-            }
-        }
-        let scheduler = Scheduler(
-            name: "handing", controlPlane: .cbu, routing: .placement(Handing()), dispatch: FIFODispatch())
+        let (config, library, scheduler) = try Self.handOver(
+            columns: 2, loadSignalPeriod: 100_000, blockCycles: 2000)
         func run(groups: [Range<Int>]?) throws -> (WaferSession, RunSummary.Results) {
             let session = WaferSession.inProcess(config: config, library: library, scheduler: scheduler)
             if let groups {
@@ -370,5 +324,37 @@ final class SpeculationTests: XCTestCase {
         XCTAssertGreaterThan(apart.host.reruns, 0, "apart, the receiver ran windows again")
         XCTAssertEqual(together.host.reruns, 0, "together, no window ran twice")
         XCTAssertLessThan(together.host.rounds, apart.host.rounds)
+    }
+
+    /// A 1×`columns` wafer of one-TBU clusters and a two-block workflow whose entry block runs
+    /// on cluster 0 and whose successor runs on cluster 1 (a hand-over every request).
+    private static func handOver(
+        columns: Int, loadSignalPeriod: Int, blockCycles: Int
+    ) throws -> (WaferConfig, WorkflowLibrary, Scheduler) {
+        let config = try WaferConfigLoader.parse(
+            """
+            mesh: {rows: 1, columns: \(columns)}
+            links: {intra_die: {hop_latency_cycles: 20}, control_latency_cycles: 10}
+            cluster: {tbus: 1, load_signal_period_cycles: \(loadSignalPeriod)}
+            """, file: "hand-over.yaml")
+        let library = WorkflowLibrary([
+            try WorkflowLoader.parse(
+                """
+                name: pair
+                blocks:
+                  - {name: a, task: [{cycles: \(blockCycles)}], output_bytes: 8, next: b}
+                  - {name: b, task: [{cycles: \(blockCycles)}], output_bytes: 8}
+                """, file: "pair.yaml")
+        ])
+        struct FirstTwo: PlacementPolicy {
+            let name = "first-two"
+            let usesRequestKey = false
+            func place(_ request: PlacementRequest, in context: PlacementContext) -> Int {
+                request.origin == nil ? 0 : 1
+            }
+        }
+        let scheduler = Scheduler(
+            name: "first-two", controlPlane: .cbu, routing: .placement(FirstTwo()), dispatch: FIFODispatch())
+        return (config, library, scheduler)
     }
 }
