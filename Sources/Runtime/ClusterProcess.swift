@@ -92,7 +92,9 @@ public final class ClusterProcess {
             if getppid() != parent { throw Failure(description: "launcher \(parent) is already gone") }
         }
         try Endpoints.check(options.coordinator, what: "--coordinator", authenticated: options.keys != nil)
-        context = try Context()
+        // Per cluster: its socket and its monitor (two sockets for libzmq), and about four files.
+        try OpenFileLimit.ensure(64 + 4 * options.count)
+        context = try Context(maxSockets: 16 + 3 * options.count)
         for id in options.clusters {
             let dealer = try context.socket(.dealer)
             if let keys = options.keys {

@@ -113,6 +113,8 @@ public final class CoordinatorServer {
         try Endpoints.check(options.control, what: "--control", authenticated: options.keys != nil)
         self.options = options
         self.wake = wake
+        // A connection per cluster, the trace, the control socket and the children's pipes.
+        try OpenFileLimit.ensure(256 + 2 * options.config.clusterCount)
         let context = try Context()
         self.context = context
         // The ZAP handler is bound before any server socket, so no connection is ever admitted unchecked.

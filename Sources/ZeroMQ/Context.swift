@@ -1,5 +1,9 @@
 import CZeroMQ
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A libzmq context: owns the I/O threads and every socket made from it.
 ///
 /// Close every socket before the context is released; `deinit` terminates the context, which
@@ -7,10 +11,19 @@ import CZeroMQ
 public final class Context {
     let handle: UnsafeMutableRawPointer
 
-    /// Creates a context with `ioThreads` I/O threads (one is plenty for this project).
-    public init(ioThreads: Int32 = 1) throws {
+    /// Creates a context with `ioThreads` I/O threads (one is plenty for this project) that may
+    /// hold `maxSockets` sockets at once (libzmq's default is 1,023; a socket monitor counts two).
+    public init(ioThreads: Int32 = 1, maxSockets: Int? = nil) throws {
         guard let handle = zmq_ctx_new() else { throw ZMQError.last("zmq_ctx_new") }
         zmq_ctx_set(handle, ZMQ_IO_THREADS, ioThreads)
+        if let maxSockets, maxSockets > Int(ZMQ_MAX_SOCKETS_DFLT) {
+            let limit = zmq_ctx_get(handle, ZMQ_SOCKET_LIMIT)
+            guard maxSockets <= Int(limit) else {
+                zmq_ctx_term(handle)
+                throw ZMQError(code: EINVAL, operation: "\(maxSockets) sockets in one context (libzmq allows \(limit))")
+            }
+            zmq_ctx_set(handle, ZMQ_MAX_SOCKETS, Int32(maxSockets))
+        }
         self.handle = handle
     }
 

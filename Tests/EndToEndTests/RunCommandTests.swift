@@ -322,6 +322,35 @@ final class RunCommandTests: XCTestCase {
         }
     }
 
+    /// 400 clusters in one process: more sockets than libzmq's default per context and more
+    /// files than a soft limit of 1,024 allow, both raised by the process; the oracle's trace.
+    func testFourHundredClustersInOneProcessUnderASoftFileLimit() throws {
+        let directory = try makeTemporaryDirectory("many")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let wafer = directory + "/wafer-20x20.yaml"
+        let text = try String(contentsOfFile: repositoryRoot + "/Configs/wafers/default.yaml", encoding: .utf8)
+        let resized = text.replacingOccurrences(
+            of: #"(?m)^  rows: \d+"#, with: "  rows: 20", options: .regularExpression
+        ).replacingOccurrences(of: #"(?m)^  columns: \d+"#, with: "  columns: 20", options: .regularExpression)
+        XCTAssertNotEqual(resized, text, "the default wafer's mesh was resized")
+        try resized.write(toFile: wafer, atomically: true, encoding: .utf8)
+        let arguments = ["run", "--quiet", "--wafer", wafer, "--workload", "Configs/workloads/small.yaml"]
+        let oracle = try octopus(
+            arguments + ["--single-process", "--out", directory + "/oracle"], in: directory, name: "oracle")
+        XCTAssertEqual(oracle.status, 0, oracle.stderr)
+        let limited = try Launched(
+            ["-c", "ulimit -Sn 1024 && exec \"$0\" \"$@\"", octopusBinary]
+                + arguments + ["--clusters-per-process", "400", "--out", directory + "/one"],
+            in: directory, name: "one", executable: "/bin/sh")
+        XCTAssertEqual(limited.wait(seconds: 120), 0, limited.stderr)
+        let summary = try SummaryRenderer.decode(
+            Data(contentsOf: URL(fileURLWithPath: directory + "/one/summary.json")))
+        XCTAssertEqual(summary.host?.processes, 2)
+        XCTAssertEqual(
+            try Data(contentsOf: URL(fileURLWithPath: directory + "/one/trace.json")),
+            try Data(contentsOf: URL(fileURLWithPath: directory + "/oracle/trace.json")))
+    }
+
     func testABadClustersPerProcessIsAClearUsageError() throws {
         let directory = try makeTemporaryDirectory("bad-groups")
         defer { try? FileManager.default.removeItem(atPath: directory) }
