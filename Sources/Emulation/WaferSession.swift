@@ -332,6 +332,7 @@ public final class WaferSession {
             // balancing signals it would not have acted on, and nothing read what they record
             // after they arrived) sent and recorded exactly what it would have with the new
             // ones: it is not run again now, only corrected before it next runs.
+            var avoidedNow = Set<Int>()
             due = due.filter { cluster in
                 guard correctsLateAbsorption, let report = latest[cluster] else { return true }
                 let now = inWindow[cluster] ?? []
@@ -339,11 +340,13 @@ public final class WaferSession {
                 guard report.lateAbsorption.covers(changesFrom: old, to: now) else { return true }
                 delivered[cluster] = now
                 owed[cluster] = now == old ? nil : now
-                avoided += 1
+                avoidedNow.insert(cluster)
                 return false
             }
             if firstRound { due.formUnion(activeClusters(before: end)) }
             if coRunsReceivers { due.formUnion(receiversRunTogether(with: due, latest: latest, ran: ran, end: end)) }
+            // A cluster run with its sender after all was not a re-run avoided.
+            avoided += UInt64(avoidedNow.subtracting(due).count)
             firstRound = false
             if !due.isEmpty {
                 guard rounds < speculation.maximumRounds else {
