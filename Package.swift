@@ -72,6 +72,7 @@ let package = Package(
             name: "octopus",
             dependencies: [
                 "Runtime", "Emulation", "WaferModel", "Scheduling", "Experiments", "Functional", "Reports",
+                "CProcessControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -5,4 +5,8 @@
 /// PR_SET_PDEATHSIG). Returns 0 on success, -1 where unsupported or on error.
 int octopus_set_parent_death_signal(int signal);
 
+/// Tunes glibc's allocator for a process whose engines grow large arrays (does nothing
+/// elsewhere); call before the first allocation that matters.
+void octopus_tune_allocator(void);
+
 #endif
