@@ -32,7 +32,8 @@ public final class ChromeTraceWriter: TraceSink {
     private let config: WaferConfig
     private let library: WorkflowLibrary
     private let coordinatorPID: Int
-    private var buffer = ""
+    /// Rendered text not yet written (touched only on the writer's queue, and by `init`).
+    private var out = JSONBytes()
     private var first = true
     private var closed = false
     public let path: String
@@ -52,47 +53,60 @@ public final class ChromeTraceWriter: TraceSink {
         self.config = config
         self.library = library
         coordinatorPID = config.clusterCount + 1
-        buffer =
-            "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"wafer\":\(Self.quote(config.name)),\"clock_mhz\":\(config.clockMHz)},\"traceEvents\":[\n"
+        clockMHz = UInt64(config.clockMHz)
+        out.append("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"wafer\":")
+        out.append(JSONBytes.quoted(config.name))
+        out.append(",\"clock_mhz\":")
+        out.append(config.clockMHz)
+        out.append("},\"traceEvents\":[\n")
         writeMetadata()
         try flush()
     }
 
     private func writeMetadata() {
-        emit(
-            "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(coordinatorPID),\"tid\":0,\"args\":{\"name\":\"coordinator\"}}"
-        )
-        emit(
-            "{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":\(coordinatorPID),\"tid\":0,\"args\":{\"sort_index\":-1}}"
-        )
-        emit(
-            "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(coordinatorPID),\"tid\":1,\"args\":{\"name\":\"injections\"}}"
-        )
+        let coordinator = coordinatorPID
+        metadata(pid: coordinator, tid: 0, "process_name", name: "coordinator")
+        separate()
+        out.append("{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":")
+        out.append(coordinator)
+        out.append(",\"tid\":0,\"args\":{\"sort_index\":-1}}")
+        metadata(pid: coordinator, tid: 1, "thread_name", name: "injections")
         let mesh = config.mesh
         for cluster in 0..<config.clusterCount {
             let pid = cluster + 1
-            emit(
-                "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(pid),\"tid\":0,\"args\":{\"name\":\(Self.quote(TraceUnit.clusterName(cluster, config: config)))}}"
-            )
-            emit(
-                "{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":\(pid),\"tid\":0,\"args\":{\"sort_index\":\(cluster)}}"
-            )
+            metadata(pid: pid, tid: 0, "process_name", name: TraceUnit.clusterName(cluster, config: config))
+            separate()
+            out.append("{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":")
+            out.append(pid)
+            out.append(",\"tid\":0,\"args\":{\"sort_index\":")
+            out.append(cluster)
+            out.append("}}")
             for tbu in 0..<mesh.workingTBUs(of: cluster) {
-                emit(
-                    "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(pid),\"tid\":\(TraceUnit.tbu(tbu)),\"args\":{\"name\":\(Self.quote(TraceUnit.tbuName(tbu, of: cluster, config: config)))}}"
-                )
+                metadata(
+                    pid: pid, tid: TraceUnit.tbu(tbu), "thread_name",
+                    name: TraceUnit.tbuName(tbu, of: cluster, config: config))
             }
             for cbu in 0..<config.cluster.cbus {
-                emit(
-                    "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(pid),\"tid\":\(TraceUnit.cbu(cbu)),\"args\":{\"name\":\"CBU \(cbu)\"}}"
-                )
+                metadata(pid: pid, tid: TraceUnit.cbu(cbu), "thread_name", name: "CBU \(cbu)")
             }
             for track in TraceUnit.routerTracks(of: cluster, config: config) {
-                emit(
-                    "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(pid),\"tid\":\(track.unit),\"args\":{\"name\":\(Self.quote(track.name))}}"
-                )
+                metadata(pid: pid, tid: track.unit, "thread_name", name: track.name)
             }
         }
+    }
+
+    /// An `M` event naming a process or thread.
+    private func metadata(pid: Int, tid: UInt16, _ kind: StaticString, name: String) {
+        separate()
+        out.append("{\"ph\":\"M\",\"name\":\"")
+        out.append(kind)
+        out.append("\",\"pid\":")
+        out.append(pid)
+        out.append(",\"tid\":")
+        out.append(UInt64(tid))
+        out.append(",\"args\":{\"name\":")
+        out.append(JSONBytes.quoted(name))
+        out.append("}}")
     }
 
     public func append(window lists: [[TimedTraceRecord]]) throws {
@@ -142,7 +156,7 @@ public final class ChromeTraceWriter: TraceSink {
         try queue.sync {
             guard !closed else { return }
             if let failure = currentFailure { throw failure }
-            buffer += "\n]}\n"
+            out.append("\n]}\n")
             try flush()
             closed = true
             try handle.close()
@@ -172,15 +186,15 @@ public final class ChromeTraceWriter: TraceSink {
     }
 
     private func flush() throws {
-        guard !buffer.isEmpty else { return }
-        try handle.write(contentsOf: Data(buffer.utf8))
-        buffer.removeAll(keepingCapacity: true)
+        guard !out.isEmpty else { return }
+        try handle.write(contentsOf: out.bytes)
+        out.removeAll()
     }
 
-    private func emit(_ event: String) {
-        if !first { buffer += ",\n" }
+    /// Starts an event: the separator after the previous one.
+    private func separate() {
+        if !first { out.append(",\n") }
         first = false
-        buffer += event
         eventCount += 1
     }
 
@@ -189,111 +203,209 @@ public final class ChromeTraceWriter: TraceSink {
         return "\(graph.name)/\(graph.blocks[Int(type.block)].name)"
     }
 
-    /// `name(of:)` quoted, by workflow and block: most records are slices of a block, and quoting
-    /// its name each time was a tenth of the writer's work.
-    private lazy var quotedNames: [[String]] = (0..<library.workflows.count).map { workflow in
-        library[workflow].blocks.indices.map { Self.quote(name(of: TaskType(workflow: workflow, block: $0))) }
+    /// Quoted names by workflow and block (`label(kind, name)` for each slice kind, and for
+    /// rejections): most records name a block, and quoting its name each time was a tenth of the
+    /// writer's work. Built on first use of each kind.
+    private var quotedLabels: [[[UInt8]]?] = Array(repeating: nil, count: Label.allCases.count)
+    /// Quoted layer names by workflow, block and operation, built on first use of each block.
+    private var quotedOperations: [Int: [[UInt8]]] = [:]
+    /// Quoted workflow names, for injections.
+    private lazy var quotedWorkflows: [[UInt8]] = library.workflows.map { JSONBytes.quoted($0.name) }
+    /// Index of the first block of each workflow in a flat table of blocks.
+    private lazy var firstBlock: [Int] = {
+        var offsets: [Int] = []
+        var total = 0
+        for workflow in library.workflows {
+            offsets.append(total)
+            total += workflow.blocks.count
+        }
+        return offsets
+    }()
+    private let clockMHz: UInt64
+
+    /// What a slice or instant is labelled with.
+    private enum Label: Int, CaseIterable {
+        case task, reconfigure, control, splitPart, blocked, rejected
+
+        func text(_ name: String) -> String {
+            switch self {
+            case .task, .control: return name
+            case .reconfigure: return "configure " + name
+            case .splitPart: return name + " (split part)"
+            case .blocked: return "blocked: output to " + name
+            case .rejected: return "rejected " + name
+            }
+        }
+    }
+
+    private func quoted(_ label: Label, _ type: TaskType) -> [UInt8] {
+        let index = firstBlock[Int(type.workflow)] + Int(type.block)
+        if let table = quotedLabels[label.rawValue] { return table[index] }
+        var table: [[UInt8]] = []
+        for (workflow, graph) in library.workflows.enumerated() {
+            for block in graph.blocks.indices {
+                table.append(JSONBytes.quoted(label.text(name(of: TaskType(workflow: workflow, block: block)))))
+            }
+        }
+        quotedLabels[label.rawValue] = table
+        return table[index]
+    }
+
+    private func quotedOperation(_ type: TaskType, _ operation: Int) -> [UInt8]? {
+        let index = firstBlock[Int(type.workflow)] + Int(type.block)
+        if let names = quotedOperations[index] { return names[operation] }
+        guard case .task(let block) = library[Int(type.workflow)].blocks[Int(type.block)].kind else { return nil }
+        let names = block.operations.map { JSONBytes.quoted($0.name) }
+        quotedOperations[index] = names
+        return names[operation]
+    }
+
+    /// `"ts":T` (and `,"dur":D`) in microseconds.
+    private func time(_ start: Cycle, duration: Cycle? = nil) {
+        out.append(",\"ts\":")
+        out.appendMicroseconds(start, clockMHz: clockMHz)
+        if let duration {
+            out.append(",\"dur\":")
+            out.appendMicroseconds(duration, clockMHz: clockMHz)
+        }
+    }
+
+    /// `,"pid":P,"tid":T`.
+    private func track(_ cluster: Int32, _ unit: UInt16) {
+        out.append(",\"pid\":")
+        out.append(Int(cluster) + 1)
+        out.append(",\"tid\":")
+        out.append(UInt64(unit))
     }
 
     private func render(_ record: TraceRecord) {
         switch record {
-        case .slice(let cluster, let unit, let start, let duration, .task, let type, let request):
-            emit(
-                "{\"ph\":\"X\",\"cat\":\"task\",\"name\":\(quotedNames[Int(type.workflow)][Int(type.block)]),\"pid\":\(cluster + 1),\"tid\":\(unit),\"ts\":\(ts(start)),\"dur\":\(ts(duration)),\"args\":{\"request\":\(request),\"cycles\":\(duration)}}"
-            )
         case .slice(let cluster, let unit, let start, let duration, let kind, let type, let request):
-            let label: String
-            let category: String
+            let label: Label
             switch kind {
             case .task:
-                label = name(of: type)
-                category = "task"
+                label = .task
             case .reconfigure:
-                label = "configure " + name(of: type)
-                category = "reconfigure"
+                label = .reconfigure
             case .control:
-                label = name(of: type)
-                category = "control"
+                label = .control
             case .splitPart:
-                label = name(of: type) + " (split part)"
-                category = "split"
+                label = .splitPart
             case .blocked:
-                label = "blocked: output to " + name(of: type)
-                category = "blocked"
+                label = .blocked
             case .operation:
-                guard case .task(let block) = library[Int(type.workflow)].blocks[Int(type.block)].kind else { return }
-                emit(
-                    "{\"ph\":\"X\",\"cat\":\"layer\",\"name\":\(Self.quote(block.operations[Int(request)].name)),\"pid\":\(cluster + 1),\"tid\":\(unit),\"ts\":\(ts(start)),\"dur\":\(ts(duration)),\"args\":{\"cycles\":\(duration)}}"
-                )
+                guard let name = quotedOperation(type, Int(request)) else { return }
+                separate()
+                out.append("{\"ph\":\"X\",\"cat\":\"layer\",\"name\":")
+                out.append(name)
+                track(cluster, unit)
+                time(start, duration: duration)
+                out.append(",\"args\":{\"cycles\":")
+                out.append(duration)
+                out.append("}}")
                 return
             }
-            emit(
-                "{\"ph\":\"X\",\"cat\":\"\(category)\",\"name\":\(Self.quote(label)),\"pid\":\(cluster + 1),\"tid\":\(unit),\"ts\":\(ts(start)),\"dur\":\(ts(duration)),\"args\":{\"request\":\(request),\"cycles\":\(duration)}}"
-            )
+            separate()
+            out.append("{\"ph\":\"X\",\"cat\":")
+            switch label {
+            case .task: out.append("\"task\"")
+            case .reconfigure: out.append("\"reconfigure\"")
+            case .control: out.append("\"control\"")
+            case .splitPart: out.append("\"split\"")
+            case .blocked, .rejected: out.append("\"blocked\"")
+            }
+            out.append(",\"name\":")
+            out.append(quoted(label, type))
+            track(cluster, unit)
+            time(start, duration: duration)
+            out.append(",\"args\":{\"request\":")
+            out.append(request)
+            out.append(",\"cycles\":")
+            out.append(duration)
+            out.append("}}")
         case .flowStart(let cluster, let unit, let time, let flow):
-            emit(
-                "{\"ph\":\"s\",\"cat\":\"flow\",\"name\":\"task flow\",\"id\":\(flow),\"pid\":\(cluster + 1),\"tid\":\(unit),\"ts\":\(ts(time))}"
-            )
+            separate()
+            out.append("{\"ph\":\"s\",\"cat\":\"flow\",\"name\":\"task flow\",\"id\":")
+            out.append(flow)
+            track(cluster, unit)
+            self.time(time)
+            out.append("}")
         case .flowEnd(let cluster, let unit, let time, let flow):
-            emit(
-                "{\"ph\":\"f\",\"bp\":\"e\",\"cat\":\"flow\",\"name\":\"task flow\",\"id\":\(flow),\"pid\":\(cluster + 1),\"tid\":\(unit),\"ts\":\(ts(time))}"
-            )
+            separate()
+            out.append("{\"ph\":\"f\",\"bp\":\"e\",\"cat\":\"flow\",\"name\":\"task flow\",\"id\":")
+            out.append(flow)
+            track(cluster, unit)
+            self.time(time)
+            out.append("}")
         case .queue(let cluster, let time, let tasks, let busy, let pending):
-            emit(
-                "{\"ph\":\"C\",\"name\":\"load\",\"pid\":\(cluster + 1),\"tid\":0,\"ts\":\(ts(time)),\"args\":{\"queued_tasks\":\(tasks),\"busy_tbus\":\(busy),\"queued_kcycles\":\(pending / 1000)}}"
-            )
+            separate()
+            out.append("{\"ph\":\"C\",\"name\":\"load\"")
+            track(cluster, 0)
+            self.time(time)
+            out.append(",\"args\":{\"queued_tasks\":")
+            out.append(UInt64(tasks))
+            out.append(",\"busy_tbus\":")
+            out.append(UInt64(busy))
+            out.append(",\"queued_kcycles\":")
+            out.append(pending / 1000)
+            out.append("}}")
         case .rejected(let cluster, let time, let request, let type):
-            emit(
-                "{\"ph\":\"i\",\"s\":\"p\",\"cat\":\"rejected\",\"name\":\(Self.quote("rejected " + name(of: type))),\"pid\":\(cluster + 1),\"tid\":0,\"ts\":\(ts(time)),\"args\":{\"request\":\(request)}}"
-            )
+            separate()
+            out.append("{\"ph\":\"i\",\"s\":\"p\",\"cat\":\"rejected\",\"name\":")
+            out.append(quoted(.rejected, type))
+            track(cluster, 0)
+            self.time(time)
+            out.append(",\"args\":{\"request\":")
+            out.append(request)
+            out.append("}}")
         case .injected(let time, let request, let workflow, let cluster):
-            emit(
-                "{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"inject\",\"name\":\(Self.quote(library[Int(workflow)].name)),\"pid\":\(coordinatorPID),\"tid\":1,\"ts\":\(ts(time)),\"args\":{\"request\":\(request),\"cluster\":\(cluster),\"cycle\":\(time)}}"
-            )
+            separate()
+            out.append("{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"inject\",\"name\":")
+            out.append(quotedWorkflows[Int(workflow)])
+            out.append(",\"pid\":")
+            out.append(coordinatorPID)
+            out.append(",\"tid\":1")
+            self.time(time)
+            out.append(",\"args\":{\"request\":")
+            out.append(request)
+            out.append(",\"cluster\":")
+            out.append(Int(cluster))
+            out.append(",\"cycle\":")
+            out.append(time)
+            out.append("}}")
         case .inFlight(let time, let count):
-            emit(
-                "{\"ph\":\"C\",\"name\":\"requests in flight\",\"pid\":\(coordinatorPID),\"tid\":0,\"ts\":\(ts(time)),\"args\":{\"requests\":\(count)}}"
-            )
+            separate()
+            out.append("{\"ph\":\"C\",\"name\":\"requests in flight\",\"pid\":")
+            out.append(coordinatorPID)
+            out.append(",\"tid\":0")
+            self.time(time)
+            out.append(",\"args\":{\"requests\":")
+            out.append(UInt64(count))
+            out.append("}}")
         case .linkBusy(let cluster, let resource, let start, let duration, let waited, let bytes):
-            emit(
-                "{\"ph\":\"X\",\"cat\":\"link\",\"name\":\"transfer\",\"pid\":\(cluster + 1),\"tid\":\(TraceUnit.router(Int(resource))),\"ts\":\(ts(start)),\"dur\":\(ts(duration)),\"args\":{\"bytes\":\(bytes),\"cycles\":\(duration),\"waited_cycles\":\(waited)}}"
-            )
+            separate()
+            out.append("{\"ph\":\"X\",\"cat\":\"link\",\"name\":\"transfer\"")
+            track(cluster, TraceUnit.router(Int(resource)))
+            time(start, duration: duration)
+            out.append(",\"args\":{\"bytes\":")
+            out.append(bytes)
+            out.append(",\"cycles\":")
+            out.append(duration)
+            out.append(",\"waited_cycles\":")
+            out.append(waited)
+            out.append("}}")
         }
     }
 
     /// Cycles → microseconds as an exact decimal string (integer arithmetic: deterministic).
     func ts(_ cycles: Cycle) -> String {
-        let mhz = UInt64(config.clockMHz)
-        let whole = cycles / mhz
-        var fraction = (cycles % mhz) * 1_000_000 / mhz
-        guard fraction > 0 else { return String(whole) }
-        var digits = 6
-        while fraction % 10 == 0 {
-            fraction /= 10
-            digits -= 1
-        }
-        let text = String(fraction)
-        return "\(whole)." + String(repeating: "0", count: digits - text.count) + text
+        var text = JSONBytes()
+        text.appendMicroseconds(cycles, clockMHz: clockMHz)
+        return String(decoding: text.bytes, as: UTF8.self)
     }
 
     /// A JSON string literal.
     static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        String(decoding: JSONBytes.quoted(text), as: UTF8.self)
     }
 }
