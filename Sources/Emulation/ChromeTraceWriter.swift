@@ -8,26 +8,13 @@ import WaferModel
 /// clusters, `C` counters for queue length and requests in flight, `M` metadata for names.
 /// Timestamps are microseconds of virtual time.
 ///
-/// Rendering and writing happen on a thread of their own, so the run never waits for JSON. Windows
-/// are handed over in batches (``batchRecords`` records, or every ``batchSeconds`` of wall time):
-/// handing over each window woke that thread and wrote the file once per window, which on a
-/// wafer of many short windows cost the coordinator more than the rendering. At most `backlog`
-/// batches are in flight, and ``close()`` and ``snapshot(to:)`` wait for everything appended
-/// before them. A write error is reported by the next call.
+/// Rendering and writing happen on a thread of their own (``TraceBatches``), so the run never
+/// waits for JSON; ``close()`` and ``snapshot(to:)`` wait for everything appended before them. A
+/// write error is reported by the next call. Events are rendered straight to UTF-8 bytes
+/// (``JSONBytes``), with every name quoted once.
 public final class ChromeTraceWriter: TraceSink {
-    private let queue = DispatchQueue(label: "octopus.trace-writer")
-    private let inFlight: DispatchSemaphore
-    /// Windows appended and not yet handed to the writer's thread (touched only by the appender).
-    private var pending: [[[TimedTraceRecord]]] = []
-    private var pendingRecords = 0
-    private var lastHandOver = DispatchTime.now().uptimeNanoseconds
-    /// A batch is handed over once it holds this many records…
-    public static let batchRecords = 4096
-    /// …or this long after the last one, so a slow run's trace file still follows it.
-    public static let batchSeconds = 0.2
-    /// The first write error (guarded by `failureLock`: it is read off the writer's queue).
-    private var failure: Error?
-    private let failureLock = NSLock()
+    /// Set at the end of `init`: its writing closure refers to the writer.
+    private var batches: TraceBatches!
     private let handle: FileHandle
     private let config: WaferConfig
     private let library: WorkflowLibrary
@@ -42,7 +29,6 @@ public final class ChromeTraceWriter: TraceSink {
 
     /// Creates (truncates) `path` and writes the metadata events.
     public init(path: String, config: WaferConfig, library: WorkflowLibrary, backlog: Int = 256) throws {
-        inFlight = DispatchSemaphore(value: backlog)
         guard FileManager.default.createFile(atPath: path, contents: nil),
             let handle = FileHandle(forWritingAtPath: path)
         else {
@@ -61,6 +47,12 @@ public final class ChromeTraceWriter: TraceSink {
         out.append("},\"traceEvents\":[\n")
         writeMetadata()
         try flush()
+        batches = TraceBatches(label: "octopus.trace-writer", backlog: backlog) { [unowned self] windows in
+            for lists in windows {
+                for record in TraceOrder.merge(lists) { render(record) }
+            }
+            try flush()
+        }
     }
 
     private func writeMetadata() {
@@ -110,41 +102,13 @@ public final class ChromeTraceWriter: TraceSink {
     }
 
     public func append(window lists: [[TimedTraceRecord]]) throws {
-        try reportFailure()
-        pending.append(lists)
-        for list in lists { pendingRecords += list.count }
-        let now = DispatchTime.now().uptimeNanoseconds
-        if pendingRecords >= Self.batchRecords || Double(now - lastHandOver) / 1e9 >= Self.batchSeconds {
-            handOver()
-        }
-    }
-
-    /// Hands the pending windows to the writer's thread, in order.
-    private func handOver() {
-        guard !pending.isEmpty else { return }
-        let windows = pending
-        pending.removeAll(keepingCapacity: true)
-        pendingRecords = 0
-        lastHandOver = DispatchTime.now().uptimeNanoseconds
-        inFlight.wait()
-        queue.async { [self] in
-            defer { inFlight.signal() }
-            guard currentFailure == nil else { return }
-            for lists in windows {
-                for record in TraceOrder.merge(lists) { render(record) }
-            }
-            do { try flush() } catch {
-                failureLock.lock()
-                failure = error
-                failureLock.unlock()
-            }
-        }
+        try batches.append(lists)
     }
 
     /// Appends records already in order (written before this returns).
     public func append(_ records: [TraceRecord]) throws {
-        handOver()
-        try queue.sync {
+        try batches.sync {
+            if let failure = batches.currentFailure { throw failure }
             for record in records { render(record) }
             try flush()
         }
@@ -152,10 +116,9 @@ public final class ChromeTraceWriter: TraceSink {
 
     /// Finishes the JSON document once everything appended is written. Further appends are errors.
     public func close() throws {
-        handOver()
-        try queue.sync {
+        try batches.sync {
             guard !closed else { return }
-            if let failure = currentFailure { throw failure }
+            if let failure = batches.currentFailure { throw failure }
             out.append("\n]}\n")
             try flush()
             closed = true
@@ -165,24 +128,13 @@ public final class ChromeTraceWriter: TraceSink {
 
     /// Writes a complete, valid copy of everything traced so far to `path` (the live file stays open).
     public func snapshot(to target: String) throws {
-        handOver()
-        try queue.sync {
-            if let failure = currentFailure { throw failure }
+        try batches.sync {
+            if let failure = batches.currentFailure { throw failure }
             try flush()
             var data = try Data(contentsOf: URL(fileURLWithPath: path))
             data.append(Data("\n]}\n".utf8))
             try data.write(to: URL(fileURLWithPath: target))
         }
-    }
-
-    private var currentFailure: Error? {
-        failureLock.lock()
-        defer { failureLock.unlock() }
-        return failure
-    }
-
-    private func reportFailure() throws {
-        if let failure = currentFailure { throw failure }
     }
 
     private func flush() throws {
@@ -198,66 +150,14 @@ public final class ChromeTraceWriter: TraceSink {
         eventCount += 1
     }
 
-    private func name(of type: TaskType) -> String {
-        let graph = library[Int(type.workflow)]
-        return "\(graph.name)/\(graph.blocks[Int(type.block)].name)"
-    }
-
-    /// Quoted names by workflow and block (`label(kind, name)` for each slice kind, and for
-    /// rejections): most records name a block, and quoting its name each time was a tenth of the
-    /// writer's work. Built on first use of each kind.
-    private var quotedLabels: [[[UInt8]]?] = Array(repeating: nil, count: Label.allCases.count)
-    /// Quoted layer names by workflow, block and operation, built on first use of each block.
-    private var quotedOperations: [Int: [[UInt8]]] = [:]
+    /// Quoted labels and layer names, by block.
+    private lazy var quotedNames = TraceLabelCache<[UInt8]>(library: library)
     /// Quoted workflow names, for injections.
     private lazy var quotedWorkflows: [[UInt8]] = library.workflows.map { JSONBytes.quoted($0.name) }
-    /// Index of the first block of each workflow in a flat table of blocks.
-    private lazy var firstBlock: [Int] = {
-        var offsets: [Int] = []
-        var total = 0
-        for workflow in library.workflows {
-            offsets.append(total)
-            total += workflow.blocks.count
-        }
-        return offsets
-    }()
     private let clockMHz: UInt64
 
-    /// What a slice or instant is labelled with.
-    private enum Label: Int, CaseIterable {
-        case task, reconfigure, control, splitPart, blocked, rejected
-
-        func text(_ name: String) -> String {
-            switch self {
-            case .task, .control: return name
-            case .reconfigure: return "configure " + name
-            case .splitPart: return name + " (split part)"
-            case .blocked: return "blocked: output to " + name
-            case .rejected: return "rejected " + name
-            }
-        }
-    }
-
-    private func quoted(_ label: Label, _ type: TaskType) -> [UInt8] {
-        let index = firstBlock[Int(type.workflow)] + Int(type.block)
-        if let table = quotedLabels[label.rawValue] { return table[index] }
-        var table: [[UInt8]] = []
-        for (workflow, graph) in library.workflows.enumerated() {
-            for block in graph.blocks.indices {
-                table.append(JSONBytes.quoted(label.text(name(of: TaskType(workflow: workflow, block: block)))))
-            }
-        }
-        quotedLabels[label.rawValue] = table
-        return table[index]
-    }
-
-    private func quotedOperation(_ type: TaskType, _ operation: Int) -> [UInt8]? {
-        let index = firstBlock[Int(type.workflow)] + Int(type.block)
-        if let names = quotedOperations[index] { return names[operation] }
-        guard case .task(let block) = library[Int(type.workflow)].blocks[Int(type.block)].kind else { return nil }
-        let names = block.operations.map { JSONBytes.quoted($0.name) }
-        quotedOperations[index] = names
-        return names[operation]
+    private func quoted(_ label: TraceLabel, _ type: TaskType) -> [UInt8] {
+        quotedNames.value(label, type, make: JSONBytes.quoted)
     }
 
     /// `"ts":T` (and `,"dur":D`) in microseconds.
@@ -281,20 +181,8 @@ public final class ChromeTraceWriter: TraceSink {
     private func render(_ record: TraceRecord) {
         switch record {
         case .slice(let cluster, let unit, let start, let duration, let kind, let type, let request):
-            let label: Label
-            switch kind {
-            case .task:
-                label = .task
-            case .reconfigure:
-                label = .reconfigure
-            case .control:
-                label = .control
-            case .splitPart:
-                label = .splitPart
-            case .blocked:
-                label = .blocked
-            case .operation:
-                guard let name = quotedOperation(type, Int(request)) else { return }
+            guard let label = TraceLabel(kind) else {
+                guard let name = quotedNames.operation(type, Int(request), make: JSONBytes.quoted) else { return }
                 separate()
                 out.append("{\"ph\":\"X\",\"cat\":\"layer\",\"name\":")
                 out.append(name)
@@ -306,15 +194,9 @@ public final class ChromeTraceWriter: TraceSink {
                 return
             }
             separate()
-            out.append("{\"ph\":\"X\",\"cat\":")
-            switch label {
-            case .task: out.append("\"task\"")
-            case .reconfigure: out.append("\"reconfigure\"")
-            case .control: out.append("\"control\"")
-            case .splitPart: out.append("\"split\"")
-            case .blocked, .rejected: out.append("\"blocked\"")
-            }
-            out.append(",\"name\":")
+            out.append("{\"ph\":\"X\",\"cat\":\"")
+            out.append(label.category)
+            out.append("\",\"name\":")
             out.append(quoted(label, type))
             track(cluster, unit)
             time(start, duration: duration)
