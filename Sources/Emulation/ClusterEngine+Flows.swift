@@ -59,10 +59,10 @@ extension ClusterEngine {
                 .ready(ReadyTask(task: next, origin: Int32(id), pinned: pinned)), to: .coordinator, at: now,
                 latency: config.controlLatency)
         case .local:
-            view.notePlaced(cycles: costs[next.taskType], on: id)
+            notePlaced(cycles: costs[next.taskType], on: id)
             deliverOrHold(next, to: id, producer: producer, at: now)
         case .peer(let destination):
-            view.notePlaced(cycles: costs[next.taskType], on: destination)
+            notePlaced(cycles: costs[next.taskType], on: destination)
             deliverOrHold(next, to: destination, producer: producer, at: now)
         }
     }
@@ -107,6 +107,27 @@ extension ClusterEngine {
         balance(.view, at: now)
     }
 
+    /// Notes in the view that `cycles` of work were just sent to `cluster` (until the next update).
+    func notePlaced(cycles: Cycle, on cluster: Int) {
+        view.notePlaced(cycles: cycles, on: cluster)
+        viewNotes.append(ViewNote(cluster: cluster, cycles: cycles))
+    }
+
+    /// Applies a published update: the local notes give way to what the coordinator now knows.
+    /// They are taken back out of the view first (exact integer arithmetic), so the view is
+    /// updated in place. Keeping the published view apart and copying it made the next note copy
+    /// every cluster's entry, a twentieth of a one-process run.
+    func applyView(_ update: LoadViewUpdate) {
+        for note in viewNotes.reversed() { view.takeBack(cycles: note.cycles, on: note.cluster) }
+        viewNotes.removeAll(keepingCapacity: true)
+        view.apply(update)
+        #if DEBUG
+            // The tests hold every update of every run to the plain copy.
+            publishedView.apply(update)
+            assert(view == publishedView, "cluster \(id)'s view differs from the published view after an update")
+        #endif
+    }
+
     /// Asks the balancing policy what to do about `trigger`, and does it.
     func balance(_ trigger: BalancingTrigger, at now: Cycle) {
         // A cluster without working TBUs holds no work to balance.
@@ -144,7 +165,7 @@ extension ClusterEngine {
             stats.migrations += 1
             stats.migrationByteHops += block.task.bytes * UInt64(mesh.distance(from: id, to: target))
             stats.links.add(block.task.bytes, from: id, to: target, mesh: mesh)
-            view.notePlaced(cycles: block.info.predictedCycles, on: target)
+            notePlaced(cycles: block.info.predictedCycles, on: target)
             sendOverMesh(block.task, to: target, at: now)
         }
         recordQueue(at: now)

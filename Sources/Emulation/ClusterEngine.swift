@@ -70,11 +70,16 @@ public final class ClusterEngine {
     var cbus: ControlUnits
     /// What balancing decisions read of this cluster on demand (one for the run).
     private(set) lazy var balancingSource = EngineBalancingSource(engine: self)
-    /// The coordinator's view as last published (every update applied).
-    var publishedView: WaferLoadView
-    /// The view placement and balancing read: the published one plus this cluster's own
-    /// placements since the last update.
+    /// The view placement and balancing read: the coordinator's view as last published (every
+    /// update applied) plus this cluster's own placements since the last update
+    /// (``notePlaced(cycles:on:)``).
     var view: WaferLoadView
+    /// Those placements, to take back out when the next update comes.
+    var viewNotes: [ViewNote] = []
+    #if DEBUG
+        /// The published view kept on its own, to check `view` against after every update.
+        var publishedView: WaferLoadView
+    #endif
     /// The scheduler's current partition of the TBUs, and its lookups.
     var plan: WaferPlan
     var planIndex: PlanIndex
@@ -127,8 +132,10 @@ public final class ClusterEngine {
         // Defective TBUs are left out: the pool's TBUs are the working ones (see Mesh.physicalTBU).
         pool = TBUPool(count: mesh.workingTBUs(of: id))
         cbus = ControlUnits(count: config.cluster.cbus)
-        publishedView = .idle(mesh: mesh)
-        view = publishedView
+        view = .idle(mesh: mesh)
+        #if DEBUG
+            publishedView = view
+        #endif
         plan = .empty(clusters: config.clusterCount, tbus: config.cluster.tbus)
         self.planIndexes = planIndexes
         planIndex = planIndexes.index(for: plan)
@@ -250,8 +257,11 @@ public final class ClusterEngine {
         fileprivate var queue: ClusterQueue
         fileprivate var pool: TBUPool.Snapshot
         fileprivate var cbus: ControlUnits
-        fileprivate var publishedView: WaferLoadView
         fileprivate var view: WaferLoadView
+        fileprivate var viewNotes: [ViewNote]
+        #if DEBUG
+            fileprivate var publishedView: WaferLoadView? = nil
+        #endif
         fileprivate var plan: WaferPlan
         fileprivate var planIndex: PlanIndex
         fileprivate var pendingArrivals: Int
@@ -262,11 +272,14 @@ public final class ClusterEngine {
 
     /// Saves the state between windows.
     public func snapshot() -> Snapshot {
-        Snapshot(
+        var snapshot = Snapshot(
             core: core.snapshot(), dispatcher: dispatcher, balancer: balancer, interpreter: interpreter, router: router,
-            signaller: signaller, queue: queue, pool: pool.snapshot(), cbus: cbus, publishedView: publishedView,
-            view: view,
+            signaller: signaller, queue: queue, pool: pool.snapshot(), cbus: cbus, view: view, viewNotes: viewNotes,
             plan: plan, planIndex: planIndex, pendingArrivals: pendingArrivals, stats: stats, ports: ports, flow: flow)
+        #if DEBUG
+            snapshot.publishedView = publishedView
+        #endif
+        return snapshot
     }
 
     /// Returns to `snapshot`, as if nothing had happened since it was taken.
@@ -281,8 +294,11 @@ public final class ClusterEngine {
         queue.trimToggleLog()
         pool.restore(snapshot.pool)
         cbus = snapshot.cbus
-        publishedView = snapshot.publishedView
+        #if DEBUG
+            publishedView = snapshot.publishedView!
+        #endif
         view = snapshot.view
+        viewNotes = snapshot.viewNotes
         plan = snapshot.plan
         planIndex = snapshot.planIndex
         pendingArrivals = snapshot.pendingArrivals
@@ -368,13 +384,8 @@ public final class ClusterEngine {
             finishControl(on: index, at: now)
             ensureLoadTick(after: now)
         case .view(let update):
-            // Local notes since the last update give way to what the coordinator now knows. The
-            // view lets go of the published view's storage first, so the update applies in place
-            // instead of copying every cluster's entry.
-            view.clusters = []
-            publishedView.apply(update)
             if update.publications > 1 { core.countAlso(UInt64(update.publications - 1)) }
-            view = publishedView
+            applyView(update)
             balance(.view, at: now)
         case .plan(let plan): receivePlan(plan, at: now)
         case .peer(let signal): balance(.signal(signal), at: now)
@@ -644,6 +655,12 @@ public final class ClusterEngine {
                 cluster: Int32(id), time: now, tasks: UInt32(queue.count), busyTBUs: UInt16(pool.busyCount),
                 pendingCycles: queue.pendingCycles))
     }
+}
+
+/// Work a cluster placed and noted in its view since the coordinator's last update.
+struct ViewNote: Equatable {
+    var cluster: Int
+    var cycles: Cycle
 }
 
 /// Wall-clock time of one scheduling decision (host measurement, never part of the results).

@@ -110,6 +110,18 @@ final class PolicyTests: XCTestCase {
         XCTAssertEqual(chosen, [0, 1, 2, 3])
     }
 
+    func testTakingBackNotesRestoresTheView() {
+        let published = WaferLoadView.idle(clusters: 4, tbus: 2)
+        var view = published
+        let notes = [(2, 100), (0, 7), (2, 30)] as [(Int, Cycle)]
+        for (cluster, cycles) in notes { view.notePlaced(cycles: cycles, on: cluster) }
+        XCTAssertEqual(view.clusters[2].queuedTasks, 2)
+        XCTAssertEqual(view.clusters[2].pendingCycles, 130)
+        XCTAssertNotEqual(view, published)
+        for (cluster, cycles) in notes.reversed() { view.takeBack(cycles: cycles, on: cluster) }
+        XCTAssertEqual(view, published)
+    }
+
     func testFIFOFillsFreeTBUsInOrder() {
         let queue = (0..<3).map {
             QueuedTask(taskType: TaskType(workflow: 0, block: $0), predictedCycles: 10, enqueued: 0)

@@ -195,6 +195,12 @@ public struct WaferLoadView: Equatable, Sendable {
         clusters[cluster].pendingCycles += cycles
     }
 
+    /// Undoes ``notePlaced(cycles:on:)`` of the same `cycles` on `cluster`.
+    public mutating func takeBack(cycles: Cycle, on cluster: Int) {
+        clusters[cluster].queuedTasks -= 1
+        clusters[cluster].pendingCycles -= cycles
+    }
+
     /// Takes in what the coordinator published.
     public mutating func apply(_ update: LoadViewUpdate) {
         time = update.time
