@@ -16,6 +16,16 @@ public struct LinkTraffic: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// Traffic with these counts (a decoded copy of another participant's).
+    public init(
+        bytes: [Int: UInt64], transfers: [Int: UInt64], occupancy: [Int: LinkOccupancy], ports: [Int: LinkOccupancy]
+    ) {
+        self.bytes = bytes
+        self.transfers = transfers
+        self.occupancy = occupancy
+        self.ports = ports
+    }
+
     /// Counts a transfer of `size` bytes from cluster `from` to cluster `to`.
     mutating func add(_ size: UInt64, from: Int, to: Int, mesh: Mesh) {
         guard from != to else { return }

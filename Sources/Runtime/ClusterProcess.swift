@@ -219,7 +219,7 @@ public final class ClusterProcess {
         case .collect:
             guard let engine = member.runner?.engine else { throw Failure(description: "COLLECT before setup") }
             let end = try ClusterProtocol.decodeCycle(body)
-            try member.dealer.send(ClusterProtocol.json(.stats, engine.finalStats(end: end)))
+            try member.dealer.send(ClusterProtocol.encodeStats(engine.finalStats(end: end)))
         case .stop:
             try member.dealer.send(ClusterProtocol.frames(.bye))
             member.stopped = true

@@ -48,7 +48,8 @@ enum ClusterProtocol {
     /// 2: grants may carry a correction, reports the late-absorption times.
     /// 3: GRANTS and REPORTS for the clusters of one process.
     /// 4: reports name the clusters of their process they ran together with.
-    static let version = 4
+    /// 5: STATS in binary (``ClusterStats`` as ``WireCodable``) instead of JSON.
+    static let version = 5
 
     struct Registration: Codable {
         var cluster: Int
@@ -216,6 +217,24 @@ enum ClusterProtocol {
         return Report(
             window: window, nextEvent: next, earliestOutput: earliest, events: events, computeNanos: nanos,
             absorbs: absorbs, lateAbsorption: late, envelopes: envelopes, trace: trace, livePeers: livePeers)
+    }
+
+    /// A cluster's statistics at the end of a run, as a STATS message.
+    static func encodeStats(_ stats: ClusterStats) -> [[UInt8]] {
+        var w = ByteWriter(capacity: 4096)
+        w.write(stats)
+        return frames(.stats, w.bytes)
+    }
+
+    static func decodeStats(_ body: [UInt8]) throws -> ClusterStats {
+        do {
+            var r = ByteReader(body)
+            let stats = try r.read(ClusterStats.self)
+            try r.expectEnd()
+            return stats
+        } catch let error as WireError {
+            throw WireError(description: "malformed ClusterStats: \(error.description)")
+        }
     }
 
     static func encodeCycle(_ tag: Tag, _ value: Cycle) -> [[UInt8]] {

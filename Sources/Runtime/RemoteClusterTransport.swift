@@ -134,7 +134,7 @@ final class RemoteClusterTransport: ClusterTransport {
                 guard tag == .stats, stats[cluster] == nil else {
                     throw WireError(description: "cluster \(cluster) sent \(tag) instead of its statistics")
                 }
-                stats[cluster] = try ClusterProtocol.decodeJSON(ClusterStats.self, body)
+                stats[cluster] = try ClusterProtocol.decodeStats(body)
                 missing -= 1
             })
         return stats.map { $0! }

@@ -181,6 +181,83 @@ final class WireCodecTests: XCTestCase {
         }
     }
 
+    /// Statistics with every field set (each differs from a fresh value, checked by reflection, so
+    /// a field added later must be added here, and its round trip then needs the codec too).
+    static var fullStats: ClusterStats {
+        var tbu = TBUStats()
+        tbu.tasks = 1
+        tbu.busyCycles = 2
+        tbu.reconfigurationCycles = 3
+        tbu.reconfigurations = 4
+        tbu.starvedCycles = 5
+        tbu.unassignedCycles = 6
+        tbu.blockedCycles = 7
+        tbu.idleStarts = [8, 80, .max]
+        var occupancy = LinkOccupancy()
+        occupancy.transfers = 9
+        occupancy.busyCycles = 10
+        occupancy.queueingCycles = 11
+        occupancy.maxQueueingCycles = 12
+        var stats = ClusterStats(cluster: 13, tbus: 0)
+        stats.tbus = [tbu, TBUStats(), tbu]
+        stats.controlBlocks = 14
+        stats.cbuBusyCycles = 15
+        stats.rejected = 16
+        stats.messagesSent = ["task": 17, "view": 18, "ünïcode": 19]
+        stats.byteHops = 20
+        stats.links = LinkTraffic(
+            bytes: [3: 21, 0: 22], transfers: [3: 23], occupancy: [5: occupancy],
+            ports: [27: occupancy, 26: LinkOccupancy()])
+        stats.localFlows = 24
+        stats.events = 25
+        stats.quantumDelayedMessages = 26
+        stats.quantumDelayCycles = 27
+        stats.causalityViolations = 28
+        stats.blockRuns = [TaskType(workflow: 1, block: 2): 29, TaskType(workflow: 0, block: 7): 30]
+        stats.fanoutItems = 31
+        stats.earlyExits = 32
+        stats.controlOnTBUs = 33
+        stats.splits = 34
+        stats.proactiveReconfigurations = 35
+        stats.migrations = 36
+        stats.migrationByteHops = 37
+        stats.decisions = 38
+        stats.decisionNanos = 39
+        stats.fillOverlapBlocks = 40
+        stats.fillOverlapCycles = 41
+        stats.heldOutputs = 42
+        stats.idleTimeline = IdleTimeline(width: 43, starved: [1, 2], unassigned: [3])
+        return stats
+    }
+
+    func testClusterStatsRoundTripWithEveryField() throws {
+        let stats = Self.fullStats
+        /// Labels of `value`'s stored properties that equal those of `fresh`.
+        func unset(_ value: Any, _ fresh: Any) -> [String] {
+            zip(Mirror(reflecting: value).children, Mirror(reflecting: fresh).children).compactMap { field, empty in
+                String(describing: field.value) == String(describing: empty.value) ? field.label ?? "?" : nil
+            }
+        }
+        XCTAssertEqual(unset(stats, ClusterStats(cluster: 0, tbus: 0)), [], "every field of ClusterStats is set")
+        XCTAssertEqual(unset(stats.tbus[0], TBUStats()), [], "every field of TBUStats is set")
+        XCTAssertEqual(unset(stats.links.occupancy[5]!, LinkOccupancy()), [], "every field of LinkOccupancy is set")
+        XCTAssertEqual(
+            unset(stats.links, LinkTraffic()), [], "every field of LinkTraffic is set")
+        let frames = ClusterProtocol.encodeStats(stats)
+        XCTAssertEqual(frames[0], [ClusterProtocol.Tag.stats.rawValue])
+        XCTAssertEqual(try ClusterProtocol.decodeStats(frames[1]), stats)
+        XCTAssertEqual(ClusterProtocol.encodeStats(stats), frames, "the same statistics, the same bytes")
+        var plain = ClusterStats(cluster: 2, tbus: 4)
+        plain.idleTimeline = nil
+        XCTAssertEqual(try ClusterProtocol.decodeStats(ClusterProtocol.encodeStats(plain)[1]), plain)
+        for cut in [0, 7, frames[1].count / 2, frames[1].count - 1] {
+            XCTAssertThrowsError(try ClusterProtocol.decodeStats(Array(frames[1].prefix(cut)))) { error in
+                XCTAssertTrue("\(error)".contains("malformed ClusterStats"), "\(error)")
+            }
+        }
+        XCTAssertThrowsError(try ClusterProtocol.decodeStats(frames[1] + [0]), "trailing byte")
+    }
+
     func testMalformedFramesAreErrorsNotCrashes() throws {
         let grant = ClusterProtocol.encode(
             ClusterProtocol.Grant(window: 1, end: 9, speculative: true, restore: false, inputs: envelopes, inWindow: [])
@@ -215,9 +292,10 @@ final class WireCodecTests: XCTestCase {
             ClusterProtocol.Report(
                 window: 9, nextEvent: .never, earliestOutput: 1234, events: 55, computeNanos: 66, absorbs: .views,
                 envelopes: envelopes, trace: trace))[1]
+        let stats = ClusterProtocol.encodeStats(Self.fullStats)[1]
         var decoded = 0
         for iteration in 0..<20_000 {
-            var bytes = iteration % 2 == 0 ? grant : report
+            var bytes = [grant, report, stats][iteration % 3]
             switch rng.next() % 5 {
             case 0:
                 let index = Int(rng.next() % UInt64(bytes.count))
@@ -236,6 +314,7 @@ final class WireCodecTests: XCTestCase {
             }
             if (try? ClusterProtocol.decodeGrant(bytes)) != nil { decoded += 1 }
             if (try? ClusterProtocol.decodeReport(bytes)) != nil { decoded += 1 }
+            if (try? ClusterProtocol.decodeStats(bytes)) != nil { decoded += 1 }
             _ = try? ClusterProtocol.decodeCycle(bytes)
             _ = try? ClusterProtocol.unbatch(bytes)
             _ = try? ClusterProtocol.parse([Array(bytes.prefix(1)), bytes])
