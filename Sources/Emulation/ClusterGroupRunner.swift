@@ -20,13 +20,18 @@ public enum ClusterGroupRunner {
         _ runs: [(runner: ClusterWindowRunner, run: WindowRun)], window plan: WindowPlan
     ) throws -> [ClusterWindowReport] {
         let members = runs.map(\.run.cluster)
-        var position: [Int: Int] = [:]
+        // Each member's index in `runs`, by cluster id (an array: it is read for every envelope).
+        var position = [Int?](repeating: nil, count: (members.max() ?? -1) + 1)
         for (index, cluster) in members.enumerated() { position[cluster] = index }
+        func member(_ cluster: Int?) -> Int? {
+            guard let cluster, cluster < position.count else { return nil }
+            return position[cluster]
+        }
         let engines = runs.map(\.runner.engine)
         for (runner, run) in runs {
             var run = run
             // The live envelopes replace the grant's copies from the clusters run together.
-            run.inWindow.removeAll { envelope in envelope.source.clusterIndex.map { position[$0] != nil } ?? false }
+            run.inWindow.removeAll { envelope in member(envelope.source.clusterIndex) != nil }
             try runner.prepare(run, window: plan, speculative: true)
             runner.engine.beginSpeculativeSteps()
         }
@@ -37,11 +42,9 @@ public enum ClusterGroupRunner {
         while case let top = next.first, top.time < plan.end {
             let engine = engines[top.participant]
             events[top.participant] += engine.speculativeStep(before: top.time + 1)
-            for envelope in engine.takeEnvelopes() {
+            engine.deliverEnvelopes { envelope in
                 sent[top.participant].append(envelope)
-                guard envelope.arrival < plan.end, let receiver = envelope.destination.clusterIndex,
-                    let index = position[receiver]
-                else { continue }
+                guard envelope.arrival < plan.end, let index = member(envelope.destination.clusterIndex) else { return }
                 engines[index].receive(envelope)
                 next.update(index, to: engines[index].nextEventTime)
             }
