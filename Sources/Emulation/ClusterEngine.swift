@@ -212,6 +212,7 @@ public final class ClusterEngine {
     /// then sit out the windows that only broadcast views and load signals.
     public var absorbs: AbsorbedMessages {
         guard pool.count > 0 else { return [.views, .balanceSignals] }  // balances nothing
+        let balancer = self.balancer  // one copy for all the questions
         var kinds: AbsorbedMessages = []
         if !balancer.reacts(to: .view, queueCount: queue.count) { kinds.insert(.views) }
         let load = BalanceSignal(kind: .load, cluster: 0, cycles: 0, count: 0)
@@ -354,6 +355,9 @@ public final class ClusterEngine {
         // Without working TBUs nothing is balanced: views and signals only record.
         guard absorptionTracker != nil, pool.count > 0 else { return }
         let queued = queue.count
+        // One copy of the policy for all the questions (each call on the stored existential
+        // copied it: this runs before every event of a speculative run).
+        let balancer = self.balancer
         var mattered = balancer.reads(on: .view, queueCount: queued)
         if balancer.reacts(to: .view, queueCount: queued) { mattered.insert(.view) }
         for kind in BalanceSignal.Kind.allCases {
