@@ -378,10 +378,11 @@ public final class WaferSession {
                     owed[cluster] = nil
                 }
                 // Clusters run together took each other's envelopes of this round at once.
+                let handedOver = Self.handedOver(reports, end: end)
                 for report in reports where !report.livePeers.isEmpty {
                     let took = Self.inputs(
                         of: report.cluster, granted: inWindow[report.cluster] ?? [], livePeers: report.livePeers,
-                        latest: latest, end: end)
+                        handedOver: handedOver)
                     delivered[report.cluster] = took
                     ranWith[report.cluster] = took
                 }
@@ -438,12 +439,27 @@ public final class WaferSession {
         return receivers
     }
 
+    /// The in-window envelopes of a round's `reports` that clusters run together handed to each
+    /// other at once (to a peer named in the sender's `livePeers`): by receiver, then by sender.
+    static func handedOver(_ reports: [ClusterWindowReport], end: Cycle) -> [Int: [Int: [Envelope]]] {
+        var handed: [Int: [Int: [Envelope]]] = [:]
+        for report in reports where !report.livePeers.isEmpty {
+            let peers = Set(report.livePeers)
+            for envelope in report.envelopes where envelope.arrival < end {
+                guard let receiver = envelope.destination.clusterIndex, peers.contains(receiver) else { continue }
+                handed[receiver, default: [:]][report.cluster, default: []].append(envelope)
+            }
+        }
+        return handed
+    }
+
     /// The in-window envelopes `cluster` ran with when it ran together with `livePeers`
-    /// (``ClusterGroupRunner``): its grant's from outside them, and theirs of this round (in
-    /// `latest`), listed as in-window inputs always are — the coordinator's first, then by
-    /// sending cluster — so that they equal the next round's inputs exactly when nothing changed.
+    /// (``ClusterGroupRunner``): its grant's from outside them, and theirs of this round
+    /// (`handedOver`, from ``handedOver(_:end:)``), listed as in-window inputs always are — the
+    /// coordinator's first, then by sending cluster — so that they equal the next round's inputs
+    /// exactly when nothing changed.
     static func inputs(
-        of cluster: Int, granted: [Envelope], livePeers: [Int], latest: [Int: ClusterWindowReport], end: Cycle
+        of cluster: Int, granted: [Envelope], livePeers: [Int], handedOver: [Int: [Int: [Envelope]]]
     ) -> [Envelope] {
         let peers = Set(livePeers)
         var fromCoordinator: [Envelope] = []
@@ -455,11 +471,7 @@ public final class WaferSession {
             }
             if !peers.contains(source) { bySource[source, default: []].append(envelope) }
         }
-        for peer in peers {
-            bySource[peer] = latest[peer]?.envelopes.filter {
-                $0.arrival < end && $0.destination.clusterIndex == cluster
-            }
-        }
+        for (peer, envelopes) in handedOver[cluster] ?? [:] where peers.contains(peer) { bySource[peer] = envelopes }
         return fromCoordinator + bySource.keys.sorted().flatMap { bySource[$0]! }
     }
 
