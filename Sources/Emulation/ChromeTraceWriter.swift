@@ -47,7 +47,9 @@ public final class ChromeTraceWriter: TraceSink {
         out.append("},\"traceEvents\":[\n")
         writeMetadata()
         try flush()
-        batches = TraceBatches(label: "octopus.trace-writer", backlog: backlog) { [unowned self] windows in
+        batches = TraceBatches(label: "octopus.trace-writer", backlog: backlog) { [weak self] windows in
+            // A writer dropped without `close()` (a failed run) has nothing left to write.
+            guard let self else { return }
             for lists in windows {
                 for record in TraceOrder.merge(lists) { render(record) }
             }

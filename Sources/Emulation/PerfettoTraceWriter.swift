@@ -99,7 +99,9 @@ public final class PerfettoTraceWriter: TraceFileWriter {
         self.library = library
         writeTracks()
         try writeChunk()
-        batches = TraceBatches(label: "octopus.perfetto-writer", backlog: backlog) { [unowned self] windows in
+        batches = TraceBatches(label: "octopus.perfetto-writer", backlog: backlog) { [weak self] windows in
+            // A writer dropped without `close()` (a failed run) has nothing left to write.
+            guard let self else { return }
             for lists in windows {
                 for record in TraceOrder.merge(lists) {
                     render(record)
