@@ -98,6 +98,16 @@ public final class CoordinatorServer {
     private var registered: [Int: ClusterProtocol.Registration] = [:]
     private var pendingDrains: [[[UInt8]]] = []
     private var stopRequester: [[UInt8]]?
+    /// A signal (SIGINT, SIGTERM) that asked a running wafer to stop: it stops at the next window
+    /// boundary and collects the clusters' statistics, unless a second signal comes or
+    /// ``interruptGrace`` passes first (then it stops at once, without them).
+    private var interrupt: (signal: Int32, deadline: Date)?
+    /// Whether the wafer is running windows (a signal before that stops it at once).
+    private var running = false
+    /// Whether ``finish(wallStart:setupSeconds:)`` wrote the summary and stopped the clusters.
+    private var finished = false
+    /// How long a signalled wafer may take to reach a window boundary and collect its statistics.
+    static let interruptGrace: TimeInterval = 5
     private var rateLimiter = RequestRateLimiter()
     private var pacer: Pacer?
     /// Injections refused (bad fields, limits, draining).
@@ -185,8 +195,15 @@ public final class CoordinatorServer {
             for injection in initial { try session.inject(injection) }
             wallStart = Date()
             pacer = options.pace.map { Pacer(ratio: $0, clockMHz: options.config.clockMHz) }
+            running = true
             try mainLoop()
-            return try finish(wallStart: wallStart, setupSeconds: setupSeconds)
+            let summary = try finish(wallStart: wallStart, setupSeconds: setupSeconds)
+            // Stopped by a signal: the summary (marked incomplete) has everything up to the stop;
+            // the caller still learns that the run was interrupted.
+            if let interrupt { throw Abort.interrupted(signal: interrupt.signal) }
+            return summary
+        } catch Abort.interrupted(let signal) where finished {
+            throw Abort.interrupted(signal: signal)
         } catch var lost as ClusterLost {
             // Name the host, and the clusters that went with it.
             if let host = registered[lost.cluster]?.host {
@@ -398,6 +415,7 @@ public final class CoordinatorServer {
         pacingPoller.add(.fileDescriptor(wake.fileDescriptor))
         while true {
             try checkWake()
+            if interrupt != nil { return }
             try serveControl()
             if stopRequester != nil { return }
             // Pacing: wait (still answering the control socket) until wall time catches up.
@@ -472,6 +490,7 @@ public final class CoordinatorServer {
 
     private func finish(wallStart: Date, setupSeconds: Double) throws -> RunSummary {
         options.progress?.finish()
+        if interrupt != nil { session.markStopped() }
         // The trace is written while the wafer runs; what is left of it counts in the wall time.
         try trace.close()
         let stats = try session.collectStats()
@@ -486,6 +505,11 @@ public final class CoordinatorServer {
         host.placement = (0..<options.config.clusterCount).map { registered[$0]?.host ?? "" }
         var summary = RunSummary(results: results, host: host)
         summary.complete = true
+        if let interrupt {
+            summary.complete = false
+            summary.stoppedBecause = "\(Abort.interrupted(signal: interrupt.signal))"
+            summary.virtualTimeCycles = session.now
+        }
         let summaryPath = (options.outputDirectory as NSString).appendingPathComponent("summary.json")
         try SummaryRenderer.json(summary).write(to: URL(fileURLWithPath: summaryPath))
         try RunTables.write(to: options.outputDirectory, session: session, timeline: timeline, stats: stats)
@@ -494,6 +518,7 @@ public final class CoordinatorServer {
                 requester + [ControlProtocol.encode(["ok": true, "stopped": true, "output": options.outputDirectory])])
         }
         transport.stopAll()
+        finished = true
         return summary
     }
 
@@ -502,10 +527,22 @@ public final class CoordinatorServer {
     private func checkWake() throws {
         for reason in wake.drain() {
             switch reason {
-            case .signal(let signal): throw Abort.interrupted(signal: signal)
+            case .signal(let signal):
+                // A running wafer stops at the next window boundary, with its statistics; a
+                // second signal, or one before the wafer runs, stops it at once.
+                guard running, interrupt == nil else { throw Abort.interrupted(signal: signal) }
+                interrupt = (signal, Date().addingTimeInterval(Self.interruptGrace))
+                options.log(
+                    "signal \(signal): stopping at the end of this window (again to stop at once, without statistics)")
             case .childExited(let cluster, let pid, let how):
                 throw Abort.childDied(cluster: cluster, pid: pid, description: how)
             }
+        }
+        if let interrupt, Date() > interrupt.deadline {
+            options.log(
+                "the wafer did not reach a window boundary within \(Int(Self.interruptGrace)) s of the signal: "
+                    + "stopping at once, without statistics")
+            throw Abort.interrupted(signal: interrupt.signal)
         }
     }
 

@@ -434,20 +434,62 @@ final class RunCommandTests: XCTestCase {
     func testCtrlCStopsEveryProcess() throws {
         let directory = try makeTemporaryDirectory("sigint")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let launcher = try Launched(["run", "--out", directory + "/out"], in: directory, name: "launcher")
+        let launcher = try Launched(
+            ["run", "--workload", "Configs/workloads/mixed.yaml", "--out", directory + "/out"], in: directory,
+            name: "launcher")
         XCTAssertTrue(eventually(30) { clusterChildren(of: launcher.pid).count == 16 })
-        usleep(300_000)
+        XCTAssertTrue(eventually(60) { isRunning(directory + "/out") }, "the wafer runs: \(launcher.stderr)")
         kill(launcher.pid, SIGINT)
         XCTAssertEqual(launcher.wait(seconds: 30), 130, launcher.stderr)
         XCTAssertTrue(launcher.stderr.contains("interrupted"), launcher.stderr)
+        XCTAssertTrue(launcher.stderr.contains("stopping at the end of this window"), launcher.stderr)
         XCTAssertTrue(
             eventually(10) { clusterChildren(of: launcher.pid).isEmpty }, "no cluster process outlives Ctrl-C")
         // The trace written so far is still a complete JSON document, and the summary says the run
-        // was interrupted.
+        // was interrupted — with the clusters' statistics up to where it stopped.
         XCTAssertNoThrow(try readJSON(directory + "/out/trace.json"))
         let summary = try readJSON(directory + "/out/summary.json")
         XCTAssertEqual(summary["complete"] as? Bool, false)
         XCTAssertTrue((summary["stopped_because"] as? String ?? "").contains("interrupted by signal 2"), "\(summary)")
+        let results = try XCTUnwrap(summary["results"] as? [String: Any])
+        XCTAssertGreaterThan(results["utilisation"] as? Double ?? 0, 0, "the clusters' statistics were collected")
+        XCTAssertGreaterThan((results["time"] as? [String: Double])?["busy"] ?? 0, 0)
+        XCTAssertNotNil(summary["virtual_time_cycles"] as? Int)
+    }
+
+    /// True once the run writing into `directory` has traced a slice (its windows are running).
+    private func isRunning(_ directory: String) -> Bool {
+        guard let trace = try? String(contentsOfFile: directory + "/trace.json", encoding: .utf8) else { return false }
+        return trace.contains(#""ph":"X""#)
+    }
+
+    /// A signal while a cluster cannot answer (stopped): the wafer gives up on a window boundary
+    /// after the grace period and stops at once, without statistics — or sooner on a second signal.
+    func testASignalWhileAClusterIsStuckStopsWithoutStatistics() throws {
+        for secondSignal in [false, true] {
+            let directory = try makeTemporaryDirectory("sigint-stuck-\(secondSignal)")
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let launcher = try Launched(
+                ["run", "--workload", "Configs/workloads/mixed.yaml", "--out", directory + "/out"], in: directory,
+                name: "launcher")
+            XCTAssertTrue(eventually(30) { clusterChildren(of: launcher.pid).count == 16 })
+            XCTAssertTrue(eventually(60) { isRunning(directory + "/out") }, "the wafer runs: \(launcher.stderr)")
+            let stuck = try XCTUnwrap(clusterChildren(of: launcher.pid).first)
+            kill(stuck, SIGSTOP)
+            defer { kill(stuck, SIGCONT) }
+            kill(launcher.pid, SIGINT)
+            if secondSignal {
+                usleep(500_000)
+                kill(launcher.pid, SIGINT)
+            }
+            XCTAssertEqual(launcher.wait(seconds: 60), 130, launcher.stderr)
+            XCTAssertEqual(
+                launcher.stderr.contains("did not reach a window boundary"), !secondSignal,
+                "second signal \(secondSignal): \(launcher.stderr)")
+            XCTAssertTrue(
+                eventually(15) { clusterChildren(of: launcher.pid).isEmpty }, "no cluster process outlives the run")
+            XCTAssertEqual(try readJSON(directory + "/out/summary.json")["complete"] as? Bool, false)
+        }
     }
 
     func testSIGTERMStopsEveryProcessAndKeepsTheWork() throws {
