@@ -123,23 +123,50 @@ public final class ClusterProcess {
     public func run() throws {
         let processName = UUID().uuidString
         let host = options.hostLabel ?? ProcessInfo.processInfo.hostName
-        var poller = Poller()
-        var dealerIndex: [Int: Member] = [:]
-        var monitorIndex: [Int: Member] = [:]
+        // Every member's socket, and the first member's monitor: every hosted cluster connects
+        // to the same endpoint with the same keys, so the first one's monitor tells for all.
+        var everyone = Poller()
+        var everyoneDealers: [Int: Member] = [:]
+        var everyoneMonitors: [Int: Member] = [:]
         for member in members {
             var registration = ClusterProtocol.Registration(
                 cluster: member.id, pid: getpid(), host: host, wire: ClusterProtocol.version)
             if members.count > 1 { registration.process = processName }
             try member.dealer.send(ClusterProtocol.json(.register, registration))
-            dealerIndex[poller.add(.socket(member.dealer))] = member
-            monitorIndex[poller.add(.socket(member.monitor))] = member
+            everyoneDealers[everyone.add(.socket(member.dealer))] = member
+            if member === members.first { everyoneMonitors[everyone.add(.socket(member.monitor))] = member }
         }
+        // While the wafer runs, the coordinator sends a process of several clusters every grant
+        // through its first cluster's socket (GRANTS), so that socket is all it watches:
+        // zmq_poll's cost grows with its items, and a process may host hundreds of clusters. The
+        // others are watched again once anything but a round arrives (COLLECT and STOP go to every
+        // cluster, the first one first).
+        var lean = Poller()
+        let leader = members[0]
+        let leanDealers = [lean.add(.socket(leader.dealer)): leader]
+        let leanMonitors = [lean.add(.socket(leader.monitor)): leader]
+        var running = false
+        // Once anything but a round reached the first socket, the end has begun: everyone again.
+        var roundsOnly = true
         let started = Date()
         while true {
-            let ready = try poller.poll(timeoutMs: 1000)
+            let ready = try running ? lean.poll(timeoutMs: 1000) : everyone.poll(timeoutMs: 1000)
+            let (dealers, monitors) = running ? (leanDealers, leanMonitors) : (everyoneDealers, everyoneMonitors)
             try checkParent()
+            if running, ready.isEmpty {
+                // A quiet second: read what reached the other sockets (the coordinator's pings
+                // while it waits), so nothing piles up there.
+                for member in members.dropFirst() {
+                    while !member.stopped, let frames = try member.dealer.receive(dontWait: true) {
+                        if try handle(frames, for: member) != .ping {
+                            running = false
+                            roundsOnly = false
+                        }
+                    }
+                }
+            }
             for index in ready.sorted() {
-                if let watched = monitorIndex[index] {
+                if let watched = monitors[index] {
                     guard let event = try Socket.readMonitorEvent(watched.monitor) else { continue }
                     if Socket.Event.isHandshakeFailure(event.event) {
                         throw Failure(
@@ -148,17 +175,25 @@ public final class ClusterProcess {
                     }
                     throw Failure(description: "lost the connection to the coordinator at \(options.coordinator)")
                 }
-                guard let member = dealerIndex[index] else { continue }
+                guard let member = dealers[index] else { continue }
                 while !member.stopped, let frames = try member.dealer.receive(dontWait: true) {
-                    try handle(frames, for: member)
+                    let tag = try handle(frames, for: member)
+                    if running, tag != .grants, tag != .ping {
+                        running = false
+                        roundsOnly = false
+                    }
                 }
             }
             if members.allSatisfy(\.stopped) { return }
-            if members.contains(where: { $0.runner == nil }), Date().timeIntervalSince(started) > options.setupTimeout {
-                throw Failure(
-                    description:
-                        "no setup from a coordinator at \(options.coordinator) within \(Int(options.setupTimeout)) s (is it running, and expecting \(hosted)?)"
-                )
+            if members.contains(where: { $0.runner == nil }) {
+                if Date().timeIntervalSince(started) > options.setupTimeout {
+                    throw Failure(
+                        description:
+                            "no setup from a coordinator at \(options.coordinator) within \(Int(options.setupTimeout)) s (is it running, and expecting \(hosted)?)"
+                    )
+                }
+            } else if members.count > 1, roundsOnly, !running {
+                running = true
             }
         }
     }
@@ -169,8 +204,8 @@ public final class ClusterProcess {
         }
     }
 
-    /// Handles one coordinator message for `member` (STOP marks it stopped).
-    private func handle(_ frames: [[UInt8]], for member: Member) throws {
+    /// Handles one coordinator message for `member` (STOP marks it stopped); returns its kind.
+    private func handle(_ frames: [[UInt8]], for member: Member) throws -> ClusterProtocol.Tag {
         let (tag, body) = try ClusterProtocol.parse(frames)
         switch tag {
         case .setup:
@@ -209,7 +244,10 @@ public final class ClusterProcess {
             // The round's grants for several of this process's clusters: one REPORTS back.
             var grants: [(member: Member, grant: ClusterProtocol.Grant)] = []
             for item in try ClusterProtocol.unbatch(body) {
-                guard let hosted = members.first(where: { $0.id == item.cluster }) else {
+                // Hosted clusters are consecutive: found by index, not by search.
+                let index = item.cluster - members[0].id
+                guard members.indices.contains(index), case let hosted = members[index], hosted.id == item.cluster
+                else {
                     throw Failure(
                         description: "granted a window for cluster \(item.cluster), which this process does not host")
                 }
@@ -231,6 +269,7 @@ public final class ClusterProcess {
         case .register, .report, .reports, .stats, .bye, .ready:
             throw Failure(description: "unexpected \(tag) message from the coordinator")
         }
+        return tag
     }
 
     /// The setup, decoded once for every hosted cluster (the coordinator sends each the same bytes).

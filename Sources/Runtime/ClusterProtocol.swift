@@ -49,7 +49,9 @@ enum ClusterProtocol {
     /// 3: GRANTS and REPORTS for the clusters of one process.
     /// 4: reports name the clusters of their process they ran together with.
     /// 5: STATS in binary (``ClusterStats`` as ``WireCodable``) instead of JSON.
-    static let version = 5
+    /// 6: a process hosting several clusters gets every grant through its first cluster (GRANTS),
+    ///    even a single one, and watches only that socket while the wafer runs.
+    static let version = 6
 
     struct Registration: Codable {
         var cluster: Int

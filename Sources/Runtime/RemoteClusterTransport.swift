@@ -20,7 +20,15 @@ final class RemoteClusterTransport: ClusterTransport {
     /// For each cluster, the first cluster of the process hosting it (itself when a process hosts
     /// one): grants for the clusters of one process go out together (GRANTS), and only that
     /// cluster's socket may report for them (REPORTS).
-    var processLeader: [Int]
+    var processLeader: [Int] {
+        didSet {
+            leadsSeveral = Set(processLeader.indices.filter { processLeader[$0] != $0 }.map { processLeader[$0] })
+        }
+    }
+    /// The leaders of processes hosting more than one cluster: every grant for one of their
+    /// clusters goes to the leader's socket, even alone, so such a process watches one socket while
+    /// the wafer runs.
+    private var leadsSeveral: Set<Int> = []
 
     init(router: Socket, clusterCount: Int, wakeDescriptor: Int32) {
         self.router = router
@@ -54,7 +62,7 @@ final class RemoteClusterTransport: ClusterTransport {
         }
         for leader in order {
             let grants = byProcess[leader]!
-            if grants.count == 1 {
+            if grants.count == 1 && !leadsSeveral.contains(leader) {
                 try send(grants[0].cluster, ClusterProtocol.frames(.grant, grants[0].body))
             } else {
                 try send(leader, ClusterProtocol.batch(.grants, grants.map { ($0.cluster, $0.body) }))

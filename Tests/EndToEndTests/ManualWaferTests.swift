@@ -133,6 +133,54 @@ final class ManualWaferTests: XCTestCase {
         XCTAssertNoThrow(try readJSON(out + "/trace.json"))
     }
 
+    /// One hand-started process hosting all four clusters (`cluster --count 4`) serves a wafer that
+    /// runs, waits idle (the coordinator pings every cluster's socket while it waits, and the
+    /// process, which watches only its first socket while the wafer runs, reads them), runs again
+    /// and stops: every request finishes and both processes exit cleanly.
+    func testOneProcessOfSeveralClustersServesAWaferThatWaitsBetweenRuns() throws {
+        let directory = try makeTemporaryDirectory("manual-count")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let listen = "tcp://127.0.0.1:\(freePort())"
+        let control = "tcp://127.0.0.1:\(freePort())"
+        let out = directory + "/out"
+        let coordinator = try Launched(
+            [
+                "coordinator", "--wafer", "Configs/wafers/small-2x2.yaml", "--listen", listen,
+                "--control", control, "--out", out,
+            ], in: directory, name: "coordinator")
+        let process = try Launched(
+            ["cluster", "--coordinator", listen, "--id", "0", "--count", "4"], in: directory, name: "clusters")
+        XCTAssertTrue(
+            eventually(30) {
+                (try? self.ctl(["status"], control: control, in: directory, name: "status").1["clusters_registered"]
+                    as? Int) == 4
+            })
+        for round in 0..<2 {
+            let (injectStatus, injected) = try ctl(
+                [
+                    "inject", "--workflow", "detect-classify", "--count", "20", "--arrival", "periodic",
+                    "--period-cycles", "3000",
+                ], control: control, in: directory, name: "inject\(round)")
+            XCTAssertEqual(injectStatus, 0, "\(injected)")
+            let (drainStatus, drained) = try ctl(["drain"], control: control, in: directory, name: "drain\(round)")
+            XCTAssertEqual(drainStatus, 0, "\(drained)")
+            XCTAssertEqual(drained["completed"] as? Int, 20 * (round + 1), "\(drained)")
+            // Idle: the coordinator pings; the process reads the pings and burns no CPU.
+            let before = cpuTicks(process.pid) ?? 0
+            sleep(3)
+            XCTAssertLessThan((cpuTicks(process.pid) ?? 0) - before, 20, "the cluster process used CPU while idle")
+        }
+        let (stopStatus, stopped) = try ctl(["stop"], control: control, in: directory, name: "stop")
+        XCTAssertEqual(stopStatus, 0, "\(stopped)")
+        XCTAssertEqual(coordinator.wait(seconds: 30), 0, coordinator.stderr)
+        XCTAssertEqual(process.wait(seconds: 15), 0, process.stderr)
+        let summary = try readJSON(out + "/summary.json")
+        let results = summary["results"] as? [String: Any]
+        XCTAssertEqual((results?["overall"] as? [String: Any])?["completed"] as? Int, 40)
+        XCTAssertGreaterThan(results?["utilisation"] as? Double ?? 0, 0, "every cluster's statistics came back")
+        XCTAssertEqual((summary["host"] as? [String: Any])?["processes"] as? Int, 2)
+    }
+
     /// The README's pyzmq example, run as written against a live wafer (needs OCTOPUS_PYTHON, a
     /// Python with pyzmq, which scripts/test provides).
     func testPyzmqExampleFromTheREADME() throws {

@@ -11,7 +11,8 @@ import ZeroMQ
 #endif
 
 /// The grants of one round for the clusters of one process travel as one GRANTS message to its
-/// first cluster's socket, and their reports come back as one REPORTS message from there.
+/// first cluster's socket (even a grant for one of them alone), and their reports come back as one
+/// REPORTS message from there.
 final class GrantBatchingTests: XCTestCase {
     private func report(window: UInt64, events: UInt64, livePeers: [Int] = []) -> [UInt8] {
         ClusterProtocol.encode(
@@ -109,5 +110,18 @@ final class GrantBatchingTests: XCTestCase {
         ) { error in
             XCTAssertTrue("\(error)".contains("cluster 2 claims to have run together with cluster 0"), "\(error)")
         }
+
+        // A grant for one cluster of a process of several still goes to its leader, as GRANTS
+        // (such a process watches only that socket while the wafer runs).
+        try dealers[0].send(ClusterProtocol.batch(.reports, [(1, report(window: 7, events: 3))]))
+        let alone = try transport.run(
+            WindowPlan(index: 7, start: 300, end: 400), speculative: true, runs: [WindowRun(cluster: 1)])
+        XCTAssertEqual(alone.map(\.events), [3])
+        var received: [[[UInt8]]] = []
+        while let frames = try dealers[0].receive(dontWait: true) { received.append(frames) }
+        let last = try ClusterProtocol.parse(XCTUnwrap(received.last))
+        XCTAssertEqual(last.0, .grants)
+        XCTAssertEqual(try ClusterProtocol.unbatch(last.1).map(\.cluster), [1])
+        XCTAssertNil(try dealers[1].receive(dontWait: true), "no grant ever reaches a process's second socket")
     }
 }
