@@ -434,11 +434,7 @@ final class RunCommandTests: XCTestCase {
     func testCtrlCStopsEveryProcess() throws {
         let directory = try makeTemporaryDirectory("sigint")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let launcher = try Launched(
-            ["run", "--workload", "Configs/workloads/mixed.yaml", "--out", directory + "/out"], in: directory,
-            name: "launcher")
-        XCTAssertTrue(eventually(30) { clusterChildren(of: launcher.pid).count == 16 })
-        XCTAssertTrue(eventually(60) { isRunning(directory + "/out") }, "the wafer runs: \(launcher.stderr)")
+        let launcher = try startRunningMixedWafer(in: directory)
         kill(launcher.pid, SIGINT)
         XCTAssertEqual(launcher.wait(seconds: 30), 130, launcher.stderr)
         XCTAssertTrue(launcher.stderr.contains("interrupted"), launcher.stderr)
@@ -457,10 +453,19 @@ final class RunCommandTests: XCTestCase {
         XCTAssertNotNil(summary["virtual_time_cycles"] as? Int)
     }
 
-    /// True once the run writing into `directory` has traced a slice (its windows are running).
-    private func isRunning(_ directory: String) -> Bool {
-        guard let trace = try? String(contentsOfFile: directory + "/trace.json", encoding: .utf8) else { return false }
-        return trace.contains(#""ph":"X""#)
+    /// Starts `octopus run` of the mixed workload (17 processes) into `directory/out` and returns
+    /// once its windows are running (the trace has a slice).
+    private func startRunningMixedWafer(in directory: String) throws -> Launched {
+        let launcher = try Launched(
+            ["run", "--workload", "Configs/workloads/mixed.yaml", "--out", directory + "/out"], in: directory,
+            name: "launcher")
+        XCTAssertTrue(eventually(30) { clusterChildren(of: launcher.pid).count == 16 })
+        XCTAssertTrue(
+            eventually(60) {
+                let trace = try? String(contentsOfFile: directory + "/out/trace.json", encoding: .utf8)
+                return trace?.contains(#""ph":"X""#) ?? false
+            }, "the wafer runs: \(launcher.stderr)")
+        return launcher
     }
 
     /// A signal while a cluster cannot answer (stopped): the wafer gives up on a window boundary
@@ -469,11 +474,7 @@ final class RunCommandTests: XCTestCase {
         for secondSignal in [false, true] {
             let directory = try makeTemporaryDirectory("sigint-stuck-\(secondSignal)")
             defer { try? FileManager.default.removeItem(atPath: directory) }
-            let launcher = try Launched(
-                ["run", "--workload", "Configs/workloads/mixed.yaml", "--out", directory + "/out"], in: directory,
-                name: "launcher")
-            XCTAssertTrue(eventually(30) { clusterChildren(of: launcher.pid).count == 16 })
-            XCTAssertTrue(eventually(60) { isRunning(directory + "/out") }, "the wafer runs: \(launcher.stderr)")
+            let launcher = try startRunningMixedWafer(in: directory)
             let stuck = try XCTUnwrap(clusterChildren(of: launcher.pid).first)
             kill(stuck, SIGSTOP)
             defer { kill(stuck, SIGCONT) }
