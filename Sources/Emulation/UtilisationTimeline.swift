@@ -5,6 +5,8 @@ import WaferModel
 /// past (so it costs the engines nothing and is the same in one process and across processes):
 /// cycles spent running task blocks (a split's lent arrays included) and reconfiguring, in bins
 /// whose width doubles whenever the run outgrows ``maximumBins``, so memory stays bounded.
+/// The records are counted on a thread of their own (``TraceBatches``), off the run's; reading
+/// the bins waits for everything appended before.
 public final class UtilisationTimeline: TraceSink {
     /// Cycles of one bin of one cluster.
     public struct Bin: Equatable, Sendable {
@@ -20,10 +22,15 @@ public final class UtilisationTimeline: TraceSink {
     /// Bins kept at most; past them the width doubles and neighbours merge.
     public let maximumBins: Int
     /// Width of a bin in cycles.
-    public private(set) var width: Cycle
+    public var width: Cycle { batches.sync { countedWidth } }
     /// `bins[cluster][i]` covers `[i·width, (i+1)·width)`.
-    public private(set) var bins: [[Bin]]
+    public var bins: [[Bin]] { batches.sync { counted } }
+    /// What the counting thread keeps: the bins' width and the bins.
+    private var countedWidth: Cycle
+    private var counted: [[Bin]]
     private let forward: TraceSink?
+    /// Set at the end of `init`: its counting closure refers to the timeline.
+    private var batches: TraceBatches!
 
     /// A timeline for the clusters of `mesh` (each with its working TBUs) that passes every
     /// window on to `forward` (the trace writer).
@@ -32,11 +39,21 @@ public final class UtilisationTimeline: TraceSink {
         tbus = (0..<mesh.count).map(mesh.workingTBUs)
         self.forward = forward
         self.maximumBins = maximumBins
-        self.width = max(1, width)
-        bins = Array(repeating: [], count: clusters)
+        countedWidth = max(1, width)
+        counted = Array(repeating: [], count: clusters)
+        batches = TraceBatches(label: "octopus.utilisation", backlog: 256) { [weak self] windows in
+            guard let self else { return }
+            for lists in windows { count(lists) }
+        }
     }
 
     public func append(window lists: [[TimedTraceRecord]]) throws {
+        try forward?.append(window: lists)
+        try batches.append(lists)
+    }
+
+    /// Counts one window's slices into the bins (on the counting thread).
+    private func count(_ lists: [[TimedTraceRecord]]) {
         for list in lists {
             for timed in list {
                 guard case .slice(let cluster, _, let start, let duration, let kind, _, _) = timed.record,
@@ -50,7 +67,6 @@ public final class UtilisationTimeline: TraceSink {
                 }
             }
         }
-        try forward?.append(window: lists)
     }
 
     /// The width a timeline that starts at `initial` cycles per bin and doubles past `maximumBins`
@@ -67,23 +83,25 @@ public final class UtilisationTimeline: TraceSink {
     enum Share { case busy, reconfiguring, blocked }
 
     /// Spreads `[start, start + duration)` over the bins it covers (a switch rather than a key
-    /// path: this runs for every slice of the run, on the engine's thread).
+    /// path: this runs for every slice of the run).
     func add(cluster: Int, start: Cycle, duration: Cycle, as share: Share) {
         let end = start.adding(duration)
-        while end > width.multipliedReportingOverflow(by: Cycle(maximumBins)).partialValue, width < Cycle.max / 4 {
+        while end > countedWidth.multipliedReportingOverflow(by: Cycle(maximumBins)).partialValue,
+            countedWidth < Cycle.max / 4
+        {
             coarsen()
         }
         var time = start
         while time < end {
-            let index = Int(time / width)
-            let binEnd = min(end, Cycle(index + 1) * width)
-            if bins[cluster].count <= index {
-                bins[cluster] += Array(repeating: Bin(), count: index + 1 - bins[cluster].count)
+            let index = Int(time / countedWidth)
+            let binEnd = min(end, Cycle(index + 1) * countedWidth)
+            if counted[cluster].count <= index {
+                counted[cluster] += Array(repeating: Bin(), count: index + 1 - counted[cluster].count)
             }
             switch share {
-            case .busy: bins[cluster][index].busy += binEnd - time
-            case .reconfiguring: bins[cluster][index].reconfiguring += binEnd - time
-            case .blocked: bins[cluster][index].blocked += binEnd - time
+            case .busy: counted[cluster][index].busy += binEnd - time
+            case .reconfiguring: counted[cluster][index].reconfiguring += binEnd - time
+            case .blocked: counted[cluster][index].blocked += binEnd - time
             }
             time = binEnd
         }
@@ -91,10 +109,10 @@ public final class UtilisationTimeline: TraceSink {
 
     /// Doubles the width, merging neighbouring bins.
     private func coarsen() {
-        width *= 2
-        for cluster in bins.indices {
-            let old = bins[cluster]
-            bins[cluster] = stride(from: 0, to: old.count, by: 2).map { index in
+        countedWidth *= 2
+        for cluster in counted.indices {
+            let old = counted[cluster]
+            counted[cluster] = stride(from: 0, to: old.count, by: 2).map { index in
                 var merged = old[index]
                 if index + 1 < old.count {
                     merged.busy += old[index + 1].busy
@@ -111,6 +129,7 @@ public final class UtilisationTimeline: TraceSink {
     /// clusters' `idle` timelines (indexed by cluster) and are left empty where one is missing (a
     /// run that stopped before its clusters reported). Bins are as wide as the coarser of the two.
     public func csv(end: Cycle, idle: [IdleTimeline?] = []) -> String {
+        let (width, bins) = batches.sync { (countedWidth, counted) }
         var lines = ["cluster,start_cycle,end_cycle,busy,reconfiguring,starved,unassigned,blocked"]
         let binWidth = idle.reduce(width) { max($0, $1?.width ?? 0) }
         let factor = Int(binWidth / width)
