@@ -243,7 +243,8 @@ public final class ClusterProcess {
         case .grants:
             // The round's grants for several of this process's clusters: one REPORTS back.
             var grants: [(member: Member, grant: ClusterProtocol.Grant)] = []
-            for item in try ClusterProtocol.unbatch(body) {
+            let (shared, items) = try ClusterProtocol.unbatchGrants(body)
+            for item in items {
                 // Hosted clusters are consecutive: found by index, not by search.
                 let index = item.cluster - members[0].id
                 guard members.indices.contains(index), case let hosted = members[index], hosted.id == item.cluster
@@ -251,7 +252,7 @@ public final class ClusterProcess {
                     throw Failure(
                         description: "granted a window for cluster \(item.cluster), which this process does not host")
                 }
-                grants.append((hosted, try ClusterProtocol.decodeGrant(item.body)))
+                grants.append((hosted, try ClusterProtocol.decodeGrant(item.body, shared: shared)))
             }
             try member.dealer.send(ClusterProtocol.batch(.reports, try runTogether(grants)))
         case .collect:

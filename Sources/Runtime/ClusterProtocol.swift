@@ -51,7 +51,9 @@ enum ClusterProtocol {
     /// 5: STATS in binary (``ClusterStats`` as ``WireCodable``) instead of JSON.
     /// 6: a process hosting several clusters gets every grant through its first cluster (GRANTS),
     ///    even a single one, and watches only that socket while the wafer runs.
-    static let version = 6
+    /// 7: a GRANTS message carries each view update and plan once (``SharedMessages``); its
+    ///    grants refer to them.
+    static let version = 7
 
     struct Registration: Codable {
         var cluster: Int
@@ -119,16 +121,71 @@ enum ClusterProtocol {
         return frames(tag, w.bytes)
     }
 
-    /// The (cluster, body) pairs of a GRANTS or REPORTS message.
+    /// The (cluster, body) pairs of a REPORTS message.
     static func unbatch(_ body: [UInt8]) throws -> [(cluster: Int, body: [UInt8])] {
         var r = ByteReader(body)
+        let items = try unbatch(&r)
+        try r.expectEnd()
+        return items
+    }
+
+    private static func unbatch(_ r: inout ByteReader) throws -> [(cluster: Int, body: [UInt8])] {
         let count = try r.count()
         var items: [(cluster: Int, body: [UInt8])] = []
         for _ in 0..<count {
             items.append((Int(try r.u32()), try r.byteString()))
         }
-        try r.expectEnd()
         return items
+    }
+
+    /// One GRANTS message: the messages its grants share (each written once), then for each
+    /// cluster its id and its GRANT body, encoded with ``encode(_:sharing:)`` into `shared`.
+    static func batchGrants(_ items: [(cluster: Int, body: [UInt8])], shared: SharedMessages) -> [[UInt8]] {
+        var w = ByteWriter(capacity: 16 + items.reduce(0) { $0 + 8 + $1.body.count })
+        w.write(shared.messages)
+        w.count(items.count)
+        for item in items {
+            w.u32(UInt32(item.cluster))
+            w.byteString(item.body)
+        }
+        return frames(.grants, w.bytes)
+    }
+
+    /// The shared messages and the (cluster, GRANT body) pairs of a GRANTS message; decode each
+    /// body with ``decodeGrant(_:shared:)`` and these messages.
+    static func unbatchGrants(_ body: [UInt8]) throws -> (shared: [Message], items: [(cluster: Int, body: [UInt8])]) {
+        var r = ByteReader(body)
+        let shared = try r.readArray(Message.self)
+        let items = try unbatch(&r)
+        try r.expectEnd()
+        return (shared, items)
+    }
+
+    /// The view updates and plans of one GRANTS message, each written once: the coordinator
+    /// broadcasts every view update and plan to every cluster, so a process hosting many
+    /// clusters got the same bytes once per cluster in each GRANTS message and decoded them as
+    /// often (on a 16×16 wafer in two processes, a fifth of the cluster process's work and of
+    /// the coordinator's). Its grants refer to them by index; the process decodes each once and
+    /// its clusters share the decoded value.
+    struct SharedMessages {
+        private(set) var messages: [Message] = []
+
+        /// Whether `message` is of a kind shared (sent alike to many clusters).
+        static func shares(_ message: Message) -> Bool {
+            switch message {
+            case .view, .plan: return true
+            default: return false
+            }
+        }
+
+        /// The index of `message` in the table, added when new. Broadcast copies share their
+        /// arrays' storage, so comparing them stops at the first array; the table holds the
+        /// few distinct updates of one round.
+        mutating func index(of message: Message) -> Int {
+            if let index = messages.firstIndex(of: message) { return index }
+            messages.append(message)
+            return messages.count - 1
+        }
     }
 
     static func json<T: Encodable>(_ tag: Tag, _ value: T) throws -> [[UInt8]] {
@@ -150,6 +207,13 @@ enum ClusterProtocol {
     }
 
     static func encode(_ g: Grant) -> [[UInt8]] {
+        var unshared: SharedMessages?
+        return frames(.grant, encode(g, sharing: &unshared))
+    }
+
+    /// A GRANT body. With `sharing`, view updates and plans go into that table and the body
+    /// refers to them (for a GRANTS message, ``batchGrants(_:shared:)``); without, it holds them.
+    static func encode(_ g: Grant, sharing: inout SharedMessages?) -> [UInt8] {
         var w = ByteWriter(capacity: 64 + (g.inputs.count + g.inWindow.count) * 64)
         w.u64(g.window)
         w.u64(g.end)
@@ -157,14 +221,54 @@ enum ClusterProtocol {
         if let correction = g.correction {
             w.u64(correction.window)
             w.u64(correction.end)
-            w.write(correction.inWindow)
+            write(correction.inWindow, to: &w, sharing: &sharing)
         }
-        w.write(g.inputs)
-        w.write(g.inWindow)
-        return frames(.grant, w.bytes)
+        write(g.inputs, to: &w, sharing: &sharing)
+        write(g.inWindow, to: &w, sharing: &sharing)
+        return w.bytes
     }
 
-    static func decodeGrant(_ body: [UInt8]) throws -> Grant {
+    /// The tag byte, in place of a message's own, of a reference to a shared message (followed
+    /// by its index); never a ``MessageTag``.
+    static let sharedReference: UInt8 = 0xFF
+
+    private static func write(_ envelopes: [Envelope], to w: inout ByteWriter, sharing: inout SharedMessages?) {
+        guard sharing != nil else { return w.write(envelopes) }
+        w.count(envelopes.count)
+        for envelope in envelopes {
+            guard SharedMessages.shares(envelope.message) else {
+                w.write(envelope)
+                continue
+            }
+            envelope.writeHeader(to: &w)
+            w.u8(sharedReference)
+            w.u32(UInt32(sharing!.index(of: envelope.message)))
+        }
+    }
+
+    private static func readEnvelopes(_ r: inout ByteReader, shared: [Message]?) throws -> [Envelope] {
+        guard let shared else { return try r.readArray() }
+        let n = try r.count()
+        var envelopes: [Envelope] = []
+        envelopes.reserveCapacity(n)
+        for _ in 0..<n {
+            envelopes.append(
+                try Envelope(from: &r) { r, tag in
+                    guard tag == sharedReference else { return try Message(tag: tag, from: &r) }
+                    let index = Int(try r.u32())
+                    guard index < shared.count else {
+                        throw WireError(
+                            description: "a grant refers to shared message \(index) of \(shared.count)")
+                    }
+                    return shared[index]
+                })
+        }
+        return envelopes
+    }
+
+    /// A GRANT body; `shared`: the messages of the GRANTS message it came in (nil for a lone
+    /// GRANT, which may not refer to any).
+    static func decodeGrant(_ body: [UInt8], shared: [Message]? = nil) throws -> Grant {
         var r = ByteReader(body)
         let window = try r.u64()
         let end = try r.u64()
@@ -172,11 +276,13 @@ enum ClusterProtocol {
         guard flags < 8 else { throw WireError(description: "bad grant flags \(flags)") }
         var correction: WindowCorrection?
         if flags & 4 != 0 {
-            correction = WindowCorrection(window: try r.u64(), end: try r.u64(), inWindow: try r.readArray())
+            correction = WindowCorrection(
+                window: try r.u64(), end: try r.u64(), inWindow: try readEnvelopes(&r, shared: shared))
         }
         let g = Grant(
             window: window, end: end, speculative: flags & 1 != 0, restore: flags & 2 != 0,
-            inputs: try r.readArray(), inWindow: try r.readArray(), correction: correction)
+            inputs: try readEnvelopes(&r, shared: shared), inWindow: try readEnvelopes(&r, shared: shared),
+            correction: correction)
         try r.expectEnd()
         return g
     }

@@ -51,21 +51,27 @@ final class RemoteClusterTransport: ClusterTransport {
         // The grants for the clusters of one process travel together, to its first cluster.
         var byProcess: [Int: [EncodedGrant]] = [:]
         var order: [Int] = []
+        // A process of several clusters gets its grants as one GRANTS message, which carries each
+        // view update and plan once (by leader; nil: a process of one cluster, a lone GRANT).
+        var shared = [ClusterProtocol.SharedMessages?](repeating: nil, count: clusterCount)
         for run in runs {
             let grant = ClusterProtocol.Grant(
                 window: plan.index, end: plan.end, speculative: speculative, restore: run.restore, inputs: run.inputs,
                 inWindow: run.inWindow, correction: run.correction)
             let leader = processLeader[run.cluster]
-            if byProcess[leader] == nil { order.append(leader) }
+            if byProcess[leader] == nil {
+                order.append(leader)
+                if leadsSeveral.contains(leader) { shared[leader] = ClusterProtocol.SharedMessages() }
+            }
             byProcess[leader, default: []].append(
-                EncodedGrant(cluster: run.cluster, body: ClusterProtocol.encode(grant)[1]))
+                EncodedGrant(cluster: run.cluster, body: ClusterProtocol.encode(grant, sharing: &shared[leader])))
         }
         for leader in order {
             let grants = byProcess[leader]!
-            if grants.count == 1 && !leadsSeveral.contains(leader) {
-                try send(grants[0].cluster, ClusterProtocol.frames(.grant, grants[0].body))
+            if let table = shared[leader] {
+                try send(leader, ClusterProtocol.batchGrants(grants.map { ($0.cluster, $0.body) }, shared: table))
             } else {
-                try send(leader, ClusterProtocol.batch(.grants, grants.map { ($0.cluster, $0.body) }))
+                try send(grants[0].cluster, ClusterProtocol.frames(.grant, grants[0].body))
             }
         }
         var expected = [Bool](repeating: false, count: clusterCount)

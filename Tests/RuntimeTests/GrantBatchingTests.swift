@@ -1,5 +1,6 @@
 import Emulation
 import Foundation
+import Scheduling
 import WaferModel
 import XCTest
 import ZeroMQ
@@ -23,9 +24,9 @@ final class GrantBatchingTests: XCTestCase {
 
     func testBatchesRoundTripAndRefuseMalformedBytes() throws {
         let items: [(cluster: Int, body: [UInt8])] = [(3, [1, 2, 3]), (4, []), (9, report(window: 2, events: 5))]
-        let frames = ClusterProtocol.batch(.grants, items)
+        let frames = ClusterProtocol.batch(.reports, items)
         let (tag, body) = try ClusterProtocol.parse(frames)
-        XCTAssertEqual(tag, .grants)
+        XCTAssertEqual(tag, .reports)
         let decoded = try ClusterProtocol.unbatch(body)
         XCTAssertEqual(decoded.map(\.cluster), [3, 4, 9])
         XCTAssertEqual(decoded.map(\.body), items.map(\.body))
@@ -79,18 +80,36 @@ final class GrantBatchingTests: XCTestCase {
         try dealers[0].send(
             ClusterProtocol.batch(.reports, [(1, report(window: 4, events: 11)), (0, report(window: 4, events: 10))]))
         try dealers[2].send(ClusterProtocol.frames(.report, report(window: 4, events: 12)))
+        // One view update broadcast to all three clusters.
+        let update = Message.view(LoadViewUpdate(time: 90, clusters: [ClusterLoad(cluster: 2, tbus: 4, busyTBUs: 3)]))
+        let view = (0..<3).map { cluster in
+            Envelope(
+                source: .coordinator, destination: .cluster(cluster), sendTime: 90, arrival: 190, sequence: 5,
+                message: update)
+        }
         let reports = try transport.run(
-            plan, speculative: true, runs: [WindowRun(cluster: 0), WindowRun(cluster: 1), WindowRun(cluster: 2)])
+            plan, speculative: true,
+            runs: [
+                WindowRun(cluster: 0, inputs: [view[0]]), WindowRun(cluster: 1, inputs: [view[1]]),
+                WindowRun(cluster: 2, inputs: [view[2]]),
+            ])
         XCTAssertEqual(reports.map(\.cluster), [0, 1, 2])
         XCTAssertEqual(reports.map(\.events), [10, 11, 12])
-        // What the dealers got: one GRANTS for clusters 0 and 1 on the leader, one GRANT for 2.
+        // What the dealers got: one GRANTS for clusters 0 and 1 on the leader, carrying the view
+        // once for both, and one GRANT for 2, holding its own.
         let leader = try XCTUnwrap(try dealers[0].receive(dontWait: true))
         let (tag, body) = try ClusterProtocol.parse(leader)
         XCTAssertEqual(tag, .grants)
-        XCTAssertEqual(try ClusterProtocol.unbatch(body).map(\.cluster), [0, 1])
+        let (shared, items) = try ClusterProtocol.unbatchGrants(body)
+        XCTAssertEqual(items.map(\.cluster), [0, 1])
+        XCTAssertEqual(shared, [update])
+        XCTAssertEqual(
+            try items.map { try ClusterProtocol.decodeGrant($0.body, shared: shared).inputs }, [[view[0]], [view[1]]])
         XCTAssertNil(
             try dealers[1].receive(dontWait: true), "the second cluster of a process gets no message of its own")
-        XCTAssertEqual(try ClusterProtocol.parse(XCTUnwrap(try dealers[2].receive(dontWait: true))).0, .grant)
+        let lone = try ClusterProtocol.parse(XCTUnwrap(try dealers[2].receive(dontWait: true)))
+        XCTAssertEqual(lone.0, .grant)
+        XCTAssertEqual(try ClusterProtocol.decodeGrant(lone.1).inputs, [view[2]])
 
         // Cluster 2 reporting for cluster 1 (another process's) is refused.
         try dealers[2].send(ClusterProtocol.batch(.reports, [(1, report(window: 5, events: 1))]))
@@ -121,7 +140,7 @@ final class GrantBatchingTests: XCTestCase {
         while let frames = try dealers[0].receive(dontWait: true) { received.append(frames) }
         let last = try ClusterProtocol.parse(XCTUnwrap(received.last))
         XCTAssertEqual(last.0, .grants)
-        XCTAssertEqual(try ClusterProtocol.unbatch(last.1).map(\.cluster), [1])
+        XCTAssertEqual(try ClusterProtocol.unbatchGrants(last.1).items.map(\.cluster), [1])
         XCTAssertNil(try dealers[1].receive(dontWait: true), "no grant ever reaches a process's second socket")
     }
 }

@@ -107,6 +107,59 @@ final class WireCodecTests: XCTestCase {
         }
     }
 
+    /// A GRANTS message carries each view update and plan once; its grants refer to them and
+    /// decode to the grants as they were, each holding its own copy of the message.
+    func testGrantsShareViewsAndPlansAndDecodeToTheSameGrants() throws {
+        let kinds = Self.everyKind
+        let view = try XCTUnwrap(kinds.first { if case .view = $0 { true } else { false } })
+        let plan = try XCTUnwrap(kinds.first { if case .plan = $0 { true } else { false } })
+        guard case .view(var laterUpdate) = view else { return XCTFail("not a view") }
+        laterUpdate.time += 10_000
+        let later = Message.view(laterUpdate)
+        func envelope(_ message: Message, to cluster: Int, sequence: UInt64) -> Envelope {
+            Envelope(
+                source: .coordinator, destination: .cluster(cluster), sendTime: 5, arrival: 105, sequence: sequence,
+                message: message)
+        }
+        let grants = (0..<3).map { cluster in
+            ClusterProtocol.Grant(
+                window: 4, end: 900, speculative: true, restore: cluster == 1,
+                inputs: [envelope(view, to: cluster, sequence: 1), envelope(plan, to: cluster, sequence: 2)]
+                    + envelopes.filter { $0.destination == .cluster(cluster) },
+                inWindow: [envelope(later, to: cluster, sequence: 3)]
+                    + kinds.map { envelope($0, to: cluster, sequence: 9) },
+                correction: cluster == 2
+                    ? WindowCorrection(window: 3, end: 400, inWindow: [envelope(view, to: cluster, sequence: 1)]) : nil)
+        }
+        var table: ClusterProtocol.SharedMessages? = ClusterProtocol.SharedMessages()
+        let bodies = grants.enumerated().map { ($0.offset, ClusterProtocol.encode($0.element, sharing: &table)) }
+        // Every grant named `view`, `plan` and `later` (`everyKind` holds them too), and the
+        // fixture's envelopes one more update for cluster 1: each distinct message once.
+        let fixtureView = try XCTUnwrap(envelopes.first { if case .view = $0.message { true } else { false } }).message
+        XCTAssertEqual(table?.messages, [view, plan, later, fixtureView])
+        let (tag, body) = try ClusterProtocol.parse(ClusterProtocol.batchGrants(bodies, shared: table!))
+        XCTAssertEqual(tag, .grants)
+        let (shared, items) = try ClusterProtocol.unbatchGrants(body)
+        XCTAssertEqual(shared, [view, plan, later, fixtureView])
+        XCTAssertEqual(items.map(\.cluster), [0, 1, 2])
+        XCTAssertEqual(try items.map { try ClusterProtocol.decodeGrant($0.body, shared: shared) }, grants)
+        // Smaller than the same grants each holding its messages.
+        let unshared = grants.reduce(0) { $0 + ClusterProtocol.encode($1)[1].count }
+        XCTAssertLessThan(body.count, unshared)
+
+        // A reference needs the table it was written against.
+        XCTAssertThrowsError(try ClusterProtocol.decodeGrant(items[0].body)) { error in
+            XCTAssertTrue("\(error)".contains("unknown message kind 255"), "\(error)")
+        }
+        XCTAssertThrowsError(try ClusterProtocol.decodeGrant(items[0].body, shared: [view])) { error in
+            XCTAssertTrue("\(error)".contains("refers to shared message 1 of 1"), "\(error)")
+        }
+        for cut in [0, 4, body.count / 3, body.count - 1] {
+            XCTAssertThrowsError(try ClusterProtocol.unbatchGrants(Array(body.prefix(cut))), "truncated at \(cut)")
+        }
+        XCTAssertThrowsError(try ClusterProtocol.unbatchGrants(body + [0]), "trailing byte")
+    }
+
     /// One message of every kind, each with non-empty contents (lists, optionals and floats set).
     static var everyKind: [Message] {
         let a = TaskType(workflow: 1, block: 2)
@@ -293,9 +346,20 @@ final class WireCodecTests: XCTestCase {
                 window: 9, nextEvent: .never, earliestOutput: 1234, events: 55, computeNanos: 66, absorbs: .views,
                 envelopes: envelopes, trace: trace))[1]
         let stats = ClusterProtocol.encodeStats(Self.fullStats)[1]
+        var table: ClusterProtocol.SharedMessages? = ClusterProtocol.SharedMessages()
+        let sharing = ClusterProtocol.encode(
+            ClusterProtocol.Grant(
+                window: 1, end: 9, speculative: true, restore: false, inputs: envelopes,
+                inWindow: Self.everyKind.map {
+                    Envelope(
+                        source: .coordinator, destination: .cluster(0), sendTime: 1, arrival: 2, sequence: 3,
+                        message: $0)
+                }),
+            sharing: &table)
+        let grants = ClusterProtocol.batchGrants([(0, sharing), (1, grant)], shared: table!)[1]
         var decoded = 0
         for iteration in 0..<20_000 {
-            var bytes = [grant, report, stats][iteration % 3]
+            var bytes = [grant, report, stats, grants][iteration % 4]
             switch rng.next() % 5 {
             case 0:
                 let index = Int(rng.next() % UInt64(bytes.count))
@@ -317,6 +381,11 @@ final class WireCodecTests: XCTestCase {
             if (try? ClusterProtocol.decodeStats(bytes)) != nil { decoded += 1 }
             _ = try? ClusterProtocol.decodeCycle(bytes)
             _ = try? ClusterProtocol.unbatch(bytes)
+            if let (shared, items) = try? ClusterProtocol.unbatchGrants(bytes) {
+                for item in items where (try? ClusterProtocol.decodeGrant(item.body, shared: shared)) != nil {
+                    decoded += 1
+                }
+            }
             _ = try? ClusterProtocol.parse([Array(bytes.prefix(1)), bytes])
         }
         // Some flips land in fields any value of which is valid: decoding is not merely refusing all.

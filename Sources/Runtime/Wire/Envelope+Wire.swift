@@ -8,22 +8,34 @@ extension ParticipantID: WireCodable {
 
 extension Envelope: WireCodable {
     func write(to w: inout ByteWriter) {
+        writeHeader(to: &w)
+        w.write(message)
+    }
+
+    /// Everything but the message.
+    func writeHeader(to w: inout ByteWriter) {
         w.write(source)
         w.write(destination)
         w.u64(sendTime)
         w.u64(arrival)
         w.u64(sequence)
-        w.write(message)
     }
 
     init(from r: inout ByteReader) throws {
+        try self.init(from: &r) { r, tag in try Message(tag: tag, from: &r) }
+    }
+
+    /// An envelope whose message, after its tag byte, `message` reads (a GRANTS message's
+    /// grants may refer to a shared message instead of holding it).
+    init(from r: inout ByteReader, message: (inout ByteReader, UInt8) throws -> Message) throws {
         let source = try r.read(ParticipantID.self)
         let destination = try r.read(ParticipantID.self)
         let send = try r.u64()
         let arrival = try r.u64()
         let sequence = try r.u64()
+        let tag = try r.u8()
         self.init(
             source: source, destination: destination, sendTime: send, arrival: arrival, sequence: sequence,
-            message: try r.read())
+            message: try message(&r, tag))
     }
 }

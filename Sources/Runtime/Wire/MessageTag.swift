@@ -53,7 +53,13 @@ extension Message: WireCodable {
     }
 
     init(from r: inout ByteReader) throws {
-        switch try r.enumeration(MessageTag.self, what: "message kind") {
+        try self.init(tag: try r.u8(), from: &r)
+    }
+
+    /// The message of kind `tag` (its tag byte, already read).
+    init(tag raw: UInt8, from r: inout ByteReader) throws {
+        guard let tag = MessageTag(rawValue: raw) else { throw WireError(description: "unknown message kind \(raw)") }
+        switch tag {
         case .task: self = .task(try r.read())
         case .outcome: self = .outcome(try r.read())
         case .load: self = .load(try r.read())
