@@ -20,6 +20,35 @@ enum HeldViewMerging {
     /// events come from there) and the first input it does not absorb (after that it may be busy). Absorbed balancing signals
     /// between views separate runs: a signal must see the view as it was at its arrival.
     static func merge(_ inputs: [Envelope], absorbs: AbsorbedMessages, before start: Cycle) -> [Envelope] {
+        var memo = Memo()
+        return merge(inputs, absorbs: absorbs, before: start, memo: &memo)
+    }
+
+    /// The merged updates of the last few runs of views. Every update goes to every cluster, so
+    /// clusters idle since the same time hold the same run, and on a large wafer dozens of them
+    /// are handed it in one round: merged once, and handed over as one value, which a GRANTS
+    /// message then carries once (merging was a seventh of the coordinator's work on a 16×16
+    /// wafer). Runs are compared by value (broadcast copies share storage, so that is quick), and
+    /// merging is a function of the run, so a remembered merge is the merge.
+    struct Memo {
+        private var entries: [(updates: [LoadViewUpdate], merged: LoadViewUpdate)] = []
+        private static let capacity = 16
+
+        init() {}
+
+        mutating func merged(_ updates: [LoadViewUpdate]) -> LoadViewUpdate {
+            if let entry = entries.first(where: { $0.updates == updates }) { return entry.merged }
+            let merged = LoadViewUpdate.merged(updates)
+            if entries.count == Self.capacity { entries.removeFirst() }
+            entries.append((updates, merged))
+            return merged
+        }
+    }
+
+    /// ``merge(_:absorbs:before:)``, remembering merged runs in `memo`.
+    static func merge(
+        _ inputs: [Envelope], absorbs: AbsorbedMessages, before start: Cycle, memo: inout Memo
+    ) -> [Envelope] {
         guard absorbs.contains(.views), inputs.count > 1 else { return inputs }
         var stop = start
         for envelope in inputs where !absorbs.contains(envelope.message) {
@@ -56,7 +85,7 @@ enum HeldViewMerging {
                 return update
             }
             var last = inputs[ordered[ordered.count - 1]]
-            last.message = .view(LoadViewUpdate.merged(updates))
+            last.message = .view(memo.merged(updates))
             replaced[ordered[ordered.count - 1]] = last
             dropped.formUnion(ordered.dropLast())
         }

@@ -28,6 +28,8 @@ public final class WaferSession {
     var clusterTiming: [ParticipantTiming]
     var coordinatorTiming = ParticipantTiming()
     var toClusters: [[Envelope]]
+    /// Runs of held view updates merged lately, shared by the clusters that held the same run.
+    private var mergedViewMemo = HeldViewMerging.Memo()
     /// What each cluster absorbs as of its last run (``ClusterWindowReport/absorbs``): such
     /// messages for it are held in ``toClusters`` without making it take part in a window (its
     /// state changes only when it runs, so this stays valid until then).
@@ -262,7 +264,8 @@ public final class WaferSession {
             clusterTiming[cluster].earliestInbound = .never
         }
         let inputs = HeldViewMerging.merge(
-            toClusters[cluster], absorbs: absorbs[cluster], before: min(start, clusterTiming[cluster].nextEvent))
+            toClusters[cluster], absorbs: absorbs[cluster], before: min(start, clusterTiming[cluster].nextEvent),
+            memo: &mergedViewMemo)
         host.mergedViews += UInt64(toClusters[cluster].count - inputs.count)
         return inputs
     }

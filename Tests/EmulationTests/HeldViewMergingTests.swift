@@ -106,9 +106,44 @@ final class HeldViewMergingTests: XCTestCase {
         XCTAssertEqual(HeldViewMerging.merge(inputs, absorbs: .views, before: 10_000), inputs)
     }
 
+    /// Clusters idle since the same time hold the same broadcast updates: their run is merged
+    /// once and handed to each as one value; a run equal in times but not in entries is merged
+    /// anew.
+    func testClustersHoldingTheSameRunShareOneMerge() throws {
+        let broadcast = [view(100, [(1, 5), (2, 6)], sequence: 1), view(200, [(2, 7)], sequence: 2)]
+        func held(by cluster: Int, _ envelopes: [Envelope]) -> [Envelope] {
+            envelopes.map {
+                var copy = $0
+                copy.destination = .cluster(cluster)
+                return copy
+            }
+        }
+        func update(_ envelopes: [Envelope]) throws -> LoadViewUpdate {
+            XCTAssertEqual(envelopes.count, 1)
+            struct NotAView: Error {}
+            guard case .view(let update) = try XCTUnwrap(envelopes.first).message else { throw NotAView() }
+            return update
+        }
+        func storage(_ update: LoadViewUpdate) -> UnsafeRawPointer? {
+            update.clusters.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+        }
+        var memo = HeldViewMerging.Memo()
+        let first = try update(HeldViewMerging.merge(held(by: 3, broadcast), absorbs: .all, before: 1_000, memo: &memo))
+        let second = try update(
+            HeldViewMerging.merge(held(by: 4, broadcast), absorbs: .all, before: 1_000, memo: &memo))
+        XCTAssertEqual(first, try update(HeldViewMerging.merge(broadcast, absorbs: .all, before: 1_000)))
+        XCTAssertEqual(second, first)
+        XCTAssertEqual(storage(second), storage(first), "the second cluster gets the first one's merge")
+        // The same times, other entries: not the remembered merge.
+        let other = [view(100, [(1, 5), (2, 6)], sequence: 1), view(200, [(2, 8)], sequence: 2)]
+        let third = try update(HeldViewMerging.merge(other, absorbs: .all, before: 1_000, memo: &memo))
+        XCTAssertEqual(third.clusters.map(\.pendingCycles), [5, 8])
+    }
+
     func testMergingNeverChangesWhatTheClusterSees() {
         var rng = SplitMix64(seed: 12)
         var merges = 0
+        var memo = HeldViewMerging.Memo()
         for _ in 0..<2_000 {
             var inputs: [Envelope] = []
             var sequence: UInt64 = 0
@@ -134,6 +169,8 @@ final class HeldViewMergingTests: XCTestCase {
             let absorbs: AbsorbedMessages = Bool.random(using: &rng) ? .all : .views
             let start = Cycle.random(in: 0...700, using: &rng)
             let merged = HeldViewMerging.merge(inputs, absorbs: absorbs, before: start)
+            // A memo kept across every case gives the same merges.
+            XCTAssertEqual(HeldViewMerging.merge(inputs, absorbs: absorbs, before: start, memo: &memo), merged)
             if merged.count < inputs.count { merges += 1 }
             let (before, after) = (observe(inputs), observe(merged))
             XCTAssertEqual(after.seen, before.seen)
