@@ -43,8 +43,8 @@ public struct TaskCycleTable: Sendable {
                 guard case .task(let task) = block.kind, case .layer(let layer)? = task.operations.first else {
                     return 0
                 }
-                return LayerTiming.of(layer, array: config.cluster.peArray, buffer: config.cluster.buffer).first?
-                    .fillCycles ?? 0
+                return LayerTiming.firstFillCycles(
+                    of: layer, array: config.cluster.peArray, buffer: config.cluster.buffer)
             }
         }
         maximumFirstFill = firstFills.joined().max() ?? 0

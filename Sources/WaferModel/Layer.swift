@@ -42,6 +42,21 @@ public enum Layer: Codable, Equatable, Sendable {
         }
     }
 
+    /// ``lowered`` without building it: a layer lowers to `count` GEMMs of the same dimensions —
+    /// one, or a depthwise convolution's one per channel. Timing a layer needs no more (and no
+    /// GEMM names: building a name per channel was a quarter of computing a library's cycle
+    /// tables, which every cluster process does at start).
+    public var loweredShape: (count: Int, m: Int, n: Int, k: Int) {
+        switch self {
+        case .gemm(_, let m, let n, let k):
+            return (1, m, n, k)
+        case .conv(_, let h, let w, let fh, let fw, let c, let filters, let s, let depthwise):
+            let oh = (h - fh + s + s - 1) / s
+            let ow = (w - fw + s + s - 1) / s
+            return depthwise ? (c, oh * ow, filters, fh * fw) : (1, oh * ow, filters, fh * fw * c)
+        }
+    }
+
     /// The dimensions of the one GEMM the layer lowers to (``lowered`` has exactly one element,
     /// with these dimensions); nil for a depthwise convolution of several channels.
     public var singleGEMM: (m: Int, n: Int, k: Int)? {

@@ -75,6 +75,22 @@ public struct LayerTiming: Equatable, Sendable {
         return timed.fill + timed.compute + timed.bandwidthStall + timed.bufferStall
     }
 
+    /// ``totalCycles`` of every GEMM of `layer`, summed: what ``of(_:array:buffer:)`` gives,
+    /// without building the GEMMs (their timings depend only on their dimensions, and a layer's
+    /// are all alike: ``Layer/loweredShape``).
+    public static func totalCycles(of layer: Layer, array: PEArrayConfig, buffer: ClusterBuffer? = nil) -> Cycle {
+        let shape = layer.loweredShape
+        guard shape.count > 0 else { return 0 }
+        return Cycle(shape.count) * totalCycles(m: shape.m, n: shape.n, k: shape.k, array: array, buffer: buffer)
+    }
+
+    /// ``fillCycles`` of the first GEMM of `layer` (0 when it lowers to none).
+    public static func firstFillCycles(of layer: Layer, array: PEArrayConfig, buffer: ClusterBuffer? = nil) -> Cycle {
+        let shape = layer.loweredShape
+        guard shape.count > 0 else { return 0 }
+        return components(m: shape.m, n: shape.n, k: shape.k, array: array, buffer: buffer).fill
+    }
+
     /// The memory model above: folds, compute, traffic, fill and stalls.
     private static func components(m: Int, n: Int, k: Int, array: PEArrayConfig, buffer: ClusterBuffer?) -> (
         folds: Int, compute: Cycle, traffic: UInt64, fill: Cycle, bandwidthStall: Cycle, bufferStall: Cycle

@@ -169,7 +169,7 @@ public struct DynamicModel: Codable, Equatable, Sendable {
         // Values were validated at load time, so the table evaluates.
         let layers = (try? self.layers(values: values)) ?? []
         return layers.reduce(0) { total, layer in
-            total + LayerTiming.of(layer, array: array, buffer: buffer).reduce(0) { $0 + $1.totalCycles }
+            total + LayerTiming.totalCycles(of: layer, array: array, buffer: buffer)
         }
     }
 }

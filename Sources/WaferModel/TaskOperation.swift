@@ -25,7 +25,7 @@ public enum TaskOperation: Codable, Equatable, Sendable {
     public func cycles(on array: PEArrayConfig, buffer: LayerTiming.ClusterBuffer? = nil) -> Cycle {
         switch self {
         case .layer(let layer):
-            return LayerTiming.of(layer, array: array, buffer: buffer).reduce(0) { $0 + $1.totalCycles }
+            return LayerTiming.totalCycles(of: layer, array: array, buffer: buffer)
         case .vector(_, let operation): return operation.cycles(on: array)
         case .fixed(_, let cycles): return cycles
         case .model(let model): return model.cycles(values: model.minimumValues, array: array, buffer: buffer)
@@ -68,14 +68,16 @@ extension TaskOperation {
             // The arrays share one cluster buffer, so a slice is never faster than a perfect share.
             return max(min(alongN, alongM), (single + Cycle(parts) - 1) / Cycle(parts)) + merge
         }
-        let gemms = layer.lowered
-        guard parts > 1 else {
-            return gemms.reduce(0) { $0 + LayerTiming($1, array: array, buffer: buffer).totalCycles }
-        }
-        let each = gemms.map { LayerTiming($0, array: array, buffer: buffer).totalCycles }
-        let perArray = (gemms.count + parts - 1) / parts
-        let share = (each.reduce(0, +) + Cycle(parts) - 1) / Cycle(parts)
-        return max(each.sorted(by: >).prefix(perArray).reduce(0, +), share) + merge
+        // A depthwise convolution's GEMMs, one per channel, all alike: dealt out, the busiest
+        // array runs ⌈count / parts⌉ of them.
+        let shape = layer.loweredShape
+        guard shape.count > 0 else { return parts > 1 ? merge : 0 }
+        let each = LayerTiming.totalCycles(m: shape.m, n: shape.n, k: shape.k, array: array, buffer: buffer)
+        let total = Cycle(shape.count) * each
+        guard parts > 1 else { return total }
+        let perArray = (shape.count + parts - 1) / parts
+        let share = (total + Cycle(parts) - 1) / Cycle(parts)
+        return max(Cycle(perArray) * each, share) + merge
     }
 }
 

@@ -134,7 +134,7 @@ public struct WorkflowAnalysis: Sendable {
         // (a decoder's heads) once per group — the same sum as timing the expanded table.
         let names = model.drawn.keys.sorted()
         let timing = { (layer: Layer) -> Cycle in
-            LayerTiming.of(layer, array: array, buffer: buffer).reduce(0) { $0 + $1.totalCycles }
+            LayerTiming.totalCycles(of: layer, array: array, buffer: buffer)
         }
         let groups = try? model.table.groups(overrides: model.fixed, varying: Set(names))
         let fixed = groups?.fixed.reduce(Cycle(0)) { $0 + timing($1) } ?? 0

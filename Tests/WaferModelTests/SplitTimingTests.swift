@@ -50,8 +50,32 @@ final class SplitTimingTests: XCTestCase {
         return max(min(alongN, alongM), (each[0] + Cycle(parts) - 1) / Cycle(parts)) + merge
     }
 
-    func testSplitCyclesFollowTheRuleForGEMMsAndConvolutions() {
-        var rng = SplitMix64(seed: 12)
+    /// A layer's total and first fill without its GEMMs equal those of its timed GEMMs, and its
+    /// lowered shape is every lowered GEMM's (depthwise convolutions lower to one per channel).
+    func testLayerTotalsWithoutGEMMsEqualTheTimedGEMMs() {
+        var rng = SplitMix64(seed: 13)
+        for layer in randomLayers(&rng, wideDepthwise: true) {
+            let lowered = layer.lowered
+            let shape = layer.loweredShape
+            XCTAssertEqual(shape.count, lowered.count, "\(layer)")
+            XCTAssertTrue(lowered.allSatisfy { [$0.m, $0.n, $0.k] == [shape.m, shape.n, shape.k] }, "\(layer)")
+            for array in arrays {
+                for buffer in buffers {
+                    let timed = LayerTiming.of(layer, array: array, buffer: buffer)
+                    XCTAssertEqual(
+                        LayerTiming.totalCycles(of: layer, array: array, buffer: buffer),
+                        timed.reduce(0) { $0 + $1.totalCycles }, "\(layer) on \(array)")
+                    XCTAssertEqual(
+                        LayerTiming.firstFillCycles(of: layer, array: array, buffer: buffer),
+                        timed.first?.fillCycles ?? 0, "\(layer) on \(array)")
+                }
+            }
+        }
+    }
+
+    /// GEMMs, convolutions, and depthwise convolutions of one and of several channels (with
+    /// `wideDepthwise`, also of up to 300, as in MobileNet).
+    private func randomLayers(_ rng: inout SplitMix64, wideDepthwise: Bool = false) -> [Layer] {
         var layers: [Layer] = []
         for _ in 0..<400 {
             layers.append(
@@ -61,7 +85,9 @@ final class SplitTimingTests: XCTestCase {
             let size = Int.random(in: 3...64, using: &rng)
             let filter = Int.random(in: 1...min(7, size), using: &rng)
             // Depthwise with one channel lowers to one GEMM; with several, to one per channel.
-            for (channels, depthwise) in [(Int.random(in: 1...64, using: &rng), false), (1, true), (5, true)] {
+            var shapes = [(Int.random(in: 1...64, using: &rng), false), (1, true), (5, true)]
+            if wideDepthwise { shapes.append((Int.random(in: 2...300, using: &rng), true)) }
+            for (channels, depthwise) in shapes {
                 layers.append(
                     .conv(
                         name: "c", ifmapHeight: size, ifmapWidth: size + 1, filterHeight: filter,
@@ -70,6 +96,12 @@ final class SplitTimingTests: XCTestCase {
                         stride: Int.random(in: 1...2, using: &rng), depthwise: depthwise))
             }
         }
+        return layers
+    }
+
+    func testSplitCyclesFollowTheRuleForGEMMsAndConvolutions() {
+        var rng = SplitMix64(seed: 12)
+        let layers = randomLayers(&rng)
         for layer in layers {
             XCTAssertEqual(
                 layer.singleGEMM.map { [$0.m, $0.n, $0.k] },
