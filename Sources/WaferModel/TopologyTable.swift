@@ -376,8 +376,12 @@ extension TopologyTable {
         let known = Set(parameters.keys)
         rows = []
         let text = try container.decode(String.self, forKey: .rows)
-        for row in text.split(separator: "\n") {
-            let fields = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        // Split as bytes: the separators are ASCII, and splitting the string itself walks
+        // grapheme clusters, which was half of decoding a table.
+        for row in text.utf8.split(separator: UInt8(ascii: "\n")) {
+            let fields = row.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map {
+                String(decoding: $0, as: UTF8.self)
+            }
             guard fields.count == 5 || fields.count == 9, let line = Int(fields[0]) else {
                 throw DecodingError.dataCorruptedError(
                     forKey: .rows, in: container,
