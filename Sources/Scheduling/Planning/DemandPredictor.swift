@@ -19,7 +19,14 @@ import WaferModel
 public struct DemandPredictor: Sendable {
     /// Weight of the newest period in the smoothed estimates.
     public var smoothing: Double
-    public private(set) var arrivalRate: [UInt16: Double] = [:]
+    /// Smoothed arrivals per cycle, by workflow.
+    public var arrivalRate: [UInt16: Double] {
+        var rates: [UInt16: Double] = [:]
+        for (workflow, rate) in workflowRate.enumerated() { if let rate { rates[UInt16(workflow)] = rate } }
+        return rates
+    }
+    /// The arrival rates by workflow index (nil: none yet), read for every type at every step.
+    private var workflowRate: [Double?] = []
     /// Every type the predictor knows, in type order; the estimates are indexed like it.
     private var types: [TaskType]
     private var position: [TaskType: Int]
@@ -108,10 +115,17 @@ public struct DemandPredictor: Sendable {
         length: Cycle, arrivals: [UInt16: Int], runs: [TaskType: (runs: Double, cycles: Double)]
     ) {
         guard length > 0 else { return }
-        let workflows = Set(arrivals.keys).union(arrivalRate.keys)
-        for workflow in workflows {
-            let rate = Double(arrivals[workflow] ?? 0) / Double(length)
-            arrivalRate[workflow] = (arrivalRate[workflow] ?? rate) * (1 - smoothing) + rate * smoothing
+        // Every workflow with a rate or with arrivals now, each smoothed on its own.
+        var workflows = workflowRate.count
+        for workflow in arrivals.keys { workflows = max(workflows, Int(workflow) + 1) }
+        if workflowRate.count < workflows {
+            workflowRate += Array(repeating: nil, count: workflows - workflowRate.count)
+        }
+        for workflow in workflowRate.indices {
+            let count = arrivals[UInt16(workflow)]
+            guard workflowRate[workflow] != nil || count != nil else { continue }
+            let rate = Double(count ?? 0) / Double(length)
+            workflowRate[workflow] = (workflowRate[workflow] ?? rate) * (1 - smoothing) + rate * smoothing
         }
         for (type, observed) in runs where observed.runs > 0 {
             let index = index(of: type)
@@ -171,7 +185,8 @@ public struct DemandPredictor: Sendable {
         var present = [Bool](repeating: false, count: types.count)
         for index in types.indices {
             guard let v = visitEstimate[index] else { continue }
-            let rate = arrivalRate[types[index].workflow] ?? 0
+            let workflow = Int(types[index].workflow)
+            let rate = workflow < workflowRate.count ? workflowRate[workflow] ?? 0 : 0
             let work = rate * Double(horizon) * v * (cycleEstimate[index] ?? 0)
             if work > 0 {
                 demand[index] += work
