@@ -119,6 +119,14 @@ public protocol ClusterTransport: AnyObject {
 
     /// Each cluster's accounting up to `end`, in cluster order.
     func collectStats(end: Cycle) throws -> [ClusterStats]
+
+    /// Messages exchanged with cluster processes for windows so far (grants sent, reports
+    /// received); 0 when the clusters run in this process.
+    var windowMessages: UInt64 { get }
+}
+
+extension ClusterTransport {
+    public var windowMessages: UInt64 { 0 }
 }
 
 /// All clusters in this process, driven by direct calls: no sockets, no threads.

@@ -280,6 +280,11 @@ public struct RunSummary: Codable, Equatable, Sendable {
         /// cluster would have absorbed late had changed (``LateAbsorption``: the cluster's state was
         /// corrected before it ran on); absent in summaries older than it.
         public var avoidedReruns: UInt64?
+        /// Messages the coordinator exchanged with cluster processes for windows — grants sent
+        /// and reports received, one each way per process per round — whose cost bounds the
+        /// multi-process wafer (`octopus transport-cost`); absent in one process and in
+        /// summaries older than it.
+        public var messages: UInt64?
     }
 
     /// Wall-clock cost of the emulation itself.

@@ -169,7 +169,8 @@ public enum SummaryBuilder {
                 rounds: session.host.rounds,
                 speculativeWindows: session.host.speculativeWindows, reruns: session.host.reruns,
                 abandonedWindows: session.host.abandonedWindows, heldMessages: session.host.heldMessages,
-                mergedViews: session.host.mergedViews, avoidedReruns: session.host.avoidedReruns),
+                mergedViews: session.host.mergedViews, avoidedReruns: session.host.avoidedReruns,
+                messages: session.transport.windowMessages > 0 ? session.transport.windowMessages : nil),
             processes: processes, wallSeconds: wallSeconds,
             eventsPerSecond: Double(results.emulation.events) / wall,
             taskBlocksPerSecond: Double(results.clusterDetails.reduce(0) { $0 + $1.tbus.reduce(0) { $0 + $1.tasks } })

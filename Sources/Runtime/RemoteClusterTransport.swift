@@ -39,6 +39,9 @@ final class RemoteClusterTransport: ClusterTransport {
 
     static func identity(_ cluster: Int) -> [UInt8] { Array("cluster-\(cluster)".utf8) }
 
+    /// Grants sent and reports received for windows (``ClusterTransport/windowMessages``).
+    private(set) var windowMessages: UInt64 = 0
+
     func send(_ cluster: Int, _ frames: [[UInt8]]) throws {
         do {
             try router.send([Self.identity(cluster)] + frames)
@@ -66,6 +69,7 @@ final class RemoteClusterTransport: ClusterTransport {
             byProcess[leader, default: []].append(
                 EncodedGrant(cluster: run.cluster, body: ClusterProtocol.encode(grant, sharing: &shared[leader])))
         }
+        windowMessages += UInt64(order.count)
         for leader in order {
             let grants = byProcess[leader]!
             if let table = shared[leader] {
@@ -114,6 +118,7 @@ final class RemoteClusterTransport: ClusterTransport {
         try receive(
             until: { missing == 0 },
             handle: { cluster, tag, body in
+                windowMessages += 1
                 switch tag {
                 case .report:
                     try take(cluster, body)

@@ -69,6 +69,9 @@ public final class Socket {
         try setOption(ZMQ_RCVHWM, receive)
     }
 
+    /// A blocking ``receive(dontWait:)`` returns nil after `milliseconds` without a message (-1: waits for ever).
+    public func setReceiveTimeout(milliseconds: Int32) throws { try setOption(ZMQ_RCVTIMEO, milliseconds) }
+
     /// ZMTP heartbeats handled by libzmq's I/O thread: a silent peer is disconnected after `timeoutMs`.
     public func setHeartbeat(intervalMs: Int32, timeoutMs: Int32) throws {
         try setOption(ZMQ_HEARTBEAT_IVL, intervalMs)

@@ -15,7 +15,7 @@ struct Octopus: ParsableCommand {
             """,
         subcommands: [
             Run.self, Report.self, Compare.self, Coordinator.self, Cluster.self, Ctl.self, Schedulers.self, Keys.self,
-            Workflows.self,
+            Workflows.self, TransportCostCommand.self,
             Graph.self, PEA.self, Validate.self,
         ],
         defaultSubcommand: nil)

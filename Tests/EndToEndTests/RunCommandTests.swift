@@ -56,6 +56,16 @@ final class RunCommandTests: XCTestCase {
             XCTAssertEqual(summaries[name]?.host?.processes, processes[name] ?? 5, name)
         }
         XCTAssertEqual(oracle.host?.synchronisation.method, "global event order")
+        // Messages between processes: none in one; with a process per cluster, a grant and a
+        // report for every cluster run (its first run in a window, and each re-run); fewer when
+        // a process hosts several clusters and takes all their grants of a round in one message.
+        XCTAssertNil(oracle.host?.synchronisation.messages)
+        for name in ["ipc", "tcp", "conservative"] {
+            let sync = try XCTUnwrap(summaries[name]?.host?.synchronisation, name)
+            XCTAssertEqual(sync.messages, 2 * (sync.clusterWindows + sync.reruns), name)
+        }
+        let grouped = try XCTUnwrap(summaries["grouped"]?.host?.synchronisation)
+        XCTAssertLessThan(try XCTUnwrap(grouped.messages), 2 * (grouped.clusterWindows + grouped.reruns))
         XCTAssertEqual(summaries["ipc"]?.host?.synchronisation.method, "speculative windows")
         XCTAssertEqual(summaries["conservative"]?.host?.synchronisation.method, "windows")
         XCTAssertEqual(summaries["conservative"]?.host?.synchronisation.reruns, 0)

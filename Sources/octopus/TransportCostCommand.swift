@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import Runtime
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct TransportCostCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transport-cost",
+        abstract: "Measure what one ZeroMQ message between two processes costs on this machine.",
+        discussion: """
+            Starts a second octopus process and bounces a message between the two over the wafer's \
+            transport (DEALER sockets; ipc:// by default, --transport tcp for loopback TCP), then \
+            prints the wall time of a round trip and the CPU time of one message: both processes, \
+            every thread (ZeroMQ's I/O threads) and the kernel's work for them. A multi-process \
+            wafer that sends m messages between its processes needs at least m times that CPU, \
+            shared by this machine's cores, whatever its synchronisation; scripts/bench prints that \
+            bound beside its runs (docs/synchronisation.md, "What bounds the multi-process wafer").
+            """)
+
+    @Option(help: "ipc (Unix-domain sockets, octopus run's default) or tcp (loopback).")
+    var transport: String = "ipc"
+    @Option(help: "Measured round trips (after 200 to warm up).") var roundTrips: Int = 20_000
+    @Option(help: "Bytes per message.") var bytes: Int = 256
+    @Flag(help: "Print JSON instead of text.") var json = false
+    @Option(help: .hidden) var echo: String?
+    @Option(help: .hidden) var parentPid: Int32?
+
+    func validate() throws {
+        guard TransportCost.Transport(rawValue: transport) != nil else {
+            throw ValidationError("--transport must be ipc or tcp, not '\(transport)'")
+        }
+        guard roundTrips >= 1 else { throw ValidationError("--round-trips must be at least 1, not \(roundTrips)") }
+        guard TransportCost.messageSizes.contains(bytes) else {
+            throw ValidationError("--bytes must be between 1 and 1048576, not \(bytes)")
+        }
+    }
+
+    func run() throws {
+        do {
+            if let echo {
+                try TransportCost.echo(endpoint: echo, roundTrips: roundTrips, parentPID: parentPid)
+                return
+            }
+            let result = try TransportCost.measure(
+                transport: TransportCost.Transport(rawValue: transport)!, roundTrips: roundTrips, bytes: bytes,
+                executable: ChildSupervisor.executablePath
+            ) { endpoint in
+                [
+                    "transport-cost", "--echo", endpoint, "--round-trips", String(roundTrips),
+                    "--parent-pid", String(getpid()),
+                ]
+            }
+            print(json ? Self.json(result) : Self.text(result))
+        } catch {
+            exitReporting(error)
+        }
+    }
+
+    static func text(_ r: TransportCost.Result) -> String {
+        func micro(_ seconds: Double) -> String { String(format: "%.1f µs", seconds * 1e6) }
+        return """
+            ZeroMQ over \(r.transport.rawValue)://, two processes on \(r.cores) cores, \(r.roundTrips) round trips of \(r.bytes) bytes:
+              wall time per round trip   \(micro(r.wallPerRoundTrip))
+              CPU time per message       \(micro(r.cpuPerMessage)) (both processes, every thread, the kernel's work for them)
+            """
+    }
+
+    static func json(_ r: TransportCost.Result) -> String {
+        let fields: [(String, String)] = [
+            ("transport", "\"\(r.transport.rawValue)\""), ("round_trips", "\(r.roundTrips)"), ("bytes", "\(r.bytes)"),
+            ("cores", "\(r.cores)"), ("wall_seconds", "\(r.wallSeconds)"), ("cpu_seconds", "\(r.cpuSeconds)"),
+            ("wall_per_round_trip_seconds", "\(r.wallPerRoundTrip)"), ("cpu_per_message_seconds", "\(r.cpuPerMessage)"),
+        ]
+        return "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
+    }
+}

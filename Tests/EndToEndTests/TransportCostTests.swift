@@ -1,0 +1,52 @@
+import Foundation
+import XCTest
+
+/// `octopus transport-cost`: two real processes bounce messages over ZeroMQ; the command reports
+/// what one costs, leaves no process behind, and refuses bad arguments clearly.
+final class TransportCostTests: XCTestCase {
+    func testMeasuresBothTransportsAndLeavesNoEchoProcess() throws {
+        let directory = try makeTemporaryDirectory("transport-cost")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for transport in ["ipc", "tcp"] {
+            let result = try octopus(
+                ["transport-cost", "--json", "--transport", transport, "--round-trips", "300", "--bytes", "64"],
+                in: directory, name: transport, seconds: 60)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let data = Data(result.stdout.utf8)
+            let fields = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any], result.stdout)
+            XCTAssertEqual(fields["transport"] as? String, transport)
+            XCTAssertEqual(fields["round_trips"] as? Int, 300)
+            XCTAssertEqual(fields["bytes"] as? Int, 64)
+            XCTAssertEqual(fields["cores"] as? Int, ProcessInfo.processInfo.activeProcessorCount)
+            let wall = try XCTUnwrap(fields["wall_seconds"] as? Double)
+            let perRoundTrip = try XCTUnwrap(fields["wall_per_round_trip_seconds"] as? Double)
+            XCTAssertEqual(perRoundTrip * 300, wall, accuracy: wall * 1e-9)
+            // Both processes spent CPU on every message (ZeroMQ and the kernel never do it for free).
+            let cpu = try XCTUnwrap(fields["cpu_seconds"] as? Double)
+            XCTAssertGreaterThan(cpu, 0)
+            XCTAssertEqual(try XCTUnwrap(fields["cpu_per_message_seconds"] as? Double), cpu / 600, accuracy: cpu * 1e-9)
+        }
+        // The echo process ended with the measurement.
+        XCTAssertTrue(eventually(5) { processes(matching: ["transport-cost", "--echo"]).isEmpty })
+
+        let text = try octopus(["transport-cost", "--round-trips", "50"], in: directory, name: "text")
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("ZeroMQ over ipc://"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("CPU time per message"), text.stdout)
+    }
+
+    func testBadArgumentsAreUsageErrors() throws {
+        let directory = try makeTemporaryDirectory("transport-cost-bad")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let cases: [([String], String)] = [
+            (["--transport", "udp"], "--transport must be ipc or tcp"),
+            (["--round-trips", "0"], "--round-trips must be at least 1"),
+            (["--bytes", "0"], "--bytes must be between 1 and 1048576"),
+        ]
+        for (arguments, message) in cases {
+            let result = try octopus(["transport-cost"] + arguments, in: directory, name: arguments[0])
+            XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(message), result.stderr)
+        }
+    }
+}
