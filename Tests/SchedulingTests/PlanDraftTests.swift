@@ -1,6 +1,7 @@
-import Scheduling
 import WaferModel
 import XCTest
+
+@testable import Scheduling
 
 /// The proactive planner computes its plan in flat arrays (PlanDraft) and builds a `WaferPlan`
 /// only when it publishes one; these tests hold that plan equal, bit for bit, to its definition
@@ -13,14 +14,20 @@ final class PlanDraftTests: XCTestCase {
         ).mesh
     }
 
-    /// Compares every field, weights included (`WaferPlan` is `Equatable` over all of them).
+    /// Compares every field, weights included (`WaferPlan` is `Equatable` over all of them). With
+    /// `draft`, also the plan built in that draft, rebuilt in place from whatever it held before
+    /// (as the proactive scheduler does every planning period).
     private func check(
         _ planner: ProactivePlanner, demand: [TaskType: Double], stable: Set<TaskType>, mesh: Mesh, tbus: Int,
-        current: WaferPlan, file: StaticString = #filePath, line: UInt = #line
+        current: WaferPlan, draft: inout PlanDraft, file: StaticString = #filePath, line: UInt = #line
     ) {
         let fast = planner.plan(demand: demand, stable: stable, mesh: mesh, tbus: tbus, current: current)
         let reference = planner.referencePlan(demand: demand, stable: stable, mesh: mesh, tbus: tbus, current: current)
         XCTAssertEqual(fast, reference, "demand \(demand), stable \(stable)", file: file, line: line)
+        let rebuilt = planner.plan(
+            entries: TypeDemand.ordered(demand), stable: stable, draft: &draft, mesh: mesh, current: current)
+        XCTAssertEqual(
+            rebuilt, reference, "rebuilt in place: demand \(demand), stable \(stable)", file: file, line: line)
     }
 
     func testDraftPlanEqualsTheReferenceOnRandomDemands() throws {
@@ -36,6 +43,7 @@ final class PlanDraftTests: XCTestCase {
         var kept = 0
         for (mesh, tbus) in wafers {
             var current = WaferPlan.empty(clusters: mesh.count, tbus: tbus)
+            var draft = PlanDraft(geometry: PlanGeometry(mesh: mesh, tbus: tbus))
             var demand: [TaskType: Double] = [:]
             var stable: Set<TaskType> = []
             for _ in 0..<300 {
@@ -57,7 +65,7 @@ final class PlanDraftTests: XCTestCase {
                     stable = Set(demand.keys.filter { _ in random.next() % 2 == 0 })
                 }
                 let planner = ProactivePlanner(hysteresis: [0, 0.1, 0.5][Int(random.next() % 3)])
-                check(planner, demand: demand, stable: stable, mesh: mesh, tbus: tbus, current: current)
+                check(planner, demand: demand, stable: stable, mesh: mesh, tbus: tbus, current: current, draft: &draft)
                 if let next = planner.plan(demand: demand, stable: stable, mesh: mesh, tbus: tbus, current: current) {
                     current = next
                     published += 1
@@ -76,13 +84,17 @@ final class PlanDraftTests: XCTestCase {
         let b = TaskType(workflow: 1, block: 0)
         let empty = WaferPlan.empty(clusters: 4, tbus: 2)
         let planner = ProactivePlanner()
+        var draft = PlanDraft(geometry: PlanGeometry(mesh: mesh, tbus: 2))
         // Nothing to plan for.
         XCTAssertNil(planner.plan(demand: [a: 0], stable: [], mesh: mesh, tbus: 2, current: empty))
         // Everything stable: one TBU still goes to the pool for the widest dynamic share.
-        check(planner, demand: [a: 5, b: 5], stable: [a, b], mesh: mesh, tbus: 2, current: empty)
-        check(planner, demand: [a: 1, b: 1_000], stable: [a], mesh: mesh, tbus: 2, current: empty)
+        check(planner, demand: [a: 5, b: 5], stable: [a, b], mesh: mesh, tbus: 2, current: empty, draft: &draft)
+        check(planner, demand: [a: 1, b: 1_000], stable: [a], mesh: mesh, tbus: 2, current: empty, draft: &draft)
         // A current plan of another shape is compared as the reference compares it.
         let other = WaferPlan.empty(clusters: 4, tbus: 3)
-        check(planner, demand: [a: 3, b: 1], stable: [a], mesh: mesh, tbus: 2, current: other)
+        check(planner, demand: [a: 3, b: 1], stable: [a], mesh: mesh, tbus: 2, current: other, draft: &draft)
+        // A draft rebuilt after a demand without load holds no trace of the plans before it.
+        check(planner, demand: [a: 0, b: 0], stable: [], mesh: mesh, tbus: 2, current: empty, draft: &draft)
+        check(planner, demand: [b: 7], stable: [b], mesh: mesh, tbus: 2, current: empty, draft: &draft)
     }
 }

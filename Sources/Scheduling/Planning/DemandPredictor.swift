@@ -158,18 +158,10 @@ public struct DemandPredictor: Sendable {
     public func predict(horizon: Cycle, inFlightOf view: WaferLoadView) -> [TypeDemand] {
         var counts = [Int](repeating: 0, count: types.count)
         var unknown: [TaskType: Int] = [:]
-        for load in view.clusters {
-            for entry in load.byType {
-                let index = knownIndex(of: entry.taskType)
-                if index >= 0 {
-                    counts[index] += entry.queuedTasks
-                } else {
-                    unknown[entry.taskType, default: 0] += entry.queuedTasks
-                }
-            }
-            for type in load.running {
+        for cluster in view.clusters.indices {
+            view.clusters[cluster].forEachInFlight { type, count in
                 let index = knownIndex(of: type)
-                if index >= 0 { counts[index] += 1 } else { unknown[type, default: 0] += 1 }
+                if index >= 0 { counts[index] += count } else { unknown[type, default: 0] += count }
             }
         }
         return predict(horizon: horizon, counts: counts, unknown: unknown.filter { $0.value > 0 }.map(\.key))

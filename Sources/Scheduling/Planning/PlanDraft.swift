@@ -43,14 +43,14 @@ public struct PlanGeometry: Sendable {
     }
 }
 
-struct PlanDraft {
+struct PlanDraft: Sendable {
     let clusters: Int
     let tbus: Int
     /// Demand entries in type order (every entry of the demand, also those without load).
-    private let entries: [(type: TaskType, load: Double)]
+    private var entries: [TypeDemand] = []
     /// Indexes into `entries` of the types with load: the types laid on the line.
     private var laid: [Int] = []
-    private let geometry: PlanGeometry
+    let geometry: PlanGeometry
     /// Hosted types of slot `s`: `hostedEntry[slotStart[s]..<slotStart[s + 1]]` (indexes into
     /// `entries`) with their overlaps in `hostedShare`.
     private var slotStart: [Int] = [0]
@@ -59,8 +59,16 @@ struct PlanDraft {
     /// Whether slot `s` keeps its stable types reserved.
     private var slotReserved: [Bool] = []
     /// Each TBU's configuration wish, by grid cell: an index into `entries`, or -1.
-    private var cellWish: [Int]
-    private let isStable: [Bool]
+    private var cellWish: [Int] = []
+    private var isStable: [Bool] = []
+    // Working arrays of one build, kept so the next build reuses their storage: the planner
+    // builds a draft every planning period, and allocating a dozen arrays each time (and
+    // looking up their metadata) was a fifth of a step.
+    private var lengths: [Double] = []
+    private var dynamicSlots: [(index: Int, share: Double)] = []
+    private var reservedAnywhere: [Bool] = []
+    private var ordered: [Int] = []
+    private var pool: [Int] = []
 
     init(demand: [TaskType: Double], stable: Set<TaskType>, geometry: PlanGeometry) {
         self.init(entries: TypeDemand.ordered(demand), stable: stable, geometry: geometry)
@@ -68,12 +76,25 @@ struct PlanDraft {
 
     /// `entries`: the demand in type order, one entry per type.
     init(entries demand: [TypeDemand], stable: Set<TaskType>, geometry: PlanGeometry) {
+        self.init(geometry: geometry)
+        rebuild(entries: demand, stable: stable)
+    }
+
+    /// An empty draft for the wafer of `geometry`, to ``rebuild(entries:stable:)``.
+    init(geometry: PlanGeometry) {
         clusters = geometry.clusters
         tbus = geometry.tbus
         self.geometry = geometry
-        entries = demand.map { (type: $0.type, load: $0.cycles) }
-        isStable = entries.map { stable.contains($0.type) }
-        cellWish = Array(repeating: -1, count: clusters * tbus)
+    }
+
+    /// Makes this the draft for `demand` (in type order, one entry per type), reusing the storage
+    /// of the previous one: the same draft as ``init(entries:stable:geometry:)``.
+    mutating func rebuild(entries demand: [TypeDemand], stable: Set<TaskType>) {
+        entries = demand
+        isStable.removeAll(keepingCapacity: true)
+        for entry in entries { isStable.append(stable.contains(entry.type)) }
+        cellWish.removeAll(keepingCapacity: true)
+        cellWish.append(contentsOf: repeatElement(-1, count: clusters * tbus))
         lay()
         reserve()
         wish()
@@ -86,16 +107,21 @@ struct PlanDraft {
     // MARK: ProportionalMapping.map
 
     private mutating func lay() {
-        laid.reserveCapacity(entries.count)
-        for (index, entry) in entries.enumerated() where entry.load > 0 { laid.append(index) }
+        laid.removeAll(keepingCapacity: true)
+        slotStart.removeAll(keepingCapacity: true)
+        hostedEntry.removeAll(keepingCapacity: true)
+        hostedShare.removeAll(keepingCapacity: true)
+        for (index, entry) in entries.enumerated() where entry.cycles > 0 { laid.append(index) }
         let slots = slotCluster.count
         guard !laid.isEmpty, slots > 0 else {
-            slotStart = Array(repeating: 0, count: slots + 1)
+            slotStart.append(contentsOf: repeatElement(0, count: slots + 1))
             return
         }
-        let total = laid.reduce(0) { $0 + entries[$1].load }
+        slotStart.append(0)
+        let total = laid.reduce(0) { $0 + entries[$1].cycles }
         let floor = total * 0.002
-        let lengths = laid.map { max(entries[$0].load, floor) }
+        lengths.removeAll(keepingCapacity: true)
+        for index in laid { lengths.append(max(entries[index].cycles, floor)) }
         let line = lengths.reduce(0, +)
         let segment = line / Double(slots)
         slotStart.reserveCapacity(slots + 1)
@@ -136,8 +162,9 @@ struct PlanDraft {
 
     private mutating func reserve() {
         let slots = geometry.slotCluster.count
-        slotReserved = Array(repeating: false, count: slots)
-        var dynamicSlots: [(index: Int, share: Double)] = []
+        slotReserved.removeAll(keepingCapacity: true)
+        slotReserved.append(contentsOf: repeatElement(false, count: slots))
+        dynamicSlots.removeAll(keepingCapacity: true)
         dynamicSlots.reserveCapacity(slots)
         var hasPool = false
         for slot in 0..<slots {
@@ -171,21 +198,19 @@ struct PlanDraft {
     // MARK: The pool's wishes (ProactivePlanner)
 
     private mutating func wish() {
-        var reservedAnywhere = Array(repeating: false, count: entries.count)
+        reservedAnywhere.removeAll(keepingCapacity: true)
+        reservedAnywhere.append(contentsOf: repeatElement(false, count: entries.count))
         for slot in slotReserved.indices where slotReserved[slot] {
             for h in slotStart[slot]..<slotStart[slot + 1] where isStable[hostedEntry[h]] {
                 reservedAnywhere[hostedEntry[h]] = true
             }
         }
-        // Built with their room reserved: filtering grew them step by step every period.
-        var ordered: [Int] = []
-        ordered.reserveCapacity(entries.count)
+        ordered.removeAll(keepingCapacity: true)
         for index in entries.indices where !isStable[index] || !reservedAnywhere[index] { ordered.append(index) }
-        var pool: [Int] = []
-        pool.reserveCapacity(slotReserved.count)
+        pool.removeAll(keepingCapacity: true)
         for slot in slotReserved.indices where !slotReserved[slot] { pool.append(slot) }
         guard !pool.isEmpty, !ordered.isEmpty else { return }
-        let total = ordered.reduce(0) { $0 + entries[$1].load }
+        let total = ordered.reduce(0) { $0 + entries[$1].cycles }
         // The wafer's slot arrays, read once rather than through the geometry in the loop.
         let slotCluster = geometry.slotCluster
         let slotTBU = geometry.slotTBU
@@ -194,8 +219,8 @@ struct PlanDraft {
         for (k, slot) in pool.enumerated() {
             // The type covering the middle of this pool TBU's segment.
             let middle = (Double(k) + 0.5) / Double(pool.count) * total
-            while index < ordered.count - 1 && start + entries[ordered[index]].load <= middle {
-                start += entries[ordered[index]].load
+            while index < ordered.count - 1 && start + entries[ordered[index]].cycles <= middle {
+                start += entries[ordered[index]].cycles
                 index += 1
             }
             cellWish[slotCluster[slot] * tbus + slotTBU[slot]] = ordered[index]

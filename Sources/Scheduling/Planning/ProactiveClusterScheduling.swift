@@ -13,8 +13,19 @@ public struct ProactiveClusterScheduling: PlanningPolicy {
     private var dual: DualScheduling
     private var predictor = DemandPredictor(visits: [:], cycles: [:], downstream: [:])
     private let planner = ProactivePlanner()
-    private var context: PlanningContext?
-    private var geometry: PlanGeometry?
+    /// What every step reads of the wafer, fixed at ``start(_:)``: one reference, so a step
+    /// does not copy the mesh's and the context's arrays to read them.
+    private final class Wafer: Sendable {
+        let mesh: Mesh
+        let geometry: PlanGeometry
+        init(mesh: Mesh, geometry: PlanGeometry) {
+            self.mesh = mesh
+            self.geometry = geometry
+        }
+    }
+    private var wafer: Wafer?
+    /// The planner's draft, rebuilt in place at every step (``PlanDraft/rebuild(entries:stable:)``).
+    private var draft: PlanDraft?
     // What happened since the last step.
     private var lastStep: Cycle = 0
     private var periodArrivals: [UInt16: Int] = [:]
@@ -44,8 +55,9 @@ public struct ProactiveClusterScheduling: PlanningPolicy {
     public var classifier: TaskClassifier { dual.classifier }
 
     public mutating func start(_ context: PlanningContext) {
-        self.context = context
-        geometry = PlanGeometry(mesh: context.mesh, tbus: context.tbus)
+        let geometry = PlanGeometry(mesh: context.mesh, tbus: context.tbus)
+        wafer = Wafer(mesh: context.mesh, geometry: geometry)
+        draft = PlanDraft(geometry: geometry)
         dual.start(context)
         predictor = DemandPredictor(visits: context.visits, cycles: context.cycles, downstream: context.downstream)
     }
@@ -66,7 +78,7 @@ public struct ProactiveClusterScheduling: PlanningPolicy {
     }
 
     public mutating func step(at now: Cycle, view: WaferLoadView, current: WaferPlan) -> PlanningStep {
-        guard let context, let geometry else { preconditionFailure("ProactiveClusterScheduling used before start") }
+        guard let wafer else { preconditionFailure("ProactiveClusterScheduling used before start") }
         let stable = dual.classifier.stableTypes
         predictor.observe(length: now - lastStep, arrivals: periodArrivals, runs: periodRuns)
         // The blocks queued or running everywhere announce their work; type-ordered entries all
@@ -74,8 +86,7 @@ public struct ProactiveClusterScheduling: PlanningPolicy {
         let demand =
             clairvoyant
             ? TypeDemand.ordered(foreseen) : predictor.predict(horizon: horizon, inFlightOf: view)
-        let plan = planner.plan(
-            entries: demand, stable: stable, geometry: geometry, mesh: context.mesh, current: current)
+        let plan = planner.plan(entries: demand, stable: stable, draft: &draft!, mesh: wafer.mesh, current: current)
         periodArrivals.removeAll(keepingCapacity: true)
         periodRuns.removeAll(keepingCapacity: true)
         lastStep = now

@@ -37,13 +37,22 @@ public struct ProactivePlanner: Sendable {
     public func plan(
         entries: [TypeDemand], stable: Set<TaskType>, geometry: PlanGeometry, mesh: Mesh, current: WaferPlan
     ) -> WaferPlan? {
+        var draft = PlanDraft(geometry: geometry)
+        return plan(entries: entries, stable: stable, draft: &draft, mesh: mesh, current: current)
+    }
+
+    /// ``plan(entries:stable:geometry:mesh:current:)`` built in `draft` (a draft of the wafer's
+    /// geometry), whose storage a planner that steps every period keeps from one step to the next.
+    func plan(entries: [TypeDemand], stable: Set<TaskType>, draft: inout PlanDraft, mesh: Mesh, current: WaferPlan)
+        -> WaferPlan?
+    {
         guard entries.contains(where: { $0.cycles > 0 }) else { return nil }
-        let draft = PlanDraft(entries: entries, stable: stable, geometry: geometry)
+        draft.rebuild(entries: entries, stable: stable)
         guard let changed = draft.changedCount(against: current) else {
             let demand = Dictionary(uniqueKeysWithValues: entries.map { ($0.type, $0.cycles) })
-            return referencePlan(demand: demand, stable: stable, mesh: mesh, tbus: geometry.tbus, current: current)
+            return referencePlan(demand: demand, stable: stable, mesh: mesh, tbus: draft.tbus, current: current)
         }
-        let total = geometry.plannedTBUs
+        let total = draft.geometry.plannedTBUs
         return Double(changed) >= hysteresis * Double(total) ? draft.plan(epoch: current.epoch &+ 1) : nil
     }
 

@@ -105,6 +105,15 @@ public struct ClusterLoad: Codable, Equatable, Sendable {
         set { detail = .box(byType: byType, finished: finished, running: running, started: newValue) }
     }
 
+    /// Calls `body` with every type queued here and its count (``byType``), then once for every
+    /// running block (``running``), without copying the lists: the proactive planner counts the
+    /// in-flight blocks of every cluster at every step.
+    public func forEachInFlight(_ body: (TaskType, Int) -> Void) {
+        guard let detail else { return }
+        for entry in detail.byType { body(entry.taskType, entry.queuedTasks) }
+        for type in detail.running { body(type, 1) }
+    }
+
     public init(
         cluster: Int, tbus: Int, busyTBUs: Int = 0, queuedTasks: Int = 0, pendingCycles: Cycle = 0,
         byType: [TaskTypeLoad] = [], configurations: [TaskType?] = [], finished: [TypeRuns] = [],
