@@ -85,12 +85,11 @@ extension ClusterEngine {
 
     // MARK: Plans and rebalancing
 
-    /// A new plan from the coordinator: rebuilds the index and prepares idle TBUs for the types the
-    /// plan wishes here.
+    /// A new plan from the coordinator: replaces the plan (its index is built when a decision
+    /// first reads it) and prepares idle TBUs for the types the plan wishes here.
     func receivePlan(_ published: WaferPlan, at now: Cycle) {
-        if published.epoch != planIndex.epoch {
-            plan = published
-            planIndex = planIndexes.index(for: published)
+        if published.epoch != plan.epoch {
+            replacePlan(with: published)
             if id < published.configure.count {
                 for (index, wanted) in published.configure[id].enumerated() where index < pool.count {
                     guard let wanted, pool[index].isFree, pool[index].configuredFor != wanted else { continue }

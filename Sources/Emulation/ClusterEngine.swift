@@ -80,9 +80,25 @@ public final class ClusterEngine {
         /// The published view kept on its own, to check `view` against after every update.
         var publishedView: WaferLoadView
     #endif
-    /// The scheduler's current partition of the TBUs, and its lookups.
+    /// The scheduler's current partition of the TBUs.
     var plan: WaferPlan
-    var planIndex: PlanIndex
+    /// Its lookups, built the first time a decision reads them: a plan goes to every cluster,
+    /// and on a large wafer most are idle until the next one (a 16×16 wafer's clusters built
+    /// the index of a 1,024-TBU plan each time, a twelfth of their work across processes).
+    var planIndex: PlanIndex {
+        if let builtPlanIndex { return builtPlanIndex }
+        let index = planIndexes.index(for: plan)
+        builtPlanIndex = index
+        return index
+    }
+    /// ``planIndex`` once built for the current plan (nil: not yet).
+    private var builtPlanIndex: PlanIndex?
+
+    /// Makes `published` the current plan; its index is built when first read.
+    func replacePlan(with published: WaferPlan) {
+        plan = published
+        builtPlanIndex = nil
+    }
     /// Builds plan indexes, once per plan for every participant sharing it.
     let planIndexes: PlanIndexMemo
     /// Task flows delivered but not yet arrived (they may overflow the queue).
@@ -138,7 +154,6 @@ public final class ClusterEngine {
         #endif
         plan = .empty(clusters: config.clusterCount, tbus: config.cluster.tbus)
         self.planIndexes = planIndexes
-        planIndex = planIndexes.index(for: plan)
         stats = ClusterStats(cluster: id, tbus: mesh.workingTBUs(of: id))
         // A central queue sends a block only to a free TBU: its queue is the buffer.
         if let credits = config.cluster.flowCredits, !router.usesCentralQueue {
@@ -264,7 +279,7 @@ public final class ClusterEngine {
             fileprivate var publishedView: WaferLoadView? = nil
         #endif
         fileprivate var plan: WaferPlan
-        fileprivate var planIndex: PlanIndex
+        fileprivate var planIndex: PlanIndex?
         fileprivate var pendingArrivals: Int
         fileprivate var stats: ClusterStats
         fileprivate var ports: RouterPorts
@@ -276,7 +291,8 @@ public final class ClusterEngine {
         var snapshot = Snapshot(
             core: core.snapshot(), dispatcher: dispatcher, balancer: balancer, interpreter: interpreter, router: router,
             signaller: signaller, queue: queue, pool: pool.snapshot(), cbus: cbus, view: view, viewNotes: viewNotes,
-            plan: plan, planIndex: planIndex, pendingArrivals: pendingArrivals, stats: stats, ports: ports, flow: flow)
+            plan: plan, planIndex: builtPlanIndex, pendingArrivals: pendingArrivals, stats: stats, ports: ports,
+            flow: flow)
         #if DEBUG
             snapshot.publishedView = publishedView
         #endif
@@ -301,7 +317,7 @@ public final class ClusterEngine {
         view = snapshot.view
         viewNotes = snapshot.viewNotes
         plan = snapshot.plan
-        planIndex = snapshot.planIndex
+        builtPlanIndex = snapshot.planIndex
         pendingArrivals = snapshot.pendingArrivals
         stats = snapshot.stats
         ports = snapshot.ports

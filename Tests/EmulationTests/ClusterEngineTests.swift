@@ -84,6 +84,58 @@ final class ClusterEngineTests: XCTestCase {
         XCTAssertEqual(rejected, [3])
         XCTAssertEqual(engine.finalStats(end: 101).rejected, 1)
     }
+
+    /// A plan's index is built when a decision first reads it; whenever it is read it must be the
+    /// index of the plan the cluster holds — after a new plan, and after returning to a snapshot
+    /// taken under an older one, whether or not the index had been built.
+    func testThePlanIndexAlwaysIndexesTheCurrentPlan() throws {
+        let (engine, _) = try makeEngine()
+        let type = TaskType(workflow: 0, block: 0)
+        func check(_ label: String, file: StaticString = #filePath, line: UInt = #line) {
+            let expected = PlanIndex(engine.plan)
+            let index = engine.planIndex
+            XCTAssertEqual(index.epoch, engine.plan.epoch, label, file: file, line: line)
+            XCTAssertEqual(index.poolClusters, expected.poolClusters, label, file: file, line: line)
+            XCTAssertEqual(index.planned, expected.planned, label, file: file, line: line)
+            XCTAssertEqual(index.plannedFlags, expected.plannedFlags, label, file: file, line: line)
+            XCTAssertEqual(
+                index.hosts.mapValues { $0.map { $0.cluster } }, expected.hosts.mapValues { $0.map { $0.cluster } },
+                label,
+                file: file, line: line)
+        }
+        func plan(epoch: UInt32, reservedOn cluster: Int) -> Envelope {
+            var reserved = Array(repeating: Array(repeating: [TaskType](), count: 2), count: 2)
+            var weights = Array(repeating: Array(repeating: [Double](), count: 2), count: 2)
+            reserved[cluster][0] = [type]
+            weights[cluster][0] = [1]
+            let configure = Array(repeating: [TaskType?](repeating: type, count: 2), count: 2)
+            return Envelope(
+                source: .coordinator, destination: .cluster(0), sendTime: Cycle(epoch) * 100,
+                arrival: Cycle(epoch) * 100 + 10, sequence: UInt64(epoch),
+                message: .plan(WaferPlan(epoch: epoch, reserved: reserved, weights: weights, configure: configure)))
+        }
+        check("the empty plan")
+        let beforePlans = engine.snapshot()
+        engine.receive([plan(epoch: 1, reservedOn: 0)])
+        _ = engine.runWindow(end: 150)
+        XCTAssertEqual(engine.plan.epoch, 1)
+        check("the first plan, read for the first time")
+        let underFirst = engine.snapshot()
+        engine.receive([plan(epoch: 2, reservedOn: 1)])
+        _ = engine.runWindow(end: 250)
+        XCTAssertEqual(engine.plan.epoch, 2)
+        // Returning to a snapshot whose index was built, then to one whose index was not.
+        engine.restore(underFirst)
+        XCTAssertEqual(engine.plan.epoch, 1)
+        check("back under the first plan")
+        engine.restore(beforePlans)
+        XCTAssertEqual(engine.plan.epoch, 0)
+        check("back before any plan")
+        engine.receive([plan(epoch: 2, reservedOn: 1)])
+        _ = engine.runWindow(end: 250)
+        check("the second plan after the returns")
+        XCTAssertEqual(engine.planIndex.hosts[type]?.map { $0.cluster }, [1])
+    }
 }
 
 /// Work-conserving reservations (`octopus:lend=1`): a free TBU whose reserved types have nothing
