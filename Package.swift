@@ -1,6 +1,18 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+/// Release builds put the Swift runtime and Foundation inside the `octopus` binary instead of
+/// loading them as shared libraries (the flag at every compile of our targets, for the static
+/// libraries' module files, and at the link). A wafer starts a process per cluster, and each used to
+/// spend most of its start relocating those libraries and resolving their symbols: now every
+/// process of a 16×16 wafer has registered after 0.03–0.24 s instead of 0.21–0.99 s, and the whole
+/// command takes 2.6–3.0 s instead of 3.2–4.5 s; one process runs 1.04–1.09× the task blocks per
+/// second (calls into the runtime skip the dynamic linker's tables) and 17 processes 1.06×
+/// (alternating runs; docs/synchronisation.md). The binary (about 100 MB) needs no Swift toolchain
+/// on a host, only the Debian libraries it links (libzmq, zlib). Debug builds, which the tests
+/// run, link as before (quickly); `scripts/test` also runs the end-to-end tests on the release build.
+let staticRuntime: [SwiftSetting] = [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+
 /// Release builds of the targets every cluster process runs reach the metadata of generic types
 /// through direct accessor calls rather than by mangled type name: a name is demangled the first
 /// time its call site runs, in every process, and a 16×16 wafer's 257 processes each paid that
@@ -8,10 +20,11 @@ import PackageDescription
 /// ready in 0.74 s instead of 0.93 s and the whole command takes 2.86 s instead of 3.07 s
 /// (medians of 5 alternating runs; one-process speed unchanged, the binary 50 KB larger)
 /// (docs/synchronisation.md, "Across processes: windows", on start-up).
-let metadataSettings: [SwiftSetting] = [
-    .unsafeFlags(
-        ["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"], .when(configuration: .release))
-]
+let metadataSettings: [SwiftSetting] =
+    staticRuntime + [
+        .unsafeFlags(
+            ["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"], .when(configuration: .release))
+    ]
 
 /// The engine and the scheduling policies are also built without Swift's run-time exclusivity
 /// checks in release builds: those checks (on every access to a class's stored property) were
@@ -51,7 +64,7 @@ let package = Package(
         ),
         // prctl(PR_SET_PDEATHSIG) is variadic in C, so Swift reaches it through this shim.
         .target(name: "CProcessControl"),
-        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], swiftSettings: staticRuntime),
         .target(
             name: "WaferModel",
             dependencies: [
@@ -71,23 +84,27 @@ let package = Package(
         ),
         // Functional mode: real tensors through the task blocks' kernels (GEMMs on Debian's OpenBLAS,
         // libopenblas-dev, loaded on first use rather than linked: see Sources/Functional/GEMM.swift).
-        .target(name: "Functional", dependencies: ["WaferModel"]),
+        .target(name: "Functional", dependencies: ["WaferModel"], swiftSettings: staticRuntime),
         .target(
             name: "Runtime",
             dependencies: ["Emulation", "WaferModel", "Scheduling", "ZeroMQ", "CProcessControl"],
             swiftSettings: metadataSettings
         ),
         // `octopus report`: a self-contained HTML page of one or more runs (Chart.js inlined).
-        .target(name: "Reports", dependencies: ["Emulation", "Experiments", "WaferModel"]),
+        .target(
+            name: "Reports", dependencies: ["Emulation", "Experiments", "WaferModel"], swiftSettings: staticRuntime),
         // `octopus compare`: the scheduler × workload × wafer-size experiment and its reports.
-        .target(name: "Experiments", dependencies: ["Emulation", "Scheduling", "WaferModel"]),
+        .target(
+            name: "Experiments", dependencies: ["Emulation", "Scheduling", "WaferModel"], swiftSettings: staticRuntime),
         .executableTarget(
             name: "octopus",
             dependencies: [
                 "Runtime", "Emulation", "WaferModel", "Scheduling", "Experiments", "Functional", "Reports",
                 "CProcessControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: staticRuntime,
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
         ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "WaferModelTests", dependencies: ["WaferModel"]),

@@ -396,7 +396,9 @@ final class RunCommandTests: XCTestCase {
     func testAKilledClusterStopsTheWholeWafer() throws {
         let directory = try makeTemporaryDirectory("kill")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let launcher = try Launched(["run", "--out", directory + "/out"], in: directory, name: "launcher")
+        // Paced, so that the run is still going when the cluster dies, however fast the build.
+        let launcher = try Launched(
+            ["run", "--pace", "0.0005", "--out", directory + "/out"], in: directory, name: "launcher")
         XCTAssertTrue(eventually(30) { clusterChildren(of: launcher.pid).count == 16 }, "16 cluster processes started")
         let victim = try XCTUnwrap(clusterChildren(of: launcher.pid).first)
         usleep(300_000)
@@ -506,7 +508,9 @@ final class RunCommandTests: XCTestCase {
     func testSIGTERMStopsEveryProcessAndKeepsTheWork() throws {
         let directory = try makeTemporaryDirectory("sigterm")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let launcher = try Launched(["run", "--out", directory + "/out"], in: directory, name: "launcher")
+        // Paced, so that the run is still going when the signal comes, however fast the build.
+        let launcher = try Launched(
+            ["run", "--pace", "0.0005", "--out", directory + "/out"], in: directory, name: "launcher")
         XCTAssertTrue(eventually(30) { clusterChildren(of: launcher.pid).count == 16 })
         usleep(300_000)
         kill(launcher.pid, SIGTERM)
