@@ -240,12 +240,12 @@ public final class WaferSession {
 
     /// True when `envelope` for `cluster` is held rather than making the cluster take part in a
     /// window: the cluster absorbs it in the state it reported, which lasts until its next event.
-    /// In quantum mode, where the windows shape the results, only idle clusters hold messages (as
-    /// they always have), so quantum results stay what they were.
+    /// In quantum mode too: a held message keeps its arrival time (its sender already deferred it
+    /// to a window's end if it landed inside one), so holding changes only which clusters run
+    /// which windows — and, as quantum windows start at the earliest pending event, where later
+    /// windows fall (quantum results are those of this rule, and it makes them faster).
     private func holds(_ envelope: Envelope, for cluster: Int) -> Bool {
-        let next = clusterTiming[cluster].nextEvent
-        guard coordinator.config.sync.mode == .exact || next == .never else { return false }
-        return absorbs[cluster].contains(envelope.message) && envelope.arrival < next
+        absorbs[cluster].contains(envelope.message) && envelope.arrival < clusterTiming[cluster].nextEvent
     }
 
     /// A cluster's first run in the window from `start`: the envelopes waiting for it (see

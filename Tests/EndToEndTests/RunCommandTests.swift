@@ -322,6 +322,38 @@ final class RunCommandTests: XCTestCase {
     }
 
     /// A bad command-line value is a usage error (exit 64, as for every option) naming the option.
+    /// Quantum windows are inexact, but they are the same windows wherever the clusters run: a
+    /// quantum run across processes (one per cluster, and grouped) equals the quantum run in one
+    /// process — results, trace and tables — and it both deferred messages and held some.
+    func testQuantumRunsAcrossProcessesEqualTheQuantumRunInOneProcess() throws {
+        let directory = try makeTemporaryDirectory("quantum")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let quantum = ["--sync", "quantum:5000", "--workload", "Configs/workloads/default.yaml"]
+        let variants: [(String, [String])] = [
+            ("one", ["--single-process"]), ("ipc", []), ("grouped", ["--clusters-per-process", "2"]),
+        ]
+        var summaries: [String: RunSummary] = [:]
+        var outputs: [String: [Data]] = [:]
+        for (name, extra) in variants {
+            let out = directory + "/" + name
+            let result = try octopus(
+                ["run", "--wafer", "Configs/wafers/small-2x2.yaml", "--quiet", "--out", out] + quantum + extra,
+                in: directory, name: name)
+            XCTAssertEqual(result.status, 0, "\(name): \(result.stderr)")
+            summaries[name] = try SummaryRenderer.decode(Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
+            outputs[name] = try ["trace.json", "requests.csv", "timeline.csv", "episodes.csv"].map {
+                try Data(contentsOf: URL(fileURLWithPath: out + "/" + $0))
+            }
+        }
+        let one = try XCTUnwrap(summaries["one"])
+        XCTAssertGreaterThan(one.results.emulation.quantumDelayedMessages, 0)
+        XCTAssertGreaterThan(one.host?.synchronisation.heldMessages ?? 0, 0)
+        for name in ["ipc", "grouped"] {
+            XCTAssertEqual(summaries[name]?.results, one.results, "\(name): quantum results differ across processes")
+            XCTAssertEqual(outputs[name], outputs["one"], "\(name): the trace or tables differ")
+        }
+    }
+
     func testABadSyncSettingIsAClearUsageError() throws {
         let directory = try makeTemporaryDirectory("bad-sync")
         defer { try? FileManager.default.removeItem(atPath: directory) }
