@@ -11,9 +11,13 @@ let repositoryRoot: String = {
     return url.path
 }()
 
-/// The `octopus` executable built beside this test bundle (override with OCTOPUS_BIN).
+/// The `octopus` executable built beside this test bundle (override with OCTOPUS_BIN; a relative
+/// path is taken from the directory the tests start in, as the tests run it from others).
 let octopusBinary: String = {
-    if let path = ProcessInfo.processInfo.environment["OCTOPUS_BIN"] { return path }
+    if let path = ProcessInfo.processInfo.environment["OCTOPUS_BIN"], !path.isEmpty {
+        return URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+            .standardizedFileURL.path
+    }
     var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     if directory.path.hasSuffix(".xctest/Contents/MacOS") {
         directory = directory.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
