@@ -33,8 +33,8 @@ public enum Layer: Codable, Equatable, Sendable {
         case .gemm(let name, let m, let n, let k):
             return [LoweredGEMM(name: name, m: m, n: n, k: k)]
         case .conv(let name, let h, let w, let fh, let fw, let c, let filters, let s, let depthwise):
-            let oh = (h - fh + s + s - 1) / s
-            let ow = (w - fw + s + s - 1) / s
+            let oh = Self.outputSize(input: h, filter: fh, stride: s)
+            let ow = Self.outputSize(input: w, filter: fw, stride: s)
             if depthwise {
                 return (0..<c).map { LoweredGEMM(name: "\(name)Channel_\($0)", m: oh * ow, n: filters, k: fh * fw) }
             }
@@ -51,8 +51,8 @@ public enum Layer: Codable, Equatable, Sendable {
         case .gemm(_, let m, let n, let k):
             return (1, m, n, k)
         case .conv(_, let h, let w, let fh, let fw, let c, let filters, let s, let depthwise):
-            let oh = (h - fh + s + s - 1) / s
-            let ow = (w - fw + s + s - 1) / s
+            let oh = Self.outputSize(input: h, filter: fh, stride: s)
+            let ow = Self.outputSize(input: w, filter: fw, stride: s)
             return depthwise ? (c, oh * ow, filters, fh * fw) : (1, oh * ow, filters, fh * fw * c)
         }
     }
@@ -65,8 +65,8 @@ public enum Layer: Codable, Equatable, Sendable {
             return (m, n, k)
         case .conv(_, let h, let w, let fh, let fw, let c, let filters, let s, let depthwise):
             guard !depthwise || c == 1 else { return nil }
-            let oh = (h - fh + s + s - 1) / s
-            let ow = (w - fw + s + s - 1) / s
+            let oh = Self.outputSize(input: h, filter: fh, stride: s)
+            let ow = Self.outputSize(input: w, filter: fw, stride: s)
             return (oh * ow, filters, depthwise ? fh * fw : fh * fw * c)
         }
     }
@@ -86,10 +86,20 @@ public enum Layer: Codable, Equatable, Sendable {
             if fh > h || fw > w { return "the \(fh)×\(fw) filter is larger than the \(h)×\(w) input" }
             // Output pixels as `lowered` counts them. A depthwise layer runs c single-channel GEMMs:
             // the same total as one GEMM with k = fh·fw·c.
-            let oh = (h - fh + s + s - 1) / s
-            let ow = (w - fw + s + s - 1) / s
+            let oh = Self.outputSize(input: h, filter: fh, stride: s)
+            let ow = Self.outputSize(input: w, filter: fw, stride: s)
             return Self.macsProblem([oh, ow, filters, fh, fw, c])
         }
+    }
+
+    /// Output pixels along one side, SCALE-Sim's `⌈(input − filter + stride) / stride⌉`, computed
+    /// so that no stride overflows it (a stride of 2⁶² makes a valid layer, at most two pixels wide
+    /// by the formula, and a file may say so). For a filter larger than its input (a layer
+    /// ``problem`` rejects) it is the plain formula.
+    static func outputSize(input: Int, filter: Int, stride: Int) -> Int {
+        let excess = input - filter
+        guard excess >= 0, stride > 0 else { return (excess + stride + stride - 1) / stride }
+        return excess / stride + (excess % stride == 0 ? 1 : 2)
     }
 
     /// The problem with a layer whose multiply-accumulates are the product of `factors`, if any.

@@ -30,6 +30,29 @@ final class LayerTimingTests: XCTestCase {
             ).problem)
     }
 
+    /// Output sizes follow SCALE-Sim's `⌈(H − FH + S)/S⌉` for every small shape, and no stride
+    /// overflows them: a stride far beyond the input is a valid layer two pixels wide by the formula (a topology
+    /// file saying so was a crash).
+    func testOutputSizesAreSCALESimsAndNoStrideOverflowsThem() throws {
+        for input in 1...20 {
+            for filter in 1...input {
+                for stride in 1...25 {
+                    XCTAssertEqual(
+                        Layer.outputSize(input: input, filter: filter, stride: stride),
+                        (input - filter + stride + stride - 1) / stride, "\(input) \(filter) \(stride)")
+                }
+            }
+        }
+        let wide = Layer.conv(
+            name: "wide", ifmapHeight: 32, ifmapWidth: 32, filterHeight: 3, filterWidth: 3, channels: 3, filters: 16,
+            stride: .max, depthwise: false)
+        XCTAssertNil(wide.problem)
+        XCTAssertEqual(wide.lowered, [Layer.LoweredGEMM(name: "wide", m: 4, n: 16, k: 27)])
+        let table = try TopologyTable(
+            text: "Layer, H, W, FH, FW, C, N, S,\nwide, 32, 32, 3, 3, 3, 16, \(Int.max),\n", file: "wide.csv")
+        XCTAssertEqual(try table.layers(), [wide])
+    }
+
     func testAmpleBandwidthLeavesOnlyTheFill() {
         let t = LayerTiming(Layer.LoweredGEMM(name: "g", m: 5, n: 9, k: 8), array: array(4, 4, .os))
         XCTAssertEqual(t.computeCycles, 83)
