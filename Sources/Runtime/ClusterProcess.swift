@@ -276,7 +276,7 @@ public final class ClusterProcess {
     /// The setup, decoded once for every hosted cluster (the coordinator sends each the same bytes).
     private func decodeSetup(_ body: [UInt8]) throws -> (ClusterProtocol.Setup, BlockCosts, PlanIndexMemo) {
         if let setup, setup.body == body { return (setup.decoded, setup.costs, setup.plans) }
-        let decoded = try ClusterProtocol.decodeJSON(ClusterProtocol.Setup.self, body)
+        let decoded = try ClusterProtocol.decodeSetup(body)
         let costs = BlockCosts.shared(config: decoded.config, library: decoded.library)
         let plans = PlanIndexMemo()
         setup = (body, decoded, costs, plans)

@@ -53,7 +53,8 @@ enum ClusterProtocol {
     ///    even a single one, and watches only that socket while the wafer runs.
     /// 7: a GRANTS message carries each view update and plan once (``SharedMessages``); its
     ///    grants refer to them.
-    static let version = 7
+    /// 8: SETUP in binary: the workflow library as ``WireCodable`` instead of JSON.
+    static let version = 8
 
     struct Registration: Codable {
         var cluster: Int
@@ -66,13 +67,35 @@ enum ClusterProtocol {
         var process: String?
     }
 
-    struct Setup: Codable {
+    /// What every cluster needs before its first window, the same for all (encoded once).
+    struct Setup: Equatable {
         var config: WaferConfig
         var library: WorkflowLibrary
         /// The scheduler, in its text form (``Scheduler/description``).
         var scheduler: String
         /// Functional mode: task blocks compute on real tensors that travel with the task flows.
         var functional: Bool = false
+    }
+
+    /// A SETUP body: the wafer configuration as JSON (small, and read once), then the workflow
+    /// library in the binary wire form (``WorkflowLibrary``: every cluster process decodes it at
+    /// start, and as JSON that was most of a large wafer's start), the scheduler and the mode.
+    static func encode(_ setup: Setup) throws -> [UInt8] {
+        var w = ByteWriter(capacity: 64 * 1024)
+        w.byteString(Array(try JSONEncoder().encode(setup.config)))
+        w.write(setup.library)
+        w.string(setup.scheduler)
+        w.bool(setup.functional)
+        return w.bytes
+    }
+
+    static func decodeSetup(_ body: [UInt8]) throws -> Setup {
+        var r = ByteReader(body)
+        let config = try decodeJSON(WaferConfig.self, try r.byteString())
+        let setup = Setup(
+            config: config, library: try r.read(), scheduler: try r.string(), functional: try r.bool())
+        try r.expectEnd()
+        return setup
     }
 
     /// A round of a window for one cluster (see ``WindowRun``).

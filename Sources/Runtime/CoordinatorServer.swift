@@ -313,11 +313,12 @@ public final class CoordinatorServer {
         }
         transport.processLeader = Self.processLeaders(registered, count: count)
         // The setup is the same for every cluster (its routing id says which it is): encoded once.
-        let setup = try ClusterProtocol.json(
+        let setup = ClusterProtocol.frames(
             .setup,
-            ClusterProtocol.Setup(
-                config: options.config, library: options.library, scheduler: options.scheduler.description,
-                functional: options.functional != nil))
+            try ClusterProtocol.encode(
+                ClusterProtocol.Setup(
+                    config: options.config, library: options.library, scheduler: options.scheduler.description,
+                    functional: options.functional != nil)))
         for cluster in 0..<count {
             try transport.send(cluster, setup)
         }

@@ -8,6 +8,11 @@ public struct PhaseSchedule: Codable, Equatable, Sendable {
         public var name: String
         /// Length in cycles; nil only for the last phase of a non-repeating schedule (it lasts forever).
         public var durationCycles: Cycle?
+
+        public init(name: String, durationCycles: Cycle?) {
+            self.name = name
+            self.durationCycles = durationCycles
+        }
     }
 
     public var phases: [Phase]

@@ -371,35 +371,13 @@ extension TopologyTable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        file = try container.decode(String.self, forKey: .file)
-        parameters = try container.decode([String: Int].self, forKey: .parameters)
-        let known = Set(parameters.keys)
-        rows = []
-        let text = try container.decode(String.self, forKey: .rows)
-        // Split as bytes: the separators are ASCII, and splitting the string itself walks
-        // grapheme clusters, which was half of decoding a table.
-        for row in text.utf8.split(separator: UInt8(ascii: "\n")) {
-            let fields = row.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map {
-                String(decoding: $0, as: UTF8.self)
-            }
-            guard fields.count == 5 || fields.count == 9, let line = Int(fields[0]) else {
-                throw DecodingError.dataCorruptedError(
-                    forKey: .rows, in: container,
-                    debugDescription: "a layer row is 'line,name,M,N,K' or 'line,name,' and 7 conv values")
-            }
-            let cells = Array(fields.dropFirst(2))
-            do {
-                let expressions = try cells.map {
-                    try Expression.parse($0, known: known, file: file, line: line, field: fields[1])
-                }
-                rows.append(Row(line: line, name: fields[1], cells: cells, expressions: expressions))
-            } catch {
-                throw DecodingError.dataCorruptedError(forKey: .rows, in: container, debugDescription: "\(error)")
-            }
-        }
-        // As when a file is read: the defaults must give valid layers.
-        do { _ = try layers() } catch {
-            throw DecodingError.dataCorruptedError(forKey: .rows, in: container, debugDescription: "\(error)")
+        let file = try container.decode(String.self, forKey: .file)
+        let parameters = try container.decode([String: Int].self, forKey: .parameters)
+        do {
+            try self.init(
+                file: file, parameters: parameters, rowsText: try container.decode(String.self, forKey: .rows))
+        } catch let error as Malformed {
+            throw DecodingError.dataCorruptedError(forKey: .rows, in: container, debugDescription: error.description)
         }
     }
 
@@ -407,8 +385,69 @@ extension TopologyTable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(file, forKey: .file)
         try container.encode(parameters, forKey: .parameters)
-        try container.encode(
-            rows.map { ([String($0.line), $0.name] + $0.cells).joined(separator: ",") }.joined(separator: "\n"),
-            forKey: .rows)
+        try container.encode(rowsText, forKey: .rows)
+    }
+
+    /// The rows as they travel in JSON: one `line,name,cells…` line per row (see
+    /// ``init(file:parameters:rowsText:)``).
+    public var rowsText: String {
+        rows.map { ([String($0.line), $0.name] + $0.cells).joined(separator: ",") }.joined(separator: "\n")
+    }
+
+    /// The rows unevaluated: each one's line in its file, layer name and cells (see
+    /// ``init(file:parameters:rows:)``).
+    public var rowCells: [(line: Int, name: String, cells: [String])] { rows.map { ($0.line, $0.name, $0.cells) } }
+
+    /// A table sent as its ``file``, ``parameters`` and ``rowsText``, parsed again; throws
+    /// ``Malformed`` when the rows are not what ``rowsText`` writes or do not give valid layers.
+    public init(file: String, parameters: [String: Int], rowsText text: String) throws {
+        var rows: [(line: Int, name: String, cells: [String])] = []
+        // Split as bytes: the separators are ASCII, and splitting the string itself walks
+        // grapheme clusters, which was half of decoding a table.
+        for row in text.utf8.split(separator: UInt8(ascii: "\n")) {
+            let fields = row.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map {
+                String(decoding: $0, as: UTF8.self)
+            }
+            guard fields.count == 5 || fields.count == 9, let line = Int(fields[0]) else {
+                throw Malformed(description: "a layer row is 'line,name,M,N,K' or 'line,name,' and 7 conv values")
+            }
+            rows.append((line, fields[1], Array(fields.dropFirst(2))))
+        }
+        try self.init(file: file, parameters: parameters, rows: rows)
+    }
+
+    /// A table sent as its ``file``, ``parameters`` and ``rowCells``, its cells parsed again;
+    /// throws ``Malformed`` when a row has neither 3 nor 7 cells, a cell is not an expression over
+    /// the parameters, or the defaults do not give valid layers.
+    public init(file: String, parameters: [String: Int], rows cells: [(line: Int, name: String, cells: [String])])
+        throws
+    {
+        self.file = file
+        self.parameters = parameters
+        let known = Set(parameters.keys)
+        rows = []
+        rows.reserveCapacity(cells.count)
+        for row in cells {
+            guard row.cells.count == 3 || row.cells.count == 7 else {
+                throw Malformed(
+                    description: "layer \(row.name) has \(row.cells.count) values; a layer has 3 (GEMM) or 7 (conv)")
+            }
+            do {
+                let expressions = try row.cells.map {
+                    try Expression.parse($0, known: known, file: file, line: row.line, field: row.name)
+                }
+                rows.append(Row(line: row.line, name: row.name, cells: row.cells, expressions: expressions))
+            } catch {
+                throw Malformed(description: "\(error)")
+            }
+        }
+        guard !rows.isEmpty else { throw Malformed(description: "a table of no layers") }
+        // As when a file is read: the defaults must give valid layers.
+        do { _ = try layers() } catch { throw Malformed(description: "\(error)") }
+    }
+
+    /// Rows sent to ``init(file:parameters:rowsText:)`` that do not make a table.
+    public struct Malformed: Error, CustomStringConvertible {
+        public var description: String
     }
 }
