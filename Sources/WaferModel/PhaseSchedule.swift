@@ -9,6 +9,7 @@ public struct PhaseSchedule: Codable, Equatable, Sendable {
         /// Length in cycles; nil only for the last phase of a non-repeating schedule (it lasts forever).
         public var durationCycles: Cycle?
 
+        /// A phase called `name` lasting `durationCycles` (nil: for ever, the last phase only).
         public init(name: String, durationCycles: Cycle?) {
             self.name = name
             self.durationCycles = durationCycles

@@ -446,7 +446,8 @@ extension TopologyTable {
         do { _ = try layers() } catch { throw Malformed(description: "\(error)") }
     }
 
-    /// Rows sent to ``init(file:parameters:rowsText:)`` that do not make a table.
+    /// Rows that do not make a table (``init(file:parameters:rowsText:)``,
+    /// ``init(file:parameters:rows:)``).
     public struct Malformed: Error, CustomStringConvertible {
         public var description: String
     }
