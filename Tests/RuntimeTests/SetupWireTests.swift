@@ -252,21 +252,7 @@ final class SetupWireTests: XCTestCase {
         var rng = SplitMix64(keys: UInt64(ProcessInfo.processInfo.environment["OCTOPUS_FUZZ_SEED"] ?? "") ?? 1, 17)
         var decoded = 0
         for _ in 0..<3_000 {
-            var bytes = body
-            switch rng.next() % 3 {
-            case 0:
-                let index = Int(rng.next() % UInt64(bytes.count))
-                bytes[index] ^= UInt8(1 << (rng.next() % 8))
-            case 1:
-                for _ in 0..<(1 + rng.next() % 8) {
-                    bytes[Int(rng.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: rng.next())
-                }
-            default:
-                let index = Int(rng.next() % UInt64(bytes.count))
-                bytes.insert(
-                    contentsOf: (0..<(1 + rng.next() % 16)).map { _ in UInt8(truncatingIfNeeded: rng.next()) },
-                    at: index)
-            }
+            let bytes = mutated(body, &rng)
             if (try? ClusterProtocol.decodeSetup(bytes)) != nil { decoded += 1 }
         }
         XCTAssertGreaterThan(decoded, 0, "some flips land in fields any value of which is valid")

@@ -359,23 +359,7 @@ final class WireCodecTests: XCTestCase {
         let grants = ClusterProtocol.batchGrants([(0, sharing), (1, grant)], shared: table!)[1]
         var decoded = 0
         for iteration in 0..<20_000 {
-            var bytes = [grant, report, stats, grants][iteration % 4]
-            switch rng.next() % 5 {
-            case 0:
-                let index = Int(rng.next() % UInt64(bytes.count))
-                bytes[index] ^= UInt8(1 << (rng.next() % 8))
-            case 1:
-                for _ in 0..<(1 + rng.next() % 8) {
-                    bytes[Int(rng.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: rng.next())
-                }
-            case 2: bytes = Array(bytes.prefix(Int(rng.next() % UInt64(bytes.count))))
-            case 3:
-                let index = Int(rng.next() % UInt64(bytes.count))
-                bytes.insert(
-                    contentsOf: (0..<(1 + rng.next() % 16)).map { _ in UInt8(truncatingIfNeeded: rng.next()) },
-                    at: index)
-            default: bytes = (0..<(rng.next() % 256)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-            }
+            let bytes = mutated([grant, report, stats, grants][iteration % 4], &rng)
             if (try? ClusterProtocol.decodeGrant(bytes)) != nil { decoded += 1 }
             if (try? ClusterProtocol.decodeReport(bytes)) != nil { decoded += 1 }
             if (try? ClusterProtocol.decodeStats(bytes)) != nil { decoded += 1 }
@@ -391,4 +375,26 @@ final class WireCodecTests: XCTestCase {
         // Some flips land in fields any value of which is valid: decoding is not merely refusing all.
         XCTAssertGreaterThan(decoded, 0)
     }
+}
+
+/// A seeded mutation of a frame for the decoders' fuzz tests: one bit flipped, a few bytes
+/// overwritten, cut short, bytes inserted, or replaced by random bytes altogether.
+func mutated(_ frame: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
+    var bytes = frame
+    switch rng.next() % 5 {
+    case 0:
+        let index = Int(rng.next() % UInt64(bytes.count))
+        bytes[index] ^= UInt8(1 << (rng.next() % 8))
+    case 1:
+        for _ in 0..<(1 + rng.next() % 8) {
+            bytes[Int(rng.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: rng.next())
+        }
+    case 2: bytes = Array(bytes.prefix(Int(rng.next() % UInt64(bytes.count))))
+    case 3:
+        let index = Int(rng.next() % UInt64(bytes.count))
+        bytes.insert(
+            contentsOf: (0..<(1 + rng.next() % 16)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }, at: index)
+    default: bytes = (0..<(rng.next() % 256)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+    }
+    return bytes
 }
