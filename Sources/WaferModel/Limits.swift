@@ -46,4 +46,14 @@ public enum Limits {
 
     /// Bytes of one control-socket message; larger messages are refused before they are read.
     public static let controlMessageBytes = 4 << 20
+
+    /// A PE array's rows and columns, wherever an array is given (a wafer file, a SCALE-Sim
+    /// configuration, `octopus pea`): beyond these its timing could overflow.
+    public static let arraySide = 1...4096
+
+    /// A PE array's SRAM in bytes (at least two bytes for each of its three operands).
+    public static let arraySRAMBytes = 6...Int(Int32.max)
+
+    /// A link's bandwidth in bytes per cycle.
+    public static let bandwidthBytesPerCycle = 1...1_000_000
 }

@@ -37,7 +37,9 @@ public enum SCALESimFiles {
             let value = line[line.index(after: separator)...].trimmingSpaces()
             values[key] = (value, index + 1)
         }
-        func integer(_ key: String, _ label: String) throws -> Int {
+        // Each value within `range` (the limits of a wafer file's PE array, ``Limits``), so that
+        // nothing computed from them overflows.
+        func integer(_ key: String, _ label: String, in range: ClosedRange<Int>) throws -> Int {
             guard let entry = values[key.lowercased()] else {
                 throw ConfigError(
                     file: file, line: nil, field: "architecture_presets.\(label)", message: "missing required field")
@@ -49,13 +51,20 @@ public enum SCALESimFiles {
                     file: file, line: entry.line, field: "architecture_presets.\(label)",
                     message: "expected a positive integer, found '\(entry.value)'")
             }
+            guard range.contains(number) else {
+                throw ConfigError(
+                    file: file, line: entry.line, field: "architecture_presets.\(label)",
+                    message: "\(number) is outside \(range.lowerBound)…\(range.upperBound)")
+            }
             return number
         }
-        let rows = try integer("ArrayHeight", "ArrayHeight")
-        let columns = try integer("ArrayWidth", "ArrayWidth")
+        let rows = try integer("ArrayHeight", "ArrayHeight", in: Limits.arraySide)
+        let columns = try integer("ArrayWidth", "ArrayWidth", in: Limits.arraySide)
+        let sramKiBRange = 1...(Limits.arraySRAMBytes.upperBound / 1024 / 3)
         let sramKiB =
-            try integer("IfmapSramSzkB", "IfmapSramSzkB") + integer("FilterSramSzkB", "FilterSramSzkB")
-            + integer("OfmapSramSzkB", "OfmapSramSzkB")
+            try integer("IfmapSramSzkB", "IfmapSramSzkB", in: sramKiBRange)
+            + integer("FilterSramSzkB", "FilterSramSzkB", in: sramKiBRange)
+            + integer("OfmapSramSzkB", "OfmapSramSzkB", in: sramKiBRange)
         guard let flow = values["dataflow"] else {
             throw ConfigError(
                 file: file, line: nil, field: "architecture_presets.Dataflow", message: "missing required field")
@@ -65,7 +74,12 @@ public enum SCALESimFiles {
                 file: file, line: flow.line, field: "architecture_presets.Dataflow",
                 message: "'\(flow.value)' is not one of: os, ws, is")
         }
-        let bandwidth = values["bandwidth"] == nil ? 10 : try integer("Bandwidth", "Bandwidth")
+        let bandwidth =
+            values["bandwidth"] == nil
+            ? 10
+            : try integer(
+                "Bandwidth", "Bandwidth",
+                in: 1...(Limits.bandwidthBytesPerCycle.upperBound / max(wordBytes, 1)))
         return PEArrayConfig(
             rows: rows, columns: columns, dataflow: dataflow, sramBytes: sramKiB * 1024,
             bandwidthBytesPerCycle: bandwidth * wordBytes, wordBytes: wordBytes)

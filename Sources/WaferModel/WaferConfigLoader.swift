@@ -93,13 +93,14 @@ public enum WaferConfigLoader {
                 let a = try arrayNode.mapping(allowed: [
                     "rows", "columns", "dataflow", "sram_bytes", "bandwidth_bytes_per_cycle", "word_bytes",
                 ])
-                cluster.peArray.rows = try a.optional("rows")?.int(in: 1...4096) ?? cluster.peArray.rows
-                cluster.peArray.columns = try a.optional("columns")?.int(in: 1...4096) ?? cluster.peArray.columns
+                cluster.peArray.rows = try a.optional("rows")?.int(in: Limits.arraySide) ?? cluster.peArray.rows
+                cluster.peArray.columns =
+                    try a.optional("columns")?.int(in: Limits.arraySide) ?? cluster.peArray.columns
                 cluster.peArray.dataflow = try a.optional("dataflow")?.choice(Dataflow.self) ?? cluster.peArray.dataflow
                 cluster.peArray.sramBytes =
-                    try a.optional("sram_bytes")?.int(in: 6...Int(Int32.max)) ?? cluster.peArray.sramBytes
+                    try a.optional("sram_bytes")?.int(in: Limits.arraySRAMBytes) ?? cluster.peArray.sramBytes
                 cluster.peArray.bandwidthBytesPerCycle =
-                    try a.optional("bandwidth_bytes_per_cycle")?.int(in: 1...1_000_000)
+                    try a.optional("bandwidth_bytes_per_cycle")?.int(in: Limits.bandwidthBytesPerCycle)
                     ?? cluster.peArray.bandwidthBytesPerCycle
                 cluster.peArray.wordBytes = try a.optional("word_bytes")?.int(in: 1...16) ?? cluster.peArray.wordBytes
             }

@@ -44,8 +44,9 @@ struct PEA: ParsableCommand {
             if let config { peArray = try SCALESimFiles.config(path: config) }
             if let array {
                 let parts = array.lowercased().split(separator: "x").compactMap { Int($0) }
-                guard parts.count == 2, parts.allSatisfy({ $0 > 0 }) else {
-                    throw ValidationError("--array must look like 32x32, not '\(array)'")
+                guard parts.count == 2, parts.allSatisfy({ Limits.arraySide.contains($0) }) else {
+                    throw ValidationError(
+                        "--array must look like 32x32, each side 1…\(Limits.arraySide.upperBound), not '\(array)'")
                 }
                 peArray.rows = parts[0]
                 peArray.columns = parts[1]
@@ -58,8 +59,12 @@ struct PEA: ParsableCommand {
             }
             if let sramBytes { peArray.sramBytes = sramBytes }
             if let bandwidth { peArray.bandwidthBytesPerCycle = bandwidth }
-            guard peArray.sramBytes >= 6, peArray.bandwidthBytesPerCycle > 0 else {
-                throw ValidationError("--sram-bytes and --bandwidth must be positive")
+            guard Limits.arraySRAMBytes.contains(peArray.sramBytes),
+                Limits.bandwidthBytesPerCycle.contains(peArray.bandwidthBytesPerCycle)
+            else {
+                throw ValidationError(
+                    "--sram-bytes must be \(Limits.arraySRAMBytes.lowerBound)…\(Limits.arraySRAMBytes.upperBound) and --bandwidth 1…\(Limits.bandwidthBytesPerCycle.upperBound)"
+                )
             }
 
             let layers: [Layer]
@@ -79,12 +84,18 @@ struct PEA: ParsableCommand {
                 guard dims.count == 3, dims.allSatisfy({ $0 > 0 }) else {
                     throw ValidationError("--gemm must be M,N,K with positive integers, not '\(text)'")
                 }
-                layers = [.gemm(name: "gemm", m: dims[0], n: dims[1], k: dims[2])]
+                let layer = Layer.gemm(name: "gemm", m: dims[0], n: dims[1], k: dims[2])
+                if let problem = layer.problem { throw ValidationError("--gemm \(text): \(problem)") }
+                layers = [layer]
             default:
                 throw ValidationError("give exactly one of --topology or --gemm")
             }
-            if let bytes = clusterBufferBytes, bytes <= 0 || refillBandwidth <= 0 {
-                throw ValidationError("--cluster-buffer-bytes and --refill-bandwidth must be positive")
+            if let bytes = clusterBufferBytes,
+                !(1...Int(Int32.max)).contains(bytes) || !Limits.bandwidthBytesPerCycle.contains(refillBandwidth)
+            {
+                throw ValidationError(
+                    "--cluster-buffer-bytes must be 1…\(Int32.max) and --refill-bandwidth 1…\(Limits.bandwidthBytesPerCycle.upperBound)"
+                )
             }
             let buffer = clusterBufferBytes.map {
                 LayerTiming.ClusterBuffer(bytes: $0, refillBytesPerCycle: refillBandwidth)

@@ -633,6 +633,45 @@ final class NewcomerTests: XCTestCase {
         let old = try octopus(["graph", "detect-classify", "--dot"], in: directory, name: "graph-dot")
         XCTAssertEqual(old.stdout, graph.stdout, "--dot is still accepted and changes nothing")
     }
+
+    /// Shapes and arrays whose timing would overflow are refused with an error naming the option,
+    /// the file and line or the field — they used to crash `pea` (SIGILL) — and a stride beyond
+    /// the input, which is a valid layer, is timed.
+    func testPEARefusesWhatItCannotTimeAndTimesHugeStrides() throws {
+        let directory = try makeTemporaryDirectory("pea-limits")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let huge = "\(Int.max)"
+        for (arguments, says) in [
+            (["--gemm", "\(huge),1,1", "--array", "4x4", "--dataflow", "ws"], "--gemm"),
+            (["--gemm", "1,1,1", "--array", "\(huge)x1", "--dataflow", "is"], "--array"),
+            (["--gemm", "1,1,1", "--array", "4097x4", "--dataflow", "is"], "--array"),
+            (["--gemm", "1,1,1", "--sram-bytes", huge], "--sram-bytes"),
+            (["--gemm", "1,1,1", "--bandwidth", huge], "--bandwidth"),
+            (["--gemm", "4,4,4", "--cluster-buffer-bytes", huge], "--cluster-buffer-bytes"),
+        ] {
+            let refused = try octopus(["pea"] + arguments, in: directory, name: "pea-refused")
+            XCTAssertEqual(refused.status, 64, "\(arguments): \(refused.stderr)")
+            XCTAssertTrue(refused.stderr.contains(says), "\(arguments): \(refused.stderr)")
+        }
+        let config = try String(contentsOfFile: repositoryRoot + "/Configs/scalesim/octopus-tbu.cfg", encoding: .utf8)
+        for field in ["ArrayHeight", "IfmapSramSzkB", "Bandwidth"] {
+            let lines = config.split(separator: "\n", omittingEmptySubsequences: false).map {
+                $0.hasPrefix(field + ":") ? "\(field): \(huge)" : String($0)
+            }
+            let path = directory + "/\(field).cfg"
+            try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            let refused = try octopus(["pea", "--config", path, "--gemm", "8,8,8"], in: directory, name: "pea-cfg")
+            XCTAssertEqual(refused.status, 2, refused.stderr)
+            XCTAssertTrue(refused.stderr.contains("\(field).cfg:"), refused.stderr)
+            XCTAssertTrue(refused.stderr.contains("architecture_presets.\(field)"), refused.stderr)
+        }
+        let table = directory + "/wide.csv"
+        try "Layer, H, W, FH, FW, C, N, S,\nwide, 32, 32, 3, 3, 3, 16, \(huge),\n".write(
+            toFile: table, atomically: true, encoding: .utf8)
+        let wide = try octopus(["pea", "--topology", table, "--json"], in: directory, name: "pea-wide")
+        XCTAssertEqual(wide.status, 0, wide.stderr)
+        XCTAssertTrue(wide.stdout.contains("\"wide\""), wide.stdout)
+    }
 }
 
 /// The progress line: drawn on a terminal (a pseudo-terminal made by util-linux's `script`),
