@@ -66,12 +66,15 @@ struct ModelOptions: ParsableArguments {
             config.sync.mode = .exact
             config.sync.speculation = false
         default:
+            // W within the limit a wafer file's `window_cycles` has (``Limits/largestDuration``):
+            // a longer window overflowed the window arithmetic.
             guard sync.hasPrefix("quantum:"),
                 let window = Cycle(sync.dropFirst(8).replacingOccurrences(of: "_", with: "")),
-                window >= 1
+                (1...Limits.largestDuration).contains(window)
             else {
                 throw ValidationError(
-                    "--sync must be exact, conservative or quantum:W with W ≥ 1 cycles, not '\(sync)'")
+                    "--sync must be exact, conservative or quantum:W with 1 ≤ W ≤ \(Limits.largestDuration) cycles, not '\(sync)'"
+                )
             }
             config.sync.mode = .quantum
             config.sync.window = window
