@@ -47,6 +47,9 @@ public enum Limits {
     /// Bytes of one control-socket message; larger messages are refused before they are read.
     public static let controlMessageBytes = 4 << 20
 
+    /// Clusters along each side of a wafer's mesh (so at most 65,536 clusters).
+    public static let meshSide = 1...256
+
     /// A PE array's rows and columns, wherever an array is given (a wafer file, a SCALE-Sim
     /// configuration, `octopus pea`): beyond these its timing could overflow.
     public static let arraySide = 1...4096
@@ -56,4 +59,9 @@ public enum Limits {
 
     /// A link's bandwidth in bytes per cycle.
     public static let bandwidthBytesPerCycle = 1...1_000_000
+
+    /// Seconds a command-line timeout may give (`--setup-timeout`, `--registration-timeout`,
+    /// `--failed-timeout`, `ctl --timeout`): 10^6 s, eleven and a half days. Not a number, an
+    /// infinity or more would hang or overflow the wait.
+    public static let waitSeconds = 0.0...1_000_000
 }

@@ -23,8 +23,8 @@ public enum WaferConfigLoader {
 
         let meshNode = try top.required("mesh")
         let mesh = try meshNode.mapping(allowed: ["rows", "columns", "die_rows", "die_columns"])
-        let rows = try mesh.required("rows").int(in: 1...256)
-        let columns = try mesh.required("columns").int(in: 1...256)
+        let rows = try mesh.required("rows").int(in: Limits.meshSide)
+        let columns = try mesh.required("columns").int(in: Limits.meshSide)
         let dieRowsNode = mesh.optional("die_rows")
         let dieColumnsNode = mesh.optional("die_columns")
         let dieRows = try dieRowsNode?.int(in: 1...rows) ?? rows

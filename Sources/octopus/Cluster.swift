@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Functional
 import Runtime
+import WaferModel
 
 struct Cluster: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -57,6 +58,12 @@ struct Cluster: ParsableCommand {
         if let id, id < 0 { throw ValidationError("--id must be 0 or more") }
         guard idOffset >= 0 else { throw ValidationError("--id-offset must be 0 or more") }
         guard count >= 1 else { throw ValidationError("--count must be 1 or more") }
+        // No wafer has more clusters than a 256 × 256 mesh: larger ids overflowed.
+        let clusters = Limits.meshSide.upperBound * Limits.meshSide.upperBound
+        guard count <= clusters, idOffset < clusters, (id ?? 0) <= clusters - count else {
+            throw ValidationError("--id, --id-offset and --count must name clusters below \(clusters)")
+        }
+        try checkWait(setupTimeout, option: "--setup-timeout")
     }
 
     /// The (first) cluster id: --id, or the launcher's rank × --count plus --id-offset.
@@ -64,8 +71,14 @@ struct Cluster: ParsableCommand {
         if let id { return id }
         for variable in Self.rankVariables {
             guard let text = environment[variable] else { continue }
+            let clusters = Limits.meshSide.upperBound * Limits.meshSide.upperBound
             guard let rank = Int(text), rank >= 0 else {
                 throw ValidationError("--rank-from-env: \(variable)='\(text)' is not a rank (a whole number ≥ 0)")
+            }
+            guard rank < clusters, rank * count + idOffset <= clusters - count else {
+                throw ValidationError(
+                    "--rank-from-env: rank \(rank) × --count \(count) + --id-offset \(idOffset) names clusters beyond \(clusters)"
+                )
             }
             return rank * count + idOffset
         }

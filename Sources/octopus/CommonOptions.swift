@@ -113,3 +113,13 @@ func exitReporting(_ error: Error) -> Never {
     default: Foundation.exit(1)
     }
 }
+
+/// Refuses a seconds option outside ``Limits/waitSeconds`` (or zero, unless `zero` is allowed),
+/// naming it: a wait of not-a-number or of an infinity would hang or overflow.
+func checkWait(_ seconds: Double, option: String, zero: Bool = false) throws {
+    guard Limits.waitSeconds.contains(seconds), zero || seconds > 0 else {
+        throw ValidationError(
+            "\(option) must be \(zero ? "0" : "more than 0") to \(Int(Limits.waitSeconds.upperBound)) seconds, not \(seconds)"
+        )
+    }
+}

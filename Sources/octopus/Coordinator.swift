@@ -73,9 +73,8 @@ struct Coordinator: ParsableCommand {
         if let pace, !(pace > 0 && pace.isFinite) {
             throw ValidationError("--pace must be a positive ratio, not \(pace)")
         }
-        guard failedTimeout >= 0, failedTimeout.isFinite else {
-            throw ValidationError("--failed-timeout must be 0 or more seconds")
-        }
+        try checkWait(failedTimeout, option: "--failed-timeout", zero: true)
+        try checkWait(registrationTimeout, option: "--registration-timeout")
         if let dataDir {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: dataDir, isDirectory: &isDirectory), isDirectory.boolValue

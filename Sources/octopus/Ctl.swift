@@ -13,6 +13,10 @@ struct ControlOptions: ParsableArguments {
     @Option(help: "The wafer's CurveZMQ key directory (needed when the wafer uses keys; see `octopus keys`).")
     var keys: String?
 
+    func validate() throws {
+        if let timeout { try checkWait(timeout, option: "--timeout", zero: true) }
+    }
+
     /// The loaded `--keys`.
     func waferKeys() throws -> WaferKeys? {
         try keys.map { try WaferKeys.load(from: $0) }

@@ -137,6 +137,12 @@ final class LauncherTests: XCTestCase {
                 "give either --id N or --rank-from-env, not both"
             ),
             ([], [:], "give --id N (or --rank-from-env under srun or mpirun)"),
+            // Ids, ranks and waits whose arithmetic overflowed or that waited forever (SIGILL, or a hang).
+            (["--id", "\(Int.max)", "--count", "2"], [:], "must name clusters below 65536"),
+            (["--id", "65535", "--count", "2"], [:], "must name clusters below 65536"),
+            (["--rank-from-env", "--count", "2"], ["SLURM_PROCID": "\(Int.max)"], "names clusters beyond 65536"),
+            (["--id", "0", "--setup-timeout", "nan"], [:], "--setup-timeout must be more than 0 to 1000000 seconds"),
+            (["--id", "0", "--setup-timeout", "1e300"], [:], "--setup-timeout must be more than 0 to 1000000 seconds"),
         ]
         for (index, (arguments, variables, message)) in cases.enumerated() {
             let cluster = try Launched(
@@ -144,6 +150,26 @@ final class LauncherTests: XCTestCase {
                 in: directory, name: "bad\(index)", environment: environment(variables))
             XCTAssertEqual(cluster.wait(seconds: 30), 64, "\(arguments) \(variables): \(cluster.stderr)")
             XCTAssertTrue(cluster.stderr.contains(message), "\(arguments) \(variables): \(cluster.stderr)")
+        }
+    }
+
+    /// A wait of not-a-number or an infinity (or beyond 10^6 s) is a usage error naming the option:
+    /// `ctl --timeout nan` crashed (SIGILL), a coordinator's or cluster's waited forever.
+    func testWaitsOutOfRangeAreUsageErrors() throws {
+        let directory = try makeTemporaryDirectory("waits")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let control = "tcp://127.0.0.1:\(freePort())"
+        let wafer = ["--wafer", "Configs/wafers/small-2x2.yaml", "--control", control]
+        for (arguments, option) in [
+            (["ctl", "status", "--control", control, "--timeout", "nan"], "--timeout"),
+            (["ctl", "drain", "--control", control, "--timeout", "1e300"], "--timeout"),
+            (["coordinator"] + wafer + ["--registration-timeout", "nan"], "--registration-timeout"),
+            (["coordinator"] + wafer + ["--registration-timeout", "0"], "--registration-timeout"),
+            (["coordinator"] + wafer + ["--failed-timeout", "inf"], "--failed-timeout"),
+        ] {
+            let result = try octopus(arguments, in: directory, name: "wait", seconds: 30)
+            XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("\(option) must be"), "\(arguments): \(result.stderr)")
         }
     }
 
