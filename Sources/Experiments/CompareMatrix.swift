@@ -27,6 +27,9 @@ public struct CompareMatrix: Sendable {
     /// Workload names (files `NAME.yaml` in the workload directory) or paths.
     public var workloads: [String]
     public var sizes: [Size]
+    /// The offered loads `--loads` may ask for: a hundredth to a hundred times a workload's own rate.
+    public static let loadRange = 0.01...100.0
+
     /// Offered loads, as multiples of each workload's own rate (after scaling to the wafer size).
     /// Latency is compared at the first load; throughput at the last.
     public var loads: [Double]

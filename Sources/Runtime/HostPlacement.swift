@@ -25,9 +25,13 @@ public struct HostPlacement: Equatable, Sendable {
             }
             var slots: Int?
             if parts.count == 2 {
-                guard let count = Int(parts[1]), count >= 1 else {
+                // At most as many slots as a wafer can have clusters: more allocated without bound.
+                let most = Limits.meshSide.upperBound * Limits.meshSide.upperBound
+                guard let count = Int(parts[1]), (1...most).contains(count) else {
                     throw Invalid(
-                        description: "--hosts: the slots of '\(name)' must be a whole number ≥ 1, not '\(parts[1])'")
+                        description:
+                            "--hosts: the slots of '\(name)' must be a whole number ≥ 1 and ≤ \(most), not '\(parts[1])'"
+                    )
                 }
                 slots = count
             }

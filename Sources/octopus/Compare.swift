@@ -256,8 +256,12 @@ extension Matrix {
             return size
         }
         let loadList = try loads.split(separator: ",").map { text -> Double in
-            guard let value = Double(text), value > 0, value.isFinite else {
-                throw ValidationError("--loads: '\(text)' is not a positive number")
+            // Bounded both ways: a load scales every arrival interval down and every request count
+            // up, and far outside this range either overflowed (SIGILL).
+            guard let value = Double(text), CompareMatrix.loadRange.contains(value) else {
+                throw ValidationError(
+                    "--loads: '\(text)' is not a load from \(CompareMatrix.loadRange.lowerBound) to \(Int(CompareMatrix.loadRange.upperBound))"
+                )
             }
             return value
         }

@@ -225,6 +225,12 @@ final class CompareCommandTests: XCTestCase {
         let load = try octopus(["compare", "--loads", "1,-2"], in: directory, name: "load", seconds: 60)
         XCTAssertNotEqual(load.status, 0)
         XCTAssertTrue(load.stderr.contains("--loads: '-2'"), load.stderr)
+        // Loads that overflowed the scaled arrivals or request counts (SIGILL) are refused too.
+        for huge in ["1e300", "1e-300", "101"] {
+            let refused = try octopus(["compare", "--loads", huge], in: directory, name: "load", seconds: 60)
+            XCTAssertEqual(refused.status, 64, refused.stderr)
+            XCTAssertTrue(refused.stderr.contains("--loads: '\(huge)' is not a load from 0.01 to 100"), refused.stderr)
+        }
         let workload = try octopus(
             ["compare", "--workloads", "nope", "--sizes", "2x2"], in: directory, name: "workload", seconds: 60)
         XCTAssertEqual(workload.status, 2)

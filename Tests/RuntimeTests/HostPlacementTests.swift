@@ -13,7 +13,8 @@ final class HostPlacementTests: XCTestCase {
     func testBadHostListsNameTheProblem() {
         let cases: [(String, String)] = [
             ("", "is not HOST or HOST:SLOTS"), ("a,,b", "is not HOST or HOST:SLOTS"), ("a:0", "whole number ≥ 1"),
-            ("a:x", "whole number ≥ 1"), ("a:2,b", "every host or for none"), ("a,a", "listed twice"),
+            ("a:x", "whole number ≥ 1"), ("a:\(Int.max)", "≤ 65536"), ("a:65537", "≤ 65536"),
+            ("a:2,b", "every host or for none"), ("a,a", "listed twice"),
             ("a:1,b:1", "2 slots for 4 clusters"), ("a b", "is not HOST or HOST:SLOTS"), ("a:1:2", "is not HOST"),
         ]
         for (text, expected) in cases {
