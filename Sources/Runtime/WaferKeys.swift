@@ -46,8 +46,16 @@ public struct WaferKeys: Sendable {
                 throw Failure(description: "\(path(directory, file)) exists; refusing to overwrite a wafer's keys")
             }
         } else {
-            try manager.createDirectory(
-                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            do {
+                try manager.createDirectory(
+                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                // Foundation's message here is only its error number; the system says why (not a
+                // directory, permission denied, …) when asked to make the directory itself.
+                let reason =
+                    mkdir(directory, 0o700) == 0 ? error.localizedDescription : String(cString: strerror(errno))
+                throw Failure(description: "cannot create \(directory): \(reason)")
+            }
         }
         guard chmod(directory, 0o700) == 0 else {
             throw Failure(description: "cannot make \(directory) private (mode 0700)")

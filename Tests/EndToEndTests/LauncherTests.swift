@@ -191,5 +191,12 @@ final class LauncherTests: XCTestCase {
         XCTAssertEqual(second.status, 2, second.stderr)
         XCTAssertTrue(second.stderr.contains("refusing to overwrite"), second.stderr)
         XCTAssertEqual(try String(contentsOfFile: keys + "/coordinator.secret", encoding: .utf8), before)
+        // A directory that cannot be made (its parent is a file) is an error naming it, not
+        // Foundation's error object.
+        try "".write(toFile: directory + "/file", atomically: true, encoding: .utf8)
+        let third = try octopus(["keys", "generate", directory + "/file/keys"], in: directory, name: "third")
+        XCTAssertEqual(third.status, 2, third.stderr)
+        XCTAssertTrue(third.stderr.contains("cannot create \(directory)/file/keys:"), third.stderr)
+        XCTAssertFalse(third.stderr.contains("NSCocoaErrorDomain"), third.stderr)
     }
 }
