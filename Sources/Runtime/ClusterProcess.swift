@@ -189,7 +189,7 @@ public final class ClusterProcess {
                 if Date().timeIntervalSince(started) > options.setupTimeout {
                     throw Failure(
                         description:
-                            "no setup from a coordinator at \(options.coordinator) within \(Int(options.setupTimeout)) s (is it running, and expecting \(hosted)?)"
+                            "no setup from a coordinator at \(options.coordinator) within \(WaitText.describe(options.setupTimeout)) (is it running, and expecting \(hosted)?)"
                     )
                 }
             } else if members.count > 1, roundsOnly, !running {

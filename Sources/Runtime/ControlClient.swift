@@ -49,7 +49,8 @@ public enum ControlClient {
             if ready.contains(socketIndex) { break }
             if let deadline, Date() >= deadline {
                 throw Failure(
-                    description: "no reply from \(endpoint) within \(Int(timeout!)) s (is a wafer running there?)")
+                    description:
+                        "no reply from \(endpoint) within \(WaitText.describe(timeout!)) (is a wafer running there?)")
             }
         }
         guard let frames = try socket.receive(), let last = frames.last else {

@@ -60,8 +60,8 @@ public final class CoordinatorServer {
     public enum Abort: Error, CustomStringConvertible {
         case interrupted(signal: Int32)
         case childDied(cluster: Int, pid: Int32, description: String)
-        case registrationTimeout(missing: [Int], seconds: Int)
-        case setupTimeout(missing: [Int], seconds: Int)
+        case registrationTimeout(missing: [Int], seconds: Double)
+        case setupTimeout(missing: [Int], seconds: Double)
         case stoppedBeforeStart
 
         public var description: String {
@@ -71,10 +71,10 @@ public final class CoordinatorServer {
                 return "cluster \(cluster) (pid \(pid)) \(how); the wafer was shut down"
             case .registrationTimeout(let missing, let seconds):
                 return
-                    "clusters \(missing.map(String.init).joined(separator: ", ")) did not register within \(seconds) s"
+                    "clusters \(missing.map(String.init).joined(separator: ", ")) did not register within \(WaitText.describe(seconds))"
             case .setupTimeout(let missing, let seconds):
                 return
-                    "clusters \(missing.map(String.init).joined(separator: ", ")) registered but were not ready (setup decoded, engine built) within \(seconds) s"
+                    "clusters \(missing.map(String.init).joined(separator: ", ")) registered but were not ready (setup decoded, engine built) within \(WaitText.describe(seconds))"
             case .stoppedBeforeStart: return "stopped before all clusters had registered and were ready"
             }
         }
@@ -260,7 +260,8 @@ public final class CoordinatorServer {
     /// Answers the control socket in the `failed` state until `stop`, a signal or `seconds` pass.
     private func serveFailed(reason: String, seconds: TimeInterval) {
         state = .failed
-        options.log("the wafer failed; answering status and stop on \(controlEndpoint) for \(Int(seconds)) s")
+        options.log(
+            "the wafer failed; answering status and stop on \(controlEndpoint) for \(WaitText.describe(seconds))")
         var poller = Poller()
         poller.add(.socket(controlSocket))
         poller.add(.fileDescriptor(wake.fileDescriptor))
@@ -302,7 +303,7 @@ public final class CoordinatorServer {
         while registered.count < count {
             if Date() > deadline {
                 throw Abort.registrationTimeout(
-                    missing: (0..<count).filter { registered[$0] == nil }, seconds: Int(options.registrationTimeout))
+                    missing: (0..<count).filter { registered[$0] == nil }, seconds: options.registrationTimeout)
             }
             let ready = try poller.poll(timeoutMs: 500)
             try checkWake()
@@ -341,7 +342,7 @@ public final class CoordinatorServer {
         while missing > 0 {
             if Date() > deadline {
                 throw Abort.setupTimeout(
-                    missing: (0..<count).filter { !ready[$0] }, seconds: Int(options.registrationTimeout))
+                    missing: (0..<count).filter { !ready[$0] }, seconds: options.registrationTimeout)
             }
             let polled = try poller.poll(timeoutMs: 500)
             try checkWake()

@@ -171,6 +171,11 @@ final class LauncherTests: XCTestCase {
             XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
             XCTAssertTrue(result.stderr.contains("\(option) must be"), "\(arguments): \(result.stderr)")
         }
+        // A fractional wait is reported as given ("within 0 s" before).
+        let unanswered = try octopus(
+            ["ctl", "status", "--control", control, "--timeout", "0.2"], in: directory, name: "fraction", seconds: 30)
+        XCTAssertNotEqual(unanswered.status, 0, unanswered.stderr)
+        XCTAssertTrue(unanswered.stderr.contains("within 0.2 s"), unanswered.stderr)
     }
 
     /// `octopus keys generate` makes a private directory and refuses, with exit code 2, to overwrite it.
