@@ -124,4 +124,89 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(result.status, 2)
         XCTAssertTrue(result.stderr.contains("summary.json: no such file"), result.stderr)
     }
+
+    /// A run directory whose files were edited into something no run writes is an error naming
+    /// the file (and line, and what is wrong), not a crash: each of these crashed `octopus report`
+    /// (SIGILL: a time subtracted from an earlier one, a cluster outside the wafer, clusters with
+    /// different numbers of bins, a clock of 0 MHz, a summary claiming 2^32 clusters, a time near
+    /// 2^64).
+    func testEditedRunFilesAreErrorsNamingTheFile() throws {
+        let directory = try makeTemporaryDirectory("report-edited")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = directory + "/run"
+        let made = try octopus(
+            ["run", "--wafer", "Configs/wafers/small-2x2.yaml", "--single-process", "--quiet", "--out", run],
+            in: directory, name: "run", seconds: 120)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        func lines(_ file: String) throws -> [String] {
+            try String(contentsOfFile: run + "/" + file, encoding: .utf8).split(separator: "\n").map(String.init)
+        }
+        /// Row `row` (1: the first after the header) with column `column` set to `value`.
+        func cell(_ file: String, row: Int, column: Int, _ value: String) throws -> String {
+            var rows = try lines(file)
+            var cells = rows[row].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            cells[column] = value
+            rows[row] = cells.joined(separator: ",")
+            return rows.joined(separator: "\n") + "\n"
+        }
+        let summary = try String(contentsOfFile: run + "/summary.json", encoding: .utf8)
+        let wafer = try String(contentsOfFile: run + "/wafer.json", encoding: .utf8)
+        let cases: [(file: String, text: String, message: String)] = [
+            (
+                "requests.csv", try cell("requests.csv", row: 1, column: 4, "0"),
+                "requests.csv:2: finished_cycle 0 is before"
+            ),
+            (
+                "requests.csv", try cell("requests.csv", row: 1, column: 3, "18446744073709551615"),
+                "requests.csv:2: injected_cycle 18446744073709551615 is beyond any run's end"
+            ),
+            (
+                "timeline.csv", try cell("timeline.csv", row: 1, column: 0, "-1"),
+                "timeline.csv:2: cluster -1 is not one of"
+            ),
+            (
+                "timeline.csv", try cell("timeline.csv", row: 1, column: 0, "4"),
+                "timeline.csv:2: cluster 4 is not one of"
+            ),
+            ("timeline.csv", try cell("timeline.csv", row: 2, column: 2, "0"), "timeline.csv:3: end_cycle 0 is before"),
+            (
+                "timeline.csv", try cell("timeline.csv", row: 1, column: 3, "nan"),
+                "timeline.csv:2: busy nan is not a share"
+            ),
+            (
+                "timeline.csv", (try lines("timeline.csv").dropLast()).joined(separator: "\n") + "\n",
+                "timeline.csv: cluster 3 has"
+            ),
+            ("episodes.csv", try cell("episodes.csv", row: 1, column: 2, "0"), "episodes.csv:2: end_cycle 0 is before"),
+            (
+                "summary.json", summary.replacingOccurrences(of: #""clock_mhz" : 1000"#, with: #""clock_mhz" : 0"#),
+                "summary.json: results.clock_mhz must be 1 to 100000, not 0"
+            ),
+            (
+                "summary.json",
+                summary.replacingOccurrences(of: #""clusters" : 4,"#, with: #""clusters" : 4294967296,"#),
+                "summary.json: results.clusters must be 1 to 65536"
+            ),
+            (
+                "wafer.json", wafer.replacingOccurrences(of: #""rows" : 2"#, with: #""rows" : 300"#),
+                "wafer.json: rows must be 1 to 256"
+            ),
+            (
+                "wafer.json", wafer.replacingOccurrences(of: #""rows" : 2"#, with: #""rows" : 1"#),
+                "a 1×2 mesh, but summary.json reports 4"
+            ),
+        ]
+        for (index, bad) in cases.enumerated() {
+            let copy = directory + "/edited\(index)"
+            try FileManager.default.copyItem(atPath: run, toPath: copy)
+            let original = try String(contentsOfFile: copy + "/" + bad.file, encoding: .utf8)
+            XCTAssertNotEqual(original, bad.text, "case \(index) changes \(bad.file)")
+            try bad.text.write(toFile: copy + "/" + bad.file, atomically: true, encoding: .utf8)
+            let result = try octopus(["report", copy], in: directory, name: "edited\(index)")
+            XCTAssertEqual(result.status, 2, "case \(index): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(bad.message), "case \(index): \(result.stderr)")
+        }
+        let intact = try octopus(["report", run], in: directory, name: "intact")
+        XCTAssertEqual(intact.status, 0, intact.stderr)
+    }
 }
