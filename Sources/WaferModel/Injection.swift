@@ -429,7 +429,10 @@ public enum ArrivalTrace {
                 time = value
             case .datetime:
                 guard let nanoseconds = Self.nanoseconds(ofTimestamp: cells[timeIndex]) else {
-                    throw fail(number + 1, "column '\(columnName)' is not a timestamp YYYY-MM-DD HH:MM:SS[.fraction]")
+                    throw fail(
+                        number + 1,
+                        "column '\(columnName)' is not a timestamp YYYY-MM-DD HH:MM:SS[.fraction] from year \(Self.timestampYears.lowerBound) to \(Self.timestampYears.upperBound)"
+                    )
                 }
                 exact = nanoseconds
             }
@@ -464,7 +467,12 @@ public enum ArrivalTrace {
             switch options.format {
             case .cycles: offset = record.time
             case .seconds: offset = (record.time - first.time) * options.cyclesPerSecond
-            case .datetime: offset = Double(record.exact - first.exact) / 1e9 * options.cyclesPerSecond
+            case .datetime:
+                // Exact in nanoseconds; two timestamps more than 292 years apart do not fit, and
+                // lie beyond the cycle limit at any sensible rate, so floating point is then enough.
+                let (apart, overflow) = record.exact.subtractingReportingOverflow(first.exact)
+                let seconds = overflow ? (Double(record.exact) - Double(first.exact)) / 1e9 : Double(apart) / 1e9
+                offset = seconds * options.cyclesPerSecond
             }
             guard offset <= Double(Limits.largestCycles) else {
                 throw node.error(
@@ -480,7 +488,12 @@ public enum ArrivalTrace {
         return Table(offsets: offsets, values: values)
     }
 
-    /// Nanoseconds since 1970-01-01 of `YYYY-MM-DD HH:MM:SS[.fraction]` (UTC), or nil.
+    /// The years a timestamp may name: those whose nanoseconds since 1970 fit in 64 bits (a year
+    /// 9999 overflowed, and crashed the loader).
+    public static let timestampYears = 1678...2261
+
+    /// Nanoseconds since 1970-01-01 of `YYYY-MM-DD HH:MM:SS[.fraction]` (UTC) in
+    /// ``timestampYears``, or nil.
     public static func nanoseconds(ofTimestamp text: String) -> Int64? {
         let parts = text.split(separator: " ")
         guard parts.count == 2 else { return nil }
@@ -488,7 +501,7 @@ public enum ArrivalTrace {
         let clock = parts[1].split(separator: ":", omittingEmptySubsequences: false)
         guard date.count == 3, clock.count == 3, let year = date[0], let month = date[1], let day = date[2],
             let hour = Int(clock[0]), let minute = Int(clock[1]),
-            (1...9999).contains(year), (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour),
+            timestampYears.contains(year), (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour),
             (0...59).contains(minute)
         else { return nil }
         let secondParts = clock[2].split(separator: ".", omittingEmptySubsequences: false)

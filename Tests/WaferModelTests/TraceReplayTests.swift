@@ -32,7 +32,15 @@ final class TraceReplayTests: XCTestCase {
         XCTAssertEqual(ArrivalTrace.nanoseconds(ofTimestamp: "2023-11-16 18:15:46.6805900"), 1_700_158_546_680_590_000)
         XCTAssertEqual(ArrivalTrace.nanoseconds(ofTimestamp: "1970-01-01 00:00:01.5"), 1_500_000_000)
         XCTAssertEqual(ArrivalTrace.nanoseconds(ofTimestamp: "2024-02-29 00:00:00"), 1_709_164_800_000_000_000)
-        for bad in ["2023-11-16", "2023-13-01 00:00:00", "2023-11-16 25:00:00", "2023-11-16 18:15:46.", "yesterday"] {
+        // The extremes of the years whose nanoseconds fit in 64 bits (Python: 2261-12-31 23:59:59.999999999
+        // → 9214646399999999999; 1678-01-01 → -9214560000000000000).
+        XCTAssertEqual(
+            ArrivalTrace.nanoseconds(ofTimestamp: "2261-12-31 23:59:59.999999999"), 9_214_646_399_999_999_999)
+        XCTAssertEqual(ArrivalTrace.nanoseconds(ofTimestamp: "1678-01-01 00:00:00"), -9_214_560_000_000_000_000)
+        for bad in [
+            "2023-11-16", "2023-13-01 00:00:00", "2023-11-16 25:00:00", "2023-11-16 18:15:46.", "yesterday",
+            "9999-12-31 23:59:59.9999999", "2262-01-01 00:00:00", "1677-12-31 23:59:59", "0001-01-01 00:00:00",
+        ] {
             XCTAssertNil(ArrivalTrace.nanoseconds(ofTimestamp: bad), bad)
         }
     }
@@ -97,6 +105,14 @@ final class TraceReplayTests: XCTestCase {
         XCTAssertTrue(badRows.contains("arrival.rows") && badRows.contains("first ≤ last"), badRows)
         let noRows = message("{\(datetime), rows: [10, 20]}")
         XCTAssertTrue(noRows.contains("has no rows in 'rows'"), noRows)
+        // Timestamps at the two ends of the years allowed lie 584 years apart: more nanoseconds
+        // than 64 bits hold (the subtraction crashed), and far past the cycle limit.
+        try write("far.csv", "TIMESTAMP\n1678-01-01 00:00:00\n2261-12-31 23:59:59\n")
+        let far = message("{\(datetime.replacingOccurrences(of: "t.csv", with: "far.csv"))}")
+        XCTAssertTrue(far.contains("an arrival lies more than 281474976710656 cycles after the first"), far)
+        try write("y.csv", "TIMESTAMP\n9999-12-31 23:59:59.9999999\n")
+        let year = message("{\(datetime.replacingOccurrences(of: "t.csv", with: "y.csv"))}")
+        XCTAssertTrue(year.contains("y.csv:2") && year.contains("from year 1678 to 2261"), year)
         let notReplay = message("{process: poisson, mean_interval_cycles: 100, rows: [1, 2]}")
         XCTAssertTrue(notReplay.contains("'rows' is for a replay from a 'file'"), notReplay)
     }
