@@ -66,6 +66,26 @@ struct Ctl: ParsableCommand {
             help: "Directory of model tables for a workflow file (default: the topologies folder beside its folder).")
         var topologies: String?
 
+        /// Numbers travel as JSON, which has no infinity or not-a-number: refused here, naming the option.
+        func validate() throws {
+            if let meanIntervalCycles, !meanIntervalCycles.isFinite {
+                throw ValidationError(
+                    "--mean-interval-cycles must be a finite number of cycles, not \(meanIntervalCycles)")
+            }
+            _ = try markovStates()
+        }
+
+        /// `--states` as the request's `states` list.
+        func markovStates() throws -> [[String: Double]]? {
+            try states?.split(separator: ",").map { pair -> [String: Double] in
+                let parts = pair.split(separator: ":").compactMap { Double($0) }
+                guard parts.count == 2, parts.allSatisfy(\.isFinite) else {
+                    throw ValidationError("--states: expected INTERVAL:DWELL pairs of finite numbers, found '\(pair)'")
+                }
+                return ["mean_interval_cycles": parts[0], "mean_dwell_cycles": parts[1]]
+            }
+        }
+
         func run() throws {
             var arrivalFields: [String: Any] = ["process": arrival]
             if let periodCycles { arrivalFields["period_cycles"] = periodCycles }
@@ -73,15 +93,7 @@ struct Ctl: ParsableCommand {
             if let meanIntervalCycles { arrivalFields["mean_interval_cycles"] = meanIntervalCycles }
             if let onCycles { arrivalFields["on_cycles"] = onCycles }
             if let offCycles { arrivalFields["off_cycles"] = offCycles }
-            if let states {
-                arrivalFields["states"] = try states.split(separator: ",").map { pair -> [String: Double] in
-                    let parts = pair.split(separator: ":").compactMap { Double($0) }
-                    guard parts.count == 2 else {
-                        throw ValidationError("--states: expected INTERVAL:DWELL pairs, found '\(pair)'")
-                    }
-                    return ["mean_interval_cycles": parts[0], "mean_dwell_cycles": parts[1]]
-                }
-            }
+            if let states = try markovStates() { arrivalFields["states"] = states }
             do {
                 if let traceFile {
                     let node = try ConfigNode.parse("trace", file: "--trace-file")

@@ -154,7 +154,8 @@ final class LauncherTests: XCTestCase {
     }
 
     /// A wait of not-a-number or an infinity (or beyond 10^6 s) is a usage error naming the option:
-    /// `ctl --timeout nan` crashed (SIGILL), a coordinator's or cluster's waited forever.
+    /// `ctl --timeout nan` crashed (SIGILL), a coordinator's or cluster's waited forever. So is a
+    /// `ctl inject` arrival number that JSON cannot carry.
     func testWaitsOutOfRangeAreUsageErrors() throws {
         let directory = try makeTemporaryDirectory("waits")
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -170,6 +171,25 @@ final class LauncherTests: XCTestCase {
             let result = try octopus(arguments, in: directory, name: "wait", seconds: 30)
             XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
             XCTAssertTrue(result.stderr.contains("\(option) must be"), "\(arguments): \(result.stderr)")
+        }
+        // JSON has no infinity or not-a-number: such arrival numbers printed Foundation's error
+        // object (exit 1) instead of naming the option.
+        for (arguments, message) in [
+            (
+                ["--arrival", "poisson", "--mean-interval-cycles", "inf"],
+                "--mean-interval-cycles must be a finite number"
+            ),
+            (
+                ["--arrival", "markov", "--states", "2000:1e6,nan:1"],
+                "--states: expected INTERVAL:DWELL pairs of finite"
+            ),
+        ] {
+            let result = try octopus(
+                ["ctl", "inject", "--control", control, "--workflow", "recsys"] + arguments, in: directory,
+                name: "ctl", seconds: 30)
+            XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+            XCTAssertFalse(result.stderr.contains("NSCocoaErrorDomain"), "\(arguments): \(result.stderr)")
         }
         // A fractional wait is reported as given ("within 0 s" before).
         let unanswered = try octopus(
