@@ -123,3 +123,16 @@ func checkWait(_ seconds: Double, option: String, zero: Bool = false) throws {
         )
     }
 }
+
+/// The slowest `--pace` (virtual microseconds per wall microsecond): a million times slower than
+/// real time. Slower still, a run would not visibly progress at all (a pace of 1e-300 waited
+/// forever).
+let slowestPace = 1e-6
+
+/// Refuses a `--pace` that is not a finite ratio from ``slowestPace``, naming the option.
+func checkPace(_ pace: Double) throws {
+    guard pace >= slowestPace, pace.isFinite else {
+        throw ValidationError(
+            "--pace must be a finite ratio of at least 0.000001 (a million times slower than real time), not \(pace)")
+    }
+}

@@ -70,9 +70,7 @@ struct Coordinator: ParsableCommand {
         guard TraceFormat(rawValue: traceFormat) != nil else {
             throw ValidationError("--trace-format must be json or perfetto, not '\(traceFormat)'")
         }
-        if let pace, !(pace > 0 && pace.isFinite) {
-            throw ValidationError("--pace must be a positive ratio, not \(pace)")
-        }
+        if let pace { try checkPace(pace) }
         try checkWait(failedTimeout, option: "--failed-timeout", zero: true)
         try checkWait(registrationTimeout, option: "--registration-timeout")
         if let dataDir {

@@ -101,7 +101,9 @@ struct PEA: ParsableCommand {
                 LayerTiming.ClusterBuffer(bytes: $0, refillBytesPerCycle: refillBandwidth)
             }
             if let repetitions {
-                guard repetitions > 0 else { throw ValidationError("--repeat must be positive") }
+                guard (1...1_000_000).contains(repetitions) else {
+                    throw ValidationError("--repeat must be 1 to 1000000, not \(repetitions)")
+                }
                 let start = Date()
                 var evaluated = 0
                 for _ in 0..<repetitions {

@@ -55,7 +55,7 @@ struct Run: ParsableCommand {
             "How a cluster is started on its host: a shell template with {host}, {command} (the cluster's command "
                 + "line) and {id}; e.g. 'ssh {host} {command}' (default) or 'ip netns exec {host} {command}'.",
             valueName: "template"))
-    var launch = "ssh {host} {command}"
+    var launch: String?
 
     @Option(
         help: "With --hosts: the coordinator's cluster endpoint, tcp://ADDR:PORT on an address every host can reach.")
@@ -138,12 +138,17 @@ struct Run: ParsableCommand {
             if let hosts {
                 guard !singleProcess else { throw ValidationError("--hosts and --single-process exclude each other") }
                 options.placement = try HostPlacement(parsing: hosts, clusters: config.clusterCount)
-                options.launch = launch
+                options.launch = launch ?? "ssh {host} {command}"
                 options.listen = listen
                 options.remoteExecutable = remoteOctopus
                 options.transport = .tcp
             } else if listen != nil {
                 throw ValidationError("--listen is for --hosts (a local run picks its own endpoint)")
+            } else if launch != nil || remoteOctopus != nil {
+                // Without --hosts nothing is launched remotely: the option would be silently ignored.
+                throw ValidationError(
+                    "--\(launch != nil ? "launch" : "remote-octopus") is for --hosts (a local run starts its clusters itself)"
+                )
             }
             if quiet { options.log = { _ in } }
             options.progress = ProgressLine.onStandardError(quiet: quiet)
@@ -152,9 +157,7 @@ struct Run: ParsableCommand {
             }
             options.traceFormat = format
             if let pace {
-                guard pace > 0, pace.isFinite else {
-                    throw ValidationError("--pace must be a positive ratio, not \(pace)")
-                }
+                try checkPace(pace)
                 options.pace = pace
             }
             let total = injections.reduce(0) { $0 + $1.count }

@@ -32,7 +32,10 @@ struct TransportCostCommand: ParsableCommand {
         guard TransportCost.Transport(rawValue: transport) != nil else {
             throw ValidationError("--transport must be ipc or tcp, not '\(transport)'")
         }
-        guard roundTrips >= 1 else { throw ValidationError("--round-trips must be at least 1, not \(roundTrips)") }
+        // A round trip takes 40–400 µs: ten million are at most about an hour.
+        guard (1...10_000_000).contains(roundTrips) else {
+            throw ValidationError("--round-trips must be 1 to 10000000, not \(roundTrips)")
+        }
         guard TransportCost.messageSizes.contains(bytes) else {
             throw ValidationError("--bytes must be between 1 and 1048576, not \(bytes)")
         }

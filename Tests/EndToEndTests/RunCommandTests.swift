@@ -649,6 +649,10 @@ final class NewcomerTests: XCTestCase {
             (["--gemm", "1,1,1", "--sram-bytes", huge], "--sram-bytes"),
             (["--gemm", "1,1,1", "--bandwidth", huge], "--bandwidth"),
             (["--gemm", "4,4,4", "--cluster-buffer-bytes", huge], "--cluster-buffer-bytes"),
+            (
+                ["--topology", "Configs/topologies/resnet50.csv", "--array", "8x8", "--repeat", huge],
+                "--repeat must be 1 to"
+            ),
         ] {
             let refused = try octopus(["pea"] + arguments, in: directory, name: "pea-refused")
             XCTAssertEqual(refused.status, 64, "\(arguments): \(refused.stderr)")
@@ -729,8 +733,17 @@ final class PacingTests: XCTestCase {
             XCTAssertLessThanOrEqual(reached, pace * 1.01, "\(mode)")
             XCTAssertTrue(run.stdout.contains("paced at 0.003 virtual µs per wall µs"), run.stdout)
         }
-        let bad = try octopus(["run", "--pace", "0"] + wafer, in: directory, name: "bad-pace")
-        XCTAssertEqual(bad.status, 64)
-        XCTAssertTrue(bad.stderr.contains("--pace must be a positive ratio"), bad.stderr)
+        // Zero, and a pace so slow nothing would visibly happen (1e-300 waited forever).
+        for pace in ["0", "1e-300"] {
+            let bad = try octopus(["run", "--pace", pace] + wafer, in: directory, name: "bad-pace")
+            XCTAssertEqual(bad.status, 64, bad.stderr)
+            XCTAssertTrue(bad.stderr.contains("--pace must be a finite ratio of at least 0.000001"), bad.stderr)
+        }
+        // Options of --hosts without it were silently ignored.
+        for option in ["--launch", "--remote-octopus"] {
+            let alone = try octopus(["run", option, "x"] + wafer, in: directory, name: "without-hosts")
+            XCTAssertEqual(alone.status, 64, alone.stderr)
+            XCTAssertTrue(alone.stderr.contains("\(option) is for --hosts"), alone.stderr)
+        }
     }
 }

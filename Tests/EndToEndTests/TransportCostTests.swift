@@ -40,7 +40,8 @@ final class TransportCostTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let cases: [([String], String)] = [
             (["--transport", "udp"], "--transport must be ipc or tcp"),
-            (["--round-trips", "0"], "--round-trips must be at least 1"),
+            (["--round-trips", "0"], "--round-trips must be 1 to 10000000"),
+            (["--round-trips", "99999999999999"], "--round-trips must be 1 to 10000000"),
             (["--bytes", "0"], "--bytes must be between 1 and 1048576"),
         ]
         for (arguments, message) in cases {
