@@ -213,7 +213,9 @@ public struct RunData {
             throw Failure(description: "\(file): not UTF-8 text")
         }
         var values: [T] = []
-        for (number, line) in text.split(separator: "\n").enumerated().dropFirst() {
+        // Numbered as in the file, blank lines (and the empty end after the last newline) skipped.
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().dropFirst()
+        where !line.isEmpty && line != "\r" {
             let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             let made: T?
             do {

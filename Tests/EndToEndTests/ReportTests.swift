@@ -173,6 +173,12 @@ final class ReportTests: XCTestCase {
                 "timeline.csv", try cell("timeline.csv", row: 1, column: 3, "nan"),
                 "timeline.csv:2: busy nan is not a share"
             ),
+            // Lines are counted as in the file, blank ones too.
+            (
+                "timeline.csv",
+                try cell("timeline.csv", row: 2, column: 3, "nan").replacingOccurrences(of: "\n", with: "\n\n"),
+                "timeline.csv:5: busy nan is not a share"
+            ),
             (
                 "timeline.csv", (try lines("timeline.csv").dropLast()).joined(separator: "\n") + "\n",
                 "timeline.csv: cluster 3 has"
