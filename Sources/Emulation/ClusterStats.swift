@@ -77,3 +77,34 @@ public struct ClusterStats: Codable, Equatable, Sendable {
         self.tbus = Array(repeating: TBUStats(), count: tbus)
     }
 }
+
+extension ClusterStats {
+    /// Every TBU's idle starts in one list in time order (ties by TBU), with the TBU of each.
+    /// Each TBU's own list is in time order, so they are merged rather than sorted: long runs have
+    /// millions of idle starts, and a sort of (time, TBU) pairs would hold twice as many bytes.
+    public func idleStartsInOrder() -> (times: [Cycle], tbus: [UInt32]) {
+        let lists = tbus.map(\.idleStarts)
+        let total = lists.reduce(0) { $0 + $1.count }
+        var times: [Cycle] = []
+        var owners: [UInt32] = []
+        times.reserveCapacity(total)
+        owners.reserveCapacity(total)
+        guard lists.allSatisfy({ list in zip(list, list.dropFirst()).allSatisfy { $0 <= $1 } }) else {
+            // Not from a run (each TBU records its idle periods one after another): sort instead.
+            let pairs = lists.enumerated().flatMap { tbu, list in list.map { ($0, UInt32(tbu)) } }.sorted { $0 < $1 }
+            return (pairs.map(\.0), pairs.map(\.1))
+        }
+        var next = [Int](repeating: 0, count: lists.count)
+        for _ in 0..<total {
+            // A handful of TBUs per cluster: scanning their heads is cheaper than a heap.
+            var best = -1
+            for tbu in lists.indices where next[tbu] < lists[tbu].count {
+                if best < 0 || lists[tbu][next[tbu]] < lists[best][next[best]] { best = tbu }
+            }
+            times.append(lists[best][next[best]])
+            owners.append(UInt32(best))
+            next[best] += 1
+        }
+        return (times, owners)
+    }
+}

@@ -54,14 +54,17 @@ public enum Episodes {
     /// Cascades of two or more clusters, largest first (then earliest), from each cluster's idle
     /// starts (`starts[cluster]`, in time order) on `mesh`, with the contagion window `window`.
     /// Idle periods that begin at cycle 0 are left out: the wafer starts idle, nothing spread.
-    public static func cascades(starts allStarts: [[Cycle]], mesh: Mesh, window: Cycle) -> [Cascade] {
-        let starts = allStarts.map { $0.filter { $0 > 0 } }
-        // Every idle start is a node; one following a neighbour's start within the window joins it.
+    public static func cascades(starts: [[Cycle]], mesh: Mesh, window: Cycle) -> [Cascade] {
+        // Every idle start is a node, numbered cluster by cluster; one following a neighbour's start
+        // within the window joins it. Long runs have millions of idle starts, so the nodes live in
+        // flat arrays and only cascades of two or more clusters are ever built as values.
+        // Lists are in time order, so the starts at cycle 0 lead them.
+        let first = starts.map { list in list.firstIndex { $0 > 0 } ?? list.count }
         var offsets: [Int] = []
         var total = 0
-        for list in starts {
-            offsets.append(total)
-            total += list.count
+        for (cluster, list) in starts.enumerated() {
+            offsets.append(total - first[cluster])
+            total += list.count - first[cluster]
         }
         var parent = Array(0..<total)
         func root(_ node: Int) -> Int {
@@ -73,11 +76,12 @@ public enum Episodes {
             return node
         }
         for (cluster, list) in starts.enumerated() where cluster < mesh.count {
-            for (index, time) in list.enumerated() {
+            for index in first[cluster]..<list.count {
+                let time = list[index]
                 let from = time >= window ? time - window + 1 : 0
                 for neighbour in mesh.neighbours(of: cluster) where neighbour < starts.count {
                     let other = starts[neighbour]
-                    var low = 0
+                    var low = first[neighbour]
                     var high = other.count
                     while low < high {
                         let middle = (low + high) / 2
@@ -92,10 +96,30 @@ public enum Episodes {
                 }
             }
         }
+        // Which components reach two clusters: per root, the cluster of its first node, or
+        // `spread` once a node of another cluster joined. Roots are final now, so each node keeps
+        // its own for the second pass.
+        let unseen: Int32 = -1
+        let spread: Int32 = -2
+        var owner = [Int32](repeating: unseen, count: total)
+        for (cluster, list) in starts.enumerated() {
+            for index in first[cluster]..<list.count {
+                let node = offsets[cluster] + index
+                let key = root(node)
+                parent[node] = key
+                if owner[key] == unseen {
+                    owner[key] = Int32(cluster)
+                } else if owner[key] != Int32(cluster) {
+                    owner[key] = spread
+                }
+            }
+        }
         var groups: [Int: Cascade] = [:]
         for (cluster, list) in starts.enumerated() {
-            for (index, time) in list.enumerated() {
-                let key = root(offsets[cluster] + index)
+            for index in first[cluster]..<list.count {
+                let key = parent[offsets[cluster] + index]
+                guard owner[key] == spread else { continue }
+                let time = list[index]
                 var cascade = groups[key] ?? Cascade(start: time, end: time, clusters: [], idlePeriods: 0)
                 cascade.start = min(cascade.start, time)
                 cascade.end = max(cascade.end, time)
@@ -104,11 +128,12 @@ public enum Episodes {
                 groups[key] = cascade
             }
         }
-        return groups.values.filter { $0.clusters.count > 1 }.sorted { a, b in
+        return groups.values.sorted { a, b in
             if a.clusters.count != b.clusters.count { return a.clusters.count > b.clusters.count }
             if a.start != b.start { return a.start < b.start }
             if a.end != b.end { return a.end < b.end }
-            return a.clusters.lexicographicallyPrecedes(b.clusters)
+            if a.clusters != b.clusters { return a.clusters.lexicographicallyPrecedes(b.clusters) }
+            return a.idlePeriods < b.idlePeriods
         }
     }
 }

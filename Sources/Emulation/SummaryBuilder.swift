@@ -187,36 +187,32 @@ public enum SummaryBuilder {
 
     /// Contagious idleness over every TBU's idle-period starts (definition in docs/scheduling.md).
     static func contagion(_ stats: [ClusterStats], mesh: Mesh, window: Cycle, end: Cycle) -> RunSummary.Contagion {
-        // Idle starts per cluster as (time, TBU), sorted by time.
-        let starts: [[(time: Cycle, tbu: Int)]] = stats.sorted { $0.cluster < $1.cluster }.map { s in
-            s.tbus.enumerated().flatMap { tbu, t in t.idleStarts.map { (time: $0, tbu: tbu) } }.sorted {
-                ($0.time, $0.tbu) < ($1.time, $1.tbu)
-            }
-        }
+        // Idle starts per cluster, in time order, with their TBUs.
+        let starts = stats.sorted { $0.cluster < $1.cluster }.map { $0.idleStartsInOrder() }
         var total: UInt64 = 0
         var following: UInt64 = 0
         var expected = 0.0
         let span = Double(max(end, 1))
         for (cluster, events) in starts.enumerated() where cluster < mesh.count {
             let neighbourhood = [cluster] + mesh.neighbours(of: cluster)
-            let others = neighbourhood.reduce(0) { $0 + starts[$1].count } - 1
-            for event in events {
+            let others = neighbourhood.reduce(0) { $0 + starts[$1].times.count } - 1
+            for (time, tbu) in zip(events.times, events.tbus) {
                 total += 1
                 // Poisson neighbourhood at its observed rate: P(at least one start in the window).
                 expected += 1 - exp(-Double(max(others, 0)) / span * Double(window))
-                let from = event.time >= window ? event.time - window + 1 : 0
+                let from = time >= window ? time - window + 1 : 0
                 let hit = neighbourhood.contains { c in
                     let list = starts[c]
                     // Binary search for the first start at or after `from`, then scan the window.
                     var low = 0
-                    var high = list.count
+                    var high = list.times.count
                     while low < high {
                         let mid = (low + high) / 2
-                        if list[mid].time < from { low = mid + 1 } else { high = mid }
+                        if list.times[mid] < from { low = mid + 1 } else { high = mid }
                     }
                     var i = low
-                    while i < list.count && list[i].time <= event.time {
-                        if !(c == cluster && list[i].tbu == event.tbu) { return true }
+                    while i < list.times.count && list.times[i] <= time {
+                        if !(c == cluster && list.tbus[i] == tbu) { return true }
                         i += 1
                     }
                     return false

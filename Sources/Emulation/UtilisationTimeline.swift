@@ -274,7 +274,7 @@ public enum RunTables {
         }
         var starts = [[Cycle]](repeating: [], count: config.clusterCount)
         for report in stats where report.cluster >= 0 && report.cluster < starts.count {
-            starts[report.cluster] = report.tbus.flatMap(\.idleStarts).sorted()
+            starts[report.cluster] = report.idleStartsInOrder().times
         }
         for cascade in Episodes.cascades(starts: starts, mesh: config.mesh, window: config.cluster.loadSignalPeriod) {
             lines.append(

@@ -55,4 +55,110 @@ final class SummaryBuilderTests: XCTestCase {
         XCTAssertEqual(
             Episodes.cascades(starts: [[100], [111]], mesh: mesh, window: 10), [], "11 cycles apart: too late")
     }
+
+    /// The cascades equal those of the definition, checked by brute force (every pair of idle
+    /// starts compared) on random idle starts over a 3×3 mesh, ties and cycle-0 starts included.
+    func testIdleCascadesEqualTheDefinitionOnRandomStarts() throws {
+        let mesh = try WaferConfigLoader.parse("mesh: {rows: 3, columns: 3}", file: "m.yaml").mesh
+        var rng = SplitMix64(keys: 0xCA5C_ADE5)
+        for trial in 0..<200 {
+            let window = Cycle(1 + rng.next() % 40)
+            let starts: [[Cycle]] = (0..<mesh.count).map { _ in
+                (0..<Int(rng.next() % 12)).map { _ in rng.next() % 5 == 0 ? 0 : Cycle(rng.next() % 300) }.sorted()
+            }
+            XCTAssertEqual(
+                Episodes.cascades(starts: starts, mesh: mesh, window: window),
+                Self.cascadesByDefinition(starts: starts, mesh: mesh, window: window), "trial \(trial)")
+        }
+    }
+
+    /// Contagion counts every idle start followed within the window by another on its cluster
+    /// (another TBU) or a neighbour, as the definition says (brute force over every pair), on
+    /// random starts of four TBUs per cluster with ties; the merged lists equal sorted pairs.
+    func testContagionEqualsTheDefinitionOnRandomStarts() throws {
+        let mesh = try WaferConfigLoader.parse("mesh: {rows: 2, columns: 3}", file: "m.yaml").mesh
+        var rng = SplitMix64(keys: 0xC0_17A6_1011)
+        for trial in 0..<100 {
+            let window = Cycle(1 + rng.next() % 30)
+            let stats: [ClusterStats] = (0..<mesh.count).map { cluster in
+                var stats = ClusterStats(cluster: cluster, tbus: 4)
+                stats.tbus = (0..<4).map { _ in
+                    var tbu = TBUStats()
+                    tbu.idleStarts = (0..<Int(rng.next() % 8)).map { _ in Cycle(rng.next() % 200) }.sorted()
+                    return tbu
+                }
+                return stats
+            }
+            let events = stats.flatMap { s in
+                s.tbus.enumerated().flatMap { tbu, t in t.idleStarts.map { (cluster: s.cluster, tbu: tbu, time: $0) } }
+            }
+            var following = 0
+            for event in events {
+                let near = [event.cluster] + mesh.neighbours(of: event.cluster)
+                if events.contains(where: { other in
+                    near.contains(other.cluster) && !(other.cluster == event.cluster && other.tbu == event.tbu)
+                        && other.time <= event.time && event.time - other.time < window
+                }) {
+                    following += 1
+                }
+            }
+            let contagion = SummaryBuilder.contagion(stats, mesh: mesh, window: window, end: 200)
+            XCTAssertEqual(contagion.idlePeriods, UInt64(events.count), "trial \(trial)")
+            XCTAssertEqual(
+                contagion.observed, events.isEmpty ? 0 : Double(following) / Double(events.count), "trial \(trial)")
+            for s in stats {
+                let merged = s.idleStartsInOrder()
+                let pairs = s.tbus.enumerated().flatMap { tbu, t in t.idleStarts.map { ($0, UInt32(tbu)) } }.sorted {
+                    $0 < $1
+                }
+                XCTAssertEqual(merged.times, pairs.map(\.0))
+                XCTAssertEqual(merged.tbus, pairs.map(\.1))
+            }
+        }
+        // Lists out of order (not from a run) are sorted rather than merged.
+        var unordered = ClusterStats(cluster: 0, tbus: 2)
+        unordered.tbus = [TBUStats(), TBUStats()]
+        unordered.tbus[0].idleStarts = [30, 10]
+        unordered.tbus[1].idleStarts = [20]
+        XCTAssertEqual(unordered.idleStartsInOrder().times, [10, 20, 30])
+        XCTAssertEqual(unordered.idleStartsInOrder().tbus, [0, 1, 0])
+    }
+
+    /// Connected components of idle starts after cycle 0, two of them joined when they are on
+    /// neighbouring clusters and the later begins within `window` cycles of the earlier.
+    static func cascadesByDefinition(starts: [[Cycle]], mesh: Mesh, window: Cycle) -> [Episodes.Cascade] {
+        let nodes = starts.enumerated().flatMap { cluster, list in list.filter { $0 > 0 }.map { (cluster, $0) } }
+        var component = [Int](repeating: -1, count: nodes.count)
+        var cascades: [Episodes.Cascade] = []
+        for seed in nodes.indices where component[seed] < 0 {
+            var members = [seed]
+            component[seed] = seed
+            var next = 0
+            while next < members.count {
+                let (cluster, time) = nodes[members[next]]
+                next += 1
+                for other in nodes.indices where component[other] < 0 {
+                    let (neighbour, otherTime) = nodes[other]
+                    let gap = time > otherTime ? time - otherTime : otherTime - time
+                    if mesh.neighbours(of: cluster).contains(neighbour), gap < window {
+                        component[other] = seed
+                        members.append(other)
+                    }
+                }
+            }
+            let clusters = Set(members.map { nodes[$0].0 }).sorted()
+            guard clusters.count > 1 else { continue }
+            let times = members.map { nodes[$0].1 }
+            cascades.append(
+                Episodes.Cascade(
+                    start: times.min()!, end: times.max()!, clusters: clusters, idlePeriods: members.count))
+        }
+        // The order `cascades` promises: most clusters, then earliest start and end.
+        return cascades.sorted { a, b in
+            if a.clusters.count != b.clusters.count { return a.clusters.count > b.clusters.count }
+            if (a.start, a.end) != (b.start, b.end) { return (a.start, a.end) < (b.start, b.end) }
+            if a.clusters != b.clusters { return a.clusters.lexicographicallyPrecedes(b.clusters) }
+            return a.idlePeriods < b.idlePeriods
+        }
+    }
 }
