@@ -160,6 +160,27 @@ final class WireCodecTests: XCTestCase {
         XCTAssertThrowsError(try ClusterProtocol.unbatchGrants(body + [0]), "trailing byte")
     }
 
+    /// The table tells shared messages apart by content, not by their cheap fields alone: two
+    /// merged views of the same time, size and publications whose entries differ are two entries,
+    /// an equal copy with storage of its own is the same entry, and a plan never matches a view.
+    func testSharedMessagesTellViewsApartByTheirEntries() throws {
+        guard
+            case .view(let update) = try XCTUnwrap(Self.everyKind.first { if case .view = $0 { true } else { false } })
+        else { return XCTFail("not a view") }
+        var other = update
+        other.clusters[other.clusters.count - 1].pendingCycles += 1
+        var copy = LoadViewUpdate(time: update.time, clusters: [], publications: update.publications)
+        for entry in update.clusters { copy.clusters.append(entry) }
+        let plan = try XCTUnwrap(Self.everyKind.first { if case .plan = $0 { true } else { false } })
+        var table = ClusterProtocol.SharedMessages()
+        XCTAssertEqual(table.index(of: .view(update)), 0)
+        XCTAssertEqual(table.index(of: .view(other)), 1, "same time, size and publications, another entry")
+        XCTAssertEqual(table.index(of: plan), 2)
+        XCTAssertEqual(table.index(of: .view(copy)), 0, "an equal update with storage of its own")
+        XCTAssertEqual(table.index(of: .view(other)), 1)
+        XCTAssertEqual(table.messages, [.view(update), .view(other), plan])
+    }
+
     /// One message of every kind, each with non-empty contents (lists, optionals and floats set).
     static var everyKind: [Message] {
         let a = TaskType(workflow: 1, block: 2)
