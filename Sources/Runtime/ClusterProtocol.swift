@@ -234,9 +234,9 @@ enum ClusterProtocol {
             }
         }
 
-        /// The index of `message` in the table, added when new. Broadcast copies share their
-        /// arrays' storage, so comparing them stops at the first array; the table holds the
-        /// few distinct updates of one round.
+        /// The index of `message` in the table, added when new. Only entries with its fingerprint
+        /// are compared whole; broadcast copies share their arrays' storage, so comparing those
+        /// stops at the first array.
         mutating func index(of message: Message) -> Int {
             let fingerprint = Fingerprint(message)
             for index in fingerprints.indices where fingerprints[index] == fingerprint {
