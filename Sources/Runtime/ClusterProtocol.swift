@@ -193,9 +193,9 @@ enum ClusterProtocol {
     struct SharedMessages {
         private(set) var messages: [Message] = []
         /// A few fields of each message, compared before the messages themselves: the merged
-        /// views of clusters catching up differ only deep inside their entries, and comparing
-        /// each new one with every earlier one was a sixth of the coordinator's work on a
-        /// replayed trace with 64 clusters.
+        /// views of clusters catching up share their time, so comparing two walked their
+        /// entries, and comparing each new one with every earlier one was a sixth of the
+        /// coordinator's work on a replayed trace with 64 clusters.
         private var fingerprints: [Fingerprint] = []
 
         /// Fields that differ between most distinct shared messages; equal messages have equal
