@@ -4,11 +4,21 @@ import WaferModel
 struct RequestStreams: Sendable {
     let seed: UInt64
     let library: WorkflowLibrary
+    /// Each workflow's key in the streams: its name's, not its index, so a library's other
+    /// workflows (what else a directory holds) never change a workflow's draws.
+    private let workflowKeys: [UInt64]
+
+    init(seed: UInt64, library: WorkflowLibrary) {
+        self.seed = seed
+        self.library = library
+        workflowKeys = library.workflows.map { SplitMix64.key(ofName: $0.name) }
+    }
 
     /// The request's own stream for one decision.
     func stream(for task: TaskMessage, _ purpose: StreamPurpose) -> SplitMix64 {
         var keys: [UInt64] = [
-            seed, task.request, UInt64(task.taskType.workflow), UInt64(task.taskType.block), purpose.rawValue,
+            seed, task.request, workflowKeys[Int(task.taskType.workflow)], UInt64(task.taskType.block),
+            purpose.rawValue,
         ]
         for frame in task.loops { keys.append(UInt64(frame.block) << 32 | UInt64(frame.iteration)) }
         for frame in task.fanouts { keys.append(UInt64(frame.join) << 32 | UInt64(frame.item)) }

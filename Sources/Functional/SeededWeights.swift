@@ -3,14 +3,7 @@ import WaferModel
 /// Deterministic weights and templates: the same keys give the same values in every process.
 enum SeededWeights {
     /// A stable 64-bit hash of a name (FNV-1a; Swift's own hashing is randomised per process).
-    static func key(_ name: String) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in name.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01B3
-        }
-        return hash
-    }
+    static func key(_ name: String) -> UInt64 { SplitMix64.key(ofName: name) }
 
     /// Uniform values in `[-scale, scale)`.
     static func uniform(count: Int, scale: Float, keys: [UInt64]) -> [Float] {

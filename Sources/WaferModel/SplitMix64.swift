@@ -37,3 +37,16 @@ extension SplitMix64 {
         self.init(seed: hash)
     }
 }
+
+extension SplitMix64 {
+    /// The key of a name (FNV-1a, 64 bits): streams keyed by what a thing is called rather than by
+    /// where it stands in a list, so adding a workflow to a library moves no other workflow's draws.
+    public static func key(ofName name: String) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in name.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+}

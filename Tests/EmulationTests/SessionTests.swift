@@ -15,11 +15,11 @@ let repositoryRoot: String = {
 func runInProcess(
     wafer: String = "small-2x2", workload: String = "small", scheduler: Scheduler = .octopus,
     edit: (inout WaferConfig) -> Void = { _ in }, tracePath: String? = nil, windows: Bool = false,
-    speculation: Speculation? = nil
+    speculation: Speculation? = nil, workflows: String = repositoryRoot + "/Configs/workflows"
 ) throws -> (WaferSession, RunSummary.Results) {
     var config = try WaferConfigLoader.load(path: repositoryRoot + "/Configs/wafers/\(wafer).yaml")
     edit(&config)
-    let library = try WorkflowLibrary.load(directory: repositoryRoot + "/Configs/workflows")
+    let library = try WorkflowLibrary.load(directory: workflows, topologies: repositoryRoot + "/Configs/topologies")
     let injections = try WorkloadLoader.load(
         path: repositoryRoot + "/Configs/workloads/\(workload).yaml", known: Set(library.names))
     let session = WaferSession.inProcess(config: config, library: library, scheduler: scheduler)
@@ -60,7 +60,12 @@ final class SessionTests: XCTestCase {
             let ids = session.coordinator.records.map(\.outcome.request)
             XCTAssertEqual(ids.count, 112, scheduler.name)
             XCTAssertEqual(Set(ids), Set(0..<112), scheduler.name)
-            XCTAssertEqual(results.overall.completed, 112, "\(scheduler.name): nothing rejected at this load")
+            // Some schedulers fill a queue of this small wafer on some seeds (octopus rejects on
+            // three of seeds 1–8); whatever ends rejected is counted once, never lost.
+            let completed = session.coordinator.records.filter { $0.outcome.status == .completed }.count
+            XCTAssertEqual(results.overall.completed, UInt64(completed), scheduler.name)
+            XCTAssertEqual(results.overall.completed + results.overall.rejected, 112, scheduler.name)
+            XCTAssertGreaterThan(results.overall.completed, 56, "\(scheduler.name): most requests complete")
             XCTAssertEqual(results.emulation.causalityViolations, 0, scheduler.name)
             XCTAssertEqual(results.scheduler, scheduler.description)
             let (_, again) = try runInProcess(scheduler: scheduler)
@@ -94,6 +99,41 @@ final class SessionTests: XCTestCase {
         let a = try Data(contentsOf: URL(fileURLWithPath: directory + "/a.json"))
         XCTAssertEqual(a, try Data(contentsOf: URL(fileURLWithPath: directory + "/b.json")))
         XCTAssertGreaterThan(a.count, 10_000)
+    }
+
+    /// A workload's results do not depend on what else its workflow directory holds: a copy of the
+    /// library with one more workflow, named to sort first (so every index moves), gives the same
+    /// results and trace for schedulers that draw placements, branches, loops and fan-outs.
+    func testResultsDoNotDependOnTheLibrarysOtherWorkflows() throws {
+        let fileManager = FileManager.default
+        let directory = fileManager.temporaryDirectory.appendingPathComponent("octopus-library-\(getpid())").path
+        let larger = directory + "/workflows"
+        try fileManager.createDirectory(atPath: larger, withIntermediateDirectories: true)
+        defer { try? fileManager.removeItem(atPath: directory) }
+        let original = repositoryRoot + "/Configs/workflows"
+        for file in try fileManager.contentsOfDirectory(atPath: original) {
+            try fileManager.copyItem(atPath: original + "/" + file, toPath: larger + "/" + file)
+        }
+        let copy = try String(contentsOfFile: original + "/detect-classify.yaml", encoding: .utf8)
+        XCTAssertTrue(copy.contains("\nname: detect-classify\n"))
+        try copy.replacingOccurrences(of: "\nname: detect-classify\n", with: "\nname: aaa-unused\n")
+            .write(toFile: larger + "/aaa-unused.yaml", atomically: true, encoding: .utf8)
+        let library = try WorkflowLibrary.load(directory: larger, topologies: repositoryRoot + "/Configs/topologies")
+        XCTAssertEqual(library.workflows.first?.name, "aaa-unused", "the extra workflow moves every index")
+
+        for name in ["static", "reactive", "octopus"] {
+            let (_, alone) = try runInProcess(
+                workload: "suite-small", scheduler: .standard(name), tracePath: directory + "/alone.json")
+            let (_, beside) = try runInProcess(
+                workload: "suite-small", scheduler: .standard(name), tracePath: directory + "/beside.json",
+                workflows: larger)
+            XCTAssertEqual(
+                try SummaryRenderer.json(RunSummary(results: alone, host: nil)),
+                try SummaryRenderer.json(RunSummary(results: beside, host: nil)), name)
+            XCTAssertEqual(
+                try Data(contentsOf: URL(fileURLWithPath: directory + "/alone.json")),
+                try Data(contentsOf: URL(fileURLWithPath: directory + "/beside.json")), "\(name): the same trace")
+        }
     }
 
     func testDifferentSeedsDiffer() throws {
@@ -196,7 +236,7 @@ final class SessionTests: XCTestCase {
     func testTraceIsValidChromeTraceJSON() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-trace-\(getpid()).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        _ = try runInProcess(tracePath: path)
+        let (session, _) = try runInProcess(tracePath: path)
         let object =
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
         let events = object["traceEvents"] as! [[String: Any]]
@@ -212,10 +252,19 @@ final class SessionTests: XCTestCase {
         }
         XCTAssertEqual(threads.filter { $0.hasPrefix("TBU ") }.count, 12)
         XCTAssertEqual(threads.filter { $0.hasPrefix("CBU ") }.count, 4)
-        // Every flow that starts also ends, and slices on one TBU never overlap.
+        // Every flow that ends started, and every flow that starts ends — except one per hand-over
+        // rejected at a full cluster queue (its block never starts; entry blocks come from no
+        // flow). Slices on one TBU never overlap.
         let starts = Set(events.filter { $0["ph"] as? String == "s" }.compactMap { $0["id"] as? Int })
         let ends = Set(events.filter { $0["ph"] as? String == "f" }.compactMap { $0["id"] as? Int })
-        XCTAssertEqual(starts, ends)
+        let entries = Set(
+            session.coordinator.library.workflows.map { "rejected \($0.name)/\($0.blocks[$0.entry].name)" })
+        let rejectedHandOvers = events.filter {
+            $0["cat"] as? String == "rejected" && ($0["pid"] as? Int ?? 0) >= 1
+                && !entries.contains($0["name"] as! String)
+        }
+        XCTAssertTrue(ends.isSubset(of: starts))
+        XCTAssertEqual(starts.count - ends.count, rejectedHandOvers.count)
         XCTAssertFalse(starts.isEmpty)
         var lastEnd: [String: Double] = [:]
         for e in events where e["ph"] as? String == "X" && e["cat"] as? String != "layer" {
@@ -304,8 +353,10 @@ final class DynamicShapeTests: XCTestCase {
             .path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let (session, results) = try runInProcess(tracePath: directory + "/a.json")
-        _ = try runInProcess(tracePath: directory + "/b.json")
+        // Queues long enough that no request is rejected on the way, so every encoder runs.
+        let roomy: (inout WaferConfig) -> Void = { $0.cluster.queueCapacity = 1024 }
+        let (session, results) = try runInProcess(edit: roomy, tracePath: directory + "/a.json")
+        _ = try runInProcess(edit: roomy, tracePath: directory + "/b.json")
         XCTAssertEqual(
             try Data(contentsOf: URL(fileURLWithPath: directory + "/a.json")),
             try Data(contentsOf: URL(fileURLWithPath: directory + "/b.json")))

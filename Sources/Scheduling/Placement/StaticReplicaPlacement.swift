@@ -10,8 +10,9 @@ public struct StaticReplicaPlacement: Sendable {
         precondition(!hosts.isEmpty, "a reserved type has hosts")
         guard hosts.count > 1 else { return hosts[0].cluster }
         let total = hosts.reduce(0) { $0 + $1.weight }
-        var rng = SplitMix64(
-            keys: request.key, UInt64(request.taskType.workflow) << 16 | UInt64(request.taskType.block))
+        // The key is the request's (its workflow is in it), so the block alone tells the types apart;
+        // a workflow's index in the library would make the split depend on the library's other files.
+        var rng = SplitMix64(keys: request.key, UInt64(request.taskType.block))
         var point = rng.nextUnit() * total
         for host in hosts {
             point -= host.weight
