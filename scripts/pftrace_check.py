@@ -2,8 +2,11 @@
 definitions of the PyPI `perfetto` package and compares it with the JSON trace of the same run.
 
 Usage: python scripts/pftrace_check.py trace.pftrace trace.json
-Prints one JSON object: the counts of both, and the slices that differ (at most 5), e.g.
-{"slices": [1445, 1445], "instants": [354, 354], "counters": [1754, 1754], "tracks": 27,
+Prints one JSON object: the counts of both, the task flows the Perfetto trace starts and never
+ends (every flow ends: where its block starts, or at its rejection), and the slices that differ
+(at most 5), e.g.
+{"slices": [1445, 1445], "instants": [354, 354], "counters": [1754, 1754], "flows": [120, 120],
+ "open_flows": 0, "tracks": 27,
  "compressed_chunks": 2, "unclosed": 0, "mismatches": []}
 """
 import collections
@@ -36,6 +39,7 @@ clock_mhz = json.load(open(json_path))["otherData"]["clock_mhz"]
 
 names, categories, tracks = {}, {}, {}
 slices, instants, counters = [], 0, 0
+flows_started, flows_ended = [], []
 open_slices = collections.defaultdict(list)
 for packet in all_packets:
     for entry in packet.interned_data.event_names:
@@ -55,6 +59,8 @@ for packet in all_packets:
         slices.append((tracks[e.track_uuid], start, packet.timestamp - start, name, category))
     elif e.type == perfetto_trace_pb2.TrackEvent.TYPE_INSTANT:
         instants += 1
+        flows_started.extend(e.flow_ids)
+        flows_ended.extend(e.terminating_flow_ids)
     elif e.type == perfetto_trace_pb2.TrackEvent.TYPE_COUNTER:
         counters += 1 + len(e.extra_counter_values)
 
@@ -69,5 +75,7 @@ proto_slices = sorted(slices)
 mismatches = [[list(a), list(b)] for a, b in zip(proto_slices, json_slices) if a != b][:5]
 print(json.dumps({
     "slices": [len(proto_slices), len(json_slices)], "instants": [instants, json_instants],
-    "counters": [counters, json_counters], "tracks": len(tracks), "compressed_chunks": chunks, "unclosed": sum(len(v) for v in open_slices.values()),
+    "counters": [counters, json_counters],
+    "flows": [len(flows_started), sum(1 for x in events if x["ph"] == "s")],
+    "open_flows": len(set(flows_started) - set(flows_ended)), "tracks": len(tracks), "compressed_chunks": chunks, "unclosed": sum(len(v) for v in open_slices.values()),
     "mismatches": mismatches}))

@@ -64,6 +64,7 @@ public final class ChromeTraceWriter: TraceSink {
         out.append("{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":")
         out.append(coordinator)
         out.append(",\"tid\":0,\"args\":{\"sort_index\":-1}}")
+        metadata(pid: coordinator, tid: TraceUnit.events, "thread_name", name: "events")
         metadata(pid: coordinator, tid: 1, "thread_name", name: "injections")
         let mesh = config.mesh
         for cluster in 0..<config.clusterCount {
@@ -75,6 +76,7 @@ public final class ChromeTraceWriter: TraceSink {
             out.append(",\"tid\":0,\"args\":{\"sort_index\":")
             out.append(cluster)
             out.append("}}")
+            metadata(pid: pid, tid: TraceUnit.events, "thread_name", name: "events")
             for tbu in 0..<mesh.workingTBUs(of: cluster) {
                 metadata(
                     pid: pid, tid: TraceUnit.tbu(tbu), "thread_name",
@@ -172,10 +174,10 @@ public final class ChromeTraceWriter: TraceSink {
         }
     }
 
-    /// `,"pid":P,"tid":T`.
+    /// `,"pid":P,"tid":T`: cluster `c`'s process is `c + 1`, cluster -1 the coordinator's.
     private func track(_ cluster: Int32, _ unit: UInt16) {
         out.append(",\"pid\":")
-        out.append(Int(cluster) + 1)
+        out.append(cluster < 0 ? coordinatorPID : Int(cluster) + 1)
         out.append(",\"tid\":")
         out.append(UInt64(unit))
     }
@@ -235,9 +237,10 @@ public final class ChromeTraceWriter: TraceSink {
             out.append("}}")
         case .rejected(let cluster, let time, let request, let type):
             separate()
-            out.append("{\"ph\":\"i\",\"s\":\"p\",\"cat\":\"rejected\",\"name\":")
+            // On a thread (not the whole process), so that the flow its block came by can end on it.
+            out.append("{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"rejected\",\"name\":")
             out.append(quoted(.rejected, type))
-            track(cluster, 0)
+            track(cluster, TraceUnit.events)
             self.time(time)
             out.append(",\"args\":{\"request\":")
             out.append(request)

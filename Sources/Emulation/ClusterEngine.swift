@@ -446,6 +446,10 @@ public final class ClusterEngine {
         else {
             stats.rejected += 1
             core.record(.rejected(cluster: Int32(id), time: now, request: task.request, taskType: task.taskType))
+            // A hand-over's flow arrow ends here: its block never starts.
+            if task.flow != 0 {
+                core.record(.flowEnd(cluster: Int32(id), unit: TraceUnit.events, time: now, flow: task.flow))
+            }
             perform([WorkflowInterpreter.fail(task)], producer: nil, at: now)
             return
         }

@@ -531,6 +531,10 @@ public final class CoordinatorEngine {
         if !centralQueue!.enqueue(ready) {
             core.record(
                 .rejected(cluster: -1, time: now, request: ready.task.request, taskType: ready.task.taskType))
+            // The producer's flow arrow ends here: the block never starts.
+            if ready.task.flow != 0 {
+                core.record(.flowEnd(cluster: -1, unit: TraceUnit.events, time: now, flow: ready.task.flow))
+            }
             switch WorkflowInterpreter.fail(ready.task) {
             case .failedItem(let failed, let home):
                 centralQueue!.enqueueFailed(ReadyTask(task: failed, origin: ready.origin, pinned: Int32(home)))

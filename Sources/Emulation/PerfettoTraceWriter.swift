@@ -126,17 +126,20 @@ public final class PerfettoTraceWriter: TraceFileWriter {
     }
     private func processTrack(_ pid: Int) -> UInt64 { uuid(1, pid, 0) }
     private func threadTrack(_ pid: Int, _ unit: Int) -> UInt64 { uuid(2, pid, unit) }
+    /// The process of cluster `cluster`'s records: cluster -1 is the coordinator.
+    private func pid(_ cluster: Int32) -> Int { cluster < 0 ? coordinatorPID : Int(cluster) + 1 }
     private func counterTrack(_ pid: Int, _ index: Int) -> UInt64 { uuid(3, pid, index) }
 
     private func writeTracks() {
         process(pid: coordinatorPID, name: "coordinator")
+        thread(pid: coordinatorPID, unit: Int(TraceUnit.events), name: "events")
         thread(pid: coordinatorPID, unit: 1, name: "injections")
         counter(counterTrack(coordinatorPID, 0), parent: processTrack(coordinatorPID), name: "requests in flight")
         let mesh = config.mesh
         for cluster in 0..<config.clusterCount {
             let pid = cluster + 1
             process(pid: pid, name: TraceUnit.clusterName(cluster, config: config))
-            thread(pid: pid, unit: 0, name: "events")
+            thread(pid: pid, unit: Int(TraceUnit.events), name: "events")
             for tbu in 0..<mesh.workingTBUs(of: cluster) {
                 thread(
                     pid: pid, unit: Int(TraceUnit.tbu(tbu)), name: TraceUnit.tbuName(tbu, of: cluster, config: config))
@@ -293,7 +296,7 @@ public final class PerfettoTraceWriter: TraceFileWriter {
     private func render(_ record: TraceRecord) {
         switch record {
         case .slice(let cluster, let unit, let start, let duration, let kind, let type, let request):
-            let track = threadTrack(Int(cluster) + 1, Int(unit))
+            let track = threadTrack(pid(cluster), Int(unit))
             if let label = TraceLabel(kind) {
                 slice(
                     track, start: start, duration: duration, name: nameIID(label, type), category: categoryIID(label))
@@ -303,21 +306,23 @@ public final class PerfettoTraceWriter: TraceFileWriter {
             }
         case .flowStart(let cluster, let unit, let time, let flow):
             instant(
-                threadTrack(Int(cluster) + 1, Int(unit)), at: time, name: nameIID("task flow out"),
+                threadTrack(pid(cluster), Int(unit)), at: time, name: nameIID("task flow out"),
                 category: categoryIID("flow"), flow: flow)
         case .flowEnd(let cluster, let unit, let time, let flow):
             instant(
-                threadTrack(Int(cluster) + 1, Int(unit)), at: time, name: nameIID("task flow in"),
+                threadTrack(pid(cluster), Int(unit)), at: time, name: nameIID("task flow in"),
                 category: categoryIID("flow"), terminatingFlow: flow)
         case .queue(let cluster, let time, let tasks, let busy, let pending):
             // One event sets all three of the cluster's counters.
-            let pid = Int(cluster) + 1
+            let process = pid(cluster)
             event(
-                4, track: counterTrack(pid, 0), at: time, name: nil, counter: Int64(tasks),
-                extraCounters: [(counterTrack(pid, 1), Int64(busy)), (counterTrack(pid, 2), Int64(pending / 1000))])
+                4, track: counterTrack(process, 0), at: time, name: nil, counter: Int64(tasks),
+                extraCounters: [
+                    (counterTrack(process, 1), Int64(busy)), (counterTrack(process, 2), Int64(pending / 1000)),
+                ])
         case .rejected(let cluster, let time, _, let type):
             instant(
-                threadTrack(Int(cluster) + 1, 0), at: time, name: nameIID(.rejected, type),
+                threadTrack(pid(cluster), Int(TraceUnit.events)), at: time, name: nameIID(.rejected, type),
                 category: categoryIID(.rejected))
         case .injected(let time, _, let workflow, _):
             instant(
@@ -328,7 +333,7 @@ public final class PerfettoTraceWriter: TraceFileWriter {
         case .linkBusy(let cluster, let resource, let start, let duration, let waited, let bytes):
             // Names are interned: byte counts repeat, wait times would not (Chrome's JSON has both).
             slice(
-                threadTrack(Int(cluster) + 1, Int(TraceUnit.router(Int(resource)))), start: start, duration: duration,
+                threadTrack(pid(cluster), Int(TraceUnit.router(Int(resource)))), start: start, duration: duration,
                 name: nameIID("transfer \(bytes) B" + (waited > 0 ? " (queued)" : "")), category: categoryIID("link"))
         }
     }

@@ -29,11 +29,14 @@ public enum TraceRecord: Equatable, Sendable {
         request: UInt64)
     /// A task flow leaves the slice on `unit` that contains `time`.
     case flowStart(cluster: Int32, unit: UInt16, time: Cycle, flow: UInt64)
-    /// A task flow enters the slice starting at `time` on `unit`.
+    /// A task flow enters the slice starting at `time` on `unit` — or, on ``TraceUnit/events``, ends
+    /// at the rejection of its block at `time` (every flow that starts ends). `cluster` -1 is the
+    /// coordinator (its central queue).
     case flowEnd(cluster: Int32, unit: UInt16, time: Cycle, flow: UInt64)
     /// Queue length, busy TBUs and queued cycles of a cluster.
     case queue(cluster: Int32, time: Cycle, tasks: UInt32, busyTBUs: UInt16, pendingCycles: UInt64)
-    /// A request rejected at a full queue.
+    /// A block rejected at a full queue (drawn on the participant's ``TraceUnit/events`` track);
+    /// `cluster` -1 is the coordinator (admission control, the central queue).
     case rejected(cluster: Int32, time: Cycle, request: UInt64, taskType: TaskType)
     /// A request arrived at the wafer (coordinator track).
     case injected(time: Cycle, request: UInt64, workflow: UInt16, cluster: Int32)
@@ -46,6 +49,9 @@ public enum TraceRecord: Equatable, Sendable {
 
 /// Thread (track) ids inside a cluster's process track.
 public enum TraceUnit {
+    /// The participant's own track (cluster or coordinator): rejections, and the task flows
+    /// they end.
+    public static let events: UInt16 = 0
     /// Track of TBU `index`.
     public static func tbu(_ index: Int) -> UInt16 { UInt16(index + 1) }
     /// Track of CBU `index`.

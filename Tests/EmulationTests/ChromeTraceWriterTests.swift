@@ -83,6 +83,10 @@ final class ChromeTraceWriterTests: XCTestCase {
             .injected(time: 6000, request: 12, workflow: UInt16(workflow), cluster: 3),
             .inFlight(time: 7000, count: 4),
             .linkBusy(cluster: 0, resource: 1, start: 8000, duration: 64, waited: 3, bytes: 4096),
+            // The coordinator's own: a rejection (admission control, the central queue) and the
+            // flow it ends.
+            .rejected(cluster: -1, time: 9000, request: 13, taskType: type),
+            .flowEnd(cluster: -1, unit: TraceUnit.events, time: 9000, flow: 78),
         ]
         try writer.append(records)
         try writer.close()
@@ -129,7 +133,9 @@ final class ChromeTraceWriterTests: XCTestCase {
         XCTAssertEqual(queue["args"] as? [String: Int], ["queued_tasks": 5, "busy_tbus": 2, "queued_kcycles": 12])
         let rejected = try XCTUnwrap(rest.next())
         XCTAssertEqual(rejected["ph"] as? String, "i")
-        XCTAssertEqual(rejected["s"] as? String, "p")
+        XCTAssertEqual(rejected["s"] as? String, "t")
+        XCTAssertEqual(rejected["pid"] as? Int, 3)
+        XCTAssertEqual(rejected["tid"] as? Int, Int(TraceUnit.events))
         XCTAssertEqual(rejected["name"] as? String, "rejected " + name)
         XCTAssertEqual(rejected["args"] as? [String: Int], ["request": 11])
         let injected = try XCTUnwrap(rest.next())
@@ -143,5 +149,20 @@ final class ChromeTraceWriterTests: XCTestCase {
         XCTAssertEqual(link["cat"] as? String, "link")
         XCTAssertEqual(link["tid"] as? Int, Int(TraceUnit.router(1)))
         XCTAssertEqual(link["args"] as? [String: Int], ["bytes": 4096, "cycles": 64, "waited_cycles": 3])
+        let refused = try XCTUnwrap(rest.next())
+        XCTAssertEqual(refused["cat"] as? String, "rejected")
+        XCTAssertEqual(refused["pid"] as? Int, coordinator)
+        XCTAssertEqual(refused["tid"] as? Int, Int(TraceUnit.events))
+        let refusedFlow = try XCTUnwrap(rest.next())
+        XCTAssertEqual(refusedFlow["ph"] as? String, "f")
+        XCTAssertEqual(refusedFlow["id"] as? Int, 78)
+        XCTAssertEqual(refusedFlow["pid"] as? Int, coordinator)
+        XCTAssertEqual(refusedFlow["ts"] as? Double, refused["ts"] as? Double)
+        // Every participant's events track is named, the coordinator's too.
+        let eventsTracks = metadata.filter {
+            $0["name"] as? String == "thread_name" && $0["tid"] as? Int == Int(TraceUnit.events)
+                && ($0["args"] as? [String: Any])?["name"] as? String == "events"
+        }
+        XCTAssertEqual(Set(eventsTracks.compactMap { $0["pid"] as? Int }), Set(1...coordinator))
     }
 }

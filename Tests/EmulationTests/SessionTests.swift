@@ -252,19 +252,8 @@ final class SessionTests: XCTestCase {
         }
         XCTAssertEqual(threads.filter { $0.hasPrefix("TBU ") }.count, 12)
         XCTAssertEqual(threads.filter { $0.hasPrefix("CBU ") }.count, 4)
-        // Every flow that ends started, and every flow that starts ends — except one per hand-over
-        // rejected at a full cluster queue (its block never starts; entry blocks come from no
-        // flow). Slices on one TBU never overlap.
-        let starts = Set(events.filter { $0["ph"] as? String == "s" }.compactMap { $0["id"] as? Int })
-        let ends = Set(events.filter { $0["ph"] as? String == "f" }.compactMap { $0["id"] as? Int })
-        let entries = Set(
-            session.coordinator.library.workflows.map { "rejected \($0.name)/\($0.blocks[$0.entry].name)" })
-        let rejectedHandOvers = events.filter {
-            $0["cat"] as? String == "rejected" && ($0["pid"] as? Int ?? 0) >= 1
-                && !entries.contains($0["name"] as! String)
-        }
-        XCTAssertTrue(ends.isSubset(of: starts))
-        XCTAssertEqual(starts.count - ends.count, rejectedHandOvers.count)
+        // Every flow ends (below); slices on one TBU never overlap.
+        let starts = try checkEveryFlowEnds(events, rejectingParticipant: "cluster")
         XCTAssertFalse(starts.isEmpty)
         var lastEnd: [String: Double] = [:]
         for e in events where e["ph"] as? String == "X" && e["cat"] as? String != "layer" {
@@ -288,6 +277,51 @@ final class SessionTests: XCTestCase {
             let cycles = inside.reduce(0) { $0 + (($1["args"] as! [String: Any])["cycles"] as! Int) }
             XCTAssertEqual(cycles, (task["args"] as! [String: Any])["cycles"] as? Int)
         }
+    }
+
+    /// Every task flow that starts ends, once: at the slice its block starts, or — for a block
+    /// rejected at a full queue (a cluster's, or the coordinator's central queue) — at the
+    /// rejection, on that participant's events track. Returns the flow ids.
+    @discardableResult
+    func checkEveryFlowEnds(_ events: [[String: Any]], rejectingParticipant: String) throws -> [Int] {
+        let starts = events.filter { $0["ph"] as? String == "s" }.compactMap { $0["id"] as? Int }
+        let ends = events.filter { $0["ph"] as? String == "f" }.compactMap { $0["id"] as? Int }
+        XCTAssertEqual(Set(starts).count, starts.count, "a flow id used twice")
+        XCTAssertEqual(Set(starts).subtracting(ends), [], "flows that never end")
+        XCTAssertEqual(ends.count, starts.count, "flows that end twice, or never started")
+        let names = Dictionary(
+            events.filter { $0["name"] as? String == "process_name" }.map {
+                ($0["pid"] as! Int, ($0["args"] as! [String: Any])["name"] as! String)
+            }, uniquingKeysWith: { a, _ in a })
+        let rejections = Set(
+            events.filter { $0["cat"] as? String == "rejected" }.map {
+                XCTAssertEqual($0["s"] as? String, "t")
+                XCTAssertEqual($0["tid"] as? Int, Int(TraceUnit.events))
+                return "\($0["pid"]!)@\($0["ts"]!)"
+            })
+        let endsAtRejections = events.filter {
+            $0["ph"] as? String == "f" && $0["tid"] as? Int == Int(TraceUnit.events)
+        }
+        XCTAssertGreaterThan(endsAtRejections.count, 0, "the run rejects no flow's block: the check is idle")
+        for end in endsAtRejections {
+            XCTAssertTrue(rejections.contains("\(end["pid"]!)@\(end["ts"]!)"), "\(end)")
+            XCTAssertTrue(names[end["pid"] as! Int]?.hasPrefix(rejectingParticipant) == true, "\(end)")
+        }
+        return starts
+    }
+
+    /// The central queue (`fifo`) rejects blocks in the middle of their workflows when full: the
+    /// rejections are the coordinator's, and so are the ends of the flows that brought the blocks.
+    func testCentralQueueRejectionsEndTheirFlowsOnTheCoordinator() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-fifo-\(getpid()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (_, results) = try runInProcess(
+            workload: "suite-small", scheduler: .standard("fifo"), edit: { $0.cluster.queueCapacity = 2 },
+            tracePath: path)
+        XCTAssertGreaterThan(results.overall.rejected, 0)
+        let object =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        try checkEveryFlowEnds(object["traceEvents"] as! [[String: Any]], rejectingParticipant: "coordinator")
     }
 
     func testMicrosecondFormatting() throws {

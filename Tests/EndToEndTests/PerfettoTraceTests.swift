@@ -47,13 +47,14 @@ final class PerfettoTraceTests: XCTestCase {
         XCTAssertEqual(check.wait(seconds: 120), 0, check.stderr)
         let report = try XCTUnwrap(
             try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any], check.stdout)
-        for key in ["slices", "instants", "counters"] {
+        for key in ["slices", "instants", "counters", "flows"] {
             let pair = report[key] as? [Int] ?? []
             XCTAssertEqual(pair.count, 2, key)
             XCTAssertGreaterThan(pair.first ?? 0, 0, "\(key): \(check.stdout)")
             XCTAssertEqual(pair.first, pair.last, "\(key) differ: \(check.stdout)")
         }
         XCTAssertEqual(report["unclosed"] as? Int, 0)
+        XCTAssertEqual(report["open_flows"] as? Int, 0, "task flows that never end: \(check.stdout)")
         XCTAssertGreaterThan(report["compressed_chunks"] as? Int ?? 0, 0, "packets come in compressed chunks")
         // Sizes are deterministic (same inputs, same bytes), so the ratio is a fact, not a timing.
         let jsonBytes = try FileManager.default.attributesOfItem(atPath: directory + "/json/trace.json")[.size] as! Int
