@@ -156,7 +156,8 @@ public final class CoordinatorServer {
         trace = try options.traceFormat.writer(
             directory: options.outputDirectory, config: options.config, library: options.library)
         transport = RemoteClusterTransport(
-            router: router, clusterCount: options.config.clusterCount, wakeDescriptor: wake.fileDescriptor)
+            router: router, clusterCount: options.config.clusterCount, wakeDescriptor: wake.fileDescriptor,
+            reportCheck: ReportCheck(config: options.config, library: options.library))
         session = WaferSession(
             coordinator: CoordinatorEngine(
                 config: options.config, library: options.library, scheduler: options.scheduler,

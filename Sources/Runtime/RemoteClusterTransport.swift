@@ -30,10 +30,14 @@ final class RemoteClusterTransport: ClusterTransport {
     /// the wafer runs.
     private var leadsSeveral: Set<Int> = []
 
-    init(router: Socket, clusterCount: Int, wakeDescriptor: Int32) {
+    /// What a report may contain on this wafer (nil: only its framing and addresses are checked).
+    let reportCheck: ReportCheck?
+
+    init(router: Socket, clusterCount: Int, wakeDescriptor: Int32, reportCheck: ReportCheck? = nil) {
         self.router = router
         self.clusterCount = clusterCount
         self.wakeDescriptor = wakeDescriptor
+        self.reportCheck = reportCheck
         processLeader = Array(0..<clusterCount)
     }
 
@@ -100,6 +104,17 @@ final class RemoteClusterTransport: ClusterTransport {
                     )
                 }
             }
+            // What it names must exist here, before anything is routed, recorded or planned by it.
+            if let check = reportCheck,
+                let problem = check.problem(
+                    nextEvent: report.nextEvent, earliestOutput: report.earliestOutput, windowEnd: plan.end)
+                    ?? report.envelopes.lazy.compactMap({
+                        check.problem(with: $0, from: cluster, windowStart: plan.start)
+                    }).first
+                    ?? report.trace.lazy.compactMap({ check.problem(with: $0.record, from: cluster) }).first
+            {
+                throw WireError(description: "cluster \(cluster) reported \(problem) in window \(plan.index)")
+            }
             // Clusters run together are of one process, and were all granted this round.
             for peer in report.livePeers {
                 guard (0..<clusterCount).contains(peer), processLeader[peer] == processLeader[cluster], expected[peer]
@@ -153,7 +168,11 @@ final class RemoteClusterTransport: ClusterTransport {
                 guard tag == .stats, stats[cluster] == nil else {
                     throw WireError(description: "cluster \(cluster) sent \(tag) instead of its statistics")
                 }
-                stats[cluster] = try ClusterProtocol.decodeStats(body)
+                let decoded = try ClusterProtocol.decodeStats(body)
+                if let problem = reportCheck?.problem(with: decoded, from: cluster) {
+                    throw WireError(description: "cluster \(cluster) reported \(problem)")
+                }
+                stats[cluster] = decoded
                 missing -= 1
             })
         return stats.map { $0! }

@@ -1,0 +1,197 @@
+import Scheduling
+import WaferModel
+
+/// What a cluster may put in a window report, checked by the coordinator before it routes,
+/// records or plans with any of it. A cluster process is another program (another build, another
+/// host); whatever it sends, a mistake there must stop the run with an error that names it, not
+/// crash the coordinator — or the cluster a message is routed on to.
+///
+/// It checks references, not state: every participant, workflow, block, operation and TBU count
+/// a report names exists on this wafer; a message goes in the direction its kind travels
+/// (clusters send the coordinator outcomes, loads, ready blocks, releases and stalls, and each
+/// other tasks, balancing signals, transits and credits); a message or record that speaks for its
+/// sender names the sender; nothing is sent before the window it was reported for or arrives
+/// before it was sent, and the report's promises lie at or after the window's end; the doubles
+/// the planner computes with are finite and not negative. It does not check that a message
+/// agrees with state elsewhere (a join for a fan-out its home never made): the engines refuse
+/// those themselves.
+public struct ReportCheck: Sendable {
+    private let clusterCount: Int
+    private let workingTBUs: [Int]
+    /// Every directed link of the mesh, by index (``Mesh/linkIndex(from:to:)``).
+    private let links: Set<Int>
+    /// Per workflow, per block: the block's operation count (nil for a control block).
+    private let operations: [[Int?]]
+
+    /// The check for `config`'s wafer running `library`.
+    public init(config: WaferConfig, library: WorkflowLibrary) {
+        clusterCount = config.clusterCount
+        let mesh = config.mesh
+        workingTBUs = (0..<config.clusterCount).map(mesh.workingTBUs)
+        links = Set(
+            (0..<config.clusterCount).flatMap { from in
+                mesh.neighbours(of: from).map { mesh.linkIndex(from: from, to: $0) }
+            })
+        operations = library.workflows.map { graph in
+            graph.blocks.map { block in
+                if case .task(let task) = block.kind { task.operations.count } else { nil }
+            }
+        }
+    }
+
+    /// Why a report of `cluster` for the window `[start, end)` cannot be right, judged by its
+    /// promises alone (nil when they can be): the cluster ran up to `end`, so nothing of it lies
+    /// earlier.
+    public func problem(nextEvent: Cycle, earliestOutput: Cycle, windowEnd end: Cycle) -> String? {
+        if nextEvent < end { return "its next event at cycle \(nextEvent) lies before the window's end \(end)" }
+        if earliestOutput < end {
+            return "its earliest output at cycle \(earliestOutput) lies before the window's end \(end)"
+        }
+        return nil
+    }
+
+    /// Why `envelope`, in a report of `cluster` for the window starting at `start`, cannot come
+    /// from that cluster of this wafer (nil when it can).
+    public func problem(with envelope: Envelope, from cluster: Int, windowStart start: Cycle) -> String? {
+        let what = "a \(envelope.message.kindName) message to \(envelope.destination)"
+        guard envelope.source == .cluster(cluster) else { return "\(what) sent by \(envelope.source)" }
+        guard envelope.sendTime >= start, envelope.arrival >= envelope.sendTime else {
+            return
+                "\(what) sent at cycle \(envelope.sendTime) and arriving at \(envelope.arrival) (the window starts at \(start))"
+        }
+        let problem: String?
+        switch (envelope.destination, envelope.message) {
+        case (.coordinator, .outcome(let outcome)):
+            problem = workflow(Int(outcome.workflow)) ?? sender(outcome.cluster, cluster)
+        case (.coordinator, .load(let load)):
+            problem = self.load(load, from: cluster)
+        case (.coordinator, .ready(let ready)):
+            problem =
+                task(ready.task) ?? sender(ready.origin, cluster)
+                ?? (ready.pinned == -1 ? nil : participant(Int(ready.pinned), "pinned cluster"))
+        case (.coordinator, .release(let release)):
+            problem =
+                sender(release.cluster, cluster)
+                ?? (Int(release.units) <= workingTBUs[cluster]
+                    ? nil : "frees \(release.units) TBUs of its \(workingTBUs[cluster])")
+        case (.coordinator, .stall(let stall)):
+            problem =
+                sender(stall.cluster, cluster)
+                ?? (stall.waiting + stall.holding).lazy.compactMap { participant(Int($0.cluster), "credited cluster") }
+                .first
+        case (let destination, .task(let task)) where isCluster(destination):
+            problem = self.task(task)
+        case (let destination, .balance(let signal)) where isCluster(destination):
+            problem = sender(signal.cluster, cluster)
+        case (let destination, .transit(let transit)) where isCluster(destination):
+            problem = self.task(transit.task) ?? participant(Int(transit.destination), "destination")
+        case (let destination, .credit(let credit)) where isCluster(destination):
+            problem = sender(credit.cluster, cluster)
+        default:
+            return "\(what), which clusters never send"
+        }
+        return problem.map { "\(what): \($0)" }
+    }
+
+    /// Why `record`, in a report of `cluster`, cannot be that cluster's (nil when it can).
+    public func problem(with record: TraceRecord, from cluster: Int) -> String? {
+        switch record {
+        case .slice(let c, _, _, _, let kind, let type, let request):
+            if let problem = sender(c, cluster) ?? taskType(type) { return "a slice: \(problem)" }
+            guard kind == .operation else { return nil }
+            // An operation slice names its operation's index in the block.
+            guard let count = operations[Int(type.workflow)][Int(type.block)], request < UInt64(count) else {
+                return "a slice of operation \(request) of \(type), which has no such operation"
+            }
+            return nil
+        case .flowStart(let c, _, _, _), .flowEnd(let c, _, _, _), .queue(let c, _, _, _, _),
+            .linkBusy(let c, _, _, _, _, _):
+            return sender(c, cluster).map { "a trace record: \($0)" }
+        case .rejected(let c, _, _, let type):
+            return (sender(c, cluster) ?? taskType(type)).map { "a rejection: \($0)" }
+        case .injected, .inFlight:
+            return "a coordinator's trace record"
+        }
+    }
+
+    /// Why `stats`, sent by `cluster` at the end of a run, cannot be that cluster's statistics on
+    /// this wafer (nil when they can).
+    public func problem(with stats: ClusterStats, from cluster: Int) -> String? {
+        if let problem = sender(Int32(clamping: stats.cluster), cluster) { return "statistics: \(problem)" }
+        guard stats.tbus.count == workingTBUs[cluster] else {
+            return "statistics of \(stats.tbus.count) TBUs (the cluster has \(workingTBUs[cluster]))"
+        }
+        if let type = stats.blockRuns.keys.first(where: { taskType($0) != nil }) {
+            return "statistics: runs of a block: \(taskType(type)!)"
+        }
+        let named =
+            Array(stats.links.bytes.keys) + Array(stats.links.transfers.keys) + Array(stats.links.occupancy.keys)
+        if let link = named.first(where: { !links.contains($0) }) {
+            return "statistics of link \(link), which is not a link of this wafer's mesh"
+        }
+        if let port = stats.links.ports.keys.first(where: { !(0..<2 * clusterCount).contains($0) }) {
+            return "statistics of port \(port), which is not a port of this wafer's clusters"
+        }
+        return nil
+    }
+
+    // MARK: Parts
+
+    private func isCluster(_ participant: ParticipantID) -> Bool {
+        participant.clusterIndex.map { $0 < clusterCount } ?? false
+    }
+
+    private func participant(_ index: Int, _ role: String) -> String? {
+        (0..<clusterCount).contains(index) ? nil : "its \(role) \(index) is not a cluster of this wafer"
+    }
+
+    /// A field that names the sending cluster must name it.
+    private func sender(_ named: Int32, _ cluster: Int) -> String? {
+        Int(named) == cluster ? nil : "it speaks for cluster \(named)"
+    }
+
+    private func workflow(_ index: Int) -> String? {
+        index < operations.count ? nil : "workflow \(index) is not in the wafer's library"
+    }
+
+    private func taskType(_ type: TaskType) -> String? {
+        workflow(Int(type.workflow))
+            ?? (Int(type.block) < operations[Int(type.workflow)].count
+                ? nil : "block \(type.block) is not a block of workflow \(type.workflow)")
+    }
+
+    private func task(_ task: TaskMessage) -> String? {
+        if let problem = taskType(task.taskType) { return problem }
+        let blocks = operations[Int(task.taskType.workflow)].count
+        if let loop = task.loops.first(where: { Int($0.block) >= blocks }) {
+            return "its loop block \(loop.block) is not a block of its workflow"
+        }
+        for frame in task.fanouts {
+            if Int(frame.join) >= blocks { return "its join block \(frame.join) is not a block of its workflow" }
+            if let problem = participant(Int(frame.home), "fan-out home") { return problem }
+        }
+        return task.credit == -1 ? nil : participant(Int(task.credit), "credited cluster")
+    }
+
+    private func load(_ load: ClusterLoad, from cluster: Int) -> String? {
+        if let problem = sender(Int32(clamping: load.cluster), cluster) { return problem }
+        guard load.tbus >= 0, load.busyTBUs >= 0, load.queuedTasks >= 0,
+            load.configurations.count <= workingTBUs[cluster]
+        else {
+            return
+                "a load of \(load.busyTBUs) busy of \(load.tbus) TBUs, \(load.queuedTasks) queued blocks and \(load.configurations.count) configurations (the cluster has \(workingTBUs[cluster]) TBUs)"
+        }
+        let types =
+            load.configurations.compactMap { $0 } + load.byType.map(\.taskType) + load.finished.map(\.taskType)
+            + load.running + load.started.map(\.taskType)
+        if let problem = types.lazy.compactMap(taskType).first { return problem }
+        if load.byType.contains(where: { $0.queuedTasks < 0 }) { return "a negative count of queued blocks" }
+        for runs in load.finished
+        where !(runs.cycles.isFinite && runs.cycles >= 0)
+            || !(runs.squares.isFinite && runs.squares >= 0)
+        {
+            return "finished runs of \(runs.taskType) with \(runs.cycles) cycles and \(runs.squares) squared"
+        }
+        return nil
+    }
+}
