@@ -1,4 +1,6 @@
+import Emulation
 import Foundation
+import Scheduling
 import XCTest
 import ZeroMQ
 
@@ -356,5 +358,70 @@ final class ManualWaferTests: XCTestCase {
             seconds: 30)
         XCTAssertEqual(remote.status, 2, "a non-loopback endpoint without keys is bad input")
         XCTAssertTrue(remote.stderr.contains("CurveZMQ"), remote.stderr)
+    }
+
+    /// A cluster that registers, takes its setup and then reports a message no cluster sends (a
+    /// view, for the coordinator): the coordinator refuses the report before using any of it,
+    /// stops the wafer with a protocol error naming the cluster and exits 1 — no crash — writing
+    /// an incomplete summary; the honest clusters are stopped and exit cleanly.
+    func testAClusterReportingWhatNoClusterSendsStopsTheWaferWithAnErrorNotACrash() throws {
+        let directory = try makeTemporaryDirectory("liar")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let listen = "tcp://127.0.0.1:\(freePort())"
+        let out = directory + "/out"
+        let coordinator = try Launched(
+            [
+                "coordinator", "--wafer", "Configs/wafers/small-2x2.yaml", "--workload", "Configs/workloads/small.yaml",
+                "--listen", listen, "--control", "tcp://127.0.0.1:\(freePort())", "--exit-when-idle", "--out", out,
+            ], in: directory, name: "coordinator")
+        let clusters = try [0, 2, 3].map {
+            try Launched(["cluster", "--coordinator", listen, "--id", "\($0)"], in: directory, name: "cluster\($0)")
+        }
+        // Cluster 1, by hand: the protocol as a cluster process speaks it, until its first grant.
+        let context = try Context()
+        let liar = try context.socket(.dealer)
+        defer { liar.close() }
+        try liar.setRoutingID(String(decoding: RemoteClusterTransport.identity(1), as: UTF8.self))
+        try liar.connect(listen)
+        try liar.send(
+            ClusterProtocol.json(
+                .register,
+                ClusterProtocol.Registration(cluster: 1, pid: getpid(), host: "liar", wire: ClusterProtocol.version)))
+        var poller = Poller()
+        poller.add(.socket(liar))
+        var lied = false
+        let deadline = Date().addingTimeInterval(60)
+        while coordinator.process.isRunning, Date() < deadline {
+            guard try !poller.poll(timeoutMs: 200).isEmpty else { continue }
+            while let frames = try liar.receive(dontWait: true) {
+                let (tag, body) = try ClusterProtocol.parse(frames)
+                switch tag {
+                case .setup: try liar.send(ClusterProtocol.frames(.ready))
+                case .grant:
+                    let grant = try ClusterProtocol.decodeGrant(body)
+                    let view = Envelope(
+                        source: .cluster(1), destination: .coordinator, sendTime: grant.end - 1,
+                        arrival: grant.end + 100, sequence: 1, message: .view(LoadViewUpdate(time: 1, clusters: [])))
+                    try liar.send(
+                        ClusterProtocol.encode(
+                            ClusterProtocol.Report(
+                                window: grant.window, nextEvent: .never, earliestOutput: .never, events: 1,
+                                computeNanos: 1, absorbs: [], envelopes: [view], trace: [], livePeers: [])))
+                    lied = true
+                case .stop: try liar.send(ClusterProtocol.frames(.bye))
+                default: break
+                }
+            }
+        }
+        XCTAssertTrue(lied, "cluster 1 was never granted a window: \(coordinator.stderr)")
+        XCTAssertEqual(coordinator.wait(seconds: 30), 1, coordinator.stderr)
+        XCTAssertEqual(coordinator.process.terminationReason, .exit, "the coordinator was killed by a signal")
+        let refusal = "cluster 1 reported a view message to coordinator, which clusters never send"
+        XCTAssertTrue(coordinator.stderr.contains(refusal), coordinator.stderr)
+        let summary = try readJSON(out + "/summary.json")
+        XCTAssertEqual(summary["complete"] as? Bool, false)
+        XCTAssertTrue((summary["stopped_because"] as? String ?? "").contains(refusal), "\(summary)")
+        XCTAssertNoThrow(try readJSON(out + "/trace.json"), "the trace is closed, valid JSON")
+        for cluster in clusters { XCTAssertEqual(cluster.wait(seconds: 20), 0, cluster.stderr) }
     }
 }
