@@ -371,7 +371,7 @@ public final class WaferSession {
                 let reports = try transport.run(plan, speculative: true, runs: grants)
                 for report in reports {
                     latest[report.cluster] = report
-                    events += report.events
+                    events = events.adding(report.events)  // saturating: the count is the cluster's word
                 }
                 runs += UInt64(due.count)
                 for cluster in due {
@@ -528,7 +528,7 @@ public final class WaferSession {
         if let sink = traceSink {
             try sink.append(window: [coordinatorOutput.trace] + reports.map(\.trace))
         }
-        host.clusterComputeNanos += maxCompute
+        host.clusterComputeNanos = host.clusterComputeNanos.adding(maxCompute)  // saturating, as above
     }
 
     /// Runs until the wafer is idle, or `shouldStop` says so (it is asked every few thousand
