@@ -157,7 +157,8 @@ extension ClusterEngine {
 
     /// Moves the queued blocks at `positions` to cluster `target`, counting the migration's bytes × hops.
     private func migrate(positions: [Int], to target: Int, at now: Cycle) {
-        // A block holding a credit stays in the buffer its sender reserved (flow control).
+        // A block holding a credit stays in the buffer its sender reserved (flow control). The
+        // shipped policies never choose one (``QueuedTask/movable``); a custom policy might.
         let positions = positions.filter { queue[$0].task.credit < 0 }
         guard !positions.isEmpty else { return }
         for block in queue.remove(at: positions.sorted(by: >), at: now) {

@@ -461,7 +461,7 @@ public final class ClusterEngine {
                 task: task,
                 info: QueuedTask(
                     taskType: task.taskType, predictedCycles: predicted, enqueued: now,
-                    isControl: control, deadline: deadline), shape: shape), at: now)
+                    isControl: control, deadline: deadline, movable: task.credit < 0), shape: shape), at: now)
         if !dispatchDeferred { dispatch(at: now) }
         recordQueue(at: now)
         ensureLoadTick(after: now)

@@ -85,6 +85,22 @@ final class BackPressureTests: XCTestCase {
         XCTAssertEqual(unbounded.producer.blockedCycles, 0)
         XCTAssertEqual(large.consumer.busyCycles, unbounded.consumer.busyCycles)
     }
+
+    /// Work stealing under flow control: blocks holding credits stay where their buffer slot is,
+    /// so a victim whose queue holds only those answers that it sent nothing, and its thief waits
+    /// for the next view. It used to answer "sent N" for blocks the engine kept, and the thief
+    /// asked again at once: 1.8 million requests on this run (262 now). A thief asks at most once
+    /// per view it receives, per block that finishes on it and per non-empty answer.
+    func testStealingUnderFlowControlAsksAtMostOncePerReason() throws {
+        let (_, results) = try runInProcess(
+            workload: "suite-small", scheduler: .standard("reactive"), edit: { $0.cluster.flowCredits = 64 })
+        let kinds = results.messages.byKind
+        let steals = kinds["steal"] ?? 0
+        XCTAssertGreaterThan(steals, 0, "no cluster ever asked for work: the check is idle")
+        XCTAssertLessThanOrEqual(
+            steals, (kinds["view"] ?? 0) + results.overall.taskBlocks + results.scheduling.migrations, "\(kinds)")
+        XCTAssertEqual(kinds["steal-reply"], steals)
+    }
 }
 
 /// `admission: {policy: in_flight}`: one admission control in front of every scheduler.

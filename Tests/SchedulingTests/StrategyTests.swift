@@ -214,4 +214,39 @@ final class StrategyTests: XCTestCase {
             stealing.give(queue: queue, victimPending: 1_500, thiefPending: 1_000), [],
             "below the threshold nothing moves")
     }
+
+    /// A block holding a flow-control credit stays where its sender reserved a buffer slot: the
+    /// balancing policies never choose one (choosing it anyway made a victim answer "sent 1" for a
+    /// block the engine kept, and its thief ask again at once, millions of times).
+    func testBalancingNeverChoosesABlockThatCannotMove() throws {
+        let credited = QueuedTask(taskType: a, predictedCycles: 2_000, enqueued: 3, movable: false)
+        let free = QueuedTask(taskType: a, predictedCycles: 3_000, enqueued: 2)
+        let stealing = WorkStealing(threshold: 1_000, size: 4)
+        XCTAssertEqual(
+            stealing.give(queue: [free, free, credited], victimPending: 10_000, thiefPending: 0), [1, 0],
+            "the movable blocks, youngest first")
+        XCTAssertEqual(stealing.give(queue: [credited, credited], victimPending: 10_000, thiefPending: 0), [])
+
+        // Diffusion, told of an idle neighbour, moves movable blocks only.
+        final class Queue: BalancingSource {
+            let tasks: [QueuedTask]
+            init(_ tasks: [QueuedTask]) { self.tasks = tasks }
+            func queuedTasks() -> [QueuedTask] { tasks }
+            func pendingCycles(at now: Cycle) -> Cycle { tasks.reduce(0) { $0 + $1.predictedCycles } }
+        }
+        let mesh = try mesh(1, 2)
+        for (tasks, moved) in [([free, credited, free, credited], [2, 0]), ([credited, credited, credited], [])] {
+            var diffusion = DiffusionBalancing(rate: 0.5)
+            let state = BalancingState(
+                cluster: 0, now: 0, tbus: 1, hasFreeTBU: false, queueCapacity: 100, queueCount: tasks.count,
+                view: WaferLoadView(time: 0, clusters: (0..<2).map { ClusterLoad(cluster: $0, tbus: 1) }),
+                plan: PlanIndex(.empty(clusters: 2, tbus: 1)), mesh: mesh, source: Queue(tasks))
+            let decision = diffusion.react(
+                to: .signal(BalanceSignal(kind: .load, cluster: 1, cycles: 0, count: 0)), state: state)
+            let positions = decision.actions.flatMap { action -> [Int] in
+                if case .migrate(let positions, to: 1) = action { positions } else { [] }
+            }
+            XCTAssertEqual(positions, moved, "\(tasks.map(\.movable))")
+        }
+    }
 }

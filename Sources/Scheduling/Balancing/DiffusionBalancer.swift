@@ -115,13 +115,15 @@ public struct DiffusionBalancing: BalancingPolicy {
         var queue = state.queue
         var actions: [BalancingAction] = []
         for flow in flows {
-            // The flow is per TBU; whole blocks move, youngest first, reserved types stay, and a
-            // neighbour's queue is never filled beyond half its capacity.
+            // The flow is per TBU; whole movable blocks move, youngest first, reserved types stay,
+            // and a neighbour's queue is never filled beyond half its capacity.
             var budget = flow.amount * Double(tbus)
             var room = state.queueCapacity / 2 - neighbourLoads[flow.cluster]!.queued
             var positions: [Int] = []
             for position in queue.indices.reversed()
-            where !queue[position].isControl && !state.plan.isReserved(queue[position].taskType) {
+            where !queue[position].isControl && queue[position].movable
+                && !state.plan.isReserved(queue[position].taskType)
+            {
                 guard room > 0, positions.count + 1 < queue.count else { break }
                 let cycles = Double(queue[position].predictedCycles)
                 guard cycles <= budget + cycles / 2 else { continue }

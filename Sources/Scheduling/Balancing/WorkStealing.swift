@@ -26,14 +26,14 @@ public struct WorkStealing: Equatable, Sendable {
         return best?.cluster
     }
 
-    /// Queue positions (from the back) the victim gives away: task blocks only, at most `size`,
-    /// none when its pending cycles no longer exceed the thief's by the threshold, and never so
-    /// many that the victim would end up with less than the thief.
+    /// Queue positions (from the back) the victim gives away: movable task blocks only, at most
+    /// `size`, none when its pending cycles no longer exceed the thief's by the threshold, and
+    /// never so many that the victim would end up with less than the thief.
     public func give(queue: [QueuedTask], victimPending: Cycle, thiefPending: Cycle) -> [Int] {
         guard victimPending > thiefPending, victimPending - thiefPending > threshold else { return [] }
         var given: [Int] = []
         var moved: Cycle = 0
-        for position in queue.indices.reversed() where !queue[position].isControl {
+        for position in queue.indices.reversed() where !queue[position].isControl && queue[position].movable {
             guard given.count < size else { break }
             let cycles = queue[position].predictedCycles
             // Stop before the move would reverse the imbalance by more than the block itself.

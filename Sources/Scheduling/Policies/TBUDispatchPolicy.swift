@@ -11,15 +11,20 @@ public struct QueuedTask: Equatable, Sendable {
     /// Absolute virtual time by which its request should finish (the workflow's deadline, or a
     /// reference deadline for workflows without one).
     public var deadline: Cycle
+    /// Whether balancing may move it to another cluster: not a block holding a flow-control
+    /// credit, which stays in the input buffer its sender reserved (`cluster.flow_credits`).
+    public var movable: Bool
 
     public init(
-        taskType: TaskType, predictedCycles: Cycle, enqueued: Cycle, isControl: Bool = false, deadline: Cycle = .max
+        taskType: TaskType, predictedCycles: Cycle, enqueued: Cycle, isControl: Bool = false, deadline: Cycle = .max,
+        movable: Bool = true
     ) {
         self.taskType = taskType
         self.predictedCycles = predictedCycles
         self.enqueued = enqueued
         self.isControl = isControl
         self.deadline = deadline
+        self.movable = movable
     }
 }
 
