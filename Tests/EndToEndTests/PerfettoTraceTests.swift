@@ -25,7 +25,12 @@ final class PerfettoTraceTests: XCTestCase {
         }
         let directory = try makeTemporaryDirectory("perfetto")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let wafer = ["--wafer", "Configs/wafers/small-2x2.yaml", "--workload", "Configs/workloads/suite-small.yaml"]
+        // Queues of 8 blocks: some hand-overs are rejected, so flows also end at rejections.
+        let waferFile = directory + "/small-queues.yaml"
+        try String(contentsOfFile: repositoryRoot + "/Configs/wafers/small-2x2.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "queue_capacity: 64", with: "queue_capacity: 8")
+            .write(toFile: waferFile, atomically: true, encoding: .utf8)
+        let wafer = ["--wafer", waferFile, "--workload", "Configs/workloads/suite-small.yaml"]
         for (name, extra) in [
             ("json", ["--single-process"]), ("one", ["--single-process", "--trace-format", "perfetto"]),
             ("many", ["--trace-format", "perfetto"]),
@@ -55,6 +60,10 @@ final class PerfettoTraceTests: XCTestCase {
         }
         XCTAssertEqual(report["unclosed"] as? Int, 0)
         XCTAssertEqual(report["open_flows"] as? Int, 0, "task flows that never end: \(check.stdout)")
+        let events = try XCTUnwrap(try readJSON(directory + "/json/trace.json")["traceEvents"] as? [[String: Any]])
+        XCTAssertGreaterThan(
+            events.filter { $0["ph"] as? String == "f" && $0["tid"] as? Int == 0 }.count, 0,
+            "no flow ends at a rejection: the open-flow check sees only the common case")
         XCTAssertGreaterThan(report["compressed_chunks"] as? Int ?? 0, 0, "packets come in compressed chunks")
         // Sizes are deterministic (same inputs, same bytes), so the ratio is a fact, not a timing.
         let jsonBytes = try FileManager.default.attributesOfItem(atPath: directory + "/json/trace.json")[.size] as! Int
