@@ -70,7 +70,7 @@ public struct IdleTimeline: Codable, Equatable, Sendable {
         let factor = Int(wider / width)
         func merge(_ values: [Cycle]) -> [Cycle] {
             stride(from: 0, to: values.count, by: factor).map {
-                values[$0..<min(values.count, $0 + factor)].reduce(0, +)
+                values[$0..<min(values.count, $0 + factor)].reduce(0) { $0.adding($1) }  // a cluster's counts
             }
         }
         return IdleTimeline(width: wider, starved: merge(starved), unassigned: merge(unassigned))

@@ -47,8 +47,9 @@ public struct LinkTraffic: Codable, Equatable, Sendable {
 
     /// Adds another participant's counts.
     mutating func merge(_ other: LinkTraffic) {
-        for (link, count) in other.bytes { bytes[link, default: 0] += count }
-        for (link, count) in other.transfers { transfers[link, default: 0] += count }
+        // Saturating: the counts come from the clusters (a broken one's must not trap the coordinator).
+        for (link, count) in other.bytes { bytes[link] = bytes[link, default: 0].adding(count) }
+        for (link, count) in other.transfers { transfers[link] = transfers[link, default: 0].adding(count) }
         // Each link and port belongs to one router, so occupancies never overlap.
         occupancy.merge(other.occupancy) { a, _ in a }
         ports.merge(other.ports) { a, _ in a }

@@ -10,9 +10,13 @@ import WaferModel
 /// a report names exists on this wafer; a message goes in the direction its kind travels
 /// (clusters send the coordinator outcomes, loads, ready blocks, releases and stalls, and each
 /// other tasks, balancing signals, transits and credits); a message or record that speaks for its
-/// sender names the sender; nothing is sent before the window it was reported for or arrives
-/// before it was sent, and the report's promises lie at or after the window's end; the doubles
-/// the planner computes with are finite and not negative. It does not check that a message
+/// sender names the sender; everything is sent inside the window it was reported for and arrives
+/// no earlier than it was sent, and the report's promises lie at or after the window's end; a
+/// request finishes after it was injected and a block was injected before it is sent on (the
+/// coordinator subtracts the one from the other); the doubles the planner computes with are
+/// finite and not negative; statistics come in the shape the run gave them (the idle timeline's
+/// bins). Sums of what the clusters count saturate where the coordinator forms them
+/// (``SummaryBuilder``), so no count can trap it either. It does not check that a message
 /// agrees with state elsewhere (a join for a fan-out its home never made): the engines refuse
 /// those themselves.
 public struct ReportCheck: Sendable {
@@ -50,24 +54,29 @@ public struct ReportCheck: Sendable {
         return nil
     }
 
-    /// Why `envelope`, in a report of `cluster` for the window starting at `start`, cannot come
-    /// from that cluster of this wafer (nil when it can).
-    public func problem(with envelope: Envelope, from cluster: Int, windowStart start: Cycle) -> String? {
+    /// Why `envelope`, in a report of `cluster` for the window `[start, end)`, cannot come from
+    /// that cluster of this wafer (nil when it can).
+    public func problem(with envelope: Envelope, from cluster: Int, window: Range<Cycle>) -> String? {
         let what = "a \(envelope.message.kindName) message to \(envelope.destination)"
         guard envelope.source == .cluster(cluster) else { return "\(what) sent by \(envelope.source)" }
-        guard envelope.sendTime >= start, envelope.arrival >= envelope.sendTime else {
+        guard window.contains(envelope.sendTime), envelope.arrival >= envelope.sendTime else {
             return
-                "\(what) sent at cycle \(envelope.sendTime) and arriving at \(envelope.arrival) (the window starts at \(start))"
+                "\(what) sent at cycle \(envelope.sendTime) and arriving at \(envelope.arrival) (the window is [\(window.lowerBound), \(window.upperBound)))"
         }
+        let sent = envelope.sendTime
         let problem: String?
         switch (envelope.destination, envelope.message) {
         case (.coordinator, .outcome(let outcome)):
-            problem = workflow(Int(outcome.workflow)) ?? sender(outcome.cluster, cluster)
+            problem =
+                workflow(Int(outcome.workflow)) ?? sender(outcome.cluster, cluster)
+                ?? (outcome.injected <= outcome.finished && outcome.finished <= sent
+                    ? nil
+                    : "request \(outcome.request) injected at cycle \(outcome.injected) and finished at \(outcome.finished), reported at \(sent)")
         case (.coordinator, .load(let load)):
             problem = self.load(load, from: cluster)
         case (.coordinator, .ready(let ready)):
             problem =
-                task(ready.task) ?? sender(ready.origin, cluster)
+                task(ready.task, sent: sent) ?? sender(ready.origin, cluster)
                 ?? (ready.pinned == -1 ? nil : participant(Int(ready.pinned), "pinned cluster"))
         case (.coordinator, .release(let release)):
             problem =
@@ -80,11 +89,11 @@ public struct ReportCheck: Sendable {
                 ?? (stall.waiting + stall.holding).lazy.compactMap { participant(Int($0.cluster), "credited cluster") }
                 .first
         case (let destination, .task(let task)) where isCluster(destination):
-            problem = self.task(task)
+            problem = self.task(task, sent: sent)
         case (let destination, .balance(let signal)) where isCluster(destination):
             problem = sender(signal.cluster, cluster)
         case (let destination, .transit(let transit)) where isCluster(destination):
-            problem = self.task(transit.task) ?? participant(Int(transit.destination), "destination")
+            problem = self.task(transit.task, sent: sent) ?? participant(Int(transit.destination), "destination")
         case (let destination, .credit(let credit)) where isCluster(destination):
             problem = sender(credit.cluster, cluster)
         default:
@@ -95,6 +104,12 @@ public struct ReportCheck: Sendable {
 
     /// Why `record`, in a report of `cluster`, cannot be that cluster's (nil when it can).
     public func problem(with record: TraceRecord, from cluster: Int) -> String? {
+        // Trace writers and the utilisation timeline add durations to times: both stay within
+        // the horizon no run passes, so no sum of them can wrap.
+        let (time, span) = record.extent
+        if time > Limits.horizon || span > Limits.horizon {
+            return "a trace record at cycle \(time) lasting \(span) cycles, past the horizon of \(Limits.horizon)"
+        }
         switch record {
         case .slice(let c, _, _, _, let kind, let type, let request):
             if let problem = sender(c, cluster) ?? taskType(type) { return "a slice: \(problem)" }
@@ -114,9 +129,9 @@ public struct ReportCheck: Sendable {
         }
     }
 
-    /// Why `stats`, sent by `cluster` at the end of a run, cannot be that cluster's statistics on
-    /// this wafer (nil when they can).
-    public func problem(with stats: ClusterStats, from cluster: Int) -> String? {
+    /// Why `stats`, sent by `cluster` at the end of a run that ended at cycle `end`, cannot be that
+    /// cluster's statistics on this wafer (nil when they can).
+    public func problem(with stats: ClusterStats, from cluster: Int, end: Cycle) -> String? {
         if let problem = sender(Int32(clamping: stats.cluster), cluster) { return "statistics: \(problem)" }
         guard stats.tbus.count == workingTBUs[cluster] else {
             return "statistics of \(stats.tbus.count) TBUs (the cluster has \(workingTBUs[cluster]))"
@@ -131,6 +146,16 @@ public struct ReportCheck: Sendable {
         }
         if let port = stats.links.ports.keys.first(where: { !(0..<2 * clusterCount).contains($0) }) {
             return "statistics of port \(port), which is not a port of this wafer's clusters"
+        }
+        // The coordinator merges the bins into its own timeline's (`timeline.csv`).
+        if let idle = stats.idleTimeline {
+            let width = UtilisationTimeline.binWidth(covering: end)
+            guard idle.width == width, idle.starved.count == idle.unassigned.count,
+                idle.starved.count <= Int(end / width) + 1
+            else {
+                return
+                    "an idle timeline of \(idle.starved.count) and \(idle.unassigned.count) bins of \(idle.width) cycles (a run to cycle \(end) has bins of \(width))"
+            }
         }
         return nil
     }
@@ -160,8 +185,10 @@ public struct ReportCheck: Sendable {
                 ? nil : "block \(type.block) is not a block of workflow \(type.workflow)")
     }
 
-    private func task(_ task: TaskMessage) -> String? {
+    private func task(_ task: TaskMessage, sent: Cycle) -> String? {
         if let problem = taskType(task.taskType) { return problem }
+        // Its request's outcome will subtract the injection from the finish.
+        if task.injected > sent { return "its request was injected at cycle \(task.injected), after it was sent" }
         let blocks = operations[Int(task.taskType.workflow)].count
         if let loop = task.loops.first(where: { Int($0.block) >= blocks }) {
             return "its loop block \(loop.block) is not a block of its workflow"
@@ -175,7 +202,12 @@ public struct ReportCheck: Sendable {
 
     private func load(_ load: ClusterLoad, from cluster: Int) -> String? {
         if let problem = sender(Int32(clamping: load.cluster), cluster) { return problem }
-        guard load.tbus >= 0, load.busyTBUs >= 0, load.queuedTasks >= 0,
+        // Placement adds waits, transfers and block times to these, and the planner sums them:
+        // bounded by the horizon (no honest cluster has more work queued than could finish
+        // before it), no sum of a few can wrap.
+        let horizon = Int(Limits.horizon)
+        guard load.tbus == workingTBUs[cluster], (0...load.tbus).contains(load.busyTBUs),
+            (0...horizon).contains(load.queuedTasks), load.pendingCycles <= Limits.horizon,
             load.configurations.count <= workingTBUs[cluster]
         else {
             return
@@ -185,10 +217,15 @@ public struct ReportCheck: Sendable {
             load.configurations.compactMap { $0 } + load.byType.map(\.taskType) + load.finished.map(\.taskType)
             + load.running + load.started.map(\.taskType)
         if let problem = types.lazy.compactMap(taskType).first { return problem }
-        if load.byType.contains(where: { $0.queuedTasks < 0 }) { return "a negative count of queued blocks" }
+        if load.byType.contains(where: { !(0...horizon).contains($0.queuedTasks) || $0.pendingCycles > Limits.horizon })
+        {
+            return "a count of queued blocks or cycles below 0 or past the horizon"
+        }
+        // Each run lasts at most until the horizon.
+        let longest = Double(Limits.horizon)
         for runs in load.finished
-        where !(runs.cycles.isFinite && runs.cycles >= 0)
-            || !(runs.squares.isFinite && runs.squares >= 0)
+        where !(runs.cycles.isFinite && runs.cycles >= 0 && runs.cycles <= Double(runs.runs) * longest)
+            || !(runs.squares.isFinite && runs.squares >= 0 && runs.squares <= Double(runs.runs) * longest * longest)
         {
             return "finished runs of \(runs.taskType) with \(runs.cycles) cycles and \(runs.squares) squared"
         }

@@ -14,7 +14,7 @@ public enum SummaryBuilder {
 
         let overall = requests(records.map(\.outcome), injected: coordinator.arrived.reduce(0, +), config: config)
         var runs: [TaskType: UInt64] = [:]
-        for s in stats { runs.merge(s.blockRuns, uniquingKeysWith: +) }
+        for s in stats { runs.merge(s.blockRuns) { $0.adding($1) } }
         var workflows: [String: RunSummary.Requests] = [:]
         for (index, graph) in library.workflows.enumerated() where coordinator.arrived[index] > 0 {
             let outcomes = records.map(\.outcome).filter { Int($0.workflow) == index }
@@ -45,49 +45,49 @@ public enum SummaryBuilder {
                     utilisation: fraction(t.busyCycles, end),
                     reconfigurations: t.reconfigurations, time: breakdown(t, span: end))
             }
-            let busy = s.tbus.reduce(Cycle(0)) { $0 + $1.busyCycles }
+            let busy = total(s.tbus.lazy.map(\.busyCycles))
             clusters.append(
                 RunSummary.Cluster(
-                    cluster: s.cluster, utilisation: fraction(busy, end * Cycle(s.tbus.count)),
+                    cluster: s.cluster, utilisation: fraction(busy, product(end, Cycle(s.tbus.count))),
                     controlBlocks: s.controlBlocks, rejected: s.rejected, tbus: tbus))
             for t in s.tbus {
-                totals.busyCycles += t.busyCycles
-                totals.reconfigurationCycles += t.reconfigurationCycles
-                totals.starvedCycles += t.starvedCycles
-                totals.blockedCycles += t.blockedCycles
-                totals.unassignedCycles += t.unassignedCycles
+                totals.busyCycles = totals.busyCycles.adding(t.busyCycles)
+                totals.reconfigurationCycles = totals.reconfigurationCycles.adding(t.reconfigurationCycles)
+                totals.starvedCycles = totals.starvedCycles.adding(t.starvedCycles)
+                totals.blockedCycles = totals.blockedCycles.adding(t.blockedCycles)
+                totals.unassignedCycles = totals.unassignedCycles.adding(t.unassignedCycles)
             }
-            for (kind, count) in s.messagesSent { byKind[kind, default: 0] += count }
-            byteHops += s.byteHops
-            localFlows += s.localFlows
-            quantumDelayed += s.quantumDelayedMessages
-            quantumCycles += s.quantumDelayCycles
-            violations += s.causalityViolations
-            events += s.events
+            for (kind, count) in s.messagesSent { byKind[kind] = byKind[kind, default: 0].adding(count) }
+            byteHops = byteHops.adding(s.byteHops)
+            localFlows = localFlows.adding(s.localFlows)
+            quantumDelayed = quantumDelayed.adding(s.quantumDelayedMessages)
+            quantumCycles = quantumCycles.adding(s.quantumDelayCycles)
+            violations = violations.adding(s.causalityViolations)
+            events = events.adding(s.events)
         }
-        let tbuCount = Cycle(config.mesh.totalWorkingTBUs)
+        let span = product(end, Cycle(config.mesh.totalWorkingTBUs))
         let sync = session.synchronizer
         return RunSummary.Results(
             wafer: config.name, clusters: config.clusterCount, tbusPerCluster: config.cluster.tbus,
             clockMhz: config.clockMHz, seed: config.seed, scheduler: coordinator.scheduler.description,
             mode: coordinator.functional == nil ? "timing" : "functional",
             endCycles: end, overall: overall, workflows: workflows,
-            utilisation: fraction(totals.busyCycles, end * tbuCount),
-            time: breakdown(totals, span: end * tbuCount), clusterDetails: clusters,
-            fanoutItems: stats.reduce(0) { $0 + $1.fanoutItems }, earlyExits: stats.reduce(0) { $0 + $1.earlyExits },
+            utilisation: fraction(totals.busyCycles, span),
+            time: breakdown(totals, span: span), clusterDetails: clusters,
+            fanoutItems: total(stats.lazy.map(\.fanoutItems)), earlyExits: total(stats.lazy.map(\.earlyExits)),
             messages: RunSummary.Messages(
-                total: byKind.values.reduce(0, +), byKind: byKind, byteHops: byteHops + coordinator.byteHops,
-                localFlows: localFlows + coordinator.localFlows),
+                total: total(byKind.values), byKind: byKind, byteHops: byteHops.adding(coordinator.byteHops),
+                localFlows: localFlows.adding(coordinator.localFlows)),
             contagion: contagion(stats, mesh: config.mesh, window: config.cluster.loadSignalPeriod, end: end),
             imbalance: imbalance(coordinator.imbalance, end: end, config: config),
             scheduling: RunSummary.Scheduling(
-                decisions: coordinator.decisions + stats.reduce(0) { $0 + $1.decisions },
-                reconfigurations: stats.reduce(0) { $0 + $1.tbus.reduce(0) { $0 + $1.reconfigurations } },
-                proactiveReconfigurations: stats.reduce(0) { $0 + $1.proactiveReconfigurations },
-                splits: stats.reduce(0) { $0 + $1.splits },
-                controlBlocksOnArrays: stats.reduce(0) { $0 + $1.controlOnTBUs },
-                migrations: stats.reduce(0) { $0 + $1.migrations },
-                migrationByteHops: stats.reduce(0) { $0 + $1.migrationByteHops },
+                decisions: coordinator.decisions.adding(total(stats.lazy.map(\.decisions))),
+                reconfigurations: total(stats.lazy.flatMap(\.tbus).map(\.reconfigurations)),
+                proactiveReconfigurations: total(stats.lazy.map(\.proactiveReconfigurations)),
+                splits: total(stats.lazy.map(\.splits)),
+                controlBlocksOnArrays: total(stats.lazy.map(\.controlOnTBUs)),
+                migrations: total(stats.lazy.map(\.migrations)),
+                migrationByteHops: total(stats.lazy.map(\.migrationByteHops)),
                 planChanges: coordinator.planChanges,
                 predictionError: coordinator.predictionErrors.isEmpty
                     ? nil
@@ -95,8 +95,8 @@ public enum SummaryBuilder {
                         / Double(coordinator.predictionErrors.count),
                 predictionErrorTimeline: coordinator.predictionErrors.isEmpty
                     ? nil : bucketMeans(coordinator.predictionErrors.map { ($0.time, $0.error) }, end: end),
-                fillOverlapBlocks: config.cluster.overlapsFill ? stats.reduce(0) { $0 + $1.fillOverlapBlocks } : nil,
-                fillOverlapCycles: config.cluster.overlapsFill ? stats.reduce(0) { $0 + $1.fillOverlapCycles } : nil),
+                fillOverlapBlocks: config.cluster.overlapsFill ? total(stats.lazy.map(\.fillOverlapBlocks)) : nil,
+                fillOverlapCycles: config.cluster.overlapsFill ? total(stats.lazy.map(\.fillOverlapCycles)) : nil),
             emulation: RunSummary.Emulation(
                 syncMode: config.sync.mode.rawValue, lookaheadCycles: sync.lookahead, events: events,
                 quantumDelayedMessages: quantumDelayed,
@@ -153,7 +153,7 @@ public enum SummaryBuilder {
         session: WaferSession, results: RunSummary.Results, wallSeconds: Double, processes: Int,
         stats: [ClusterStats] = []
     ) -> RunSummary.Host {
-        let decisionNanos = session.coordinator.decisionNanos + stats.reduce(0) { $0 + $1.decisionNanos }
+        let decisionNanos = session.coordinator.decisionNanos.adding(total(stats.lazy.map(\.decisionNanos)))
         let wall = max(wallSeconds, 1e-9)
         let sync = session.synchronizer
         let windows = Double(sync.windows)
@@ -173,8 +173,7 @@ public enum SummaryBuilder {
                 messages: session.transport.windowMessages > 0 ? session.transport.windowMessages : nil),
             processes: processes, wallSeconds: wallSeconds,
             eventsPerSecond: Double(results.emulation.events) / wall,
-            taskBlocksPerSecond: Double(results.clusterDetails.reduce(0) { $0 + $1.tbus.reduce(0) { $0 + $1.tasks } })
-                / wall,
+            taskBlocksPerSecond: Double(total(results.clusterDetails.lazy.flatMap(\.tbus).map(\.tasks))) / wall,
             windowsPerSecond: windows / wall,
             meanWindowMicroseconds: windows > 0 ? windowSeconds / windows * 1e6 : 0,
             meanRoundMicroseconds: session.host.rounds > 0 ? windowSeconds / Double(session.host.rounds) * 1e6 : 0,
@@ -305,7 +304,8 @@ public enum SummaryBuilder {
                 let index = Int((p / 100 * Double(latencies.count)).rounded(.up)) - 1
                 return latencies[min(max(index, 0), latencies.count - 1)]
             }
-            let mean = Double(latencies.reduce(0, +)) / Double(latencies.count)
+            // Summed wide: a cluster reports each latency, up to a window's end.
+            let mean = Double(latencies.reduce(UInt128(0)) { $0 + UInt128($1) }) / Double(latencies.count)
             let (p50, p95, p99, maximum) = (rank(50), rank(95), rank(99), latencies.last!)
             latency = RunSummary.Latency(
                 p50Cycles: p50, p95Cycles: p95, p99Cycles: p99, maxCycles: maximum, meanCycles: mean,
@@ -320,7 +320,7 @@ public enum SummaryBuilder {
             injected: injected, completed: UInt64(completed.count),
             rejected: UInt64(outcomes.count - completed.count), latency: latency,
             throughputPerSecond: seconds > 0 ? Double(completed.count) / seconds : 0,
-            makespanCycles: makespan, taskBlocks: completed.reduce(0) { $0 + UInt64($1.tasksDone) },
+            makespanCycles: makespan, taskBlocks: total(completed.lazy.map { UInt64($0.tasksDone) }),
             deadlineMisses: deadline.map { limit in UInt64(latencies.lazy.filter { $0 > limit }.count) }, blockRuns: nil
         )
     }
@@ -334,5 +334,17 @@ public enum SummaryBuilder {
 
     static func fraction(_ part: Cycle, _ whole: Cycle) -> Double {
         whole == 0 ? 0 : Double(part) / Double(whole)
+    }
+
+    /// Σ `values`, saturating: the clusters count these, and a broken cluster's counts must not
+    /// trap the coordinator (an honest run's sums are far from 2^64).
+    static func total<Values: Sequence<UInt64>>(_ values: Values) -> UInt64 {
+        values.reduce(0) { $0.adding($1) }
+    }
+
+    /// `a × b`, saturating (a span of TBU-cycles: run end × TBUs).
+    static func product(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (result, overflow) = a.multipliedReportingOverflow(by: b)
+        return overflow ? .max : result
     }
 }

@@ -47,6 +47,19 @@ public enum TraceRecord: Equatable, Sendable {
     case linkBusy(cluster: Int32, resource: UInt8, start: Cycle, duration: Cycle, waited: Cycle, bytes: UInt64)
 }
 
+extension TraceRecord {
+    /// When the record happens and for how long (0 for an instant).
+    public var extent: (time: Cycle, span: Cycle) {
+        switch self {
+        case .slice(_, _, let start, let duration, _, _, _), .linkBusy(_, _, let start, let duration, _, _):
+            (start, duration)
+        case .flowStart(_, _, let time, _), .flowEnd(_, _, let time, _), .queue(_, let time, _, _, _),
+            .rejected(_, let time, _, _), .injected(let time, _, _, _), .inFlight(let time, _):
+            (time, 0)
+        }
+    }
+}
+
 /// Thread (track) ids inside a cluster's process track.
 public enum TraceUnit {
     /// The participant's own track (cluster or coordinator): rejections, and the task flows

@@ -99,9 +99,11 @@ public final class UtilisationTimeline: TraceSink {
                 counted[cluster] += Array(repeating: Bin(), count: index + 1 - counted[cluster].count)
             }
             switch share {
-            case .busy: counted[cluster][index].busy += binEnd - time
-            case .reconfiguring: counted[cluster][index].reconfiguring += binEnd - time
-            case .blocked: counted[cluster][index].blocked += binEnd - time
+            // Saturating: slices come from the clusters, and a broken one's may overlap without end.
+            case .busy: counted[cluster][index].busy = counted[cluster][index].busy.adding(binEnd - time)
+            case .reconfiguring:
+                counted[cluster][index].reconfiguring = counted[cluster][index].reconfiguring.adding(binEnd - time)
+            case .blocked: counted[cluster][index].blocked = counted[cluster][index].blocked.adding(binEnd - time)
             }
             time = binEnd
         }
@@ -115,9 +117,9 @@ public final class UtilisationTimeline: TraceSink {
             counted[cluster] = stride(from: 0, to: old.count, by: 2).map { index in
                 var merged = old[index]
                 if index + 1 < old.count {
-                    merged.busy += old[index + 1].busy
-                    merged.reconfiguring += old[index + 1].reconfiguring
-                    merged.blocked += old[index + 1].blocked
+                    merged.busy = merged.busy.adding(old[index + 1].busy)
+                    merged.reconfiguring = merged.reconfiguring.adding(old[index + 1].reconfiguring)
+                    merged.blocked = merged.blocked.adding(old[index + 1].blocked)
                 }
                 return merged
             }
@@ -142,9 +144,9 @@ public final class UtilisationTimeline: TraceSink {
                 let capacity = Double(stop - start) * Double(tbus[cluster])
                 var bin = Bin()
                 for fine in stride(from: index * factor, to: min(bins[cluster].count, (index + 1) * factor), by: 1) {
-                    bin.busy += bins[cluster][fine].busy
-                    bin.reconfiguring += bins[cluster][fine].reconfiguring
-                    bin.blocked += bins[cluster][fine].blocked
+                    bin.busy = bin.busy.adding(bins[cluster][fine].busy)
+                    bin.reconfiguring = bin.reconfiguring.adding(bins[cluster][fine].reconfiguring)
+                    bin.blocked = bin.blocked.adding(bins[cluster][fine].blocked)
                 }
                 var row =
                     "\(cluster),\(start),\(stop),\(Self.fraction(bin.busy, capacity)),\(Self.fraction(bin.reconfiguring, capacity))"

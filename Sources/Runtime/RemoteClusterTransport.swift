@@ -109,7 +109,7 @@ final class RemoteClusterTransport: ClusterTransport {
                 let problem = check.problem(
                     nextEvent: report.nextEvent, earliestOutput: report.earliestOutput, windowEnd: plan.end)
                     ?? report.envelopes.lazy.compactMap({
-                        check.problem(with: $0, from: cluster, windowStart: plan.start)
+                        check.problem(with: $0, from: cluster, window: plan.start..<plan.end)
                     }).first
                     ?? report.trace.lazy.compactMap({ check.problem(with: $0.record, from: cluster) }).first
             {
@@ -169,7 +169,7 @@ final class RemoteClusterTransport: ClusterTransport {
                     throw WireError(description: "cluster \(cluster) sent \(tag) instead of its statistics")
                 }
                 let decoded = try ClusterProtocol.decodeStats(body)
-                if let problem = reportCheck?.problem(with: decoded, from: cluster) {
+                if let problem = reportCheck?.problem(with: decoded, from: cluster, end: end) {
                     throw WireError(description: "cluster \(cluster) reported \(problem)")
                 }
                 stats[cluster] = decoded

@@ -52,7 +52,7 @@ final class ReportCheckTests: XCTestCase {
         return load
     }
 
-    /// An envelope from cluster 1, sent in a window starting at cycle 1,000.
+    /// An envelope from cluster 1, sent in the window [1,000, 5,000).
     private func problem(_ message: Message, to destination: ParticipantID, sent: Cycle = 1000, arrival: Cycle = 1100)
         -> String?
     {
@@ -60,7 +60,7 @@ final class ReportCheckTests: XCTestCase {
             with: Envelope(
                 source: .cluster(1), destination: destination, sendTime: sent, arrival: arrival, sequence: 1,
                 message: message),
-            from: 1, windowStart: 1000)
+            from: 1, window: 1000..<5000)
     }
 
     private func assertRefused(_ problem: String?, _ words: String..., line: UInt = #line) {
@@ -151,7 +151,7 @@ final class ReportCheckTests: XCTestCase {
             ({ $0.started = [RequestBlock(request: 1, taskType: badBlock)] }, "block \(blockCount)"),
             ({ $0.configurations = [badWorkflow] }, "workflow \(workflowCount)"),
             ({ $0.queuedTasks = -1 }, "-1 queued"),
-            ({ $0.byType[0].queuedTasks = -3 }, "negative count"),
+            ({ $0.byType[0].queuedTasks = -3 }, "count of queued blocks or cycles below 0"),
             ({ $0.finished[0].cycles = .nan }, "nan cycles"),
             ({ $0.finished[0].squares = -.infinity }, "-inf squared"),
         ] as [((inout ClusterLoad) -> Void, String)] {
@@ -179,12 +179,15 @@ final class ReportCheckTests: XCTestCase {
         let forged = Envelope(
             source: .cluster(2), destination: .cluster(0), sendTime: 1000, arrival: 1100, sequence: 1,
             message: .task(task()))
-        assertRefused(check.problem(with: forged, from: 1, windowStart: 1000), "sent by cluster 2")
+        assertRefused(check.problem(with: forged, from: 1, window: 1000..<5000), "sent by cluster 2")
     }
 
     func testNothingLiesBeforeTheWindowOrArrivesBeforeItIsSent() {
         assertRefused(problem(.task(task()), to: .cluster(2), sent: 999, arrival: 1100), "sent at cycle 999")
         assertRefused(problem(.task(task()), to: .cluster(2), sent: 1200, arrival: 1100), "arriving at 1100")
+        assertRefused(problem(.task(task()), to: .cluster(2), sent: 5000, arrival: 5100), "sent at cycle 5000")
+        XCTAssertNil(
+            problem(.task(task()), to: .cluster(2), sent: 4999, arrival: 5100), "sent in the window's last cycle")
         assertRefused(check.problem(nextEvent: 4999, earliestOutput: 6000, windowEnd: 5000), "next event at cycle 4999")
         assertRefused(
             check.problem(nextEvent: 6000, earliestOutput: 10, windowEnd: 5000), "earliest output at cycle 10")
@@ -228,28 +231,140 @@ final class ReportCheckTests: XCTestCase {
     /// every table: links, occupancy, ports); each reference to what the wafer lacks is refused.
     func testStatisticsOfARealRunPassAndForgedOnesAreRefused() throws {
         let (session, _) = try runInProcess(workload: "suite-small", edit: { $0.interconnect.model = .contention })
-        let stats = try session.transport.collectStats(end: session.accountingEnd)
+        let end = session.accountingEnd
+        let stats = try session.transport.collectStats(end: end)
         XCTAssertEqual(stats.count, 4)
         XCTAssertFalse(stats.allSatisfy { $0.links.ports.isEmpty }, "no port carried a transfer")
         for report in stats {
-            XCTAssertNil(check.problem(with: report, from: report.cluster), "cluster \(report.cluster)")
+            XCTAssertNil(check.problem(with: report, from: report.cluster, end: end), "cluster \(report.cluster)")
         }
         let honest = try XCTUnwrap(stats.first { !$0.links.bytes.isEmpty })
         let cluster = honest.cluster
-        XCTAssertNotNil(check.problem(with: honest, from: (cluster + 1) % 4))
+        XCTAssertNotNil(check.problem(with: honest, from: (cluster + 1) % 4, end: end))
         var forged = honest
         forged.tbus.append(TBUStats())
-        assertRefused(check.problem(with: forged, from: cluster), "statistics of 4 TBUs")
+        assertRefused(check.problem(with: forged, from: cluster, end: end), "statistics of 4 TBUs")
         forged = honest
         forged.blockRuns[TaskType(workflow: workflowCount, block: 0)] = 1
-        assertRefused(check.problem(with: forged, from: cluster), "workflow \(workflowCount)")
+        assertRefused(check.problem(with: forged, from: cluster, end: end), "workflow \(workflowCount)")
         forged = honest
         forged.links = LinkTraffic(bytes: [10_000: 1], transfers: [:], occupancy: [:], ports: [:])
-        assertRefused(check.problem(with: forged, from: cluster), "link 10000")
+        assertRefused(check.problem(with: forged, from: cluster, end: end), "link 10000")
         // Cluster 0 (top left) has no link to the north: index 4 × 0 + 0.
         forged.links = LinkTraffic(bytes: [:], transfers: [0: 1], occupancy: [:], ports: [:])
-        assertRefused(check.problem(with: forged, from: cluster), "link 0")
+        assertRefused(check.problem(with: forged, from: cluster, end: end), "link 0")
         forged.links = LinkTraffic(bytes: [:], transfers: [:], occupancy: [:], ports: [8: LinkOccupancy()])
-        assertRefused(check.problem(with: forged, from: cluster), "port 8")
+        assertRefused(check.problem(with: forged, from: cluster, end: end), "port 8")
+        // The idle timeline is merged bin by bin into the coordinator's: its bins must be the run's.
+        let idle = try XCTUnwrap(honest.idleTimeline)
+        for timeline in [
+            IdleTimeline(width: 0, starved: idle.starved, unassigned: idle.unassigned),
+            IdleTimeline(width: idle.width * 2, starved: idle.starved, unassigned: idle.unassigned),
+            IdleTimeline(width: idle.width, starved: idle.starved + [0], unassigned: idle.unassigned),
+            IdleTimeline(
+                width: idle.width, starved: idle.starved + Array(repeating: 0, count: 500),
+                unassigned: idle.unassigned + Array(repeating: 0, count: 500)),
+        ] {
+            forged = honest
+            forged.idleTimeline = timeline
+            assertRefused(check.problem(with: forged, from: cluster, end: end), "idle timeline")
+        }
+    }
+
+    /// The check names references, not amounts: statistics that name only what exists pass
+    /// whatever they count, so the coordinator's sums of them saturate instead of trapping — here
+    /// every count of every cluster at 2^64 − 1.
+    func testCountsAtTheirLargestAreSummedWithoutTrapping() throws {
+        let (session, _) = try runInProcess(workload: "suite-small", edit: { $0.interconnect.model = .contention })
+        let end = session.accountingEnd
+        let huge = UInt64.max
+        let stats = try session.transport.collectStats(end: end).map { honest in
+            var s = honest
+            for index in s.tbus.indices {
+                s.tbus[index].tasks = huge
+                s.tbus[index].busyCycles = huge
+                s.tbus[index].reconfigurationCycles = huge
+                s.tbus[index].reconfigurations = huge
+                s.tbus[index].starvedCycles = huge
+                s.tbus[index].unassignedCycles = huge
+                s.tbus[index].blockedCycles = huge
+            }
+            for key in s.messagesSent.keys { s.messagesSent[key] = huge }
+            for key in s.blockRuns.keys { s.blockRuns[key] = huge }
+            s.links = LinkTraffic(
+                bytes: s.links.bytes.mapValues { _ in huge }, transfers: s.links.transfers.mapValues { _ in huge },
+                occupancy: s.links.occupancy, ports: s.links.ports)
+            (s.byteHops, s.localFlows, s.events, s.decisions, s.decisionNanos) = (huge, huge, huge, huge, huge)
+            (s.fanoutItems, s.earlyExits, s.splits, s.migrations, s.migrationByteHops) = (huge, huge, huge, huge, huge)
+            (s.controlOnTBUs, s.proactiveReconfigurations, s.quantumDelayedMessages) = (huge, huge, huge)
+            (s.quantumDelayCycles, s.causalityViolations) = (huge, huge)
+            if let idle = s.idleTimeline {
+                s.idleTimeline = IdleTimeline(
+                    width: idle.width, starved: idle.starved.map { _ in huge },
+                    unassigned: idle.unassigned.map { _ in huge })
+            }
+            return s
+        }
+        for report in stats { XCTAssertNil(check.problem(with: report, from: report.cluster, end: end)) }
+        let results = SummaryBuilder.results(session: session, stats: stats)
+        XCTAssertEqual(results.messages.total, huge)
+        XCTAssertEqual(results.messages.byteHops, huge)
+        XCTAssertEqual(results.emulation.events, huge)
+        XCTAssertEqual(results.scheduling.reconfigurations, huge)
+        XCTAssertEqual(results.fanoutItems, huge)
+        let links = try XCTUnwrap(results.links)
+        XCTAssertFalse(links.isEmpty)
+        XCTAssertTrue(links.allSatisfy { $0.bytes == huge && $0.transfers == huge })
+        let host = SummaryBuilder.host(session: session, results: results, wallSeconds: 1, processes: 5, stats: stats)
+        XCTAssertEqual(host.taskBlocksPerSecond, Double(huge))
+        let idle = try XCTUnwrap(stats[0].idleTimeline)
+        XCTAssertTrue(idle.coarsened(to: idle.width * 4).starved.allSatisfy { $0 == huge })
+    }
+
+    /// Times the coordinator subtracts or adds up: a request finishes after its injection and is
+    /// reported when it finishes, a block is sent on after its request was injected, a load's
+    /// counts and cycles stay within what a run can hold, and a trace record within the horizon.
+    func testTimesAndCountsTheCoordinatorComputesWithAreBounded() {
+        func outcome(injected: Cycle, finished: Cycle) -> Message {
+            .outcome(
+                RequestOutcome(
+                    request: 9, workflow: UInt16(taskType.workflow), injected: injected, finished: finished,
+                    status: .completed, tasksDone: 4, cluster: 1))
+        }
+        XCTAssertNil(problem(outcome(injected: 100, finished: 1000), to: .coordinator))
+        assertRefused(
+            problem(outcome(injected: 900, finished: 100), to: .coordinator), "request 9 injected at cycle 900")
+        assertRefused(problem(outcome(injected: 100, finished: 1001), to: .coordinator), "finished at 1001")
+        let late = task { $0.injected = 1001 }
+        assertRefused(problem(.task(late), to: .cluster(2)), "injected at cycle 1001")
+        assertRefused(problem(.ready(ReadyTask(task: late, origin: 1)), to: .coordinator), "injected at cycle 1001")
+        assertRefused(
+            problem(.transit(Transit(task: late, destination: 3, tail: 1, entering: false)), to: .cluster(3)),
+            "injected at cycle 1001")
+        for (edit, words) in [
+            ({ (load: inout ClusterLoad) in load.tbus = 4 }, "of 4 TBUs"),
+            ({ $0.busyTBUs = 4 }, "4 busy"),
+            ({ $0.queuedTasks = Int(Limits.horizon) + 1 }, "\(Limits.horizon + 1) queued"),
+            ({ $0.pendingCycles = Limits.horizon + 1 }, "load message"),
+            ({ $0.byType[0].pendingCycles = .max }, "past the horizon"),
+            ({ $0.finished[0].cycles = 4 * Double(Limits.horizon) * 2 }, "cycles"),
+            ({ $0.finished[0].squares = .greatestFiniteMagnitude }, "squared"),
+        ] as [((inout ClusterLoad) -> Void, String)] {
+            assertRefused(problem(.load(load(edit)), to: .coordinator), "load message", words)
+        }
+        let horizon = Limits.horizon
+        for record: TraceRecord in [
+            .slice(cluster: 1, unit: 1, start: horizon + 1, duration: 1, kind: .task, taskType: taskType, request: 1),
+            .slice(cluster: 1, unit: 1, start: 1, duration: .max, kind: .task, taskType: taskType, request: 1),
+            .linkBusy(cluster: 1, resource: 0, start: 1, duration: horizon + 1, waited: 0, bytes: 1),
+            .queue(cluster: 1, time: .max, tasks: 1, busyTBUs: 1, pendingCycles: 1),
+        ] {
+            assertRefused(check.problem(with: record, from: 1), "past the horizon")
+        }
+        XCTAssertNil(
+            check.problem(
+                with: .slice(
+                    cluster: 1, unit: 1, start: horizon, duration: horizon, kind: .task, taskType: taskType, request: 1),
+                from: 1))
     }
 }

@@ -13,9 +13,10 @@ import ZeroMQ
 
 /// Over real sockets: a well-formed report that names something the wafer does not have (a
 /// message kind clusters never send, a workflow not in the library, a trace record of another
-/// cluster, a promise before the window's end) is refused before the coordinator routes, records
-/// or plans with any of it — a protocol error naming the cluster, which stops the run cleanly —
-/// while an honest report is taken; so are statistics that speak for another cluster.
+/// cluster), a promise before the window's end or a request finishing before its injection is
+/// refused before the coordinator routes, records or plans with any of it — a protocol error
+/// naming the cluster, which stops the run cleanly — while an honest report is taken; so are
+/// statistics that speak for another cluster.
 final class ReportRefusalTests: XCTestCase {
     func testReportsNamingWhatTheWaferDoesNotHaveAreRefusedBeforeUse() throws {
         let config = try WaferConfigLoader.load(path: SetupWireTests.root + "/Configs/wafers/small-2x2.yaml")
@@ -87,6 +88,17 @@ final class ReportRefusalTests: XCTestCase {
                     ]), "a rejection: it speaks for cluster 3"
             ),
             (report(window: 5, next: 120), "its next event at cycle 120 lies before the window's end 200"),
+            (
+                report(
+                    window: 6,
+                    envelopes: [
+                        envelope(
+                            .outcome(
+                                RequestOutcome(
+                                    request: 1, workflow: 0, injected: 140, finished: 120, status: .completed,
+                                    tasksDone: 1, cluster: 1)), to: .coordinator)
+                    ]), "request 1 injected at cycle 140 and finished at 120"
+            ),
         ]
         for (index, item) in cases.enumerated() {
             let window = UInt64(index + 1)
