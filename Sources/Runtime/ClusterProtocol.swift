@@ -65,6 +65,23 @@ enum ClusterProtocol {
         /// A random name of the process hosting the cluster, the same for every cluster it hosts
         /// (absent: one process per cluster). Pids and host names may repeat across containers.
         var process: String?
+
+        /// Why the names in this registration cannot be printed in a log or an error (nil when
+        /// they can): a host or process name is 1 to 255 bytes without control characters, so a
+        /// peer cannot write terminal escapes, forged log lines or megabytes into the
+        /// coordinator's messages and summary.
+        var nameProblem: String? {
+            for (field, name) in [("host", host), ("process", process)] {
+                guard let name else { continue }
+                let printable = !name.unicodeScalars.contains {
+                    $0.properties.generalCategory == .control || $0.properties.generalCategory == .format
+                }
+                guard (1...255).contains(name.utf8.count), printable else {
+                    return "its \(field) name is empty, longer than 255 bytes or has control characters"
+                }
+            }
+            return nil
+        }
     }
 
     /// What every cluster needs before its first window, the same for all (encoded once).

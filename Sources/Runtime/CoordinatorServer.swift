@@ -388,6 +388,10 @@ public final class CoordinatorServer {
             return refuse("malformed registration")
         }
         let id = registration.cluster
+        // Checked first: every message below quotes the host name.
+        if let problem = registration.nameProblem {
+            return refuse("malformed registration of cluster \(id): \(problem)")
+        }
         guard registration.wire == ClusterProtocol.version else {
             let theirs = registration.wire.map { "window protocol \($0)" } ?? "an older window protocol"
             return refuse(

@@ -342,7 +342,24 @@ final class ManualWaferTests: XCTestCase {
             XCTAssertTrue(
                 reason.contains(wire.isEmpty ? "an older window protocol" : "window protocol 1"), reason)
         }
+        // A host name that would write terminal escapes and a forged line into the coordinator's
+        // log is refused without being quoted.
+        let dealer = try context.socket(.dealer)
+        defer { dealer.close() }
+        try dealer.setRoutingID("cluster-3")
+        try dealer.connect(listen)
+        let hostile = #"{"cluster": 3, "pid": 7, "host": "\u001b[2Jbox\noctopus: all 4 clusters ready", "wire": "#
+        try dealer.send([[1], Array((hostile + "\(ClusterProtocol.version)}").utf8)])
+        var poller = Poller()
+        poller.add(.socket(dealer))
+        XCTAssertFalse(try poller.poll(timeoutMs: 20_000).isEmpty, "no answer to cluster 3: \(coordinator.stderr)")
+        let frames = try XCTUnwrap(try dealer.receive(dontWait: true))
+        XCTAssertEqual(frames.first, [9], "an error reply")
+        let reason = String(decoding: frames.last ?? [], as: UTF8.self)
+        XCTAssertTrue(reason.contains("malformed registration of cluster 3: its host name"), reason)
+        XCTAssertFalse(reason.contains("box"), reason)
         XCTAssertTrue(coordinator.process.isRunning, coordinator.stderr)
+        XCTAssertFalse(coordinator.stderr.contains("\u{1b}") || coordinator.stderr.contains("box"), coordinator.stderr)
     }
 
     func testClusterWithoutCoordinatorGivesUpWithAClearMessage() throws {

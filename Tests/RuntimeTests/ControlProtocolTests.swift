@@ -100,4 +100,25 @@ final class ControlProtocolTests: XCTestCase {
             }
         }
     }
+
+    /// A cluster's registration names its host (and its process): names a log can print as they
+    /// are, or the registration is refused.
+    func testRegistrationNamesArePrintable() {
+        func problem(host: String, process: String? = nil) -> String? {
+            var registration = ClusterProtocol.Registration(
+                cluster: 0, pid: 1, host: host, wire: ClusterProtocol.version)
+            registration.process = process
+            return registration.nameProblem
+        }
+        XCTAssertNil(problem(host: "node-17.cluster.example"))
+        XCTAssertNil(problem(host: "wafer-b", process: "f3a9c2"))
+        XCTAssertNil(problem(host: "hôte-été"), "names need not be ASCII")
+        XCTAssertNil(problem(host: String(repeating: "h", count: 255)))
+        XCTAssertNotNil(problem(host: String(repeating: "h", count: 256)))
+        XCTAssertNotNil(problem(host: ""))
+        XCTAssertNotNil(problem(host: "box\noctopus: all 4 clusters ready"))
+        XCTAssertNotNil(problem(host: "\u{1b}[2J"))
+        XCTAssertNotNil(problem(host: "a\u{202e}b"), "bidirectional overrides reorder what a log shows")
+        XCTAssertNotNil(problem(host: "ok", process: "\u{7}"))
+    }
 }
