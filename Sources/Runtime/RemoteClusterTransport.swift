@@ -109,7 +109,7 @@ final class RemoteClusterTransport: ClusterTransport {
                 let problem = check.problem(
                     nextEvent: report.nextEvent, earliestOutput: report.earliestOutput, windowEnd: plan.end)
                     ?? report.envelopes.lazy.compactMap({
-                        check.problem(with: $0, from: cluster, window: plan.start..<plan.end)
+                        check.problem(with: $0, from: cluster, window: plan.start..<max(plan.start, plan.end))
                     }).first
                     ?? report.trace.lazy.compactMap({ check.problem(with: $0.record, from: cluster) }).first
             {
