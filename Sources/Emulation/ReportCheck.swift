@@ -203,8 +203,8 @@ public struct ReportCheck: Sendable {
     private func load(_ load: ClusterLoad, from cluster: Int) -> String? {
         if let problem = sender(Int32(clamping: load.cluster), cluster) { return problem }
         // Placement adds waits, transfers and block times to these, and the planner sums them:
-        // bounded by the horizon (no honest cluster has more work queued than could finish
-        // before it), no sum of a few can wrap.
+        // bounded by the horizon (2^62 cycles, 146 years at 1 GHz: no honest queue comes near
+        // it), no sum of a few can wrap.
         let horizon = Int(Limits.horizon)
         guard load.tbus == workingTBUs[cluster], (0...load.tbus).contains(load.busyTBUs),
             (0...horizon).contains(load.queuedTasks), load.pendingCycles <= Limits.horizon,
