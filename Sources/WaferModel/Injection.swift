@@ -268,14 +268,21 @@ public enum ArrivalTrace {
         try load(path: path, from: .relative(to: directory), column: column, node: node)
     }
 
+    /// The text of the trace named `path` (at `resolved`), or an error at the workload's `node`
+    /// saying what is wrong with the file: missing, a directory, unreadable, empty or not UTF-8.
+    private static func readTrace(_ path: String, resolved: String, node: ConfigNode) throws -> String {
+        do {
+            return try ConfigNode.readText(path: resolved)
+        } catch let error as ConfigError {
+            throw node.error("cannot read arrival trace '\(path)': \(error.message)")
+        }
+    }
+
     /// Loads the trace at `path` as `access` allows.
     public static func load(path: String, from access: Injection.ReplayFiles, column: String?, node: ConfigNode)
         throws -> [Cycle]
     {
-        let resolved = try resolve(path, access: access, node: node)
-        guard let text = try? String(contentsOfFile: resolved, encoding: .utf8) else {
-            throw node.error("cannot read arrival trace '\(path)' (no such file, or not UTF-8 text)")
-        }
+        let text = try readTrace(path, resolved: try resolve(path, access: access, node: node), node: node)
         var index = 0
         var times: [Cycle] = []
         var sawHeader = false
@@ -361,10 +368,7 @@ public enum ArrivalTrace {
         if options.parameters.isEmpty && options.format == .cycles && options.rows == nil {
             return Table(offsets: try load(path: path, from: access, column: options.timeColumn, node: node))
         }
-        let resolved = try resolve(path, access: access, node: node)
-        guard let text = try? String(contentsOfFile: resolved, encoding: .utf8) else {
-            throw node.error("cannot read arrival trace '\(path)' (no such file, or not UTF-8 text)")
-        }
+        let text = try readTrace(path, resolved: try resolve(path, access: access, node: node), node: node)
         func fail(_ line: Int, _ message: String) -> ConfigError {
             ConfigError(file: path, line: line, field: "", message: message)
         }

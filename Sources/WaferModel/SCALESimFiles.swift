@@ -6,9 +6,7 @@ public enum SCALESimFiles {
     /// ofmap, in KiB) add up to the TBU SRAM; `Bandwidth` (words per cycle) × `wordBytes` becomes the
     /// link bandwidth.
     public static func config(path: String, wordBytes: Int = 1) throws -> PEArrayConfig {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigError(file: path, line: nil, field: "", message: "cannot read the file (does it exist?)")
-        }
+        let text = try ConfigNode.readText(path: path)
         return try config(text: text, file: path, wordBytes: wordBytes)
     }
 

@@ -31,9 +31,7 @@ public struct TopologyTable: Codable, Equatable, Sendable {
 
     /// Reads a table file.
     public static func load(path: String) throws -> TopologyTable {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigError(file: path, line: nil, field: "", message: "cannot read the file (does it exist?)")
-        }
+        let text = try ConfigNode.readText(path: path)
         return try TopologyTable(text: text, file: path)
     }
 

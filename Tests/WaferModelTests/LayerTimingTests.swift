@@ -243,6 +243,28 @@ final class TopologyTableTests: XCTestCase {
         }
     }
 
+    /// A SCALE-Sim configuration or a topology table that cannot be read says what is wrong with
+    /// the file (it said "does it exist?" of a file that existed but was not text).
+    func testUnreadableFilesSayWhy() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("octopus-read-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory + "/d.csv", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        FileManager.default.createFile(atPath: directory + "/empty.csv", contents: Data())
+        FileManager.default.createFile(atPath: directory + "/bin.csv", contents: Data([0x4C, 0xFF, 0xFE, 0x0A]))
+        for (file, why) in [
+            ("none.csv", "no such file"), ("d.csv", "is a directory, not a file"), ("empty.csv", "empty file"),
+            ("bin.csv", "not UTF-8 text"),
+        ] {
+            let path = directory + "/" + file
+            for read in [{ _ = try TopologyTable.load(path: path) }, { _ = try SCALESimFiles.config(path: path) }] {
+                XCTAssertThrowsError(try read()) { error in
+                    XCTAssertEqual((error as? ConfigError)?.message, why, "\(error)")
+                    XCTAssertEqual((error as? ConfigError)?.file, path, "\(error)")
+                }
+            }
+        }
+    }
+
     /// Tables travel to cluster processes as JSON, rows as one text of `line,name,cells…` lines:
     /// they come back equal, and a malformed or hostile row is refused with a message, never trusted.
     func testTablesCodeCompactlyAndDecodeToTheSameTable() throws {

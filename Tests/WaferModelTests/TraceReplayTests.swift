@@ -117,6 +117,29 @@ final class TraceReplayTests: XCTestCase {
         XCTAssertTrue(notReplay.contains("'rows' is for a replay from a 'file'"), notReplay)
     }
 
+    /// A trace file that cannot be read is named with what is wrong with it, at the workload's
+    /// line, for both readers (a plain column of cycles, and a table with settings).
+    func testAnUnreadableTraceSaysWhy() throws {
+        try FileManager.default.createDirectory(atPath: directory + "/d.csv", withIntermediateDirectories: true)
+        try write("empty.csv", "")
+        try Data([0x74, 0x0A, 0xFF, 0xFE, 0x0A]).write(to: URL(fileURLWithPath: directory + "/bin.csv"))
+        for (file, why) in [
+            ("none.csv", "no such file"), ("d.csv", "is a directory, not a file"), ("empty.csv", "empty file"),
+            ("bin.csv", "not UTF-8 text"),
+        ] {
+            for arrival in [
+                "{process: replay, file: \(file)}",
+                "{process: replay, file: \(file), column: t, time_format: seconds, cycles_per_second: 1.0e9}",
+            ] {
+                XCTAssertThrowsError(try workload(arrival)) { error in
+                    let message = "\(error)"
+                    XCTAssertTrue(message.contains("w.yaml:2"), message)
+                    XCTAssertTrue(message.contains("cannot read arrival trace '\(file)': \(why)"), message)
+                }
+            }
+        }
+    }
+
     /// The workflow names which request parameters it takes; a trace column for another one is
     /// refused where the workload names it.
     func testParametersTheWorkflowDoesNotDeclareAreRefused() throws {
