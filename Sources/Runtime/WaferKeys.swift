@@ -45,6 +45,15 @@ public struct WaferKeys: Sendable {
             for file in files where manager.fileExists(atPath: path(directory, file)) {
                 throw Failure(description: "\(path(directory, file)) exists; refusing to overwrite a wafer's keys")
             }
+            // An existing directory keeps its mode: making a shared one (`/tmp`, a home) private
+            // would break it for everyone else, and keys must not go where others can look.
+            var info = stat()
+            guard stat(directory, &info) == 0, info.st_mode & 0o077 == 0 else {
+                throw Failure(
+                    description:
+                        "\(directory) exists and others may open it (mode \(String(info.st_mode & 0o777, radix: 8))); give a new directory, or chmod 700 it first"
+                )
+            }
         } else {
             do {
                 try manager.createDirectory(

@@ -36,6 +36,21 @@ final class WaferKeysTests: XCTestCase {
         XCTAssertEqual(try WaferKeys.load(from: directory).member, keys.member, "the refused generate changed nothing")
     }
 
+    /// Keys go into a new directory, or an existing one only if it is already private: the mode
+    /// of a directory the user names is never changed (`keys generate /tmp` made /tmp private).
+    func testAnExistingDirectoryMustAlreadyBePrivate() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        chmod(directory, 0o755)
+        XCTAssertThrowsError(try WaferKeys.generate(in: directory)) { error in
+            XCTAssertTrue("\(error)".contains("exists and others may open it (mode 755)"), "\(error)")
+        }
+        XCTAssertEqual(mode(directory), 0o755, "its mode is left as it was")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/member.secret"), "nothing written")
+        chmod(directory, 0o700)
+        let keys = try WaferKeys.generate(in: directory)
+        XCTAssertEqual(try WaferKeys.load(from: directory).member, keys.member)
+    }
+
     func testAClusterHostNeedsNoCoordinatorSecret() throws {
         let keys = try WaferKeys.generate(in: directory)
         try FileManager.default.removeItem(atPath: directory + "/coordinator.secret")
