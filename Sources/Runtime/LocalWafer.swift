@@ -56,9 +56,26 @@ public enum LocalWafer {
             self.injections = injections
             self.outputDirectory = outputDirectory
         }
+
+        /// Throws when a run across hosts lacks what it needs (keys, an address every host can
+        /// reach, a usable launch template), so `run` can say so before it announces the run.
+        public func checkHosts() throws {
+            guard placement != nil else { return }
+            guard keys != nil else {
+                throw LaunchTemplate.Invalid(
+                    description: "--hosts needs --keys DIR: connections between hosts are authenticated")
+            }
+            guard listen != nil else {
+                throw LaunchTemplate.Invalid(
+                    description:
+                        "--hosts needs --listen tcp://ADDR:PORT, an address of this machine every host can reach")
+            }
+            try LaunchTemplate.check(launch)
+        }
     }
 
-    /// Runs the wafer to completion and returns its summary (also written to the output directory).
+    /// Runs the wafer to completion and returns its summary (also written to the output directory)
+    /// after ``Options/checkHosts()``.
     public static func run(_ options: Options) throws -> RunSummary {
         let wake = try WakeSignal()
         wake.catchTerminationSignals()
@@ -68,17 +85,8 @@ public enum LocalWafer {
         let directory = try RunDirectories.make()
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
+        try options.checkHosts()
         if let placement = options.placement {
-            guard options.keys != nil else {
-                throw LaunchTemplate.Invalid(
-                    description: "--hosts needs --keys DIR: connections between hosts are authenticated")
-            }
-            guard options.listen != nil else {
-                throw LaunchTemplate.Invalid(
-                    description:
-                        "--hosts needs --listen tcp://ADDR:PORT, an address of this machine every host can reach")
-            }
-            try LaunchTemplate.check(options.launch)
             for line in placement.description { options.log("placement: " + line) }
         }
         let listen =

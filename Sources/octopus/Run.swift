@@ -160,6 +160,7 @@ struct Run: ParsableCommand {
                 try checkPace(pace)
                 options.pace = pace
             }
+            try options.checkHosts()
             let total = injections.reduce(0) { $0 + $1.count }
             if !quiet {
                 let mode =

@@ -420,6 +420,31 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(cluster.stderr.contains("--count must be 1 or more"), cluster.stderr)
     }
 
+    /// A run across hosts without keys, an address to listen on or a usable launch template is
+    /// refused before anything is announced or started (it printed "Running wafer …" first).
+    func testARunAcrossHostsThatLacksWhatItNeedsSaysSoFirst() throws {
+        let directory = try makeTemporaryDirectory("bad-hosts")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let keys = try octopus(["keys", "generate", directory + "/keys"], in: directory, name: "keys")
+        XCTAssertEqual(keys.status, 0, keys.stderr)
+        let hosts = ["--hosts", "a,b", "--out", directory + "/out"]
+        for (extra, message) in [
+            ([String](), "--hosts needs --keys DIR"),
+            (["--keys", directory + "/keys"], "--hosts needs --listen tcp://ADDR:PORT"),
+            (
+                ["--keys", directory + "/keys", "--listen", "tcp://127.0.0.1:5599", "--launch", "ssh {host}"],
+                "--launch: the template must contain {command}"
+            ),
+        ] {
+            // Not quiet: the announcement is what must not come first.
+            let result = try octopus(common.filter { $0 != "--quiet" } + hosts + extra, in: directory, name: "hosts")
+            XCTAssertEqual(result.status, 2, "\(extra): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(message), result.stderr)
+            XCTAssertEqual(result.stdout, "", "nothing announced")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/out"), "nothing started")
+        }
+    }
+
     func testBadConfigurationIsAClearErrorWithExitCode2() throws {
         let directory = try makeTemporaryDirectory("bad")
         defer { try? FileManager.default.removeItem(atPath: directory) }
