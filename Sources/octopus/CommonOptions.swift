@@ -99,6 +99,14 @@ func defaultRunDirectory() -> String {
     return "runs/\(formatter.string(from: Date()))-\(ProcessInfo.processInfo.processIdentifier)"
 }
 
+/// Refuses an output directory that is a file or already holds a run (unless `overwrite`), so
+/// that a run never silently replaces another's results.
+func checkOutputDirectory(_ directory: String, overwrite: Bool) throws {
+    if let problem = RunFiles.problem(outputDirectory: directory, overwrite: overwrite) {
+        throw ValidationError(problem)
+    }
+}
+
 /// Prints `error` for a user and exits with the code that fits it: 2 for bad input, 130 for an
 /// interrupt, 1 otherwise.
 func exitReporting(_ error: Error) -> Never {

@@ -26,8 +26,11 @@ struct Coordinator: ParsableCommand {
     @Option(help: "Workload to inject once all clusters have registered (optional).")
     var workload: String?
 
-    @Option(help: "Output directory (default: runs/<UTC time>-<pid>).")
+    @Option(help: "Output directory (default: runs/<UTC time>-<pid>). One that already holds a run is refused.")
     var out: String?
+
+    @Flag(help: "Replace the run already in --out (its summary, trace, tables and report) instead of refusing.")
+    var overwrite = false
 
     @Option(
         help: "Seconds to wait for all clusters to register, and then again for all to be ready (setup decoded).")
@@ -71,6 +74,7 @@ struct Coordinator: ParsableCommand {
             throw ValidationError("--trace-format must be json or perfetto, not '\(traceFormat)'")
         }
         if let pace { try checkPace(pace) }
+        if let out { try checkOutputDirectory(out, overwrite: overwrite) }
         try checkWait(failedTimeout, option: "--failed-timeout", zero: true)
         try checkWait(registrationTimeout, option: "--registration-timeout")
         if let dataDir {
@@ -97,6 +101,8 @@ struct Coordinator: ParsableCommand {
             options.dataDirectory = dataDir
             options.pace = pace
             options.traceFormat = TraceFormat(rawValue: traceFormat) ?? .json
+            // Nothing of the replaced run may stay beside this one (an old trace format, a report).
+            if overwrite { try RunFiles.removeRun(in: options.outputDirectory) }
             options.serveAfterFailure = exitWhenIdle || failedTimeout <= 0 ? nil : failedTimeout
             let wake = try WakeSignal()
             wake.catchTerminationSignals()

@@ -23,8 +23,11 @@ struct Run: ParsableCommand {
     @Option(help: "Workload to inject (YAML).")
     var workload = "Configs/workloads/default.yaml"
 
-    @Option(help: "Output directory (default: runs/<UTC time>-<pid>).")
+    @Option(help: "Output directory (default: runs/<UTC time>-<pid>). One that already holds a run is refused.")
     var out: String?
+
+    @Flag(help: "Replace the run already in --out (its summary, trace, tables and report) instead of refusing.")
+    var overwrite = false
 
     @Option(help: "Transport between processes: ipc or tcp (loopback).")
     var transport: String = "ipc"
@@ -161,6 +164,9 @@ struct Run: ParsableCommand {
                 options.pace = pace
             }
             try options.checkHosts()
+            try checkOutputDirectory(directory, overwrite: overwrite)
+            // Nothing of the replaced run may stay beside this one (an old trace format, a report).
+            if overwrite { try RunFiles.removeRun(in: directory) }
             let total = injections.reduce(0) { $0 + $1.count }
             if !quiet {
                 let mode =

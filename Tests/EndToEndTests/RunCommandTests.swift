@@ -445,6 +445,53 @@ final class RunCommandTests: XCTestCase {
         }
     }
 
+    /// A run into a directory that already holds one is refused before it starts, and leaves the
+    /// earlier run as it was (it was silently replaced); `--overwrite` replaces it, leaving none
+    /// of its files behind. The coordinator command refuses the same way.
+    func testARunDoesNotReplaceAnEarlierRunUnlessAsked() throws {
+        let directory = try makeTemporaryDirectory("out-taken")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let out = directory + "/out"
+        let first = try octopus(common + ["--single-process", "--out", out], in: directory, name: "first")
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let summary = try Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))
+
+        let again = try octopus(
+            common.filter { $0 != "--quiet" } + ["--single-process", "--out", out, "--trace-format", "perfetto"],
+            in: directory, name: "again")
+        XCTAssertEqual(again.status, 64, again.stderr)
+        XCTAssertTrue(
+            again.stderr.contains("--out '\(out)' already holds a run (summary.json, trace.json, requests.csv"),
+            again.stderr)
+        XCTAssertTrue(again.stderr.contains("give --overwrite to replace it"), again.stderr)
+        XCTAssertEqual(again.stdout, "", "nothing announced")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")), summary)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/trace.pftrace"), "nothing written")
+
+        let coordinator = try octopus(
+            ["coordinator", "--wafer", "Configs/wafers/small-2x2.yaml", "--out", out], in: directory,
+            name: "coordinator")
+        XCTAssertEqual(coordinator.status, 64, coordinator.stderr)
+        XCTAssertTrue(coordinator.stderr.contains("--out '\(out)' already holds a run"), coordinator.stderr)
+
+        let file = directory + "/a-file"
+        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        let onFile = try octopus(common + ["--single-process", "--out", file], in: directory, name: "file")
+        XCTAssertEqual(onFile.status, 64, onFile.stderr)
+        XCTAssertTrue(onFile.stderr.contains("--out '\(file)' is a file, not a directory"), onFile.stderr)
+
+        // Replaced: the new run's files, and not the old trace.json beside the new trace.pftrace.
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: out + "/notes.txt"))
+        let replaced = try octopus(
+            common + ["--single-process", "--out", out, "--trace-format", "perfetto", "--overwrite"], in: directory,
+            name: "replaced")
+        XCTAssertEqual(replaced.status, 0, replaced.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/trace.pftrace"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/trace.json"), "the old trace is gone")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/summary.json"))
+        XCTAssertEqual(try String(contentsOfFile: out + "/notes.txt", encoding: .utf8), "mine", "not a run's file")
+    }
+
     func testBadConfigurationIsAClearErrorWithExitCode2() throws {
         let directory = try makeTemporaryDirectory("bad")
         defer { try? FileManager.default.removeItem(atPath: directory) }
