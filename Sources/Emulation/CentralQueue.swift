@@ -69,7 +69,8 @@ struct CentralQueue {
                 if Int(ready.origin) == target {
                     localFlows += 1
                 } else {
-                    byteHops += ready.task.bytes * UInt64(mesh.distance(from: Int(ready.origin), to: target))
+                    byteHops = byteHops.adding(
+                        ready.task.bytes.multiplying(UInt64(mesh.distance(from: Int(ready.origin), to: target))))
                     links.add(ready.task.bytes, from: Int(ready.origin), to: target, mesh: mesh)
                 }
             }

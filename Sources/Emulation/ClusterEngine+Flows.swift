@@ -78,7 +78,7 @@ extension ClusterEngine {
         var next = task
         next.flow = router.nextFlow()
         core.record(.flowStart(cluster: Int32(id), unit: producer.unit, time: flowTime, flow: next.flow))
-        stats.byteHops += next.bytes * UInt64(mesh.distance(from: id, to: destination))
+        stats.byteHops = stats.byteHops.adding(next.bytes.multiplying(UInt64(mesh.distance(from: id, to: destination))))
         stats.links.add(next.bytes, from: id, to: destination, mesh: mesh)
         sendOverMesh(next, to: destination, at: now)
     }
@@ -163,7 +163,8 @@ extension ClusterEngine {
         guard !positions.isEmpty else { return }
         for block in queue.remove(at: positions.sorted(by: >), at: now) {
             stats.migrations += 1
-            stats.migrationByteHops += block.task.bytes * UInt64(mesh.distance(from: id, to: target))
+            stats.migrationByteHops = stats.migrationByteHops.adding(
+                block.task.bytes.multiplying(UInt64(mesh.distance(from: id, to: target))))
             stats.links.add(block.task.bytes, from: id, to: target, mesh: mesh)
             notePlaced(cycles: block.info.predictedCycles, on: target)
             sendOverMesh(block.task, to: target, at: now)

@@ -444,8 +444,7 @@ public final class CoordinatorEngine {
     /// Input arrives over the control plane and the wafer's edge I/O, modelled at the inter-die
     /// link bandwidth.
     private func injectionLatency(bytes: UInt64) -> Cycle {
-        let bandwidth = UInt64(config.interDie.bandwidthBytesPerCycle)
-        return config.controlLatency + (bytes + bandwidth - 1) / bandwidth
+        config.controlLatency + Mesh.serialisation(bytes: bytes, bandwidth: config.interDie.bandwidthBytesPerCycle)
     }
 
     // MARK: Plans

@@ -30,7 +30,8 @@ public struct LinkTraffic: Codable, Equatable, Sendable {
     mutating func add(_ size: UInt64, from: Int, to: Int, mesh: Mesh) {
         guard from != to else { return }
         for link in mesh.route(from: from, to: to) {
-            bytes[link, default: 0] += size
+            // Saturating: `size` may come from another cluster's message.
+            bytes[link, default: 0] = bytes[link, default: 0].adding(size)
             transfers[link, default: 0] += 1
         }
     }

@@ -7,7 +7,7 @@ import WaferModel
 /// crash the coordinator — or the cluster a message is routed on to.
 ///
 /// It checks references, not state: every participant, workflow, block, operation and TBU count
-/// a report names exists on this wafer; a message goes in the direction its kind travels
+/// a report names exists on this wafer (a loop frame names a loop, at an iteration it allows); a message goes in the direction its kind travels
 /// (clusters send the coordinator outcomes, loads, ready blocks, releases and stalls, and each
 /// other tasks, balancing signals, transits and credits); a message or record that speaks for its
 /// sender names the sender; everything is sent inside the window it was reported for and arrives
@@ -26,6 +26,8 @@ public struct ReportCheck: Sendable {
     private let links: Set<Int>
     /// Per workflow, per block: the block's operation count (nil for a control block).
     private let operations: [[Int?]]
+    /// Per workflow: its loop blocks and the most body runs each allows.
+    private let loopMaxima: [[Int: Int]]
 
     /// The check for `config`'s wafer running `library`.
     public init(config: WaferConfig, library: WorkflowLibrary) {
@@ -40,6 +42,13 @@ public struct ReportCheck: Sendable {
             graph.blocks.map { block in
                 if case .task(let task) = block.kind { task.operations.count } else { nil }
             }
+        }
+        loopMaxima = library.workflows.map { graph in
+            var maxima: [Int: Int] = [:]
+            for (index, block) in graph.blocks.enumerated() {
+                if case .control(.loop(_, _, _, _, let most)) = block.kind { maxima[index] = most }
+            }
+            return maxima
         }
     }
 
@@ -192,6 +201,17 @@ public struct ReportCheck: Sendable {
         let blocks = operations[Int(task.taskType.workflow)].count
         if let loop = task.loops.first(where: { Int($0.block) >= blocks }) {
             return "its loop block \(loop.block) is not a block of its workflow"
+        }
+        let loops = loopMaxima[Int(task.taskType.workflow)]
+        for frame in task.loops {
+            guard let most = loops[Int(frame.block)] else {
+                return "its loop frame names block \(frame.block), which is not a loop"
+            }
+            // The loop runs its body while the iteration is below its maximum.
+            if Int(frame.iteration) > most {
+                return
+                    "its loop block \(frame.block) is at iteration \(frame.iteration), past the loop's maximum of \(most)"
+            }
         }
         for frame in task.fanouts {
             if Int(frame.join) >= blocks { return "its join block \(frame.join) is not a block of its workflow" }

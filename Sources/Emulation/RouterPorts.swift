@@ -35,8 +35,8 @@ struct RouterPorts {
         start: Cycle, end: Cycle
     ) {
         let start = max(head, freeAt[resource])
-        let serialisation = (bytes + UInt64(bandwidth) - 1) / UInt64(bandwidth)
-        let end = max(start + serialisation, tail)
+        let serialisation = Mesh.serialisation(bytes: bytes, bandwidth: bandwidth)
+        let end = max(start.adding(serialisation), tail)
         freeAt[resource] = end
         return (start, end)
     }

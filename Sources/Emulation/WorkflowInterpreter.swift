@@ -68,7 +68,7 @@ struct WorkflowInterpreter {
     /// Task block `task.taskType` finished: its request follows the block's successor.
     mutating func finishedTask(_ task: TaskMessage) -> [WorkflowAction] {
         var task = task
-        task.tasksDone += 1
+        task.tasksDone = Self.sum(task.tasksDone, 1)
         guard case .task(let block) = library[Int(task.taskType.workflow)].blocks[Int(task.taskType.block)].kind else {
             preconditionFailure("not a task block")
         }
@@ -141,6 +141,13 @@ struct WorkflowInterpreter {
         return .failedItem(failed, home: Int(frame.home))
     }
 
+    /// `a + b`, saturating: counts of blocks done travel in other clusters' messages, which must
+    /// not be able to trap this one (an honest request runs far fewer than 2^32 blocks).
+    static func sum(_ a: UInt32, _ b: UInt32) -> UInt32 {
+        let (total, overflow) = a.addingReportingOverflow(b)
+        return overflow ? .max : total
+    }
+
     /// The key of a request's position (loop iterations and fan-out items included) for
     /// load-oblivious replica choices.
     func placementKey(_ task: TaskMessage) -> UInt64 {
@@ -183,7 +190,7 @@ struct WorkflowInterpreter {
     ) {
         var task = task
         if let last = task.loops.last, last.block == UInt16(block) {
-            task.loops[task.loops.count - 1].iteration += 1
+            task.loops[task.loops.count - 1].iteration = Self.sum(last.iteration, 1)
         } else {
             var trips = UInt32.max
             if case .trips(let distribution) = bound {
@@ -270,12 +277,12 @@ struct WorkflowInterpreter {
         }
         let key = JoinKey(request: task.request, id: frame.id)
         state.arrived += 1
-        state.itemTasks += task.tasksDone - state.baseTasks
+        state.itemTasks = Self.sum(state.itemTasks, task.tasksDone - state.baseTasks)
         if task.failed { state.failed += 1 } else { state.outputs[Int(frame.item)] = task.payload }
         var out = task
         out.fanouts.removeLast()
         out.failed = false
-        out.tasksDone = state.baseTasks + state.itemTasks
+        out.tasksDone = Self.sum(state.baseTasks, state.itemTasks)
         let complete = state.arrived == state.expected
         if !state.fired {
             let fire = mode == .any ? !task.failed : complete
@@ -288,7 +295,7 @@ struct WorkflowInterpreter {
                         out.payload = Tensor.stack(
                             mode == .any ? [task.payload].compactMap { $0 } : state.outputs.compactMap { $0 })
                     }
-                    let bytes = task.bytes * UInt64(mode == .any ? 1 : state.expected)
+                    let bytes = task.bytes.multiplying(UInt64(mode == .any ? 1 : state.expected))
                     follow(next, from: out, outputBytes: bytes, into: &actions)
                 }
             } else if complete {

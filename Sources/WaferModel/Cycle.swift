@@ -11,4 +11,12 @@ extension Cycle {
         let (sum, overflow) = addingReportingOverflow(other)
         return overflow ? .never : sum
     }
+
+    /// `self × other`, saturating at ``never`` instead of trapping (byte counts and byte-hops,
+    /// which other clusters' messages may make absurd).
+    @inlinable
+    public func multiplying(_ other: UInt64) -> UInt64 {
+        let (product, overflow) = multipliedReportingOverflow(by: other)
+        return overflow ? .never : product
+    }
 }

@@ -146,8 +146,17 @@ public struct Mesh: Equatable, Sendable {
         var bandwidth = Int.max
         if h.intra > 0 { bandwidth = min(bandwidth, intraDie.bandwidthBytesPerCycle) }
         if h.inter > 0 { bandwidth = min(bandwidth, interDie.bandwidthBytesPerCycle) }
-        let serialisation = (bytes + UInt64(bandwidth) - 1) / UInt64(bandwidth)
-        return Cycle(h.intra) * intraDie.hopLatency + Cycle(h.inter) * interDie.hopLatency + serialisation
+        return Cycle(h.intra) * intraDie.hopLatency + Cycle(h.inter) * interDie.hopLatency
+            + Self.serialisation(bytes: bytes, bandwidth: bandwidth)
+    }
+
+    /// Cycles `bytes` take through a link of `bandwidth` bytes per cycle (rounded up), at most
+    /// ``Limits/horizon``: a transfer that long ends past the horizon, which stops the run with
+    /// an error, and a few such latencies added to a time before it still fit in a ``Cycle``
+    /// (`bytes` may come from another cluster's message, anything up to 2^64 − 1).
+    public static func serialisation(bytes: UInt64, bandwidth: Int) -> Cycle {
+        let width = UInt64(max(bandwidth, 1))
+        return min(bytes / width + (bytes % width == 0 ? 0 : 1), Limits.horizon)
     }
 
     /// The directed links of the XY route from `a` to `b` (along the row first, then along the

@@ -13,16 +13,27 @@ final class ReportCheckTests: XCTestCase {
     private var operationCount = 0
     private var blockCount = 0
     private var workflowCount = 0
+    /// A loop block of the task's workflow, and the most body runs it allows.
+    private var loopBlock = 0
+    private var loopMaximum = 0
 
     override func setUpWithError() throws {
         // small-2x2: four clusters of three TBUs.
         let config = try WaferConfigLoader.load(path: repositoryRoot + "/Configs/wafers/small-2x2.yaml")
         let library = try WorkflowLibrary.load(directory: repositoryRoot + "/Configs/workflows")
         check = ReportCheck(config: config, library: library)
+        func isLoop(_ block: WorkflowBlock) -> Bool { if case .control(.loop) = block.kind { true } else { false } }
+        // A workflow with a task block and a loop, so that a task can carry a loop frame.
         let workflow = try XCTUnwrap(
             library.workflows.firstIndex { graph in
                 graph.blocks.contains { if case .task = $0.kind { true } else { false } }
+                    && graph.blocks.contains(where: isLoop)
             })
+        loopBlock = try XCTUnwrap(library[workflow].blocks.firstIndex(where: isLoop))
+        guard case .control(.loop(_, _, _, _, let most)) = library[workflow].blocks[loopBlock].kind else {
+            return XCTFail("not a loop")
+        }
+        loopMaximum = most
         let block = try XCTUnwrap(
             library[workflow].blocks.firstIndex { if case .task = $0.kind { true } else { false } })
         guard case .task(let task) = library[workflow].blocks[block].kind else { return XCTFail("not a task") }
@@ -35,7 +46,7 @@ final class ReportCheckTests: XCTestCase {
     private func task(_ edit: (inout TaskMessage) -> Void = { _ in }) -> TaskMessage {
         var task = TaskMessage(
             request: 9, taskType: taskType, bytes: 512, injected: 100, tasksDone: 3, flow: 42,
-            loops: [LoopFrame(block: 0, iteration: 2, trips: 5)],
+            loops: [LoopFrame(block: UInt16(loopBlock), iteration: 2, trips: 5)],
             fanouts: [FanoutFrame(home: 3, id: 3, item: 2, join: UInt16(blockCount - 1))])
         edit(&task)
         return task
@@ -124,6 +135,15 @@ final class ReportCheckTests: XCTestCase {
         assertRefused(problem(.task(task { $0.taskType = badBlock }), to: .cluster(2)), "block \(blockCount)")
         assertRefused(
             problem(.task(task { $0.loops[0].block = UInt16(blockCount) }), to: .cluster(2)), "loop block")
+        assertRefused(
+            problem(.task(task { $0.loops[0].block = UInt16(taskType.block) }), to: .cluster(2)),
+            "names block \(taskType.block), which is not a loop")
+        XCTAssertNil(problem(.task(task { $0.loops[0].iteration = UInt32(loopMaximum) }), to: .cluster(2)))
+        assertRefused(
+            problem(.task(task { $0.loops[0].iteration = UInt32(loopMaximum) + 1 }), to: .cluster(2)),
+            "at iteration \(loopMaximum + 1), past the loop's maximum of \(loopMaximum)")
+        assertRefused(
+            problem(.task(task { $0.loops[0].iteration = .max }), to: .cluster(2)), "past the loop's maximum")
         assertRefused(
             problem(.task(task { $0.fanouts[0].join = UInt16(blockCount) }), to: .cluster(2)), "join block")
         assertRefused(problem(.task(task { $0.fanouts[0].home = 4 }), to: .cluster(2)), "fan-out home 4")

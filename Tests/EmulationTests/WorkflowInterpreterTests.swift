@@ -141,6 +141,57 @@ final class WorkflowInterpreterTests: XCTestCase {
         XCTAssertEqual(interpreter.openJoins, 0)
     }
 
+    /// Counts and sizes that arrive in another cluster's messages can be anything; at their
+    /// largest they saturate instead of trapping this cluster (they trapped: byte counts
+    /// multiplied at the join, blocks done and loop iterations counted up).
+    func testCountsAndSizesAtTheirLargestSaturateInsteadOfTrapping() throws {
+        let (i, graph) = try interpreter(
+            """
+            name: w
+            blocks:
+              - {name: each, foreach: {count: 4, body: item, join: gather}}
+              - {name: item, loop: {body: step, trips: {uniform: [1, 3]}, max: 3}, next: gather}
+              - {name: step, task: [{cycles: 10}], next: item}
+              - {name: gather, join: all, next: after}
+              - {name: after, task: [{cycles: 10}]}
+            """)
+        var interpreter = i
+        let items = interpreter.decided(task(graph, at: "each", bytes: 400))
+        XCTAssertEqual(items.count, 4)
+        for (index, action) in items.enumerated() {
+            guard case .run(var item) = action else { return XCTFail() }
+            // Sent on from "step", in its loop at an absurd iteration, having run 2^32 − 1 blocks,
+            // carrying 2^64 − 1 bytes.
+            item.taskType = TaskType(workflow: 0, block: graph.index(of: "item")!)
+            item.loops = [LoopFrame(block: UInt16(graph.index(of: "item")!), iteration: .max, trips: 2)]
+            item.tasksDone = .max
+            item.bytes = .max
+            let exits = interpreter.decided(item)
+            guard case .run(var atJoin) = exits.first else { return XCTFail("the loop exits") }
+            XCTAssertTrue(atJoin.loops.isEmpty)
+            XCTAssertEqual(graph.blocks[Int(atJoin.taskType.block)].name, "gather")
+            atJoin.fanouts = [try XCTUnwrap(item.fanouts.last)]
+            let fired = interpreter.decided(atJoin)
+            if index < items.count - 1 { XCTAssertEqual(fired, []) }
+            guard index == items.count - 1 else { continue }
+            guard case .run(let after) = fired.first else { return XCTFail("the last item fires the join") }
+            XCTAssertEqual(after.bytes, .max, "four times 2^64 − 1 bytes, saturated")
+            XCTAssertEqual(after.tasksDone, .max, "blocks done, saturated")
+            guard case .finish(let done, .completed) = interpreter.finishedTask(after).first else { return XCTFail() }
+            XCTAssertEqual(done.tasksDone, .max)
+        }
+        // Transfers of such a size take the horizon (past it, the run stops with an error).
+        let mesh = try WaferConfigLoader.load(path: repositoryRoot + "/Configs/wafers/small-2x2.yaml").mesh
+        XCTAssertEqual(Mesh.serialisation(bytes: .max, bandwidth: 1), Limits.horizon)
+        XCTAssertEqual(Mesh.serialisation(bytes: 1001, bandwidth: 10), 101)
+        XCTAssertEqual(Mesh.serialisation(bytes: 1000, bandwidth: 10), 100)
+        let hops = mesh.transferLatency(from: 0, to: 3, bytes: 0)
+        XCTAssertGreaterThan(mesh.transferLatency(from: 0, to: 3, bytes: .max), UInt64.max / 1024)
+        XCTAssertLessThanOrEqual(mesh.transferLatency(from: 0, to: 3, bytes: .max), hops + Limits.horizon)
+        XCTAssertEqual(
+            mesh.transferLatency(from: 0, to: 3, bytes: 0), mesh.transferLatency(from: 0, to: 3, bytes: 1) - 1)
+    }
+
     func testAFailedItemFailsAnAllJoinAndAnAnyJoinWaitsForASuccess() throws {
         let yaml = { (mode: String) in
             """
