@@ -7,7 +7,7 @@ import WaferModel
 /// crash the coordinator — or the cluster a message is routed on to.
 ///
 /// It checks references, not state: every participant, workflow, block, operation and TBU count
-/// a report names exists on this wafer (a loop frame names a loop, at an iteration it allows); a message goes in the direction its kind travels
+/// a report names exists on this wafer (a loop frame names a loop, at an iteration it allows; a fan-out frame a fan-out its block is inside); a message goes in the direction its kind travels
 /// (clusters send the coordinator outcomes, loads, ready blocks, releases and stalls, and each
 /// other tasks, balancing signals, transits and credits); a message or record that speaks for its
 /// sender names the sender; everything is sent inside the window it was reported for and arrives
@@ -28,6 +28,9 @@ public struct ReportCheck: Sendable {
     private let operations: [[Int?]]
     /// Per workflow: its loop blocks and the most body runs each allows.
     private let loopMaxima: [[Int: Int]]
+    /// Per workflow, per join block: the blocks an item of a fan-out that joins there may be at
+    /// before it (the fan-outs' regions).
+    private let joinRegions: [[Int: Set<Int>]]
 
     /// The check for `config`'s wafer running `library`.
     public init(config: WaferConfig, library: WorkflowLibrary) {
@@ -41,6 +44,12 @@ public struct ReportCheck: Sendable {
         operations = library.workflows.map { graph in
             graph.blocks.map { block in
                 if case .task(let task) = block.kind { task.operations.count } else { nil }
+            }
+        }
+        joinRegions = library.workflows.map { graph in
+            let structure = WorkflowStructure(graph)
+            return structure.joinOwners.mapValues { owners in
+                owners.reduce(into: Set<Int>()) { $0.formUnion(structure.fanoutRegions[$1] ?? []) }
             }
         }
         loopMaxima = library.workflows.map { graph in
@@ -102,7 +111,14 @@ public struct ReportCheck: Sendable {
         case (let destination, .balance(let signal)) where isCluster(destination):
             problem = sender(signal.cluster, cluster)
         case (let destination, .transit(let transit)) where isCluster(destination):
-            problem = self.task(transit.task, sent: sent) ?? participant(Int(transit.destination), "destination")
+            // Between clusters a transfer is on the mesh: it entered at its source already.
+            problem =
+                self.task(transit.task, sent: sent) ?? participant(Int(transit.destination), "destination")
+                ?? (transit.entering
+                    ? "a transit still entering the mesh (only the coordinator sends those)"
+                    // (An honest tail may pass the horizon by a hop: the run stops there anyway.)
+                    : transit.tail > 2 * Limits.horizon
+                        ? "a transit whose last byte arrives at cycle \(transit.tail), far past the horizon" : nil)
         case (let destination, .credit(let credit)) where isCluster(destination):
             problem = sender(credit.cluster, cluster)
         default:
@@ -213,9 +229,20 @@ public struct ReportCheck: Sendable {
                     "its loop block \(frame.block) is at iteration \(frame.iteration), past the loop's maximum of \(most)"
             }
         }
-        for frame in task.fanouts {
+        // An item is inside the fan-outs of its frames, innermost last: its block in the innermost
+        // one's region (or at its join), each inner fan-out's join in the region of the one around it.
+        let joins = joinRegions[Int(task.taskType.workflow)]
+        var inside = Int(task.taskType.block)
+        for (depth, frame) in task.fanouts.reversed().enumerated() {
             if Int(frame.join) >= blocks { return "its join block \(frame.join) is not a block of its workflow" }
             if let problem = participant(Int(frame.home), "fan-out home") { return problem }
+            guard let region = joins[Int(frame.join)] else {
+                return "its fan-out frame names block \(frame.join) as its join, which joins no fan-out"
+            }
+            guard region.contains(inside) || (depth == 0 && inside == Int(frame.join)) else {
+                return "block \(inside) is not inside the fan-out that joins at block \(frame.join)"
+            }
+            inside = Int(frame.join)
         }
         return task.credit == -1 ? nil : participant(Int(task.credit), "credited cluster")
     }

@@ -36,7 +36,9 @@ struct RouterPorts {
     ) {
         let start = max(head, freeAt[resource])
         let serialisation = Mesh.serialisation(bytes: bytes, bandwidth: bandwidth)
-        let end = max(start.adding(serialisation), tail)
+        // At most the horizon (`start` and `tail` are): a time there stops the run anyway, and the
+        // hop latency added to it must not wrap (a block's size may be absurd, from another cluster).
+        let end = min(max(start.adding(serialisation), tail), max(start, Limits.horizon))
         freeAt[resource] = end
         return (start, end)
     }

@@ -13,9 +13,13 @@ final class ReportCheckTests: XCTestCase {
     private var operationCount = 0
     private var blockCount = 0
     private var workflowCount = 0
-    /// A loop block of the task's workflow, and the most body runs it allows.
+    /// A loop of another workflow, and the most body runs it allows.
     private var loopBlock = 0
     private var loopMaximum = 0
+    /// The join of the fan-out the task's block is inside.
+    private var joinBlock = 0
+    /// A block in the body of `loopBlock`.
+    private var loopTaskType: TaskType!
 
     override func setUpWithError() throws {
         // small-2x2: four clusters of three TBUs.
@@ -23,19 +27,29 @@ final class ReportCheckTests: XCTestCase {
         let library = try WorkflowLibrary.load(directory: repositoryRoot + "/Configs/workflows")
         check = ReportCheck(config: config, library: library)
         func isLoop(_ block: WorkflowBlock) -> Bool { if case .control(.loop) = block.kind { true } else { false } }
-        // A workflow with a task block and a loop, so that a task can carry a loop frame.
-        let workflow = try XCTUnwrap(
-            library.workflows.firstIndex { graph in
-                graph.blocks.contains { if case .task = $0.kind { true } else { false } }
-                    && graph.blocks.contains(where: isLoop)
-            })
-        loopBlock = try XCTUnwrap(library[workflow].blocks.firstIndex(where: isLoop))
-        guard case .control(.loop(_, _, _, _, let most)) = library[workflow].blocks[loopBlock].kind else {
+        func isTask(_ block: WorkflowBlock) -> Bool { if case .task = block.kind { true } else { false } }
+        // A task block inside a fan-out, so that a task there carries a fan-out frame.
+        var found: (workflow: Int, block: Int, join: Int)?
+        for (workflow, graph) in library.workflows.enumerated() where found == nil {
+            let structure = WorkflowStructure(graph)
+            for (fanout, region) in structure.fanoutRegions.sorted(by: { $0.key < $1.key }) {
+                if let block = region.sorted().first(where: { isTask(graph.blocks[$0]) }),
+                    let join = WorkflowStructure.join(of: fanout, in: graph), found == nil
+                {
+                    found = (workflow, block, join)
+                }
+            }
+        }
+        let (workflow, block, join) = try XCTUnwrap(found)
+        joinBlock = join
+        // And a task block inside a loop of another workflow, for loop frames.
+        let loopWorkflow = try XCTUnwrap(library.workflows.firstIndex { $0.blocks.contains(where: isLoop) })
+        loopBlock = try XCTUnwrap(library[loopWorkflow].blocks.firstIndex(where: isLoop))
+        guard case .control(.loop(let body, _, _, _, let most)) = library[loopWorkflow].blocks[loopBlock].kind else {
             return XCTFail("not a loop")
         }
         loopMaximum = most
-        let block = try XCTUnwrap(
-            library[workflow].blocks.firstIndex { if case .task = $0.kind { true } else { false } })
+        loopTaskType = TaskType(workflow: loopWorkflow, block: body)
         guard case .task(let task) = library[workflow].blocks[block].kind else { return XCTFail("not a task") }
         taskType = TaskType(workflow: workflow, block: block)
         operationCount = task.operations.count
@@ -46,8 +60,7 @@ final class ReportCheckTests: XCTestCase {
     private func task(_ edit: (inout TaskMessage) -> Void = { _ in }) -> TaskMessage {
         var task = TaskMessage(
             request: 9, taskType: taskType, bytes: 512, injected: 100, tasksDone: 3, flow: 42,
-            loops: [LoopFrame(block: UInt16(loopBlock), iteration: 2, trips: 5)],
-            fanouts: [FanoutFrame(home: 3, id: 3, item: 2, join: UInt16(blockCount - 1))])
+            fanouts: [FanoutFrame(home: 3, id: 3, item: 2, join: UInt16(joinBlock))])
         edit(&task)
         return task
     }
@@ -133,17 +146,39 @@ final class ReportCheckTests: XCTestCase {
         let badBlock = TaskType(workflow: Int(taskType.workflow), block: blockCount)
         assertRefused(problem(.task(task { $0.taskType = badWorkflow }), to: .cluster(2)), "workflow \(workflowCount)")
         assertRefused(problem(.task(task { $0.taskType = badBlock }), to: .cluster(2)), "block \(blockCount)")
+        // Loop frames: in a loop's body, at an iteration the loop allows.
+        func inLoop(_ edit: (inout LoopFrame) -> Void) -> TaskMessage {
+            var frame = LoopFrame(block: UInt16(loopBlock), iteration: 2, trips: 5)
+            edit(&frame)
+            return TaskMessage(
+                request: 9, taskType: loopTaskType, bytes: 512, injected: 100, tasksDone: 3, loops: [frame])
+        }
+        XCTAssertNil(problem(.task(inLoop { _ in }), to: .cluster(2)))
+        XCTAssertNil(problem(.task(inLoop { $0.iteration = UInt32(loopMaximum) }), to: .cluster(2)))
+        assertRefused(problem(.task(inLoop { $0.block = 1000 }), to: .cluster(2)), "loop block 1000")
         assertRefused(
-            problem(.task(task { $0.loops[0].block = UInt16(blockCount) }), to: .cluster(2)), "loop block")
+            problem(.task(inLoop { $0.block = UInt16(loopTaskType.block) }), to: .cluster(2)),
+            "names block \(loopTaskType.block), which is not a loop")
         assertRefused(
-            problem(.task(task { $0.loops[0].block = UInt16(taskType.block) }), to: .cluster(2)),
-            "names block \(taskType.block), which is not a loop")
-        XCTAssertNil(problem(.task(task { $0.loops[0].iteration = UInt32(loopMaximum) }), to: .cluster(2)))
-        assertRefused(
-            problem(.task(task { $0.loops[0].iteration = UInt32(loopMaximum) + 1 }), to: .cluster(2)),
+            problem(.task(inLoop { $0.iteration = UInt32(loopMaximum) + 1 }), to: .cluster(2)),
             "at iteration \(loopMaximum + 1), past the loop's maximum of \(loopMaximum)")
+        assertRefused(problem(.task(inLoop { $0.iteration = .max }), to: .cluster(2)), "past the loop's maximum")
+        // Fan-out frames: the block inside the fan-out that joins where the frame says.
         assertRefused(
-            problem(.task(task { $0.loops[0].iteration = .max }), to: .cluster(2)), "past the loop's maximum")
+            problem(.task(task { $0.fanouts[0].join = UInt16(taskType.block) }), to: .cluster(2)),
+            "names block \(taskType.block) as its join, which joins no fan-out")
+        assertRefused(
+            problem(.task(task { $0.fanouts = [$0.fanouts[0], $0.fanouts[0]] }), to: .cluster(2)),
+            "block \(joinBlock) is not inside the fan-out that joins at block \(joinBlock)")
+        XCTAssertNil(
+            problem(
+                .task(task { $0.taskType = TaskType(workflow: Int(taskType.workflow), block: joinBlock) }),
+                to: .cluster(2)),
+            "an item arriving at its join")
+        assertRefused(
+            problem(
+                .task(task { $0.taskType = TaskType(workflow: Int(taskType.workflow), block: 0) }), to: .cluster(2)),
+            "block 0 is not inside the fan-out")
         assertRefused(
             problem(.task(task { $0.fanouts[0].join = UInt16(blockCount) }), to: .cluster(2)), "join block")
         assertRefused(problem(.task(task { $0.fanouts[0].home = 4 }), to: .cluster(2)), "fan-out home 4")

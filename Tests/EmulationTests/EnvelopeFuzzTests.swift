@@ -1,0 +1,195 @@
+import Foundation
+import Scheduling
+import WaferModel
+import XCTest
+
+@testable import Emulation
+
+/// What one cluster may send another reaches it through the coordinator, which checks only
+/// references and bounds (``ReportCheck``): amounts within them are believed. Random messages
+/// that pass the check — tasks of any size, count and loop or fan-out position, balancing
+/// signals of any load, transits, credits — delivered to a cluster of every kind of scheduler
+/// must neither trap it nor make it send anything the check would refuse (which would stop the
+/// run blaming an honest cluster). Seeds come from `OCTOPUS_FUZZ_SEED` (default 1) and the
+/// number of cases from `OCTOPUS_FUZZ_MUTANTS` (default 24); `scripts/fuzz` runs more.
+final class EnvelopeFuzzTests: XCTestCase {
+    static let seed = UInt64(ProcessInfo.processInfo.environment["OCTOPUS_FUZZ_SEED"] ?? "") ?? 1
+    static let cases = Int(ProcessInfo.processInfo.environment["OCTOPUS_FUZZ_MUTANTS"] ?? "") ?? 24
+
+    /// A wafer, and the schedulers whose clusters receive messages from each other on it.
+    struct Setting {
+        var config: WaferConfig
+        var schedulers: [String]
+    }
+
+    func settings() throws -> [Setting] {
+        let small = try WaferConfigLoader.load(path: repositoryRoot + "/Configs/wafers/small-2x2.yaml")
+        var credited = small
+        credited.cluster.flowCredits = 2
+        let contended = try WaferConfigLoader.load(path: repositoryRoot + "/Configs/wafers/contention-4x4.yaml")
+        let all = ["octopus", "reactive:threshold=1000", "least-loaded", "static", "score"]
+        return [
+            Setting(config: small, schedulers: all), Setting(config: credited, schedulers: all),
+            Setting(config: contended, schedulers: ["octopus", "least-loaded"]),
+        ]
+    }
+
+    func testMessagesThatPassTheCheckNeverTrapTheirReceiverNorMakeItSendWhatTheCheckRefuses() throws {
+        let library = try WorkflowLibrary.load(directory: repositoryRoot + "/Configs/workflows")
+        let settings = try settings()
+        var random = SplitMix64(seed: Self.seed)
+        var accepted = 0
+        var sent = 0
+        for index in 0..<Self.cases {
+            let setting = settings[index % settings.count]
+            let scheduler = setting.schedulers[Int(random.next() % UInt64(setting.schedulers.count))]
+            let config = setting.config
+            let check = ReportCheck(config: config, library: library)
+            let target = Int(random.next() % UInt64(config.clusterCount))
+            let engine = ClusterEngine(
+                id: target, config: config, library: library, scheduler: .standard(scheduler))
+            var generator = MessageGenerator(random: random, config: config, library: library, target: target)
+            var envelopes: [Envelope] = []
+            for _ in 0..<60 {
+                let envelope = generator.envelope()
+                guard let source = envelope.source.clusterIndex else { continue }
+                if check.problem(with: envelope, from: source, window: envelope.sendTime..<(envelope.sendTime + 1))
+                    == nil
+                {
+                    envelopes.append(envelope)
+                }
+            }
+            random = generator.random
+            accepted += envelopes.count
+            engine.receive(envelopes)
+            let context = "case \(index) (seed \(Self.seed)): \(scheduler) on cluster \(target) of \(config.name)"
+            var start: Cycle = 0
+            for end in stride(from: Cycle(50_000), through: 2_000_000, by: 50_000) {
+                let output = engine.runWindow(end: end)
+                XCTAssertNil(
+                    check.problem(
+                        nextEvent: output.nextEventTime, earliestOutput: output.earliestOutput, windowEnd: end),
+                    context)
+                for envelope in output.envelopes {
+                    sent += 1
+                    if let problem = check.problem(with: envelope, from: target, window: start..<end) {
+                        XCTFail("\(context): it sent what the check refuses: \(problem)")
+                    }
+                }
+                for timed in output.trace {
+                    if let problem = check.problem(with: timed.record, from: target) {
+                        XCTFail("\(context): it traced what the check refuses: \(problem)")
+                    }
+                }
+                start = end
+            }
+            let stats = engine.finalStats(end: start)
+            XCTAssertNil(check.problem(with: stats, from: target, end: start), context)
+        }
+        // The generator must reach the engine, not only the check.
+        XCTAssertGreaterThan(accepted, Self.cases * 20, "most generated messages pass the check")
+        XCTAssertGreaterThan(sent, Self.cases, "the clusters answered")
+    }
+}
+
+/// Random messages to `target` from the other clusters, whose references exist on the wafer
+/// and whose amounts are anything, favouring the extremes.
+struct MessageGenerator {
+    var random: SplitMix64
+    let config: WaferConfig
+    let library: WorkflowLibrary
+    let target: Int
+    private var sequence: UInt64 = 0
+
+    init(random: SplitMix64, config: WaferConfig, library: WorkflowLibrary, target: Int) {
+        self.random = random
+        self.config = config
+        self.library = library
+        self.target = target
+    }
+
+    mutating func below(_ bound: Int) -> Int { Int(random.next() % UInt64(max(bound, 1))) }
+
+    /// Any 64-bit amount, often an extreme one.
+    mutating func amount() -> UInt64 {
+        let extremes: [UInt64] = [0, 1, 4096, UInt64(UInt32.max), 1 << 48, Limits.horizon, 1 << 63, .max]
+        return below(3) == 0 ? random.next() >> UInt64(below(64)) : extremes[below(extremes.count)]
+    }
+
+    mutating func count() -> UInt32 {
+        [0, 1, 2, 7, UInt32.max / 2, .max][below(6)]
+    }
+
+    mutating func otherCluster() -> Int32 {
+        let other = below(config.clusterCount - 1)
+        return Int32(other >= target ? other + 1 : other)
+    }
+
+    mutating func anyCluster() -> Int32 { Int32(below(config.clusterCount)) }
+
+    mutating func task(sent: Cycle) -> TaskMessage {
+        let workflow = below(library.workflows.count)
+        let graph = library[workflow]
+        var task = TaskMessage(
+            request: UInt64(below(8)), taskType: TaskType(workflow: workflow, block: below(graph.blocks.count)),
+            bytes: amount(), injected: Cycle(below(Int(sent) + 1)), tasksDone: count(), flow: random.next())
+        // Loop frames at loop blocks, at any iteration the loop allows.
+        for (index, block) in graph.blocks.enumerated() where below(3) == 0 {
+            if case .control(.loop(_, _, _, _, let most)) = block.kind {
+                task.loops.append(
+                    LoopFrame(block: UInt16(index), iteration: UInt32(below(most + 1)), trips: count()))
+            }
+        }
+        // Fan-out frames: half the time those of a fan-out the block is inside (the check refuses
+        // others), with any home, id and item.
+        let structure = WorkflowStructure(graph)
+        let enclosing = structure.fanoutRegions.filter { $0.value.contains(Int(task.taskType.block)) }.keys.sorted()
+        if !enclosing.isEmpty && below(2) == 0 {
+            let fanout = enclosing[below(enclosing.count)]
+            task.fanouts.append(
+                FanoutFrame(
+                    home: below(2) == 0 ? Int32(target) : anyCluster(), id: UInt32(below(4)), item: count(),
+                    join: UInt16(WorkflowStructure.join(of: fanout, in: graph)!)))
+        } else {
+            for _ in 0..<below(3) {
+                task.fanouts.append(
+                    FanoutFrame(
+                        home: below(2) == 0 ? Int32(target) : anyCluster(), id: UInt32(below(4)), item: count(),
+                        join: UInt16(below(graph.blocks.count))))
+            }
+        }
+        task.failed = below(4) == 0
+        task.credit = below(3) == 0 ? anyCluster() : -1
+        if below(3) == 0 {
+            let parameters = graph.requestParameters.count
+            task.parameters = (0..<below(parameters + 2)).map { _ in Int32(truncatingIfNeeded: random.next()) }
+        }
+        return task
+    }
+
+    mutating func envelope() -> Envelope {
+        let source = otherCluster()
+        let sent = Cycle(below(1_000_000))
+        let arrival = sent + 1 + Cycle(below(20_000))
+        let message: Message
+        switch below(4) {
+        case 0, 1: message = .task(task(sent: sent))
+        case 2:
+            let kind = BalanceSignal.Kind.allCases[below(BalanceSignal.Kind.allCases.count)]
+            message = .balance(BalanceSignal(kind: kind, cluster: source, cycles: amount(), count: count()))
+        default:
+            if below(2) == 0 {
+                message = .credit(FlowCredit(cluster: source))
+            } else {
+                message = .transit(
+                    Transit(
+                        task: task(sent: sent), destination: below(2) == 0 ? Int32(target) : anyCluster(),
+                        tail: arrival + Cycle(below(10_000)), entering: below(2) == 0))
+            }
+        }
+        sequence += 1
+        return Envelope(
+            source: .cluster(Int(source)), destination: .cluster(target), sendTime: sent, arrival: arrival,
+            sequence: sequence, message: message)
+    }
+}
