@@ -27,10 +27,10 @@ final class EnvelopeFuzzTests: XCTestCase {
         var credited = small
         credited.cluster.flowCredits = 2
         let contended = try WaferConfigLoader.load(path: repositoryRoot + "/Configs/wafers/contention-4x4.yaml")
-        let all = ["octopus", "reactive:threshold=1000", "least-loaded", "static", "score"]
+        let all = ["octopus", "reactive:threshold=1000", "least-loaded", "static", "score", "fifo"]
         return [
             Setting(config: small, schedulers: all), Setting(config: credited, schedulers: all),
-            Setting(config: contended, schedulers: ["octopus", "least-loaded"]),
+            Setting(config: contended, schedulers: ["octopus", "least-loaded", "fifo"]),
         ]
     }
 
