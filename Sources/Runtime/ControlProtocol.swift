@@ -1,3 +1,4 @@
+import Emulation
 import Foundation
 import WaferModel
 
@@ -76,7 +77,9 @@ public enum ControlProtocol {
                     "a snapshot is written inside the run's output directory: give a file name ending in \(`extension`) (no '/', not starting with '.')"
             )
         }
-        guard !["trace.json", "trace.pftrace", "summary.json"].contains(name) else {
+        // Every file the run writes (the tables too: wafer.json is written at the end, and would
+        // silently replace a snapshot of that name).
+        guard !RunFiles.names.contains(name) else {
             throw ConfigError(file: label, line: nil, field: "path", message: "'\(name)' is the run's own output")
         }
         return name
