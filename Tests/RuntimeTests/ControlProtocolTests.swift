@@ -26,7 +26,9 @@ final class ControlProtocolTests: XCTestCase {
     func testTraceSnapshotsAreNamesInsideTheOutputDirectory() throws {
         XCTAssertEqual(try ControlProtocol.snapshotName("now.json"), "now.json")
         XCTAssertNil(try ControlProtocol.snapshotName(nil))
-        for bad in ["/tmp/x.json", "../x.json", "a/b.json", ".x.json", "x.txt", "trace.json", "summary.json", "wafer.json", ""] {
+        for bad in [
+            "/tmp/x.json", "../x.json", "a/b.json", ".x.json", "x.txt", "trace.json", "summary.json", "wafer.json", "",
+        ] {
             XCTAssertThrowsError(try ControlProtocol.snapshotName(bad), bad) { error in
                 XCTAssertEqual((error as? ConfigError)?.field, "path")
             }
