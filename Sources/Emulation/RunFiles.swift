@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The files one run writes into its output directory, so that a new run does not replace an
 /// earlier one's without being asked (`octopus run --out`, `octopus coordinator --out`).
 public enum RunFiles {
@@ -17,7 +21,7 @@ public enum RunFiles {
     {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else { return nil }
-        guard isDirectory.boolValue else { return "\(option) '\(directory)' is a file, not a directory" }
+        guard isDirectory.boolValue else { return "\(option) '\(directory)' is not a directory" }
         guard !overwrite else { return nil }
         let present = names.filter {
             FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent($0))
@@ -34,6 +38,38 @@ public enum RunFiles {
         for name in names {
             let path = (directory as NSString).appendingPathComponent(name)
             if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        }
+    }
+
+    /// An output directory that cannot be made or written into, and why.
+    public struct Unusable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Makes `directory` (and its parents) unless it exists, and checks that this process can
+    /// write into it, so that a run fails at once with the reason rather than later with an error
+    /// of the file system's.
+    public static func prepare(outputDirectory directory: String) throws {
+        var path = directory.hasPrefix("/") ? "" : "."
+        for component in directory.split(separator: "/") {
+            path += "/" + component
+            var info = stat()
+            if stat(path, &info) == 0 {
+                guard (info.st_mode & S_IFMT) == S_IFDIR else {
+                    throw Unusable(description: "the output directory '\(directory)': '\(path)' is not a directory")
+                }
+                continue
+            }
+            guard mkdir(path, 0o777) == 0 || errno == EEXIST else {
+                throw Unusable(
+                    description:
+                        "cannot create the output directory '\(directory)': \(String(cString: strerror(errno)))")
+            }
+        }
+        guard access(directory, W_OK | X_OK) == 0 else {
+            throw Unusable(
+                description:
+                    "cannot write into the output directory '\(directory)': \(String(cString: strerror(errno)))")
         }
     }
 }

@@ -152,7 +152,7 @@ public final class CoordinatorServer {
         try controlSocket.bind(options.control)
         controlEndpoint = try controlSocket.lastEndpoint()
 
-        try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
+        try RunFiles.prepare(outputDirectory: options.outputDirectory)
         trace = try options.traceFormat.writer(
             directory: options.outputDirectory, config: options.config, library: options.library)
         transport = RemoteClusterTransport(

@@ -164,7 +164,7 @@ public enum LocalWafer {
     }
 
     private static func runInProcess(_ options: Options, wake: WakeSignal) throws -> RunSummary {
-        try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
+        try RunFiles.prepare(outputDirectory: options.outputDirectory)
         let trace = try options.traceFormat.writer(
             directory: options.outputDirectory, config: options.config, library: options.library)
         let session = WaferSession.inProcess(

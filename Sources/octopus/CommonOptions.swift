@@ -114,7 +114,7 @@ func exitReporting(_ error: Error) -> Never {
     switch error {
     case is ConfigError, is Endpoints.Invalid, is RunData.Failure, is CoordinatorEngine.InjectionError,
         is CompareJournal.Problem, is CompareError,
-        is WaferKeys.Failure,
+        is WaferKeys.Failure, is RunFiles.Unusable,
         is HostPlacement.Invalid, is LaunchTemplate.Invalid:
         Foundation.exit(2)
     case CoordinatorServer.Abort.interrupted: Foundation.exit(130)

@@ -167,6 +167,7 @@ struct Run: ParsableCommand {
             try checkOutputDirectory(directory, overwrite: overwrite)
             // Nothing of the replaced run may stay beside this one (an old trace format, a report).
             if overwrite { try RunFiles.removeRun(in: directory) }
+            try RunFiles.prepare(outputDirectory: directory)
             let total = injections.reduce(0) { $0 + $1.count }
             if !quiet {
                 let mode =

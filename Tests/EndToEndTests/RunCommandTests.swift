@@ -478,7 +478,19 @@ final class RunCommandTests: XCTestCase {
         FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
         let onFile = try octopus(common + ["--single-process", "--out", file], in: directory, name: "file")
         XCTAssertEqual(onFile.status, 64, onFile.stderr)
-        XCTAssertTrue(onFile.stderr.contains("--out '\(file)' is a file, not a directory"), onFile.stderr)
+        XCTAssertTrue(onFile.stderr.contains("--out '\(file)' is not a directory"), onFile.stderr)
+        // A directory that cannot be made: the reason, not a file-system error's dump.
+        for (unmakeable, reason) in [
+            (file + "/out", "'\(file)' is not a directory"),
+            ("/proc/octopus-\(getpid())/out", "cannot create the output directory"),
+        ] {
+            let refused = try octopus(
+                common.filter { $0 != "--quiet" } + ["--out", unmakeable], in: directory, name: "unmakeable")
+            XCTAssertEqual(refused.status, 2, refused.stderr)
+            XCTAssertEqual(refused.stdout, "", "refused before anything is announced or started")
+            XCTAssertTrue(refused.stderr.contains(reason), refused.stderr)
+            XCTAssertFalse(refused.stderr.contains("NSCocoaErrorDomain"), refused.stderr)
+        }
 
         // Replaced: the new run's files, and not the old trace.json beside the new trace.pftrace.
         try Data("mine".utf8).write(to: URL(fileURLWithPath: out + "/notes.txt"))
