@@ -110,7 +110,7 @@ func checkOutputDirectory(_ directory: String, overwrite: Bool) throws {
 /// Prints `error` for a user and exits with the code that fits it: 2 for bad input, 130 for an
 /// interrupt, 1 otherwise.
 func exitReporting(_ error: Error) -> Never {
-    FileHandle.standardError.write(Data("octopus: error: \(error)\n".utf8))
+    FileHandle.standardError.write(Data("octopus: error: \(describe(error))\n".utf8))
     switch error {
     case is ConfigError, is Endpoints.Invalid, is RunData.Failure, is CoordinatorEngine.InjectionError,
         is CompareJournal.Problem, is CompareError,
@@ -120,6 +120,33 @@ func exitReporting(_ error: Error) -> Never {
     case CoordinatorServer.Abort.interrupted: Foundation.exit(130)
     default: Foundation.exit(1)
     }
+}
+
+/// `error` as a user reads it: a file-system error of Foundation's as the file and the system's
+/// reason ("cannot write 'x/report.html': No such file or directory") instead of its dump.
+func describe(_ error: Error) -> String {
+    let nsError = error as NSError
+    guard nsError.domain == NSCocoaErrorDomain, let path = nsError.userInfo[NSFilePathErrorKey] as? String else {
+        return "\(error)"
+    }
+    let reason: String
+    if let underlying = (nsError.userInfo[NSUnderlyingErrorKey] as? Error).map({ $0 as NSError }),
+        underlying.domain == NSPOSIXErrorDomain
+    {
+        reason = String(cString: strerror(Int32(underlying.code)))
+    } else {
+        switch CocoaError.Code(rawValue: nsError.code) {
+        case .fileNoSuchFile, .fileReadNoSuchFile: reason = "No such file or directory"
+        case .fileWriteNoPermission, .fileReadNoPermission: reason = "Permission denied"
+        case .fileWriteOutOfSpace: reason = "No space left on device"
+        default: reason = "error \(nsError.code)"
+        }
+    }
+    // Cocoa's read errors are 256–511, write errors 512–1023.
+    let verb =
+        (256..<512).contains(nsError.code)
+        ? "cannot read" : (512..<1024).contains(nsError.code) ? "cannot write" : "cannot use"
+    return "\(verb) '\(path)': \(reason)"
 }
 
 /// Refuses a seconds option outside ``Limits/waitSeconds`` (or zero, unless `zero` is allowed),

@@ -138,6 +138,19 @@ final class ReportTests: XCTestCase {
             ["run", "--wafer", "Configs/wafers/small-2x2.yaml", "--single-process", "--quiet", "--out", run],
             in: directory, name: "run", seconds: 120)
         XCTAssertEqual(made.status, 0, made.stderr)
+        // A report that cannot be written says where and why, not Foundation's error dump.
+        for (out, message) in [
+            (directory, "cannot write '\(directory)': Is a directory"),
+            (
+                "/proc/octopus-\(getpid())/report.html",
+                "'/proc/octopus-\(getpid())/report.html': No such file or directory"
+            ),
+        ] {
+            let refused = try octopus(["report", run, "--out", out], in: directory, name: "unwritable")
+            XCTAssertEqual(refused.status, 1, refused.stderr)
+            XCTAssertTrue(refused.stderr.contains(message), refused.stderr)
+            XCTAssertFalse(refused.stderr.contains("NSCocoaErrorDomain"), refused.stderr)
+        }
         func lines(_ file: String) throws -> [String] {
             try String(contentsOfFile: run + "/" + file, encoding: .utf8).split(separator: "\n").map(String.init)
         }
