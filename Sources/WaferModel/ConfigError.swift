@@ -21,3 +21,12 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
         return field.isEmpty ? "\(location): \(message)" : "\(location): \(field): \(message)"
     }
 }
+
+extension ConfigError {
+    /// `text` in single quotes for a message, cut to its first `limit` characters (with its
+    /// length) when longer: a value quoted back can be a whole file read as one scalar.
+    public static func quoted(_ text: some StringProtocol, limit: Int = 60) -> String {
+        guard text.count > limit else { return "'\(text)'" }
+        return "'\(text.prefix(limit))…' (\(text.count) characters)"
+    }
+}

@@ -190,14 +190,14 @@ public struct ConfigNode {
         let text = try string()
         guard let value = T(rawValue: text) else {
             let allowed = T.allCases.map(\.rawValue).joined(separator: ", ")
-            throw error("'\(text)' is not one of: \(allowed)")
+            throw error("\(ConfigError.quoted(text)) is not one of: \(allowed)")
         }
         return value
     }
 
     private func describe() -> String {
         switch node {
-        case .scalar(let scalar): return "'\(scalar.string)'"
+        case .scalar(let scalar): return ConfigError.quoted(scalar.string)
         case .mapping: return "a mapping"
         case .sequence: return "a list"
         case .alias: return "an alias"

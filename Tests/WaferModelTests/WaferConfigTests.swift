@@ -55,6 +55,16 @@ final class WaferConfigTests: XCTestCase {
             XCTAssertEqual(e.field, "cluster.pe_array.dataflow")
             XCTAssertTrue(e.message.contains("os, ws, is"), e.message)
         }
+        // A file that is not YAML of a mapping (a CSV table, say) reads as one long scalar: the
+        // error quotes its beginning, not all of it.
+        let table =
+            "request,workflow,status\n" + (0..<500).map { "\($0),detect-classify,completed" }.joined(separator: "\n")
+        XCTAssertThrowsError(try WaferConfigLoader.parse(table, file: "t.csv")) { error in
+            let message = (error as! ConfigError).message
+            XCTAssertTrue(message.hasPrefix("expected a mapping, found 'request,workflow,status"), message)
+            XCTAssertTrue(message.hasSuffix("characters)"), message)
+            XCTAssertLessThan(message.count, 150, message)
+        }
     }
 
     func testMissingMeshAndBadDieTiling() {
