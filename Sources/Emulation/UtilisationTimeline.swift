@@ -235,7 +235,7 @@ public enum RequestTable {
 /// The files a run writes beside `trace.json` and `summary.json`, for `octopus report` and for
 /// anyone's own analysis: `requests.csv` (one row per finished request), `timeline.csv` (PE-array
 /// time per cluster over virtual time), `episodes.csv` (imbalance episodes and idleness cascades)
-/// and `wafer.json` (the wafer configuration as run).
+/// and `wafer.json` (the wafer configuration as run, in the wafer file's format).
 public enum RunTables {
     /// Writes both tables of `session` into `directory`; `stats` are the clusters' final reports
     /// (empty when the run stopped before they came).
@@ -243,10 +243,9 @@ public enum RunTables {
         to directory: String, session: WaferSession, timeline: UtilisationTimeline?, stats: [ClusterStats]
     ) throws {
         let coordinator = session.coordinator
-        // The wafer as run, for reports (the mesh and dies of the heat map) and for the record.
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(coordinator.config).write(
+        // The wafer as run, in the wafer file's format: for reports (the mesh and dies of the heat
+        // map), for the record, and to run it again (`--wafer RUN/wafer.json`).
+        try coordinator.config.document().write(
             to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("wafer.json")))
         try RequestTable.csv(coordinator.records, library: coordinator.library).write(
             toFile: (directory as NSString).appendingPathComponent("requests.csv"), atomically: true, encoding: .utf8)

@@ -76,9 +76,21 @@ public struct RunData {
             throw Failure(description: "\(path("summary.json")): not a run summary (\(error))")
         }
         do {
-            wafer = try JSONDecoder().decode(WaferConfig.self, from: data("wafer.json"))
+            let text = try data("wafer.json")
+            // Runs before December 2026 wrote the configuration's own encoding (keys such as
+            // `clockMHz`); since then the wafer file's format, which the loader checks in full.
+            if let old = try? JSONDecoder().decode(WaferConfig.self, from: text) {
+                wafer = old
+            } else {
+                guard let string = String(data: text, encoding: .utf8) else {
+                    throw Failure(description: "\(path("wafer.json")): not UTF-8 text")
+                }
+                wafer = try WaferConfigLoader.parse(string, file: path("wafer.json"))
+            }
         } catch let failure as Failure {
             throw failure
+        } catch let error as ConfigError {
+            throw Failure(description: "\(error)")
         } catch {
             throw Failure(description: "\(path("wafer.json")): not a wafer configuration (\(error))")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import WaferModel
 import XCTest
 
 /// `octopus report`, `run --report` and `compare`'s compare.html, rendered in a real browser
@@ -88,7 +89,11 @@ final class ReportTests: XCTestCase {
                 "--workload", "Configs/workloads/suite-small.yaml", "--out", second,
             ], in: directory, name: "static")
         XCTAssertEqual(other.status, 0, other.stderr)
-        // The second run as an older version wrote it: no idle columns, no episodes.csv.
+        // The second run as an older version wrote it: no idle columns, no episodes.csv, the
+        // wafer in the configuration's own encoding (keys such as clockMHz).
+        let wafer = try WaferConfigLoader.load(path: second + "/wafer.json")
+        XCTAssertFalse(wafer.defects.isEmpty)
+        try JSONEncoder().encode(wafer).write(to: URL(fileURLWithPath: second + "/wafer.json"))
         let timeline = try String(contentsOfFile: second + "/timeline.csv", encoding: .utf8)
         try timeline.split(separator: "\n").map {
             $0.split(separator: ",", omittingEmptySubsequences: false).prefix(5).joined(separator: ",")
@@ -208,7 +213,7 @@ final class ReportTests: XCTestCase {
             ),
             (
                 "wafer.json", wafer.replacingOccurrences(of: #""rows" : 2"#, with: #""rows" : 300"#),
-                "wafer.json: rows must be 1 to 256"
+                "wafer.json:41: mesh.rows: must be between 1 and 256, found 300"
             ),
             (
                 "wafer.json", wafer.replacingOccurrences(of: #""rows" : 2"#, with: #""rows" : 1"#),

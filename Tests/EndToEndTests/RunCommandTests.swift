@@ -445,6 +445,36 @@ final class RunCommandTests: XCTestCase {
         }
     }
 
+    /// `wafer.json` is the wafer as run in the wafer file's format: given to `--wafer` it runs the
+    /// same wafer again (here with the `--sync` setting of the first run, across processes, again
+    /// in one process), to the same results, and writes the same `wafer.json`.
+    func testTheWaferAsRunRunsAgain() throws {
+        let directory = try makeTemporaryDirectory("wafer-again")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try octopus(
+            [
+                "run", "--wafer", "Configs/wafers/defective-3x3.yaml", "--workload", "Configs/workloads/small.yaml",
+                "--quiet", "--sync", "conservative", "--out", directory + "/first",
+            ], in: directory, name: "first")
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let again = try octopus(
+            [
+                "run", "--wafer", directory + "/first/wafer.json", "--workload", "Configs/workloads/small.yaml",
+                "--quiet", "--single-process", "--out", directory + "/again",
+            ], in: directory, name: "again")
+        XCTAssertEqual(again.status, 0, again.stderr)
+        let wafer = try String(contentsOfFile: directory + "/first/wafer.json", encoding: .utf8)
+        XCTAssertTrue(wafer.contains("\"speculation\" : false"), "--sync conservative, as run: \(wafer)")
+        XCTAssertTrue(wafer.contains("\"defects\""), wafer)
+        XCTAssertEqual(try String(contentsOfFile: directory + "/again/wafer.json", encoding: .utf8), wafer)
+        let results = try ["first", "again"].map {
+            try SummaryRenderer.decode(Data(contentsOf: URL(fileURLWithPath: directory + "/\($0)/summary.json")))
+                .results
+        }
+        XCTAssertEqual(results[0], results[1])
+        XCTAssertGreaterThan(results[0].overall.completed, 0)
+    }
+
     /// A run into a directory that already holds one is refused before it starts, and leaves the
     /// earlier run as it was (it was silently replaced); `--overwrite` replaces it, leaving none
     /// of its files behind. The coordinator command refuses the same way.
