@@ -21,6 +21,9 @@ import WaferModel
 /// those themselves.
 public struct ReportCheck: Sendable {
     private let clusterCount: Int
+    /// Whether the scheduler keeps a central queue (only then do clusters hand ready blocks and
+    /// freed TBUs to the coordinator).
+    private let centralQueue: Bool
     private let workingTBUs: [Int]
     /// Every directed link of the mesh, by index (``Mesh/linkIndex(from:to:)``).
     private let links: Set<Int>
@@ -32,8 +35,9 @@ public struct ReportCheck: Sendable {
     /// before it (the fan-outs' regions).
     private let joinRegions: [[Int: Set<Int>]]
 
-    /// The check for `config`'s wafer running `library`.
-    public init(config: WaferConfig, library: WorkflowLibrary) {
+    /// The check for `config`'s wafer running `library` under `scheduler`.
+    public init(config: WaferConfig, library: WorkflowLibrary, scheduler: Scheduler) {
+        centralQueue = scheduler.centralQueue != nil
         clusterCount = config.clusterCount
         let mesh = config.mesh
         workingTBUs = (0..<config.clusterCount).map(mesh.workingTBUs)
@@ -92,6 +96,9 @@ public struct ReportCheck: Sendable {
                     : "request \(outcome.request) injected at cycle \(outcome.injected) and finished at \(outcome.finished), reported at \(sent)")
         case (.coordinator, .load(let load)):
             problem = self.load(load, from: cluster)
+        // (A `where` clause binds to the last pattern only: both patterns carry it.)
+        case (.coordinator, .ready) where !centralQueue, (.coordinator, .release) where !centralQueue:
+            return "\(what), which clusters send only to a central queue (this scheduler has none)"
         case (.coordinator, .ready(let ready)):
             problem =
                 task(ready.task, sent: sent) ?? sender(ready.origin, cluster)

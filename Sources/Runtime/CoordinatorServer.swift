@@ -157,7 +157,7 @@ public final class CoordinatorServer {
             directory: options.outputDirectory, config: options.config, library: options.library)
         transport = RemoteClusterTransport(
             router: router, clusterCount: options.config.clusterCount, wakeDescriptor: wake.fileDescriptor,
-            reportCheck: ReportCheck(config: options.config, library: options.library))
+            reportCheck: ReportCheck(config: options.config, library: options.library, scheduler: options.scheduler))
         session = WaferSession(
             coordinator: CoordinatorEngine(
                 config: options.config, library: options.library, scheduler: options.scheduler,

@@ -44,7 +44,7 @@ final class EnvelopeFuzzTests: XCTestCase {
             let setting = settings[index % settings.count]
             let scheduler = setting.schedulers[Int(random.next() % UInt64(setting.schedulers.count))]
             let config = setting.config
-            let check = ReportCheck(config: config, library: library)
+            let check = ReportCheck(config: config, library: library, scheduler: .standard(scheduler))
             let target = Int(random.next() % UInt64(config.clusterCount))
             let engine = ClusterEngine(
                 id: target, config: config, library: library, scheduler: .standard(scheduler))
@@ -89,6 +89,46 @@ final class EnvelopeFuzzTests: XCTestCase {
         // The generator must reach the engine, not only the check.
         XCTAssertGreaterThan(accepted, Self.cases * 20, "most generated messages pass the check")
         XCTAssertGreaterThan(sent, Self.cases, "the clusters answered")
+    }
+
+    /// The same for the coordinator: random reports from clusters that pass the check — outcomes
+    /// of any request, loads of any amount, ready blocks, releases, stalls — neither trap it nor
+    /// its tables of requests.
+    func testReportsThatPassTheCheckNeverTrapTheCoordinator() throws {
+        let library = try WorkflowLibrary.load(directory: repositoryRoot + "/Configs/workflows")
+        let settings = try settings()
+        var random = SplitMix64(seed: Self.seed &+ 1)
+        var accepted = 0
+        let schedulers = ["octopus", "fifo", "static", "score", "octopus-clairvoyant", "reactive"]
+        for index in 0..<Self.cases {
+            let config = settings[index % settings.count].config
+            let scheduler = schedulers[Int(random.next() % UInt64(schedulers.count))]
+            let check = ReportCheck(config: config, library: library, scheduler: .standard(scheduler))
+            let coordinator = CoordinatorEngine(config: config, library: library, scheduler: .standard(scheduler))
+            let workflow = library.workflows[Int(random.next() % UInt64(library.workflows.count))].name
+            try coordinator.inject(
+                Injection(workflow: workflow, count: 20, arrival: .poisson(meanInterval: 20_000), start: 0, seed: 3),
+                earliest: 0)
+            var generator = MessageGenerator(random: random, config: config, library: library, target: 0)
+            var envelopes: [Envelope] = []
+            for _ in 0..<60 {
+                let envelope = generator.report()
+                if let source = envelope.source.clusterIndex,
+                    check.problem(with: envelope, from: source, window: envelope.sendTime..<(envelope.sendTime + 1))
+                        == nil
+                {
+                    envelopes.append(envelope)
+                }
+            }
+            random = generator.random
+            accepted += envelopes.count
+            coordinator.receive(envelopes)
+            for end in stride(from: Cycle(50_000), through: 2_000_000, by: 50_000) {
+                _ = coordinator.runWindow(end: end)
+            }
+            _ = RequestTable.csv(coordinator.records, library: library)
+        }
+        XCTAssertGreaterThan(accepted, Self.cases * 20, "most generated reports pass the check")
     }
 }
 
@@ -191,5 +231,57 @@ struct MessageGenerator {
         return Envelope(
             source: .cluster(Int(source)), destination: .cluster(target), sendTime: sent, arrival: arrival,
             sequence: sequence, message: message)
+    }
+
+    /// A report to the coordinator from any cluster.
+    mutating func report() -> Envelope {
+        let source = anyCluster()
+        let sent = Cycle(below(1_000_000))
+        let workflow = below(library.workflows.count)
+        let type = TaskType(workflow: workflow, block: below(library[workflow].blocks.count))
+        let tbus = config.mesh.workingTBUs(of: Int(source))
+        let message: Message
+        switch below(5) {
+        case 0:
+            let injected = Cycle(below(Int(sent) + 1))
+            message = .outcome(
+                RequestOutcome(
+                    request: UInt64(below(40)), workflow: UInt16(workflow), injected: injected,
+                    finished: injected + Cycle(below(Int(sent - injected) + 1)),
+                    status: below(2) == 0 ? .completed : .rejected, tasksDone: count(), cluster: source))
+        case 1:
+            let busy = below(tbus + 1)
+            message = .load(
+                ClusterLoad(
+                    cluster: Int(source), tbus: tbus, busyTBUs: busy, queuedTasks: Int(amount() % (Limits.horizon + 1)),
+                    pendingCycles: amount() % (Limits.horizon + 1),
+                    byType: [
+                        TaskTypeLoad(taskType: type, queuedTasks: below(1000), pendingCycles: amount() % Limits.horizon)
+                    ],
+                    configurations: (0..<below(tbus + 1)).map { _ in below(2) == 0 ? type : nil },
+                    finished: [
+                        TypeRuns(
+                            taskType: type, runs: count(), cycles: Double(below(1 << 30)),
+                            squares: Double(below(1 << 30)) * Double(below(1 << 30)))
+                    ],
+                    running: below(2) == 0 ? [type] : [],
+                    started: [RequestBlock(request: UInt64(below(40)), taskType: type)]))
+        case 2:
+            message = .ready(
+                ReadyTask(
+                    task: task(sent: sent), origin: source, pinned: below(2) == 0 ? -1 : anyCluster()))
+        case 3:
+            message = .release(TBURelease(cluster: source, units: UInt16(below(tbus + 1))))
+        default:
+            message = .stall(
+                FlowStall(
+                    cluster: source, stalled: below(2) == 0,
+                    waiting: [CreditCount(cluster: anyCluster(), count: count())],
+                    holding: [CreditCount(cluster: anyCluster(), count: count())]))
+        }
+        sequence += 1
+        return Envelope(
+            source: .cluster(Int(source)), destination: .coordinator, sendTime: sent,
+            arrival: sent + 1 + Cycle(below(20_000)), sequence: sequence, message: message)
     }
 }

@@ -9,6 +9,7 @@ import XCTest
 /// each reference to something the wafer does not have is refused with a reason naming it.
 final class ReportCheckTests: XCTestCase {
     private var check: ReportCheck!
+    private var withoutCentralQueue: ReportCheck!
     private var taskType: TaskType!
     private var operationCount = 0
     private var blockCount = 0
@@ -25,7 +26,9 @@ final class ReportCheckTests: XCTestCase {
         // small-2x2: four clusters of three TBUs.
         let config = try WaferConfigLoader.load(path: repositoryRoot + "/Configs/wafers/small-2x2.yaml")
         let library = try WorkflowLibrary.load(directory: repositoryRoot + "/Configs/workflows")
-        check = ReportCheck(config: config, library: library)
+        // `fifo`: a central queue, so clusters also send ready blocks and releases.
+        check = ReportCheck(config: config, library: library, scheduler: .standard("fifo"))
+        withoutCentralQueue = ReportCheck(config: config, library: library, scheduler: .octopus)
         func isLoop(_ block: WorkflowBlock) -> Bool { if case .control(.loop) = block.kind { true } else { false } }
         func isTask(_ block: WorkflowBlock) -> Bool { if case .task = block.kind { true } else { false } }
         // A task block inside a fan-out, so that a task there carries a fan-out frame.
@@ -130,6 +133,19 @@ final class ReportCheckTests: XCTestCase {
     }
 
     func testMessagesGoOnlyWhereTheirKindTravels() {
+        // Ready blocks and releases go to a central queue, and only a scheduler with one has it
+        // (the coordinator trapped on a ready block without one).
+        for message in [
+            Message.ready(ReadyTask(task: task(), origin: 1, pinned: -1)), .release(TBURelease(cluster: 1, units: 1)),
+        ] {
+            let envelope = Envelope(
+                source: .cluster(1), destination: .coordinator, sendTime: 1000, arrival: 1100, sequence: 1,
+                message: message)
+            XCTAssertNil(check.problem(with: envelope, from: 1, window: 1000..<5000))
+            assertRefused(
+                withoutCentralQueue.problem(with: envelope, from: 1, window: 1000..<5000),
+                "to coordinator, which clusters send only to a central queue")
+        }
         let view = Message.view(LoadViewUpdate(time: 5, clusters: [load()]))
         assertRefused(problem(view, to: .coordinator), "view message to coordinator", "never send")
         assertRefused(problem(view, to: .cluster(2)), "view message to cluster 2")

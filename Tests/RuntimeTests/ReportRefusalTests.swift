@@ -42,7 +42,7 @@ final class ReportRefusalTests: XCTestCase {
         }
         let transport = RemoteClusterTransport(
             router: router, clusterCount: config.clusterCount, wakeDescriptor: pipeEnds[0],
-            reportCheck: ReportCheck(config: config, library: library))
+            reportCheck: ReportCheck(config: config, library: library, scheduler: .octopus))
 
         let type = TaskType(workflow: 0, block: library[0].entry)
         func envelope(_ message: Message, to destination: ParticipantID) -> Envelope {
