@@ -64,6 +64,13 @@ struct Validate: ParsableCommand {
         where file.contains(folder) {
             return kind
         }
+        // By the top-level keys when the file parses (JSON too: a run's wafer.json), else by
+        // the text, so that the loader then names what does not parse.
+        if let top = try? ConfigNode.parse(text, file: file).mapping() {
+            if top.has("mesh") { return "wafer" }
+            if top.has("blocks") || top.has("workflows") { return "workflow" }
+            if top.has("injections") { return "workload" }
+        }
         if text.contains("mesh:") { return "wafer" }
         if text.contains("blocks:") { return "workflow" }
         if text.contains("injections:") { return "workload" }

@@ -467,6 +467,9 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(wafer.contains("\"speculation\" : false"), "--sync conservative, as run: \(wafer)")
         XCTAssertTrue(wafer.contains("\"defects\""), wafer)
         XCTAssertEqual(try String(contentsOfFile: directory + "/again/wafer.json", encoding: .utf8), wafer)
+        let validated = try octopus(["validate", directory + "/first/wafer.json"], in: directory, name: "validate")
+        XCTAssertEqual(validated.status, 0, validated.stdout + validated.stderr)
+        XCTAssertTrue(validated.stdout.contains("(wafer)"), validated.stdout)
         let results = try ["first", "again"].map {
             try SummaryRenderer.decode(Data(contentsOf: URL(fileURLWithPath: directory + "/\($0)/summary.json")))
                 .results
