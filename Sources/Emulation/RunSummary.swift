@@ -304,6 +304,10 @@ public struct RunSummary: Codable, Equatable, Sendable {
         public var paceReached: Double?
         /// The host each cluster ran on, by cluster id (absent in process).
         public var placement: [String]?
+        /// The command that made the run, its executable first (absent for runs not started from
+        /// the command line, and in summaries older than it): with the run's `wafer.json`, what
+        /// it takes to run it again.
+        public var commandLine: [String]?
         public var wallSeconds: Double
         public var eventsPerSecond: Double
         public var taskBlocksPerSecond: Double

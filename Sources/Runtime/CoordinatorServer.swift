@@ -21,6 +21,8 @@ public final class CoordinatorServer {
         public var control: String
         /// Where trace.json and summary.json go.
         public var outputDirectory: String
+        /// The command line that started the run, for the summary (nil: not from a command line).
+        public var commandLine: [String]?
         /// The scheduler the wafer runs; clusters rebuild it from its text form (see ``SchedulerRegistry``).
         public var scheduler: Scheduler = .octopus
         /// Finish as soon as the wafer is idle (`octopus run`); otherwise serve until `stop`.
@@ -244,6 +246,7 @@ public final class CoordinatorServer {
             session: session, results: results, wallSeconds: Date().timeIntervalSince(wallStart),
             processes: processCount, stats: [])
         host.placement = (0..<options.config.clusterCount).map { registered[$0]?.host ?? "" }
+        host.commandLine = options.commandLine
         var summary = RunSummary(results: results, host: host)
         summary.complete = false
         summary.stoppedBecause = reason
@@ -510,6 +513,7 @@ public final class CoordinatorServer {
         host.pace = options.pace
         host.paceReached = pacer?.reached(at: session.now)
         host.placement = (0..<options.config.clusterCount).map { registered[$0]?.host ?? "" }
+        host.commandLine = options.commandLine
         var summary = RunSummary(results: results, host: host)
         summary.complete = true
         if let interrupt {

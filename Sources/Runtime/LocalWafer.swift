@@ -21,6 +21,8 @@ public enum LocalWafer {
         public var library: WorkflowLibrary
         public var injections: [Injection]
         public var outputDirectory: String
+        /// The command line that started the run, for the summary (nil: not from a command line).
+        public var commandLine: [String]?
         public var transport: Transport = .ipc
         /// Control endpoint; a private ipc:// endpoint when nil.
         public var control: String?
@@ -95,6 +97,7 @@ public enum LocalWafer {
             config: options.config, library: options.library, listen: listen,
             control: options.control ?? "ipc://\(directory)/control", outputDirectory: options.outputDirectory)
         serverOptions.keys = options.keys
+        serverOptions.commandLine = options.commandLine
         serverOptions.scheduler = options.scheduler
         serverOptions.exitWhenIdle = true
         serverOptions.functional = options.functional
@@ -214,6 +217,7 @@ public enum LocalWafer {
         )
         var summary = RunSummary(results: results, host: host)
         summary.host?.pace = options.pace
+        summary.host?.commandLine = options.commandLine
         summary.host?.paceReached = pacer?.reached(at: session.now)
         summary.complete = failure == nil
         if let failure {

@@ -94,6 +94,7 @@ struct Coordinator: ParsableCommand {
                 config: config, library: library, listen: listen, control: control,
                 outputDirectory: out ?? defaultRunDirectory())
             options.scheduler = try model.schedulerSpec()
+            options.commandLine = CommandLine.arguments
             options.functional = model.kernels
             options.registrationTimeout = registrationTimeout
             options.keys = try keys.map { try WaferKeys.load(from: $0) }

@@ -129,6 +129,7 @@ struct Run: ParsableCommand {
             var options = LocalWafer.Options(
                 config: config, library: library, injections: injections, outputDirectory: directory)
             options.transport = chosen
+            options.commandLine = CommandLine.arguments
             options.control = control
             options.scheduler = try model.schedulerSpec()
             options.singleProcess = singleProcess

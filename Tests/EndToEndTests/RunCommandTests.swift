@@ -476,6 +476,18 @@ final class RunCommandTests: XCTestCase {
         }
         XCTAssertEqual(results[0], results[1])
         XCTAssertGreaterThan(results[0].overall.completed, 0)
+        // The summary says how the run was made.
+        let summary = try SummaryRenderer.decode(
+            Data(contentsOf: URL(fileURLWithPath: directory + "/again/summary.json")))
+        XCTAssertEqual(
+            summary.host?.commandLine?.dropFirst().map { $0 },
+            [
+                "run", "--wafer", directory + "/first/wafer.json", "--workload", "Configs/workloads/small.yaml",
+                "--quiet", "--single-process", "--out", directory + "/again",
+            ])
+        XCTAssertEqual(
+            (try SummaryRenderer.decode(Data(contentsOf: URL(fileURLWithPath: directory + "/first/summary.json"))))
+                .host?.commandLine?.contains("conservative"), true, "multi-process runs record it too")
     }
 
     /// A run into a directory that already holds one is refused before it starts, and leaves the
