@@ -110,9 +110,13 @@ struct Matrix: ParsableCommand {
     @Flag(help: "Continue the compare whose runs are in --out (the same command and shard), skipping finished runs.")
     var resume = false
 
+    @Flag(help: "Replace the reports of a finished compare in --out instead of refusing.")
+    var overwrite = false
+
     func run() throws {
         do {
             let matrix = try parseMatrix()
+            try Self.checkReports(in: out, overwrite: overwrite)
             var slice = CompareRunner.Shard.all
             if let shard {
                 guard let parsed = CompareRunner.Shard.parse(shard) else {
@@ -195,6 +199,23 @@ struct Matrix: ParsableCommand {
         }
     }
 
+    /// The reports a finished compare leaves in its --out.
+    static let reportFiles = ["compare.md", "compare.csv", "compare.html"]
+
+    /// Refuses an --out that holds a finished compare's reports unless `overwrite`: a compare of
+    /// the whole matrix takes hours, and another one (the default --out is always runs/compare)
+    /// replaced its reports without a word.
+    static func checkReports(in out: String, overwrite: Bool) throws {
+        let present = reportFiles.filter {
+            FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent($0))
+        }
+        guard overwrite || present.isEmpty else {
+            throw ValidationError(
+                "--out '\(out)' already holds a finished compare (\(present.joined(separator: ", "))): choose another directory, or give --overwrite to replace it"
+            )
+        }
+    }
+
     /// Writes compare.md, compare.csv and compare.html into `out` and prints the Markdown.
     static func writeReports(_ report: CompareReport, to out: String, quiet: Bool) throws {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -231,7 +252,11 @@ extension Compare {
         @Flag(help: "Print only the report.")
         var quiet = false
 
+        @Flag(help: "Replace the reports of a compare already in --out instead of refusing.")
+        var overwrite = false
+
         func run() throws {
+            try Matrix.checkReports(in: out, overwrite: overwrite)
             do {
                 let (header, runs) = try CompareJournal.merge(directories)
                 let matrix = header.matrix

@@ -151,6 +151,25 @@ final class CompareCommandTests: XCTestCase {
             in: directory, name: "merge")
         XCTAssertEqual(merged.status, 0, merged.stderr)
         XCTAssertEqual(try reports(directory + "/merged"), expected, "the merged shards differ from one compare")
+        // A finished compare's reports are not replaced without --overwrite (they were, silently).
+        let mergeArguments = [
+            "compare", "merge", directory + "/shard2", directory + "/shard1", "--out", directory + "/whole",
+        ]
+        for again in [
+            try octopus(arguments + ["--sizes", "1x2", "--out", directory + "/whole"], in: directory, name: "again"),
+            try octopus(mergeArguments, in: directory, name: "merge-again"),
+        ] {
+            XCTAssertEqual(again.status, 64, again.stderr)
+            XCTAssertTrue(
+                again.stderr.contains(
+                    "--out '\(directory)/whole' already holds a finished compare (compare.md, compare.csv, compare.html)"
+                ),
+                again.stderr)
+        }
+        XCTAssertEqual(try reports(directory + "/whole"), expected, "left as it was")
+        let replaced = try octopus(mergeArguments + ["--overwrite", "--quiet"], in: directory, name: "merge-overwrite")
+        XCTAssertEqual(replaced.status, 0, replaced.stderr)
+        XCTAssertEqual(try reports(directory + "/whole"), expected)
 
         // Killed after a few runs (perhaps mid-line), then continued.
         let out = directory + "/interrupted"
