@@ -127,6 +127,65 @@ final class RunCommandTests: XCTestCase {
             "hand-overs between clusters run together need no round")
     }
 
+    /// Loops and fan-outs nested every way the language allows — a loop around a parallel whose
+    /// branch fans out items that loop and may exit early, joins `all` and `any` — across
+    /// processes (every cluster's messages pass the coordinator's check of loop and fan-out
+    /// frames) equal the oracle, trace and results.
+    func testNestedLoopsAndFanOutsAcrossProcessesEqualTheOracle() throws {
+        let directory = try makeTemporaryDirectory("nested")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory + "/workflows", withIntermediateDirectories: true)
+        try """
+        name: nested
+        blocks:
+          - {name: start, task: [{cycles: 500}], output_bytes: 4096, next: outer-loop}
+          - {name: outer-loop, loop: {body: fan, trips: {uniform: [1, 3]}, max: 3}, next: finish}
+          - {name: fan, parallel: {branches: [left, right], join: meet}}
+          - {name: left, foreach: {count: {uniform: [0, 4]}, body: item, join: items-done}}
+          - {name: item, task: [{cycles: 700}], output_bytes: 256, next: item-loop}
+          - {name: item-loop, loop: {body: refine, continue_probability: 0.5, max: 4}, next: maybe-exit}
+          - {name: refine, task: [{cycles: 300}], next: item-loop}
+          - {name: maybe-exit, exit: {probability: 0.2}, next: item-check}
+          - {name: item-check, branch: {probability: 0.5, then: extra, else: items-done}}
+          - {name: extra, task: [{cycles: 200}], next: items-done}
+          - {name: items-done, join: all, next: meet}
+          - {name: right, task: [{cycles: 900}], output_bytes: 1024, next: meet}
+          - {name: meet, join: any, next: fan-tail}
+          - {name: fan-tail, task: [{cycles: 100}], next: outer-loop}
+          - {name: finish, task: [{cycles: 400}]}
+        """.write(toFile: directory + "/workflows/nested.yaml", atomically: true, encoding: .utf8)
+        try """
+        workflows: workflows
+        injections:
+          - {workflow: nested, count: 120, arrival: {process: poisson, mean_interval_cycles: 3000}, seed: 5}
+        """.write(toFile: directory + "/nested.yaml", atomically: true, encoding: .utf8)
+        var results: [String: RunSummary.Results] = [:]
+        var traces: [String: Data] = [:]
+        for (name, extra) in [
+            ("oracle", ["--single-process"]), ("ipc", []), ("grouped", ["--clusters-per-process", "2"]),
+        ] {
+            let out = directory + "/" + name
+            let result = try octopus(
+                [
+                    "run", "--wafer", "Configs/wafers/small-2x2.yaml", "--workload", directory + "/nested.yaml",
+                    "--quiet",
+                    "--out", out,
+                ] + extra, in: directory, name: name)
+            XCTAssertEqual(result.status, 0, "\(name): \(result.stderr)")
+            results[name] = try SummaryRenderer.decode(Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
+                .results
+            traces[name] = try Data(contentsOf: URL(fileURLWithPath: out + "/trace.json"))
+        }
+        let oracle = try XCTUnwrap(results["oracle"])
+        XCTAssertEqual(oracle.overall.completed, 120)
+        XCTAssertGreaterThan(oracle.fanoutItems, 120, "items fanned out")
+        XCTAssertGreaterThan(oracle.earlyExits, 0, "items exited early")
+        for name in ["ipc", "grouped"] {
+            XCTAssertEqual(results[name], oracle, name)
+            XCTAssertEqual(traces[name], traces["oracle"], name)
+        }
+    }
+
     /// A wafer with a dead cluster, a dead TBU and a dead link runs the suite in miniature to
     /// completion under every kind of scheduler (planned, central queue, reactive), places nothing
     /// on the dead parts, routes nothing over them, and equals the oracle across real processes.
