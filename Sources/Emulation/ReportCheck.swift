@@ -7,18 +7,20 @@ import WaferModel
 /// crash the coordinator — or the cluster a message is routed on to.
 ///
 /// It checks references, not state: every participant, workflow, block, operation and TBU count
-/// a report names exists on this wafer (a loop frame names a loop, at an iteration it allows; a fan-out frame a fan-out its block is inside); a message goes in the direction its kind travels
-/// (clusters send the coordinator outcomes, loads, ready blocks, releases and stalls, and each
-/// other tasks, balancing signals, transits and credits); a message or record that speaks for its
-/// sender names the sender; everything is sent inside the window it was reported for and arrives
-/// no earlier than it was sent, and the report's promises lie at or after the window's end; a
-/// request finishes after it was injected and a block was injected before it is sent on (the
-/// coordinator subtracts the one from the other); the doubles the planner computes with are
-/// finite and not negative; statistics come in the shape the run gave them (the idle timeline's
-/// bins). Sums of what the clusters count saturate where the coordinator forms them
-/// (``SummaryBuilder``), so no count can trap it either. It does not check that a message
-/// agrees with state elsewhere (a join for a fan-out its home never made): the engines refuse
-/// those themselves.
+/// a report names exists on this wafer (a loop frame names a loop, at an iteration it allows; a
+/// fan-out frame a fan-out its block is inside); a message goes in the direction its kind travels
+/// (clusters send the coordinator outcomes, loads, and — to a central queue — ready blocks and
+/// releases, stalls, and each other tasks, balancing signals, transits on the mesh and credits);
+/// a message or record that speaks for its sender names the sender; everything is sent inside
+/// the window it was reported for and arrives no earlier than it was sent, and the report's
+/// promises lie at or after the window's end; a request finishes after it was injected and a
+/// block was injected before it is sent on (the coordinator subtracts the one from the other);
+/// the doubles the planner computes with are finite and not negative; statistics come in the
+/// shape the run gave them (the idle timeline's bins). Sums of what the clusters count saturate
+/// where the coordinator forms them (``SummaryBuilder``), and a cluster's arithmetic on amounts
+/// another sent it saturates too, so no count can trap either (`EnvelopeFuzzTests`). It does not
+/// check that a message agrees with state elsewhere (a join for a fan-out its home never made):
+/// the engines refuse those themselves.
 public struct ReportCheck: Sendable {
     private let clusterCount: Int
     /// Whether the scheduler keeps a central queue (only then do clusters hand ready blocks and
