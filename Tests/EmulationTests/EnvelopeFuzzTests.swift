@@ -130,6 +130,49 @@ final class EnvelopeFuzzTests: XCTestCase {
         }
         XCTAssertGreaterThan(accepted, Self.cases * 20, "most generated reports pass the check")
     }
+
+    /// What clusters send at the end and along the way for the run's files: random trace records
+    /// and end-of-run statistics that pass the check, fed to the utilisation timeline, both trace
+    /// writers and the summary, trap none of them.
+    func testTraceRecordsAndStatisticsThatPassTheCheckNeverTrapTheRunsFiles() throws {
+        let library = try WorkflowLibrary.load(directory: repositoryRoot + "/Configs/workflows")
+        let settings = try settings()
+        var random = SplitMix64(seed: Self.seed &+ 2)
+        let directory = NSTemporaryDirectory() + "octopus-fuzz-files-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var records = 0
+        for index in 0..<Self.cases {
+            let config = settings[index % settings.count].config
+            let check = ReportCheck(config: config, library: library, scheduler: .octopus)
+            var generator = MessageGenerator(random: random, config: config, library: library, target: 0)
+            for format in [TraceFormat.json, .perfetto] {
+                let writer = try format.writer(directory: directory, config: config, library: library)
+                let timeline = UtilisationTimeline(mesh: config.mesh, forward: writer)
+                var lists = [[TimedTraceRecord]](repeating: [], count: config.clusterCount + 1)
+                for _ in 0..<80 {
+                    let cluster = Int(generator.anyCluster())
+                    let record = generator.record(from: cluster)
+                    guard check.problem(with: record, from: cluster) == nil else { continue }
+                    lists[cluster + 1].append(TimedTraceRecord(time: record.extent.time, record: record))
+                    records += 1
+                }
+                try timeline.append(window: lists)
+                _ = timeline.csv(end: generator.amount() % Limits.horizon)
+                try writer.close()
+            }
+            // End-of-run statistics of every cluster, each passing the check, in one summary.
+            let session = WaferSession.inProcess(config: config, library: library)
+            let end = Cycle(1 + generator.below(1 << 40))
+            let stats = (0..<config.clusterCount).map { generator.stats(of: $0, end: end) }
+            for report in stats {
+                XCTAssertNil(check.problem(with: report, from: report.cluster, end: end), "case \(index)")
+            }
+            _ = SummaryBuilder.results(session: session, stats: stats)
+            random = generator.random
+        }
+        XCTAssertGreaterThan(records, Self.cases * 40, "most generated records pass the check")
+    }
 }
 
 /// Random messages to `target` from the other clusters, whose references exist on the wafer
@@ -283,5 +326,65 @@ struct MessageGenerator {
         return Envelope(
             source: .cluster(Int(source)), destination: .coordinator, sendTime: sent,
             arrival: sent + 1 + Cycle(below(20_000)), sequence: sequence, message: message)
+    }
+
+    /// A trace record of `cluster` with any times, units and amounts.
+    mutating func record(from cluster: Int) -> TraceRecord {
+        let c = Int32(cluster)
+        let workflow = below(library.workflows.count)
+        let type = TaskType(workflow: workflow, block: below(library[workflow].blocks.count))
+        let unit = UInt16(truncatingIfNeeded: [0, 1, 2, 1001, 2001, 2005, 9999, 65535][below(8)])
+        let time = amount() % (Limits.horizon + 1)
+        switch below(6) {
+        case 0, 1:
+            let kinds: [SliceKind] = [.task, .reconfigure, .control, .operation, .splitPart, .blocked]
+            return .slice(
+                cluster: c, unit: unit, start: time, duration: amount() % (Limits.horizon + 1),
+                kind: kinds[below(kinds.count)], taskType: type, request: UInt64(below(3)))
+        case 2:
+            return below(2) == 0
+                ? .flowStart(cluster: c, unit: unit, time: time, flow: random.next())
+                : .flowEnd(cluster: c, unit: unit, time: time, flow: random.next())
+        case 3:
+            return .queue(
+                cluster: c, time: time, tasks: count(), busyTBUs: UInt16(truncatingIfNeeded: below(70_000)),
+                pendingCycles: amount())
+        case 4: return .rejected(cluster: c, time: time, request: random.next(), taskType: type)
+        default:
+            return .linkBusy(
+                cluster: c, resource: UInt8(truncatingIfNeeded: below(300)), start: time,
+                duration: amount() % (Limits.horizon + 1), waited: amount(), bytes: amount())
+        }
+    }
+
+    /// End-of-run statistics of `cluster` for a run that ended at `end`: every count anything,
+    /// the shape the check asks for (its TBUs, the run's idle-timeline bins).
+    mutating func stats(of cluster: Int, end: Cycle) -> ClusterStats {
+        var stats = ClusterStats(cluster: cluster, tbus: config.mesh.workingTBUs(of: cluster))
+        for index in stats.tbus.indices {
+            stats.tbus[index].tasks = amount()
+            stats.tbus[index].busyCycles = amount()
+            stats.tbus[index].reconfigurationCycles = amount()
+            stats.tbus[index].starvedCycles = amount()
+            stats.tbus[index].unassignedCycles = amount()
+            stats.tbus[index].blockedCycles = amount()
+            stats.tbus[index].idleStarts = (0..<below(5)).map { _ in amount() % end }.sorted()
+        }
+        stats.controlBlocks = amount()
+        stats.cbuBusyCycles = amount()
+        stats.rejected = amount()
+        stats.byteHops = amount()
+        stats.localFlows = amount()
+        stats.events = amount()
+        stats.fanoutItems = amount()
+        stats.earlyExits = amount()
+        stats.migrations = amount()
+        stats.migrationByteHops = amount()
+        stats.messagesSent = ["task": amount(), "load": amount()]
+        let width = UtilisationTimeline.binWidth(covering: end)
+        let bins = Int((end - 1) / width) + 1
+        stats.idleTimeline = IdleTimeline(
+            width: width, starved: (0..<bins).map { _ in amount() }, unassigned: (0..<bins).map { _ in amount() })
+        return stats
     }
 }
