@@ -16,8 +16,13 @@ public struct TBUStats: Codable, Equatable, Sendable {
     /// Holding an output that waits for a credit of its destination's input buffer (flow
     /// control, `cluster.flow_credits`; always 0 without it).
     public var blockedCycles: Cycle = 0
-    /// Start times of this TBU's idle periods (for contagious idleness), in time order.
+    /// Start times of this TBU's idle periods that ended before the run did (for contagious
+    /// idleness), in time order.
     public var idleStarts: [Cycle] = []
+    /// The start of the idle period still open when the run ended (nil: the TBU was not idle
+    /// then). Kept apart from ``idleStarts`` so that the end-of-run statistics share the engine's
+    /// log of starts instead of copying it to add one: a long run has millions.
+    public var openIdleStart: Cycle?
 
     public init() {}
 }
@@ -83,25 +88,33 @@ extension ClusterStats {
     /// Each TBU's own list is in time order, so they are merged rather than sorted: long runs have
     /// millions of idle starts, and a sort of (time, TBU) pairs would hold twice as many bytes.
     public func idleStartsInOrder() -> (times: [Cycle], tbus: [UInt32]) {
-        let lists = tbus.map(\.idleStarts)
-        let total = lists.reduce(0) { $0 + $1.count }
+        // Each TBU's starts, its open period's last, read in place (no list is copied).
+        let counts = tbus.map { $0.idleStarts.count + ($0.openIdleStart == nil ? 0 : 1) }
+        func start(_ tbu: Int, _ index: Int) -> Cycle {
+            index < tbus[tbu].idleStarts.count ? tbus[tbu].idleStarts[index] : tbus[tbu].openIdleStart!
+        }
+        let total = counts.reduce(0, +)
         var times: [Cycle] = []
         var owners: [UInt32] = []
         times.reserveCapacity(total)
         owners.reserveCapacity(total)
-        guard lists.allSatisfy({ list in zip(list, list.dropFirst()).allSatisfy { $0 <= $1 } }) else {
+        let ordered = counts.indices.allSatisfy { tbu in
+            (0..<max(counts[tbu] - 1, 0)).allSatisfy { start(tbu, $0) <= start(tbu, $0 + 1) }
+        }
+        guard ordered else {
             // Not from a run (each TBU records its idle periods one after another): sort instead.
-            let pairs = lists.enumerated().flatMap { tbu, list in list.map { ($0, UInt32(tbu)) } }.sorted { $0 < $1 }
+            let pairs = counts.indices.flatMap { tbu in (0..<counts[tbu]).map { (start(tbu, $0), UInt32(tbu)) } }
+                .sorted { $0 < $1 }
             return (pairs.map(\.0), pairs.map(\.1))
         }
-        var next = [Int](repeating: 0, count: lists.count)
+        var next = [Int](repeating: 0, count: counts.count)
         for _ in 0..<total {
             // A handful of TBUs per cluster: scanning their heads is cheaper than a heap.
             var best = -1
-            for tbu in lists.indices where next[tbu] < lists[tbu].count {
-                if best < 0 || lists[tbu][next[tbu]] < lists[best][next[best]] { best = tbu }
+            for tbu in counts.indices where next[tbu] < counts[tbu] {
+                if best < 0 || start(tbu, next[tbu]) < start(best, next[best]) { best = tbu }
             }
-            times.append(lists[best][next[best]])
+            times.append(start(best, next[best]))
             owners.append(UInt32(best))
             next[best] += 1
         }

@@ -142,7 +142,8 @@ struct TBUPool {
             let (starved, unassigned) = Self.idleSplit(tbu, to: end, queue: queue)
             result[index].starvedCycles += starved
             result[index].unassignedCycles += unassigned
-            result[index].idleStarts.append(tbu.idleSince)
+            // Not appended: the list is the pool's log, shared until changed.
+            result[index].openIdleStart = tbu.idleSince
         }
         return result
     }

@@ -54,7 +54,8 @@ enum ClusterProtocol {
     /// 7: a GRANTS message carries each view update and plan once (``SharedMessages``); its
     ///    grants refer to them.
     /// 8: SETUP in binary: the workflow library as ``WireCodable`` instead of JSON.
-    static let version = 8
+    /// 9: STATS carry each TBU's open idle period apart (``TBUStats/openIdleStart``).
+    static let version = 9
 
     struct Registration: Codable {
         var cluster: Int

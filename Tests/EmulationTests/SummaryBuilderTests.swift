@@ -85,12 +85,18 @@ final class SummaryBuilderTests: XCTestCase {
                 stats.tbus = (0..<4).map { _ in
                     var tbu = TBUStats()
                     tbu.idleStarts = (0..<Int(rng.next() % 8)).map { _ in Cycle(rng.next() % 200) }.sorted()
+                    // Half the TBUs were idle at the end: their open period began after the others.
+                    if rng.next() % 2 == 0 { tbu.openIdleStart = (tbu.idleStarts.last ?? 0) + Cycle(rng.next() % 20) }
                     return tbu
                 }
                 return stats
             }
             let events = stats.flatMap { s in
-                s.tbus.enumerated().flatMap { tbu, t in t.idleStarts.map { (cluster: s.cluster, tbu: tbu, time: $0) } }
+                s.tbus.enumerated().flatMap { tbu, t in
+                    (t.idleStarts + [t.openIdleStart].compactMap { $0 }).map {
+                        (cluster: s.cluster, tbu: tbu, time: $0)
+                    }
+                }
             }
             var following = 0
             for event in events {
@@ -108,9 +114,9 @@ final class SummaryBuilderTests: XCTestCase {
                 contagion.observed, events.isEmpty ? 0 : Double(following) / Double(events.count), "trial \(trial)")
             for s in stats {
                 let merged = s.idleStartsInOrder()
-                let pairs = s.tbus.enumerated().flatMap { tbu, t in t.idleStarts.map { ($0, UInt32(tbu)) } }.sorted {
-                    $0 < $1
-                }
+                let pairs = s.tbus.enumerated().flatMap { tbu, t in
+                    (t.idleStarts + [t.openIdleStart].compactMap { $0 }).map { ($0, UInt32(tbu)) }
+                }.sorted { $0 < $1 }
                 XCTAssertEqual(merged.times, pairs.map(\.0))
                 XCTAssertEqual(merged.tbus, pairs.map(\.1))
             }
@@ -120,8 +126,9 @@ final class SummaryBuilderTests: XCTestCase {
         unordered.tbus = [TBUStats(), TBUStats()]
         unordered.tbus[0].idleStarts = [30, 10]
         unordered.tbus[1].idleStarts = [20]
-        XCTAssertEqual(unordered.idleStartsInOrder().times, [10, 20, 30])
-        XCTAssertEqual(unordered.idleStartsInOrder().tbus, [0, 1, 0])
+        unordered.tbus[1].openIdleStart = 5
+        XCTAssertEqual(unordered.idleStartsInOrder().times, [5, 10, 20, 30])
+        XCTAssertEqual(unordered.idleStartsInOrder().tbus, [1, 0, 1, 0])
     }
 
     /// Connected components of idle starts after cycle 0, two of them joined when they are on

@@ -267,6 +267,7 @@ final class WireCodecTests: XCTestCase {
         tbu.unassignedCycles = 6
         tbu.blockedCycles = 7
         tbu.idleStarts = [8, 80, .max]
+        tbu.openIdleStart = 81
         var occupancy = LinkOccupancy()
         occupancy.transfers = 9
         occupancy.busyCycles = 10

@@ -14,6 +14,7 @@ extension TBUStats: WireCodable {
         }
         w.u64(blockedCycles)
         w.u64s(idleStarts)
+        w.optionalCycle(openIdleStart)
     }
 
     init(from r: inout ByteReader) throws {
@@ -26,6 +27,7 @@ extension TBUStats: WireCodable {
         unassignedCycles = try r.u64()
         blockedCycles = try r.u64()
         idleStarts = try r.u64s()
+        openIdleStart = try r.optionalCycle()
     }
 }
 
