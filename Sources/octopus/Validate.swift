@@ -68,8 +68,9 @@ struct Validate: ParsableCommand {
         // the text, so that the loader then names what does not parse.
         if let top = try? ConfigNode.parse(text, file: file).mapping() {
             if top.has("mesh") { return "wafer" }
-            if top.has("blocks") || top.has("workflows") { return "workflow" }
+            // (A workload may name its workflows' directory under `workflows`: injections first.)
             if top.has("injections") { return "workload" }
+            if top.has("blocks") || top.has("workflows") { return "workflow" }
         }
         if text.contains("mesh:") { return "wafer" }
         if text.contains("blocks:") { return "workflow" }

@@ -786,6 +786,19 @@ final class ValidateCommandTests: XCTestCase {
             XCTAssertEqual(result.status, 2, path)
             XCTAssertTrue(result.stdout.contains(message), "\(path): \(result.stdout)")
         }
+        // Outside the Configs folders a file's kind is told by its top-level keys: a workload that
+        // names its workflows' directory (`workflows:`) is a workload, a wafer in JSON a wafer.
+        let workload = directory + "/mine.yaml"
+        try
+            "workflows: \(repositoryRoot)/Configs/workflows\ninjections:\n  - {workflow: recsys, count: 2, arrival: {process: periodic, period_cycles: 10}}\n"
+            .write(toFile: workload, atomically: true, encoding: .utf8)
+        let wafer = directory + "/wafer.json"
+        try #"{"mesh": {"rows": 2, "columns": 2}, "name": "json"}"#.write(
+            toFile: wafer, atomically: true, encoding: .utf8)
+        let kinds = try octopus(["validate", workload, wafer], in: directory, name: "validate-kinds", seconds: 60)
+        XCTAssertEqual(kinds.status, 0, kinds.stdout)
+        XCTAssertTrue(kinds.stdout.contains("ok: \(workload) (workload)"), kinds.stdout)
+        XCTAssertTrue(kinds.stdout.contains("ok: \(wafer) (wafer)"), kinds.stdout)
     }
 }
 
