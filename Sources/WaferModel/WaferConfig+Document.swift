@@ -50,7 +50,8 @@ extension WaferConfig {
         }
         // Every value above is a string, a Bool or an integer: serialisation cannot fail.
         var data =
-            (try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+            (try? JSONSerialization.data(
+                withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
         data.append(UInt8(ascii: "\n"))
         return data
     }

@@ -26,7 +26,8 @@ struct ControlOptions: ParsableArguments {
     func send(_ request: [String: Any], defaultTimeout: Double? = 10) throws {
         let reply = try ControlClient.request(
             endpoint: control, request, timeout: timeout ?? defaultTimeout, keys: try waferKeys())
-        let data = try JSONSerialization.data(withJSONObject: reply, options: [.prettyPrinted, .sortedKeys])
+        let data = try JSONSerialization.data(
+            withJSONObject: reply, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         print(String(decoding: data, as: UTF8.self))
         if reply["ok"] as? Bool != true { throw ExitCode(1) }
     }

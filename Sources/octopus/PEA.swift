@@ -119,7 +119,7 @@ struct PEA: ParsableCommand {
             if let csv { try report.csv.write(toFile: csv, atomically: true, encoding: .utf8) }
             if json {
                 let data = try JSONSerialization.data(
-                    withJSONObject: report.jsonObject, options: [.prettyPrinted, .sortedKeys])
+                    withJSONObject: report.jsonObject, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 print(report.table)

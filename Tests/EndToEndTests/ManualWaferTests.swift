@@ -216,7 +216,9 @@ final class ManualWaferTests: XCTestCase {
         XCTAssertTrue(lines[0].contains("'requests': [0, 49]"), text)
         XCTAssertTrue(lines[2].contains("'drained': True") && lines[2].contains("'completed'"), text)
         XCTAssertTrue(lines[3].contains("'ok': False") && lines[3].contains("unknown command 'launch'"), text)
-        _ = try octopus(["ctl", "stop", "--control", control], in: directory, name: "stop")
+        let stop = try octopus(["ctl", "stop", "--control", control], in: directory, name: "stop")
+        // The reply names the output directory with its slashes as they are (not "\/").
+        XCTAssertTrue(stop.stdout.contains("\"output\" : \"\(directory)/out\""), stop.stdout)
         XCTAssertEqual(coordinator.wait(seconds: 30), 0, coordinator.stderr)
         for cluster in clusters { XCTAssertEqual(cluster.wait(seconds: 15), 0, cluster.stderr) }
     }

@@ -17,7 +17,7 @@ final class WaferDocumentTests: XCTestCase {
         configs.append(
             try WaferConfigLoader.parse(
                 """
-                name: every-option
+                name: every/option
                 clock_mhz: 1500
                 seed: 9223372036854775807
                 mesh: {rows: 4, columns: 6, die_rows: 2, die_columns: 3}
@@ -53,6 +53,7 @@ final class WaferDocumentTests: XCTestCase {
             let again = try WaferConfigLoader.parse(text, file: "\(config.name)/wafer.json")
             XCTAssertEqual(again, config, "\(config.name): \(text)")
             XCTAssertEqual(again.document(), config.document(), config.name)
+            XCTAssertFalse(text.contains(#"\/"#), "slashes are written as they are: \(text)")
         }
         let everyOption = try XCTUnwrap(configs.last)
         XCTAssertGreaterThan(everyOption.defects.tbus.count, 1, "the yield drew TBUs, written as a list")
