@@ -62,14 +62,23 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // OpenSSL's libcrypto from Debian (libssl-dev): SHA-256 digests of the files a run read.
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
         // prctl(PR_SET_PDEATHSIG) is variadic in C, so Swift reaches it through this shim.
         .target(name: "CProcessControl"),
+        // The running executable's GNU build ID (dl_iterate_phdr), for `octopus --version` and summaries.
+        .target(name: "CBuildInfo"),
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], swiftSettings: staticRuntime),
         .target(
             name: "WaferModel",
             dependencies: [
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "HeapModule", package: "swift-collections"),
+                "CCrypto",
             ],
             swiftSettings: metadataSettings
         ),
@@ -87,7 +96,7 @@ let package = Package(
         .target(name: "Functional", dependencies: ["WaferModel"], swiftSettings: staticRuntime),
         .target(
             name: "Runtime",
-            dependencies: ["Emulation", "WaferModel", "Scheduling", "ZeroMQ", "CProcessControl"],
+            dependencies: ["Emulation", "WaferModel", "Scheduling", "ZeroMQ", "CProcessControl", "CBuildInfo"],
             swiftSettings: metadataSettings
         ),
         // `octopus report`: a self-contained HTML page of one or more runs (Chart.js inlined).

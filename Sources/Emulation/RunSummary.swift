@@ -287,6 +287,33 @@ public struct RunSummary: Codable, Equatable, Sendable {
         public var messages: UInt64?
     }
 
+    /// An octopus build: what `octopus --version` prints.
+    public struct Build: Codable, Equatable, Sendable {
+        /// The executable's GNU build ID in hex (`readelf -n` prints it), nil when it has none.
+        public var id: String?
+        /// `release` or `debug`.
+        public var configuration: String
+        /// The window protocol between coordinator and clusters.
+        public var wireProtocol: Int
+
+        public init(id: String?, configuration: String, wireProtocol: Int) {
+            self.id = id
+            self.configuration = configuration
+            self.wireProtocol = wireProtocol
+        }
+    }
+
+    /// Clusters whose processes ran one build (`build`: its ID, nil when unknown).
+    public struct ClusterBuild: Codable, Equatable, Sendable {
+        public var build: String?
+        public var clusters: [Int]
+
+        public init(build: String?, clusters: [Int]) {
+            self.build = build
+            self.clusters = clusters
+        }
+    }
+
     /// Wall-clock cost of the emulation itself.
     public struct Host: Codable, Equatable, Sendable {
         public var synchronisation: Synchronisation
@@ -308,6 +335,16 @@ public struct RunSummary: Codable, Equatable, Sendable {
         /// the command line, and in summaries older than it): with the run's `wafer.json`, what
         /// it takes to run it again.
         public var commandLine: [String]?
+        /// The octopus build that ran the coordinator (absent in summaries older than it).
+        public var build: Build?
+        /// Cluster processes that ran another build than the coordinator, by build (absent when
+        /// every cluster ran the coordinator's, and in summaries older than it).
+        public var clusterBuilds: [ClusterBuild]?
+        /// The files the run's process read its wafer, workflows, tables and workload from, with
+        /// their digests (absent for runs not started from the command line, and in summaries
+        /// older than it; a coordinator lists the files it read, not those `octopus ctl`
+        /// read on its side).
+        public var inputs: [InputFile]?
         public var wallSeconds: Double
         public var eventsPerSecond: Double
         public var taskBlocksPerSecond: Double

@@ -196,6 +196,23 @@ public enum ReportPage {
                 "decision_mean_ns": h.decisionMeanNanoseconds, "setup_seconds": h.setupSeconds,
             ]
         }
+        // How the run was made, when its summary says (runs from before it do not).
+        var provenance: [String: Any] = [:]
+        if let h = run.summary.host {
+            if let command = h.commandLine { provenance["command_line"] = command.joined(separator: " ") }
+            if let build = h.build {
+                provenance["build"] =
+                    "\(build.id ?? "(no build ID)") (\(build.configuration), window protocol \(build.wireProtocol))"
+            }
+            if let others = h.clusterBuilds {
+                provenance["cluster_builds"] = others.map {
+                    "clusters \($0.clusters.map(String.init).joined(separator: ", ")): build \($0.build ?? "unknown")"
+                }
+            }
+            if let inputs = h.inputs {
+                provenance["inputs"] = inputs.map { ["path": $0.path, "bytes": $0.bytes, "sha256": $0.sha256] }
+            }
+        }
         return [
             "name": run.name, "wafer": results.wafer, "scheduler": results.scheduler, "clock_mhz": results.clockMhz,
             "end_ms": Double(results.endCycles) / mhz / 1000, "complete": run.summary.complete ?? true,
@@ -220,7 +237,7 @@ public enum ReportPage {
                 "index": results.contagion.index, "observed": results.contagion.observed,
                 "expected": results.contagion.expected, "idle_periods": results.contagion.idlePeriods,
             ],
-            "overall_utilisation": results.utilisation, "host": host,
+            "overall_utilisation": results.utilisation, "host": host, "provenance": provenance,
         ]
     }
 
@@ -364,6 +381,15 @@ public enum ReportPage {
             section.appendChild(el('h3', {}, 'The emulator\'s own cost (wall time)'));
             table(section, [['processes', 'processes'], ['method', 'method'], ['wall s', 'wall_seconds', 3], ['setup s', 'setup_seconds', 2], ['events/s', 'events_per_second', 0], ['task blocks/s', 'task_blocks_per_second', 0], ['windows', 'windows'], ['rounds', 'rounds'], ['mean decision ns', 'decision_mean_ns', 0]], [run.host]);
           }
+          const made = run.provenance;
+          if (made.command_line || made.build || made.inputs) {
+            const part = el('div', {className: 'provenance'}); part.appendChild(el('h3', {}, 'How this run was made'));
+            if (made.command_line) { part.appendChild(el('p', {}, 'Command: ')).appendChild(el('code', {}, made.command_line)); }
+            if (made.build) { part.appendChild(el('p', {}, 'Build: ')).appendChild(el('code', {}, made.build)); }
+            (made.cluster_builds || []).forEach(b => part.appendChild(el('p', {className: 'note'}, 'Another build: ' + b)));
+            if (made.inputs && made.inputs.length) { part.appendChild(el('p', {}, 'Files read (sha256sum prints the same digest while a file is unchanged):')); table(part, [['file', 'path'], ['bytes', 'bytes'], ['SHA-256', 'sha256']], made.inputs); }
+            section.appendChild(part);
+          }
         });
 
         // For tests and for people: how many charts hold pixels.
@@ -375,5 +401,6 @@ public enum ReportPage {
         document.body.dataset.meshDefects = String(meshDefects);
         document.body.dataset.meshLinks = String(document.querySelectorAll('svg.mesh line').length) + '/' + String(meshLinks);
         document.body.dataset.states = stateCounts.join(',');
+        document.body.dataset.provenance = String(document.querySelectorAll('div.provenance').length) + '/' + String(document.querySelectorAll('div.provenance tr').length);
         """#
 }

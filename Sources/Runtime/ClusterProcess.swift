@@ -131,6 +131,7 @@ public final class ClusterProcess {
         for member in members {
             var registration = ClusterProtocol.Registration(
                 cluster: member.id, pid: getpid(), host: host, wire: ClusterProtocol.version)
+            registration.build = BuildInfo.id
             if members.count > 1 { registration.process = processName }
             try member.dealer.send(ClusterProtocol.json(.register, registration))
             everyoneDealers[everyone.add(.socket(member.dealer))] = member

@@ -66,13 +66,17 @@ enum ClusterProtocol {
         /// A random name of the process hosting the cluster, the same for every cluster it hosts
         /// (absent: one process per cluster). Pids and host names may repeat across containers.
         var process: String?
+        /// The cluster process's build ID (``BuildInfo/id``; absent: unknown, or a build from
+        /// before it was sent). Another build than the coordinator's is accepted, with a warning
+        /// and a note in the summary, as long as it speaks the same window protocol.
+        var build: String?
 
         /// Why the names in this registration cannot be printed in a log or an error (nil when
         /// they can): a host or process name is 1 to 255 bytes without control characters, so a
         /// peer cannot write terminal escapes, forged log lines or megabytes into the
-        /// coordinator's messages and summary.
+        /// coordinator's messages and summary. A build ID is held to the same rule.
         var nameProblem: String? {
-            for (field, name) in [("host", host), ("process", process)] {
+            for (field, name) in [("host", host), ("process", process), ("build", build)] {
                 guard let name else { continue }
                 let printable = !name.unicodeScalars.contains {
                     $0.properties.generalCategory == .control || $0.properties.generalCategory == .format

@@ -23,6 +23,9 @@ public final class CoordinatorServer {
         public var outputDirectory: String
         /// The command line that started the run, for the summary (nil: not from a command line).
         public var commandLine: [String]?
+        /// The log of the files the run was read from, listed in the summary when it is written
+        /// (``InputFileLog/shared`` from the command line; nil: not listed).
+        public var inputs: InputFileLog?
         /// The scheduler the wafer runs; clusters rebuild it from its text form (see ``SchedulerRegistry``).
         public var scheduler: Scheduler = .octopus
         /// Finish as soon as the wafer is idle (`octopus run`); otherwise serve until `stop`.
@@ -246,7 +249,10 @@ public final class CoordinatorServer {
             session: session, results: results, wallSeconds: Date().timeIntervalSince(wallStart),
             processes: processCount, stats: [])
         host.placement = (0..<options.config.clusterCount).map { registered[$0]?.host ?? "" }
-        host.commandLine = options.commandLine
+        host.recordProvenance(
+            commandLine: options.commandLine,
+            clusterBuilds: (0..<options.config.clusterCount).map { registered[$0]?.build },
+            inputs: options.inputs)
         var summary = RunSummary(results: results, host: host)
         summary.complete = false
         summary.stoppedBecause = reason
@@ -411,6 +417,11 @@ public final class CoordinatorServer {
             return refuse("cluster \(id) is already registered (pid \(registered[id]!.pid))")
         }
         registered[id] = registration
+        if registration.build != BuildInfo.id {
+            options.log(
+                "warning: cluster \(id) (pid \(registration.pid) on \(registration.host)) runs build \(registration.build ?? "unknown"), this coordinator build \(BuildInfo.id ?? "unknown"): the same window protocol, but a different build may model differently (the summary lists the clusters of each build)"
+            )
+        }
     }
 
     private func mainLoop() throws {
@@ -513,7 +524,10 @@ public final class CoordinatorServer {
         host.pace = options.pace
         host.paceReached = pacer?.reached(at: session.now)
         host.placement = (0..<options.config.clusterCount).map { registered[$0]?.host ?? "" }
-        host.commandLine = options.commandLine
+        host.recordProvenance(
+            commandLine: options.commandLine,
+            clusterBuilds: (0..<options.config.clusterCount).map { registered[$0]?.build },
+            inputs: options.inputs)
         var summary = RunSummary(results: results, host: host)
         summary.complete = true
         if let interrupt {

@@ -23,6 +23,9 @@ public enum LocalWafer {
         public var outputDirectory: String
         /// The command line that started the run, for the summary (nil: not from a command line).
         public var commandLine: [String]?
+        /// The log of the files the run was read from, listed in the summary when it is written
+        /// (``InputFileLog/shared`` from the command line; nil: not listed).
+        public var inputs: InputFileLog?
         public var transport: Transport = .ipc
         /// Control endpoint; a private ipc:// endpoint when nil.
         public var control: String?
@@ -98,6 +101,7 @@ public enum LocalWafer {
             control: options.control ?? "ipc://\(directory)/control", outputDirectory: options.outputDirectory)
         serverOptions.keys = options.keys
         serverOptions.commandLine = options.commandLine
+        serverOptions.inputs = options.inputs
         serverOptions.scheduler = options.scheduler
         serverOptions.exitWhenIdle = true
         serverOptions.functional = options.functional
@@ -217,7 +221,7 @@ public enum LocalWafer {
         )
         var summary = RunSummary(results: results, host: host)
         summary.host?.pace = options.pace
-        summary.host?.commandLine = options.commandLine
+        summary.host?.recordProvenance(commandLine: options.commandLine, clusterBuilds: [], inputs: options.inputs)
         summary.host?.paceReached = pacer?.reached(at: session.now)
         summary.complete = failure == nil
         if let failure {

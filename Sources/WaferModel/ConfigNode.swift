@@ -56,7 +56,8 @@ public struct ConfigNode {
     }
 
     /// Reads a text file, with an error that says what is wrong with an unusable path: no such
-    /// file, a directory, unreadable, empty, or not UTF-8.
+    /// file, a directory, unreadable, empty, or not UTF-8. Files read are noted, with their
+    /// digests, in ``InputFileLog/shared``.
     public static func readText(path: String) throws -> String {
         func failure(_ message: String) -> ConfigError {
             ConfigError(file: path, line: nil, field: "", message: message)
@@ -72,6 +73,7 @@ public struct ConfigNode {
         }
         guard !data.isEmpty else { throw failure("empty file") }
         guard let text = String(data: data, encoding: .utf8) else { throw failure("not UTF-8 text") }
+        InputFileLog.shared.record(path: path, contents: data)
         return text
     }
 

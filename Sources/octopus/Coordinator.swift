@@ -95,6 +95,7 @@ struct Coordinator: ParsableCommand {
                 outputDirectory: out ?? defaultRunDirectory())
             options.scheduler = try model.schedulerSpec()
             options.commandLine = CommandLine.arguments
+            options.inputs = InputFileLog.shared
             options.functional = model.kernels
             options.registrationTimeout = registrationTimeout
             options.keys = try keys.map { try WaferKeys.load(from: $0) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CProcessControl
+import Runtime
 
 @main
 struct Octopus: ParsableCommand {
@@ -13,6 +14,7 @@ struct Octopus: ParsableCommand {
 
             Configs live in Configs/ (wafers/, workflows/, workloads/); see README.md and docs/.
             """,
+        version: BuildInfo.description,
         subcommands: [
             Run.self, Report.self, Compare.self, Coordinator.self, Cluster.self, Ctl.self, Schedulers.self, Keys.self,
             Workflows.self, TransportCostCommand.self,

@@ -130,6 +130,7 @@ struct Run: ParsableCommand {
                 config: config, library: library, injections: injections, outputDirectory: directory)
             options.transport = chosen
             options.commandLine = CommandLine.arguments
+            options.inputs = InputFileLog.shared
             options.control = control
             options.scheduler = try model.schedulerSpec()
             options.singleProcess = singleProcess

@@ -442,5 +442,16 @@ final class ManualWaferTests: XCTestCase {
         XCTAssertTrue((summary["stopped_because"] as? String ?? "").contains(refusal), "\(summary)")
         XCTAssertNoThrow(try readJSON(out + "/trace.json"), "the trace is closed, valid JSON")
         for cluster in clusters { XCTAssertEqual(cluster.wait(seconds: 20), 0, cluster.stderr) }
+        // The hand-made cluster sent no build ID: the coordinator warned and the summary names
+        // it alone (the real cluster processes ran the coordinator's build).
+        XCTAssertTrue(
+            coordinator.stderr.contains("warning: cluster 1 (pid \(getpid()) on liar) runs build unknown"),
+            coordinator.stderr)
+        let host = try XCTUnwrap(summary["host"] as? [String: Any])
+        let builds = try XCTUnwrap(host["cluster_builds"] as? [[String: Any]], "\(host)")
+        XCTAssertEqual(builds.count, 1, "\(builds)")
+        XCTAssertNil(builds.first?["build"], "\(builds)")
+        XCTAssertEqual(builds.first?["clusters"] as? [Int], [1])
+        XCTAssertEqual((host["build"] as? [String: Any])?["id"] as? String, try buildID(of: octopusBinary))
     }
 }

@@ -79,6 +79,11 @@ final class ReportTests: XCTestCase {
         XCTAssertFalse(links.isEmpty, "task flows crossed links")
         XCTAssertEqual(one["data-mesh-links"], "\(links.count)/\(links.count)", "an arrow for every link with traffic")
         XCTAssertTrue(page.contains("Imbalance episodes and cascades of idleness"))
+        // How the run was made: a table of the files it read (a header row and one per file).
+        let inputs = try XCTUnwrap((summary["host"] as? [String: Any])?["inputs"] as? [[String: Any]])
+        XCTAssertGreaterThan(inputs.count, 3, "the wafer, the workload and its workflows")
+        XCTAssertEqual(one["data-provenance"], "1/\(inputs.count + 1)")
+        XCTAssertTrue(page.contains(try buildID(of: octopusBinary)), "the build is named")
 
         // The second run on a wafer with a dead cluster, a dead TBU and a dead link.
         let second = directory + "/static"
@@ -110,6 +115,7 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(two["data-mesh-cells"], "13")
         XCTAssertEqual(one["data-mesh-defects"], "0")
         XCTAssertEqual(two["data-mesh-defects"], "3", "cluster 4 crossed out, cluster 2's dead TBU, link 0–1")
+        XCTAssertEqual(two["data-provenance"]?.hasPrefix("2/"), true, "each run says how it was made")
 
         let compare = try octopus(
             [

@@ -504,6 +504,19 @@ final class RunCommandTests: XCTestCase {
         }
     }
 
+    /// `octopus --version` names the executable's build by the ID its linker wrote (`readelf`
+    /// reads it independently), and the debug or release configuration the tests run.
+    func testVersionNamesTheBuild() throws {
+        let directory = try makeTemporaryDirectory("version")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let version = try octopus(["--version"], in: directory, name: "version", seconds: 30)
+        XCTAssertEqual(version.status, 0, version.stderr)
+        let id = try buildID(of: octopusBinary)
+        XCTAssertEqual(id.count, 40, "a SHA-1 build ID in hex")
+        XCTAssertTrue(version.stdout.hasPrefix("octopus build \(id) ("), version.stdout)
+        XCTAssertTrue(version.stdout.contains("window protocol"), version.stdout)
+    }
+
     /// `wafer.json` is the wafer as run in the wafer file's format: given to `--wafer` it runs the
     /// same wafer again (here with the `--sync` setting of the first run, across processes, again
     /// in one process), to the same results, and writes the same `wafer.json`.

@@ -170,3 +170,31 @@ func cpuTicks(_ pid: Int32) -> Int? {
     guard fields.count > 13, let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
     return user + system
 }
+
+/// Output of a tool of the system (readelf, sha256sum) run on `arguments`; fails on a non-zero exit.
+func systemTool(_ tool: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [tool] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw NSError(domain: tool, code: Int(process.terminationStatus))
+    }
+    return String(decoding: output, as: UTF8.self)
+}
+
+/// The GNU build ID `readelf -n` prints for `executable`.
+func buildID(of executable: String) throws -> String {
+    let notes = try systemTool("readelf", ["-n", executable])
+    let line = try XCTUnwrap(notes.split(separator: "\n").first { $0.contains("Build ID:") }, notes)
+    return line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)
+}
+
+/// The SHA-256 digest `sha256sum` prints for `path`.
+func sha256sum(_ path: String) throws -> String {
+    String(try systemTool("sha256sum", [path]).prefix(64))
+}

@@ -81,6 +81,27 @@ final class TraceReplayRunTests: XCTestCase {
             summaries[name] = try SummaryRenderer.decode(Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
             traces[name] = try Data(contentsOf: URL(fileURLWithPath: out + "/trace.json"))
         }
+        // Both summaries name the build and every file read, with the digests sha256sum prints
+        // (paths as the run read them: the replay's relative to the workload, the tables through
+        // the link).
+        let build = try buildID(of: octopusBinary)
+        var expected = [
+            "Configs/wafers/small-2x2.yaml", directory + "/replay.yaml", directory + "/workflows/serve.yaml",
+            directory + "/other-service.csv",
+        ]
+        expected += ["gpt2-small-prefill.csv", "gpt2-small-decode.csv"].map { directory + "/topologies/" + $0 }
+        for name in ["one", "many"] {
+            let host = try XCTUnwrap(summaries[name]?.host)
+            XCTAssertEqual(host.build?.id, build, name)
+            XCTAssertNil(host.clusterBuilds, name)
+            let inputs = try XCTUnwrap(host.inputs, name)
+            XCTAssertEqual(Set(inputs.map(\.path)), Set(expected), name)
+            for input in inputs {
+                let onDisk = input.path.hasPrefix("/") ? input.path : repositoryRoot + "/" + input.path
+                XCTAssertEqual(input.sha256, try sha256sum(onDisk), input.path)
+                XCTAssertEqual(input.bytes, try FileManager.default.attributesOfItem(atPath: onDisk)[.size] as? Int)
+            }
+        }
         let results = try XCTUnwrap(summaries["one"]?.results)
         XCTAssertEqual(summaries["many"]?.results, results, "results across processes differ from one process")
         XCTAssertEqual(traces["many"], traces["one"], "traces across processes differ from one process")
