@@ -9,7 +9,7 @@ import PackageDescription
 /// command takes 2.6–3.0 s instead of 3.2–4.5 s; one process runs 1.04–1.09× the task blocks per
 /// second (calls into the runtime skip the dynamic linker's tables) and 17 processes 1.06×
 /// (alternating runs; docs/synchronisation.md). The binary (about 100 MB) needs no Swift toolchain
-/// on a host, only the Debian libraries it links (libzmq, zlib). Debug builds, which the tests
+/// on a host, only the Debian libraries it links (libzmq, zlib, libcrypto). Debug builds, which the tests
 /// run, link as before (quickly); `scripts/test` also runs the end-to-end tests on the release build.
 let staticRuntime: [SwiftSetting] = [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
 
