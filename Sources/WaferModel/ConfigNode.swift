@@ -69,6 +69,10 @@ public struct ConfigNode {
         }
         guard !isDirectory.boolValue else { throw failure("is a directory, not a file") }
         guard let data = FileManager.default.contents(atPath: path) else {
+            let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
+            if let type, type != .typeRegular {
+                throw failure("not a regular file (a device, pipe or socket) that could be read")
+            }
             throw failure("cannot read the file (permission denied?)")
         }
         guard !data.isEmpty else { throw failure("empty file") }

@@ -430,7 +430,15 @@ final class RunCommandTests: XCTestCase {
             let result = try octopus(common + ["--sync", bad, "--out", directory + "/out"], in: directory, name: "bad")
             XCTAssertEqual(result.status, 64, bad)
             XCTAssertTrue(result.stderr.contains("--sync must be exact, conservative or quantum:W"), result.stderr)
+            // The usage shown is the command's, not the root's `octopus <subcommand>`.
+            XCTAssertTrue(result.stderr.contains("Usage: octopus run "), result.stderr)
+            XCTAssertTrue(result.stderr.contains("See 'octopus run --help'"), result.stderr)
         }
+        let nested = try octopus(["workflows", "show", "nosuch"], in: directory, name: "nested")
+        XCTAssertEqual(nested.status, 64, nested.stderr)
+        XCTAssertTrue(nested.stderr.contains("Error: no workflow 'nosuch'"), nested.stderr)
+        XCTAssertTrue(nested.stderr.contains("Usage: octopus workflows show <workflow>"), nested.stderr)
+        XCTAssertTrue(nested.stderr.contains("See 'octopus workflows show --help'"), nested.stderr)
     }
 
     /// 400 clusters in one process: more sockets than libzmq's default per context and more
@@ -792,7 +800,7 @@ final class ValidateCommandTests: XCTestCase {
         let cases = [
             ("", "an empty path names no file"), (directory + "/missing.yaml", "no such file"),
             (directory + "/workflows", "is a directory"), (directory + "/empty.yaml", "empty file"),
-            (directory + "/latin.yaml", "not UTF-8"),
+            (directory + "/latin.yaml", "not UTF-8"), ("/dev/null", "not a regular file"),
         ]
         for (path, message) in cases {
             let result = try octopus(["validate", path], in: directory, name: "validate-path", seconds: 60)
