@@ -304,7 +304,9 @@ public final class CoordinatorServer {
 
     private func waitForClusters() throws {
         let count = options.config.clusterCount
-        options.log("waiting for \(count) clusters on \(listenEndpoint) (control: \(controlEndpoint))")
+        options.log(
+            "waiting for \(count) clusters on \(listenEndpoint) (control: \(controlEndpoint); build \(BuildInfo.id ?? "unknown"))"
+        )
         var poller = Poller()
         let routerIndex = poller.add(.socket(router))
         let controlIndex = poller.add(.socket(controlSocket))
@@ -683,7 +685,7 @@ public final class CoordinatorServer {
             ] as [String: Any]
         }
         return [
-            "ok": true, "state": state.rawValue, "wafer": options.config.name,
+            "ok": true, "state": state.rawValue, "wafer": options.config.name, "build": BuildInfo.id ?? NSNull(),
             "virtual_time_cycles": session.now, "virtual_time_us": options.config.microseconds(session.now),
             "clusters": options.config.clusterCount, "clusters_registered": registered.count,
             "windows": session.synchronizer.windows,

@@ -41,6 +41,10 @@ final class ManualWaferTests: XCTestCase {
         let clusters = try (0..<4).map {
             try Launched(["cluster", "--coordinator", listen, "--id", "\($0)"], in: directory, name: "cluster\($0)")
         }
+        // Status names the coordinator's build, as `octopus --version` does.
+        XCTAssertEqual(
+            try ctl(["status"], control: control, in: directory, name: "build").1["build"] as? String,
+            try buildID(of: octopusBinary))
         XCTAssertTrue(
             eventually(30) {
                 (try? self.ctl(["status"], control: control, in: directory, name: "status1").1["clusters_registered"]
