@@ -23,6 +23,26 @@ public struct CompareReport {
     public var baselineColumns: [String] { matrix.registry.baselines.map(\.name) }
     var octopus: String { matrix.underTest }
 
+    /// Which octopus builds made the runs, for the report's first line: one build, or each with
+    /// its count of runs (a compare resumed or merged across builds), in order of first run.
+    var builds: String {
+        var order: [String?] = []
+        var counts: [String?: Int] = [:]
+        for run in runs {
+            if counts[run.build] == nil { order.append(run.build) }
+            counts[run.build, default: 0] += 1
+        }
+        func name(_ build: String?) -> String { build.map { "`\($0)`" } ?? "an unrecorded build" }
+        switch order.count {
+        case 0: return ""
+        case 1: return order[0] == nil ? "" : " with octopus build \(name(order[0]))"
+        default:
+            let each = order.map { "\(name($0)) (\(counts[$0]!) runs)" }.joined(separator: ", ")
+            return
+                " with \(order.count) octopus builds — \(each) — whose results agree only if they were built from the same sources"
+        }
+    }
+
     var latencyLoad: Double { matrix.loads.first ?? 1 }
     var throughputLoad: Double { matrix.loads.last ?? 1 }
 
@@ -73,7 +93,7 @@ public struct CompareReport {
         out.append("# Octopus against the baselines")
         out.append("")
         out.append(
-            "Produced by `\(command)`; every run is in one process in virtual time, so the numbers are the same on any machine."
+            "Produced by `\(command)`\(builds); every run is in one process in virtual time, so the numbers are the same on any machine with the same build."
         )
         out.append("")
         out.append(

@@ -14,6 +14,9 @@ public struct CompareRun: Sendable, Equatable, Codable {
     /// before replicates existed read back unchanged.
     public var replicate: Int?
     public var results: RunSummary.Results
+    /// The octopus build that made the run (its build ID, ``CompareRunner/build``); nil when not
+    /// recorded (journals from before it). A resumed or merged compare may hold runs of several.
+    public var build: String?
 
     public init(
         workload: String, size: CompareMatrix.Size, load: Double, scheduler: String, replicate: Int = 0,
@@ -42,6 +45,8 @@ public struct CompareRunner {
     /// The library of a workload that names its own workflow directory (others use `library`).
     public var libraries: [String: WorkflowLibrary] = [:]
     public var jobs: Int
+    /// The build ID of the octopus build running the matrix, recorded in every run (nil: none).
+    public var build: String?
     /// Called after every run with (finished, total, the run); for progress output.
     public var progress: (@Sendable (Int, Int, CompareRun) -> Void)?
 
@@ -234,9 +239,11 @@ public struct CompareRunner {
         }
         try session.runUntilIdle()
         let stats = try session.collectStats()
-        return CompareRun(
+        var run = CompareRun(
             workload: job.workload, size: job.size, load: job.load, scheduler: job.scheduler,
             replicate: job.replicate, results: SummaryBuilder.results(session: session, stats: stats))
+        run.build = build
+        return run
     }
 
     /// Counts finished runs for progress reports.

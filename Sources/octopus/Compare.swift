@@ -150,6 +150,7 @@ struct Matrix: ParsableCommand {
             guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
             var runner = CompareRunner(matrix: matrix, base: base, library: library, workloads: injections, jobs: jobs)
             runner.libraries = libraries
+            runner.build = BuildInfo.id
             let quiet = self.quiet
             // On a terminal one line is redrawn with the time left; in a log, one line per run.
             let line = ProgressLine.onStandardError(quiet: quiet)

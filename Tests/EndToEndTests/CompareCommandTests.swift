@@ -151,6 +151,27 @@ final class CompareCommandTests: XCTestCase {
             in: directory, name: "merge")
         XCTAssertEqual(merged.status, 0, merged.stderr)
         XCTAssertEqual(try reports(directory + "/merged"), expected, "the merged shards differ from one compare")
+        // Every run records the build that made it: the report names it, and shards of two builds
+        // are merged with each build and its count of runs named.
+        let build = try buildID(of: octopusBinary)
+        XCTAssertTrue(expected[0].contains("with octopus build `\(build)`; every run"), expected[0])
+        try FileManager.default.createDirectory(atPath: directory + "/other", withIntermediateDirectories: true)
+        let journal2 = try String(contentsOfFile: directory + "/shard2/compare-runs.jsonl", encoding: .utf8)
+        XCTAssertEqual(journal2.components(separatedBy: "\"build\":\"\(build)\"").count - 1, 23, "a build per run")
+        try journal2.replacingOccurrences(of: build, with: "feedface").write(
+            toFile: directory + "/other/compare-runs.jsonl", atomically: true, encoding: .utf8)
+        let mixed = try octopus(
+            [
+                "compare", "merge", directory + "/shard1", directory + "/other", "--out", directory + "/mixed",
+                "--quiet",
+            ],
+            in: directory, name: "mixed")
+        XCTAssertEqual(mixed.status, 0, mixed.stderr)
+        let mixedReport = try reports(directory + "/mixed")[0]
+        XCTAssertTrue(
+            mixedReport.contains(
+                "with 2 octopus builds — `\(build)` (23 runs), `feedface` (23 runs) — whose results agree only if they were built from the same sources"
+            ), mixedReport)
         // A finished compare's reports are not replaced without --overwrite (they were, silently).
         let mergeArguments = [
             "compare", "merge", directory + "/shard2", directory + "/shard1", "--out", directory + "/whole",
