@@ -114,6 +114,11 @@ public enum SummaryRenderer {
                         "host: %d processes, %.3f s wall, %.0f events/s, %.0f task blocks/s, %.0f windows/s (%.0f µs each), %.3g virtual cycles/s, sync overhead %.0f%%",
                     h.processes, h.wallSeconds, h.eventsPerSecond, h.taskBlocksPerSecond, h.windowsPerSecond,
                     h.meanWindowMicroseconds, h.virtualCyclesPerWallSecond, h.syncOverheadFraction * 100))
+            for other in h.clusterBuilds ?? [] {
+                lines.append(
+                    "warning: clusters \(other.clusters.map(String.init).joined(separator: ", ")) ran build \(other.build ?? "unknown"), not the coordinator's \(h.build?.id ?? "unknown")"
+                )
+            }
             if let pace = h.pace {
                 lines.append(
                     String(
