@@ -1,3 +1,4 @@
+import Collections
 import Scheduling
 import WaferModel
 
@@ -5,14 +6,17 @@ import WaferModel
 /// is compared, once its horizon has passed, with the work that actually ran in it (weighted
 /// absolute percentage error, ``DemandPredictor/error(predicted:actual:)``).
 struct PredictionAudit {
-    private var open: [(time: Cycle, prediction: DemandPrediction, actual: [TaskType: Double])] = []
+    /// Open predictions, oldest first. A deque: they close from the front, and after a quiet
+    /// spell (no load reports while the planner kept predicting) thousands close at once — an
+    /// array's `removeFirst` moved all the others each time, half of a run's time.
+    private var open = Deque<(time: Cycle, prediction: DemandPrediction, actual: [TaskType: Double])>()
     /// The error of every prediction whose horizon has passed, by the time it was made.
     private(set) var errors: [(time: Cycle, error: Double)] = []
 
     /// The audit at a window's start: the open predictions, and how many errors were recorded
     /// (an append-only log).
     struct Snapshot {
-        var open: [(time: Cycle, prediction: DemandPrediction, actual: [TaskType: Double])]
+        var open: Deque<(time: Cycle, prediction: DemandPrediction, actual: [TaskType: Double])>
         var errorCount: Int
     }
 
