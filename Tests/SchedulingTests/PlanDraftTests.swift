@@ -6,7 +6,8 @@ import XCTest
 /// The proactive planner computes its plan in flat arrays (PlanDraft) and builds a `WaferPlan`
 /// only when it publishes one; these tests hold that plan equal, bit for bit, to its definition
 /// through `ProportionalMapping` (`referencePlan`) over many random demands, stable sets, wafers
-/// with and without defective TBUs, and current plans.
+/// with and without defective TBUs, and current plans — the same demand again included, which a
+/// draft answers without rebuilding.
 final class PlanDraftTests: XCTestCase {
     private func mesh(_ rows: Int, _ columns: Int, tbus: Int, defects: String = "") throws -> Mesh {
         try WaferConfigLoader.parse(
@@ -47,7 +48,13 @@ final class PlanDraftTests: XCTestCase {
             var demand: [TaskType: Double] = [:]
             var stable: Set<TaskType> = []
             for _ in 0..<300 {
-                if !demand.isEmpty, random.next() % 4 != 0 {
+                // Sometimes the same demand again (a quiet spell: the draft is kept as it is),
+                // or the same demand with other stable types (it must not be).
+                let repeats = random.next() % 5
+                if !demand.isEmpty, repeats == 0 {
+                } else if !demand.isEmpty, repeats == 1 {
+                    stable = Set(demand.keys.filter { _ in random.next() % 2 == 0 })
+                } else if !demand.isEmpty, random.next() % 4 != 0 {
                     // Mostly small changes, as between planning periods: the hysteresis keeps the plan.
                     for type in demand.keys { demand[type]! *= 0.95 + 0.1 * uniform() }
                 } else {

@@ -61,6 +61,10 @@ struct PlanDraft: Sendable {
     /// Each TBU's configuration wish, by grid cell: an index into `entries`, or -1.
     private var cellWish: [Int] = []
     private var isStable: [Bool] = []
+    /// The stable types of the last rebuild (with `entries`, all a draft depends on).
+    private var stable: Set<TaskType> = []
+    /// Whether the draft was ever built (an empty draft's `entries` say nothing).
+    private var built = false
     // Working arrays of one build, kept so the next build reuses their storage: the planner
     // builds a draft every planning period, and allocating a dozen arrays each time (and
     // looking up their metadata) was a fifth of a step.
@@ -90,6 +94,13 @@ struct PlanDraft: Sendable {
     /// Makes this the draft for `demand` (in type order, one entry per type), reusing the storage
     /// of the previous one: the same draft as ``init(entries:stable:geometry:)``.
     mutating func rebuild(entries demand: [TypeDemand], stable: Set<TaskType>) {
+        // The draft is a function of the demand and the stable types (and the fixed geometry):
+        // built from the same ones, it would come out as it is. While nothing runs and requests
+        // are pending (a quiet spell), the planner steps every period with the same demand, and
+        // drafting was most of each step.
+        if built, demand == entries, stable == self.stable { return }
+        built = true
+        self.stable = stable
         entries = demand
         isStable.removeAll(keepingCapacity: true)
         for entry in entries { isStable.append(stable.contains(entry.type)) }
