@@ -35,9 +35,10 @@ final class LauncherTests: XCTestCase {
     }
 
     func testTheSlurmBatchScriptIsValidBash() throws {
+        let directory = try makeTemporaryDirectory("bash-n")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let check = try Launched(
-            ["-n", "scripts/slurm/wafer.sbatch"], in: NSTemporaryDirectory(), name: "bash-n-\(getpid())",
-            executable: "/bin/bash")
+            ["-n", "scripts/slurm/wafer.sbatch"], in: directory, name: "bash-n", executable: "/bin/bash")
         XCTAssertEqual(check.wait(seconds: 30), 0, check.stderr)
     }
 

@@ -29,7 +29,9 @@ final class MultiHostTests: XCTestCase {
     }
 
     func generateKeys(_ directory: String) throws {
-        let result = try octopus(["keys", "generate", directory], in: NSTemporaryDirectory(), name: "keys-\(getpid())")
+        // Its output files go beside the keys' directory, which the caller removes with its own.
+        let parent = (directory as NSString).deletingLastPathComponent
+        let result = try octopus(["keys", "generate", directory], in: parent, name: "keys-generate")
         XCTAssertEqual(result.status, 0, result.stderr)
     }
 
