@@ -328,7 +328,8 @@ public final class CoordinatorEngine {
             core.record(.inFlight(time: now, count: UInt32(clamping: inFlightArrived)))
         case .message(.load(let load)):
             for runs in load.finished { planning.observe(runs) }
-            audit.observe(load.finished, at: now)
+            audit.observe(
+                load.finished, at: now, lag: config.cluster.loadSignalPeriod.adding(config.controlLatency))
             for block in load.started { foresight?.started(block) }
             var observed = load
             observed.finished = []

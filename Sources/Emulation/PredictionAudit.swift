@@ -32,12 +32,26 @@ struct PredictionAudit {
         open.append((now, prediction, [:]))
     }
 
-    /// Runs reported at `now` count for every open prediction; predictions whose horizon has passed are closed.
-    mutating func observe(_ runs: [TypeRuns], at now: Cycle) {
+    /// Runs reported at `now` count for every open prediction whose horizon they may fall in;
+    /// predictions whose horizon has passed are closed.
+    ///
+    /// A report at `now` describes work done up to `lag` cycles earlier (one load-signal period
+    /// plus the control latency), so a prediction whose horizon ended before `now - lag` cannot
+    /// contain it: such predictions close first, before the runs are credited. While reports
+    /// arrive every period none is left open by then; after a quiet spell (no reports while the
+    /// planner kept predicting) the first runs reported would otherwise count for every
+    /// prediction made during the spell, long after their horizons.
+    mutating func observe(_ runs: [TypeRuns], at now: Cycle, lag: Cycle) {
+        if now > lag { close(through: now - lag) }
         for run in runs {
             for index in open.indices { open[index].actual[run.taskType, default: 0] += run.cycles }
         }
-        while let first = open.first, first.time + first.prediction.horizon <= now {
+        close(through: now)
+    }
+
+    /// Closes, oldest first, the open predictions whose horizon ended by `time`.
+    private mutating func close(through time: Cycle) {
+        while let first = open.first, first.time.adding(first.prediction.horizon) <= time {
             open.removeFirst()
             if let error = DemandPredictor.error(predicted: first.prediction.demand, actual: first.actual) {
                 errors.append((first.time, error))
