@@ -165,7 +165,8 @@ public struct CompareReport {
         out.append(
             "Each step adds one Octopus strategy to the one above it; geometric means over the workloads, relative to `static`"
                 + (matrix.replicates > 1
-                    ? " (and over the replicates; utilisation, contagion and imbalance of replicate 0)." : ".")
+                    ? " (and over the replicates); utilisation, contagion index and imbalance are means over the workloads and the replicates."
+                    : "; utilisation, contagion index and imbalance are means over the workloads.")
         )
         for size in matrix.sizes {
             out.append("")
@@ -377,7 +378,7 @@ public struct CompareReport {
 
     /// The ablation ladder at `size`, then the ideal references (speedups: geometric means over
     /// the workloads within each replicate, then over the replicates; the other columns:
-    /// replicate 0).
+    /// arithmetic means over the workloads and the replicates).
     public func ladder(size: CompareMatrix.Size) -> [LadderStep] {
         let ladder = matrix.registry.ablationLadder
         let base = ladder.first?.name ?? "static"
@@ -401,8 +402,11 @@ public struct CompareReport {
                                 replicate: replicate)
                         })
                 })
-            let atLatency = matrix.workloads.compactMap {
-                CompareAnalysis.find(runs, workload: $0, size: size, load: latencyLoad, scheduler: name)
+            let atLatency = matrix.replicateRange.flatMap { replicate in
+                matrix.workloads.compactMap {
+                    CompareAnalysis.find(
+                        runs, workload: $0, size: size, load: latencyLoad, scheduler: name, replicate: replicate)
+                }
             }
             let label =
                 step.comparison.ideal.map { "ideal: \($0) (`\(name)`)" }

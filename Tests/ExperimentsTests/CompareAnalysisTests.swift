@@ -112,3 +112,46 @@ final class BestSettingTests: XCTestCase {
             sweep[2])
     }
 }
+
+/// The ablation ladder's columns other than the speedups.
+final class LadderTests: XCTestCase {
+    /// With several replicates, utilisation, contagion and imbalance are means over the workloads
+    /// and every replicate, not the first replicate's.
+    func testTheLadderAveragesUtilisationContagionAndImbalanceOverTheReplicates() throws {
+        let config = try WaferConfigLoader.parse("mesh: {rows: 1, columns: 1}\n", file: "w.yaml")
+        let library = WorkflowLibrary([
+            try WorkflowLoader.parse("name: w\nblocks:\n  - {name: b, task: [{cycles: 100}]}\n", file: "w.yaml")
+        ])
+        let session = WaferSession.inProcess(config: config, library: library, scheduler: .standard("fifo"))
+        try session.inject(Injection(workflow: "w", count: 3, arrival: .periodic(period: 1_000, jitter: 0)))
+        try session.runUntilIdle()
+        let base = SummaryBuilder.results(session: session, stats: try session.transport.collectStats(end: 1))
+        let size = CompareMatrix.Size(rows: 1, columns: 1)
+        let matrix = CompareMatrix(workloads: ["a", "b"], sizes: [size], loads: [1, 4], replicates: 2)
+        var runs: [CompareRun] = []
+        // Replicate r of workload a: utilisation 0.1 + r/10; of b: 0.5 + r/10 (so the mean over
+        // everything is 0.35, replicate 0's alone 0.3); contagion and imbalance likewise.
+        for (offset, workload) in [(0.1, "a"), (0.5, "b")] {
+            for replicate in 0..<2 {
+                var results = base
+                let value = offset + Double(replicate) / 10
+                results.utilisation = value
+                results.contagion.index = 10 * value
+                results.imbalance.mean = 2 * value
+                runs.append(
+                    CompareRun(
+                        workload: workload, size: size, load: 1, scheduler: "static", replicate: replicate,
+                        results: results))
+            }
+        }
+        let report = CompareReport(matrix: matrix, runs: runs, command: "octopus compare", seeds: [])
+        let step = try XCTUnwrap(report.ladder(size: size).first)
+        XCTAssertEqual(step.label, "static")
+        XCTAssertEqual(step.utilisation, 0.35, accuracy: 1e-12)
+        XCTAssertEqual(step.contagion, 3.5, accuracy: 1e-12)
+        XCTAssertEqual(step.imbalance, 0.7, accuracy: 1e-12)
+        XCTAssertTrue(
+            report.markdown().contains(
+                "utilisation, contagion index and imbalance are means over the workloads and the replicates"))
+    }
+}
