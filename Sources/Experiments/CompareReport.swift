@@ -166,7 +166,7 @@ public struct CompareReport {
             "Each step adds one Octopus strategy to the one above it; geometric means over the workloads, relative to `static`"
                 + (matrix.replicates > 1
                     ? " (and over the replicates); utilisation, contagion index and imbalance are means over the workloads and the replicates."
-                    : "; utilisation, contagion index and imbalance are means over the workloads.")
+                    : ".")
         )
         for size in matrix.sizes {
             out.append("")
