@@ -72,6 +72,10 @@ public final class Socket {
     /// A blocking ``receive(dontWait:)`` returns nil after `milliseconds` without a message (-1: waits for ever).
     public func setReceiveTimeout(milliseconds: Int32) throws { try setOption(ZMQ_RCVTIMEO, milliseconds) }
 
+    /// A blocking ``send(_:dontWait:)`` throws `EAGAIN` (``ZMQError/isWouldBlock``) after
+    /// `milliseconds` in which the message could not be queued (-1: waits for ever).
+    public func setSendTimeout(milliseconds: Int32) throws { try setOption(ZMQ_SNDTIMEO, milliseconds) }
+
     /// ZMTP heartbeats handled by libzmq's I/O thread: a silent peer is disconnected after `timeoutMs`.
     public func setHeartbeat(intervalMs: Int32, timeoutMs: Int32) throws {
         try setOption(ZMQ_HEARTBEAT_IVL, intervalMs)

@@ -15,14 +15,18 @@ struct TransportCostCommand: ParsableCommand {
             transport (DEALER sockets; ipc:// by default, --transport tcp for loopback TCP), then \
             prints the wall time of a round trip and the CPU time of one message: both processes, \
             every thread (ZeroMQ's I/O threads) and the kernel's work for them. A multi-process \
-            wafer that sends m messages between its processes needs at least m times that CPU, \
-            shared by this machine's cores, whatever its synchronisation; scripts/bench prints that \
-            bound beside its runs (docs/synchronisation.md, "What bounds the multi-process wafer").
+            wafer that sends m messages between its processes and waits for their answers needs at \
+            least m times that CPU, shared by this machine's cores; scripts/bench prints that bound \
+            beside its runs (docs/synchronisation.md, "What bounds the multi-process wafer"). Then \
+            it sends --streamed messages one way back to back, without waiting for answers, and \
+            prints the CPU time of one of those too: the floor of a design whose processes never \
+            wait for each other.
             """)
 
     @Option(help: "ipc (Unix-domain sockets, octopus run's default) or tcp (loopback).")
     var transport: String = "ipc"
     @Option(help: "Measured round trips (after 200 to warm up).") var roundTrips: Int = 20_000
+    @Option(help: "Messages then streamed one way, back to back (0: none).") var streamed: Int = 100_000
     @Option(help: "Bytes per message.") var bytes: Int = 256
     @Flag(help: "Print JSON instead of text.") var json = false
     @Option(help: .hidden) var echo: String?
@@ -36,6 +40,9 @@ struct TransportCostCommand: ParsableCommand {
         guard (1...10_000_000).contains(roundTrips) else {
             throw ValidationError("--round-trips must be 1 to 10000000, not \(roundTrips)")
         }
+        guard TransportCost.streamedCounts.contains(streamed) else {
+            throw ValidationError("--streamed must be 0 to \(TransportCost.streamedCounts.upperBound), not \(streamed)")
+        }
         guard TransportCost.messageSizes.contains(bytes) else {
             throw ValidationError("--bytes must be between 1 and 1048576, not \(bytes)")
         }
@@ -44,16 +51,16 @@ struct TransportCostCommand: ParsableCommand {
     func run() throws {
         do {
             if let echo {
-                try TransportCost.echo(endpoint: echo, roundTrips: roundTrips, parentPID: parentPid)
+                try TransportCost.echo(endpoint: echo, roundTrips: roundTrips, streamed: streamed, parentPID: parentPid)
                 return
             }
             let result = try TransportCost.measure(
-                transport: TransportCost.Transport(rawValue: transport)!, roundTrips: roundTrips, bytes: bytes,
-                executable: ChildSupervisor.executablePath
+                transport: TransportCost.Transport(rawValue: transport)!, roundTrips: roundTrips, streamed: streamed,
+                bytes: bytes, executable: ChildSupervisor.executablePath
             ) { endpoint in
                 [
                     "transport-cost", "--echo", endpoint, "--round-trips", String(roundTrips),
-                    "--parent-pid", String(getpid()),
+                    "--streamed", String(streamed), "--parent-pid", String(getpid()),
                 ]
             }
             print(json ? Self.json(result) : Self.text(result))
@@ -64,19 +71,32 @@ struct TransportCostCommand: ParsableCommand {
 
     static func text(_ r: TransportCost.Result) -> String {
         func micro(_ seconds: Double) -> String { String(format: "%.1f µs", seconds * 1e6) }
-        return """
+        var text = """
             ZeroMQ over \(r.transport.rawValue)://, two processes on \(r.cores) cores, \(r.roundTrips) round trips of \(r.bytes) bytes:
               wall time per round trip   \(micro(r.wallPerRoundTrip))
               CPU time per message       \(micro(r.cpuPerMessage)) (both processes, every thread, the kernel's work for them)
             """
+        if let perMessage = r.cpuPerStreamedMessage, let rate = r.streamedPerWallSecond {
+            text += """
+
+                then \(r.streamed) messages one way, back to back (no answer awaited):
+                  CPU time per message       \(micro(perMessage)) (\(Int(rate.rounded())) messages per wall second)
+                """
+        }
+        return text
     }
 
     static func json(_ r: TransportCost.Result) -> String {
-        let fields: [(String, String)] = [
-            ("transport", "\"\(r.transport.rawValue)\""), ("round_trips", "\(r.roundTrips)"), ("bytes", "\(r.bytes)"),
-            ("cores", "\(r.cores)"), ("wall_seconds", "\(r.wallSeconds)"), ("cpu_seconds", "\(r.cpuSeconds)"),
-            ("wall_per_round_trip_seconds", "\(r.wallPerRoundTrip)"), ("cpu_per_message_seconds", "\(r.cpuPerMessage)"),
-        ]
+        let fields: [(String, String)] =
+            [
+                ("transport", "\"\(r.transport.rawValue)\""), ("round_trips", "\(r.roundTrips)"),
+                ("bytes", "\(r.bytes)"),
+                ("cores", "\(r.cores)"), ("wall_seconds", "\(r.wallSeconds)"), ("cpu_seconds", "\(r.cpuSeconds)"),
+                ("wall_per_round_trip_seconds", "\(r.wallPerRoundTrip)"),
+                ("cpu_per_message_seconds", "\(r.cpuPerMessage)"),
+                ("streamed", "\(r.streamed)"), ("stream_wall_seconds", "\(r.streamWallSeconds)"),
+                ("stream_cpu_seconds", "\(r.streamCPUSeconds)"),
+            ] + (r.cpuPerStreamedMessage.map { [("cpu_per_streamed_message_seconds", "\($0)")] } ?? [])
         return "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
     }
 }

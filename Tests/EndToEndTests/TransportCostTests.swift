@@ -9,7 +9,10 @@ final class TransportCostTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         for transport in ["ipc", "tcp"] {
             let result = try octopus(
-                ["transport-cost", "--json", "--transport", transport, "--round-trips", "300", "--bytes", "64"],
+                [
+                    "transport-cost", "--json", "--transport", transport, "--round-trips", "300", "--streamed", "2000",
+                    "--bytes", "64",
+                ],
                 in: directory, name: transport, seconds: 60)
             XCTAssertEqual(result.status, 0, result.stderr)
             let data = Data(result.stdout.utf8)
@@ -25,14 +28,34 @@ final class TransportCostTests: XCTestCase {
             let cpu = try XCTUnwrap(fields["cpu_seconds"] as? Double)
             XCTAssertGreaterThan(cpu, 0)
             XCTAssertEqual(try XCTUnwrap(fields["cpu_per_message_seconds"] as? Double), cpu / 600, accuracy: cpu * 1e-9)
+            // Then 2,000 one way, back to back: every one received (the echo answers after the
+            // last), with CPU spent on them by both processes.
+            XCTAssertEqual(fields["streamed"] as? Int, 2000)
+            XCTAssertGreaterThan(try XCTUnwrap(fields["stream_wall_seconds"] as? Double), 0)
+            let streamCPU = try XCTUnwrap(fields["stream_cpu_seconds"] as? Double)
+            XCTAssertGreaterThan(streamCPU, 0)
+            XCTAssertEqual(
+                try XCTUnwrap(fields["cpu_per_streamed_message_seconds"] as? Double), streamCPU / 2000,
+                accuracy: streamCPU * 1e-9)
         }
+        // None streamed: no per-message figure for them.
+        let none = try octopus(
+            ["transport-cost", "--json", "--round-trips", "50", "--streamed", "0"], in: directory, name: "none")
+        XCTAssertEqual(none.status, 0, none.stderr)
+        let noneFields = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(none.stdout.utf8)) as? [String: Any], none.stdout)
+        XCTAssertEqual(noneFields["streamed"] as? Int, 0)
+        XCTAssertNil(noneFields["cpu_per_streamed_message_seconds"])
         // The echo process ended with the measurement.
         XCTAssertTrue(eventually(5) { processes(matching: ["transport-cost", "--echo"]).isEmpty })
 
-        let text = try octopus(["transport-cost", "--round-trips", "50"], in: directory, name: "text")
+        let text = try octopus(
+            ["transport-cost", "--round-trips", "50", "--streamed", "500"], in: directory, name: "text")
         XCTAssertEqual(text.status, 0, text.stderr)
         XCTAssertTrue(text.stdout.contains("ZeroMQ over ipc://"), text.stdout)
         XCTAssertTrue(text.stdout.contains("CPU time per message"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("then 500 messages one way, back to back"), text.stdout)
+        XCTAssertTrue(eventually(5) { processes(matching: ["transport-cost", "--echo"]).isEmpty })
     }
 
     func testBadArgumentsAreUsageErrors() throws {
@@ -43,6 +66,8 @@ final class TransportCostTests: XCTestCase {
             (["--round-trips", "0"], "--round-trips must be 1 to 10000000"),
             (["--round-trips", "99999999999999"], "--round-trips must be 1 to 10000000"),
             (["--bytes", "0"], "--bytes must be between 1 and 1048576"),
+            (["--streamed=-1"], "--streamed must be 0 to 10000000"),
+            (["--streamed", "10000001"], "--streamed must be 0 to 10000000"),
         ]
         for (arguments, message) in cases {
             let result = try octopus(["transport-cost"] + arguments, in: directory, name: arguments[0])
