@@ -190,6 +190,14 @@ public final class ClusterEngine {
         core.deliver(event, of: envelope)
     }
 
+    /// Takes back a delivered `envelope` not yet processed (the optimistic experiment's
+    /// anti-message); returns whether it was pending.
+    func cancelDelivery(of envelope: Envelope) -> Bool {
+        guard let event = core.cancelDelivery(of: envelope) else { return false }
+        if case .arrival = event { pendingArrivals -= 1 }
+        return true
+    }
+
     /// Processes every event before `end` and returns what the window produced.
     public func runWindow(end: Cycle) -> WindowOutput {
         let output = core.runWindow(end: end, handle: handle, earliestOutput: earliestOutput)

@@ -217,6 +217,10 @@ public final class CoordinatorEngine {
         core.deliver(.message(envelope.message), of: envelope)
     }
 
+    /// Takes back a delivered `envelope` not yet processed (the optimistic experiment's
+    /// anti-message); returns whether it was pending.
+    func cancelDelivery(of envelope: Envelope) -> Bool { core.cancelDelivery(of: envelope) != nil }
+
     /// Processes every event before `end`.
     public func runWindow(end: Cycle) -> WindowOutput {
         let output = core.runWindow(end: end, handle: handle, earliestOutput: earliestOutput)

@@ -65,6 +65,18 @@ public struct EventQueue<Event> {
         return (top.key, event)
     }
 
+    /// Removes and returns the delivered event (rank below 8, see ``ParticipantCore``) at `time`
+    /// with tie-break `tie`, if it is pending: a delivery cancelled before it was processed.
+    /// Linear in the queue's length (the optimistic experiment's anti-messages only).
+    mutating func removeDelivered(at time: Cycle, tie: UInt64) -> Event? {
+        guard let entry = heap.unordered.first(where: { $0.key.time == time && $0.key.tie == tie && $0.key.rank < 8 })
+        else { return nil }
+        heap = Heap(heap.unordered.filter { $0.slot != entry.slot })
+        let event = slots[entry.slot].take()!
+        freeSlots.append(entry.slot)
+        return event
+    }
+
     public var count: Int { heap.count }
     public var isEmpty: Bool { heap.isEmpty }
 

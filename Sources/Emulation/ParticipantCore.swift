@@ -61,6 +61,12 @@ final class ParticipantCore<Event: ParticipantEvent> {
         events.insert(event, key: EventKey(time: envelope.arrival, rank: event.rank, tie: envelope.deliveryTieBreak))
     }
 
+    /// Takes back the pending event a delivered `envelope` caused (nil if it was processed or
+    /// never delivered): the optimistic experiment's anti-message meeting its message.
+    func cancelDelivery(of envelope: Envelope) -> Event? {
+        events.removeDelivered(at: envelope.arrival, tie: envelope.deliveryTieBreak)
+    }
+
     /// Schedules a local event at `time`. Local events rank after delivered ones of the same kind
     /// (rank + 8 keeps the kinds apart) and among themselves in creation order.
     func schedule(_ event: Event, at time: Cycle) {

@@ -18,7 +18,7 @@ struct Octopus: ParsableCommand {
         version: BuildInfo.description,
         subcommands: [
             Run.self, Report.self, Compare.self, Coordinator.self, Cluster.self, Ctl.self, Schedulers.self, Keys.self,
-            Workflows.self, TransportCostCommand.self,
+            Workflows.self, TransportCostCommand.self, OptimisticExperimentCommand.self,
             Graph.self, PEA.self, Validate.self,
         ],
         defaultSubcommand: nil)
