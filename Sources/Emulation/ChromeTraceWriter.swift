@@ -69,7 +69,7 @@ public final class ChromeTraceWriter: TraceSink {
         let mesh = config.mesh
         for cluster in 0..<config.clusterCount {
             let pid = cluster + 1
-            metadata(pid: pid, tid: 0, "process_name", name: TraceUnit.clusterName(cluster, config: config))
+            metadata(pid: pid, tid: 0, "process_name", name: TraceUnit.clusterName(cluster, config: config, mesh: mesh))
             separate()
             out.append("{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":")
             out.append(pid)
@@ -80,12 +80,12 @@ public final class ChromeTraceWriter: TraceSink {
             for tbu in 0..<mesh.workingTBUs(of: cluster) {
                 metadata(
                     pid: pid, tid: TraceUnit.tbu(tbu), "thread_name",
-                    name: TraceUnit.tbuName(tbu, of: cluster, config: config))
+                    name: TraceUnit.tbuName(tbu, of: cluster, config: config, mesh: mesh))
             }
             for cbu in 0..<config.cluster.cbus {
                 metadata(pid: pid, tid: TraceUnit.cbu(cbu), "thread_name", name: "CBU \(cbu)")
             }
-            for track in TraceUnit.routerTracks(of: cluster, config: config) {
+            for track in TraceUnit.routerTracks(of: cluster, config: config, mesh: mesh) {
                 metadata(pid: pid, tid: track.unit, "thread_name", name: track.name)
             }
         }

@@ -138,14 +138,15 @@ public final class PerfettoTraceWriter: TraceFileWriter {
         let mesh = config.mesh
         for cluster in 0..<config.clusterCount {
             let pid = cluster + 1
-            process(pid: pid, name: TraceUnit.clusterName(cluster, config: config))
+            process(pid: pid, name: TraceUnit.clusterName(cluster, config: config, mesh: mesh))
             thread(pid: pid, unit: Int(TraceUnit.events), name: "events")
             for tbu in 0..<mesh.workingTBUs(of: cluster) {
                 thread(
-                    pid: pid, unit: Int(TraceUnit.tbu(tbu)), name: TraceUnit.tbuName(tbu, of: cluster, config: config))
+                    pid: pid, unit: Int(TraceUnit.tbu(tbu)),
+                    name: TraceUnit.tbuName(tbu, of: cluster, config: config, mesh: mesh))
             }
             for cbu in 0..<config.cluster.cbus { thread(pid: pid, unit: Int(TraceUnit.cbu(cbu)), name: "CBU \(cbu)") }
-            for track in TraceUnit.routerTracks(of: cluster, config: config) {
+            for track in TraceUnit.routerTracks(of: cluster, config: config, mesh: mesh) {
                 thread(pid: pid, unit: Int(track.unit), name: track.name)
             }
             for (index, name) in ["queued tasks", "busy TBUs", "queued kcycles"].enumerated() {

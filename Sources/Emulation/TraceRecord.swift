@@ -74,9 +74,10 @@ public enum TraceUnit {
     /// south, then the injection and ejection ports).
     public static func router(_ resource: Int) -> UInt16 { UInt16(2001 + resource) }
 
-    /// The router resources of `cluster` that can carry traffic, with their track names.
-    public static func routerTracks(of cluster: Int, config: WaferConfig) -> [(unit: UInt16, name: String)] {
-        let mesh = config.mesh
+    /// The router resources of `cluster` that can carry traffic, with their track names (`mesh`:
+    /// `config`'s, built once by the caller rather than once per cluster).
+    public static func routerTracks(of cluster: Int, config: WaferConfig, mesh: Mesh) -> [(unit: UInt16, name: String)]
+    {
         guard config.interconnect.model == .contention, mesh.hostsWork(cluster) || mesh.defects.isEmpty else {
             return []
         }
@@ -90,9 +91,8 @@ public enum TraceUnit {
         return tracks
     }
 
-    /// The name of cluster `cluster`'s track: its place on the mesh and its defects.
-    public static func clusterName(_ cluster: Int, config: WaferConfig) -> String {
-        let mesh = config.mesh
+    /// The name of cluster `cluster`'s track: its place on the mesh (`config`'s) and its defects.
+    public static func clusterName(_ cluster: Int, config: WaferConfig, mesh: Mesh) -> String {
         let p = mesh.position(of: cluster)
         let d = mesh.die(of: cluster)
         var name = "cluster \(cluster) (row \(p.row), col \(p.column), die \(d.row).\(d.column))"
@@ -106,11 +106,11 @@ public enum TraceUnit {
     }
 
     /// The name of the track of working TBU `index` of `cluster` (named by its number among all
-    /// of the cluster's TBUs, defective ones included).
-    public static func tbuName(_ index: Int, of cluster: Int, config: WaferConfig) -> String {
+    /// of the cluster's TBUs, defective ones included, on `mesh`, `config`'s).
+    public static func tbuName(_ index: Int, of cluster: Int, config: WaferConfig, mesh: Mesh) -> String {
         let array = config.cluster.peArray
         return
-            "TBU \(config.mesh.physicalTBU(index, of: cluster)) (\(array.rows)x\(array.columns) \(array.dataflow.rawValue.uppercased()))"
+            "TBU \(mesh.physicalTBU(index, of: cluster)) (\(array.rows)x\(array.columns) \(array.dataflow.rawValue.uppercased()))"
     }
 }
 
