@@ -65,20 +65,19 @@ struct OptimisticExperimentCommand: ParsableCommand {
                     Data("octopus: error: the optimistic run's results differ from the oracle's\n".utf8))
                 Foundation.exit(1)
             }
-            let fields: [(String, String)] = [
-                ("workload", "\"\(workload)\""), ("steps", "\(steps)"),
-                ("optimism", optimism.map(String.init) ?? "null"),
-                ("same_results", "true"), ("wall_seconds", "\(seconds)"), ("rounds", "\(counts.rounds)"),
-                ("turns", "\(counts.turns)"),
-                ("events_executed", "\(counts.eventsExecuted)"), ("events_committed", "\(counts.eventsCommitted)"),
-                ("straggler_rollbacks", "\(counts.stragglerRollbacks)"),
-                ("cancellation_rollbacks", "\(counts.cancellationRollbacks)"),
-                ("annihilations", "\(counts.annihilations)"), ("messages_sent", "\(counts.messagesSent)"),
-                ("messages_kept", "\(counts.messagesKept)"), ("anti_messages", "\(counts.antiMessages)"),
-                ("checkpoints", "\(counts.checkpoints)"),
-                ("messages_committed", "\(results.messages.total)"), ("task_blocks", "\(results.overall.taskBlocks)"),
+            let fields: [String: Any] = [
+                "workload": workload, "steps": steps, "optimism": optimism.map { $0 as Any } ?? NSNull(),
+                "same_results": true, "wall_seconds": seconds, "rounds": counts.rounds, "turns": counts.turns,
+                "events_executed": counts.eventsExecuted, "events_committed": counts.eventsCommitted,
+                "straggler_rollbacks": counts.stragglerRollbacks,
+                "cancellation_rollbacks": counts.cancellationRollbacks,
+                "annihilations": counts.annihilations, "messages_sent": counts.messagesSent,
+                "messages_kept": counts.messagesKept, "anti_messages": counts.antiMessages,
+                "checkpoints": counts.checkpoints, "messages_committed": results.messages.total,
+                "task_blocks": results.overall.taskBlocks,
             ]
-            print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
+            let json = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+            print(String(decoding: json, as: UTF8.self))
         } catch {
             exitReporting(error)
         }
