@@ -76,7 +76,7 @@ struct OptimisticExperimentCommand: ParsableCommand {
                 "checkpoints": counts.checkpoints, "messages_committed": results.messages.total,
                 "task_blocks": results.overall.taskBlocks,
             ]
-            let json = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+            let json = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: json, as: UTF8.self))
         } catch {
             exitReporting(error)
