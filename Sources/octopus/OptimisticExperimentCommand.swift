@@ -76,7 +76,8 @@ struct OptimisticExperimentCommand: ParsableCommand {
                 "checkpoints": counts.checkpoints, "messages_committed": results.messages.total,
                 "task_blocks": results.overall.taskBlocks,
             ]
-            let json = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])
+            let json = try JSONSerialization.data(
+                withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: json, as: UTF8.self))
         } catch {
             exitReporting(error)
