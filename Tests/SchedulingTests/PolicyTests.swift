@@ -37,6 +37,13 @@ final class PolicyTests: XCTestCase {
         let view = WaferLoadView.idle(clusters: 4, tbus: 1)
         XCTAssertEqual(CompletionTimePlacement().place(request(origin: nil), view: view, mesh: mesh), 0)
         XCTAssertEqual(CompletionTimePlacement().place(request(origin: 3), view: view, mesh: mesh), 3)
+        // The origin's wait alone equals the best finish so far (cluster 0's: two hops away):
+        // a tie, which its shorter transfer wins — the search must not pass over it.
+        var loaded = WaferLoadView.idle(clusters: 4, tbus: 1)
+        loaded.clusters[1].pendingCycles = 1_000
+        loaded.clusters[2].pendingCycles = 1_000
+        loaded.clusters[3].pendingCycles = 20
+        XCTAssertEqual(CompletionTimePlacement().place(request(origin: 3), view: loaded, mesh: mesh), 3)
     }
 
     /// Earliest predicted finish among the pool clusters, planned configurations counted as
