@@ -31,4 +31,36 @@ final class RunTablesTests: XCTestCase {
             XCTAssertEqual(UtilisationTimeline.fourDecimals(value), String(format: "%.4f", value), "\(value)")
         }
     }
+
+    /// `requests.csv`: a header, then a row per request in request order — the workflow's name
+    /// (`?` for an index the library lacks), the status, both times, the latency (0 when the
+    /// finish precedes the injection) and the cluster (-1 when none), in plain decimal.
+    func testRequestTableWritesOneRowPerRequestInRequestOrder() throws {
+        let library = try WorkflowLibrary.load(directory: repositoryRoot + "/Configs/workflows")
+        func record(
+            _ request: UInt64, _ workflow: UInt16, _ injected: Cycle, _ finished: Cycle, _ status: OutcomeStatus,
+            _ cluster: Int32
+        ) -> CoordinatorEngine.Record {
+            CoordinatorEngine.Record(
+                outcome: RequestOutcome(
+                    request: request, workflow: workflow, injected: injected, finished: finished, status: status,
+                    tasksDone: 1, cluster: cluster),
+                reported: finished)
+        }
+        let records = [
+            record(.max, 1, 5, 4, .rejected, -1), record(7, 0, 1_000, 3_500, .completed, 12),
+            record(0, 999, 0, 0, .completed, 0),
+        ]
+        let first = library.workflows[0].name
+        let second = library.workflows[1].name
+        let expected = """
+            request,workflow,status,injected_cycle,finished_cycle,latency_cycles,cluster
+            0,?,completed,0,0,0,0
+            7,\(first),completed,1000,3500,2500,12
+            18446744073709551615,\(second),rejected,5,4,0,-1
+
+            """
+        XCTAssertEqual(RequestTable.csv(records, library: library), expected)
+        XCTAssertEqual(RequestTable.csvBytes(records, library: library), Array(expected.utf8))
+    }
 }
