@@ -36,6 +36,7 @@ extension ClusterEngine {
         var next = next
         let route = router.route(next) { policy in
             absorptionTracker?.matter(.view, at: now)  // placement reads the view
+            let transfers = self.transfers  // built at the first placement: set-up, not deciding
             let clock = DecisionClock()
             let key = policy.usesRequestKey ? interpreter.placementKey(next) : 0
             let request = PlacementRequest(
@@ -45,7 +46,7 @@ extension ClusterEngine {
                 request,
                 in: PlacementContext(
                     view: view, plan: planIndex, mesh: mesh,
-                    reconfigurationCycles: config.cluster.reconfigurationCycles))
+                    reconfigurationCycles: config.cluster.reconfigurationCycles, transfers: transfers))
             stats.decisions += 1
             stats.decisionNanos += clock.elapsed
             return cluster

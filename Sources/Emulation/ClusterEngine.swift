@@ -50,6 +50,9 @@ public final class ClusterEngine {
     public let id: Int
     let config: WaferConfig
     let mesh: Mesh
+    /// Transfer latencies from this cluster to every cluster, for placing the successors of its
+    /// blocks (built at the first placement: many clusters of a large wafer never place).
+    lazy var transfers = TransferTable(mesh: mesh, origin: id)
     let library: WorkflowLibrary
     /// The scheduler this cluster takes part in.
     public let scheduler: Scheduler

@@ -98,6 +98,13 @@ final class PolicyTests: XCTestCase {
             }
             let context = PlacementContext(view: view, plan: index, mesh: mesh, reconfigurationCycles: reconfiguration)
             XCTAssertEqual(CompletionTimePlacement().place(request, in: context), expected)
+            // With the deciding cluster's table of transfers: used when it is the origin's,
+            // ignored when it is another cluster's.
+            for tableOrigin in [origin ?? 0, ((origin ?? 0) + 5) % mesh.count] {
+                var tabled = context
+                tabled.transfers = TransferTable(mesh: mesh, origin: tableOrigin)
+                XCTAssertEqual(CompletionTimePlacement().place(request, in: tabled), expected)
+            }
             XCTAssertEqual(
                 CompletionTimePlacement(reconfigurationCycles: reconfiguration, planned: index.planned).place(
                     request, view: view, mesh: mesh,

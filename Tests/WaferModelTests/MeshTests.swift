@@ -44,6 +44,34 @@ final class MeshTests: XCTestCase {
         XCTAssertEqual(m.transferLatency(from: 0, to: 2, bytes: 100), 20 + 200 + 7)
     }
 
+    /// A table of transfers from one cluster equals the mesh's own latency for every destination
+    /// and size, on a mesh of two link kinds and around defects.
+    func testTransferTableEqualsTheMeshsLatency() throws {
+        let defective = try WaferConfigLoader.load(path: repositoryRoot + "/Configs/wafers/defective-3x3.yaml").mesh
+        let sizes: [UInt64] = [0, 1, 15, 16, 17, 63, 64, 65, 100, 4_096, 1_000_003, UInt64.max / 3, .max]
+        for m in [try mesh(), defective] {
+            for origin in 0..<m.count {
+                let table = TransferTable(mesh: m, origin: origin)
+                XCTAssertEqual(table.origin, origin)
+                for bytes in sizes {
+                    let sizing = table.sizing(bytes: bytes)
+                    for cluster in 0..<m.count {
+                        XCTAssertEqual(
+                            table.latency(to: cluster, sizing),
+                            m.transferLatency(from: origin, to: cluster, bytes: bytes),
+                            "\(origin) → \(cluster), \(bytes) bytes")
+                    }
+                }
+            }
+        }
+        // Both kinds of link and both together appear on the 4×4 mesh (the cases above differ).
+        let table = TransferTable(mesh: try mesh(), origin: 0)
+        let sizing = table.sizing(bytes: 100)
+        XCTAssertEqual(table.latency(to: 1, sizing), 20 + 2)
+        XCTAssertEqual(table.latency(to: 2, sizing), 20 + 200 + 7)
+        XCTAssertEqual(table.latency(to: 0, sizing), 0)
+    }
+
     /// XY routes: along the row first, then the column; one link per hop, each naming the
     /// neighbours it joins and whether it crosses a die boundary.
     func testRoutesFollowXYOrderOneLinkPerHop() throws {

@@ -23,7 +23,8 @@ public struct CompletionTimePlacement: PlacementPolicy {
         let candidates = pool.count == context.mesh.count || pool.isEmpty ? nil : pool
         return Self.place(
             request, view: context.view, mesh: context.mesh, candidates: candidates,
-            reconfigurationCycles: context.reconfigurationCycles, planned: context.plan.plannedFlags[request.taskType])
+            reconfigurationCycles: context.reconfigurationCycles, planned: context.plan.plannedFlags[request.taskType],
+            transfers: context.transfers)
     }
 
     /// The cluster for `request` among `candidates` (all clusters when nil), with this value's
@@ -42,8 +43,12 @@ public struct CompletionTimePlacement: PlacementPolicy {
     /// The rule itself, with the planned clusters of the request's type as a flag per cluster id.
     private static func place(
         _ request: PlacementRequest, view: WaferLoadView, mesh: Mesh, candidates: [Int]?,
-        reconfigurationCycles: Cycle, planned: [Bool]?
+        reconfigurationCycles: Cycle, planned: [Bool]?, transfers: TransferTable? = nil
     ) -> Int {
+        // The deciding cluster's table when the input is there (a successor block), else the
+        // mesh's route for each candidate.
+        let table = transfers.flatMap { $0.origin == request.origin ? $0 : nil }
+        let sizing = table?.sizing(bytes: request.inputBytes)
         var best = candidates?.first ?? 0
         var bestKey = (finish: Cycle.max, transfer: Cycle.max)
         // Reads each load in place (by index): a copy of a ClusterLoad retains and releases its
@@ -51,8 +56,13 @@ public struct CompletionTimePlacement: PlacementPolicy {
         func consider(_ index: Int) {
             let cluster = view.clusters[index].cluster
             guard mesh.hostsWork(cluster) else { return }
-            let transfer =
-                request.origin.map { mesh.transferLatency(from: $0, to: cluster, bytes: request.inputBytes) } ?? 0
+            let transfer: Cycle
+            if let table, let sizing {
+                transfer = table.latency(to: cluster, sizing)
+            } else {
+                transfer =
+                    request.origin.map { mesh.transferLatency(from: $0, to: cluster, bytes: request.inputBytes) } ?? 0
+            }
             let wait = view.clusters[index].pendingCycles / Cycle(max(view.clusters[index].tbus, 1))
             let configured =
                 view.clusters[index].configurations.contains(request.taskType)

@@ -10,12 +10,20 @@ public struct PlacementContext {
     public var mesh: Mesh
     /// Cycles a TBU needs to load another block type's configuration.
     public var reconfigurationCycles: Cycle
+    /// The transfer latencies from the deciding cluster to every cluster (nil when the
+    /// coordinator decides): for a request whose origin is the table's, equal to
+    /// `mesh.transferLatency` and cheaper.
+    public var transfers: TransferTable?
 
-    public init(view: WaferLoadView, plan: PlanIndex, mesh: Mesh, reconfigurationCycles: Cycle) {
+    public init(
+        view: WaferLoadView, plan: PlanIndex, mesh: Mesh, reconfigurationCycles: Cycle,
+        transfers: TransferTable? = nil
+    ) {
         self.view = view
         self.plan = plan
         self.mesh = mesh
         self.reconfigurationCycles = reconfigurationCycles
+        self.transfers = transfers
     }
 }
 
