@@ -49,7 +49,9 @@ struct TBUPool {
         var idleStartCounts: [Int]
     }
 
-    func snapshot() -> Snapshot { Snapshot(units: units, stats: stats, idleStartCounts: idleStarts.map(\.count)) }
+    /// (A closure, not the key path `\.count`: the optimiser kept that one a run-time key path,
+    /// projected for every TBU at every speculative window.)
+    func snapshot() -> Snapshot { Snapshot(units: units, stats: stats, idleStartCounts: idleStarts.map { $0.count }) }
 
     mutating func restore(_ snapshot: Snapshot) {
         units = snapshot.units
