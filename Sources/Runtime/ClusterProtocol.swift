@@ -270,6 +270,27 @@ enum ClusterProtocol {
         }
     }
 
+    /// The encoded bytes of the view updates and plans in one round's lone grants, each message
+    /// encoded once. The coordinator broadcasts one update to every cluster, and with a process
+    /// per cluster every grant carried it encoded anew: on a 16×16 wafer, encoding grants was
+    /// about a third of the coordinator's window work, mostly the same updates again. The bytes
+    /// are those `Message.write` gives, so a grant reads the same either way.
+    struct EncodedMessages {
+        private var table = SharedMessages()
+        private var encoded: [[UInt8]] = []
+
+        /// `message` (a kind ``SharedMessages/shares(_:)``) as `Message.write` writes it.
+        mutating func bytes(of message: Message) -> [UInt8] {
+            let index = table.index(of: message)
+            if index == encoded.count {
+                var w = ByteWriter(capacity: 1024)
+                w.write(message)
+                encoded.append(w.bytes)
+            }
+            return encoded[index]
+        }
+    }
+
     static func json<T: Encodable>(_ tag: Tag, _ value: T) throws -> [[UInt8]] {
         frames(tag, Array(try JSONEncoder().encode(value)))
     }
@@ -296,6 +317,13 @@ enum ClusterProtocol {
     /// A GRANT body. With `sharing`, view updates and plans go into that table and the body
     /// refers to them (for a GRANTS message, ``batchGrants(_:shared:)``); without, it holds them.
     static func encode(_ g: Grant, sharing: inout SharedMessages?) -> [UInt8] {
+        var memo = EncodedMessages()
+        return encode(g, sharing: &sharing, memo: &memo)
+    }
+
+    /// ``encode(_:sharing:)``, a body that holds its view updates and plans taking their bytes
+    /// from `memo` (one per round: the grants of a round carry the same ones).
+    static func encode(_ g: Grant, sharing: inout SharedMessages?, memo: inout EncodedMessages) -> [UInt8] {
         var w = ByteWriter(capacity: 64 + (g.inputs.count + g.inWindow.count) * 64)
         w.u64(g.window)
         w.u64(g.end)
@@ -303,10 +331,10 @@ enum ClusterProtocol {
         if let correction = g.correction {
             w.u64(correction.window)
             w.u64(correction.end)
-            write(correction.inWindow, to: &w, sharing: &sharing)
+            write(correction.inWindow, to: &w, sharing: &sharing, memo: &memo)
         }
-        write(g.inputs, to: &w, sharing: &sharing)
-        write(g.inWindow, to: &w, sharing: &sharing)
+        write(g.inputs, to: &w, sharing: &sharing, memo: &memo)
+        write(g.inWindow, to: &w, sharing: &sharing, memo: &memo)
         return w.bytes
     }
 
@@ -314,8 +342,22 @@ enum ClusterProtocol {
     /// by its index); never a ``MessageTag``.
     static let sharedReference: UInt8 = 0xFF
 
-    private static func write(_ envelopes: [Envelope], to w: inout ByteWriter, sharing: inout SharedMessages?) {
-        guard sharing != nil else { return w.write(envelopes) }
+    private static func write(
+        _ envelopes: [Envelope], to w: inout ByteWriter, sharing: inout SharedMessages?, memo: inout EncodedMessages
+    ) {
+        guard sharing != nil else {
+            // As `w.write(envelopes)` writes them, the shared kinds' bytes from the memo.
+            w.count(envelopes.count)
+            for envelope in envelopes {
+                guard SharedMessages.shares(envelope.message) else {
+                    w.write(envelope)
+                    continue
+                }
+                envelope.writeHeader(to: &w)
+                w.raw(memo.bytes(of: envelope.message))
+            }
+            return
+        }
         w.count(envelopes.count)
         for envelope in envelopes {
             guard SharedMessages.shares(envelope.message) else {

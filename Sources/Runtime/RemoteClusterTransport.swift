@@ -61,6 +61,8 @@ final class RemoteClusterTransport: ClusterTransport {
         // A process of several clusters gets its grants as one GRANTS message, which carries each
         // view update and plan once (by leader; nil: a process of one cluster, a lone GRANT).
         var shared = [ClusterProtocol.SharedMessages?](repeating: nil, count: clusterCount)
+        // A lone GRANT holds its view updates and plans: each encoded once for the round.
+        var memo = ClusterProtocol.EncodedMessages()
         for run in runs {
             let grant = ClusterProtocol.Grant(
                 window: plan.index, end: plan.end, speculative: speculative, restore: run.restore, inputs: run.inputs,
@@ -71,7 +73,8 @@ final class RemoteClusterTransport: ClusterTransport {
                 if leadsSeveral.contains(leader) { shared[leader] = ClusterProtocol.SharedMessages() }
             }
             byProcess[leader, default: []].append(
-                EncodedGrant(cluster: run.cluster, body: ClusterProtocol.encode(grant, sharing: &shared[leader])))
+                EncodedGrant(
+                    cluster: run.cluster, body: ClusterProtocol.encode(grant, sharing: &shared[leader], memo: &memo)))
         }
         windowMessages += UInt64(order.count)
         for leader in order {

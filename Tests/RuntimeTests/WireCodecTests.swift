@@ -160,6 +160,47 @@ final class WireCodecTests: XCTestCase {
         XCTAssertThrowsError(try ClusterProtocol.unbatchGrants(body + [0]), "trailing byte")
     }
 
+    /// Lone grants of one round encoded with one memo are byte for byte the grants encoded each
+    /// on its own, though their view updates and plans were encoded once: also when two updates
+    /// differ only in an entry (same time, size and publications).
+    func testLoneGrantsOfARoundEncodeAsEachAlone() throws {
+        let kinds = Self.everyKind
+        guard case .view(let update) = try XCTUnwrap(kinds.first { if case .view = $0 { true } else { false } })
+        else { return XCTFail("not a view") }
+        var other = update
+        other.clusters[0].queuedTasks += 1
+        let plan = try XCTUnwrap(kinds.first { if case .plan = $0 { true } else { false } })
+        let grants = (0..<4).map { cluster in
+            ClusterProtocol.Grant(
+                window: 7, end: 1_000, speculative: cluster != 3, restore: false,
+                inputs: [.view(cluster % 2 == 0 ? update : other), plan].enumerated().map { index, message in
+                    Envelope(
+                        source: .coordinator, destination: .cluster(cluster), sendTime: 1, arrival: 101,
+                        sequence: UInt64(index), message: message)
+                } + envelopes.filter { $0.destination == .cluster(cluster) },
+                inWindow: kinds.map {
+                    Envelope(
+                        source: .coordinator, destination: .cluster(cluster), sendTime: 2, arrival: 102,
+                        sequence: 9, message: $0)
+                },
+                correction: cluster == 1
+                    ? WindowCorrection(
+                        window: 6, end: 500,
+                        inWindow: [
+                            Envelope(
+                                source: .coordinator, destination: .cluster(1), sendTime: 1, arrival: 101, sequence: 4,
+                                message: .view(other))
+                        ]) : nil)
+        }
+        var memo = ClusterProtocol.EncodedMessages()
+        for grant in grants {
+            var unshared: ClusterProtocol.SharedMessages?
+            let body = ClusterProtocol.encode(grant, sharing: &unshared, memo: &memo)
+            XCTAssertEqual(body, ClusterProtocol.encode(grant)[1])
+            XCTAssertEqual(try ClusterProtocol.decodeGrant(body), grant)
+        }
+    }
+
     /// The table tells shared messages apart by content, not by their cheap fields alone: two
     /// merged views of the same time, size and publications whose entries differ are two entries,
     /// an equal copy with storage of its own is the same entry, and a plan never matches a view.

@@ -20,6 +20,8 @@ struct ByteWriter {
         count(v.count)
         bytes.append(contentsOf: v)
     }
+    /// Bytes another writer wrote, as they are (no length).
+    mutating func raw(_ v: [UInt8]) { bytes.append(contentsOf: v) }
     /// Floats as their raw little-endian bit patterns, in one copy.
     mutating func floats(_ values: [Float]) {
         count(values.count)
