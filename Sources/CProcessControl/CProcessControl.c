@@ -1,5 +1,7 @@
+#define _GNU_SOURCE
 #include "CProcessControl.h"
 #if defined(__linux__)
+#include <sched.h>
 #include <malloc.h>
 #include <sys/prctl.h>
 #endif
@@ -22,5 +24,44 @@ void octopus_tune_allocator(void) {
     mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
     mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
     mallopt(M_TOP_PAD, 16 * 1024 * 1024);
+#endif
+}
+
+int octopus_allowed_cpus(int *cpus, int capacity) {
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
+    int count = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && count < capacity; cpu++) {
+        if (CPU_ISSET(cpu, &set)) cpus[count++] = cpu;
+    }
+    return count;
+#else
+    (void)cpus;
+    (void)capacity;
+    return -1;
+#endif
+}
+
+int octopus_pin_thread(const int *cpus, int count) {
+#if defined(__linux__)
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int i = 0; i < count; i++) {
+        if (cpus[i] >= 0 && cpus[i] < CPU_SETSIZE) CPU_SET(cpus[i], &set);
+    }
+    return sched_setaffinity(0, sizeof set, &set);
+#else
+    (void)cpus;
+    (void)count;
+    return -1;
+#endif
+}
+
+int octopus_current_cpu(void) {
+#if defined(__linux__)
+    return sched_getcpu();
+#else
+    return -1;
 #endif
 }

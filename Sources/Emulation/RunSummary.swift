@@ -331,6 +331,10 @@ public struct RunSummary: Codable, Equatable, Sendable {
         public var paceReached: Double?
         /// The host each cluster ran on, by cluster id (absent in process).
         public var placement: [String]?
+        /// The CPUs `octopus run` pinned its processes to (absent when it did not pin them: in
+        /// process, with `--no-pin-cpus` or `--hosts`, from `octopus coordinator`, with a single
+        /// allowed CPU — and in summaries older than it).
+        public var cpus: CPUs?
         /// The command that made the run, its executable first (absent for runs not started from
         /// the command line, and in summaries older than it): with the run's `wafer.json`, what
         /// it takes to run it again.
@@ -359,5 +363,18 @@ public struct RunSummary: Codable, Equatable, Sendable {
         /// Wall time of scheduling decisions (all participants) and per decision.
         public var decisionSeconds: Double
         public var decisionMeanNanoseconds: Double
+
+        /// Where the processes of a pinned wafer ran.
+        public struct CPUs: Codable, Equatable, Sendable {
+            /// The coordinator's CPU.
+            public var coordinator: Int
+            /// The CPU of each cluster's process, by cluster id.
+            public var clusters: [Int]
+
+            public init(coordinator: Int, clusters: [Int]) {
+                self.coordinator = coordinator
+                self.clusters = clusters
+            }
+        }
     }
 }

@@ -38,6 +38,8 @@ public final class ClusterProcess {
         public var keys: WaferKeys?
         /// The name this cluster's host is reported under (default: the host name).
         public var hostLabel: String?
+        /// The CPU this process runs on, all its threads (nil: wherever the kernel puts them).
+        public var cpu: Int?
 
         public init(coordinator: String, cluster: Int, parentPID: Int32? = nil, setupTimeout: TimeInterval = 60) {
             self.coordinator = coordinator
@@ -94,6 +96,13 @@ public final class ClusterProcess {
         try Endpoints.check(options.coordinator, what: "--coordinator", authenticated: options.keys != nil)
         // Per cluster: its socket and its monitor (two sockets for libzmq), and about four files.
         try OpenFileLimit.ensure(64 + 4 * options.count)
+        // Before the context: ZeroMQ's I/O thread starts from this thread and shares its CPU.
+        if let cpu = options.cpu, !CPUAffinity.pinCurrentThread(to: [cpu]) {
+            throw Failure(
+                description:
+                    "--cpu \(cpu): the system refused to run this process there (this machine has \(ProcessInfo.processInfo.processorCount) CPUs, numbered from 0; a cpuset or taskset may allow fewer)"
+            )
+        }
         context = try Context(maxSockets: 16 + 3 * options.count)
         for id in options.clusters {
             let dealer = try context.socket(.dealer)

@@ -47,6 +47,8 @@ public final class CoordinatorServer {
         public var pace: Double?
         /// The trace's format (trace.json or trace.pftrace).
         public var traceFormat = TraceFormat.json
+        /// The CPUs the launcher pinned the wafer's processes to, for the summary (nil: not pinned).
+        public var cpus: RunSummary.Host.CPUs?
         /// Progress messages (to stderr by default).
         public var log: (String) -> Void = { FileHandle.standardError.write(Data(("octopus: " + $0 + "\n").utf8)) }
 
@@ -130,7 +132,7 @@ public final class CoordinatorServer {
         self.wake = wake
         // A connection per cluster, the trace, the control socket and the children's pipes.
         try OpenFileLimit.ensure(256 + 2 * options.config.clusterCount)
-        let context = try Context()
+        let context = try Context(ioThreadCPUs: options.cpus.map { [$0.coordinator] } ?? [])
         self.context = context
         // The ZAP handler is bound before any server socket, so no connection is ever admitted unchecked.
         let log = options.log
@@ -249,6 +251,7 @@ public final class CoordinatorServer {
             session: session, results: results, wallSeconds: Date().timeIntervalSince(wallStart),
             processes: processCount, stats: [])
         host.placement = (0..<options.config.clusterCount).map { registered[$0]?.host ?? "" }
+        host.cpus = options.cpus
         host.recordProvenance(
             commandLine: options.commandLine,
             clusterBuilds: (0..<options.config.clusterCount).map { registered[$0]?.build },
@@ -526,6 +529,7 @@ public final class CoordinatorServer {
         host.pace = options.pace
         host.paceReached = pacer?.reached(at: session.now)
         host.placement = (0..<options.config.clusterCount).map { registered[$0]?.host ?? "" }
+        host.cpus = options.cpus
         host.recordProvenance(
             commandLine: options.commandLine,
             clusterBuilds: (0..<options.config.clusterCount).map { registered[$0]?.build },

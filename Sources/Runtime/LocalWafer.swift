@@ -35,6 +35,10 @@ public enum LocalWafer {
         /// Clusters hosted by each cluster process (consecutive ids, never two hosts): 1 is one
         /// process per cluster. Results are the same either way.
         public var clustersPerProcess = 1
+        /// Pin every process of the wafer to one CPU (``CoreLayout``): the coordinator and the
+        /// first cluster process share the CPU this process runs on, the other cluster processes
+        /// take the allowed CPUs in turn. Not for clusters on other hosts, nor in one process.
+        public var pinsCPUs = true
         /// Functional mode: real tensors through these kernels, decisions on the data (nil: timing mode).
         public var functional: FunctionalKernels?
         /// Clusters on other hosts: which host runs which cluster (nil: all on this machine).
@@ -109,13 +113,26 @@ public enum LocalWafer {
         serverOptions.progress = options.progress
         serverOptions.pace = options.pace
         serverOptions.traceFormat = options.traceFormat
+        let groups = ClusterGroups.partition(
+            clusters: options.config.clusterCount, perProcess: options.clustersPerProcess,
+            host: { options.placement?.hosts[$0] ?? "" })
+        // The coordinator's ZeroMQ I/O thread is pinned as it starts; this thread once the
+        // cluster processes are started (they would inherit its CPU until they pin themselves),
+        // so that the trace writers' threads, started from it during the run, share its CPU.
+        let allowed = CPUAffinity.allowed()
+        let layout =
+            options.pinsCPUs && options.placement == nil
+            ? CoreLayout(cpus: allowed, startingAt: CPUAffinity.current(), clusterProcesses: groups.count) : nil
+        if let layout {
+            serverOptions.cpus = RunSummary.Host.CPUs(
+                coordinator: layout.coordinator,
+                clusters: zip(groups, layout.clusterProcesses).flatMap { group, cpu in group.map { _ in cpu } })
+        }
+        defer { if layout != nil { CPUAffinity.pinCurrentThread(to: allowed) } }
         let server = try CoordinatorServer(options: serverOptions, wake: wake)
         let supervisor = ChildSupervisor(wake: wake)
         do {
-            let groups = ClusterGroups.partition(
-                clusters: options.config.clusterCount, perProcess: options.clustersPerProcess,
-                host: { options.placement?.hosts[$0] ?? "" })
-            for group in groups {
+            for (index, group) in groups.enumerated() {
                 let count = group.count > 1 ? ["--count", "\(group.count)"] : []
                 if let placement = options.placement, let keys = options.keys {
                     // On another host: through the launch template; that host's cluster exits when it
@@ -138,8 +155,12 @@ public enum LocalWafer {
                             "--parent-pid", "\(getpid())",
                         ] + count
                     if let keys = options.keys { arguments += ["--keys", keys.directory] }
+                    if let layout { arguments += ["--cpu", "\(layout.clusterProcesses[index])"] }
                     try supervisor.start(clusters: group, arguments: arguments)
                 }
+            }
+            if let layout, !CPUAffinity.pinCurrentThread(to: [layout.coordinator]) {
+                options.log("could not pin the coordinator to CPU \(layout.coordinator); it runs unpinned")
             }
             let summary = try server.run(initial: options.injections)
             supervisor.stopAll()

@@ -32,6 +32,8 @@ public enum TransportCost {
         /// CPU time of both processes over the measured round trips (user + system, all threads).
         public var cpuSeconds: Double
         public var cores: Int
+        /// The CPUs the measuring and the echo process were pinned to (nil: not pinned).
+        public var cpus: (measuring: Int, echo: Int)?
         /// Messages then sent one way back to back, without waiting for answers (0: not measured).
         public var streamed: Int = 0
         /// Wall time from the first streamed message sent to the last one received.
@@ -67,11 +69,13 @@ public enum TransportCost {
 
     /// Measures `roundTrips` round trips of `bytes`-byte messages, then `streamed` messages sent
     /// one way back to back, with an echo process started from `executable` with
-    /// `echoArguments(endpoint)` (it must call ``echo(endpoint:roundTrips:streamed:parentPID:)``
-    /// with the same counts).
+    /// `echoArguments(endpoint)` (it must call ``echo(endpoint:roundTrips:streamed:parentPID:cpu:)``
+    /// with the same counts, and the echo CPU of `cpus`). With `cpus`, this side runs on the first
+    /// CPU (its ZeroMQ I/O thread too) and the echo process on the second — the same CPU for
+    /// both, or two — as `octopus run` pins a wafer's processes (``CoreLayout``).
     public static func measure(
-        transport: Transport, roundTrips: Int, streamed: Int = 0, bytes: Int, executable: String,
-        echoArguments: (_ endpoint: String) -> [String]
+        transport: Transport, roundTrips: Int, streamed: Int = 0, bytes: Int, cpus: (measuring: Int, echo: Int)? = nil,
+        executable: String, echoArguments: (_ endpoint: String) -> [String]
     ) throws -> Result {
         guard roundTrips > 0 else { throw Failure(description: "round trips must be at least 1, not \(roundTrips)") }
         guard streamedCounts.contains(streamed) else {
@@ -82,7 +86,14 @@ public enum TransportCost {
         }
         let directory = transport == .ipc ? try RunDirectories.make() : nil
         defer { if let directory { try? FileManager.default.removeItem(atPath: directory) } }
-        let context = try Context()
+        let allowed = CPUAffinity.allowed()
+        if let cpus, !CPUAffinity.pinCurrentThread(to: [cpus.measuring]) {
+            throw Failure(
+                description:
+                    "cannot run on CPU \(cpus.measuring) (this process may use \(CPUAffinity.describe(allowed)))")
+        }
+        defer { if cpus != nil { CPUAffinity.pinCurrentThread(to: allowed) } }
+        let context = try Context(ioThreadCPUs: cpus.map { [$0.measuring] } ?? [])
         let socket = try context.socket(.dealer)
         defer { socket.close() }
         try socket.bind(directory.map { "ipc://\($0)/echo" } ?? "tcp://127.0.0.1:*")
@@ -133,6 +144,7 @@ public enum TransportCost {
         var result = Result(
             transport: transport, roundTrips: roundTrips, bytes: bytes, wallSeconds: wall,
             cpuSeconds: cpu + (try cpuSeconds(in: report)), cores: ProcessInfo.processInfo.activeProcessorCount)
+        result.cpus = cpus
         guard streamed > 0 else { return result }
         // Back to back: sends block only while ZeroMQ's queue is full (at its high-water mark),
         // in slices, so that an echo process that died cannot hold them up for ever; the echo
@@ -171,12 +183,19 @@ public enum TransportCost {
     /// The echo side: connects to `endpoint`, returns `warmUp + roundTrips` messages unchanged,
     /// then answers the next message with its CPU seconds over the measured ones (a `Double`'s
     /// bits, native byte order: both ends are one machine); then receives `streamed` messages and
-    /// answers the last with its CPU seconds since the previous answer. Dies with `parentPID`.
-    public static func echo(endpoint: String, roundTrips: Int, streamed: Int = 0, parentPID: Int32?) throws {
+    /// answers the last with its CPU seconds since the previous answer. Dies with `parentPID`;
+    /// runs on `cpu` only when given.
+    public static func echo(endpoint: String, roundTrips: Int, streamed: Int = 0, parentPID: Int32?, cpu: Int? = nil)
+        throws
+    {
         if let parentPID {
             _ = octopus_set_parent_death_signal(SIGKILL)
             // The parent may have died before the line above.
             guard getppid() == parentPID else { return }
+        }
+        // Before the context, so that ZeroMQ's I/O thread shares the CPU.
+        if let cpu, !CPUAffinity.pinCurrentThread(to: [cpu]) {
+            throw Failure(description: "the echo process cannot run on CPU \(cpu)")
         }
         let context = try Context()
         let socket = try context.socket(.dealer)

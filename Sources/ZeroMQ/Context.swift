@@ -12,10 +12,19 @@ public final class Context {
     let handle: UnsafeMutableRawPointer
 
     /// Creates a context with `ioThreads` I/O threads (one is plenty for this project) that may
-    /// hold `maxSockets` sockets at once (libzmq's default is 1,023; a socket monitor counts two).
-    public init(ioThreads: Int32 = 1, maxSockets: Int? = nil) throws {
+    /// hold `maxSockets` sockets at once (libzmq's default is 1,023; a socket monitor counts two)
+    /// and, when `ioThreadCPUs` names any, run only on those CPUs (the threads start with the
+    /// first socket; without this they take the affinity of the thread that makes it).
+    public init(ioThreads: Int32 = 1, maxSockets: Int? = nil, ioThreadCPUs: [Int] = []) throws {
         guard let handle = zmq_ctx_new() else { throw ZMQError.last("zmq_ctx_new") }
         zmq_ctx_set(handle, ZMQ_IO_THREADS, ioThreads)
+        for cpu in ioThreadCPUs {
+            guard zmq_ctx_set(handle, ZMQ_THREAD_AFFINITY_CPU_ADD, Int32(cpu)) == 0 else {
+                let error = ZMQError.last("zmq_ctx_set(ZMQ_THREAD_AFFINITY_CPU_ADD, \(cpu))")
+                zmq_ctx_term(handle)
+                throw error
+            }
+        }
         if let maxSockets, maxSockets > Int(ZMQ_MAX_SOCKETS_DFLT) {
             let limit = zmq_ctx_get(handle, ZMQ_SOCKET_LIMIT)
             guard maxSockets <= Int(limit) else {

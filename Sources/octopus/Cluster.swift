@@ -49,6 +49,12 @@ struct Cluster: ParsableCommand {
     @Option(help: "Seconds to wait for the coordinator's setup.")
     var setupTimeout: Double = 120
 
+    @Option(
+        help:
+            "Run this process, all its threads, on this CPU only (`octopus run` gives each cluster process one; see its --no-pin-cpus)."
+    )
+    var cpu: Int?
+
     /// Environment variables HPC launchers give each process its rank in, in the order tried.
     static let rankVariables = ["SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK"]
 
@@ -64,6 +70,7 @@ struct Cluster: ParsableCommand {
             throw ValidationError("--id, --id-offset and --count must name clusters below \(clusters)")
         }
         try checkWait(setupTimeout, option: "--setup-timeout")
+        if let cpu, cpu < 0 { throw ValidationError("--cpu must be 0 or more") }
     }
 
     /// The (first) cluster id: --id, or the launcher's rank × --count plus --id-offset.
@@ -96,6 +103,7 @@ struct Cluster: ParsableCommand {
             options.functional = { try BLASExecutor() }
             options.keys = try keys.map { try WaferKeys.load(from: $0) }
             options.hostLabel = hostLabel
+            options.cpu = cpu
             let process = try ClusterProcess(options: options)
             try process.run()
         } catch {

@@ -20,7 +20,9 @@ struct TransportCostCommand: ParsableCommand {
             beside its runs (docs/synchronisation.md, "What bounds the multi-process wafer"). Then \
             it sends --streamed messages one way back to back, without waiting for answers, and \
             prints the CPU time of one of those too: the floor of a design whose processes never \
-            wait for each other.
+            wait for each other. With --cpus A,B the measuring process runs on CPU A and the \
+            echo process on CPU B (A,A: both on one CPU), as `octopus run` pins a wafer's processes; \
+            by default the kernel places them.
             """)
 
     @Option(help: "ipc (Unix-domain sockets, octopus run's default) or tcp (loopback).")
@@ -28,9 +30,29 @@ struct TransportCostCommand: ParsableCommand {
     @Option(help: "Measured round trips (after 200 to warm up).") var roundTrips: Int = 20_000
     @Option(help: "Messages then streamed one way, back to back (0: none).") var streamed: Int = 100_000
     @Option(help: "Bytes per message.") var bytes: Int = 256
+    @Option(
+        help: ArgumentHelp(
+            "Pin the measuring process to CPU A and the echo process to CPU B (the same CPU or two).", valueName: "A,B")
+    )
+    var cpus: String?
     @Flag(help: "Print JSON instead of text.") var json = false
     @Option(help: .hidden) var echo: String?
     @Option(help: .hidden) var parentPid: Int32?
+    @Option(help: .hidden) var echoCpu: Int?
+
+    /// --cpus as two CPU numbers.
+    func pinnedCPUs() throws -> (measuring: Int, echo: Int)? {
+        guard let cpus else { return nil }
+        let parts = cpus.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+        guard parts.count == 2, let measuring = parts[0], let echo = parts[1], measuring >= 0, echo >= 0 else {
+            throw ValidationError("--cpus must be two CPU numbers A,B (e.g. 0,0 or 0,1), not '\(cpus)'")
+        }
+        let count = ProcessInfo.processInfo.processorCount
+        guard measuring < count, echo < count else {
+            throw ValidationError("--cpus \(cpus): this machine's CPUs are numbered 0 to \(count - 1)")
+        }
+        return (measuring, echo)
+    }
 
     func validate() throws {
         guard TransportCost.Transport(rawValue: transport) != nil else {
@@ -46,22 +68,25 @@ struct TransportCostCommand: ParsableCommand {
         guard TransportCost.messageSizes.contains(bytes) else {
             throw ValidationError("--bytes must be between 1 and 1048576, not \(bytes)")
         }
+        _ = try pinnedCPUs()
     }
 
     func run() throws {
         do {
             if let echo {
-                try TransportCost.echo(endpoint: echo, roundTrips: roundTrips, streamed: streamed, parentPID: parentPid)
+                try TransportCost.echo(
+                    endpoint: echo, roundTrips: roundTrips, streamed: streamed, parentPID: parentPid, cpu: echoCpu)
                 return
             }
+            let pinned = try pinnedCPUs()
             let result = try TransportCost.measure(
                 transport: TransportCost.Transport(rawValue: transport)!, roundTrips: roundTrips, streamed: streamed,
-                bytes: bytes, executable: ChildSupervisor.executablePath
+                bytes: bytes, cpus: pinned, executable: ChildSupervisor.executablePath
             ) { endpoint in
                 [
                     "transport-cost", "--echo", endpoint, "--round-trips", String(roundTrips),
                     "--streamed", String(streamed), "--parent-pid", String(getpid()),
-                ]
+                ] + (pinned.map { ["--echo-cpu", String($0.echo)] } ?? [])
             }
             print(json ? Self.json(result) : Self.text(result))
         } catch {
@@ -71,8 +96,12 @@ struct TransportCostCommand: ParsableCommand {
 
     static func text(_ r: TransportCost.Result) -> String {
         func micro(_ seconds: Double) -> String { String(format: "%.1f µs", seconds * 1e6) }
+        let pinning =
+            r.cpus.map {
+                $0.measuring == $0.echo ? " (both on CPU \($0.measuring))" : " (on CPUs \($0.measuring) and \($0.echo))"
+            } ?? ""
         var text = """
-            ZeroMQ over \(r.transport.rawValue)://, two processes on \(r.cores) cores, \(r.roundTrips) round trips of \(r.bytes) bytes:
+            ZeroMQ over \(r.transport.rawValue)://, two processes on \(r.cores) cores\(pinning), \(r.roundTrips) round trips of \(r.bytes) bytes:
               wall time per round trip   \(micro(r.wallPerRoundTrip))
               CPU time per message       \(micro(r.cpuPerMessage)) (both processes, every thread, the kernel's work for them)
             """
@@ -91,7 +120,8 @@ struct TransportCostCommand: ParsableCommand {
             [
                 ("transport", "\"\(r.transport.rawValue)\""), ("round_trips", "\(r.roundTrips)"),
                 ("bytes", "\(r.bytes)"),
-                ("cores", "\(r.cores)"), ("wall_seconds", "\(r.wallSeconds)"), ("cpu_seconds", "\(r.cpuSeconds)"),
+                ("cores", "\(r.cores)"), ("cpus", r.cpus.map { "[\($0.measuring), \($0.echo)]" } ?? "null"),
+                ("wall_seconds", "\(r.wallSeconds)"), ("cpu_seconds", "\(r.cpuSeconds)"),
                 ("wall_per_round_trip_seconds", "\(r.wallPerRoundTrip)"),
                 ("cpu_per_message_seconds", "\(r.cpuPerMessage)"),
                 ("streamed", "\(r.streamed)"), ("stream_wall_seconds", "\(r.streamWallSeconds)"),

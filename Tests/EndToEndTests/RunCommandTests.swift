@@ -24,6 +24,8 @@ final class RunCommandTests: XCTestCase {
             ("grouped", ["--clusters-per-process", "3"]),
             // One process per core of this machine but the coordinator's.
             ("auto", ["--clusters-per-process", "auto"]),
+            // Placement left to the kernel (the others are pinned to CPUs).
+            ("unpinned", ["--no-pin-cpus"]),
         ]
         var summaries: [String: RunSummary] = [:]
         var traces: [String: Data] = [:]
@@ -50,12 +52,33 @@ final class RunCommandTests: XCTestCase {
         let cores = max(ProcessInfo.processInfo.activeProcessorCount - 1, 1)
         let autoPerProcess = (4 + cores - 1) / cores  // (the 128-per-process cap does not bind)
         let processes = ["grouped": 3, "auto": 1 + (4 + autoPerProcess - 1) / autoPerProcess]
-        for name in ["ipc", "tcp", "ipc-again", "conservative", "grouped", "auto"] {
+        for name in ["ipc", "tcp", "ipc-again", "conservative", "grouped", "auto", "unpinned"] {
             XCTAssertEqual(
                 summaries[name]?.results, oracle.results, "\(name) results differ from the single-process oracle")
             XCTAssertEqual(traces[name], traces["oracle"], "\(name) trace differs from the oracle's")
             XCTAssertEqual(tables[name], tables["oracle"], "\(name): the run's tables differ from the oracle's")
             XCTAssertEqual(summaries[name]?.host?.processes, processes[name] ?? 5, name)
+        }
+        // Pinned unless asked not to, wherever there are two CPUs to choose from: the coordinator
+        // with the first cluster process, the other processes on the allowed CPUs in turn.
+        XCTAssertNil(oracle.host?.cpus)
+        XCTAssertNil(summaries["unpinned"]?.host?.cpus)
+        let allowed = try XCTUnwrap(allowedCPUs())
+        for name in ["ipc", "tcp", "conservative", "grouped", "auto"] {
+            guard allowed.count >= 2 else {
+                XCTAssertNil(summaries[name]?.host?.cpus, "\(name): one CPU, nothing to pin")
+                continue
+            }
+            let cpus = try XCTUnwrap(summaries[name]?.host?.cpus, name)
+            XCTAssertEqual(cpus.clusters.count, 4, name)
+            XCTAssertEqual(cpus.clusters[0], cpus.coordinator, name)
+            XCTAssertTrue(cpus.clusters.allSatisfy(allowed.contains), "\(name): \(cpus)")
+            let next = allowed[(allowed.firstIndex(of: cpus.coordinator)! + 1) % allowed.count]
+            switch name {
+            case "grouped": XCTAssertEqual(cpus.clusters, [cpus.coordinator, cpus.coordinator, cpus.coordinator, next])
+            case "auto": XCTAssertEqual(Set(cpus.clusters).count, min(processes["auto"]! - 1, allowed.count), name)
+            default: XCTAssertEqual(cpus.clusters[1], next, name)
+            }
         }
         XCTAssertEqual(oracle.host?.synchronisation.method, "global event order")
         // Messages between processes: none in one; with a process per cluster, a grant and a
@@ -485,6 +508,86 @@ final class RunCommandTests: XCTestCase {
         let cluster = try octopus(["cluster", "--id", "0", "--count", "0"], in: directory, name: "count")
         XCTAssertEqual(cluster.status, 64)
         XCTAssertTrue(cluster.stderr.contains("--count must be 1 or more"), cluster.stderr)
+    }
+
+    /// `octopus cluster --cpu N` runs the process, every thread of it (ZeroMQ's I/O thread too),
+    /// on CPU N; a CPU the system refuses, or a negative one, is a clear error.
+    func testAClusterProcessRunsOnTheCPUItIsGiven() throws {
+        let directory = try makeTemporaryDirectory("cluster-cpu")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let allowed = try XCTUnwrap(allowedCPUs())
+        let cpu = allowed.last!
+        // No coordinator listens there: the cluster waits for its setup meanwhile.
+        let waiting = try Launched(
+            [
+                "cluster", "--coordinator", "ipc://\(directory)/nobody", "--id", "0", "--cpu", "\(cpu)",
+                "--setup-timeout", "30",
+            ], in: directory, name: "waiting")
+        defer { kill(waiting.pid, SIGKILL) }
+        XCTAssertTrue(
+            eventually(10) { threads(of: waiting.pid).contains { $0.name.hasPrefix("ZMQbg/IO") } },
+            "ZeroMQ's I/O thread started: \(threads(of: waiting.pid)), \(waiting.stderr)")
+        let all = threads(of: waiting.pid)
+        XCTAssertGreaterThanOrEqual(all.count, 2)
+        for thread in all {
+            XCTAssertEqual(allowedCPUs(of: waiting.pid, task: thread.task), [cpu], "thread \(thread.name)")
+        }
+        kill(waiting.pid, SIGKILL)
+        waiting.wait(seconds: 5)
+
+        let refused = try octopus(
+            ["cluster", "--coordinator", "ipc://\(directory)/nobody", "--id", "0", "--cpu", "100000"], in: directory,
+            name: "refused", seconds: 30)
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertTrue(
+            refused.stderr.contains("--cpu 100000: the system refused to run this process there"), refused.stderr)
+        let negative = try octopus(["cluster", "--id", "0", "--cpu=-1"], in: directory, name: "negative")
+        XCTAssertEqual(negative.status, 64)
+        XCTAssertTrue(negative.stderr.contains("--cpu must be 0 or more"), negative.stderr)
+    }
+
+    /// While a pinned wafer runs, every thread of the launcher's cluster processes runs on the CPU
+    /// the summary names for its clusters, and the coordinator's thread on its own; the
+    /// coordinator shares its CPU with the first process.
+    func testARunningWafersProcessesRunOnTheCPUsItsSummaryNames() throws {
+        let allowed = try XCTUnwrap(allowedCPUs())
+        try XCTSkipIf(allowed.count < 2, "one CPU: nothing to pin")
+        let directory = try makeTemporaryDirectory("pinned")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let out = directory + "/run"
+        // Paced, so that it lasts a few seconds: clusters 0–2 in one process, 3 in another.
+        let run = try Launched(
+            common + ["--pace", "0.003", "--clusters-per-process", "3", "--out", out], in: directory, name: "run")
+        defer { kill(run.pid, SIGKILL) }
+        var observed: [Int: [Int]] = [:]  // first cluster id → the CPUs of its process's threads
+        var coordinator: [Int]?
+        XCTAssertTrue(
+            eventually(20) {
+                let children = clusterChildren(of: run.pid)
+                guard children.count == 2 else { return false }
+                for child in children {
+                    let arguments = (FileManager.default.contents(atPath: "/proc/\(child)/cmdline") ?? Data())
+                        .split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+                    guard let at = arguments.firstIndex(of: "--id"), at + 1 < arguments.count,
+                        let id = Int(arguments[at + 1])
+                    else { return false }
+                    let all = threads(of: child)
+                    guard all.contains(where: { $0.name.hasPrefix("ZMQbg/IO") }) else { return false }
+                    observed[id] = Array(Set(all.compactMap { allowedCPUs(of: child, task: $0.task) }.flatMap { $0 }))
+                        .sorted()
+                }
+                // The coordinator's thread is pinned once its cluster processes are started.
+                coordinator = allowedCPUs(of: run.pid)
+                return coordinator?.count == 1
+            }, "cluster processes \(observed), coordinator \(String(describing: coordinator)): \(run.stderr)")
+        XCTAssertEqual(run.wait(seconds: 60), 0, run.stderr)
+        let summary = try SummaryRenderer.decode(Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
+        let cpus = try XCTUnwrap(summary.host?.cpus)
+        XCTAssertEqual(coordinator, [cpus.coordinator])
+        XCTAssertEqual(observed[0], [cpus.clusters[0]], "every thread of clusters 0–2's process on their CPU")
+        XCTAssertEqual(observed[3], [cpus.clusters[3]], "every thread of cluster 3's process on its CPU")
+        XCTAssertEqual(cpus.clusters[0], cpus.coordinator)
+        XCTAssertNotEqual(cpus.clusters[3], cpus.coordinator)
     }
 
     /// A run across hosts without keys, an address to listen on or a usable launch template is

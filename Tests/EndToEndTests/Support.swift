@@ -107,6 +107,31 @@ func clusterChildren(of launcher: Int32) -> [Int32] {
     processes(matching: [" cluster ", "--parent-pid \(launcher)"])
 }
 
+/// The CPUs thread `task` of process `pid` may run on (its `Cpus_allowed_list` in /proc; this
+/// process's first thread when not given), in increasing order; nil once it is gone.
+func allowedCPUs(of pid: Int32 = getpid(), task: Int32? = nil) -> [Int]? {
+    let path = "/proc/\(pid)/task/\(task ?? pid)/status"
+    guard let status = try? String(contentsOfFile: path, encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") })
+    else { return nil }
+    var cpus: [Int] = []
+    for part in line.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces).split(separator: ",") {
+        let bounds = part.split(separator: "-").compactMap { Int($0) }
+        if let first = bounds.first { cpus += Array(first...(bounds.last ?? first)) }
+    }
+    return cpus
+}
+
+/// The threads of process `pid` (its /proc task ids) with their names.
+func threads(of pid: Int32) -> [(task: Int32, name: String)] {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+    return tasks.compactMap { entry in
+        guard let task = Int32(entry) else { return nil }
+        let name = (try? String(contentsOfFile: "/proc/\(pid)/task/\(entry)/comm", encoding: .utf8)) ?? ""
+        return (task, name.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
+
 /// Waits until `condition` holds or `seconds` pass.
 func eventually(_ seconds: Double, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)

@@ -58,6 +58,33 @@ final class TransportCostTests: XCTestCase {
         XCTAssertTrue(eventually(5) { processes(matching: ["transport-cost", "--echo"]).isEmpty })
     }
 
+    /// `--cpus A,B`: the measuring process on CPU A, the echo process on CPU B — as reported.
+    func testPinnedMeasurementsSayWhereTheyRan() throws {
+        let directory = try makeTemporaryDirectory("transport-cost-cpus")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let allowed = try XCTUnwrap(allowedCPUs())
+        var pairs = [(allowed[0], allowed[0])]
+        if allowed.count >= 2 { pairs.append((allowed[0], allowed[1])) }
+        for (measuring, echo) in pairs {
+            let result = try octopus(
+                [
+                    "transport-cost", "--json", "--round-trips", "200", "--streamed", "500",
+                    "--cpus", "\(measuring),\(echo)",
+                ], in: directory, name: "pinned-\(echo)", seconds: 60)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let fields = try XCTUnwrap(
+                JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
+            XCTAssertEqual(fields["cpus"] as? [Int], [measuring, echo])
+            XCTAssertGreaterThan(try XCTUnwrap(fields["cpu_per_message_seconds"] as? Double), 0)
+        }
+        let unpinned = try octopus(
+            ["transport-cost", "--json", "--round-trips", "50", "--streamed", "0"], in: directory, name: "unpinned")
+        let fields = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(unpinned.stdout.utf8)) as? [String: Any], unpinned.stdout)
+        XCTAssertTrue(fields["cpus"] is NSNull, "\(String(describing: fields["cpus"]))")
+        XCTAssertTrue(eventually(5) { processes(matching: ["transport-cost", "--echo"]).isEmpty })
+    }
+
     func testBadArgumentsAreUsageErrors() throws {
         let directory = try makeTemporaryDirectory("transport-cost-bad")
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -68,6 +95,10 @@ final class TransportCostTests: XCTestCase {
             (["--bytes", "0"], "--bytes must be between 1 and 1048576"),
             (["--streamed=-1"], "--streamed must be 0 to 10000000"),
             (["--streamed", "10000001"], "--streamed must be 0 to 10000000"),
+            (["--cpus", "0"], "--cpus must be two CPU numbers A,B"),
+            (["--cpus", "0,x"], "--cpus must be two CPU numbers A,B"),
+            (["--cpus", "0,-1"], "--cpus must be two CPU numbers A,B"),
+            (["--cpus", "0,100000"], "this machine's CPUs are numbered 0 to"),
         ]
         for (arguments, message) in cases {
             let result = try octopus(["transport-cost"] + arguments, in: directory, name: arguments[0])
