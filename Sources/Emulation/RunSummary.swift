@@ -332,8 +332,9 @@ public struct RunSummary: Codable, Equatable, Sendable {
         /// The host each cluster ran on, by cluster id (absent in process).
         public var placement: [String]?
         /// The CPUs `octopus run` pinned its processes to (absent when it did not pin them: in
-        /// process, with `--no-pin-cpus` or `--hosts`, from `octopus coordinator`, with a single
-        /// allowed CPU — and in summaries older than it).
+        /// process; with more cluster processes than CPUs unless `--pin-cpus`; with
+        /// `--no-pin-cpus` or `--hosts`; from `octopus coordinator`; with a single allowed CPU —
+        /// and in summaries older than it).
         public var cpus: CPUs?
         /// The command that made the run, its executable first (absent for runs not started from
         /// the command line, and in summaries older than it): with the run's `wafer.json`, what

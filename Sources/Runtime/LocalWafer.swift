@@ -35,10 +35,11 @@ public enum LocalWafer {
         /// Clusters hosted by each cluster process (consecutive ids, never two hosts): 1 is one
         /// process per cluster. Results are the same either way.
         public var clustersPerProcess = 1
-        /// Pin every process of the wafer to one CPU (``CoreLayout``): the coordinator and the
-        /// first cluster process share the CPU this process runs on, the other cluster processes
-        /// take the allowed CPUs in turn. Not for clusters on other hosts, nor in one process.
-        public var pinsCPUs = true
+        /// When to pin every process of the wafer to one CPU (``CoreLayout``): the coordinator
+        /// and the first cluster process share the CPU this process runs on, the other cluster
+        /// processes take the allowed CPUs in turn. Never for clusters on other hosts, nor in
+        /// one process.
+        public var cpuPinning = CPUPinning.automatic
         /// Functional mode: real tensors through these kernels, decisions on the data (nil: timing mode).
         public var functional: FunctionalKernels?
         /// Clusters on other hosts: which host runs which cluster (nil: all on this machine).
@@ -121,7 +122,7 @@ public enum LocalWafer {
         // so that the trace writers' threads, started from it during the run, share its CPU.
         let allowed = CPUAffinity.allowed()
         let layout =
-            options.pinsCPUs && options.placement == nil
+            options.placement == nil && options.cpuPinning.pins(clusterProcesses: groups.count, cpus: allowed.count)
             ? CoreLayout(cpus: allowed, startingAt: CPUAffinity.current(), clusterProcesses: groups.count) : nil
         if let layout {
             serverOptions.cpus = RunSummary.Host.CPUs(

@@ -43,16 +43,16 @@ struct Run: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Clusters hosted by each cluster process (consecutive ids; with --hosts never two hosts in one process). 1 (the default) is one process per cluster; more means fewer processes on few cores; auto spreads the clusters over one process per core of this machine but one (with --no-pin-cpus: at most 128 clusters each; with --hosts: one process per run of consecutive clusters on a host). Results and traces are the same.",
+            "Clusters hosted by each cluster process (consecutive ids; with --hosts never two hosts in one process). 1 (the default) is one process per cluster; more means fewer processes on few cores; auto spreads the clusters over one process per core of this machine but one, pinned to CPUs (with --no-pin-cpus: at most 128 clusters each; with --hosts: one process per run of consecutive clusters on a host). Results and traces are the same.",
             valueName: "N|auto"))
     var clustersPerProcess = "1"
 
     @Flag(
         name: .customLong("pin-cpus"), inversion: .prefixedNo,
         help:
-            "Pin every process to one CPU (the default): the coordinator and the first cluster process share the CPU this command starts on, the other cluster processes take the allowed CPUs in turn. On few cores a message between processes costs much less on one core than across two; --no-pin-cpus leaves placement to the kernel (e.g. beside other jobs that need the same cores). Not with --single-process or --hosts. Results and traces are the same."
+            "Pin every process to one CPU: the coordinator and the first cluster process share the CPU this command starts on, the other cluster processes take the allowed CPUs in turn. By default only when the cluster processes are no more than the CPUs (e.g. --clusters-per-process auto): a message between processes costs much less on one CPU than across two. --pin-cpus pins however many there are; --no-pin-cpus never (e.g. beside other jobs that need the same CPUs). Not with --single-process or --hosts. Results and traces are the same."
     )
-    var pinCPUs = true
+    var pinCPUs: Bool?
 
     @Option(
         help: ArgumentHelp(
@@ -106,9 +106,10 @@ struct Run: ParsableCommand {
             // One core is the coordinator's; its rounds alternate with the clusters' runs. Left
             // to the kernel, past 128 clusters a process's share of a round outweighs a message
             // more (measured on 2 cores: a 16×16 wafer in two processes 1.10× faster than in
-            // one); pinned, one process of 256 beside the coordinator was 1.23× faster than two.
+            // one); pinned (as these processes are unless --no-pin-cpus), one process of 256
+            // beside the coordinator was 1.23× faster than two.
             let cores = ProcessInfo.processInfo.activeProcessorCount
-            let processes = max(cores - 1, pinCPUs ? 1 : (clusters + 127) / 128, 1)
+            let processes = max(cores - 1, pinCPUs == false ? (clusters + 127) / 128 : 1, 1)
             return max((clusters + processes - 1) / processes, 1)
         }
         guard let count = Int(clustersPerProcess), count >= 1 else {
@@ -144,7 +145,7 @@ struct Run: ParsableCommand {
             options.scheduler = try model.schedulerSpec()
             options.singleProcess = singleProcess
             options.clustersPerProcess = try clustersPerProcess(config.clusterCount)
-            options.pinsCPUs = pinCPUs
+            options.cpuPinning = pinCPUs.map { $0 ? .always : .never } ?? .automatic
             if singleProcess && options.clustersPerProcess != 1 {
                 throw ValidationError("--clusters-per-process and --single-process exclude each other")
             }

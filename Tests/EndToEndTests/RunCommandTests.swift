@@ -24,8 +24,9 @@ final class RunCommandTests: XCTestCase {
             ("grouped", ["--clusters-per-process", "3"]),
             // One process per core of this machine but the coordinator's.
             ("auto", ["--clusters-per-process", "auto"]),
-            // Placement left to the kernel (the others are pinned to CPUs).
-            ("unpinned", ["--no-pin-cpus"]),
+            // Placement left to the kernel, and every process pinned even when they outnumber
+            // the CPUs (by default only processes no more than the CPUs are).
+            ("unpinned", ["--no-pin-cpus"]), ("pinned", ["--pin-cpus"]),
         ]
         var summaries: [String: RunSummary] = [:]
         var traces: [String: Data] = [:]
@@ -52,21 +53,23 @@ final class RunCommandTests: XCTestCase {
         let cores = max(ProcessInfo.processInfo.activeProcessorCount - 1, 1)
         let autoPerProcess = (4 + cores - 1) / cores  // (the 128-per-process cap does not bind)
         let processes = ["grouped": 3, "auto": 1 + (4 + autoPerProcess - 1) / autoPerProcess]
-        for name in ["ipc", "tcp", "ipc-again", "conservative", "grouped", "auto", "unpinned"] {
+        for name in ["ipc", "tcp", "ipc-again", "conservative", "grouped", "auto", "unpinned", "pinned"] {
             XCTAssertEqual(
                 summaries[name]?.results, oracle.results, "\(name) results differ from the single-process oracle")
             XCTAssertEqual(traces[name], traces["oracle"], "\(name) trace differs from the oracle's")
             XCTAssertEqual(tables[name], tables["oracle"], "\(name): the run's tables differ from the oracle's")
             XCTAssertEqual(summaries[name]?.host?.processes, processes[name] ?? 5, name)
         }
-        // Pinned unless asked not to, wherever there are two CPUs to choose from: the coordinator
-        // with the first cluster process, the other processes on the allowed CPUs in turn.
+        // Pinned where there are two CPUs to choose from — by default when the cluster
+        // processes are no more than the CPUs — the coordinator with the first cluster process,
+        // the other processes on the allowed CPUs in turn.
         XCTAssertNil(oracle.host?.cpus)
         XCTAssertNil(summaries["unpinned"]?.host?.cpus)
         let allowed = try XCTUnwrap(allowedCPUs())
-        for name in ["ipc", "tcp", "conservative", "grouped", "auto"] {
-            guard allowed.count >= 2 else {
-                XCTAssertNil(summaries[name]?.host?.cpus, "\(name): one CPU, nothing to pin")
+        for name in ["ipc", "tcp", "conservative", "grouped", "auto", "pinned"] {
+            let clusterProcesses = (processes[name] ?? 5) - 1
+            guard allowed.count >= 2, name == "pinned" || clusterProcesses <= allowed.count else {
+                XCTAssertNil(summaries[name]?.host?.cpus, "\(name): \(clusterProcesses) processes, \(allowed) CPUs")
                 continue
             }
             let cpus = try XCTUnwrap(summaries[name]?.host?.cpus, name)

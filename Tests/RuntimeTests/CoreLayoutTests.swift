@@ -32,6 +32,15 @@ final class CoreLayoutTests: XCTestCase {
             CoreLayout(coordinator: 5, clusterProcesses: [5, 3, 5]))
     }
 
+    func testByDefaultOnlyProcessesNoMoreThanTheCPUsArePinned() {
+        XCTAssertTrue(CPUPinning.automatic.pins(clusterProcesses: 1, cpus: 2))
+        XCTAssertTrue(CPUPinning.automatic.pins(clusterProcesses: 2, cpus: 2))
+        XCTAssertFalse(CPUPinning.automatic.pins(clusterProcesses: 3, cpus: 2))
+        XCTAssertFalse(CPUPinning.automatic.pins(clusterProcesses: 256, cpus: 2))
+        XCTAssertTrue(CPUPinning.always.pins(clusterProcesses: 256, cpus: 2))
+        XCTAssertFalse(CPUPinning.never.pins(clusterProcesses: 1, cpus: 64))
+    }
+
     func testNothingIsPinnedWithFewerThanTwoCPUs() {
         XCTAssertNil(CoreLayout(cpus: [], startingAt: nil, clusterProcesses: 4))
         XCTAssertNil(CoreLayout(cpus: [7], startingAt: 7, clusterProcesses: 4))
