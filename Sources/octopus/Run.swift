@@ -149,6 +149,12 @@ struct Run: ParsableCommand {
             if singleProcess && options.clustersPerProcess != 1 {
                 throw ValidationError("--clusters-per-process and --single-process exclude each other")
             }
+            // Nothing to pin in one process, nor on other hosts: asked for, it would be ignored.
+            if pinCPUs == true && (singleProcess || hosts != nil) {
+                throw ValidationError(
+                    "--pin-cpus is for cluster processes on this machine (not with \(singleProcess ? "--single-process" : "--hosts"))"
+                )
+            }
             options.functional = model.kernels
             options.keys = try keys.map { try WaferKeys.load(from: $0) }
             if let hosts {

@@ -503,6 +503,14 @@ final class RunCommandTests: XCTestCase {
             (["--clusters-per-process", "0"], "--clusters-per-process must be a whole number ≥ 1 or auto, not '0'"),
             (["--clusters-per-process", "many"], "--clusters-per-process must be a whole number ≥ 1 or auto"),
             (["--clusters-per-process", "2", "--single-process"], "--clusters-per-process and --single-process"),
+            (
+                ["--pin-cpus", "--single-process"],
+                "--pin-cpus is for cluster processes on this machine (not with --single-process)"
+            ),
+            (
+                ["--pin-cpus", "--hosts", "a,b"],
+                "--pin-cpus is for cluster processes on this machine (not with --hosts)"
+            ),
         ] {
             let result = try octopus(common + extra + ["--out", directory + "/out"], in: directory, name: "bad")
             XCTAssertEqual(result.status, 64, "\(extra)")
