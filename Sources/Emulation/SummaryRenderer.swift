@@ -114,6 +114,7 @@ public enum SummaryRenderer {
                         "host: %d processes, %.3f s wall, %.0f events/s, %.0f task blocks/s, %.0f windows/s (%.0f µs each), %.3g virtual cycles/s, sync overhead %.0f%%",
                     h.processes, h.wallSeconds, h.eventsPerSecond, h.taskBlocksPerSecond, h.windowsPerSecond,
                     h.meanWindowMicroseconds, h.virtualCyclesPerWallSecond, h.syncOverheadFraction * 100))
+            if let cpus = h.cpus { lines.append(pinningLine(cpus)) }
             for other in h.clusterBuilds ?? [] {
                 lines.append(
                     "warning: clusters \(other.clusters.map(String.init).joined(separator: ", ")) ran build \(other.build ?? "unknown"), not the coordinator's \(h.build?.id ?? "unknown")"
@@ -126,6 +127,34 @@ public enum SummaryRenderer {
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// Where a pinned wafer's processes ran: "pinned: the coordinator on CPU 1; clusters 0–3,
+    /// 8–11 on CPU 1, 4–7 on CPU 0" (CPUs in the order the first cluster of each was placed).
+    static func pinningLine(_ cpus: RunSummary.Host.CPUs) -> String {
+        var order: [Int] = []
+        var byCPU: [Int: [Int]] = [:]
+        for (cluster, cpu) in cpus.clusters.enumerated() {
+            if byCPU[cpu] == nil { order.append(cpu) }
+            byCPU[cpu, default: []].append(cluster)
+        }
+        func ranges(_ ids: [Int]) -> String {
+            var parts: [String] = []
+            var index = 0
+            while index < ids.count {
+                var last = index
+                while last + 1 < ids.count, ids[last + 1] == ids[last] + 1 { last += 1 }
+                parts.append(last == index ? "\(ids[index])" : "\(ids[index])–\(ids[last])")
+                index = last + 1
+            }
+            return parts.joined(separator: ", ")
+        }
+        let clusters = order.map { cpu in
+            let ids = byCPU[cpu]!
+            return "\(ids.count == 1 ? "cluster" : "clusters") \(ranges(ids)) on CPU \(cpu)"
+        }
+        return "pinned: the coordinator on CPU \(cpus.coordinator)"
+            + (clusters.isEmpty ? "" : "; " + clusters.joined(separator: ", "))
     }
 
     /// The busiest link and port, and the mean wait of a transfer per link it crossed.

@@ -599,6 +599,10 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(observed[3], [cpus.clusters[3]], "every thread of cluster 3's process on its CPU")
         XCTAssertEqual(cpus.clusters[0], cpus.coordinator)
         XCTAssertNotEqual(cpus.clusters[3], cpus.coordinator)
+        XCTAssertTrue(
+            run.stdout.contains(
+                "pinned: the coordinator on CPU \(cpus.coordinator); clusters 0–2 on CPU \(cpus.coordinator), cluster 3 on CPU \(cpus.clusters[3])"
+            ), run.stdout)
     }
 
     /// A run across hosts without keys, an address to listen on or a usable launch template is
